@@ -1,0 +1,41 @@
+//===- Passes.td - attn conversion passes ------------------*- tablegen -*-===//
+
+#ifndef ATTN_CONVERSION_PASSES
+#define ATTN_CONVERSION_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertAttnToLinalgPass : Pass<"convert-attn-to-linalg"> {
+  let summary = "Decompose attn ops into linalg named ops";
+  let description = [{
+    Rewrites every attn op into linalg named ops on tensors, in the shape
+    that upstream `--linalg-generalize-named-ops
+    --linalg-fuse-elementwise-ops` fuses into ONE `linalg.generic` per op.
+    Dynamic dimensions are read with `tensor.dim`.
+
+    Example (`attn.masked_max` with a mask broadcast over the batch):
+
+    ```mlir
+    %r = attn.masked_max %s, %m : tensor<4x8x16xf32>, tensor<8x16xf32>
+    ```
+    becomes
+    ```mlir
+    %ninf = arith.constant 0xFF800000 : f32
+    %e = tensor.empty() : tensor<4x8xf32>
+    %init = linalg.fill ins(%ninf : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %e3 = tensor.empty() : tensor<4x8x16xf32>
+    %mb = linalg.broadcast ins(%m : tensor<8x16xf32>) outs(%e3 : tensor<4x8x16xf32>) dimensions = [0]
+    %e3b = tensor.empty() : tensor<4x8x16xf32>
+    %sum = linalg.add ins(%s, %mb : ...) outs(%e3b : ...) -> tensor<4x8x16xf32>
+    %r = linalg.reduce { arith.maximumf } ins(%sum : ...) outs(%init : ...) dimensions = [2]
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+#endif // ATTN_CONVERSION_PASSES

@@ -1,0 +1,36 @@
+//===- AttnDialect.td - attn dialect definition ------------*- tablegen -*-===//
+//
+// The attn dialect: the reductions at the heart of attention and losses,
+// each written as one op on ranked tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_TD
+#define ATTN_DIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def Attn_Dialect : Dialect {
+  let name = "attn";
+  let cppNamespace = "::mlir::attn";
+  let summary = "Fused reductions for attention and losses";
+  let description = [{
+    The `attn` dialect holds the reductions that attention layers and loss
+    functions are made of (masked max, sum of squares, cross-entropy, ...),
+    each as ONE op with value semantics on ranked tensors. Every op reduces
+    over the LAST dimension of its input.
+
+    The ops are lowered in levels: `--convert-attn-to-linalg` rewrites each op
+    to linalg named ops; upstream generalization and elementwise fusion then
+    turn each op's work into a single `linalg.generic`; the
+    `--attn-lower-to-llvm` pipeline takes that to the LLVM dialect.
+
+    Element types: `f32` is the reference type; `f16`, `bf16` and `f64` are
+    accepted and computed in their own precision.
+  }];
+}
+
+class Attn_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Attn_Dialect, mnemonic, traits>;
+
+#endif // ATTN_DIALECT_TD

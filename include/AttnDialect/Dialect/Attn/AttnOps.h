@@ -1,0 +1,18 @@
+//===- AttnOps.h - attn dialect ops -----------------------------*- C++ -*-===//
+
+#ifndef ATTNDIALECT_DIALECT_ATTN_ATTNOPS_H
+#define ATTNDIALECT_DIALECT_ATTN_ATTNOPS_H
+
+#include "AttnDialect/Dialect/Attn/AttnDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#define GET_OP_CLASSES
+#include "AttnDialect/Dialect/Attn/AttnOps.h.inc"
+
+#endif // ATTNDIALECT_DIALECT_ATTN_ATTNOPS_H

@@ -1,0 +1,65 @@
+//===- LowerToLLVM.cpp - the attn -> LLVM dialect pipeline ----------------===//
+//
+// attn ops -> linalg named ops -> one fused linalg.generic per op -> buffers
+// -> loops -> LLVM dialect, ready for `mlir-translate --mlir-to-llvmir`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/Pipelines/Pipelines.h"
+
+#include "AttnDialect/Conversion/Passes.h"
+#include "AttnDialect/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                    const LowerToLLVMOptions &options) {
+  // Tensor level: decompose, then fuse each op's work into one generic.
+  pm.addPass(attn::createConvertAttnToLinalgPass());
+  pm.addPass(createLinalgGeneralizeNamedOpsPass());
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(attn::createEmitCInterfacePass());
+
+  // Buffers. Identity layouts at function boundaries keep the C ABI simple
+  // and the loads contiguous (a strided layout turns them into gathers).
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+
+  // Loops, then the LLVM dialect. scf must be lowered to cf before the
+  // LLVM conversions, which ignore scf ops.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void attn::registerLowerToLLVMPipeline() {
+  PassPipelineRegistration<LowerToLLVMOptions>(
+      "attn-lower-to-llvm",
+      "Lower attn ops to the LLVM dialect: decompose to linalg, fuse each op "
+      "into one linalg.generic, bufferize, lower to loops and to LLVM",
+      buildLowerToLLVMPipeline);
+}

@@ -1,0 +1,29 @@
+# -*- Python -*-
+# lit configuration of the attn test suite.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "attn"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.attn_obj_root, "test")
+
+llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# Runtime libraries that mlir-runner loads for printMemrefF32 and friends.
+lib = lambda name: os.path.join(config.llvm_lib_dir, name + config.llvm_shlib_ext)
+config.substitutions.append(("%mlir_runner_utils", lib("libmlir_runner_utils")))
+config.substitutions.append(("%mlir_c_runner_utils", lib("libmlir_c_runner_utils")))
+config.substitutions.append(("%host_cc", config.host_cc))
+
+tool_dirs = [os.path.join(config.attn_obj_root, "bin"), config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(
+    ["attn-opt", "mlir-opt", "mlir-runner", "mlir-translate"], tool_dirs
+)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
