@@ -1,15 +1,15 @@
 //===- AttnOps.cpp - attn op verification and type inference --------------===//
 //
-// Every shape and element-type rule of an attn op is checked while its
-// result type is inferred, so a broken rule is reported once, at the op's
-// location, whether the op was parsed, built, or verified.
+// Type inference only drops the last dimension of the first operand; the
+// verifiers check every rule, the result type included, so that each broken
+// rule gives exactly one diagnostic at the op's location, whether the op was
+// written in custom or generic form.
 //
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
 
 #include "mlir/IR/Diagnostics.h"
-#include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -19,87 +19,98 @@ static std::string dimToString(int64_t dim) {
   return ShapedType::isDynamic(dim) ? std::string("?") : std::to_string(dim);
 }
 
-/// The type of a reduction over the last dimension of `type`.
-static RankedTensorType dropLastDim(RankedTensorType type) {
-  return RankedTensorType::get(type.getShape().drop_back(),
-                               type.getElementType());
+/// Infers the type of a reduction of `input` over its last dimension.
+static LogicalResult inferReductionType(std::optional<Location> loc,
+                                        StringRef opName, StringRef inputName,
+                                        Value input,
+                                        SmallVectorImpl<Type> &inferred) {
+  // The custom parser infers before anything is verified, so the operand may
+  // be of any type here.
+  auto type = dyn_cast<RankedTensorType>(input.getType());
+  if (!type || type.getRank() < 1)
+    return emitOptionalError(loc, "'", opName, "' op expects ", inputName,
+                             " of rank >= 1 (a last dimension to reduce), got ",
+                             input.getType());
+  inferred.push_back(
+      RankedTensorType::get(type.getShape().drop_back(), type.getElementType()));
+  return success();
 }
 
-/// Checks that `type` has at least rank 1, so there is a last dimension to
-/// reduce over.
-static LogicalResult verifyReducible(std::optional<Location> loc,
-                                     StringRef opName, StringRef operandName,
-                                     RankedTensorType type) {
-  if (type.getRank() >= 1)
+/// Checks that `op`'s result type is `input`'s type without its last dim.
+static LogicalResult verifyResultType(Operation *op, StringRef inputName,
+                                      Value input) {
+  SmallVector<Type, 1> inferred;
+  if (failed(inferReductionType(op->getLoc(), op->getName().getStringRef(),
+                                inputName, input, inferred)))
+    return failure();
+  Type result = op->getResult(0).getType();
+  if (result == inferred.front())
     return success();
-  return emitOptionalError(loc, "'attn.", opName, "' op expects ", operandName,
-                           " of rank >= 1 (a last dimension to reduce), got ",
-                           type);
+  return op->emitOpError("expects result type ")
+         << inferred.front() << " (" << inputName
+         << " without its last dimension), got " << result;
 }
 
-/// Checks that `other` has the element type of `reference`.
-static LogicalResult verifySameElementType(std::optional<Location> loc,
-                                           StringRef opName, StringRef name,
+/// Checks that `type` has the element type of `reference`.
+static LogicalResult verifySameElementType(Operation *op, StringRef name,
                                            RankedTensorType type,
                                            StringRef refName,
                                            RankedTensorType reference) {
   if (type.getElementType() == reference.getElementType())
     return success();
-  return emitOptionalError(loc, "'attn.", opName, "' op expects ", name,
-                           " element type ", type.getElementType(),
-                           " to match ", refName, " element type ",
-                           reference.getElementType());
+  return op->emitOpError("expects ")
+         << name << " element type " << type.getElementType() << " to match "
+         << refName << " element type " << reference.getElementType();
 }
 
 /// Checks that dimension `i` of `type` and dimension `j` of `reference` agree
 /// where both are static.
-static LogicalResult verifyDimMatch(std::optional<Location> loc,
-                                    StringRef opName, StringRef name,
+static LogicalResult verifyDimMatch(Operation *op, StringRef name,
                                     RankedTensorType type, int64_t i,
                                     StringRef refName,
                                     RankedTensorType reference, int64_t j) {
   int64_t a = type.getDimSize(i), b = reference.getDimSize(j);
   if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b)
     return success();
-  return emitOptionalError(loc, "'attn.", opName, "' op expects ", name,
-                           " dimension ", i, " (", dimToString(a),
-                           ") to match ", refName, " dimension ", j, " (",
-                           dimToString(b), ")");
+  return op->emitOpError("expects ")
+         << name << " dimension " << i << " (" << dimToString(a)
+         << ") to match " << refName << " dimension " << j << " ("
+         << dimToString(b) << ")";
 }
 
 //===----------------------------------------------------------------------===//
 // MaskedMaxOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult MaskedMaxOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
-  auto scores = cast<RankedTensorType>(adaptor.getScores().getType());
-  auto mask = cast<RankedTensorType>(adaptor.getMask().getType());
-  StringRef op = "masked_max";
-  if (failed(verifyReducible(loc, op, "scores", scores)) ||
-      failed(verifySameElementType(loc, op, "mask", mask, "scores", scores)))
+LogicalResult MaskedMaxOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  return inferReductionType(loc, getOperationName(), "scores",
+                            adaptor.getScores(),
+                            inferred);
+}
+
+LogicalResult MaskedMaxOp::verify() {
+  RankedTensorType scores = getScores().getType(), mask = getMask().getType();
+  if (failed(verifySameElementType(*this, "mask", mask, "scores", scores)))
     return failure();
 
   // The mask is either [M, N], broadcast over the leading dims of scores, or
   // exactly the shape of scores.
   int64_t rank = scores.getRank(), maskRank = mask.getRank();
   if (maskRank != rank && maskRank != 2)
-    return emitOptionalError(
-        loc, "'attn.masked_max' op expects mask of rank 2 ([M, N]) or of the "
-             "rank of scores (",
-        rank, "), got ", mask);
+    return emitOpError("expects mask of rank 2 ([M, N]) or of the rank of "
+                       "scores (")
+           << rank << "), got " << mask;
   if (maskRank > rank)
-    return emitOptionalError(loc,
-                             "'attn.masked_max' op expects mask rank (",
-                             maskRank, ") <= scores rank (", rank, ")");
+    return emitOpError("expects mask rank (")
+           << maskRank << ") <= scores rank (" << rank << ")";
   for (int64_t i = 0; i < maskRank; ++i)
-    if (failed(verifyDimMatch(loc, op, "mask", mask, i, "scores", scores,
+    if (failed(verifyDimMatch(*this, "mask", mask, i, "scores", scores,
                               rank - maskRank + i)))
       return failure();
-
-  inferred.push_back(dropLastDim(scores));
-  return success();
+  return verifyResultType(*this, "scores", getScores());
 }
 
 //===----------------------------------------------------------------------===//
@@ -110,11 +121,13 @@ LogicalResult SumSqOp::inferReturnTypes(MLIRContext *,
                                         std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &inferred) {
-  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
-  if (failed(verifyReducible(loc, "sum_sq", "input", input)))
-    return failure();
-  inferred.push_back(dropLastDim(input));
-  return success();
+  return inferReductionType(loc, getOperationName(), "input",
+                            adaptor.getInput(),
+                            inferred);
+}
+
+LogicalResult SumSqOp::verify() {
+  return verifyResultType(*this, "input", getInput());
 }
 
 //===----------------------------------------------------------------------===//
@@ -125,19 +138,21 @@ LogicalResult XentOp::inferReturnTypes(MLIRContext *,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,
                                        SmallVectorImpl<Type> &inferred) {
-  auto p = cast<RankedTensorType>(adaptor.getP().getType());
-  auto q = cast<RankedTensorType>(adaptor.getQ().getType());
-  if (failed(verifyReducible(loc, "xent", "p", p)) ||
-      failed(verifySameElementType(loc, "xent", "q", q, "p", p)))
+  return inferReductionType(loc, getOperationName(), "p", adaptor.getP(),
+                            inferred);
+}
+
+LogicalResult XentOp::verify() {
+  RankedTensorType p = getP().getType(), q = getQ().getType();
+  if (failed(verifySameElementType(*this, "q", q, "p", p)))
     return failure();
   if (q.getRank() != p.getRank())
-    return emitOptionalError(loc, "'attn.xent' op expects q of the rank of p (",
-                             p.getRank(), "), got ", q);
+    return emitOpError("expects q of the rank of p (")
+           << p.getRank() << "), got " << q;
   for (int64_t i = 0, e = p.getRank(); i < e; ++i)
-    if (failed(verifyDimMatch(loc, "xent", "q", q, i, "p", p, i)))
+    if (failed(verifyDimMatch(*this, "q", q, i, "p", p, i)))
       return failure();
-  inferred.push_back(dropLastDim(p));
-  return success();
+  return verifyResultType(*this, "p", getP());
 }
 
 #define GET_OP_CLASSES

@@ -9,13 +9,29 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Attn_FloatTensor : RankedTensorOf<[F16, BF16, F32, F64]>;
 
+// An operand with a last dimension to reduce over.
+def Attn_ReducibleTensor : Type<
+    And<[Attn_FloatTensor.predicate,
+         CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() >= 1">]>,
+    "ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements",
+    "::mlir::RankedTensorType">;
+
 // A reduction over the last dimension. The result type is inferred from the
-// operands, so the custom assembly format names only the operand types; the
-// shape rules live in `inferReturnTypes`, which reports each broken rule at
-// the op's location.
+// operands, so the custom assembly format names only the operand types.
+// Inference only drops the last dimension; every rule, the result type
+// included, is checked by the op's verifier, so that each broken rule gives
+// exactly one diagnostic with its own message.
 class Attn_LastDimReductionOp<string mnemonic, list<Trait> traits = []>
     : Attn_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor])> {
   let results = (outs Attn_FloatTensor:$result);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Result types are checked by `verify`, which names the broken rule.
+    static bool isCompatibleReturnTypes(::mlir::TypeRange,
+                                        ::mlir::TypeRange) {
+      return true;
+    }
+  }];
 }
 
 def Attn_MaskedMaxOp : Attn_LastDimReductionOp<"masked_max"> {
@@ -48,7 +64,7 @@ def Attn_MaskedMaxOp : Attn_LastDimReductionOp<"masked_max"> {
     // %max : tensor<4x512xf32>
     ```
   }];
-  let arguments = (ins Attn_FloatTensor:$scores, Attn_FloatTensor:$mask);
+  let arguments = (ins Attn_ReducibleTensor:$scores, Attn_ReducibleTensor:$mask);
   let assemblyFormat = [{
     $scores `,` $mask attr-dict `:` type($scores) `,` type($mask)
   }];
@@ -75,7 +91,7 @@ def Attn_SumSqOp : Attn_LastDimReductionOp<"sum_sq"> {
     // %ss : tensor<4xf32>
     ```
   }];
-  let arguments = (ins Attn_FloatTensor:$input);
+  let arguments = (ins Attn_ReducibleTensor:$input);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
@@ -105,7 +121,7 @@ def Attn_XentOp : Attn_LastDimReductionOp<"xent"> {
     // %loss : tensor<8xf32>
     ```
   }];
-  let arguments = (ins Attn_FloatTensor:$p, Attn_FloatTensor:$q);
+  let arguments = (ins Attn_ReducibleTensor:$p, Attn_ReducibleTensor:$q);
   let assemblyFormat = "$p `,` $q attr-dict `:` type($p) `,` type($q)";
 }
 

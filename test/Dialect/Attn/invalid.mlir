@@ -1,0 +1,171 @@
+// RUN: attn-opt %s --split-input-file --verify-diagnostics
+
+// One case per verifier rule of each op.
+
+func.func @masked_max_rank0(%s: tensor<f32>, %m: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'attn.masked_max' op expects scores of rank >= 1 (a last dimension to reduce), got 'tensor<f32>'}}
+  %r = attn.masked_max %s, %m : tensor<f32>, tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// The same rule in generic form is the operand type constraint's.
+func.func @masked_max_rank0_generic(%s: tensor<f32>, %m: tensor<4xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'attn.masked_max' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<f32>'}}
+  %r = "attn.masked_max"(%s, %m) : (tensor<f32>, tensor<4xf32>) -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+func.func @masked_max_mask_rank0(%s: tensor<4xf32>, %m: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'attn.masked_max' op operand #1 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<f32>'}}
+  %r = "attn.masked_max"(%s, %m) : (tensor<4xf32>, tensor<f32>) -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+func.func @masked_max_element_type(%s: tensor<4x8xf32>, %m: tensor<4x8xf16>) -> tensor<4xf32> {
+  // expected-error @+1 {{'attn.masked_max' op expects mask element type 'f16' to match scores element type 'f32'}}
+  %r = attn.masked_max %s, %m : tensor<4x8xf32>, tensor<4x8xf16>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @masked_max_mask_rank(%s: tensor<2x3x4x8xf32>, %m: tensor<3x4x8xf32>) -> tensor<2x3x4xf32> {
+  // expected-error @+1 {{'attn.masked_max' op expects mask of rank 2 ([M, N]) or of the rank of scores (4), got 'tensor<3x4x8xf32>'}}
+  %r = attn.masked_max %s, %m : tensor<2x3x4x8xf32>, tensor<3x4x8xf32>
+  return %r : tensor<2x3x4xf32>
+}
+
+// -----
+
+func.func @masked_max_mask_rank_too_large(%s: tensor<8xf32>, %m: tensor<1x8xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'attn.masked_max' op expects mask rank (2) <= scores rank (1)}}
+  %r = attn.masked_max %s, %m : tensor<8xf32>, tensor<1x8xf32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+func.func @masked_max_mask_shape(%s: tensor<4x512x512xf32>, %m: tensor<512x256xf32>) -> tensor<4x512xf32> {
+  // expected-error @+1 {{'attn.masked_max' op expects mask dimension 1 (256) to match scores dimension 2 (512)}}
+  %r = attn.masked_max %s, %m : tensor<4x512x512xf32>, tensor<512x256xf32>
+  return %r : tensor<4x512xf32>
+}
+
+// -----
+
+func.func @masked_max_integer(%s: tensor<4x8xi32>, %m: tensor<4x8xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'attn.masked_max' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<4x8xi32>'}}
+  %r = "attn.masked_max"(%s, %m) : (tensor<4x8xi32>, tensor<4x8xi32>) -> tensor<4xi32>
+  return %r : tensor<4xi32>
+}
+
+// -----
+
+func.func @masked_max_unranked(%s: tensor<*xf32>, %m: tensor<4x8xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'attn.masked_max' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<*xf32>'}}
+  %r = "attn.masked_max"(%s, %m) : (tensor<*xf32>, tensor<4x8xf32>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @masked_max_result_type(%s: tensor<4x8xf32>, %m: tensor<4x8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'attn.masked_max' op expects result type 'tensor<4xf32>' (scores without its last dimension), got 'tensor<8xf32>'}}
+  %r = "attn.masked_max"(%s, %m) : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<8xf32>
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+func.func @sum_sq_rank0(%x: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'attn.sum_sq' op expects input of rank >= 1 (a last dimension to reduce), got 'tensor<f32>'}}
+  %r = attn.sum_sq %x : tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+func.func @sum_sq_integer(%x: tensor<4x8xi8>) -> tensor<4xi8> {
+  // expected-error @+1 {{'attn.sum_sq' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<4x8xi8>'}}
+  %r = "attn.sum_sq"(%x) : (tensor<4x8xi8>) -> tensor<4xi8>
+  return %r : tensor<4xi8>
+}
+
+// -----
+
+func.func @sum_sq_result_type(%x: tensor<4x8xf32>) -> tensor<4xf64> {
+  // expected-error @+1 {{'attn.sum_sq' op expects result type 'tensor<4xf32>' (input without its last dimension), got 'tensor<4xf64>'}}
+  %r = "attn.sum_sq"(%x) : (tensor<4x8xf32>) -> tensor<4xf64>
+  return %r : tensor<4xf64>
+}
+
+// -----
+
+func.func @sum_sq_integer_result(%x: tensor<4x8xf32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'attn.sum_sq' op result #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values, but got 'tensor<4xi32>'}}
+  %r = "attn.sum_sq"(%x) : (tensor<4x8xf32>) -> tensor<4xi32>
+  return %r : tensor<4xi32>
+}
+
+// -----
+
+func.func @xent_rank0(%p: tensor<f32>, %q: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'attn.xent' op expects p of rank >= 1 (a last dimension to reduce), got 'tensor<f32>'}}
+  %r = attn.xent %p, %q : tensor<f32>, tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+func.func @xent_element_type(%p: tensor<8xf32>, %q: tensor<8xf64>) -> tensor<f32> {
+  // expected-error @+1 {{'attn.xent' op expects q element type 'f64' to match p element type 'f32'}}
+  %r = attn.xent %p, %q : tensor<8xf32>, tensor<8xf64>
+  return %r : tensor<f32>
+}
+
+// -----
+
+func.func @xent_rank(%p: tensor<4x8xf32>, %q: tensor<8xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'attn.xent' op expects q of the rank of p (2), got 'tensor<8xf32>'}}
+  %r = attn.xent %p, %q : tensor<4x8xf32>, tensor<8xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @xent_shape(%p: tensor<4x8xf32>, %q: tensor<4x9xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'attn.xent' op expects q dimension 1 (9) to match p dimension 1 (8)}}
+  %r = attn.xent %p, %q : tensor<4x8xf32>, tensor<4x9xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @xent_result_type(%p: tensor<4x8xf32>, %q: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'attn.xent' op expects result type 'tensor<4xf32>' (p without its last dimension), got 'tensor<4x8xf32>'}}
+  %r = "attn.xent"(%p, %q) : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// -----
+
+// Custom-form operand types are checked while parsing.
+func.func @sum_sq_vector(%x: vector<4xf32>) {
+  // expected-error @+1 {{custom op 'attn.sum_sq' invalid kind of type specified: expected builtin.tensor, but found 'vector<4xf32>'}}
+  %r = attn.sum_sq %x : vector<4xf32>
+  return
+}
+
+// -----
+
+func.func @sum_sq_unranked(%x: tensor<*xf32>) {
+  // expected-error @+1 {{custom op 'attn.sum_sq' invalid kind of type specified: expected builtin.tensor, but found 'tensor<*xf32>'}}
+  %r = attn.sum_sq %x : tensor<*xf32>
+  return
+}

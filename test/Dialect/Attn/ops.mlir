@@ -1,0 +1,103 @@
+// RUN: attn-opt %s --split-input-file | FileCheck %s
+// Round trip: custom form prints back as custom form with inferred results;
+// then print in generic form and parse that again.
+// RUN: attn-opt %s --split-input-file --mlir-print-op-generic | attn-opt --split-input-file | FileCheck %s
+
+// CHECK-LABEL: func.func @masked_max_broadcast(
+// CHECK-SAME:    %[[S:.*]]: tensor<4x512x512xf32>, %[[M:.*]]: tensor<512x512xf32>)
+// CHECK:         %[[R:.*]] = attn.masked_max %[[S]], %[[M]] : tensor<4x512x512xf32>, tensor<512x512xf32>
+// CHECK:         return %[[R]] : tensor<4x512xf32>
+func.func @masked_max_broadcast(%s: tensor<4x512x512xf32>, %m: tensor<512x512xf32>) -> tensor<4x512xf32> {
+  %r = attn.masked_max %s, %m : tensor<4x512x512xf32>, tensor<512x512xf32>
+  return %r : tensor<4x512xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @masked_max_full_mask(
+// CHECK:         attn.masked_max %{{.*}}, %{{.*}} : tensor<2x3x8x16xf16>, tensor<2x3x8x16xf16>
+// CHECK:         return %{{.*}} : tensor<2x3x8xf16>
+func.func @masked_max_full_mask(%s: tensor<2x3x8x16xf16>, %m: tensor<2x3x8x16xf16>) -> tensor<2x3x8xf16> {
+  %r = attn.masked_max %s, %m : tensor<2x3x8x16xf16>, tensor<2x3x8x16xf16>
+  return %r : tensor<2x3x8xf16>
+}
+
+// -----
+
+// A rank-1 row reduces to a rank-0 result.
+// CHECK-LABEL: func.func @masked_max_rank1(
+// CHECK:         attn.masked_max %{{.*}}, %{{.*}} : tensor<16xbf16>, tensor<16xbf16>
+// CHECK:         return %{{.*}} : tensor<bf16>
+func.func @masked_max_rank1(%s: tensor<16xbf16>, %m: tensor<16xbf16>) -> tensor<bf16> {
+  %r = attn.masked_max %s, %m : tensor<16xbf16>, tensor<16xbf16>
+  return %r : tensor<bf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @masked_max_dynamic(
+// CHECK:         attn.masked_max %{{.*}}, %{{.*}} : tensor<?x?x?xf64>, tensor<?x512xf64>
+// CHECK:         return %{{.*}} : tensor<?x?xf64>
+func.func @masked_max_dynamic(%s: tensor<?x?x?xf64>, %m: tensor<?x512xf64>) -> tensor<?x?xf64> {
+  %r = attn.masked_max %s, %m : tensor<?x?x?xf64>, tensor<?x512xf64>
+  return %r : tensor<?x?xf64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @sum_sq(
+// CHECK-SAME:    %[[X:.*]]: tensor<4x1024xf32>)
+// CHECK:         %[[R:.*]] = attn.sum_sq %[[X]] : tensor<4x1024xf32>
+// CHECK:         return %[[R]] : tensor<4xf32>
+func.func @sum_sq(%x: tensor<4x1024xf32>) -> tensor<4xf32> {
+  %r = attn.sum_sq %x : tensor<4x1024xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @sum_sq_rank1_dynamic(
+// CHECK:         attn.sum_sq %{{.*}} : tensor<?xf32>
+// CHECK:         return %{{.*}} : tensor<f32>
+func.func @sum_sq_rank1_dynamic(%x: tensor<?xf32>) -> tensor<f32> {
+  %r = attn.sum_sq %x : tensor<?xf32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @xent(
+// CHECK-SAME:    %[[P:.*]]: tensor<8x1000xf32>, %[[Q:.*]]: tensor<8x1000xf32>)
+// CHECK:         %[[R:.*]] = attn.xent %[[P]], %[[Q]] : tensor<8x1000xf32>, tensor<8x1000xf32>
+// CHECK:         return %[[R]] : tensor<8xf32>
+func.func @xent(%p: tensor<8x1000xf32>, %q: tensor<8x1000xf32>) -> tensor<8xf32> {
+  %r = attn.xent %p, %q : tensor<8x1000xf32>, tensor<8x1000xf32>
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// Static and dynamic sizes may meet; the result takes p's sizes.
+// CHECK-LABEL: func.func @xent_mixed(
+// CHECK:         attn.xent %{{.*}}, %{{.*}} : tensor<?x1000xf32>, tensor<8x?xf32>
+// CHECK:         return %{{.*}} : tensor<?xf32>
+func.func @xent_mixed(%p: tensor<?x1000xf32>, %q: tensor<8x?xf32>) -> tensor<?xf32> {
+  %r = attn.xent %p, %q : tensor<?x1000xf32>, tensor<8x?xf32>
+  return %r : tensor<?xf32>
+}
+
+// -----
+
+// The generic form with no attributes parses and prints in custom form.
+// CHECK-LABEL: func.func @generic_form(
+// CHECK:         attn.masked_max %{{.*}}, %{{.*}} : tensor<4x8x16xf32>, tensor<8x16xf32>
+// CHECK:         attn.sum_sq %{{.*}} : tensor<4x1024xf32>
+// CHECK:         attn.xent %{{.*}}, %{{.*}} : tensor<1024xf32>, tensor<1024xf32>
+func.func @generic_form(%s: tensor<4x8x16xf32>, %m: tensor<8x16xf32>,
+                        %x: tensor<4x1024xf32>, %p: tensor<1024xf32>)
+    -> (tensor<4x8xf32>, tensor<4xf32>, tensor<f32>) {
+  %0 = "attn.masked_max"(%s, %m) : (tensor<4x8x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %1 = "attn.sum_sq"(%x) : (tensor<4x1024xf32>) -> tensor<4xf32>
+  %2 = "attn.xent"(%p, %p) : (tensor<1024xf32>, tensor<1024xf32>) -> tensor<f32>
+  return %0, %1, %2 : tensor<4x8xf32>, tensor<4xf32>, tensor<f32>
+}
