@@ -1,0 +1,40 @@
+// RUN: attn-opt %s --attn-lower-to-llvm | mlir-translate --mlir-to-llvmir | FileCheck %s
+
+// The pipeline marks every function with a body `llvm.emit_c_interface`, so
+// besides @row_sum_sq, whose memref arguments and results are expanded into
+// descriptor fields, LLVM IR gets @_mlir_ciface_row_sum_sq: it takes pointers
+// to memref descriptors (result first, then the argument), unpacks the
+// argument's descriptor, calls @row_sum_sq and stores the returned
+// descriptor through the result pointer.
+
+func.func @row_sum_sq(%x: tensor<4x1024xf32>) -> tensor<4xf32> {
+  %r = attn.sum_sq %x : tensor<4x1024xf32>
+  return %r : tensor<4xf32>
+}
+
+// The function: a rank-2 descriptor in (allocated and aligned pointers,
+// offset, 2 sizes, 2 strides), a rank-1 descriptor out. The body squares the
+// elements read through the aligned pointer and accumulates them.
+// CHECK-LABEL: define { ptr, ptr, i64, [1 x i64], [1 x i64] } @row_sum_sq(
+// CHECK-SAME:    ptr %{{[0-9]+}}, ptr %[[IN_ALIGNED:[0-9]+]], i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}})
+// CHECK:         %[[GEP:[0-9]+]] = getelementptr {{.*}}float, ptr %[[IN_ALIGNED]], i64
+// CHECK-NEXT:    %[[X:[0-9]+]] = load float, ptr %[[GEP]]
+// CHECK:         %[[SQ:[0-9]+]] = fmul float %[[X]], %[[X]]
+// CHECK-NEXT:    fadd float %[[SQ]], %{{[0-9]+}}
+// CHECK:         ret { ptr, ptr, i64, [1 x i64], [1 x i64] }
+
+// The C wrapper: pointers to the result and argument descriptors.
+// CHECK-LABEL: define void @_mlir_ciface_row_sum_sq(
+// CHECK-SAME:    ptr %[[RES:[0-9]+]], ptr %[[ARG:[0-9]+]])
+// CHECK:         %[[DESC:[0-9]+]] = load { ptr, ptr, i64, [2 x i64], [2 x i64] }, ptr %[[ARG]]
+// CHECK:         %[[ALLOC:[0-9]+]] = extractvalue { ptr, ptr, i64, [2 x i64], [2 x i64] } %[[DESC]], 0
+// CHECK:         %[[ALIGNED:[0-9]+]] = extractvalue { ptr, ptr, i64, [2 x i64], [2 x i64] } %[[DESC]], 1
+// CHECK:         %[[OFFSET:[0-9]+]] = extractvalue { ptr, ptr, i64, [2 x i64], [2 x i64] } %[[DESC]], 2
+// CHECK:         %[[SIZE0:[0-9]+]] = extractvalue { ptr, ptr, i64, [2 x i64], [2 x i64] } %[[DESC]], 3, 0
+// CHECK:         %[[SIZE1:[0-9]+]] = extractvalue { ptr, ptr, i64, [2 x i64], [2 x i64] } %[[DESC]], 3, 1
+// CHECK:         %[[STRIDE0:[0-9]+]] = extractvalue { ptr, ptr, i64, [2 x i64], [2 x i64] } %[[DESC]], 4, 0
+// CHECK:         %[[STRIDE1:[0-9]+]] = extractvalue { ptr, ptr, i64, [2 x i64], [2 x i64] } %[[DESC]], 4, 1
+// CHECK:         %[[RET:[0-9]+]] = call { ptr, ptr, i64, [1 x i64], [1 x i64] } @row_sum_sq(
+// CHECK-SAME:      ptr %[[ALLOC]], ptr %[[ALIGNED]], i64 %[[OFFSET]], i64 %[[SIZE0]], i64 %[[SIZE1]], i64 %[[STRIDE0]], i64 %[[STRIDE1]])
+// CHECK-NEXT:    store { ptr, ptr, i64, [1 x i64], [1 x i64] } %[[RET]], ptr %[[RES]]
+// CHECK-NEXT:    ret void
