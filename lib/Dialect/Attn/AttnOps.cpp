@@ -19,6 +19,12 @@ static std::string dimToString(int64_t dim) {
   return ShapedType::isDynamic(dim) ? std::string("?") : std::to_string(dim);
 }
 
+/// `type` without its last dimension.
+static RankedTensorType dropLastDim(RankedTensorType type) {
+  return RankedTensorType::get(type.getShape().drop_back(),
+                               type.getElementType());
+}
+
 /// Infers the type of a reduction of `input` over its last dimension.
 static LogicalResult inferReductionType(std::optional<Location> loc,
                                         StringRef opName, StringRef inputName,
@@ -31,24 +37,18 @@ static LogicalResult inferReductionType(std::optional<Location> loc,
     return emitOptionalError(loc, "'", opName, "' op expects ", inputName,
                              " of rank >= 1 (a last dimension to reduce), got ",
                              input.getType());
-  inferred.push_back(
-      RankedTensorType::get(type.getShape().drop_back(), type.getElementType()));
+  inferred.push_back(dropLastDim(type));
   return success();
 }
 
-/// Checks that `op`'s result type is `input`'s type without its last dim.
-static LogicalResult verifyResultType(Operation *op, StringRef inputName,
-                                      Value input) {
-  SmallVector<Type, 1> inferred;
-  if (failed(inferReductionType(op->getLoc(), op->getName().getStringRef(),
-                                inputName, input, inferred)))
-    return failure();
+/// Checks that `op`'s result type is `expected`, described by `what`.
+static LogicalResult verifyResultType(Operation *op, Type expected,
+                                      StringRef what) {
   Type result = op->getResult(0).getType();
-  if (result == inferred.front())
+  if (result == expected)
     return success();
   return op->emitOpError("expects result type ")
-         << inferred.front() << " (" << inputName
-         << " without its last dimension), got " << result;
+         << expected << " (" << what << "), got " << result;
 }
 
 /// Checks that `type` has the element type of `reference`.
@@ -78,6 +78,42 @@ static LogicalResult verifyDimMatch(Operation *op, StringRef name,
          << dimToString(b) << ")";
 }
 
+/// Checks an additive mask of `scores`: of scores' element type, and either
+/// [M, N] (the trailing two dims, broadcast over the others) or of scores'
+/// shape.
+static LogicalResult verifyAdditiveMask(Operation *op, StringRef scoresName,
+                                        RankedTensorType scores,
+                                        RankedTensorType mask) {
+  if (failed(verifySameElementType(op, "mask", mask, scoresName, scores)))
+    return failure();
+  int64_t rank = scores.getRank(), maskRank = mask.getRank();
+  if (maskRank != rank && maskRank != 2)
+    return op->emitOpError("expects mask of rank 2 ([M, N]) or of the rank of ")
+           << scoresName << " (" << rank << "), got " << mask;
+  if (maskRank > rank)
+    return op->emitOpError("expects mask rank (")
+           << maskRank << ") <= " << scoresName << " rank (" << rank << ")";
+  for (int64_t i = 0; i < maskRank; ++i)
+    if (failed(verifyDimMatch(op, "mask", mask, i, scoresName, scores,
+                              rank - maskRank + i)))
+      return failure();
+  return success();
+}
+
+/// Checks the masks of a softmax-family op.
+static LogicalResult verifyRowMasks(Operation *op, RankedTensorType input,
+                                    Value mask, bool causal) {
+  if (mask && failed(verifyAdditiveMask(
+                  op, "input", input,
+                  cast<RankedTensorType>(mask.getType()))))
+    return failure();
+  if (causal && input.getRank() < 2)
+    return op->emitOpError("expects input of rank >= 2 ([..., M, N]) to be "
+                           "causally masked, got ")
+           << input;
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // MaskedMaxOp
 //===----------------------------------------------------------------------===//
@@ -92,25 +128,11 @@ LogicalResult MaskedMaxOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult MaskedMaxOp::verify() {
-  RankedTensorType scores = getScores().getType(), mask = getMask().getType();
-  if (failed(verifySameElementType(*this, "mask", mask, "scores", scores)))
+  RankedTensorType scores = getScores().getType();
+  if (failed(verifyAdditiveMask(*this, "scores", scores, getMask().getType())))
     return failure();
-
-  // The mask is either [M, N], broadcast over the leading dims of scores, or
-  // exactly the shape of scores.
-  int64_t rank = scores.getRank(), maskRank = mask.getRank();
-  if (maskRank != rank && maskRank != 2)
-    return emitOpError("expects mask of rank 2 ([M, N]) or of the rank of "
-                       "scores (")
-           << rank << "), got " << mask;
-  if (maskRank > rank)
-    return emitOpError("expects mask rank (")
-           << maskRank << ") <= scores rank (" << rank << ")";
-  for (int64_t i = 0; i < maskRank; ++i)
-    if (failed(verifyDimMatch(*this, "mask", mask, i, "scores", scores,
-                              rank - maskRank + i)))
-      return failure();
-  return verifyResultType(*this, "scores", getScores());
+  return verifyResultType(*this, dropLastDim(scores),
+                          "scores without its last dimension");
 }
 
 //===----------------------------------------------------------------------===//
@@ -127,7 +149,8 @@ LogicalResult SumSqOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult SumSqOp::verify() {
-  return verifyResultType(*this, "input", getInput());
+  return verifyResultType(*this, dropLastDim(getInput().getType()),
+                          "input without its last dimension");
 }
 
 //===----------------------------------------------------------------------===//
@@ -152,8 +175,115 @@ LogicalResult XentOp::verify() {
   for (int64_t i = 0, e = p.getRank(); i < e; ++i)
     if (failed(verifyDimMatch(*this, "q", q, i, "p", p, i)))
       return failure();
-  return verifyResultType(*this, "p", getP());
+  return verifyResultType(*this, dropLastDim(p),
+                          "p without its last dimension");
 }
+
+//===----------------------------------------------------------------------===//
+// Softmax family
+//===----------------------------------------------------------------------===//
+
+/// Infers the type of a row-wise op that keeps the shape of its input.
+static LogicalResult inferSameType(std::optional<Location> loc,
+                                   StringRef opName, Value input,
+                                   SmallVectorImpl<Type> &inferred) {
+  // Reuses the reduction's rank check; the result keeps the last dimension.
+  if (failed(inferReductionType(loc, opName, "input", input, inferred)))
+    return failure();
+  inferred.back() = input.getType();
+  return success();
+}
+
+LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  return inferSameType(loc, getOperationName(), adaptor.getInput(), inferred);
+}
+
+LogicalResult SoftmaxOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyRowMasks(*this, input, getMask(), getCausal())))
+    return failure();
+  return verifyResultType(*this, input, "the type of input");
+}
+
+LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &inferred) {
+  return inferSameType(loc, getOperationName(), adaptor.getInput(), inferred);
+}
+
+LogicalResult LogSoftmaxOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyRowMasks(*this, input, getMask(), getCausal())))
+    return failure();
+  return verifyResultType(*this, input, "the type of input");
+}
+
+LogicalResult LogSumExpOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  return inferReductionType(loc, getOperationName(), "input",
+                            adaptor.getInput(), inferred);
+}
+
+LogicalResult LogSumExpOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyRowMasks(*this, input, getMask(), getCausal())))
+    return failure();
+  return verifyResultType(*this, dropLastDim(input),
+                          "input without its last dimension");
+}
+
+//===----------------------------------------------------------------------===//
+// XentLogitsOp
+//===----------------------------------------------------------------------===//
+
+/// The loss type: per row, or one rank-0 value for a sum or mean.
+static RankedTensorType xentLogitsType(RankedTensorType logits,
+                                       Reduction reduction) {
+  if (reduction == Reduction::None)
+    return dropLastDim(logits);
+  return RankedTensorType::get({}, logits.getElementType());
+}
+
+LogicalResult XentLogitsOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &inferred) {
+  if (failed(inferReductionType(loc, getOperationName(), "logits",
+                                adaptor.getLogits(), inferred)))
+    return failure();
+  // While parsing, a default-valued attribute that was not written is not
+  // set yet: read it as its default.
+  Reduction reduction = Reduction::Mean;
+  if (ReductionAttr attr = adaptor.getReductionAttr())
+    reduction = attr.getValue();
+  inferred.back() = xentLogitsType(
+      cast<RankedTensorType>(adaptor.getLogits().getType()), reduction);
+  return success();
+}
+
+LogicalResult XentLogitsOp::verify() {
+  RankedTensorType logits = getLogits().getType();
+  RankedTensorType target = getTarget().getType();
+  if (target.getRank() != logits.getRank() - 1)
+    return emitOpError("expects target of rank ")
+           << logits.getRank() - 1 << " (logits without the class dimension), got "
+           << target;
+  for (int64_t i = 0, e = target.getRank(); i < e; ++i)
+    if (failed(verifyDimMatch(*this, "target", target, i, "logits", logits, i)))
+      return failure();
+  return verifyResultType(*this, xentLogitsType(logits, getReduction()),
+                          getReduction() == Reduction::None
+                              ? "logits without the class dimension"
+                              : "a rank-0 tensor for a sum or mean");
+}
+
+#include "AttnDialect/Dialect/Attn/AttnEnums.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "AttnDialect/Dialect/Attn/AttnOps.cpp.inc"

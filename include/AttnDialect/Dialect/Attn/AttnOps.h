@@ -12,6 +12,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "AttnDialect/Dialect/Attn/AttnEnums.h.inc"
+
 #define GET_OP_CLASSES
 #include "AttnDialect/Dialect/Attn/AttnOps.h.inc"
 

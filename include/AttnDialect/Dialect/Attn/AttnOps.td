@@ -6,6 +6,28 @@
 include "AttnDialect/Dialect/Attn/AttnDialect.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/EnumAttr.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Attn_MaskedRows : I32EnumAttr<"MaskedRows",
+    "what a softmax row whose every entry is masked returns", [
+      I32EnumAttrCase<"Zero", 0, "zero">,
+      I32EnumAttrCase<"NaN", 1, "nan">
+    ]> {
+  let cppNamespace = "::mlir::attn";
+}
+
+def Attn_Reduction : I32EnumAttr<"Reduction",
+    "how per-row losses are combined", [
+      I32EnumAttrCase<"None", 0, "none">,
+      I32EnumAttrCase<"Sum", 1, "sum">,
+      I32EnumAttrCase<"Mean", 2, "mean">
+    ]> {
+  let cppNamespace = "::mlir::attn";
+}
 
 def Attn_FloatTensor : RankedTensorOf<[F16, BF16, F32, F64]>;
 
@@ -16,12 +38,11 @@ def Attn_ReducibleTensor : Type<
     "ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements",
     "::mlir::RankedTensorType">;
 
-// A reduction over the last dimension. The result type is inferred from the
-// operands, so the custom assembly format names only the operand types.
-// Inference only drops the last dimension; every rule, the result type
-// included, is checked by the op's verifier, so that each broken rule gives
-// exactly one diagnostic with its own message.
-class Attn_LastDimReductionOp<string mnemonic, list<Trait> traits = []>
+// An op whose result type is inferred from its operands, so that the custom
+// assembly format names only the operand types. Inference is lenient; every
+// rule, the result type included, is checked by the op's verifier, so that
+// each broken rule gives exactly one diagnostic with its own message.
+class Attn_InferredResultOp<string mnemonic, list<Trait> traits = []>
     : Attn_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor])> {
   let results = (outs Attn_FloatTensor:$result);
   let hasVerifier = 1;
@@ -33,6 +54,10 @@ class Attn_LastDimReductionOp<string mnemonic, list<Trait> traits = []>
     }
   }];
 }
+
+// A reduction over the last dimension.
+class Attn_LastDimReductionOp<string mnemonic>
+    : Attn_InferredResultOp<mnemonic>;
 
 def Attn_MaskedMaxOp : Attn_LastDimReductionOp<"masked_max"> {
   let summary = "row maximum of additively masked scores";
@@ -123,6 +148,163 @@ def Attn_XentOp : Attn_LastDimReductionOp<"xent"> {
   }];
   let arguments = (ins Attn_ReducibleTensor:$p, Attn_ReducibleTensor:$q);
   let assemblyFormat = "$p `,` $q attr-dict `:` type($p) `,` type($q)";
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax family
+//===----------------------------------------------------------------------===//
+
+// An op over the rows (last dimension) of scores with an optional additive
+// mask and an optional causal mask computed from indices.
+class Attn_MaskedRowOp<string mnemonic> : Attn_InferredResultOp<mnemonic>;
+
+defvar Attn_MaskingDoc = [{
+    Masking: `mask` is additive, as in `attn.masked_max`: `[M, N]` (the
+    trailing two dimensions, broadcast over the leading ones) or the shape of
+    `input`; `0` keeps an entry and `-inf` removes it. With `causal`, entry
+    `(i, j)` of the trailing `[M, N]` dimensions is removed when
+    `j > i + (N - M)`: the diagonal is aligned to the bottom-right corner,
+    as when M new queries attend to a KV cache of N keys whose last M are
+    their own (M == N is the usual lower-triangular mask; with M > N the
+    first M - N rows are fully masked). The causal mask is computed from
+    indices, never materialized. Both masks may be given together.
+
+    Stability: every row is shifted by its maximum before `exp`, so logits
+    of any finite magnitude (1e4, 1e30) neither overflow nor underflow to
+    a wrong result.
+}];
+
+def Attn_SoftmaxOp : Attn_MaskedRowOp<"softmax"> {
+  let summary = "numerically stable softmax over the last dimension";
+  let description = !strconcat([{
+    Computes, with `x = input + mask` (masked entries `-inf`),
+
+        m[..., i]      = max_j x[..., i, j]
+        result[..., j] = exp(x[..., j] - m) / sum_k exp(x[..., k] - m)
+
+    A row whose every entry is masked (or `-inf`) has no defined softmax:
+    `masked_rows = zero` (the default, as PyTorch's scaled-dot-product
+    attention and ONNX) returns zeros for it, `masked_rows = nan` returns
+    NaN (the plain math). Masked entries of other rows are exactly 0.
+    NaN inputs propagate to their row.
+
+  }], Attn_MaskingDoc, [{
+
+    Example:
+
+    ```mlir
+    %p = attn.softmax %scores mask %m causal
+        : tensor<2x8x128x128xf32>, tensor<128x128xf32>
+    %q = attn.softmax %x masked_rows = nan : tensor<4x1000xf32>
+    ```
+  }]);
+  let arguments = (ins Attn_ReducibleTensor:$input,
+                       Optional<Attn_ReducibleTensor>:$mask,
+                       UnitAttr:$causal,
+                       DefaultValuedAttr<Attn_MaskedRows,
+                           "::mlir::attn::MaskedRows::Zero">:$masked_rows);
+  let assemblyFormat = [{
+    $input (`mask` $mask^)? (`causal` $causal^)?
+    (`masked_rows` `=` $masked_rows^)? attr-dict
+    `:` type($input) (`,` type($mask)^)?
+  }];
+}
+
+def Attn_LogSumExpOp : Attn_MaskedRowOp<"logsumexp"> {
+  let summary = "numerically stable log-sum-exp over the last dimension";
+  let description = !strconcat([{
+    Computes, with `x = input + mask` (masked entries `-inf`),
+
+        m[...]      = max_j x[..., j]
+        result[...] = m + log(sum_j exp(x[..., j] - m))
+
+    The result has the shape of `input` without its last dimension. A row
+    whose every entry is masked gives `-inf` (the log of an empty sum); a
+    row holding `+inf` gives NaN (`inf - inf`); NaN propagates.
+
+  }], Attn_MaskingDoc, [{
+
+    Example:
+
+    ```mlir
+    %lse = attn.logsumexp %logits : tensor<8x32000xf32>
+    ```
+  }]);
+  let arguments = (ins Attn_ReducibleTensor:$input,
+                       Optional<Attn_ReducibleTensor>:$mask,
+                       UnitAttr:$causal);
+  let assemblyFormat = [{
+    $input (`mask` $mask^)? (`causal` $causal^)? attr-dict
+    `:` type($input) (`,` type($mask)^)?
+  }];
+}
+
+def Attn_LogSoftmaxOp : Attn_MaskedRowOp<"log_softmax"> {
+  let summary = "numerically stable log-softmax over the last dimension";
+  let description = !strconcat([{
+    Computes, with `x = input + mask` (masked entries `-inf`),
+
+        result[..., j] = x[..., j] - logsumexp_k x[..., k]
+
+    Masked entries are `-inf` (the log of probability 0). A row whose every
+    entry is masked is `-inf` throughout: the log of the zero row that
+    `attn.softmax` returns for it by default (the plain math, `-inf - -inf`,
+    would be NaN).
+
+  }], Attn_MaskingDoc, [{
+
+    Example:
+
+    ```mlir
+    %lp = attn.log_softmax %logits : tensor<8x32000xf32>
+    ```
+  }]);
+  let arguments = (ins Attn_ReducibleTensor:$input,
+                       Optional<Attn_ReducibleTensor>:$mask,
+                       UnitAttr:$causal);
+  let assemblyFormat = [{
+    $input (`mask` $mask^)? (`causal` $causal^)? attr-dict
+    `:` type($input) (`,` type($mask)^)?
+  }];
+}
+
+def Attn_XentLogitsOp : Attn_InferredResultOp<"xent_logits"> {
+  let summary = "cross-entropy of logits against integer class targets";
+  let description = [{
+    The loss of a classifier from its unnormalized logits `[..., C]` and its
+    integer class targets `[...]`. Per row,
+
+        loss[...] = logsumexp_c logits[..., c] - logits[..., target[...]]
+
+    computed stably (shifted by the row maximum, so logits of 1e4 are fine).
+
+    - A row whose target equals `ignore_index` (default -100) has loss 0 and
+      is left out of the mean.
+    - A target outside `[0, C)` that is not `ignore_index` gives a NaN loss
+      for its row (and so a NaN sum or mean). The logits are never read out
+      of bounds.
+    - `reduction`: `none` returns the per-row losses (shape `[...]`); `sum`
+      their sum and `mean` (the default) their mean over the kept rows, both
+      as a rank-0 tensor. The mean over zero kept rows is NaN (0 / 0), as in
+      PyTorch.
+
+    Example:
+
+    ```mlir
+    %loss = attn.xent_logits %logits, %target reduction = sum
+        : tensor<2048x32000xf32>, tensor<2048xi64>
+    ```
+  }];
+  let arguments = (ins Attn_ReducibleTensor:$logits,
+                       RankedTensorOf<[I32, I64]>:$target,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+                       DefaultValuedAttr<Attn_Reduction,
+                           "::mlir::attn::Reduction::Mean">:$reduction);
+  let assemblyFormat = [{
+    $logits `,` $target (`ignore_index` `=` $ignore_index^)?
+    (`reduction` `=` $reduction^)? attr-dict
+    `:` type($logits) `,` type($target)
+  }];
 }
 
 #endif // ATTN_OPS_TD
