@@ -2,8 +2,17 @@
 //
 // Each attn op becomes the linalg named ops of its math (fill, broadcast,
 // elementwise ops, reduce), shaped so that upstream generalization and
-// elementwise fusion turn the op's work into exactly one linalg.generic:
-// every elementwise producer has a single use, and the reduction is last.
+// elementwise fusion turn each reduction and each output into one
+// linalg.generic: every elementwise producer has a single use (a prefix that
+// two consumers need, such as `input + mask`, is emitted once for each), and
+// reductions come last.
+//
+// The softmax family shares one decomposition of its row statistics:
+//   m  = max_j x                      (reduce, from -inf)
+//   ms = m == -inf ? 0 : m            (a fully masked row shifts by 0)
+//   s  = sum_j exp(x - ms)            (reduce, from 0)
+// so a fully masked row has s == 0 and never computes -inf - -inf.
+// --attn-fuse-online-softmax later merges the two reductions into one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,9 +20,11 @@
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::attn {
@@ -25,34 +36,134 @@ using namespace mlir;
 
 namespace {
 
-/// An empty tensor of `sizes` (dynamic ones as values from tensor.dim).
-Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
-                  Type elementType) {
-  return tensor::EmptyOp::create(b, loc, sizes, elementType);
-}
+/// Emits linalg named ops over tensors shaped like one input `[..., N]` and
+/// its rows `[...]`.
+class RowOpBuilder {
+public:
+  RowOpBuilder(OpBuilder &b, Location loc, Value input)
+      : b(b), loc(loc), input(input),
+        type(cast<RankedTensorType>(input.getType())),
+        elementType(type.getElementType()),
+        sizes(tensor::getMixedSizes(b, loc, input)) {}
 
-/// The accumulator of a reduction over the last of `sizes`: a tensor of the
-/// leading sizes, filled with the identity of `kind`.
-Value reductionInit(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
-                    Type elementType, arith::AtomicRMWKind kind) {
-  Value empty = emptyTensor(b, loc, sizes.drop_back(), elementType);
-  Value identity = arith::getIdentityValue(kind, elementType, b, loc);
-  return linalg::FillOp::create(b, loc, ValueRange{identity}, ValueRange{empty})
-      .getResult(0);
-}
+  int64_t rank() const { return type.getRank(); }
+  Type getElementType() const { return elementType; }
+  ArrayRef<OpFoldResult> getSizes() const { return sizes; }
 
-/// reduce(combine) of `input` over its last dimension into `init`.
-template <typename CombineOp>
-Value reduceLastDim(OpBuilder &b, Location loc, Value input, Value init) {
-  int64_t lastDim = cast<RankedTensorType>(input.getType()).getRank() - 1;
-  auto reduce = linalg::ReduceOp::create(
-      b, loc, ValueRange{input}, ValueRange{init}, {lastDim},
-      [](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value combined = CombineOp::create(nb, nloc, args[0], args[1]);
-        linalg::YieldOp::create(nb, nloc, combined);
-      });
-  return reduce.getResult(0);
-}
+  /// An empty tensor of the input's shape.
+  Value empty() { return tensor::EmptyOp::create(b, loc, sizes, elementType); }
+
+  /// An empty tensor of the rows' shape.
+  Value emptyRows(Type elemType = {}) {
+    return tensor::EmptyOp::create(b, loc, ArrayRef(sizes).drop_back(),
+                                   elemType ? elemType : elementType);
+  }
+
+  Value constant(double value) {
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(elementType, value));
+  }
+
+  /// A tensor of the rows' shape filled with the identity of `kind`.
+  Value rowsFilledWith(arith::AtomicRMWKind kind) {
+    Value identity = arith::getIdentityValue(kind, elementType, b, loc);
+    return linalg::FillOp::create(b, loc, ValueRange{identity},
+                                  ValueRange{emptyRows()})
+        .getResult(0);
+  }
+
+  /// reduce(combine) of `x` over its last dimension, from the identity of
+  /// `kind`.
+  template <typename CombineOp>
+  Value reduceRows(Value x, arith::AtomicRMWKind kind) {
+    Value init = rowsFilledWith(kind);
+    return linalg::ReduceOp::create(
+               b, loc, ValueRange{x}, ValueRange{init}, {rank() - 1},
+               [](OpBuilder &nb, Location nloc, ValueRange args) {
+                 Value combined =
+                     CombineOp::create(nb, nloc, args[0], args[1]);
+                 linalg::YieldOp::create(nb, nloc, combined);
+               })
+        .getResult(0);
+  }
+
+  /// A named elementwise op of `operands`, all of the input's shape.
+  template <typename NamedOp>
+  Value elementwise(ValueRange operands) {
+    return NamedOp::create(b, loc, operands, ValueRange{empty()}).getResult(0);
+  }
+
+  /// linalg.map of `operands` into `init` with the scalar body `body`.
+  Value map(ValueRange operands, Value init,
+            function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+    return linalg::MapOp::create(
+               b, loc, operands, init,
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+               })
+        .getResult()[0];
+  }
+
+  /// `rows` ([...]) replicated along the last dimension.
+  Value broadcastRows(Value rows) {
+    return linalg::BroadcastOp::create(b, loc, rows, empty(), {rank() - 1})
+        .getResult()[0];
+  }
+
+  /// `x + mask`, the mask ([M, N] or the input's shape) broadcast over the
+  /// leading dimensions.
+  Value addMask(Value x, Value mask) {
+    int64_t maskRank = cast<RankedTensorType>(mask.getType()).getRank();
+    if (maskRank < rank()) {
+      SmallVector<int64_t> batchDims =
+          llvm::to_vector(llvm::seq<int64_t>(0, rank() - maskRank));
+      mask = linalg::BroadcastOp::create(b, loc, mask, empty(), batchDims)
+                 .getResult()[0];
+    }
+    return elementwise<linalg::AddOp>({x, mask});
+  }
+
+  /// `x` with entry (i, j) of the trailing [M, N] dims set to -inf where
+  /// j > i + (N - M): a causal mask aligned to the bottom-right corner,
+  /// computed from indices.
+  Value applyCausalMask(Value x) {
+    int64_t r = rank();
+    Value rows = getValueOrCreateConstantIndexOp(b, loc, sizes[r - 2]);
+    Value cols = getValueOrCreateConstantIndexOp(b, loc, sizes[r - 1]);
+    Value offset = arith::SubIOp::create(b, loc, cols, rows);
+    Value negInf = arith::getIdentityValue(arith::AtomicRMWKind::maximumf,
+                                           elementType, b, loc);
+    AffineMap id = b.getMultiDimIdentityMap(r);
+    SmallVector<utils::IteratorType> iterators(r,
+                                               utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, type, ValueRange{x}, ValueRange{empty()},
+               ArrayRef<AffineMap>{id, id}, iterators,
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 Value i = linalg::IndexOp::create(nb, nloc, r - 2);
+                 Value j = linalg::IndexOp::create(nb, nloc, r - 1);
+                 Value last = arith::AddIOp::create(nb, nloc, i, offset);
+                 Value above = arith::CmpIOp::create(
+                     nb, nloc, arith::CmpIPredicate::sgt, j, last);
+                 Value masked =
+                     arith::SelectOp::create(nb, nloc, above, negInf, args[0]);
+                 linalg::YieldOp::create(nb, nloc, masked);
+               })
+        .getResult(0);
+  }
+
+  OpBuilder &b;
+  Location loc;
+
+private:
+  Value input;
+  RankedTensorType type;
+  Type elementType;
+  SmallVector<OpFoldResult> sizes;
+};
+
+//===----------------------------------------------------------------------===//
+// The seed's reductions
+//===----------------------------------------------------------------------===//
 
 /// masked_max(s, m) -> reduce(maximumf, add(s, broadcast(m))) from -inf.
 struct MaskedMaxToLinalg : OpRewritePattern<attn::MaskedMaxOp> {
@@ -60,33 +171,10 @@ struct MaskedMaxToLinalg : OpRewritePattern<attn::MaskedMaxOp> {
 
   LogicalResult matchAndRewrite(attn::MaskedMaxOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value scores = op.getScores(), mask = op.getMask();
-    int64_t rank = op.getScores().getType().getRank();
-    int64_t maskRank = op.getMask().getType().getRank();
-
-    Type elementType = op.getScores().getType().getElementType();
-    SmallVector<OpFoldResult> sizes =
-        tensor::getMixedSizes(rewriter, loc, scores);
-
-    Value init = reductionInit(rewriter, loc, sizes, elementType,
-                               arith::AtomicRMWKind::maximumf);
-    if (maskRank < rank) {
-      // Replicate the [M, N] mask over the leading (batch) dimensions.
-      SmallVector<int64_t> batchDims =
-          llvm::to_vector(llvm::seq<int64_t>(0, rank - maskRank));
-      mask = linalg::BroadcastOp::create(
-                 rewriter, loc, mask,
-                 emptyTensor(rewriter, loc, sizes, elementType), batchDims)
-                 .getResult()[0];
-    }
-    Value masked =
-        linalg::AddOp::create(rewriter, loc, ValueRange{scores, mask},
-                              ValueRange{emptyTensor(rewriter, loc, sizes,
-                                                     elementType)})
-            .getResult(0);
-    rewriter.replaceOp(
-        op, reduceLastDim<arith::MaximumFOp>(rewriter, loc, masked, init));
+    RowOpBuilder rows(rewriter, op.getLoc(), op.getScores());
+    Value masked = rows.addMask(op.getScores(), op.getMask());
+    rewriter.replaceOp(op, rows.reduceRows<arith::MaximumFOp>(
+                               masked, arith::AtomicRMWKind::maximumf));
     return success();
   }
 };
@@ -97,20 +185,10 @@ struct SumSqToLinalg : OpRewritePattern<attn::SumSqOp> {
 
   LogicalResult matchAndRewrite(attn::SumSqOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value x = op.getInput();
-    Type elementType = op.getInput().getType().getElementType();
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
-
-    Value init = reductionInit(rewriter, loc, sizes, elementType,
-                               arith::AtomicRMWKind::addf);
-    Value squares =
-        linalg::SquareOp::create(
-            rewriter, loc, ValueRange{x},
-            ValueRange{emptyTensor(rewriter, loc, sizes, elementType)})
-            .getResult(0);
-    rewriter.replaceOp(op,
-                       reduceLastDim<arith::AddFOp>(rewriter, loc, squares, init));
+    RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
+    Value squares = rows.elementwise<linalg::SquareOp>({op.getInput()});
+    rewriter.replaceOp(op, rows.reduceRows<arith::AddFOp>(
+                               squares, arith::AtomicRMWKind::addf));
     return success();
   }
 };
@@ -126,38 +204,292 @@ struct XentToLinalg : OpRewritePattern<attn::XentOp> {
 
   LogicalResult matchAndRewrite(attn::XentOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     Value p = op.getP(), q = op.getQ();
-    Type elementType = op.getP().getType().getElementType();
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, p);
-    auto empty = [&] {
-      return emptyTensor(rewriter, loc, sizes, elementType);
-    };
+    RowOpBuilder rows(rewriter, op.getLoc(), p);
+    Value logP = rows.elementwise<linalg::LogOp>({p});
+    Value qLogP = rows.elementwise<linalg::MulOp>({q, logP});
+    Type elementType = rows.getElementType();
+    Value terms = rows.map(
+        {q, qLogP}, rows.empty(),
+        [elementType](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value zero =
+              arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
+          Value qIsZero = arith::CmpFOp::create(
+              b, l, arith::CmpFPredicate::OEQ, args[0], zero);
+          Value negated = arith::NegFOp::create(b, l, args[1]);
+          return arith::SelectOp::create(b, l, qIsZero, zero, negated);
+        });
+    rewriter.replaceOp(
+        op, rows.reduceRows<arith::AddFOp>(terms, arith::AtomicRMWKind::addf));
+    return success();
+  }
+};
 
-    Value init = reductionInit(rewriter, loc, sizes, elementType,
-                               arith::AtomicRMWKind::addf);
-    Value logP =
-        linalg::LogOp::create(rewriter, loc, ValueRange{p}, ValueRange{empty()})
-            .getResult(0);
-    Value qLogP = linalg::MulOp::create(rewriter, loc, ValueRange{q, logP},
-                                        ValueRange{empty()})
-                      .getResult(0);
-    Value terms =
-        linalg::MapOp::create(
-            rewriter, loc, ValueRange{q, qLogP}, empty(),
-            [elementType](OpBuilder &b, Location l, ValueRange args) {
-              Value zero = arith::ConstantOp::create(
-                  b, l, b.getZeroAttr(elementType));
-              Value qIsZero = arith::CmpFOp::create(
-                  b, l, arith::CmpFPredicate::OEQ, args[0], zero);
-              Value negated = arith::NegFOp::create(b, l, args[1]);
-              Value term =
-                  arith::SelectOp::create(b, l, qIsZero, zero, negated);
-              linalg::YieldOp::create(b, l, term);
+//===----------------------------------------------------------------------===//
+// The softmax family
+//===----------------------------------------------------------------------===//
+
+/// The masked scores of a softmax-family op, built anew for each consumer so
+/// that each copy has one use and fuses into it.
+struct MaskedScores {
+  Value input, mask;
+  bool causal;
+
+  Value build(RowOpBuilder &rows) const {
+    Value x = input;
+    if (mask)
+      x = rows.addMask(x, mask);
+    if (causal)
+      x = rows.applyCausalMask(x);
+    return x;
+  }
+};
+
+/// `select(cond(v), 0, v)`-style scalar helpers for map bodies.
+Value isEqualTo(OpBuilder &b, Location loc, Value v, Value c) {
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, v, c);
+}
+
+/// The row statistics of a stable softmax: the shift `ms` (the row max, or
+/// 0 for a fully masked row) and `s = sum_j exp(x - ms)`.
+struct RowStats {
+  Value shift, sum;
+};
+
+RowStats buildRowStats(RowOpBuilder &rows, const MaskedScores &scores) {
+  Type elementType = rows.getElementType();
+  Value max = rows.reduceRows<arith::MaximumFOp>(
+      scores.build(rows), arith::AtomicRMWKind::maximumf);
+  // ms = m == -inf ? 0 : m
+  Value shift = rows.map(
+      {max}, rows.emptyRows(),
+      [elementType](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value negInf = arith::getIdentityValue(arith::AtomicRMWKind::maximumf,
+                                               elementType, b, l);
+        Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
+        return arith::SelectOp::create(b, l, isEqualTo(b, l, args[0], negInf),
+                                       zero, args[0]);
+      });
+  // s = sum_j exp(x - ms)
+  Value shifted = rows.elementwise<linalg::SubOp>(
+      {scores.build(rows), rows.broadcastRows(shift)});
+  Value exps = rows.elementwise<linalg::ExpOp>({shifted});
+  Value sum =
+      rows.reduceRows<arith::AddFOp>(exps, arith::AtomicRMWKind::addf);
+  return {shift, sum};
+}
+
+/// `exp(x - ms)` for the entries of each row, recomputed from the input.
+Value shiftedExps(RowOpBuilder &rows, const MaskedScores &scores,
+                  const RowStats &stats) {
+  Value shifted = rows.elementwise<linalg::SubOp>(
+      {scores.build(rows), rows.broadcastRows(stats.shift)});
+  return rows.elementwise<linalg::ExpOp>({shifted});
+}
+
+/// softmax(x) -> mul(exp(x - ms), broadcast(r)), r = 1/s (0 for a fully
+/// masked row with masked_rows = zero).
+struct SoftmaxToLinalg : OpRewritePattern<attn::SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(attn::SoftmaxOp op,
+                                PatternRewriter &rewriter) const override {
+    RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
+    MaskedScores scores{op.getInput(), op.getMask(), op.getCausal()};
+    RowStats stats = buildRowStats(rows, scores);
+
+    // One reciprocal per row, then a multiply per entry. A fully masked row
+    // has s == 0: r = 0 gives zeros, r = 1/0 = inf gives 0 * inf = NaN.
+    Type elementType = rows.getElementType();
+    bool zeroRows = op.getMaskedRows() == attn::MaskedRows::Zero;
+    Value recip = rows.map(
+        {stats.sum}, rows.emptyRows(),
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value one = arith::ConstantOp::create(b, l, b.getOneAttr(elementType));
+          Value r = arith::DivFOp::create(b, l, one, args[0]);
+          if (!zeroRows)
+            return r;
+          Value zero =
+              arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
+          return arith::SelectOp::create(b, l, isEqualTo(b, l, args[0], zero),
+                                         zero, r);
+        });
+    Value exps = shiftedExps(rows, scores, stats);
+    rewriter.replaceOp(op, rows.elementwise<linalg::MulOp>(
+                               {exps, rows.broadcastRows(recip)}));
+    return success();
+  }
+};
+
+/// logsumexp(x) -> ms + log(s).
+struct LogSumExpToLinalg : OpRewritePattern<attn::LogSumExpOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(attn::LogSumExpOp op,
+                                PatternRewriter &rewriter) const override {
+    RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
+    RowStats stats = buildRowStats(
+        rows, MaskedScores{op.getInput(), op.getMask(), op.getCausal()});
+    // A fully masked row: 0 + log(0) = -inf.
+    rewriter.replaceOp(
+        op, rows.map({stats.shift, stats.sum}, rows.emptyRows(),
+                     [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                       Value log = math::LogOp::create(b, l, args[1]);
+                       return arith::AddFOp::create(b, l, args[0], log);
+                     }));
+    return success();
+  }
+};
+
+/// log_softmax(x) -> sub(x, broadcast(lse)), lse = 0 for a fully masked row
+/// so that its entries stay -inf.
+struct LogSoftmaxToLinalg : OpRewritePattern<attn::LogSoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(attn::LogSoftmaxOp op,
+                                PatternRewriter &rewriter) const override {
+    RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
+    MaskedScores scores{op.getInput(), op.getMask(), op.getCausal()};
+    RowStats stats = buildRowStats(rows, scores);
+    Type elementType = rows.getElementType();
+    Value lse = rows.map(
+        {stats.shift, stats.sum}, rows.emptyRows(),
+        [elementType](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value zero =
+              arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
+          Value log = math::LogOp::create(b, l, args[1]);
+          Value lse = arith::AddFOp::create(b, l, args[0], log);
+          return arith::SelectOp::create(b, l, isEqualTo(b, l, args[1], zero),
+                                         zero, lse);
+        });
+    rewriter.replaceOp(op, rows.elementwise<linalg::SubOp>(
+                               {scores.build(rows), rows.broadcastRows(lse)}));
+    return success();
+  }
+};
+
+/// xent_logits(z, t) -> per row (ms + log(s)) - z[t], 0 where t is ignored,
+/// NaN where t is out of range; then a sum or a mean over the kept rows.
+struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(attn::XentLogitsOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value logits = op.getLogits(), target = op.getTarget();
+    RowOpBuilder rows(rewriter, loc, logits);
+    RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false});
+    Type elementType = rows.getElementType();
+    Type targetType = getElementTypeOrSelf(target.getType());
+    int64_t rowRank = rows.rank() - 1;
+    Value numClasses = getValueOrCreateConstantIndexOp(
+        rewriter, loc, rows.getSizes().back());
+    int64_t ignoreIndex = op.getIgnoreIndex();
+
+    // loss[...] = ignored ? 0 : (in range ? ms + log(s) - z[..., t] : NaN).
+    // An out-of-range t reads class 0 instead, and the select drops it.
+    AffineMap id = rewriter.getMultiDimIdentityMap(rowRank);
+    SmallVector<utils::IteratorType> parallel(rowRank,
+                                              utils::IteratorType::parallel);
+    Value losses =
+        linalg::GenericOp::create(
+            rewriter, loc, rows.emptyRows().getType(),
+            ValueRange{target, stats.shift, stats.sum},
+            ValueRange{rows.emptyRows()},
+            SmallVector<AffineMap>(4, id), parallel,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value t = args[0];
+              Value ignored = arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::eq, t,
+                  arith::ConstantOp::create(
+                      b, l, b.getIntegerAttr(targetType, ignoreIndex)));
+              Value index =
+                  arith::IndexCastOp::create(b, l, b.getIndexType(), t);
+              Value zeroIndex = arith::ConstantIndexOp::create(b, l, 0);
+              Value inRange = arith::AndIOp::create(
+                  b, l,
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, index,
+                                        zeroIndex),
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, index,
+                                        numClasses));
+              Value safeIndex =
+                  arith::SelectOp::create(b, l, inRange, index, zeroIndex);
+              SmallVector<Value> indices;
+              for (int64_t d = 0; d < rowRank; ++d)
+                indices.push_back(linalg::IndexOp::create(b, l, d));
+              indices.push_back(safeIndex);
+              Value picked = tensor::ExtractOp::create(b, l, logits, indices);
+              Value log = math::LogOp::create(b, l, args[2]);
+              Value lse = arith::AddFOp::create(b, l, args[1], log);
+              Value loss = arith::SubFOp::create(b, l, lse, picked);
+              Value nan = arith::ConstantOp::create(
+                  b, l,
+                  b.getFloatAttr(elementType,
+                                 APFloat::getNaN(cast<FloatType>(elementType)
+                                                     .getFloatSemantics())));
+              Value zero =
+                  arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
+              Value checked = arith::SelectOp::create(b, l, inRange, loss, nan);
+              Value result =
+                  arith::SelectOp::create(b, l, ignored, zero, checked);
+              linalg::YieldOp::create(b, l, result);
             })
-            .getResult()[0];
-    rewriter.replaceOp(op,
-                       reduceLastDim<arith::AddFOp>(rewriter, loc, terms, init));
+            .getResult(0);
+
+    attn::Reduction reduction = op.getReduction();
+    if (reduction == attn::Reduction::None) {
+      rewriter.replaceOp(op, losses);
+      return success();
+    }
+
+    // Sum (and count the kept rows) over every row dimension into rank 0.
+    auto scalarType = RankedTensorType::get({}, elementType);
+    auto sumAll = [&](Value x) -> Value {
+      if (rowRank == 0)
+        return x;
+      Value init =
+          linalg::FillOp::create(
+              rewriter, loc,
+              ValueRange{arith::ConstantOp::create(
+                  rewriter, loc, rewriter.getZeroAttr(elementType))},
+              ValueRange{tensor::EmptyOp::create(rewriter, loc, scalarType,
+                                                 ValueRange{})})
+              .getResult(0);
+      return linalg::ReduceOp::create(
+                 rewriter, loc, ValueRange{x}, ValueRange{init},
+                 llvm::to_vector(llvm::seq<int64_t>(0, rowRank)),
+                 [](OpBuilder &b, Location l, ValueRange args) {
+                   Value sum = arith::AddFOp::create(b, l, args[0], args[1]);
+                   linalg::YieldOp::create(b, l, sum);
+                 })
+          .getResult(0);
+    };
+    Value total = sumAll(losses);
+    if (reduction == attn::Reduction::Sum) {
+      rewriter.replaceOp(op, total);
+      return success();
+    }
+
+    // mean = total / kept; no kept row gives 0 / 0 = NaN.
+    Value kept = rows.map(
+        {target}, rows.emptyRows(),
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value ignored = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::eq, args[0],
+              arith::ConstantOp::create(
+                  b, l, b.getIntegerAttr(targetType, ignoreIndex)));
+          Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
+          Value one = arith::ConstantOp::create(b, l, b.getOneAttr(elementType));
+          return arith::SelectOp::create(b, l, ignored, zero, one);
+        });
+    Value count = sumAll(kept);
+    Value mean = linalg::DivOp::create(
+                     rewriter, loc, ValueRange{total, count},
+                     ValueRange{tensor::EmptyOp::create(rewriter, loc,
+                                                        scalarType,
+                                                        ValueRange{})})
+                     .getResult(0);
+    rewriter.replaceOp(op, mean);
     return success();
   }
 };
@@ -179,6 +511,7 @@ struct ConvertAttnToLinalgPass
 } // namespace
 
 void attn::populateAttnToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<MaskedMaxToLinalg, SumSqToLinalg, XentToLinalg>(
+  patterns.add<MaskedMaxToLinalg, SumSqToLinalg, XentToLinalg, SoftmaxToLinalg,
+               LogSumExpToLinalg, LogSoftmaxToLinalg, XentLogitsToLinalg>(
       patterns.getContext());
 }
