@@ -24,11 +24,14 @@ using namespace mlir;
 
 void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
                                     const LowerToLLVMOptions &options) {
-  // Tensor level: decompose, then fuse each op's work into one generic.
+  // Tensor level: decompose, fuse each reduction's elementwise prefix into
+  // it, then merge a softmax's max and sum reductions into one.
   pm.addPass(attn::createConvertAttnToLinalgPass());
   pm.addPass(createLinalgGeneralizeNamedOpsPass());
   pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(attn::createFuseOnlineSoftmaxPass());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
   pm.addPass(attn::createEmitCInterfacePass());
 
   // Buffers. Identity layouts at function boundaries keep the C ABI simple
@@ -59,7 +62,8 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
 void attn::registerLowerToLLVMPipeline() {
   PassPipelineRegistration<LowerToLLVMOptions>(
       "attn-lower-to-llvm",
-      "Lower attn ops to the LLVM dialect: decompose to linalg, fuse each op "
-      "into one linalg.generic, bufferize, lower to loops and to LLVM",
+      "Lower attn ops to the LLVM dialect: decompose to linalg, fuse each "
+      "reduction into one linalg.generic (a softmax's max and sum into one "
+      "online reduction), bufferize, lower to loops and to LLVM",
       buildLowerToLLVMPipeline);
 }

@@ -3,14 +3,24 @@
 #ifndef ATTNDIALECT_TRANSFORMS_PASSES_H
 #define ATTNDIALECT_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
+class RewritePatternSet;
+
 namespace attn {
 
 #define GEN_PASS_DECL
 #include "AttnDialect/Transforms/Passes.h.inc"
+
+/// Adds the pattern that merges a max reduction and its sum of shifted
+/// exponentials into one online-softmax reduction.
+void populateFuseOnlineSoftmaxPatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "AttnDialect/Transforms/Passes.h.inc"

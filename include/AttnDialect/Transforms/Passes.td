@@ -24,4 +24,67 @@ def EmitCInterfacePass : Pass<"attn-emit-c-interface", "::mlir::ModuleOp"> {
   }];
 }
 
+def FuseOnlineSoftmaxPass : Pass<"attn-fuse-online-softmax"> {
+  let summary = "Merge a max reduction and its sum of exponentials into one "
+                "online-softmax reduction";
+  let description = [{
+    A stable softmax needs the row maximum before it can sum the shifted
+    exponentials, so it is two reductions over the same input:
+
+        m = max_j x[j]                       (from any init m0)
+        s = sum_j exp(x[j] - shift(m))       (from 0)
+
+    where `shift(m)` is `m` itself or `m == -inf ? 0 : m` (the form
+    `--convert-attn-to-linalg` emits, which gives s = 0 for a fully masked
+    row). Upstream elementwise fusion never fuses a reduction into its
+    consumer, so x is read twice. This pass rewrites the pair of fused
+    `linalg.generic` reductions into ONE generic with two accumulators, a
+    running max and a running sum rescaled whenever the max grows:
+
+        m' = max(m, x[j])
+        s' = (m == -inf ? 0 : s * exp(m - m')) + exp(x[j] - shift(m'))
+
+    The select resets the sum while the max is still -inf (every entry so far
+    masked), so the rescale never uses `(-inf) - (-inf)`; both forms of
+    `shift` keep their exact values on fully masked rows, partially masked
+    rows and `+inf`/NaN entries. Only the summation order changes.
+
+    It matches linalg, not attn: any two fused generics of this shape are
+    merged, whoever wrote them. The element computation of `x` in the sum's
+    body must be the same as in the max's (same ops on the same operands
+    with the same indexing maps).
+
+    Before:
+    ```mlir
+    %m = linalg.generic {iterator_types = ["parallel", "reduction"]}
+        ins(%x : tensor<8x128xf32>) outs(%ninf : tensor<8xf32>) {
+      ^bb0(%in: f32, %acc: f32):
+        %0 = arith.maximumf %in, %acc : f32
+        linalg.yield %0 : f32 } -> tensor<8xf32>
+    %s = linalg.generic {iterator_types = ["parallel", "reduction"]}
+        ins(%x, %m : tensor<8x128xf32>, tensor<8xf32>) outs(%zero : tensor<8xf32>) {
+      ^bb0(%in: f32, %max: f32, %acc: f32):
+        %0 = arith.subf %in, %max : f32
+        %1 = math.exp %0 : f32
+        %2 = arith.addf %1, %acc : f32
+        linalg.yield %2 : f32 } -> tensor<8xf32>
+    ```
+    After:
+    ```mlir
+    %ms:2 = linalg.generic {iterator_types = ["parallel", "reduction"]}
+        ins(%x : tensor<8x128xf32>) outs(%ninf, %zero : tensor<8xf32>, tensor<8xf32>) {
+      ^bb0(%in: f32, %m: f32, %s: f32):
+        %m1 = arith.maximumf %in, %m : f32
+        ... // s1 = (m == -inf ? 0 : s * exp(m - m1)) + exp(in - m1)
+        linalg.yield %m1, %s1 : f32, f32 } -> (tensor<8xf32>, tensor<8xf32>)
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES

@@ -341,8 +341,9 @@ struct LogSumExpToLinalg : OpRewritePattern<attn::LogSumExpOp> {
   }
 };
 
-/// log_softmax(x) -> sub(x, broadcast(lse)), lse = 0 for a fully masked row
-/// so that its entries stay -inf.
+/// log_softmax(x) -> (x - ms) - log(s), log(s) taken as 0 for a fully masked
+/// row so that its entries stay -inf. Subtracting the shift first keeps the
+/// digits that x - logsumexp(x) would cancel away for large logits.
 struct LogSoftmaxToLinalg : OpRewritePattern<attn::LogSoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -352,24 +353,27 @@ struct LogSoftmaxToLinalg : OpRewritePattern<attn::LogSoftmaxOp> {
     MaskedScores scores{op.getInput(), op.getMask(), op.getCausal()};
     RowStats stats = buildRowStats(rows, scores);
     Type elementType = rows.getElementType();
-    Value lse = rows.map(
-        {stats.shift, stats.sum}, rows.emptyRows(),
+    Value logSum = rows.map(
+        {stats.sum}, rows.emptyRows(),
         [elementType](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value zero =
               arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
-          Value log = math::LogOp::create(b, l, args[1]);
-          Value lse = arith::AddFOp::create(b, l, args[0], log);
-          return arith::SelectOp::create(b, l, isEqualTo(b, l, args[1], zero),
-                                         zero, lse);
+          Value log = math::LogOp::create(b, l, args[0]);
+          return arith::SelectOp::create(b, l, isEqualTo(b, l, args[0], zero),
+                                         zero, log);
         });
+    Value shifted = rows.elementwise<linalg::SubOp>(
+        {scores.build(rows), rows.broadcastRows(stats.shift)});
     rewriter.replaceOp(op, rows.elementwise<linalg::SubOp>(
-                               {scores.build(rows), rows.broadcastRows(lse)}));
+                               {shifted, rows.broadcastRows(logSum)}));
     return success();
   }
 };
 
-/// xent_logits(z, t) -> per row (ms + log(s)) - z[t], 0 where t is ignored,
+/// xent_logits(z, t) -> per row (ms - z[t]) + log(s), 0 where t is ignored,
 /// NaN where t is out of range; then a sum or a mean over the kept rows.
+/// (ms - z[t] first: logsumexp(z) - z[t] would cancel the digits of a loss
+/// that is small next to large logits.)
 struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -386,7 +390,7 @@ struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
         rewriter, loc, rows.getSizes().back());
     int64_t ignoreIndex = op.getIgnoreIndex();
 
-    // loss[...] = ignored ? 0 : (in range ? ms + log(s) - z[..., t] : NaN).
+    // loss[...] = ignored ? 0 : (in range ? (ms - z[..., t]) + log(s) : NaN).
     // An out-of-range t reads class 0 instead, and the select drops it.
     AffineMap id = rewriter.getMultiDimIdentityMap(rowRank);
     SmallVector<utils::IteratorType> parallel(rowRank,
@@ -419,9 +423,9 @@ struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
                 indices.push_back(linalg::IndexOp::create(b, l, d));
               indices.push_back(safeIndex);
               Value picked = tensor::ExtractOp::create(b, l, logits, indices);
+              Value margin = arith::SubFOp::create(b, l, args[1], picked);
               Value log = math::LogOp::create(b, l, args[2]);
-              Value lse = arith::AddFOp::create(b, l, args[1], log);
-              Value loss = arith::SubFOp::create(b, l, lse, picked);
+              Value loss = arith::AddFOp::create(b, l, margin, log);
               Value nan = arith::ConstantOp::create(
                   b, l,
                   b.getFloatAttr(elementType,
