@@ -169,3 +169,131 @@ func.func @sum_sq_unranked(%x: tensor<*xf32>) {
   %r = attn.sum_sq %x : tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @softmax_rank0(%x: tensor<f32>) {
+  // expected-error @+1 {{'attn.softmax' op expects input of rank >= 1 (a last dimension to reduce), got 'tensor<f32>'}}
+  %r = attn.softmax %x : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @softmax_mask_element_type(%x: tensor<4x8xf32>, %m: tensor<4x8xf16>) {
+  // expected-error @+1 {{'attn.softmax' op expects mask element type 'f16' to match input element type 'f32'}}
+  %r = attn.softmax %x mask %m : tensor<4x8xf32>, tensor<4x8xf16>
+  return
+}
+
+// -----
+
+func.func @softmax_mask_rank(%x: tensor<2x3x4x8xf32>, %m: tensor<8xf32>) {
+  // expected-error @+1 {{'attn.softmax' op expects mask of rank 2 ([M, N]) or of the rank of input (4), got 'tensor<8xf32>'}}
+  %r = attn.softmax %x mask %m : tensor<2x3x4x8xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @log_softmax_mask_shape(%x: tensor<2x4x8xf32>, %m: tensor<5x8xf32>) {
+  // expected-error @+1 {{'attn.log_softmax' op expects mask dimension 0 (5) to match input dimension 1 (4)}}
+  %r = attn.log_softmax %x mask %m : tensor<2x4x8xf32>, tensor<5x8xf32>
+  return
+}
+
+// -----
+
+func.func @logsumexp_causal_rank1(%x: tensor<8xf32>) {
+  // expected-error @+1 {{'attn.logsumexp' op expects input of rank >= 2 ([..., M, N]) to be causally masked, got 'tensor<8xf32>'}}
+  %r = attn.logsumexp %x causal : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_masked_rows_value(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{'attn.softmax' op attribute 'masked_rows' failed to satisfy constraint: what a fully masked row returns: zero or nan}}
+  %r = "attn.softmax"(%x) {masked_rows = 7 : i32} : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_masked_rows_keyword(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'masked_rows' [zero, nan]}}
+  %r = attn.softmax %x masked_rows = foo : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @log_softmax_result_type(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{'attn.log_softmax' op expects result type 'tensor<4x8xf32>' (the type of input), got 'tensor<4xf32>'}}
+  %r = "attn.log_softmax"(%x) : (tensor<4x8xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @logsumexp_result_type(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{'attn.logsumexp' op expects result type 'tensor<4xf32>' (input without its last dimension), got 'tensor<4x8xf32>'}}
+  %r = "attn.logsumexp"(%x) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @xent_logits_float_target(%x: tensor<4x8xf32>, %t: tensor<4xf32>) {
+  // expected-error @+1 {{'attn.xent_logits' op operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values, but got 'tensor<4xf32>'}}
+  %r = "attn.xent_logits"(%x, %t) : (tensor<4x8xf32>, tensor<4xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @xent_logits_integer_logits(%x: tensor<4x8xi32>, %t: tensor<4xi32>) {
+  // expected-error @+1 {{'attn.xent_logits' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<4x8xi32>'}}
+  %r = "attn.xent_logits"(%x, %t) : (tensor<4x8xi32>, tensor<4xi32>) -> tensor<i32>
+  return
+}
+
+// -----
+
+func.func @xent_logits_target_rank(%x: tensor<4x8xf32>, %t: tensor<4x8xi64>) {
+  // expected-error @+1 {{'attn.xent_logits' op expects target of rank 1 (logits without the class dimension), got 'tensor<4x8xi64>'}}
+  %r = attn.xent_logits %x, %t : tensor<4x8xf32>, tensor<4x8xi64>
+  return
+}
+
+// -----
+
+func.func @xent_logits_target_shape(%x: tensor<4x8xf32>, %t: tensor<5xi64>) {
+  // expected-error @+1 {{'attn.xent_logits' op expects target dimension 0 (5) to match logits dimension 0 (4)}}
+  %r = attn.xent_logits %x, %t : tensor<4x8xf32>, tensor<5xi64>
+  return
+}
+
+// -----
+
+func.func @xent_logits_reduction_value(%x: tensor<4x8xf32>, %t: tensor<4xi64>) {
+  // expected-error @+1 {{'attn.xent_logits' op attribute 'reduction' failed to satisfy constraint: how per-row losses are combined: none, sum or mean}}
+  %r = "attn.xent_logits"(%x, %t) {reduction = 5 : i32} : (tensor<4x8xf32>, tensor<4xi64>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @xent_logits_none_result(%x: tensor<4x8xf32>, %t: tensor<4xi64>) {
+  // expected-error @+1 {{'attn.xent_logits' op expects result type 'tensor<4xf32>' (logits without the class dimension), got 'tensor<f32>'}}
+  %r = "attn.xent_logits"(%x, %t) <{reduction = 0 : i32}> : (tensor<4x8xf32>, tensor<4xi64>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @xent_logits_mean_result(%x: tensor<4x8xf32>, %t: tensor<4xi64>) {
+  // expected-error @+1 {{'attn.xent_logits' op expects result type 'tensor<f32>' (a rank-0 tensor for a sum or mean), got 'tensor<4xf32>'}}
+  %r = "attn.xent_logits"(%x, %t) : (tensor<4x8xf32>, tensor<4xi64>) -> tensor<4xf32>
+  return
+}

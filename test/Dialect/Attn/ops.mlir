@@ -101,3 +101,50 @@ func.func @generic_form(%s: tensor<4x8x16xf32>, %m: tensor<8x16xf32>,
   %2 = "attn.xent"(%p, %p) : (tensor<1024xf32>, tensor<1024xf32>) -> tensor<f32>
   return %0, %1, %2 : tensor<4x8xf32>, tensor<4xf32>, tensor<f32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @softmax_family(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<2x8x16xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<8x16xf32>, %[[T:[a-zA-Z0-9_]+]]: tensor<2x8xi64>)
+// CHECK:         attn.softmax %[[X]] : tensor<2x8x16xf32>
+// CHECK:         attn.softmax %[[X]] mask %[[M]] causal masked_rows = nan : tensor<2x8x16xf32>, tensor<8x16xf32>
+// CHECK:         attn.softmax %[[X]] causal : tensor<2x8x16xf32>
+// CHECK:         attn.logsumexp %[[X]] mask %[[M]] : tensor<2x8x16xf32>, tensor<8x16xf32>
+// CHECK:         attn.log_softmax %[[X]] causal : tensor<2x8x16xf32>
+// CHECK:         attn.xent_logits %[[X]], %[[T]] : tensor<2x8x16xf32>, tensor<2x8xi64>
+// CHECK:         attn.xent_logits %[[X]], %[[T]] ignore_index = 0 reduction = none : tensor<2x8x16xf32>, tensor<2x8xi64>
+// CHECK:         attn.xent_logits %[[X]], %[[T]] reduction = sum : tensor<2x8x16xf32>, tensor<2x8xi64>
+func.func @softmax_family(%x: tensor<2x8x16xf32>, %m: tensor<8x16xf32>, %t: tensor<2x8xi64>)
+    -> (tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8xf32>,
+        tensor<2x8x16xf32>, tensor<f32>, tensor<2x8xf32>, tensor<f32>) {
+  %0 = attn.softmax %x : tensor<2x8x16xf32>
+  %1 = attn.softmax %x mask %m causal masked_rows = nan : tensor<2x8x16xf32>, tensor<8x16xf32>
+  // The default masked_rows is not printed.
+  %2 = attn.softmax %x causal masked_rows = zero : tensor<2x8x16xf32>
+  %3 = attn.logsumexp %x mask %m : tensor<2x8x16xf32>, tensor<8x16xf32>
+  %4 = attn.log_softmax %x causal : tensor<2x8x16xf32>
+  %5 = attn.xent_logits %x, %t : tensor<2x8x16xf32>, tensor<2x8xi64>
+  %6 = attn.xent_logits %x, %t ignore_index = 0 reduction = none : tensor<2x8x16xf32>, tensor<2x8xi64>
+  %7 = attn.xent_logits %x, %t reduction = sum : tensor<2x8x16xf32>, tensor<2x8xi64>
+  return %0, %1, %2, %3, %4, %5, %6, %7 : tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8xf32>,
+      tensor<2x8x16xf32>, tensor<f32>, tensor<2x8xf32>, tensor<f32>
+}
+
+// -----
+
+// Generic form with no attributes: every attribute takes its default.
+// CHECK-LABEL: func.func @softmax_family_generic(
+// CHECK:         attn.softmax %{{.*}} : tensor<4x8xf32>
+// CHECK:         attn.logsumexp %{{.*}} : tensor<4x8xf32>
+// CHECK:         attn.log_softmax %{{.*}} : tensor<4x8xf32>
+// CHECK:         attn.xent_logits %{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<4xi32>
+// CHECK:         attn.logsumexp %{{.*}} : tensor<?xf64>
+func.func @softmax_family_generic(%x: tensor<4x8xf32>, %t: tensor<4xi32>, %y: tensor<?xf64>)
+    -> (tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32>, tensor<f32>, tensor<f64>) {
+  %0 = "attn.softmax"(%x) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %1 = "attn.logsumexp"(%x) : (tensor<4x8xf32>) -> tensor<4xf32>
+  %2 = "attn.log_softmax"(%x) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %3 = "attn.xent_logits"(%x, %t) : (tensor<4x8xf32>, tensor<4xi32>) -> tensor<f32>
+  %4 = "attn.logsumexp"(%y) : (tensor<?xf64>) -> tensor<f64>
+  return %0, %1, %2, %3, %4 : tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32>, tensor<f32>, tensor<f64>
+}

@@ -13,7 +13,7 @@ include "mlir/IR/EnumAttr.td"
 //===----------------------------------------------------------------------===//
 
 def Attn_MaskedRows : I32EnumAttr<"MaskedRows",
-    "what a softmax row whose every entry is masked returns", [
+    "what a fully masked row returns: zero or nan", [
       I32EnumAttrCase<"Zero", 0, "zero">,
       I32EnumAttrCase<"NaN", 1, "nan">
     ]> {
@@ -21,7 +21,7 @@ def Attn_MaskedRows : I32EnumAttr<"MaskedRows",
 }
 
 def Attn_Reduction : I32EnumAttr<"Reduction",
-    "how per-row losses are combined", [
+    "how per-row losses are combined: none, sum or mean", [
       I32EnumAttrCase<"None", 0, "none">,
       I32EnumAttrCase<"Sum", 1, "sum">,
       I32EnumAttrCase<"Mean", 2, "mean">
