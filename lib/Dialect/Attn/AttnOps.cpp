@@ -283,6 +283,101 @@ LogicalResult XentLogitsOp::verify() {
                               : "a rank-0 tensor for a sum or mean");
 }
 
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+/// `query`'s type with its last dimension replaced by `value`'s.
+static Type attentionResultType(Type query, Type value) {
+  auto q = dyn_cast<RankedTensorType>(query);
+  auto v = dyn_cast<RankedTensorType>(value);
+  if (!q || !v || q.getRank() < 1 || v.getRank() < 1)
+    return {};
+  SmallVector<int64_t> shape(q.getShape());
+  shape.back() = v.getShape().back();
+  return RankedTensorType::get(shape, q.getElementType());
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  Type result = attentionResultType(adaptor.getQuery().getType(),
+                                    adaptor.getValue().getType());
+  if (!result)
+    return emitOptionalError(loc, "'", getOperationName(),
+                             "' op expects ranked query and value tensors");
+  inferred.push_back(result);
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType q = getQuery().getType(), k = getKey().getType(),
+                   v = getValue().getType();
+  int64_t rank = q.getRank();
+  if (rank < 2 || rank > 4)
+    return emitOpError("expects query of rank 2 ([M, D]), 3 ([H, M, D]) or "
+                       "4 ([B, H, M, D]), got ")
+           << q;
+  if (k.getRank() != rank || v.getRank() != rank)
+    return emitOpError("expects key and value of the rank of query (")
+           << rank << "), got " << k << " and " << v;
+  if (failed(verifySameElementType(*this, "key", k, "query", q)) ||
+      failed(verifySameElementType(*this, "value", v, "query", q)))
+    return failure();
+
+  // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv]: batch, heads, rows, features.
+  int64_t n = rank - 2, d = rank - 1;
+  if (rank == 4 &&
+      (failed(verifyDimMatch(*this, "key", k, 0, "query", q, 0)) ||
+       failed(verifyDimMatch(*this, "value", v, 0, "query", q, 0))))
+    return failure();
+  if (failed(verifyDimMatch(*this, "key", k, d, "query", q, d)) ||
+      failed(verifyDimMatch(*this, "value", v, n, "key", k, n)))
+    return failure();
+  if (rank >= 3) {
+    int64_t h = rank - 3;
+    if (failed(verifyDimMatch(*this, "value", v, h, "key", k, h)))
+      return failure();
+    int64_t hq = q.getDimSize(h), hkv = k.getDimSize(h);
+    if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
+        (hkv == 0 || hq % hkv != 0))
+      return emitOpError("expects the query heads (")
+             << hq << ") to be a multiple of the key/value heads (" << hkv
+             << ")";
+  }
+
+  if (std::optional<APFloat> scale = getScale())
+    if (!scale->isFinite())
+      return emitOpError("expects a finite scale, got ")
+             << scale->convertToDouble();
+
+  if (Value mask = getMask()) {
+    // Broadcastable to the scores [..., M, N] by numpy rules.
+    auto maskType = cast<RankedTensorType>(mask.getType());
+    if (failed(verifySameElementType(*this, "mask", maskType, "query", q)))
+      return failure();
+    SmallVector<int64_t> scores(q.getShape());
+    scores.back() = k.getDimSize(n);
+    int64_t offset = rank - maskType.getRank();
+    if (offset < 0)
+      return emitOpError("expects mask of rank <= ")
+             << rank << " (broadcastable to the scores), got " << maskType;
+    for (int64_t i = 0, e = maskType.getRank(); i < e; ++i) {
+      int64_t size = maskType.getDimSize(i), want = scores[offset + i];
+      if (size == 1 || ShapedType::isDynamic(size) ||
+          ShapedType::isDynamic(want) || size == want)
+        continue;
+      return emitOpError("expects mask dimension ")
+             << i << " (" << size << ") to be 1 or the scores' dimension "
+             << offset + i << " (" << want << ")";
+    }
+  }
+  return verifyResultType(*this,
+                          attentionResultType(q, v),
+                          "query with the last dimension of value");
+}
+
 #include "AttnDialect/Dialect/Attn/AttnEnums.cpp.inc"
 
 #define GET_OP_CLASSES

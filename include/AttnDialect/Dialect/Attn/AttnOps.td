@@ -307,4 +307,63 @@ def Attn_XentLogitsOp : Attn_InferredResultOp<"xent_logits"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def Attn_AttentionOp : Attn_InferredResultOp<"attention"> {
+  let summary = "scaled dot-product attention, with grouped-query heads";
+  let description = [{
+    Computes
+
+        result = softmax(query keyᵀ · scale + mask) value
+
+    with the softmax over the keys. Shapes, for rank 4:
+
+        query [B, Hq, M, D], key [B, Hkv, N, D], value [B, Hkv, N, Dv]
+        result [B, Hq, M, Dv]
+
+    Grouped-query attention: Hq must be a multiple of Hkv, and query head h
+    reads key/value head `h / (Hq / Hkv)` (Hq == Hkv is multi-head
+    attention, Hkv == 1 multi-query attention). Rank 3 drops the batch
+    (`[H, S, D]`), rank 2 also the heads (`[S, D]`); all three operands have
+    the same rank and element type.
+
+    - `scale` defaults to `1 / sqrt(D)`; it must be finite.
+    - `mask` is additive (`0` keeps, `-inf` removes) and broadcasts to the
+      scores `[B, Hq, M, N]` by numpy rules: aligned to the trailing
+      dimensions, each of its dimensions either equal or 1 (so `[M, N]`,
+      `[B, 1, M, N]`, `[1, 1, 1, N]`, ...).
+    - `causal` and `masked_rows` are exactly those of `attn.softmax`: key j
+      is hidden from query i when `j > i + (N - M)`, and a query row that
+      sees no key returns zeros (`masked_rows = zero`, the default) or NaN.
+
+    Lowering: `--convert-attn-to-linalg` either decomposes the op into the
+    two contractions and `attn.softmax` (materializing the `[M, N]` scores),
+    or (the default of `--attn-lower-to-llvm`) into a flash-attention loop
+    over key/value blocks that keeps a running max, sum and output per query
+    row and never holds more than a block of scores.
+
+    Example:
+
+    ```mlir
+    %o = attn.attention %q, %k, %v causal
+        : tensor<1x8x1024x64xf32>, tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_ReducibleTensor:$query,
+                       Attn_ReducibleTensor:$key,
+                       Attn_ReducibleTensor:$value,
+                       Optional<Attn_ReducibleTensor>:$mask,
+                       OptionalAttr<F64Attr>:$scale,
+                       UnitAttr:$causal,
+                       DefaultValuedAttr<Attn_MaskedRows,
+                           "::mlir::attn::MaskedRows::Zero">:$masked_rows);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` $mask^)? (`scale` `=` $scale^)?
+    (`causal` $causal^)? (`masked_rows` `=` $masked_rows^)? attr-dict
+    `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
+  }];
+}
+
 #endif // ATTN_OPS_TD
