@@ -26,7 +26,11 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
                                     const LowerToLLVMOptions &options) {
   // Tensor level: decompose, fuse each reduction's elementwise prefix into
   // it, then merge a softmax's max and sum reductions into one.
-  pm.addPass(attn::createConvertAttnToLinalgPass());
+  attn::ConvertAttnToLinalgPassOptions toLinalg;
+  toLinalg.attentionLowering = options.attention;
+  toLinalg.blockQ = options.blockQ;
+  toLinalg.blockKV = options.blockKV;
+  pm.addPass(attn::createConvertAttnToLinalgPass(toLinalg));
   pm.addPass(createLinalgGeneralizeNamedOpsPass());
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(attn::createFuseOnlineSoftmaxPass());

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
@@ -14,11 +15,25 @@ class RewritePatternSet;
 
 namespace attn {
 
+/// How `attn.attention` is lowered to linalg.
+enum class AttentionLowering { Flash, Decomposed };
+
 #define GEN_PASS_DECL
 #include "AttnDialect/Conversion/Passes.h.inc"
 
+/// Options of the attention lowering.
+struct AttentionLoweringOptions {
+  AttentionLowering lowering = AttentionLowering::Flash;
+  int64_t blockQ = 64, blockKV = 64;
+};
+
 /// Adds the patterns that decompose attn ops into linalg named ops.
-void populateAttnToLinalgPatterns(RewritePatternSet &patterns);
+void populateAttnToLinalgPatterns(RewritePatternSet &patterns,
+                                  AttentionLoweringOptions attention = {});
+
+/// Adds the pattern that lowers attn.attention (part of the above).
+void populateAttentionToLinalgPatterns(RewritePatternSet &patterns,
+                                       AttentionLoweringOptions options);
 
 #define GEN_PASS_REGISTRATION
 #include "AttnDialect/Conversion/Passes.h.inc"

@@ -30,10 +30,29 @@ def ConvertAttnToLinalgPass : Pass<"convert-attn-to-linalg"> {
     %r = linalg.reduce { arith.maximumf } ins(%sum : ...) outs(%init : ...) dimensions = [2]
     ```
   }];
+  let options = [
+    Option<"attentionLowering", "attention",
+           "::mlir::attn::AttentionLowering",
+           /*default=*/"::mlir::attn::AttentionLowering::Flash",
+           "How attn.attention is lowered",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::attn::AttentionLowering::Flash, "flash",
+                        "a loop over key/value blocks with a running max, "
+                        "sum and output per query row; no [M, N] scores"),
+             clEnumValN(::mlir::attn::AttentionLowering::Decomposed,
+                        "decomposed",
+                        "q kᵀ, attn.softmax, then p v, over all [M, N] "
+                        "scores"))}]>,
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
+           "Query rows per block of the flash lowering">,
+    Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
+           "Keys per block of the flash lowering">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

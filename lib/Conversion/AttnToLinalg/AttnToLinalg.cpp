@@ -500,12 +500,20 @@ struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
 
 struct ConvertAttnToLinalgPass
     : attn::impl::ConvertAttnToLinalgPassBase<ConvertAttnToLinalgPass> {
+  using ConvertAttnToLinalgPassBase::ConvertAttnToLinalgPassBase;
+
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalDialect<attn::AttnDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (blockQ < 1 || blockKV < 1) {
+      getOperation()->emitError("convert-attn-to-linalg: block-q and "
+                                "block-kv must be positive");
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    attn::populateAttnToLinalgPatterns(patterns);
+    attn::populateAttnToLinalgPatterns(
+        patterns, {attentionLowering, blockQ, blockKV});
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
@@ -514,8 +522,10 @@ struct ConvertAttnToLinalgPass
 
 } // namespace
 
-void attn::populateAttnToLinalgPatterns(RewritePatternSet &patterns) {
+void attn::populateAttnToLinalgPatterns(RewritePatternSet &patterns,
+                                        AttentionLoweringOptions attention) {
   patterns.add<MaskedMaxToLinalg, SumSqToLinalg, XentToLinalg, SoftmaxToLinalg,
                LogSumExpToLinalg, LogSoftmaxToLinalg, XentLogitsToLinalg>(
       patterns.getContext());
+  populateAttentionToLinalgPatterns(patterns, attention);
 }

@@ -1,0 +1,497 @@
+//===- AttentionToLinalg.cpp - lower attn.attention -----------------------===//
+//
+// attn.attention in two lowerings, on operands brought to rank 4
+// ([B, H, M, D]); grouped-query heads are read through `h floordiv G`.
+//
+// Decomposed: S = (q kᵀ) * scale + mask as linalg generics, attn.softmax on
+// S (lowered by its own pattern), then O = P v. Holds all [M, N] scores.
+//
+// Flash: for each block of query rows, a loop over key/value blocks carries
+// the running max m, sum l and output acc of each row:
+//   S    = (q kᵀ) * scale + mask, causal entries -inf       [.., bq, bkv]
+//   m'   = max(m, rowmax(S))
+//   a    = m == -inf ? 0 : exp(m - m')      (rescale; never -inf - -inf)
+//   P    = exp(S - (m' == -inf ? 0 : m'))
+//   l'   = l * a + rowsum(P)
+//   acc' = acc * a + P v
+// and the block's output is acc / l, normalized once. No tensor larger than a
+// block of scores exists. With `causal`, the key loop of a query block stops
+// at the last key any of its rows sees: blocks wholly above the diagonal are
+// never visited.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/Conversion/Passes.h"
+#include "AttnDialect/Dialect/Attn/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+
+namespace {
+
+using utils::IteratorType;
+constexpr IteratorType kPar = IteratorType::parallel;
+constexpr IteratorType kRed = IteratorType::reduction;
+
+/// A linalg.generic with one result into `init`; `body` maps the input
+/// elements and the accumulator to the yielded value.
+Value buildGeneric(OpBuilder &b, Location loc, ValueRange inputs,
+                   ArrayRef<AffineMap> inputMaps, Value init, AffineMap initMap,
+                   ArrayRef<IteratorType> iterators,
+                   function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(initMap);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), inputs, ValueRange{init}, maps, iterators,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+             })
+      .getResult(0);
+}
+
+/// An affine map of `numDims` dims selecting `dims` (-1: the constant 0).
+AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<int64_t> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d : dims)
+    exprs.push_back(d < 0 ? getAffineConstantExpr(0, ctx)
+                          : getAffineDimExpr(d, ctx));
+  return AffineMap::get(numDims, 0, exprs, ctx);
+}
+
+/// The grouped-query map of key/value: (b, h, x, y) -> (b, h floordiv G, x, y)
+/// over the dims `batch, head, row, col` of a `numDims`-dim iteration space.
+AffineMap groupedMap(MLIRContext *ctx, unsigned numDims, int64_t groups,
+                     unsigned row, unsigned col) {
+  AffineExpr head = getAffineDimExpr(1, ctx);
+  if (groups != 1)
+    head = head.floorDiv(groups);
+  return AffineMap::get(numDims, 0,
+                        {getAffineDimExpr(0, ctx), head,
+                         getAffineDimExpr(row, ctx), getAffineDimExpr(col, ctx)},
+                        ctx);
+}
+
+/// `x` of rank 2 or 3 with leading unit dims up to rank 4.
+Value expandToRank4(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank(), missing = 4 - rank;
+  if (missing == 0)
+    return x;
+  SmallVector<int64_t> shape(missing, 1);
+  llvm::append_range(shape, type.getShape());
+  SmallVector<OpFoldResult> sizes(missing, b.getIndexAttr(1));
+  llvm::append_range(sizes, tensor::getMixedSizes(b, loc, x));
+  // The new unit dims join the first dim of x.
+  SmallVector<ReassociationIndices> reassociation(rank);
+  for (int64_t i = 0; i <= missing; ++i)
+    reassociation[0].push_back(i);
+  for (int64_t i = 1; i < rank; ++i)
+    reassociation[i].push_back(missing + i);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), x,
+      reassociation, sizes);
+}
+
+/// `x` of rank 4 back to `rank`, folding the leading unit dims.
+Value collapseToRank(OpBuilder &b, Location loc, Value x, int64_t rank) {
+  int64_t missing = 4 - rank;
+  if (missing == 0)
+    return x;
+  SmallVector<ReassociationIndices> reassociation(rank);
+  for (int64_t i = 0; i <= missing; ++i)
+    reassociation[0].push_back(i);
+  for (int64_t i = 1; i < rank; ++i)
+    reassociation[i].push_back(missing + i);
+  return tensor::CollapseShapeOp::create(b, loc, x, reassociation);
+}
+
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+Value negInfinity(OpBuilder &b, Location loc, Type type) {
+  return arith::getIdentityValue(arith::AtomicRMWKind::maximumf, type, b, loc);
+}
+
+Value isNegInfinity(OpBuilder &b, Location loc, Value v) {
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, v,
+                               negInfinity(b, loc, v.getType()));
+}
+
+/// A tensor of `sizes` filled with `value`.
+Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+             Value value) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
+  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{empty})
+      .getResult(0);
+}
+
+/// The operands of an attention at rank 4 and what both lowerings need.
+struct Attention {
+  Value q, k, v, mask; // rank 4; mask null or rank 4
+  int64_t groups;      // query heads per key/value head
+  Value scale;
+  Type elementType;
+  SmallVector<OpFoldResult> qSizes, kSizes, vSizes;
+  bool causal;
+  bool zeroRows;
+
+  /// The map reading the mask over (b, h, i, j, ...): unit dims broadcast.
+  AffineMap maskMap(MLIRContext *ctx, unsigned numDims) const {
+    auto type = cast<RankedTensorType>(mask.getType());
+    SmallVector<int64_t> dims;
+    for (int64_t i = 0; i < 4; ++i)
+      dims.push_back(type.getDimSize(i) == 1 ? -1 : i);
+    return dimsMap(ctx, numDims, dims);
+  }
+};
+
+/// Scores s * scale (+ mask) with causal entries -inf, for the block of query
+/// rows from `rowOffset` and keys from `colOffset` of `scores`.
+Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
+                   Value scores, Value mask, Value rowOffset, Value colOffset,
+                   Value causalOffset) {
+  MLIRContext *ctx = b.getContext();
+  AffineMap id4 = b.getMultiDimIdentityMap(4);
+  SmallVector<Value> inputs{scores};
+  SmallVector<AffineMap> maps{id4};
+  if (mask) {
+    inputs.push_back(mask);
+    maps.push_back(a.maskMap(ctx, 4));
+  }
+  Value init = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, scores), a.elementType);
+  return buildGeneric(
+      b, loc, inputs, maps, init, id4, {kPar, kPar, kPar, kPar},
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value s = arith::MulFOp::create(nb, l, args[0], a.scale);
+        if (mask)
+          s = arith::AddFOp::create(nb, l, s, args[1]);
+        if (!a.causal)
+          return s;
+        // Key j is hidden from query i when j > i + (N - M).
+        Value i = arith::AddIOp::create(nb, l, rowOffset,
+                                        linalg::IndexOp::create(nb, l, 2));
+        Value j = arith::AddIOp::create(nb, l, colOffset,
+                                        linalg::IndexOp::create(nb, l, 3));
+        Value last = arith::AddIOp::create(nb, l, i, causalOffset);
+        Value hidden =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt, j, last);
+        return arith::SelectOp::create(nb, l, hidden,
+                                       negInfinity(nb, l, a.elementType), s);
+      });
+}
+
+/// q kᵀ over (b, h, i, j, d) into a zero-filled [B, H, rows, cols].
+Value queryKeyProduct(OpBuilder &b, Location loc, const Attention &a, Value q,
+                      Value k) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, q);
+  sizes[3] = tensor::getMixedSize(b, loc, k, 2);
+  Value init =
+      filled(b, loc, sizes, floatConstant(b, loc, a.elementType, 0.0));
+  return buildGeneric(
+      b, loc, {q, k},
+      {dimsMap(ctx, 5, {0, 1, 2, 4}), groupedMap(ctx, 5, a.groups, 3, 4)},
+      init, dimsMap(ctx, 5, {0, 1, 2, 3}), {kPar, kPar, kPar, kPar, kRed},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+        return arith::AddFOp::create(nb, l, args[2], product);
+      });
+}
+
+/// acc + p v over (b, h, i, e, j) into `init` [B, H, rows, Dv].
+Value probabilityValueProduct(OpBuilder &b, Location loc, const Attention &a,
+                              Value p, Value v, Value init) {
+  MLIRContext *ctx = b.getContext();
+  return buildGeneric(
+      b, loc, {p, v},
+      {dimsMap(ctx, 5, {0, 1, 2, 4}), groupedMap(ctx, 5, a.groups, 4, 3)},
+      init, dimsMap(ctx, 5, {0, 1, 2, 3}), {kPar, kPar, kPar, kPar, kRed},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+        return arith::AddFOp::create(nb, l, args[2], product);
+      });
+}
+
+/// attention(q, k, v) -> (softmax((q kᵀ) * scale + mask)) v, all scores.
+Value lowerDecomposed(OpBuilder &b, Location loc, const Attention &a,
+                      attn::MaskedRows maskedRows) {
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  Value scores = queryKeyProduct(b, loc, a, a.q, a.k);
+  // The causal mask is left to attn.softmax.
+  Attention unmasked = a;
+  unmasked.causal = false;
+  scores = maskedScores(b, loc, unmasked, scores, a.mask, zeroIndex, zeroIndex,
+                        zeroIndex);
+  Value probabilities = attn::SoftmaxOp::create(
+      b, loc, scores, /*mask=*/Value(), a.causal, maskedRows);
+  SmallVector<OpFoldResult> outSizes(a.qSizes);
+  outSizes[3] = a.vSizes[3];
+  Value init =
+      filled(b, loc, outSizes, floatConstant(b, loc, a.elementType, 0.0));
+  return probabilityValueProduct(b, loc, a, probabilities, a.v, init);
+}
+
+/// The flash-attention loops; see the file comment.
+Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
+                 int64_t blockQ, int64_t blockKV) {
+  MLIRContext *ctx = b.getContext();
+  Type elementType = a.elementType;
+  Value rows = getValueOrCreateConstantIndexOp(b, loc, a.qSizes[2]);
+  Value keys = getValueOrCreateConstantIndexOp(b, loc, a.kSizes[2]);
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  Value causalOffset = arith::SubIOp::create(b, loc, keys, rows);
+  Value zero = floatConstant(b, loc, elementType, 0.0);
+  Value negInf = negInfinity(b, loc, elementType);
+  AffineMap row4 = dimsMap(ctx, 4, {0, 1, 2});
+  AffineMap id4 = b.getMultiDimIdentityMap(4);
+  AffineMap id3 = b.getMultiDimIdentityMap(3);
+
+  SmallVector<OpFoldResult> outSizes(a.qSizes);
+  outSizes[3] = a.vSizes[3];
+  Value out = tensor::EmptyOp::create(b, loc, outSizes, elementType);
+  Value stepQ = arith::ConstantIndexOp::create(b, loc, blockQ);
+  Value stepKV = arith::ConstantIndexOp::create(b, loc, blockKV);
+
+  auto queryLoop = scf::ForOp::create(
+      b, loc, zeroIndex, rows, stepQ, ValueRange{out},
+      [&](OpBuilder &b, Location loc, Value qb, ValueRange outArgs) {
+        Value mq = arith::MinSIOp::create(
+            b, loc, stepQ, arith::SubIOp::create(b, loc, rows, qb));
+        SmallVector<OpFoldResult> one(4, b.getIndexAttr(1));
+        SmallVector<OpFoldResult> qOffsets{b.getIndexAttr(0), b.getIndexAttr(0),
+                                           qb, b.getIndexAttr(0)};
+        SmallVector<OpFoldResult> qBlockSizes(a.qSizes);
+        qBlockSizes[2] = mq;
+        Value qBlock = tensor::ExtractSliceOp::create(b, loc, a.q, qOffsets,
+                                                      qBlockSizes, one);
+        SmallVector<OpFoldResult> rowSizes(ArrayRef(qBlockSizes).take_front(3));
+        SmallVector<OpFoldResult> accSizes(rowSizes);
+        accSizes.push_back(a.vSizes[3]);
+
+        // Keys past the last one that the block's last row sees are skipped.
+        Value kvEnd = keys;
+        if (a.causal) {
+          Value seen = arith::AddIOp::create(
+              b, loc, arith::AddIOp::create(b, loc, qb, mq), causalOffset);
+          kvEnd = arith::MinSIOp::create(
+              b, loc, arith::MaxSIOp::create(b, loc, seen, zeroIndex), keys);
+        }
+
+        auto keyLoop = scf::ForOp::create(
+            b, loc, zeroIndex, kvEnd, stepKV,
+            ValueRange{filled(b, loc, rowSizes, negInf),
+                       filled(b, loc, rowSizes, zero),
+                       filled(b, loc, accSizes, zero)},
+            [&](OpBuilder &b, Location loc, Value kb, ValueRange state) {
+              Value m = state[0], l = state[1], acc = state[2];
+              Value nk = arith::MinSIOp::create(
+                  b, loc, stepKV, arith::SubIOp::create(b, loc, keys, kb));
+              SmallVector<OpFoldResult> kvOffsets{
+                  b.getIndexAttr(0), b.getIndexAttr(0), kb, b.getIndexAttr(0)};
+              SmallVector<OpFoldResult> kSizes(a.kSizes), vSizes(a.vSizes);
+              kSizes[2] = vSizes[2] = nk;
+              Value kBlock = tensor::ExtractSliceOp::create(
+                  b, loc, a.k, kvOffsets, kSizes, one);
+              Value vBlock = tensor::ExtractSliceOp::create(
+                  b, loc, a.v, kvOffsets, vSizes, one);
+              Value maskBlock;
+              if (a.mask) {
+                // Unit (broadcast) dims of the mask are read whole.
+                auto maskType = cast<RankedTensorType>(a.mask.getType());
+                SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0));
+                SmallVector<OpFoldResult> sizes =
+                    tensor::getMixedSizes(b, loc, a.mask);
+                if (maskType.getDimSize(2) != 1) {
+                  offsets[2] = qb;
+                  sizes[2] = mq;
+                }
+                if (maskType.getDimSize(3) != 1) {
+                  offsets[3] = kb;
+                  sizes[3] = nk;
+                }
+                maskBlock = tensor::ExtractSliceOp::create(b, loc, a.mask,
+                                                           offsets, sizes, one);
+              }
+              Value scores = maskedScores(
+                  b, loc, a, queryKeyProduct(b, loc, a, qBlock, kBlock),
+                  maskBlock, qb, kb, causalOffset);
+
+              // Each update writes into the state it replaces (the inits
+              // below), so that the loop's tensors bufferize in place.
+              Value rowMax = buildGeneric(
+                  b, loc, {scores}, {id4}, filled(b, loc, rowSizes, negInf),
+                  row4, {kPar, kPar, kPar, kRed},
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::MaximumFOp::create(nb, l, args[0], args[1]);
+                  });
+              // a = m == -inf ? 0 : exp(m - max(m, rowmax))
+              Value rescale = buildGeneric(
+                  b, loc, {m, rowMax}, {id3, id3},
+                  tensor::EmptyOp::create(b, loc, rowSizes, elementType), id3,
+                  {kPar, kPar, kPar},
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Value mNew =
+                        arith::MaximumFOp::create(nb, l, args[0], args[1]);
+                    Value diff = arith::SubFOp::create(nb, l, args[0], mNew);
+                    Value e = math::ExpOp::create(nb, l, diff);
+                    return arith::SelectOp::create(
+                        nb, l, isNegInfinity(nb, l, args[0]), zero, e);
+                  });
+              // m' = max(m, rowmax)
+              Value mNew = buildGeneric(
+                  b, loc, {rowMax}, {id3}, m, id3, {kPar, kPar, kPar},
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::MaximumFOp::create(nb, l, args[1], args[0]);
+                  });
+              Value probabilities = buildGeneric(
+                  b, loc, {scores, mNew}, {id4, row4},
+                  tensor::EmptyOp::create(
+                      b, loc, tensor::getMixedSizes(b, loc, scores),
+                      elementType),
+                  id4, {kPar, kPar, kPar, kPar},
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Value shift = arith::SelectOp::create(
+                        nb, l, isNegInfinity(nb, l, args[1]), zero, args[1]);
+                    Value diff = arith::SubFOp::create(nb, l, args[0], shift);
+                    return math::ExpOp::create(nb, l, diff);
+                  });
+              // l' = l * a + rowsum(P)
+              Value lScaled = buildGeneric(
+                  b, loc, {rescale}, {id3}, l, id3, {kPar, kPar, kPar},
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::MulFOp::create(nb, l, args[1], args[0]);
+                  });
+              Value lNew = buildGeneric(
+                  b, loc, {probabilities}, {id4}, lScaled, row4,
+                  {kPar, kPar, kPar, kRed},
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::AddFOp::create(nb, l, args[1], args[0]);
+                  });
+              // acc' = acc * a + P v
+              Value accScaled = buildGeneric(
+                  b, loc, {rescale}, {row4}, acc, id4, {kPar, kPar, kPar, kPar},
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::MulFOp::create(nb, l, args[1], args[0]);
+                  });
+              Value accNew = probabilityValueProduct(b, loc, a, probabilities,
+                                                     vBlock, accScaled);
+              scf::YieldOp::create(b, loc, ValueRange{mNew, lNew, accNew});
+            });
+
+        // out = acc / l; a row that saw no key has l == 0.
+        Value normalized = buildGeneric(
+            b, loc, {keyLoop.getResult(2), keyLoop.getResult(1)}, {id4, row4},
+            tensor::EmptyOp::create(b, loc, accSizes, elementType), id4,
+            {kPar, kPar, kPar, kPar},
+            [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+              Value quotient = arith::DivFOp::create(nb, l, args[0], args[1]);
+              if (!a.zeroRows)
+                return quotient;
+              Value empty = arith::CmpFOp::create(
+                  nb, l, arith::CmpFPredicate::OEQ, args[1], zero);
+              return arith::SelectOp::create(nb, l, empty, zero, quotient);
+            });
+        SmallVector<OpFoldResult> outOffsets{
+            b.getIndexAttr(0), b.getIndexAttr(0), qb, b.getIndexAttr(0)};
+        Value updated = tensor::InsertSliceOp::create(
+            b, loc, normalized, outArgs[0], outOffsets, accSizes, one);
+        scf::YieldOp::create(b, loc, updated);
+      });
+  return queryLoop.getResult(0);
+}
+
+/// attention(q, k, v [, mask]) -> flash loops or contractions + softmax.
+struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
+  AttentionToLinalg(MLIRContext *ctx, attn::AttentionLoweringOptions options)
+      : OpRewritePattern(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(attn::AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t rank = op.getQuery().getType().getRank();
+    Attention a;
+    a.elementType = op.getQuery().getType().getElementType();
+    a.q = expandToRank4(rewriter, loc, op.getQuery());
+    a.k = expandToRank4(rewriter, loc, op.getKey());
+    a.v = expandToRank4(rewriter, loc, op.getValue());
+    if (Value mask = op.getMask()) {
+      // Leading unit dims up to rank 4, e.g. [M, N] -> [1, 1, M, N].
+      auto type = cast<RankedTensorType>(mask.getType());
+      a.mask = mask;
+      if (type.getRank() < 4) {
+        int64_t missing = 4 - type.getRank();
+        SmallVector<int64_t> shape(missing, 1);
+        llvm::append_range(shape, type.getShape());
+        SmallVector<OpFoldResult> sizes(missing, rewriter.getIndexAttr(1));
+        llvm::append_range(sizes, tensor::getMixedSizes(rewriter, loc, mask));
+        SmallVector<ReassociationIndices> reassociation(type.getRank());
+        for (int64_t i = 0; i <= missing; ++i)
+          reassociation[0].push_back(i);
+        for (int64_t i = 1; i < type.getRank(); ++i)
+          reassociation[i].push_back(missing + i);
+        a.mask = tensor::ExpandShapeOp::create(
+            rewriter, loc, RankedTensorType::get(shape, a.elementType), mask,
+            reassociation, sizes);
+      }
+    }
+    a.qSizes = tensor::getMixedSizes(rewriter, loc, a.q);
+    a.kSizes = tensor::getMixedSizes(rewriter, loc, a.k);
+    a.vSizes = tensor::getMixedSizes(rewriter, loc, a.v);
+    a.causal = op.getCausal();
+    a.zeroRows = op.getMaskedRows() == attn::MaskedRows::Zero;
+
+    // Heads are grouped through an affine floordiv: their counts must be
+    // known.
+    auto q4 = cast<RankedTensorType>(a.q.getType());
+    auto k4 = cast<RankedTensorType>(a.k.getType());
+    int64_t hq = q4.getDimSize(1), hkv = k4.getDimSize(1);
+    if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv))
+      return op.emitOpError("lowering needs static head counts to group "
+                            "query heads onto key/value heads");
+    a.groups = hq / hkv;
+
+    // scale = 1 / sqrt(D) unless given.
+    if (std::optional<APFloat> scale = op.getScale()) {
+      a.scale = floatConstant(rewriter, loc, a.elementType,
+                              scale->convertToDouble());
+    } else if (int64_t d = q4.getDimSize(3); !ShapedType::isDynamic(d)) {
+      a.scale = floatConstant(rewriter, loc, a.elementType,
+                              1.0 / std::sqrt(static_cast<double>(d)));
+    } else {
+      Value dim = tensor::DimOp::create(rewriter, loc, a.q, 3);
+      Value dimInt = arith::IndexCastOp::create(rewriter, loc,
+                                                rewriter.getI64Type(), dim);
+      Value dimFloat =
+          arith::SIToFPOp::create(rewriter, loc, a.elementType, dimInt);
+      a.scale = arith::DivFOp::create(
+          rewriter, loc, floatConstant(rewriter, loc, a.elementType, 1.0),
+          math::SqrtOp::create(rewriter, loc, dimFloat));
+    }
+
+    Value result =
+        options.lowering == attn::AttentionLowering::Flash
+            ? lowerFlash(rewriter, loc, a, options.blockQ, options.blockKV)
+            : lowerDecomposed(rewriter, loc, a, op.getMaskedRows());
+    rewriter.replaceOp(op, collapseToRank(rewriter, loc, result, rank));
+    return success();
+  }
+
+  attn::AttentionLoweringOptions options;
+};
+
+} // namespace
+
+void attn::populateAttentionToLinalgPatterns(RewritePatternSet &patterns,
+                                             AttentionLoweringOptions options) {
+  patterns.add<AttentionToLinalg>(patterns.getContext(), options);
+}
