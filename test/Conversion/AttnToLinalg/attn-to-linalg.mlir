@@ -4,13 +4,13 @@
 
 // CHECK-LABEL: func.func @masked_max_broadcast(
 // CHECK-SAME:    %[[S:[a-zA-Z0-9_]+]]: tensor<4x512x512xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<512x512xf32>)
-// CHECK-DAG:     %[[NINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK-DAG:     %[[E2:.*]] = tensor.empty() : tensor<4x512xf32>
-// CHECK:         %[[INIT:.*]] = linalg.fill ins(%[[NINF]] : f32) outs(%[[E2]] : tensor<4x512xf32>) -> tensor<4x512xf32>
 // CHECK:         %[[EB:.*]] = tensor.empty() : tensor<4x512x512xf32>
 // CHECK:         %[[MB:.*]] = linalg.broadcast ins(%[[M]] : tensor<512x512xf32>) outs(%[[EB]] : tensor<4x512x512xf32>) dimensions = [0]
 // CHECK:         %[[EA:.*]] = tensor.empty() : tensor<4x512x512xf32>
 // CHECK:         %[[ADD:.*]] = linalg.add ins(%[[S]], %[[MB]] : tensor<4x512x512xf32>, tensor<4x512x512xf32>) outs(%[[EA]] : tensor<4x512x512xf32>)
+// CHECK-DAG:     %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG:     %[[E2:.*]] = tensor.empty() : tensor<4x512xf32>
+// CHECK:         %[[INIT:.*]] = linalg.fill ins(%[[NINF]] : f32) outs(%[[E2]] : tensor<4x512xf32>) -> tensor<4x512xf32>
 // CHECK:         %[[R:.*]] = linalg.reduce ins(%[[ADD]] : tensor<4x512x512xf32>) outs(%[[INIT]] : tensor<4x512xf32>) dimensions = [2]
 // CHECK-NEXT:      (%[[IN:.*]]: f32, %[[ACC:.*]]: f32) {
 // CHECK-NEXT:        %[[MAX:.*]] = arith.maximumf %[[IN]], %[[ACC]] : f32
@@ -55,11 +55,11 @@ func.func @masked_max_rank4(%s: tensor<2x3x8x16xf32>, %m: tensor<8x16xf32>) -> t
 // CHECK-DAG:     %[[D0:.*]] = tensor.dim %[[S]], %[[C0]]
 // CHECK-DAG:     %[[D1:.*]] = tensor.dim %[[S]], %[[C1]]
 // CHECK-DAG:     %[[D2:.*]] = tensor.dim %[[S]], %[[C2]]
-// CHECK:         %[[E2:.*]] = tensor.empty(%[[D0]], %[[D1]]) : tensor<?x?xf32>
-// CHECK:         %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E2]] : tensor<?x?xf32>)
 // CHECK:         %[[EB:.*]] = tensor.empty(%[[D0]], %[[D1]], %[[D2]]) : tensor<?x?x?xf32>
 // CHECK:         %[[MB:.*]] = linalg.broadcast ins(%[[M]] : tensor<?x?xf32>) outs(%[[EB]] : tensor<?x?x?xf32>) dimensions = [0]
 // CHECK:         linalg.add ins(%[[S]], %[[MB]] : tensor<?x?x?xf32>, tensor<?x?x?xf32>)
+// CHECK:         %[[E2:.*]] = tensor.empty(%[[D0]], %[[D1]]) : tensor<?x?xf32>
+// CHECK:         %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E2]] : tensor<?x?xf32>)
 // CHECK:         linalg.reduce {{.*}} outs(%[[INIT]] : tensor<?x?xf32>) dimensions = [2]
 func.func @masked_max_dynamic(%s: tensor<?x?x?xf32>, %m: tensor<?x?xf32>) -> tensor<?x?xf32> {
   %r = attn.masked_max %s, %m : tensor<?x?x?xf32>, tensor<?x?xf32>
@@ -70,11 +70,11 @@ func.func @masked_max_dynamic(%s: tensor<?x?x?xf32>, %m: tensor<?x?xf32>) -> ten
 
 // CHECK-LABEL: func.func @sum_sq(
 // CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<4x1024xf32>)
+// CHECK:         %[[E2:.*]] = tensor.empty() : tensor<4x1024xf32>
+// CHECK:         %[[SQ:.*]] = linalg.square ins(%[[X]] : tensor<4x1024xf32>) outs(%[[E2]] : tensor<4x1024xf32>)
 // CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-DAG:     %[[E1:.*]] = tensor.empty() : tensor<4xf32>
 // CHECK:         %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E1]] : tensor<4xf32>)
-// CHECK:         %[[E2:.*]] = tensor.empty() : tensor<4x1024xf32>
-// CHECK:         %[[SQ:.*]] = linalg.square ins(%[[X]] : tensor<4x1024xf32>) outs(%[[E2]] : tensor<4x1024xf32>)
 // CHECK:         %[[R:.*]] = linalg.reduce ins(%[[SQ]] : tensor<4x1024xf32>) outs(%[[INIT]] : tensor<4xf32>) dimensions = [1]
 // CHECK-NEXT:      (%[[IN:.*]]: f32, %[[ACC:.*]]: f32) {
 // CHECK-NEXT:        %[[SUM:.*]] = arith.addf %[[IN]], %[[ACC]] : f32
@@ -90,10 +90,10 @@ func.func @sum_sq(%x: tensor<4x1024xf32>) -> tensor<4xf32> {
 // CHECK-LABEL: func.func @sum_sq_dynamic_rank1(
 // CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<?xbf16>)
 // CHECK:         %[[D0:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?xbf16>
-// CHECK:         %[[E0:.*]] = tensor.empty() : tensor<bf16>
-// CHECK:         %[[INIT:.*]] = linalg.fill ins(%{{.*}} : bf16) outs(%[[E0]] : tensor<bf16>)
 // CHECK:         %[[E1:.*]] = tensor.empty(%[[D0]]) : tensor<?xbf16>
 // CHECK:         %[[SQ:.*]] = linalg.square ins(%[[X]] : tensor<?xbf16>) outs(%[[E1]] : tensor<?xbf16>)
+// CHECK:         %[[E0:.*]] = tensor.empty() : tensor<bf16>
+// CHECK:         %[[INIT:.*]] = linalg.fill ins(%{{.*}} : bf16) outs(%[[E0]] : tensor<bf16>)
 // CHECK:         linalg.reduce ins(%[[SQ]] : tensor<?xbf16>) outs(%[[INIT]] : tensor<bf16>) dimensions = [0]
 func.func @sum_sq_dynamic_rank1(%x: tensor<?xbf16>) -> tensor<bf16> {
   %r = attn.sum_sq %x : tensor<?xbf16>
@@ -106,8 +106,6 @@ func.func @sum_sq_dynamic_rank1(%x: tensor<?xbf16>) -> tensor<bf16> {
 // in one linalg.map before the sum.
 // CHECK-LABEL: func.func @xent(
 // CHECK-SAME:    %[[P:[a-zA-Z0-9_]+]]: tensor<8x1000xf32>, %[[Q:[a-zA-Z0-9_]+]]: tensor<8x1000xf32>)
-// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK:         %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<8xf32>)
 // CHECK:         %[[LOG:.*]] = linalg.log ins(%[[P]] : tensor<8x1000xf32>) outs(%{{.*}} : tensor<8x1000xf32>)
 // CHECK:         %[[MUL:.*]] = linalg.mul ins(%[[Q]], %[[LOG]] : tensor<8x1000xf32>, tensor<8x1000xf32>) outs(%{{.*}} : tensor<8x1000xf32>)
 // CHECK:         %[[TERMS:.*]] = linalg.map ins(%[[Q]], %[[MUL]] : tensor<8x1000xf32>, tensor<8x1000xf32>) outs(%{{.*}} : tensor<8x1000xf32>)
@@ -117,6 +115,8 @@ func.func @sum_sq_dynamic_rank1(%x: tensor<?xbf16>) -> tensor<bf16> {
 // CHECK-NEXT:        %[[NEG:.*]] = arith.negf %[[T]] : f32
 // CHECK-NEXT:        %[[SEL:.*]] = arith.select %[[ISZ]], %[[Z]], %[[NEG]] : f32
 // CHECK-NEXT:        linalg.yield %[[SEL]] : f32
+// CHECK:         %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:         %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<8xf32>)
 // CHECK:         %[[R:.*]] = linalg.reduce ins(%[[TERMS]] : tensor<8x1000xf32>) outs(%[[INIT]] : tensor<8xf32>) dimensions = [1]
 // CHECK:             arith.addf
 // CHECK:         return %[[R]]
@@ -131,11 +131,11 @@ func.func @xent(%p: tensor<8x1000xf32>, %q: tensor<8x1000xf32>) -> tensor<8xf32>
 // CHECK-SAME:    %[[P:[a-zA-Z0-9_]+]]: tensor<?x?xf16>, %[[Q:[a-zA-Z0-9_]+]]: tensor<?x?xf16>)
 // CHECK-DAG:     %[[D0:.*]] = tensor.dim %[[P]], %{{.*}} : tensor<?x?xf16>
 // CHECK-DAG:     %[[D1:.*]] = tensor.dim %[[P]], %{{.*}} : tensor<?x?xf16>
-// CHECK:         tensor.empty(%[[D0]]) : tensor<?xf16>
 // CHECK:         tensor.empty(%[[D0]], %[[D1]]) : tensor<?x?xf16>
 // CHECK:         linalg.log
 // CHECK:         linalg.mul
 // CHECK:         linalg.map
+// CHECK:         tensor.empty(%[[D0]]) : tensor<?xf16>
 // CHECK:         linalg.reduce
 func.func @xent_dynamic(%p: tensor<?x?xf16>, %q: tensor<?x?xf16>) -> tensor<?xf16> {
   %r = attn.xent %p, %q : tensor<?x?xf16>, tensor<?x?xf16>
