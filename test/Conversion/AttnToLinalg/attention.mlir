@@ -10,15 +10,7 @@
 // FLASH-DAG: #[[$Q:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
 // FLASH-DAG: #[[$K:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
 // FLASH-DAG: #[[$V:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d4, d3)>
-// FLASH-LABEL: // After bufferization, the only score buffers are blocks (at most 32 x 64).
-// BUF-LABEL: func.func @gqa_causal(
-// BUF-NOT:     128x256
-// BUF:         scf.for
-// BUF:           scf.for
-// BUF:             memref.alloc(%{{.*}}, %{{.*}}) {{.*}} : memref<1x4x?x?xf32>
-// BUF-NOT:     128x256
-// BUF:         return
-func.func @gqa_causal(
+// FLASH-LABEL: // FLASH-LABEL: func.func @gqa_causal(
 // FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<1x4x128x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x2x256x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<1x2x256x8xf32>)
 // The M x N scores never exist: no tensor<...x128x256x...> anywhere.
 // FLASH-NOT:     128x256
@@ -87,6 +79,14 @@ func.func @gqa_causal(
 // DECOMP:           arith.maximumf
 // DECOMP:         %[[P:.*]] = linalg.mul
 // DECOMP:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P]], %{{.*}} : tensor<1x4x128x256xf32>, tensor<1x2x256x8xf32>) outs(%{{.*}} : tensor<1x4x128x8xf32>)
+// After bufferization, the only score buffers are blocks (at most 32 x 64).
+// BUF-LABEL: func.func @gqa_causal(
+// BUF-NOT:     128x256
+// BUF:         scf.for
+// BUF:           scf.for
+// BUF:             memref.alloc(%{{.*}}, %{{.*}}) {{.*}} : memref<1x4x?x?xf32>
+// BUF-NOT:     128x256
+// BUF:         return
 func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x8xf32>) -> tensor<1x4x128x8xf32> {
   %r = attn.attention %q, %k, %v causal : tensor<1x4x128x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x8xf32>
   return %r : tensor<1x4x128x8xf32>
