@@ -31,6 +31,10 @@ struct AttentionLoweringOptions {
 void populateAttnToLinalgPatterns(RewritePatternSet &patterns,
                                   AttentionLoweringOptions attention = {});
 
+/// Reports, at the op, an attn.attention that the lowering cannot handle
+/// (dynamic head counts).
+LogicalResult checkAttentionLowerable(Operation *attention);
+
 /// Adds the pattern that lowers attn.attention (part of the above).
 void populateAttentionToLinalgPatterns(RewritePatternSet &patterns,
                                        AttentionLoweringOptions options);

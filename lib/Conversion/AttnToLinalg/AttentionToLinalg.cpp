@@ -450,15 +450,11 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
     a.causal = op.getCausal();
     a.zeroRows = op.getMaskedRows() == attn::MaskedRows::Zero;
 
-    // Heads are grouped through an affine floordiv: their counts must be
-    // known.
+    if (failed(attn::checkAttentionLowerable(op)))
+      return failure();
     auto q4 = cast<RankedTensorType>(a.q.getType());
     auto k4 = cast<RankedTensorType>(a.k.getType());
-    int64_t hq = q4.getDimSize(1), hkv = k4.getDimSize(1);
-    if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv))
-      return op.emitOpError("lowering needs static head counts to group "
-                            "query heads onto key/value heads");
-    a.groups = hq / hkv;
+    a.groups = q4.getDimSize(1) / k4.getDimSize(1);
 
     // scale = 1 / sqrt(D) unless given.
     if (std::optional<APFloat> scale = op.getScale()) {
@@ -490,6 +486,20 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
 };
 
 } // namespace
+
+LogicalResult attn::checkAttentionLowerable(Operation *attention) {
+  // Heads are grouped through an affine floordiv: their counts must be known.
+  auto op = cast<attn::AttentionOp>(attention);
+  int64_t rank = op.getQuery().getType().getRank();
+  if (rank < 3)
+    return success();
+  int64_t hq = op.getQuery().getType().getDimSize(rank - 3);
+  int64_t hkv = op.getKey().getType().getDimSize(rank - 3);
+  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv))
+    return op.emitOpError("lowering needs static head counts to group "
+                          "query heads onto key/value heads");
+  return success();
+}
 
 void attn::populateAttentionToLinalgPatterns(RewritePatternSet &patterns,
                                              AttentionLoweringOptions options) {

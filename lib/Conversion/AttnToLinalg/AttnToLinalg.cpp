@@ -511,6 +511,17 @@ struct ConvertAttnToLinalgPass
                                 "block-kv must be positive");
       return signalPassFailure();
     }
+    // Unsupported inputs get one diagnostic of their own, not the
+    // conversion's "failed to legalize".
+    WalkResult unsupported =
+        getOperation()->walk([](attn::AttentionOp op) -> WalkResult {
+          return failed(attn::checkAttentionLowerable(op))
+                     ? WalkResult::interrupt()
+                     : WalkResult::advance();
+        });
+    if (unsupported.wasInterrupted())
+      return signalPassFailure();
+
     RewritePatternSet patterns(&getContext());
     attn::populateAttnToLinalgPatterns(
         patterns, {attentionLowering, blockQ, blockKV});

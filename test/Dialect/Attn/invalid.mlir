@@ -297,3 +297,115 @@ func.func @xent_logits_mean_result(%x: tensor<4x8xf32>, %t: tensor<4xi64>) {
   %r = "attn.xent_logits"(%x, %t) : (tensor<4x8xf32>, tensor<4xi64>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @attention_rank(%q: tensor<1x1x2x4x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects query of rank 2 ([M, D]), 3 ([H, M, D]) or 4 ([B, H, M, D]), got 'tensor<1x1x2x4x8xf32>'}}
+  %r = attn.attention %q, %q, %q : tensor<1x1x2x4x8xf32>, tensor<1x1x2x4x8xf32>, tensor<1x1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_kv_rank(%q: tensor<2x4x8xf32>, %k: tensor<4x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects key and value of the rank of query (3), got 'tensor<4x8xf32>' and 'tensor<4x8xf32>'}}
+  %r = attn.attention %q, %k, %k : tensor<2x4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_element_type(%q: tensor<4x8xf32>, %k: tensor<4x8xf32>, %v: tensor<4x8xf16>) {
+  // expected-error @+1 {{'attn.attention' op expects value element type 'f16' to match query element type 'f32'}}
+  %r = attn.attention %q, %k, %v : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf16>
+  return
+}
+
+// -----
+
+func.func @attention_batch(%q: tensor<2x4x8x16xf32>, %k: tensor<3x4x8x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects key dimension 0 (3) to match query dimension 0 (2)}}
+  %r = attn.attention %q, %k, %k : tensor<2x4x8x16xf32>, tensor<3x4x8x16xf32>, tensor<3x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_head_dim(%q: tensor<4x8x16xf32>, %k: tensor<4x8x32xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects key dimension 2 (32) to match query dimension 2 (16)}}
+  %r = attn.attention %q, %k, %k : tensor<4x8x16xf32>, tensor<4x8x32xf32>, tensor<4x8x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_kv_length(%q: tensor<8x16xf32>, %k: tensor<10x16xf32>, %v: tensor<12x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects value dimension 0 (12) to match key dimension 0 (10)}}
+  %r = attn.attention %q, %k, %v : tensor<8x16xf32>, tensor<10x16xf32>, tensor<12x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_kv_heads(%q: tensor<4x8x16xf32>, %k: tensor<2x8x16xf32>, %v: tensor<1x8x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects value dimension 0 (1) to match key dimension 0 (2)}}
+  %r = attn.attention %q, %k, %v : tensor<4x8x16xf32>, tensor<2x8x16xf32>, tensor<1x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_groups(%q: tensor<1x6x8x16xf32>, %k: tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects the query heads (6) to be a multiple of the key/value heads (4)}}
+  %r = attn.attention %q, %k, %k : tensor<1x6x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_scale(%q: tensor<8x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects a finite scale, got INF}}
+  %r = "attn.attention"(%q, %q, %q) <{scale = 0x7FF0000000000000 : f64}> : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_element_type(%q: tensor<8x16xf32>, %m: tensor<8x8xf64>) {
+  // expected-error @+1 {{'attn.attention' op expects mask element type 'f64' to match query element type 'f32'}}
+  %r = attn.attention %q, %q, %q mask %m : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x8xf64>
+  return
+}
+
+// -----
+
+func.func @attention_mask_rank(%q: tensor<8x16xf32>, %m: tensor<1x8x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects mask of rank <= 2 (broadcastable to the scores), got 'tensor<1x8x8xf32>'}}
+  %r = attn.attention %q, %q, %q mask %m : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>, tensor<1x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_shape(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x10x16xf32>, %m: tensor<3x1x8x10xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects mask dimension 0 (3) to be 1 or the scores' dimension 0 (2)}}
+  %r = attn.attention %q, %k, %k mask %m : tensor<2x4x8x16xf32>, tensor<2x4x10x16xf32>, tensor<2x4x10x16xf32>, tensor<3x1x8x10xf32>
+  return
+}
+
+// -----
+
+func.func @attention_result_type(%q: tensor<8x16xf32>, %v: tensor<8x4xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects result type 'tensor<8x4xf32>' (query with the last dimension of value), got 'tensor<8x16xf32>'}}
+  %r = "attn.attention"(%q, %q, %v) : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) -> tensor<8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_masked_rows(%q: tensor<8x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op attribute 'masked_rows' failed to satisfy constraint: what a fully masked row returns: zero or nan}}
+  %r = "attn.attention"(%q, %q, %q) {masked_rows = 3 : i32} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
+  return
+}

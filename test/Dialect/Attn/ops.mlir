@@ -148,3 +148,24 @@ func.func @softmax_family_generic(%x: tensor<4x8xf32>, %t: tensor<4xi32>, %y: te
   %4 = "attn.logsumexp"(%y) : (tensor<?xf64>) -> tensor<f64>
   return %0, %1, %2, %3, %4 : tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32>, tensor<f32>, tensor<f64>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @attention(
+// CHECK:         attn.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8x128x64xf32>, tensor<2x2x256x64xf32>, tensor<2x2x256x32xf32>
+// CHECK:         attn.attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} scale = 1.250000e-01 causal masked_rows = nan : tensor<2x8x128x64xf32>, tensor<2x2x256x64xf32>, tensor<2x2x256x32xf32>, tensor<2x1x128x256xf32>
+// CHECK:         attn.attention %{{.*}}, %{{.*}}, %{{.*}} causal : tensor<8x?x64xbf16>, tensor<8x?x64xbf16>, tensor<8x?x64xbf16>
+// CHECK:         attn.attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} : tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>, tensor<32xf32>
+// CHECK:         attn.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>
+func.func @attention(%q: tensor<2x8x128x64xf32>, %k: tensor<2x2x256x64xf32>, %v: tensor<2x2x256x32xf32>,
+                     %m: tensor<2x1x128x256xf32>, %x: tensor<8x?x64xbf16>,
+                     %q2: tensor<16x64xf32>, %k2: tensor<32x64xf32>, %m2: tensor<32xf32>)
+    -> (tensor<2x8x128x32xf32>, tensor<2x8x128x32xf32>, tensor<8x?x64xbf16>, tensor<16x64xf32>, tensor<16x64xf32>) {
+  %0 = attn.attention %q, %k, %v : tensor<2x8x128x64xf32>, tensor<2x2x256x64xf32>, tensor<2x2x256x32xf32>
+  %1 = attn.attention %q, %k, %v mask %m scale = 0.125 causal masked_rows = nan
+      : tensor<2x8x128x64xf32>, tensor<2x2x256x64xf32>, tensor<2x2x256x32xf32>, tensor<2x1x128x256xf32>
+  %2 = attn.attention %x, %x, %x causal : tensor<8x?x64xbf16>, tensor<8x?x64xbf16>, tensor<8x?x64xbf16>
+  %3 = attn.attention %q2, %k2, %k2 mask %m2 : tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>, tensor<32xf32>
+  %4 = "attn.attention"(%q2, %k2, %k2) : (tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>) -> tensor<16x64xf32>
+  return %0, %1, %2, %3, %4 : tensor<2x8x128x32xf32>, tensor<2x8x128x32xf32>, tensor<8x?x64xbf16>, tensor<16x64xf32>, tensor<16x64xf32>
+}
