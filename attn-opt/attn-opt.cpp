@@ -5,10 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "AttnDialect/Conversion/Passes.h"
-#include "AttnDialect/Dialect/Attn/AttnDialect.h"
-#include "AttnDialect/Pipelines/Pipelines.h"
-#include "AttnDialect/Transforms/Passes.h"
+#include "AttnDialect/InitAttn.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -18,12 +15,10 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
-  mlir::attn::registerAttnConversionPasses();
-  mlir::attn::registerAttnTransformsPasses();
-  mlir::attn::registerLowerToLLVMPipeline();
+  mlir::attn::registerAttnPassesAndPipelines();
 
   mlir::DialectRegistry registry;
-  registry.insert<mlir::attn::AttnDialect>();
+  mlir::attn::registerAttnDialect(registry);
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
 

@@ -22,10 +22,10 @@
 
 using namespace mlir;
 
-void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
-                                    const LowerToLLVMOptions &options) {
-  // Tensor level: decompose, fuse each reduction's elementwise prefix into
-  // it, then merge a softmax's max and sum reductions into one.
+void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
+                                          const LowerToLLVMOptions &options) {
+  // Decompose, fuse each reduction's elementwise prefix into it, then merge
+  // a softmax's max and sum reductions into one.
   attn::ConvertAttnToLinalgPassOptions toLinalg;
   toLinalg.attentionLowering = options.attention;
   toLinalg.blockQ = options.blockQ;
@@ -36,6 +36,11 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(attn::createFuseOnlineSoftmaxPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+}
+
+void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
+                                     const LowerToLLVMOptions &options) {
+  buildLowerToFusedLinalgPipeline(pm, options);
   pm.addPass(attn::createEmitCInterfacePass());
 
   // Buffers. Identity layouts at function boundaries keep the C ABI simple
@@ -46,10 +51,13 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
-
-  // Loops, then the LLVM dialect. scf must be lowered to cf before the
-  // LLVM conversions, which ignore scf ops.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+}
+
+void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                    const LowerToLLVMOptions &options) {
+  buildLowerToLoopsPipeline(pm, options);
+  // scf must be lowered to cf before the LLVM conversions, which ignore it.
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -63,7 +71,17 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
-void attn::registerLowerToLLVMPipeline() {
+void attn::registerPipelines() {
+  PassPipelineRegistration<LowerToLLVMOptions>(
+      "attn-lower-to-fused-linalg",
+      "Lower attn ops to fused linalg on tensors: one linalg.generic per "
+      "reduction (a softmax's max and sum as one online reduction)",
+      buildLowerToFusedLinalgPipeline);
+  PassPipelineRegistration<LowerToLLVMOptions>(
+      "attn-lower-to-loops",
+      "Lower attn ops to loops on buffers: --attn-lower-to-fused-linalg, "
+      "C interfaces, bufferization, deallocation, loops",
+      buildLowerToLoopsPipeline);
   PassPipelineRegistration<LowerToLLVMOptions>(
       "attn-lower-to-llvm",
       "Lower attn ops to the LLVM dialect: decompose to linalg, fuse each "

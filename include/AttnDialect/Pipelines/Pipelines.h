@@ -31,13 +31,24 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::init(64)};
 };
 
-/// Adds attn ops -> linalg -> fused generics -> buffers -> loops -> LLVM
-/// dialect to `pm`, which must be anchored on `builtin.module`.
+/// The levels of the attn lowering; each pipeline extends the one before.
+/// All take a pass manager anchored on `builtin.module`.
+
+/// attn ops -> linalg named ops -> fused generics, on tensors.
+void buildLowerToFusedLinalgPipeline(OpPassManager &pm,
+                                     const LowerToLLVMOptions &options);
+
+/// ... -> C interfaces, buffers, loops (scf, memref).
+void buildLowerToLoopsPipeline(OpPassManager &pm,
+                               const LowerToLLVMOptions &options);
+
+/// ... -> LLVM dialect, ready for `mlir-translate --mlir-to-llvmir`.
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const LowerToLLVMOptions &options);
 
-/// Registers `--attn-lower-to-llvm`.
-void registerLowerToLLVMPipeline();
+/// Registers `--attn-lower-to-fused-linalg`, `--attn-lower-to-loops` and
+/// `--attn-lower-to-llvm`.
+void registerPipelines();
 
 } // namespace attn
 } // namespace mlir
