@@ -1,0 +1,167 @@
+"""Compiling attn programs: `compile` to a callable `Kernel`, `lower` to IR."""
+
+import os
+
+import numpy as np
+
+from . import _attn_core
+
+# The levels of the attn lowering and the pipeline that reaches each.
+LEVELS = {
+    "attn": "",
+    "linalg": "convert-attn-to-linalg",
+    "fused": "attn-lower-to-fused-linalg",
+    "loops": "attn-lower-to-loops",
+    "llvm": "attn-lower-to-llvm",
+}
+
+_DTYPES = {
+    "f16": np.dtype(np.float16),
+    "f32": np.dtype(np.float32),
+    "f64": np.dtype(np.float64),
+    "i8": np.dtype(np.int8),
+    "i16": np.dtype(np.int16),
+    "i32": np.dtype(np.int32),
+    "i64": np.dtype(np.int64),
+}
+
+
+def _read_source(source):
+    """MLIR text, or the path of a file holding it."""
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
+        with open(source, encoding="utf-8") as f:
+            return f.read()
+    if not isinstance(source, str):
+        raise TypeError(
+            f"source must be MLIR text or a path, got {type(source).__name__}")
+    if "\n" not in source and source.endswith(".mlir"):
+        with open(source, encoding="utf-8") as f:
+            return f.read()
+    return source
+
+
+def _pipeline(level, options):
+    name = LEVELS[level]
+    if not name or not options:
+        return name
+    rendered = " ".join(f"{k}={v}" for k, v in sorted(options.items()))
+    return f"{name}{{{rendered}}}"
+
+
+def _pipeline_options(attention=None, block_q=None, block_kv=None):
+    options = {}
+    if attention is not None:
+        if attention not in ("flash", "decomposed"):
+            raise ValueError(
+                f"attention must be 'flash' or 'decomposed', got {attention!r}")
+        options["attention"] = attention
+    for name, value in (("block-q", block_q), ("block-kv", block_kv)):
+        if value is not None:
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            options[name] = value
+    return options
+
+
+def lower(source, to="llvm", **options):
+    """The IR of `source` (MLIR text or a path) at level `to`: "attn",
+    "linalg", "fused", "loops", "llvm" (dialects) or "llvmir" (LLVM IR).
+    Options: attention="flash"|"decomposed", block_q, block_kv."""
+    text = _read_source(source)
+    opts = _pipeline_options(**options)
+    if to == "llvmir":
+        return _attn_core.translate_to_llvmir(text, _pipeline("llvm", opts))
+    if to not in LEVELS:
+        raise ValueError(
+            f"unknown level {to!r}; expected one of {', '.join(LEVELS)} or llvmir")
+    return _attn_core.lower(text, _pipeline(to, opts))
+
+
+class Kernel:
+    """A compiled attn function. Call it with numpy arrays; it returns an
+    array, or a tuple of arrays for several results. Inputs are used in place
+    when C-contiguous and aligned (copied otherwise); results own their
+    memory."""
+
+    def __init__(self, module, entry, signature):
+        self._module = module
+        self.entry = entry
+        self.arguments, self.results = signature
+
+    def __repr__(self):
+        def fmt(types):
+            return ", ".join(
+                "tensor<" + "x".join("?" if d < 0 else str(d) for d in shape)
+                + ("x" if shape else "") + elt + ">" for elt, shape in types)
+        return f"<attn.Kernel @{self.entry}({fmt(self.arguments)}) -> ({fmt(self.results)})>"
+
+    def close(self):
+        """Frees the compiled code; the kernel cannot be called afterwards."""
+        self._module = None
+
+    def __call__(self, *arrays):
+        if self._module is None:
+            raise ValueError(f"kernel @{self.entry} is closed")
+        if len(arrays) != len(self.arguments):
+            raise TypeError(
+                f"@{self.entry} takes {len(self.arguments)} arrays, got {len(arrays)}")
+        prepared = []
+        for i, (array, (elt, shape)) in enumerate(zip(arrays, self.arguments)):
+            prepared.append(_prepare(array, elt, shape, f"argument {i} of @{self.entry}"))
+        results = self._module.call(self.entry, prepared)
+        return results[0] if len(results) == 1 else tuple(results)
+
+
+def _prepare(array, elt, shape, what):
+    """`array` checked against tensor<shape x elt>, C-contiguous and aligned."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{what} must be a numpy.ndarray, got {type(array).__name__}")
+    dtype = _DTYPES.get(elt)
+    if dtype is None:
+        raise TypeError(f"{what} has element type {elt}, which numpy cannot hold")
+    if array.dtype != dtype:
+        raise TypeError(f"{what} must have dtype {dtype}, got {array.dtype}")
+    if array.ndim != len(shape):
+        raise ValueError(f"{what} must have rank {len(shape)}, got shape {array.shape}")
+    for d, (want, got) in enumerate(zip(shape, array.shape)):
+        if want >= 0 and want != got:
+            raise ValueError(
+                f"{what} must have size {want} in dimension {d}, got shape {array.shape}")
+    if array.flags.c_contiguous and array.flags.aligned:
+        return array
+    return np.ascontiguousarray(array)
+
+
+def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=False,
+            opt_level=3, **options):
+    """Compiles `source` (MLIR text or a path) to native code and returns the
+    `Kernel` of function `entry` (default: the only public function).
+
+    `pipeline` replaces the default "attn-lower-to-llvm" (a textual pass
+    list reaching the LLVM dialect). `options`: attention="flash" |
+    "decomposed", block_q, block_kv."""
+    if threads != 1:
+        raise NotImplementedError(
+            "threads > 1 arrives with the performance issue (OpenMP lowering)")
+    if reassoc:
+        raise NotImplementedError(
+            "reassoc=True arrives with the performance issue (vectorized "
+            "reductions)")
+    text = _read_source(source)
+    if pipeline is None:
+        pipeline = _pipeline("llvm", _pipeline_options(**options))
+    elif options:
+        raise TypeError("pass either pipeline or pipeline options, not both")
+    module = _attn_core.JitModule(text, pipeline, opt_level)
+    signatures = module.signatures
+    if entry is None:
+        if len(signatures) != 1:
+            raise ValueError(
+                "the module has public functions "
+                f"{', '.join('@' + n for n in sorted(signatures)) or '(none)'}; "
+                "name one with entry=")
+        entry = next(iter(signatures))
+    elif entry not in signatures:
+        raise ValueError(f"no public function @{entry} in the module")
+    return Kernel(module, entry, signatures[entry])

@@ -1,0 +1,405 @@
+//===- AttnCore.cpp - the _attn_core Python extension ---------------------===//
+//
+// The C++ half of the `attn` Python package: parses MLIR with the attn
+// dialect, runs attn's pipelines, translates to LLVM IR, and JIT-compiles a
+// module with MLIR's ExecutionEngine so that its functions can be called on
+// numpy arrays through their C interfaces (`_mlir_ciface_<name>`).
+//
+// MLIR's own Python bindings are not packaged on this platform, so this is
+// deliberately small: text in, text or arrays out. Diagnostics become
+// `CompileError` with the MLIR message and location.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/InitAttn.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+namespace py = pybind11;
+using namespace mlir;
+
+namespace {
+
+/// A parse, verification, pass or JIT failure, with MLIR's diagnostics.
+struct CompileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Registers dialects, passes and LLVM targets once per process.
+const DialectRegistry &globalRegistry() {
+  static DialectRegistry *registry = [] {
+    registerAllPasses();
+    attn::registerAttnPassesAndPipelines();
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    auto *r = new DialectRegistry();
+    attn::registerAttnDialect(*r);
+    registerAllDialects(*r);
+    registerAllExtensions(*r);
+    registerAllToLLVMIRTranslations(*r);
+    return r;
+  }();
+  return *registry;
+}
+
+/// Prints `loc` as `file:line:col` where it has one.
+void printLocation(llvm::raw_ostream &os, Location loc) {
+  if (auto fileLoc = loc->findInstanceOf<FileLineColLoc>())
+    os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+       << fileLoc.getColumn();
+  else
+    os << loc;
+}
+
+/// An MLIR context that records every diagnostic as "loc: error: message".
+class Session {
+public:
+  Session() : context(globalRegistry(), MLIRContext::Threading::DISABLED) {
+    context.loadAllAvailableDialects();
+    handler = context.getDiagEngine().registerHandler([this](Diagnostic &d) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      printLocation(os, d.getLocation());
+      os << ": ";
+      switch (d.getSeverity()) {
+      case DiagnosticSeverity::Error:
+        os << "error: ";
+        break;
+      case DiagnosticSeverity::Warning:
+        os << "warning: ";
+        break;
+      case DiagnosticSeverity::Note:
+        os << "note: ";
+        break;
+      case DiagnosticSeverity::Remark:
+        os << "remark: ";
+        break;
+      }
+      os << d;
+      for (Diagnostic &note : d.getNotes()) {
+        os << "\n";
+        printLocation(os, note.getLocation());
+        os << ": note: " << note;
+      }
+      diagnostics.push_back(text);
+      return success();
+    });
+  }
+  ~Session() { context.getDiagEngine().eraseHandler(handler); }
+
+  /// Throws CompileError with `what` and the diagnostics so far.
+  [[noreturn]] void fail(const std::string &what) {
+    std::string message = what;
+    for (const std::string &d : diagnostics)
+      message += "\n" + d;
+    diagnostics.clear();
+    throw CompileError(message);
+  }
+
+  OwningOpRef<ModuleOp> parse(const std::string &source) {
+    OwningOpRef<ModuleOp> module =
+        parseSourceString<ModuleOp>(source, ParserConfig(&context), "<source>");
+    if (!module)
+      fail("cannot parse the MLIR source");
+    return module;
+  }
+
+  /// Runs the textual pass pipeline `pipeline` (passes nested on
+  /// builtin.module, comma-separated) on `module`.
+  void run(ModuleOp module, const std::string &pipeline) {
+    PassManager pm(&context, ModuleOp::getOperationName());
+    std::string error;
+    llvm::raw_string_ostream errorStream(error);
+    if (failed(parsePassPipeline(pipeline, pm, errorStream)))
+      fail("invalid pass pipeline '" + pipeline + "': " + error);
+    if (failed(pm.run(module)))
+      fail("pass pipeline '" + pipeline + "' failed");
+  }
+
+  MLIRContext context;
+
+private:
+  DiagnosticEngine::HandlerID handler;
+  std::vector<std::string> diagnostics;
+};
+
+std::string print(Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  op->print(os);
+  return text;
+}
+
+/// `source` after `pipeline`, printed.
+std::string lower(const std::string &source, const std::string &pipeline) {
+  Session session;
+  OwningOpRef<ModuleOp> module = session.parse(source);
+  if (!pipeline.empty())
+    session.run(*module, pipeline);
+  return print(*module);
+}
+
+/// LLVM IR of `source` after `pipeline`, which must reach the LLVM dialect.
+std::string translateToLLVMIR(const std::string &source,
+                              const std::string &pipeline) {
+  Session session;
+  OwningOpRef<ModuleOp> module = session.parse(source);
+  if (!pipeline.empty())
+    session.run(*module, pipeline);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext);
+  if (!llvmModule)
+    session.fail("cannot translate the module to LLVM IR");
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvmModule->print(os, nullptr);
+  return text;
+}
+
+/// The type of one argument or result of a compiled function.
+struct TensorSignature {
+  std::string elementType; // "f32", "f64", "f16", "bf16", "i32", "i64", ...
+  std::vector<int64_t> shape; // -1 for a dynamic size
+};
+
+/// The numpy dtype of an MLIR element type name.
+py::dtype dtypeOf(const std::string &elementType) {
+  static const std::map<std::string, const char *> names = {
+      {"f16", "float16"}, {"f32", "float32"}, {"f64", "float64"},
+      {"i8", "int8"},     {"i16", "int16"},   {"i32", "int32"},
+      {"i64", "int64"},   {"i1", "bool"}};
+  auto it = names.find(elementType);
+  if (it == names.end())
+    throw py::type_error("element type " + elementType +
+                         " has no numpy dtype");
+  return py::dtype(it->second);
+}
+
+/// A module compiled to native code; its functions take and return arrays.
+class JitModule {
+public:
+  JitModule(const std::string &source, const std::string &pipeline,
+            int optLevel) {
+    OwningOpRef<ModuleOp> module = session.parse(source);
+    // Signatures come from the tensor-level functions, before lowering.
+    for (auto func : module->getOps<func::FuncOp>()) {
+      if (func.isDeclaration() || func.isPrivate())
+        continue;
+      auto &sig = signatures[func.getName().str()];
+      auto convert = [&](Type type) {
+        auto shaped = dyn_cast<RankedTensorType>(type);
+        if (!shaped)
+          shaped = nullptr;
+        TensorSignature t;
+        if (auto tensor = dyn_cast<RankedTensorType>(type)) {
+          llvm::raw_string_ostream os(t.elementType);
+          tensor.getElementType().print(os);
+          for (int64_t d : tensor.getShape())
+            t.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+        } else if (auto memref = dyn_cast<MemRefType>(type)) {
+          llvm::raw_string_ostream os(t.elementType);
+          memref.getElementType().print(os);
+          for (int64_t d : memref.getShape())
+            t.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+        } else {
+          session.fail("function @" + func.getName().str() +
+                       " takes or returns a non-tensor type; only ranked "
+                       "tensors can be passed from Python");
+        }
+        return t;
+      };
+      for (Type t : func.getArgumentTypes())
+        sig.first.push_back(convert(t));
+      for (Type t : func.getResultTypes())
+        sig.second.push_back(convert(t));
+    }
+    session.run(*module, pipeline);
+
+    auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                                 /*targetMachine=*/nullptr);
+    ExecutionEngineOptions options;
+    options.transformer = transformer;
+    options.jitCodeGenOptLevel = static_cast<llvm::CodeGenOptLevel>(optLevel);
+    auto engineOrError = ExecutionEngine::create(*module, options);
+    if (!engineOrError) {
+      std::string error = llvm::toString(engineOrError.takeError());
+      session.fail("cannot JIT-compile the module: " + error);
+    }
+    engine = std::move(*engineOrError);
+  }
+
+  py::dict getSignatures() const {
+    py::dict result;
+    for (auto &[name, sig] : signatures) {
+      auto toList = [](const std::vector<TensorSignature> &types) {
+        py::list list;
+        for (const TensorSignature &t : types)
+          list.append(py::make_tuple(t.elementType, t.shape));
+        return list;
+      };
+      result[py::str(name)] = py::make_tuple(toList(sig.first),
+                                             toList(sig.second));
+    }
+    return result;
+  }
+
+  /// Calls `name` on C-contiguous arrays already checked against its
+  /// signature; returns its results as arrays that own their memory.
+  py::list call(const std::string &name, const std::vector<py::array> &args) {
+    auto it = signatures.find(name);
+    if (it == signatures.end())
+      throw py::value_error("no public function @" + name + " in the module");
+    const auto &[inputs, outputs] = it->second;
+    if (args.size() != inputs.size())
+      throw py::value_error("@" + name + " takes " +
+                            std::to_string(inputs.size()) + " arrays");
+
+    // One memref descriptor per argument: allocated and aligned pointers,
+    // offset, sizes, strides (in elements).
+    std::vector<std::vector<int64_t>> descriptors;
+    std::vector<void *> descriptorPointers;
+    for (const py::array &array : args) {
+      if (!(array.flags() & py::array::c_style))
+        throw py::value_error("arrays must be C-contiguous");
+      std::vector<int64_t> d;
+      auto data = reinterpret_cast<int64_t>(array.data());
+      d.push_back(data);
+      d.push_back(data);
+      d.push_back(0);
+      for (py::ssize_t i = 0; i < array.ndim(); ++i)
+        d.push_back(array.shape(i));
+      for (py::ssize_t i = 0; i < array.ndim(); ++i)
+        d.push_back(array.strides(i) / array.itemsize());
+      descriptors.push_back(std::move(d));
+    }
+    // The results: one struct of descriptors, laid out one after another.
+    size_t resultWords = 0;
+    for (const TensorSignature &t : outputs)
+      resultWords += 3 + 2 * t.shape.size();
+    std::vector<int64_t> results(resultWords, 0);
+
+    // _mlir_ciface_<name>(results*, arg0*, arg1*, ...) through its packed
+    // wrapper, which takes a pointer to each argument.
+    std::vector<void *> pointers;
+    void *resultPointer = results.data();
+    if (!outputs.empty())
+      pointers.push_back(&resultPointer);
+    for (auto &d : descriptors)
+      descriptorPointers.push_back(d.data());
+    for (void *&p : descriptorPointers)
+      pointers.push_back(&p);
+    {
+      py::gil_scoped_release release;
+      llvm::Error error =
+          engine->invokePacked("_mlir_ciface_" + name, pointers);
+      if (error) {
+        py::gil_scoped_acquire acquire;
+        session.fail("cannot call @" + name + ": " +
+                     llvm::toString(std::move(error)));
+      }
+    }
+
+    py::list arrays;
+    size_t word = 0;
+    std::map<int64_t, py::object> owners;
+    for (const TensorSignature &t : outputs) {
+      int64_t *d = results.data() + word;
+      word += 3 + 2 * t.shape.size();
+      py::dtype dtype = dtypeOf(t.elementType);
+      size_t rank = t.shape.size();
+      std::vector<py::ssize_t> shape, strides;
+      for (size_t i = 0; i < rank; ++i) {
+        shape.push_back(d[3 + i]);
+        strides.push_back(d[3 + rank + i] * dtype.itemsize());
+      }
+      auto *allocated = reinterpret_cast<void *>(d[0]);
+      char *aligned = reinterpret_cast<char *>(d[1]) + d[2] * dtype.itemsize();
+      // A result that is an input's buffer (or lives in one) is copied: the
+      // caller owns neither.
+      bool aliasesInput = false;
+      for (const py::array &a : args) {
+        auto *begin = static_cast<const char *>(a.data());
+        if (aligned >= begin && aligned < begin + a.nbytes())
+          aliasesInput = true;
+      }
+      if (aliasesInput) {
+        py::array view(dtype, shape, strides, aligned);
+        arrays.append(view.attr("copy")());
+        continue;
+      }
+      // Results returned from one allocation share one owner.
+      auto key = reinterpret_cast<int64_t>(allocated);
+      auto owner = owners.find(key);
+      if (owner == owners.end())
+        owner = owners
+                    .emplace(key, py::capsule(allocated,
+                                              [](void *p) { std::free(p); }))
+                    .first;
+      arrays.append(py::array(dtype, shape, strides, aligned, owner->second));
+    }
+    return arrays;
+  }
+
+private:
+  Session session;
+  std::map<std::string, std::pair<std::vector<TensorSignature>,
+                                  std::vector<TensorSignature>>>
+      signatures;
+  std::unique_ptr<ExecutionEngine> engine;
+};
+
+} // namespace
+
+PYBIND11_MODULE(_attn_core, m) {
+  m.doc() = "attn compiler core: parse, lower, translate and JIT MLIR";
+  static py::exception<CompileError> compileError(m, "CompileError",
+                                                  PyExc_RuntimeError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p)
+        std::rethrow_exception(p);
+    } catch (const CompileError &e) {
+      PyErr_SetString(compileError.ptr(), e.what());
+    }
+  });
+
+  m.def("lower", &lower, py::arg("source"), py::arg("pipeline"),
+        "Parses `source`, runs the comma-separated `pipeline` of passes on "
+        "builtin.module, and returns the printed module.");
+  m.def("translate_to_llvmir", &translateToLLVMIR, py::arg("source"),
+        py::arg("pipeline"),
+        "Runs `pipeline`, which must reach the LLVM dialect, and returns the "
+        "module as LLVM IR text.");
+  py::class_<JitModule>(m, "JitModule")
+      .def(py::init<const std::string &, const std::string &, int>(),
+           py::arg("source"), py::arg("pipeline"), py::arg("opt_level") = 3)
+      .def_property_readonly("signatures", &JitModule::getSignatures)
+      .def("call", &JitModule::call, py::arg("name"), py::arg("args"));
+}
