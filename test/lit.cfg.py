@@ -8,7 +8,7 @@ from lit.llvm import llvm_config
 
 config.name = "attn"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attn_obj_root, "test")
@@ -25,6 +25,6 @@ config.substitutions.append(("%attn_src_root", config.attn_src_root))
 
 tool_dirs = [os.path.join(config.attn_obj_root, "bin"), config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["attn-opt", "mlir-opt", "mlir-runner", "mlir-translate"], tool_dirs
+    ["attn-opt", "attn-lsp-server", "mlir-opt", "mlir-runner", "mlir-translate"], tool_dirs
 )
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
