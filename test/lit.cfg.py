@@ -22,6 +22,7 @@ config.substitutions.append(("%mlir_runner_utils", lib("libmlir_runner_utils")))
 config.substitutions.append(("%mlir_c_runner_utils", lib("libmlir_c_runner_utils")))
 config.substitutions.append(("%host_cc", config.host_cc))
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
+config.substitutions.append(("%attn_obj_root", config.attn_obj_root))
 
 tool_dirs = [os.path.join(config.attn_obj_root, "bin"), config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
