@@ -87,4 +87,23 @@ def FuseOnlineSoftmaxPass : Pass<"attn-fuse-online-softmax"> {
   ];
 }
 
+def MemRefCopyToLinalgPass : Pass<"attn-memref-copy-to-linalg"> {
+  let summary = "Rewrite memref.copy as linalg.copy";
+  let description = [{
+    Bufferization copies buffers with `memref.copy`, which the LLVM lowering
+    turns into a call to `memrefCopy` from MLIR's C runner utilities unless
+    both sides are contiguous. As `linalg.copy` the copy becomes loops like
+    everything else: compiled code needs no runtime library.
+
+    ```mlir
+    memref.copy %a, %b : memref<4x?xf32, strided<[?, 1], offset: ?>> to memref<4x?xf32>
+    ```
+    becomes
+    ```mlir
+    linalg.copy ins(%a : memref<4x?xf32, strided<[?, 1], offset: ?>>) outs(%b : memref<4x?xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES

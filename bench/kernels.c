@@ -1,0 +1,131 @@
+// Hand-written C versions of the attn ops, the benchmark's C baselines.
+// Compiled twice by bench/run.py: strict (-O3 -march=native) and with
+// -ffast-math. Row-major, float32, one thread; written as a careful C
+// programmer would, not tuned with intrinsics.
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// out[b, i] = max_j s[b, i, j] + m[i, j]
+void c_masked_max(const float *s, const float *m, float *out, int64_t B,
+                  int64_t M, int64_t N) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t i = 0; i < M; ++i) {
+      const float *row = s + (b * M + i) * N, *mrow = m + i * N;
+      float best = -INFINITY;
+      for (int64_t j = 0; j < N; ++j) {
+        float v = row[j] + mrow[j];
+        best = v > best ? v : best;
+      }
+      out[b * M + i] = best;
+    }
+}
+
+// out[r] = sum_j x[r, j]^2
+void c_sum_sq(const float *x, float *out, int64_t R, int64_t N) {
+  for (int64_t r = 0; r < R; ++r) {
+    const float *row = x + r * N;
+    float acc = 0;
+    for (int64_t j = 0; j < N; ++j)
+      acc += row[j] * row[j];
+    out[r] = acc;
+  }
+}
+
+// out[r] = -sum_c q log p, 0 where q == 0
+void c_xent(const float *p, const float *q, float *out, int64_t R, int64_t C) {
+  for (int64_t r = 0; r < R; ++r) {
+    const float *pr = p + r * C, *qr = q + r * C;
+    float acc = 0;
+    for (int64_t c = 0; c < C; ++c)
+      acc += qr[c] == 0 ? 0.0f : -qr[c] * logf(pr[c]);
+    out[r] = acc;
+  }
+}
+
+// out = softmax(x + m) over the last dim; rows of B x M, mask M x N
+void c_softmax(const float *x, const float *m, float *out, int64_t B,
+               int64_t M, int64_t N) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t i = 0; i < M; ++i) {
+      const float *row = x + (b * M + i) * N, *mrow = m + i * N;
+      float *o = out + (b * M + i) * N;
+      float mx = -INFINITY;
+      for (int64_t j = 0; j < N; ++j) {
+        float v = row[j] + mrow[j];
+        mx = v > mx ? v : mx;
+      }
+      float shift = mx == -INFINITY ? 0 : mx, sum = 0;
+      for (int64_t j = 0; j < N; ++j)
+        sum += expf(row[j] + mrow[j] - shift);
+      float r = sum == 0 ? 0 : 1 / sum;
+      for (int64_t j = 0; j < N; ++j)
+        o[j] = expf(row[j] + mrow[j] - shift) * r;
+    }
+}
+
+// Causal attention, q, k, v, out: [H, S, D]; one query row at a time with an
+// online softmax over its keys (scratch: S floats).
+void c_attention_causal(const float *q, const float *k, const float *v,
+                        float *out, float *scratch, int64_t H, int64_t S,
+                        int64_t D, float scale) {
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t i = 0; i < S; ++i) {
+      const float *qi = q + (h * S + i) * D;
+      float mx = -INFINITY;
+      for (int64_t j = 0; j <= i; ++j) {
+        const float *kj = k + (h * S + j) * D;
+        float dot = 0;
+        for (int64_t d = 0; d < D; ++d)
+          dot += qi[d] * kj[d];
+        scratch[j] = dot * scale;
+        mx = scratch[j] > mx ? scratch[j] : mx;
+      }
+      float *o = out + (h * S + i) * D, sum = 0;
+      for (int64_t d = 0; d < D; ++d)
+        o[d] = 0;
+      for (int64_t j = 0; j <= i; ++j) {
+        float p = expf(scratch[j] - mx);
+        sum += p;
+        const float *vj = v + (h * S + j) * D;
+        for (int64_t d = 0; d < D; ++d)
+          o[d] += p * vj[d];
+      }
+      for (int64_t d = 0; d < D; ++d)
+        o[d] /= sum;
+    }
+}
+
+// A streaming read of n floats: the machine's read bandwidth.
+float c_read(const float *x, int64_t n) {
+  float acc[16] = {0};
+  for (int64_t i = 0; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; ++k)
+      acc[k] += x[i + k];
+  float total = 0;
+  for (int k = 0; k < 16; ++k)
+    total += acc[k];
+  return total;
+}
+
+// FMA throughput: 12 independent chains of 16-float vector FMAs, `iters`
+// times (12 * 16 * 2 flops each).
+typedef float v16f __attribute__((vector_size(64)));
+float c_fma_peak(int64_t iters) {
+  v16f a[12], x = {0}, y = {0};
+  for (int i = 0; i < 16; ++i) {
+    x[i] = 1.0f + 1e-7f * i;
+    y[i] = 0.999999f;
+  }
+  for (int c = 0; c < 12; ++c)
+    a[c] = x * (float)c;
+  for (int64_t it = 0; it < iters; ++it)
+    for (int c = 0; c < 12; ++c)
+      a[c] = a[c] * y + x;
+  float total = 0;
+  for (int c = 0; c < 12; ++c)
+    for (int i = 0; i < 16; ++i)
+      total += a[c][i];
+  return total;
+}
