@@ -52,12 +52,16 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(attn::createMemRefCopyToLinalgPass());
+  if (options.reassoc)
+    pm.addPass(attn::createReassociateReductionsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
 }
 
 void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
                                     const LowerToLLVMOptions &options) {
   buildLowerToLoopsPipeline(pm, options);
+  if (options.fastMath)
+    pm.addPass(attn::createApproximateMathPass());
   // scf must be lowered to cf before the LLVM conversions, which ignore it.
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

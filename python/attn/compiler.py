@@ -49,8 +49,14 @@ def _pipeline(level, options):
     return f"{name}{{{rendered}}}"
 
 
-def _pipeline_options(attention=None, block_q=None, block_kv=None):
+def _pipeline_options(attention=None, block_q=None, block_kv=None,
+                      reassoc=None, approximate_math=None):
     options = {}
+    for name, value in (("reassoc", reassoc), ("approximate-math", approximate_math)):
+        if value is not None:
+            if not isinstance(value, bool):
+                raise TypeError(f"{name.replace('-', '_')} must be a bool, got {value!r}")
+            options[name] = "true" if value else "false"
     if attention is not None:
         if attention not in ("flash", "decomposed"):
             raise ValueError(
@@ -133,24 +139,24 @@ def _prepare(array, elt, shape, what):
     return np.ascontiguousarray(array)
 
 
-def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=False,
+def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
             opt_level=3, **options):
-    """Compiles `source` (MLIR text or a path) to native code and returns the
-    `Kernel` of function `entry` (default: the only public function).
+    """Compiles `source` (MLIR text or a path) to native code for this host
+    and returns the `Kernel` of function `entry` (default: the only public
+    function).
 
-    `pipeline` replaces the default "attn-lower-to-llvm" (a textual pass
-    list reaching the LLVM dialect). `options`: attention="flash" |
-    "decomposed", block_q, block_kv."""
+    `reassoc=True` (the default) lets sums reassociate into vector lanes and
+    fused multiply-adds: faster, rounded differently from the in-order sum
+    (a few ulp); `reassoc=False` gives in-order results. `pipeline` replaces
+    the default "attn-lower-to-llvm" (a textual pass list reaching the LLVM
+    dialect). `options`: attention="flash" | "decomposed", block_q,
+    block_kv, approximate_math (polynomial exp/log, default True)."""
     if threads != 1:
         raise NotImplementedError(
             "threads > 1 arrives with the performance issue (OpenMP lowering)")
-    if reassoc:
-        raise NotImplementedError(
-            "reassoc=True arrives with the performance issue (vectorized "
-            "reductions)")
     text = _read_source(source)
     if pipeline is None:
-        pipeline = _pipeline("llvm", _pipeline_options(**options))
+        pipeline = _pipeline("llvm", _pipeline_options(reassoc=reassoc, **options))
     elif options:
         raise TypeError("pass either pipeline or pipeline options, not both")
     module = _attn_core.JitModule(text, pipeline, opt_level)

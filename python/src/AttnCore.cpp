@@ -28,7 +28,9 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -242,12 +244,24 @@ public:
     }
     session.run(*module, pipeline);
 
-    auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                                 /*targetMachine=*/nullptr);
+    // Optimize for this host (AVX-512 where there is one): without its
+    // target machine LLVM's vectorizers see no vector registers.
+    auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!tmBuilder)
+      session.fail("cannot target this host: " +
+                   llvm::toString(tmBuilder.takeError()));
+    tmBuilder->setCodeGenOptLevel(static_cast<llvm::CodeGenOptLevel>(optLevel));
+    auto tm = tmBuilder->createTargetMachine();
+    if (!tm)
+      session.fail("cannot target this host: " +
+                   llvm::toString(tm.takeError()));
+    auto transformer =
+        makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm->get());
     ExecutionEngineOptions options;
     options.transformer = transformer;
     options.jitCodeGenOptLevel = static_cast<llvm::CodeGenOptLevel>(optLevel);
-    auto engineOrError = ExecutionEngine::create(*module, options);
+    auto engineOrError = ExecutionEngine::create(*module, options,
+                                                 std::move(*tm));
     if (!engineOrError) {
       std::string error = llvm::toString(engineOrError.takeError());
       session.fail("cannot JIT-compile the module: " + error);

@@ -25,6 +25,16 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       *this, "block-q",
       llvm::cl::desc("Query rows per block of the flash lowering"),
       llvm::cl::init(64)};
+  PassOptions::Option<bool> reassoc{
+      *this, "reassoc",
+      llvm::cl::desc("Let sums reassociate (vector lanes, FMA): faster, "
+                     "rounded differently from the in-order sum"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> fastMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Inline polynomial exp and log (vectorizable) instead "
+                     "of libm calls"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> blockKV{
       *this, "block-kv",
       llvm::cl::desc("Keys per block of the flash lowering"),

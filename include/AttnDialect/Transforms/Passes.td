@@ -106,4 +106,47 @@ def MemRefCopyToLinalgPass : Pass<"attn-memref-copy-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ApproximateMathPass : Pass<"attn-approximate-math"> {
+  let summary = "Inline polynomial approximations of exp and log";
+  let description = [{
+    Replaces `math.exp` and `math.log` on f32 (and on f16/bf16, through
+    f32) by MLIR's polynomial approximations: plain arithmetic that LLVM
+    vectorizes, where a libm call would keep the loop scalar. Accuracy is a
+    few ulp over the whole range, with `exp(-inf) = 0`, `exp(x) = inf` past
+    the f32 range, `log(0) = -inf`, `log(x < 0) = NaN` and NaN propagated
+    (checked against float64 by test/Integration/approximate-math.mlir).
+    f64 keeps the libm calls.
+
+    ```mlir
+    %y = math.exp %x : f32
+    ```
+    becomes a range reduction `x = k ln2 + r`, a polynomial in `r`, and a
+    scaling by `2^k` built from the exponent bits.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def ReassociateReductionsPass : Pass<"attn-reassociate-reductions"> {
+  let summary = "Allow the reductions of linalg.generic ops to reassociate";
+  let description = [{
+    Marks the combiner of every simple reduction (`acc' = acc + x`, `acc * x`)
+    in a `linalg.generic` with `fastmath<reassoc, contract>`, and the
+    multiplies feeding it with `contract`. LLVM may then sum in several
+    vector lanes (and fuse multiply-adds), which is what makes sums run at
+    memory speed: strict in-order summation is one dependent add per element.
+
+    The numerical effect: the sum of a row is computed in a different order
+    (lane-wise partial sums, then combined), so results differ from the
+    in-order sum by rounding, typically by a few ulp and usually less than
+    the in-order error, which grows with the row length. Max and min are
+    exact in any order and are left alone. Off with the pipeline option
+    `reassoc=false` (bitwise in-order results).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES

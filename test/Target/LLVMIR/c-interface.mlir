@@ -1,4 +1,8 @@
 // RUN: attn-opt %s --attn-lower-to-llvm | mlir-translate --mlir-to-llvmir | FileCheck %s
+// RUN: attn-opt %s --attn-lower-to-llvm="reassoc=false" | mlir-translate --mlir-to-llvmir | FileCheck %s --check-prefix=STRICT
+
+// STRICT: fmul float
+// STRICT-NEXT: fadd float
 
 // The pipeline marks every function with a body `llvm.emit_c_interface`, so
 // besides @row_sum_sq, whose memref arguments and results are expanded into
@@ -19,8 +23,9 @@ func.func @row_sum_sq(%x: tensor<4x1024xf32>) -> tensor<4xf32> {
 // CHECK-SAME:    ptr %{{[0-9]+}}, ptr %[[IN_ALIGNED:[0-9]+]], i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}})
 // CHECK:         %[[GEP:[0-9]+]] = getelementptr {{.*}}float, ptr %[[IN_ALIGNED]], i64
 // CHECK-NEXT:    %[[X:[0-9]+]] = load float, ptr %[[GEP]]
-// CHECK:         %[[SQ:[0-9]+]] = fmul float %[[X]], %[[X]]
-// CHECK-NEXT:    fadd float %[[SQ]], %{{[0-9]+}}
+// With reassoc (the default), the sum may be reassociated and contracted.
+// CHECK:         %[[SQ:[0-9]+]] = fmul contract float %[[X]], %[[X]]
+// CHECK-NEXT:    fadd reassoc contract float %[[SQ]], %{{[0-9]+}}
 // CHECK:         ret { ptr, ptr, i64, [1 x i64], [1 x i64] }
 
 // The C wrapper: pointers to the result and argument descriptors.

@@ -1,0 +1,749 @@
+"""Differential tests of attn.ops against float64 numpy references.
+
+The references below are written from the op semantics documented in
+include/AttnDialect/Dialect/Attn/AttnOps.td and share no code with the
+package. Shapes are chosen to hit size-1 dimensions, odd sizes and sizes that
+are not multiples of the vector widths and block sizes (8, 16, 64), at ranks
+1 to 4; several seeds reuse each shape so that the compiled-kernel cache keeps
+the number of compilations modest.
+"""
+
+import numpy as np
+import pytest
+
+import attn
+from attn import ops
+
+SEEDS = [0, 1]
+
+# (rtol, atol) per dtype; atol is scaled by the magnitude of the data.
+TOL = {
+    np.dtype(np.float16): (1e-2, 2e-3),
+    np.dtype(np.float32): (1e-5, 1e-6),
+    np.dtype(np.float64): (1e-12, 1e-13),
+}
+
+
+# --------------------------------------------------------------------------
+# float64 references
+# --------------------------------------------------------------------------
+
+def _f64(a):
+    return np.asarray(a, dtype=np.float64)
+
+
+def causal_bias(m, n):
+    """0 where key j is visible to query i, -inf where j > i + (n - m)."""
+    i = np.arange(m)[:, None]
+    j = np.arange(n)[None, :]
+    return np.where(j > i + (n - m), -np.inf, 0.0)
+
+
+def masked_scores(x, mask=None, causal=False):
+    z = _f64(x)
+    if mask is not None:
+        z = z + _f64(mask)
+    if causal:
+        z = z + causal_bias(z.shape[-2], z.shape[-1])
+    return z
+
+
+def ref_masked_max(scores, mask):
+    return (_f64(scores) + _f64(mask)).max(axis=-1)
+
+
+def ref_sum_sq(x):
+    x = _f64(x)
+    return (x * x).sum(axis=-1)
+
+
+def ref_xent(p, q):
+    p, q = _f64(p), _f64(q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(q == 0, 0.0, -q * np.log(p))
+    return terms.sum(axis=-1)
+
+
+def ref_softmax(x, mask=None, causal=False, masked_rows="zero"):
+    z = masked_scores(x, mask, causal)
+    m = z.max(axis=-1, keepdims=True)
+    dead = np.isneginf(m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = np.exp(z - np.where(dead, 0.0, m))
+        out = e / e.sum(axis=-1, keepdims=True)
+    fill = 0.0 if masked_rows == "zero" else np.nan
+    return np.where(dead, fill, out)
+
+
+def ref_logsumexp(x, mask=None, causal=False):
+    z = masked_scores(x, mask, causal)
+    m = z.max(axis=-1, keepdims=True)
+    dead = np.isneginf(m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shifted = np.where(dead, 0.0, m)
+        lse = shifted + np.log(np.exp(z - shifted).sum(axis=-1, keepdims=True))
+    return np.where(dead, -np.inf, lse)[..., 0]
+
+
+def ref_log_softmax(x, mask=None, causal=False):
+    z = masked_scores(x, mask, causal)
+    lse = ref_logsumexp(x, mask, causal)[..., None]
+    with np.errstate(invalid="ignore"):
+        out = z - lse
+    return np.where(np.isneginf(lse), -np.inf, out)
+
+
+def ref_xent_logits(logits, target, ignore_index=-100, reduction="mean"):
+    x = _f64(logits)
+    c = x.shape[-1]
+    rows = x.reshape(-1, c)
+    targets = np.asarray(target).reshape(-1)
+    losses = np.empty(len(targets))
+    for r, t in enumerate(targets):
+        if t == ignore_index:
+            losses[r] = 0.0
+        elif 0 <= t < c:
+            m = rows[r].max()
+            losses[r] = m + np.log(np.exp(rows[r] - m).sum()) - rows[r, t]
+        else:
+            losses[r] = np.nan
+    losses = losses.reshape(np.shape(target))
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return np.float64(losses.sum())
+    kept = int((np.asarray(target) != ignore_index).sum())
+    return np.float64(losses.sum() / kept) if kept else np.float64(np.nan)
+
+
+def ref_attention(q, k, v, mask=None, causal=False, scale=None,
+                  masked_rows="zero"):
+    q, k, v = _f64(q), _f64(k), _f64(v)
+    if scale is None:
+        scale = 1.0 / np.sqrt(q.shape[-1])
+    if q.ndim >= 3:
+        group = q.shape[-3] // k.shape[-3]
+        # query head h reads key/value head h // group
+        k = np.repeat(k, group, axis=-3)
+        v = np.repeat(v, group, axis=-3)
+    scores = np.matmul(q, np.swapaxes(k, -1, -2)) * scale
+    p = ref_softmax(scores, mask, causal, masked_rows)
+    return np.matmul(p, v)
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+def check(got, want, dtype, magnitude=1.0):
+    """`got` has dtype and shape of `want` and matches it within the dtype's
+    tolerance (inf and NaN positions must match exactly)."""
+    dtype = np.dtype(dtype)
+    assert isinstance(got, np.ndarray)
+    assert got.dtype == dtype
+    assert got.shape == np.shape(want)
+    rtol, atol = TOL[dtype]
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=rtol,
+                               atol=atol * magnitude, equal_nan=True)
+
+
+def run_unmodified(fn, *arrays, **kwargs):
+    """Calls fn(*arrays, **kwargs) and checks that it wrote to no input."""
+    before = [a.copy() for a in arrays]
+    kw_before = {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray)}
+    result = fn(*arrays, **kwargs)
+    for a, b in zip(arrays, before):
+        np.testing.assert_array_equal(a, b)
+    for k, b in kw_before.items():
+        np.testing.assert_array_equal(kwargs[k], b)
+    for a in list(arrays) + [kwargs[k] for k in kw_before]:
+        assert not np.shares_memory(result, a)
+    return result
+
+
+def random_mask(rng, shape, p_masked=0.25, dead_row=True, dtype=np.float32):
+    """An additive mask: finite values with some -inf entries; with
+    `dead_row`, its first row (of the trailing two dims) fully masked."""
+    mask = rng.uniform(-1.0, 1.0, size=shape)
+    mask[rng.random(shape) < p_masked] = -np.inf
+    if dead_row and len(shape) >= 2 and shape[-2] > 1:
+        mask[..., 0, :] = -np.inf
+    return mask.astype(dtype)
+
+
+def mask_for(rng, kind, shape, dtype=np.float32):
+    if kind is None:
+        return None
+    if kind == "mn":
+        return random_mask(rng, shape[-2:], dtype=dtype)
+    assert kind == "full"
+    return random_mask(rng, shape, dtype=dtype)
+
+
+def normal(rng, shape, dtype=np.float32, scale=1.0):
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+# --------------------------------------------------------------------------
+# masked_max, sum_sq, xent
+# --------------------------------------------------------------------------
+
+MASKED_MAX_CASES = [
+    ((7,), "full"),
+    ((1, 1), "mn"),
+    ((3, 17), "mn"),
+    ((2, 5, 65), "full"),
+    ((1, 2, 1, 130), "mn"),
+]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape,kind", MASKED_MAX_CASES)
+def test_masked_max(shape, kind, seed):
+    rng = np.random.default_rng(seed)
+    x = normal(rng, shape, scale=3.0)
+    mask = mask_for(rng, kind, shape)
+    got = run_unmodified(ops.masked_max, x, mask)
+    check(got, ref_masked_max(x, mask), np.float32, 3.0)
+
+
+def test_masked_max_fully_masked_rows_are_neg_inf():
+    x = np.arange(51, dtype=np.float32).reshape(3, 17)
+    mask = np.zeros((3, 17), np.float32)
+    mask[1] = -np.inf
+    mask[2, :16] = -np.inf
+    got = ops.masked_max(x, mask)
+    np.testing.assert_array_equal(got, [16.0, -np.inf, 50.0])
+
+
+def test_masked_max_float64(rng):
+    x = normal(rng, (3, 17), np.float64)
+    mask = random_mask(rng, (3, 17), dtype=np.float64)
+    check(ops.masked_max(x, mask), ref_masked_max(x, mask), np.float64)
+
+
+SUM_SQ_SHAPES = [(1,), (7,), (1, 1), (3, 17), (2, 5, 65), (1, 2, 1, 130)]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", SUM_SQ_SHAPES)
+def test_sum_sq(shape, seed):
+    rng = np.random.default_rng(seed)
+    x = normal(rng, shape)
+    got = run_unmodified(ops.sum_sq, x)
+    check(got, ref_sum_sq(x), np.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float16])
+def test_sum_sq_other_dtypes(dtype, rng):
+    x = rng.uniform(-1, 1, (3, 17)).astype(dtype)
+    check(ops.sum_sq(x), ref_sum_sq(x), dtype, magnitude=17.0)
+
+
+def test_sum_sq_inf_and_nan():
+    x = np.ones((3, 17), np.float32)
+    x[1, 5] = -np.inf
+    x[2, 16] = np.nan
+    got = ops.sum_sq(x)
+    assert got[0] == 17.0
+    assert got[1] == np.inf
+    assert np.isnan(got[2])
+
+
+def _distribution(rng, shape, p_zero=0.0, dtype=np.float32):
+    d = rng.random(shape) + 1e-3
+    if p_zero:
+        d[rng.random(shape) < p_zero] = 0.0
+    s = d.sum(axis=-1, keepdims=True)
+    return (d / np.where(s == 0, 1, s)).astype(dtype)
+
+
+XENT_SHAPES = [(7,), (1, 1), (3, 17), (2, 3, 1, 65)]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", XENT_SHAPES)
+def test_xent(shape, seed):
+    rng = np.random.default_rng(seed)
+    p = _distribution(rng, shape)
+    q = _distribution(rng, shape, p_zero=0.3)
+    got = run_unmodified(ops.xent, p, q)
+    check(got, ref_xent(p, q), np.float32, magnitude=10.0)
+
+
+def test_xent_zero_probabilities():
+    p = np.full((3, 17), 1.0 / 17, np.float32)
+    q = np.full((3, 17), 1.0 / 17, np.float32)
+    # row 0: p == 0 where q == 0 contributes exactly 0 (0 log 0 = 0)
+    p[0, :4] = 0.0
+    q[0, :4] = 0.0
+    # row 1: p == 0 where q > 0 is an infinite loss
+    p[1, 3] = 0.0
+    # row 2: q one-hot, p zero everywhere else
+    q[2] = 0.0
+    q[2, 7] = 1.0
+    p[2] = 0.0
+    p[2, 7] = 0.5
+    got = ops.xent(p, q)
+    want = ref_xent(p, q)
+    assert np.isfinite(got[0])
+    check(got[:1], want[:1], np.float32)
+    assert got[1] == np.inf
+    np.testing.assert_allclose(got[2], np.log(2.0), rtol=1e-6)
+
+
+def test_xent_float64(rng):
+    p = _distribution(rng, (3, 17), dtype=np.float64)
+    q = _distribution(rng, (3, 17), p_zero=0.3, dtype=np.float64)
+    check(ops.xent(p, q), ref_xent(p, q), np.float64)
+
+
+# --------------------------------------------------------------------------
+# softmax, logsumexp, log_softmax
+# --------------------------------------------------------------------------
+
+ROW_OPS = {
+    "softmax": (ops.softmax, ref_softmax, 1.0),
+    "logsumexp": (ops.logsumexp, ref_logsumexp, None),
+    "log_softmax": (ops.log_softmax, ref_log_softmax, None),
+}
+
+# (shape, mask kind, causal). Causal rows cover M == N, M < N and M > N
+# (the first M - N rows of the last fully masked).
+ROW_CASES = [
+    ((7,), None, False),
+    ((1, 1), None, False),
+    ((3, 17), "mn", False),
+    ((2, 5, 65), "full", False),
+    ((2, 3, 4, 9), "mn", False),
+    ((1, 2, 1, 130), None, False),
+    ((2, 6, 6), None, True),
+    ((3, 11), "mn", True),
+    ((2, 1, 9, 4), "full", True),
+]
+
+
+def _row_case_id(case):
+    shape, kind, causal = case
+    return "x".join(map(str, shape)) + (f"-{kind}" if kind else "") + (
+        "-causal" if causal else "")
+
+
+def _magnitude(ref_name, x):
+    # logsumexp and log_softmax are of the magnitude of the logits
+    if ref_name == "softmax":
+        return 1.0
+    finite = np.abs(x[np.isfinite(x)])
+    return max(1.0, float(finite.max()) if finite.size else 1.0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("case", ROW_CASES, ids=_row_case_id)
+@pytest.mark.parametrize("op", list(ROW_OPS))
+def test_row_ops(op, case, seed):
+    fn, ref, _ = ROW_OPS[op]
+    shape, kind, causal = case
+    rng = np.random.default_rng(seed)
+    x = normal(rng, shape, scale=2.0)
+    mask = mask_for(rng, kind, shape)
+    kwargs = {}
+    if mask is not None:
+        kwargs["mask"] = mask
+    if causal:
+        kwargs["causal"] = True
+    got = run_unmodified(fn, x, **kwargs)
+    want = ref(x, mask, causal)
+    check(got, want, np.float32, _magnitude(op, x))
+    if op == "softmax":
+        # masked entries are exactly 0; live rows sum to 1
+        z = masked_scores(x, mask, causal)
+        assert np.all(got[np.isneginf(z)] == 0.0)
+
+
+@pytest.mark.parametrize("op", list(ROW_OPS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float16])
+def test_row_ops_other_dtypes(op, dtype, rng):
+    fn, ref, _ = ROW_OPS[op]
+    x = normal(rng, (3, 17), dtype)
+    mask = random_mask(rng, (3, 17), dtype=dtype)
+    got = fn(x, mask=mask)
+    check(got, ref(x, mask), dtype, _magnitude(op, x.astype(np.float64)))
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 9, 4), (3, 11)])
+def test_softmax_masked_rows_nan(shape, rng):
+    x = normal(rng, shape)
+    mask = random_mask(rng, shape[-2:])  # first row fully masked
+    got = ops.softmax(x, mask=mask, causal=True, masked_rows="nan")
+    want = ref_softmax(x, mask, True, masked_rows="nan")
+    assert np.isnan(got[..., 0, :]).all()
+    check(got, want, np.float32)
+    # and "zero" (the default) gives zeros there
+    zero = ops.softmax(x, mask=mask, causal=True, masked_rows="zero")
+    assert (zero[..., 0, :] == 0).all()
+    check(zero, ref_softmax(x, mask, True), np.float32)
+
+
+def test_fully_masked_rows():
+    x = np.ones((3, 17), np.float32)
+    mask = np.zeros((3, 17), np.float32)
+    mask[1] = -np.inf
+    x[2] = -np.inf  # -inf logits are masked too
+    sm = ops.softmax(x, mask=mask)
+    np.testing.assert_array_equal(sm[1], 0.0)
+    np.testing.assert_array_equal(sm[2], 0.0)
+    np.testing.assert_allclose(sm[0], 1.0 / 17, rtol=1e-6)
+    smn = ops.softmax(x, mask=mask, masked_rows="nan")
+    assert np.isnan(smn[1]).all() and np.isnan(smn[2]).all()
+    np.testing.assert_allclose(smn[0], 1.0 / 17, rtol=1e-6)
+    lse = ops.logsumexp(x, mask=mask)
+    assert lse[1] == -np.inf and lse[2] == -np.inf
+    np.testing.assert_allclose(lse[0], 1.0 + np.log(17.0), rtol=1e-6)
+    lsm = ops.log_softmax(x, mask=mask)
+    assert np.all(lsm[1] == -np.inf) and np.all(lsm[2] == -np.inf)
+    np.testing.assert_allclose(lsm[0], -np.log(17.0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("big", [1e4, -1e4])
+@pytest.mark.parametrize("op", list(ROW_OPS))
+def test_row_ops_large_logits(op, big, rng):
+    fn, ref, _ = ROW_OPS[op]
+    x = (big + rng.uniform(-3, 3, (3, 17))).astype(np.float32)
+    x[0, 5] = big + 40.0  # one dominating entry
+    mask = random_mask(rng, (3, 17))
+    got = fn(x, mask=mask)
+    want = ref(x, mask)
+    assert not np.isnan(got).any()
+    check(got, want, np.float32, magnitude=abs(big))
+
+
+def test_causal_shapes_softmax_exact_pattern():
+    x = np.zeros((2, 3, 5), np.float32)  # M=3 < N=5: row i sees i + 3 keys
+    got = ops.softmax(x, causal=True)
+    for i in range(3):
+        np.testing.assert_allclose(got[:, i, : i + 3], 1.0 / (i + 3), rtol=1e-6)
+        assert np.all(got[:, i, i + 3:] == 0)
+    x = np.zeros((5, 3), np.float32)  # M=5 > N=3: rows 0, 1 see nothing
+    got = ops.softmax(x, causal=True)
+    assert np.all(got[:2] == 0)
+    for i in range(2, 5):
+        np.testing.assert_allclose(got[i, : i - 1], 1.0 / (i - 1), rtol=1e-6)
+    lse = ops.logsumexp(x, causal=True)
+    assert np.all(lse[:2] == -np.inf)
+    np.testing.assert_allclose(lse[2:], np.log([1.0, 2.0, 3.0]), atol=1e-6)
+    lsm = ops.log_softmax(x, causal=True)
+    assert np.all(lsm[:2] == -np.inf)
+
+
+def test_nan_and_inf_propagate_to_their_row():
+    x = np.zeros((3, 17), np.float32)
+    x[1, 4] = np.nan
+    x[2, 9] = np.inf
+    sm = ops.softmax(x)
+    assert np.isnan(sm[1]).all()
+    np.testing.assert_allclose(sm[0], 1.0 / 17, rtol=1e-6)
+    lse = ops.logsumexp(x)
+    assert np.isnan(lse[1])
+    assert np.isnan(lse[2])  # +inf - +inf
+    np.testing.assert_allclose(lse[0], np.log(17.0), rtol=1e-6)
+
+
+def test_empty_rows():
+    x = np.zeros((3, 0), np.float32)
+    np.testing.assert_array_equal(ops.sum_sq(x), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(ops.xent(x, x), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(ops.logsumexp(x), [-np.inf] * 3)
+    np.testing.assert_array_equal(ops.masked_max(x, x), [-np.inf] * 3)
+    assert ops.softmax(x).shape == (3, 0)
+
+
+# --------------------------------------------------------------------------
+# xent_logits
+# --------------------------------------------------------------------------
+
+def _targets(rng, shape, c, dtype, p_ignore=0.25, ignore_index=-100):
+    t = rng.integers(0, c, size=shape)
+    t = np.where(rng.random(shape) < p_ignore, ignore_index, t)
+    return np.asarray(t, dtype=dtype)
+
+
+XENT_LOGITS_CASES = [
+    ((7,), np.int64, "none"),
+    ((1, 1), np.int64, "mean"),
+    ((5, 17), np.int64, "sum"),
+    ((5, 17), np.int64, "mean"),
+    ((2, 3, 65), np.int64, "none"),
+    ((2, 3, 65), np.int32, "mean"),
+    ((2, 1, 3, 9), np.int64, "sum"),
+]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape,tdtype,reduction", XENT_LOGITS_CASES)
+def test_xent_logits(shape, tdtype, reduction, seed):
+    rng = np.random.default_rng(seed)
+    logits = normal(rng, shape, scale=3.0)
+    target = _targets(rng, shape[:-1], shape[-1], tdtype)
+    if target.size > 1 and (target == -100).all():
+        target.flat[0] = 0
+    got = run_unmodified(ops.xent_logits, logits, target, reduction=reduction)
+    want = ref_xent_logits(logits, target, reduction=reduction)
+    check(got, want, np.float32, magnitude=10.0 * max(1, target.size))
+    if reduction == "none":
+        assert np.all(got[target == -100] == 0.0)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_xent_logits_every_row_ignored(reduction):
+    logits = np.ones((5, 17), np.float32)
+    target = np.full((5,), -100, np.int64)
+    got = ops.xent_logits(logits, target, reduction=reduction)
+    if reduction == "none":
+        np.testing.assert_array_equal(got, np.zeros(5))
+    elif reduction == "sum":
+        assert got.shape == () and got == 0.0
+    else:
+        assert got.shape == () and np.isnan(got)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_xent_logits_out_of_range_target(reduction, rng):
+    logits = normal(rng, (5, 17))
+    target = np.array([3, 17, -1, -100, 1000], np.int64)
+    got = ops.xent_logits(logits, target, reduction=reduction)
+    want = ref_xent_logits(logits, target, reduction=reduction)
+    if reduction == "none":
+        assert np.isnan(got[1]) and np.isnan(got[2]) and np.isnan(got[4])
+        assert got[3] == 0.0 and np.isfinite(got[0])
+    else:
+        assert np.isnan(got)
+    check(got, want, np.float32, 10.0)
+
+
+def test_xent_logits_custom_ignore_index(rng):
+    logits = normal(rng, (5, 17))
+    # with ignore_index=3, -100 is an ordinary (out-of-range) target
+    target = np.array([3, 0, 3, 16, 5], np.int64)
+    for reduction in ("none", "mean"):
+        got = ops.xent_logits(logits, target, ignore_index=3, reduction=reduction)
+        want = ref_xent_logits(logits, target, ignore_index=3, reduction=reduction)
+        check(got, want, np.float32, 10.0)
+    got = ops.xent_logits(logits, target, ignore_index=np.int64(3), reduction="none")
+    assert got[0] == 0.0 and got[2] == 0.0
+    target[1] = -100
+    got = ops.xent_logits(logits, target, ignore_index=3, reduction="none")
+    assert np.isnan(got[1])
+
+
+@pytest.mark.parametrize("big", [1e4, -1e4])
+def test_xent_logits_large_logits(big, rng):
+    logits = (big + rng.uniform(-3, 3, (5, 17))).astype(np.float32)
+    logits[0, 2] = big + 30.0
+    target = np.array([2, 0, -100, 16, 2], np.int64)
+    for reduction in ("none", "sum", "mean"):
+        got = ops.xent_logits(logits, target, reduction=reduction)
+        assert np.all(np.isfinite(got))
+        want = ref_xent_logits(logits, target, reduction=reduction)
+        check(got, want, np.float32, magnitude=abs(big))
+
+
+def test_xent_logits_float64(rng):
+    logits = normal(rng, (5, 17), np.float64)
+    target = _targets(rng, (5,), 17, np.int64)
+    for reduction in ("none", "mean"):
+        got = ops.xent_logits(logits, target, reduction=reduction)
+        check(got, ref_xent_logits(logits, target, reduction=reduction), np.float64, 10.0)
+
+
+# --------------------------------------------------------------------------
+# attention
+# --------------------------------------------------------------------------
+
+LOWERINGS = [
+    dict(),  # flash with the default blocks
+    dict(lowering="flash", block_q=2, block_kv=3),
+    dict(lowering="decomposed"),
+]
+FLASH_23 = dict(lowering="flash", block_q=2, block_kv=3)
+DECOMPOSED = dict(lowering="decomposed")
+
+
+def _lowering_id(kw):
+    if not kw:
+        return "default"
+    return "-".join(f"{v}" if k == "lowering" else f"{k}{v}" for k, v in kw.items())
+
+
+def qkv(rng, lead_q, lead_kv, m, n, d, dv, dtype=np.float32, scale=1.0):
+    q = normal(rng, lead_q + (m, d), dtype, scale)
+    k = normal(rng, lead_kv + (n, d), dtype, scale)
+    v = normal(rng, lead_kv + (n, dv), dtype)
+    return q, k, v
+
+
+# (query leading dims, key/value leading dims, M, N, D, Dv)
+ATTENTION_SHAPES = [
+    pytest.param((), (), 5, 7, 8, 3, id="rank2"),
+    pytest.param((), (), 1, 1, 1, 1, id="rank2-ones"),
+    pytest.param((2,), (2,), 4, 9, 5, 6, id="rank3-mha"),
+    pytest.param((2, 4), (2, 2), 5, 7, 6, 5, id="rank4-gqa"),
+    pytest.param((1, 3), (1, 1), 6, 65, 17, 3, id="rank4-mqa"),
+]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("lowering", LOWERINGS, ids=_lowering_id)
+@pytest.mark.parametrize("lead_q,lead_kv,m,n,d,dv", ATTENTION_SHAPES)
+def test_attention(lead_q, lead_kv, m, n, d, dv, lowering, seed):
+    rng = np.random.default_rng(seed)
+    q, k, v = qkv(rng, lead_q, lead_kv, m, n, d, dv)
+    got = run_unmodified(ops.attention, q, k, v, **lowering)
+    check(got, ref_attention(q, k, v), np.float32, magnitude=10.0)
+
+
+# (M, N, lowering, masked_rows): M == N, M < N and M > N (whose first M - N
+# query rows see no key), with blocks that divide neither M nor N.
+CAUSAL_CASES = [
+    (m, n, low, "zero")
+    for m, n in [(6, 6), (4, 9), (9, 4)]
+    for low in (FLASH_23, DECOMPOSED)
+] + [
+    (6, 6, dict(lowering="flash", block_q=3, block_kv=2), "zero"),
+    (9, 4, FLASH_23, "nan"),
+    (9, 4, DECOMPOSED, "nan"),
+]
+
+
+def _causal_id(case):
+    m, n, low, masked_rows = case
+    rel = "eq" if m == n else ("lt" if m < n else "gt")
+    return f"M{m}{rel}N{n}-{_lowering_id(low)}-{masked_rows}"
+
+
+@pytest.mark.parametrize("case", CAUSAL_CASES, ids=_causal_id)
+def test_attention_causal(case, rng):
+    m, n, lowering, masked_rows = case
+    q, k, v = qkv(rng, (1, 4), (1, 2), m, n, 5, 3)
+    got = run_unmodified(ops.attention, q, k, v, causal=True,
+                         masked_rows=masked_rows, **lowering)
+    want = ref_attention(q, k, v, causal=True, masked_rows=masked_rows)
+    check(got, want, np.float32, magnitude=10.0)
+    if m > n:  # the first M - N query rows see no key
+        dead = got[..., : m - n, :]
+        assert np.isnan(dead).all() if masked_rows == "nan" else (dead == 0).all()
+
+
+# masks broadcasting to the scores [B=2, Hq=4, M=5, N=7]
+MASK_SHAPES = [
+    pytest.param((5, 7), id="MN"),
+    pytest.param((2, 1, 5, 7), id="B1MN"),
+    pytest.param((7,), id="N"),
+    pytest.param((1, 1, 1, 7), id="111N"),
+    pytest.param((5, 1), id="M1"),
+    pytest.param((2, 4, 5, 7), id="full"),
+]
+
+
+@pytest.mark.parametrize("mask_shape,lowering", [
+    pytest.param(p.values[0], low, id=f"{p.id}-{_lowering_id(low)}")
+    for p in MASK_SHAPES for low in (FLASH_23, DECOMPOSED)
+    if low is FLASH_23 or p.id in ("MN", "B1MN", "N")
+])
+def test_attention_mask_broadcast(mask_shape, lowering, rng):
+    q, k, v = qkv(rng, (2, 4), (2, 2), 5, 7, 6, 5)
+    mask = random_mask(rng, mask_shape, p_masked=0.3, dead_row=False)
+    if len(mask_shape) >= 2 and mask_shape[-2] > 1:
+        mask[..., 1, :] = -np.inf  # a fully masked query row
+    got = run_unmodified(ops.attention, q, k, v, mask=mask, **lowering)
+    want = ref_attention(q, k, v, mask=mask)
+    check(got, want, np.float32, magnitude=10.0)
+    if len(mask_shape) >= 2 and mask_shape[-2] > 1:
+        assert (got[..., 1, :] == 0).all()
+
+
+@pytest.mark.parametrize("lowering", [FLASH_23, DECOMPOSED], ids=_lowering_id)
+def test_attention_mask_causal_scale_nan_rows(lowering, rng):
+    q, k, v = qkv(rng, (2, 4), (2, 2), 5, 7, 6, 5)
+    mask = random_mask(rng, (5, 7), p_masked=0.3, dead_row=False)
+    mask[3, :] = -np.inf
+    for masked_rows in ("zero", "nan"):
+        got = ops.attention(q, k, v, mask=mask, causal=True, scale=0.3,
+                            masked_rows=masked_rows, **lowering)
+        want = ref_attention(q, k, v, mask=mask, causal=True, scale=0.3,
+                             masked_rows=masked_rows)
+        check(got, want, np.float32, magnitude=10.0)
+
+
+@pytest.mark.parametrize("lowering", [FLASH_23, dict(lowering="flash", block_q=2, block_kv=2),
+                                      DECOMPOSED], ids=_lowering_id)
+def test_attention_first_key_block_fully_masked(lowering, rng):
+    # Row i hides keys 0..5 (the first two key blocks of 3, or three of 2)
+    # and sees only later keys: the running max of a flash loop starts at
+    # -inf over whole blocks, which must not turn into NaN.
+    q, k, v = qkv(rng, (), (), 5, 7, 8, 3)
+    mask = np.zeros((5, 7), np.float32)
+    mask[0, :6] = -np.inf
+    mask[1, :3] = -np.inf
+    mask[2, 3:] = -np.inf
+    mask[4, :] = -np.inf
+    got = ops.attention(q, k, v, mask=mask, **lowering)
+    want = ref_attention(q, k, v, mask=mask)
+    check(got, want, np.float32, magnitude=10.0)
+    np.testing.assert_allclose(got[0], v[6], rtol=1e-5, atol=1e-6)
+    assert (got[4] == 0).all()
+
+
+@pytest.mark.parametrize("lowering", LOWERINGS, ids=_lowering_id)
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_attention_large_scores(sign, lowering, rng):
+    # scores of magnitude ~1e4: exp must be taken relative to the row max
+    q, k, v = qkv(rng, (2, 4), (2, 2), 5, 7, 6, 5)
+    q = (q * 100 * sign).astype(np.float32)
+    k = (k * 100).astype(np.float32)
+    got = ops.attention(q, k, v, **lowering)
+    assert np.isfinite(got).all()
+    want = ref_attention(q, k, v)
+    # softmax of scores ~1e4 is sensitive to f32 rounding of the scores
+    # themselves (~1e-3 absolute), so compare with a tolerance of that order
+    np.testing.assert_allclose(got, want, rtol=0, atol=5e-2 * np.abs(v).max())
+
+
+@pytest.mark.parametrize("lowering", [FLASH_23, DECOMPOSED], ids=_lowering_id)
+def test_attention_float64(lowering, rng):
+    q, k, v = qkv(rng, (2, 4), (2, 2), 5, 7, 6, 5, dtype=np.float64)
+    mask = random_mask(rng, (5, 7), dtype=np.float64)
+    got = ops.attention(q, k, v, mask=mask, causal=True, **lowering)
+    check(got, ref_attention(q, k, v, mask=mask, causal=True), np.float64, 10.0)
+
+
+def test_attention_float16(rng):
+    q, k, v = qkv(rng, (), (), 5, 7, 8, 3, dtype=np.float16)
+    got = ops.attention(q, k, v)
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got.astype(np.float64), ref_attention(q, k, v),
+                               rtol=2e-2, atol=2e-2)
+
+
+def test_attention_default_scale_is_inverse_sqrt_d(rng):
+    q, k, v = qkv(rng, (), (), 5, 7, 8, 3)
+    default = ops.attention(q, k, v)
+    explicit = ops.attention(q, k, v, scale=1 / np.sqrt(8))
+    np.testing.assert_allclose(default, explicit, rtol=1e-6, atol=1e-7)
+    check(explicit, ref_attention(q, k, v), np.float32, 10.0)
+
+
+def test_attention_gqa_head_mapping(rng):
+    # Hq=4, Hkv=2: query heads 0, 1 read kv head 0; 2, 3 read kv head 1.
+    # Every query head holds the same queries, so heads differ only by the
+    # key/value head they read.
+    q = np.broadcast_to(normal(rng, (2, 1, 5, 6)), (2, 4, 5, 6)).copy()
+    k = normal(rng, (2, 2, 7, 6))
+    v = normal(rng, (2, 2, 7, 5))
+    got = ops.attention(q, k, v, **FLASH_23)
+    for b in range(2):
+        np.testing.assert_allclose(got[b, 0], got[b, 1], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(got[b, 2], got[b, 3], rtol=1e-6, atol=1e-7)
+        assert not np.allclose(got[b, 1], got[b, 2])
+        for h in range(4):
+            want = ref_attention(q[b, h], k[b, h // 2], v[b, h // 2])
+            check(got[b, h], want, np.float32, 10.0)
