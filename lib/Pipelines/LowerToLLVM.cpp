@@ -41,6 +41,8 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
 void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
                                      const LowerToLLVMOptions &options) {
   buildLowerToFusedLinalgPipeline(pm, options);
+  // Online softmax rows in vector lanes (a no-op where none fits).
+  pm.addPass(attn::createSplitOnlineSoftmaxLanesPass());
   pm.addPass(attn::createEmitCInterfacePass());
 
   // Buffers. Identity layouts at function boundaries keep the C ABI simple

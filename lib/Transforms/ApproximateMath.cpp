@@ -25,7 +25,10 @@ namespace {
 struct ApproximateMathPass
     : attn::impl::ApproximateMathPassBase<ApproximateMathPass> {
   void runOnOperation() override {
-    auto expOrLog = [](StringRef name) { return name == "exp" || name == "log"; };
+    auto expOrLog = [](StringRef name) {
+      return name == math::ExpOp::getOperationName() ||
+             name == math::LogOp::getOperationName();
+    };
     RewritePatternSet patterns(&getContext());
     populateMathF32ExpansionPatterns(patterns, expOrLog);
     populateMathPolynomialApproximationPatterns(patterns, expOrLog);

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Transforms/Passes.h"
+#include "OnlineSoftmax.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -236,8 +237,8 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
     Value maxInit = max.getDpsInitOperand(0)->get();
     auto rowType = cast<RankedTensorType>(maxInit.getType());
     Type elementType = rowType.getElementType();
-    Value zero =
-        arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elementType));
+    Value zero = arith::ConstantOp::create(rewriter, loc,
+                                           rewriter.getZeroAttr(elementType));
     Value sumInit =
         linalg::FillOp::create(
             rewriter, loc, ValueRange{zero},
@@ -270,26 +271,12 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
     Value mOld = body->getArgument(oldBody->getNumArguments() - 1);
     Value sOld = body->getArgument(oldBody->getNumArguments());
 
-    // s' = (m == -inf ? 0 : s * exp(m - m')) + exp(x - shift(m'))
-    Value negInf = arith::getIdentityValue(arith::AtomicRMWKind::maximumf,
-                                           elementType, rewriter, loc);
-    auto isNegInf = [&](Value v) -> Value {
-      return arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OEQ, v,
-                                   negInf);
-    };
-    Value shift = mNew;
-    if (safeShift)
-      shift = arith::SelectOp::create(rewriter, loc, isNegInf(mNew), zero, mNew);
-    Value term = math::ExpOp::create(
-        rewriter, loc, arith::SubFOp::create(rewriter, loc, xNew, shift));
-    Value rescale = math::ExpOp::create(
-        rewriter, loc, arith::SubFOp::create(rewriter, loc, mOld, mNew));
-    Value rescaled = arith::SelectOp::create(
-        rewriter, loc, isNegInf(mOld), zero,
-        arith::MulFOp::create(rewriter, loc, sOld, rescale));
-    Value sNew = arith::AddFOp::create(rewriter, loc, rescaled, term);
+    Value sNew =
+        attn::buildOnlineSum(rewriter, loc, xNew, mOld, mNew, sOld, safeShift);
     linalg::YieldOp::create(rewriter, loc, ValueRange{mNew, sNew});
 
+    if (safeShift)
+      online->setAttr(attn::kOnlineSoftmaxAttr, rewriter.getUnitAttr());
     rewriter.replaceOp(max, online.getResult(0));
     return online.getResult(1);
   }

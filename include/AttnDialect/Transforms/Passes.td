@@ -149,4 +149,36 @@ def ReassociateReductionsPass : Pass<"attn-reassociate-reductions"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def SplitOnlineSoftmaxLanesPass : Pass<"attn-split-online-softmax-lanes"> {
+  let summary = "Split an online-softmax reduction into independent vector "
+                "lanes";
+  let description = [{
+    The online-softmax update is a recurrence along the row (the sum is
+    rescaled whenever the max grows), so no vectorizer can run it across the
+    row. This pass splits a row of N = C x L elements into L lanes: lane l
+    keeps its own running (max, sum) over elements l, L + l, 2L + l, ...;
+    the L lanes are updated together, which LLVM vectorizes. A second,
+    small generic merges the lanes of each row:
+
+        m = max(m, m_l)
+        s = (m == -inf ? 0 : s * exp(m - m')) + (m_l == -inf ? 0 : s_l * exp(m_l - m'))
+
+    It applies to the online reductions that `--attn-fuse-online-softmax`
+    marks (`attn.online_softmax`, the safe shift) whose row length is static
+    and a multiple of `lanes`; others stay as they are. Values are those of
+    the one-lane reduction up to summation order; fully masked rows and lanes
+    keep max -inf and sum 0.
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", /*default=*/"16",
+           "Lanes per row (16 floats fill an AVX-512 register)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES

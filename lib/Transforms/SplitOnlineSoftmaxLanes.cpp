@@ -1,0 +1,238 @@
+//===- SplitOnlineSoftmaxLanes.cpp - online softmax in vector lanes -------===//
+//
+// (m, s) over a row of N = C x L elements -> per-lane (m_l, s_l) over C
+// chunks of L contiguous elements (a reduction over chunks, parallel over
+// lanes, so the innermost loop vectorizes), then a merge of the L lanes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/Transforms/Passes.h"
+#include "OnlineSoftmax.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_SPLITONLINESOFTMAXLANESPASS
+#include "AttnDialect/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+
+namespace {
+
+/// `operand` with its last dimension (of size `chunks * lanes`) split into
+/// [chunks, lanes].
+Value splitLastDim(OpBuilder &b, Location loc, Value operand, int64_t chunks,
+                   int64_t lanes) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape().drop_back());
+  shape.append({chunks, lanes});
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, operand);
+  sizes.pop_back();
+  sizes.append({b.getIndexAttr(chunks), b.getIndexAttr(lanes)});
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    reassociation.push_back({i});
+  reassociation.push_back({rank - 1, rank});
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), operand,
+      reassociation, sizes);
+}
+
+/// online(m, s) over [..., C x L] -> online(m_l, s_l) over [..., C, L] and a
+/// merge of the L lanes.
+struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
+  SplitLanes(MLIRContext *ctx, int64_t lanes)
+      : OpRewritePattern(ctx), lanes(lanes) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op->hasAttr(attn::kOnlineSoftmaxAttr) || op.getNumResults() != 2 ||
+        !op.hasPureTensorSemantics())
+      return failure();
+    unsigned numLoops = op.getNumLoops();
+    unsigned red = numLoops - 1;
+    std::optional<int64_t> length;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (!ShapedType::isDynamic(ranges[red]))
+      length = ranges[red];
+    if (!length || *length < lanes || *length % lanes != 0)
+      return rewriter.notifyMatchFailure(op, "row length not a multiple of lanes");
+    int64_t chunks = *length / lanes;
+
+    // Inputs read along the row must have it as their last dimension.
+    MLIRContext *ctx = rewriter.getContext();
+    Location loc = op.getLoc();
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    auto remap = [&](AffineMap map, bool split) {
+      // (d0..dp, n) -> (d0..dp, c, l): n becomes (c, l) at the end.
+      SmallVector<AffineExpr> exprs;
+      for (AffineExpr e : map.getResults()) {
+        auto dim = dyn_cast<AffineDimExpr>(e);
+        if (dim && dim.getPosition() == red)
+          continue;
+        exprs.push_back(e);
+      }
+      if (split)
+        exprs.append({getAffineDimExpr(red, ctx), getAffineDimExpr(red + 1, ctx)});
+      return AffineMap::get(numLoops + 1, 0, exprs, ctx);
+    };
+    for (OpOperand *operand : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(operand);
+      if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+        return rewriter.notifyMatchFailure(op, "non-permutation map");
+      bool readsRow = map.isFunctionOfDim(red);
+      if (readsRow && map.getResults().back() != getAffineDimExpr(red, ctx))
+        return rewriter.notifyMatchFailure(op, "row dim not innermost");
+      inputs.push_back(readsRow ? splitLastDim(rewriter, loc, operand->get(),
+                                               chunks, lanes)
+                                : operand->get());
+      maps.push_back(remap(map, readsRow));
+    }
+
+    // Lane accumulators [..., L]: max from -inf, sum from 0.
+    Value mInit = op.getDpsInitOperand(0)->get();
+    Value sInit = op.getDpsInitOperand(1)->get();
+    auto rowType = cast<RankedTensorType>(mInit.getType());
+    Type elementType = rowType.getElementType();
+    SmallVector<OpFoldResult> laneSizes = tensor::getMixedSizes(rewriter, loc, mInit);
+    laneSizes.push_back(rewriter.getIndexAttr(lanes));
+    auto filledLanes = [&](Value value) {
+      Value empty = tensor::EmptyOp::create(rewriter, loc, laneSizes, elementType);
+      return linalg::FillOp::create(rewriter, loc, ValueRange{value},
+                                    ValueRange{empty})
+          .getResult(0);
+    };
+    Value negInf = arith::getIdentityValue(arith::AtomicRMWKind::maximumf,
+                                           elementType, rewriter, loc);
+    Value zero = arith::ConstantOp::create(rewriter, loc,
+                                           rewriter.getZeroAttr(elementType));
+    SmallVector<AffineExpr> laneExprs;
+    for (unsigned d = 0; d < red; ++d)
+      laneExprs.push_back(getAffineDimExpr(d, ctx));
+    laneExprs.push_back(getAffineDimExpr(red + 1, ctx));
+    AffineMap laneMap = AffineMap::get(numLoops + 1, 0, laneExprs, ctx);
+    maps.append({laneMap, laneMap});
+    SmallVector<utils::IteratorType> iterators(red, utils::IteratorType::parallel);
+    iterators.append({utils::IteratorType::reduction, utils::IteratorType::parallel});
+    Value laneInit = filledLanes(negInf);
+    auto laneType = cast<RankedTensorType>(laneInit.getType());
+    auto split = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{laneType, laneType}, inputs,
+        ValueRange{laneInit, filledLanes(zero)}, maps, iterators);
+
+    // The body: x as before (the row index is c * L + l), then the update.
+    Block *oldBody = op.getBody();
+    Operation *yield = oldBody->getTerminator();
+    auto maxOp = yield->getOperand(0).getDefiningOp<arith::MaximumFOp>();
+    if (!maxOp)
+      return rewriter.notifyMatchFailure(op, "not an online softmax body");
+    Value mAccOld = op.getRegionOutputArgs()[0];
+    Value x = maxOp.getLhs() == mAccOld ? maxOp.getRhs() : maxOp.getLhs();
+    Block *body = rewriter.createBlock(&split.getRegion(), {},
+                                       oldBody->getArgumentTypes(),
+                                       SmallVector<Location>(
+                                           oldBody->getNumArguments(), loc));
+    IRMapping mapping;
+    mapping.map(oldBody->getArguments(), body->getArguments());
+    rewriter.setInsertionPointToStart(body);
+    for (Operation &bodyOp : oldBody->without_terminator()) {
+      if (auto index = dyn_cast<linalg::IndexOp>(bodyOp);
+          index && index.getDim() == red) {
+        Value c = linalg::IndexOp::create(rewriter, loc, red);
+        Value l = linalg::IndexOp::create(rewriter, loc, red + 1);
+        Value width = arith::ConstantIndexOp::create(rewriter, loc, lanes);
+        Value n = arith::AddIOp::create(
+            rewriter, loc, arith::MulIOp::create(rewriter, loc, c, width), l);
+        mapping.map(index.getResult(), n);
+        continue;
+      }
+      if (&bodyOp == maxOp.getOperation())
+        break;
+      rewriter.clone(bodyOp, mapping);
+    }
+    Value xNew = mapping.lookup(x);
+    Value mOld = body->getArgument(op.getNumDpsInputs());
+    Value sOld = body->getArgument(op.getNumDpsInputs() + 1);
+    Value mNew = maxOp.getLhs() == mAccOld
+                     ? arith::MaximumFOp::create(rewriter, loc, mOld, xNew)
+                     : arith::MaximumFOp::create(rewriter, loc, xNew, mOld);
+    Value sNew = attn::buildOnlineSum(rewriter, loc, xNew, mOld, mNew, sOld,
+                                      /*safeShift=*/true);
+    linalg::YieldOp::create(rewriter, loc, ValueRange{mNew, sNew});
+
+    // Merge the lanes into the original accumulators:
+    //   m' = max(m, m_l)
+    //   s' = (m == -inf ? 0 : s exp(m - m')) + (m_l == -inf ? 0 : s_l exp(m_l - m'))
+    rewriter.setInsertionPointAfter(split);
+    SmallVector<AffineExpr> rowExprs(laneExprs.begin(), laneExprs.end() - 1);
+    AffineMap laneIn = AffineMap::get(red + 1, 0,
+                                      [&] {
+                                        SmallVector<AffineExpr> e;
+                                        for (unsigned d = 0; d <= red; ++d)
+                                          e.push_back(getAffineDimExpr(d, ctx));
+                                        return e;
+                                      }(),
+                                      ctx);
+    AffineMap rowOut = AffineMap::get(red + 1, 0,
+                                      ArrayRef(laneIn.getResults()).drop_back(),
+                                      ctx);
+    SmallVector<utils::IteratorType> mergeIterators(red,
+                                                    utils::IteratorType::parallel);
+    mergeIterators.push_back(utils::IteratorType::reduction);
+    auto merge = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rowType, rowType}, split.getResults(),
+        ValueRange{mInit, sInit},
+        ArrayRef<AffineMap>{laneIn, laneIn, rowOut, rowOut}, mergeIterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value ml = args[0], sl = args[1], m = args[2], s = args[3];
+          Value mNew = arith::MaximumFOp::create(b, l, m, ml);
+          Value z = arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
+          Value kept = arith::SelectOp::create(
+              b, l, attn::isNegInf(b, l, m), z,
+              arith::MulFOp::create(
+                  b, l, s,
+                  math::ExpOp::create(b, l,
+                                      arith::SubFOp::create(b, l, m, mNew))));
+          Value added = arith::SelectOp::create(
+              b, l, attn::isNegInf(b, l, ml), z,
+              arith::MulFOp::create(
+                  b, l, sl,
+                  math::ExpOp::create(b, l,
+                                      arith::SubFOp::create(b, l, ml, mNew))));
+          Value sNew = arith::AddFOp::create(b, l, kept, added);
+          linalg::YieldOp::create(b, l, ValueRange{mNew, sNew});
+        });
+    rewriter.replaceOp(op, merge.getResults());
+    return success();
+  }
+
+  int64_t lanes;
+};
+
+struct SplitOnlineSoftmaxLanesPass
+    : attn::impl::SplitOnlineSoftmaxLanesPassBase<SplitOnlineSoftmaxLanesPass> {
+  using SplitOnlineSoftmaxLanesPassBase::SplitOnlineSoftmaxLanesPassBase;
+
+  void runOnOperation() override {
+    if (lanes < 1) {
+      getOperation()->emitError("attn-split-online-softmax-lanes: lanes must "
+                                "be positive");
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<SplitLanes>(&getContext(), lanes);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
