@@ -1,0 +1,50 @@
+// RUN: attn-opt %s --attn-lower-to-fused-linalg --attn-split-online-softmax-lanes --split-input-file | FileCheck %s
+
+// A row of 64 = 4 chunks x 16 lanes: the online reduction runs per lane
+// (reduction over chunks, lanes parallel and innermost), then a merge.
+// CHECK-DAG: #[[$X:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[$LANE:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[$ID2:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[$ROW:.+]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @logsumexp(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<8x64xf32>)
+// CHECK:         %[[SPLIT:.*]] = tensor.expand_shape %[[X]] {{\[}}[0], [1, 2]] output_shape [8, 4, 16]
+// CHECK:         %[[LANES:.*]]:2 = linalg.generic {indexing_maps = [#[[$X]], #[[$LANE]], #[[$LANE]]], iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[SPLIT]] : tensor<8x4x16xf32>) outs(%{{.*}}, %{{.*}} : tensor<8x16xf32>, tensor<8x16xf32>)
+// CHECK:           arith.maximumf
+// CHECK:           math.exp
+// CHECK:         %[[MERGED:.*]]:2 = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ID2]], #[[$ROW]], #[[$ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[LANES]]#0, %[[LANES]]#1 : tensor<8x16xf32>, tensor<8x16xf32>) outs(%{{.*}}, %{{.*}} : tensor<8xf32>, tensor<8xf32>)
+// CHECK-NEXT:    ^bb0(%[[ML:.*]]: f32, %[[SL:.*]]: f32, %[[M:.*]]: f32, %[[S:.*]]: f32):
+// CHECK-NEXT:      %[[MN:.*]] = arith.maximumf %[[M]], %[[ML]] : f32
+// CHECK:           linalg.yield %[[MN]], %{{.*}} : f32, f32
+func.func @logsumexp(%x: tensor<8x64xf32>) -> tensor<8xf32> {
+  %r = attn.logsumexp %x : tensor<8x64xf32>
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// The causal index j becomes c * 16 + l in the split body; the mask [M, N]
+// is split like the scores.
+// CHECK-LABEL: func.func @softmax_mask_causal(
+// CHECK:         tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [2, 8, 2, 16] : tensor<2x8x32xf32> into tensor<2x8x2x16xf32>
+// CHECK:         tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [8, 2, 16] : tensor<8x32xf32> into tensor<8x2x16xf32>
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel"]
+// CHECK:           %[[C:.*]] = linalg.index 2 : index
+// CHECK:           %[[L:.*]] = linalg.index 3 : index
+// CHECK:           %[[CL:.*]] = arith.muli %[[C]], %{{.*}} : index
+// CHECK:           arith.addi %[[CL]], %[[L]] : index
+func.func @softmax_mask_causal(%x: tensor<2x8x32xf32>, %m: tensor<8x32xf32>) -> tensor<2x8x32xf32> {
+  %r = attn.softmax %x mask %m causal : tensor<2x8x32xf32>, tensor<8x32xf32>
+  return %r : tensor<2x8x32xf32>
+}
+
+// -----
+
+// A row of 50 is not a multiple of 16: the one-lane reduction stays.
+// CHECK-LABEL: func.func @not_a_multiple(
+// CHECK-NOT:     tensor.expand_shape
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<8x50xf32>)
+func.func @not_a_multiple(%x: tensor<8x50xf32>) -> tensor<8xf32> {
+  %r = attn.logsumexp %x : tensor<8x50xf32>
+  return %r : tensor<8xf32>
+}
