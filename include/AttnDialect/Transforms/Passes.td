@@ -39,15 +39,19 @@ def FuseOnlineSoftmaxPass : Pass<"attn-fuse-online-softmax"> {
     row). Upstream elementwise fusion never fuses a reduction into its
     consumer, so x is read twice. This pass rewrites the pair of fused
     `linalg.generic` reductions into ONE generic with two accumulators, a
-    running max and a running sum rescaled whenever the max grows:
+    running max and a running sum rescaled whenever the max grows, with one
+    exp per element:
 
-        m' = max(m, x[j])
-        s' = (m == -inf ? 0 : s * exp(m - m')) + exp(x[j] - shift(m'))
+        m' = max(m, x)
+        e  = exp(min(x, m) - shift(m'))
+        s' = x <= m ? s + e : (m == -inf ? 0 : s * e) + 1
 
-    The select resets the sum while the max is still -inf (every entry so far
-    masked), so the rescale never uses `(-inf) - (-inf)`; both forms of
-    `shift` keep their exact values on fully masked rows, partially masked
-    rows and `+inf`/NaN entries. Only the summation order changes.
+    (when the max grows, e = exp(m - x) rescales the old sum and x adds
+    exp(0) = 1; an x of +inf adds NaN, as exp(inf - inf) would). The select
+    resets the sum while the max is still -inf (every entry so far masked),
+    so the rescale never uses `(-inf) - (-inf)`; both forms of `shift` keep
+    their exact values on fully masked rows, partially masked rows and
+    `+inf`/NaN entries. Only the summation order changes.
 
     It matches linalg, not attn: any two fused generics of this shape are
     merged, whoever wrote them. The element computation of `x` in the sum's
@@ -75,7 +79,7 @@ def FuseOnlineSoftmaxPass : Pass<"attn-fuse-online-softmax"> {
         ins(%x : tensor<8x128xf32>) outs(%ninf, %zero : tensor<8xf32>, tensor<8xf32>) {
       ^bb0(%in: f32, %m: f32, %s: f32):
         %m1 = arith.maximumf %in, %m : f32
-        ... // s1 = (m == -inf ? 0 : s * exp(m - m1)) + exp(in - m1)
+        ... // s1 = in <= m ? s + exp(in - m) : (m == -inf ? 0 : s * exp(m - in)) + 1
         linalg.yield %m1, %s1 : f32, f32 } -> (tensor<8xf32>, tensor<8xf32>)
     ```
   }];
