@@ -17,15 +17,22 @@
 // CHECK:         %[[R:.*]]:2 = linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$ROW]]], iterator_types = ["parallel", "reduction"]}
 // CHECK-SAME:        ins(%[[X]] : tensor<8x128xf32>) outs(%[[MINIT]], %[[SINIT]] : tensor<8xf32>, tensor<8xf32>)
 // CHECK-NEXT:    ^bb0(%[[IN:.*]]: f32, %[[M:.*]]: f32, %[[S:.*]]: f32):
+// m' = max(x, m); e = exp(min(x, m) - m')
 // CHECK-NEXT:      %[[M1:.*]] = arith.maximumf %[[IN]], %[[M]] : f32
-// CHECK-NEXT:      %[[D:.*]] = arith.subf %[[IN]], %[[M1]] : f32
+// CHECK-NEXT:      %[[LOW:.*]] = arith.minimumf %[[IN]], %[[M]] : f32
+// CHECK-NEXT:      %[[D:.*]] = arith.subf %[[LOW]], %[[M1]] : f32
 // CHECK-NEXT:      %[[E:.*]] = math.exp %[[D]] : f32
-// CHECK-NEXT:      %[[DM:.*]] = arith.subf %[[M]], %[[M1]] : f32
-// CHECK-NEXT:      %[[RESCALE:.*]] = math.exp %[[DM]] : f32
-// CHECK-NEXT:      %[[EMPTY:.*]] = arith.cmpf oeq, %[[M]], %{{.*}} : f32
-// CHECK-NEXT:      %[[SR:.*]] = arith.mulf %[[S]], %[[RESCALE]] : f32
-// CHECK-NEXT:      %[[SS:.*]] = arith.select %[[EMPTY]], %{{.*}}, %[[SR]] : f32
-// CHECK-NEXT:      %[[S1:.*]] = arith.addf %[[SS]], %[[E]] : f32
+// kept: s + e (the max did not grow)
+// CHECK-NEXT:      %[[KEPT:.*]] = arith.addf %[[S]], %[[E]] : f32
+// grown: (m == -inf ? 0 : s * e) + (x == +inf ? NaN : 1)
+// CHECK-NEXT:      %[[EMPTY:.*]] = arith.cmpf oeq, %[[M]], %[[NINF]] : f32
+// CHECK-NEXT:      %[[SE:.*]] = arith.mulf %[[S]], %[[E]] : f32
+// CHECK-NEXT:      %[[RESCALED:.*]] = arith.select %[[EMPTY]], %[[ZERO]], %[[SE]] : f32
+// CHECK-NEXT:      %[[ISINF:.*]] = arith.cmpf oeq, %[[IN]], %{{.*}} : f32
+// CHECK-NEXT:      %[[SELF:.*]] = arith.select %[[ISINF]], %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT:      %[[GROWN:.*]] = arith.addf %[[RESCALED]], %[[SELF]] : f32
+// CHECK-NEXT:      %[[LE:.*]] = arith.cmpf ole, %[[IN]], %[[M]] : f32
+// CHECK-NEXT:      %[[S1:.*]] = arith.select %[[LE]], %[[KEPT]], %[[GROWN]] : f32
 // CHECK-NEXT:      linalg.yield %[[M1]], %[[S1]] : f32, f32
 // CHECK-NOT:     linalg.generic
 // CHECK:         return %[[R]]#0, %[[R]]#1
@@ -72,7 +79,8 @@ func.func @plain_shift(%x: tensor<8x128xf32>) -> (tensor<8xf32>, tensor<8xf32>) 
 // CHECK-NEXT:      %[[M1:.*]] = arith.maximumf %[[V]], %[[M]] : f32
 // CHECK-NEXT:      %[[ISNINF:.*]] = arith.cmpf oeq, %[[M1]], %{{.*}} : f32
 // CHECK-NEXT:      %[[SHIFT:.*]] = arith.select %[[ISNINF]], %{{.*}}, %[[M1]] : f32
-// CHECK-NEXT:      %[[D:.*]] = arith.subf %[[V]], %[[SHIFT]] : f32
+// CHECK-NEXT:      %[[LOW:.*]] = arith.minimumf %[[V]], %[[M]] : f32
+// CHECK-NEXT:      %[[D:.*]] = arith.subf %[[LOW]], %[[SHIFT]] : f32
 // CHECK-NEXT:      math.exp %[[D]] : f32
 // CHECK:           linalg.yield %[[M1]], %{{.*}} : f32, f32
 // CHECK:         %[[SAFE:.*]] = linalg.generic {{.*}} ins(%[[R]]#0 : tensor<2x8xf32>)
