@@ -26,6 +26,8 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
                                           const LowerToLLVMOptions &options) {
   // Decompose, fuse each reduction's elementwise prefix into it, then merge
   // a softmax's max and sum reductions into one.
+  if (options.checked)
+    pm.addPass(attn::createInsertRuntimeChecksPass());
   attn::ConvertAttnToLinalgPassOptions toLinalg;
   toLinalg.attentionLowering = options.attention;
   toLinalg.blockQ = options.blockQ;
@@ -66,6 +68,9 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(attn::createApproximateMathPass());
   // scf must be lowered to cf before the LLVM conversions, which ignore it.
   pm.addPass(createSCFToControlFlowPass());
+  attn::LowerRuntimeChecksPassOptions checks;
+  checks.defineHandler = !options.externalCheckHandler;
+  pm.addPass(attn::createLowerRuntimeChecksPass(checks));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());

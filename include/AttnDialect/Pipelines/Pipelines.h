@@ -35,6 +35,16 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("Inline polynomial exp and log (vectorizable) instead "
                      "of libm calls"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> checked{
+      *this, "checked",
+      llvm::cl::desc("Check at run time that dynamic sizes of attn operands "
+                     "agree (a failed check reports and aborts)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> externalCheckHandler{
+      *this, "external-check-handler",
+      llvm::cl::desc("Leave attn_check_failed to the embedder (the JIT) "
+                     "instead of defining it"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> blockKV{
       *this, "block-kv",
       llvm::cl::desc("Keys per block of the flash lowering"),

@@ -161,7 +161,9 @@ class Attn_MaskedRowOp<string mnemonic> : Attn_InferredResultOp<mnemonic>;
 defvar Attn_MaskingDoc = [{
     Masking: `mask` is additive, as in `attn.masked_max`: `[M, N]` (the
     trailing two dimensions, broadcast over the leading ones) or the shape of
-    `input`; `0` keeps an entry and `-inf` removes it. With `causal`, entry
+    `input`; `0` keeps an entry and `-inf` removes it. Dynamic sizes must
+    agree at run time (checked by `--attn-insert-runtime-checks`, part of
+    the pipelines unless `checked=false`). With `causal`, entry
     `(i, j)` of the trailing `[M, N]` dimensions is removed when
     `j > i + (N - M)`: the diagonal is aligned to the bottom-right corner,
     as when M new queries attend to a KV cache of N keys whose last M are
@@ -333,7 +335,9 @@ def Attn_AttentionOp : Attn_InferredResultOp<"attention"> {
     - `mask` is additive (`0` keeps, `-inf` removes) and broadcasts to the
       scores `[B, Hq, M, N]` by numpy rules: aligned to the trailing
       dimensions, each of its dimensions either equal or 1 (so `[M, N]`,
-      `[B, 1, M, N]`, `[1, 1, 1, N]`, ...).
+      `[B, 1, M, N]`, `[1, 1, 1, N]`, ...). A broadcast dimension must be a
+      static 1: a dynamic (`?`) mask dimension is read whole and must equal
+      the scores' (checked at run time, see `--attn-insert-runtime-checks`).
     - `causal` and `masked_rows` are exactly those of `attn.softmax`: key j
       is hidden from query i when `j > i + (N - M)`, and a query row that
       sees no key returns zeros (`masked_rows = zero`, the default) or NaN.
