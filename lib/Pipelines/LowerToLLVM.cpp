@@ -55,6 +55,8 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
+  // Returning an argument or a constant leaves bufferization.clone.
+  pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(attn::createMemRefCopyToLinalgPass());
   if (options.reassoc)
     pm.addPass(attn::createReassociateReductionsPass());

@@ -50,9 +50,10 @@ def _pipeline(level, options):
 
 
 def _pipeline_options(attention=None, block_q=None, block_kv=None,
-                      reassoc=None, approximate_math=None):
+                      reassoc=None, approximate_math=None, checked=None):
     options = {}
-    for name, value in (("reassoc", reassoc), ("approximate-math", approximate_math)):
+    for name, value in (("reassoc", reassoc), ("approximate-math", approximate_math),
+                        ("checked", checked)):
         if value is not None:
             if not isinstance(value, bool):
                 raise TypeError(f"{name.replace('-', '_')} must be a bool, got {value!r}")
@@ -64,9 +65,11 @@ def _pipeline_options(attention=None, block_q=None, block_kv=None,
         options["attention"] = attention
     for name, value in (("block-q", block_q), ("block-kv", block_kv)):
         if value is not None:
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-            options[name] = value
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name.replace('-', '_')} must be an integer, got {value!r}")
+            if value < 1:
+                raise ValueError(f"{name.replace('-', '_')} must be positive, got {value!r}")
+            options[name] = int(value)
     return options
 
 
@@ -134,20 +137,21 @@ def _prepare(array, elt, shape, what):
         if want >= 0 and want != got:
             raise ValueError(
                 f"{what} must have size {want} in dimension {d}, got shape {array.shape}")
-    if array.flags.c_contiguous and array.flags.aligned:
-        return array
-    return np.ascontiguousarray(array)
+    # An aligned, C-contiguous array is used in place; others are copied.
+    return np.require(array, requirements="CA")
 
 
 def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
-            opt_level=3, **options):
+            checked=True, opt_level=3, **options):
     """Compiles `source` (MLIR text or a path) to native code for this host
     and returns the `Kernel` of function `entry` (default: the only public
     function).
 
     `reassoc=True` (the default) lets sums reassociate into vector lanes and
     fused multiply-adds: faster, rounded differently from the in-order sum
-    (a few ulp); `reassoc=False` gives in-order results. `pipeline` replaces
+    (a few ulp); `reassoc=False` gives in-order results. `checked=True` (the
+    default) checks at run time that dynamic sizes agree: a mismatch raises
+    ValueError instead of reading out of bounds. `pipeline` replaces
     the default "attn-lower-to-llvm" (a textual pass list reaching the LLVM
     dialect). `options`: attention="flash" | "decomposed", block_q,
     block_kv, approximate_math (polynomial exp/log, default True)."""
@@ -156,8 +160,11 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
             "threads > 1 arrives with the performance issue (OpenMP lowering)")
     text = _read_source(source)
     if pipeline is None:
-        pipeline = _pipeline("llvm", _pipeline_options(reassoc=reassoc, **options))
-    elif options:
+        opts = _pipeline_options(reassoc=reassoc, checked=checked, **options)
+        # Failed checks come back here as exceptions, not aborts.
+        opts["external-check-handler"] = "true"
+        pipeline = _pipeline("llvm", opts)
+    elif options or reassoc is not True or checked is not True:
         raise TypeError("pass either pipeline or pipeline options, not both")
     module = _attn_core.JitModule(text, pipeline, opt_level)
     signatures = module.signatures

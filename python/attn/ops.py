@@ -148,6 +148,10 @@ def xent_logits(logits, target, ignore_index=-100, reduction="mean"):
         raise ValueError(f"reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
     if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
         raise TypeError(f"ignore_index must be an integer, got {type(ignore_index).__name__}")
+    info = np.iinfo(target.dtype)
+    if not info.min <= ignore_index <= info.max:
+        raise ValueError(
+            f"ignore_index {ignore_index} does not fit the target dtype {target.dtype}")
     attrs = f" ignore_index = {int(ignore_index)}" if ignore_index != -100 else ""
     if reduction != "mean":
         attrs += f" reduction = {reduction}"

@@ -29,6 +29,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/TargetSelect.h"
@@ -38,6 +39,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <csetjmp>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -185,6 +187,32 @@ std::string translateToLLVMIR(const std::string &source,
   return text;
 }
 
+/// Where a failed runtime check of the compiled code jumps back to, and its
+/// message: compiled with `external-check-handler`, the code calls
+/// attn_check_failed, which this extension provides.
+thread_local std::jmp_buf *checkJump = nullptr;
+thread_local std::string checkMessage;
+
+extern "C" void attnCheckFailed(const char *message, int64_t length) {
+  checkMessage.assign(message, length);
+  // Checks run before the op they guard; the generated code holds no
+  // resources but the buffers of earlier ops, which leak.
+  std::longjmp(*checkJump, 1);
+}
+
+/// Calls a packed function; false if a runtime check failed.
+bool invokeGuarded(void (*function)(void **), void **args) {
+  std::jmp_buf buffer;
+  checkJump = &buffer;
+  if (setjmp(buffer)) {
+    checkJump = nullptr;
+    return false;
+  }
+  function(args);
+  checkJump = nullptr;
+  return true;
+}
+
 /// The type of one argument or result of a compiled function.
 struct TensorSignature {
   std::string elementType; // "f32", "f64", "f16", "bf16", "i32", "i64", ...
@@ -267,6 +295,13 @@ public:
       session.fail("cannot JIT-compile the module: " + error);
     }
     engine = std::move(*engineOrError);
+    engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+      llvm::orc::SymbolMap symbols;
+      symbols[interner("attn_check_failed")] = {
+          llvm::orc::ExecutorAddr::fromPtr(&attnCheckFailed),
+          llvm::JITSymbolFlags::Exported};
+      return symbols;
+    });
   }
 
   py::dict getSignatures() const {
@@ -329,16 +364,17 @@ public:
       descriptorPointers.push_back(d.data());
     for (void *&p : descriptorPointers)
       pointers.push_back(&p);
+    auto function = engine->lookupPacked("_mlir_ciface_" + name);
+    if (!function)
+      session.fail("cannot call @" + name + ": " +
+                   llvm::toString(function.takeError()));
+    bool passed;
     {
       py::gil_scoped_release release;
-      llvm::Error error =
-          engine->invokePacked("_mlir_ciface_" + name, pointers);
-      if (error) {
-        py::gil_scoped_acquire acquire;
-        session.fail("cannot call @" + name + ": " +
-                     llvm::toString(std::move(error)));
-      }
+      passed = invokeGuarded(*function, pointers.data());
     }
+    if (!passed)
+      throw py::value_error("runtime check failed: " + checkMessage);
 
     py::list arrays;
     size_t word = 0;

@@ -209,11 +209,6 @@ def test_dynamic_shapes_masked_causal_softmax(softmax_kernel, shape, rng):
     np.testing.assert_allclose(got, ref_softmax_causal(x, mask), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: dynamic dimensions that the op requires to agree (the mask [M, N] "
-    "of a tensor<?x?x?xf32> softmax) are never checked at call time: the "
-    "kernel reads the mask out of bounds (garbage, or a segfault for large "
-    "shapes) instead of raising"))
 def test_dynamic_shape_mismatch_raises():
     # In a subprocess: the unchecked call can crash the interpreter.
     script = textwrap.dedent(f"""
@@ -288,10 +283,7 @@ NON_CONTIGUOUS = {
 
 @pytest.mark.parametrize("layout", [
     *NON_CONTIGUOUS,
-    pytest.param("unaligned", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: compiler._prepare copies with np.ascontiguousarray, which returns "
-        "an already C-contiguous but unaligned array unchanged, so the kernel "
-        "gets the unaligned buffer (the Kernel docstring promises a copy)"))),
+    "unaligned",
 ])
 def test_non_contiguous_inputs_are_copied(recorded_kernel, layout, rng):
     kernel, recorder = recorded_kernel
@@ -563,11 +555,6 @@ func.func @constant(%x: tensor<4xf32>) -> tensor<4xf32> {
 """
 
 
-@pytest.mark.xfail(strict=True, raises=attn.CompileError, reason=(
-    "BUG: the default pipeline (lib/Pipelines/LowerToLLVM.cpp) leaves the "
-    "bufferization.clone that buffer deallocation inserts for a returned "
-    "function argument unlowered (no convert-bufferization-to-memref), so "
-    "translation fails on builtin.unrealized_conversion_cast"))
 def test_returning_an_argument_gives_a_copy():
     kernel = attn.compile(IDENTITY)
     x = np.arange(4, dtype=F32)
@@ -576,9 +563,6 @@ def test_returning_an_argument_gives_a_copy():
     assert not np.shares_memory(got, x)
 
 
-@pytest.mark.xfail(strict=True, raises=attn.CompileError, reason=(
-    "BUG: as for a returned argument, a returned constant (a memref global) "
-    "gets a bufferization.clone that the default pipeline does not lower"))
 def test_returning_a_constant():
     got = attn.compile(CONSTANT)(np.zeros(4, F32))
     np.testing.assert_array_equal(got, [1, 2, 3, 4])

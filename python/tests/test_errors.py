@@ -197,10 +197,15 @@ def test_option_errors():
         attn.compile(SOFTMAX_3x17, attention="fast")
     with pytest.raises(ValueError, match="attention must be"):
         attn.lower(SOFTMAX_3x17, to="linalg", attention="fast")
-    for bad in (0, -3, 2.0, "4"):
-        with pytest.raises(ValueError, match="block-q must be a positive integer"):
+    for bad in (0, -3):
+        with pytest.raises(ValueError, match="block_q must be positive"):
             attn.compile(SOFTMAX_3x17, block_q=bad)
-        with pytest.raises(ValueError, match="block-kv must be a positive integer"):
+        with pytest.raises(ValueError, match="block_kv must be positive"):
+            attn.lower(SOFTMAX_3x17, block_kv=bad)
+    for bad in (2.0, "4", True):
+        with pytest.raises(TypeError, match="block_q must be an integer"):
+            attn.compile(SOFTMAX_3x17, block_q=bad)
+        with pytest.raises(TypeError, match="block_kv must be an integer"):
             attn.lower(SOFTMAX_3x17, block_kv=bad)
     for bad in (1, "yes", 0.0):
         with pytest.raises(TypeError, match="reassoc must be a bool"):
@@ -209,12 +214,9 @@ def test_option_errors():
             attn.compile(SOFTMAX_3x17, approximate_math=bad)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: compiler._pipeline_options accepts a bool as a block size "
-    "(isinstance(True, int)); block_q=True becomes 'block-q=True' and fails "
-    "as a CompileError about an invalid pass pipeline instead of ValueError"))
-def test_bool_block_size_is_a_value_error():
-    with pytest.raises(ValueError, match="block-q must be a positive integer"):
+def test_bool_block_size_is_a_type_error():
+    # A bool is an int to Python, not a block size.
+    with pytest.raises(TypeError, match="block_q must be an integer"):
         attn.compile(SOFTMAX_3x17, block_q=True)
 
 
@@ -448,9 +450,9 @@ def test_attention_attribute_errors():
         ops.attention(Q, K, V, masked_rows="inf")
     with pytest.raises(ValueError, match="attention must be 'flash' or 'decomposed'"):
         ops.attention(Q, K, V, lowering="fast")
-    with pytest.raises(ValueError, match="block-q must be a positive integer"):
+    with pytest.raises(ValueError, match="block_q must be positive"):
         ops.attention(Q, K, V, block_q=0)
-    with pytest.raises(ValueError, match="block-kv must be a positive integer"):
+    with pytest.raises(ValueError, match="block_kv must be positive"):
         ops.attention(Q, K, V, block_kv=-2)
 
 
@@ -472,28 +474,17 @@ def test_ignore_index_errors(bad):
         ops.xent_logits(X, T, ignore_index=bad)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: ops.xent_logits does not range-check ignore_index; 2**64 - 100 is "
-    "written into the IR, parsed as the i64 -100 and silently ignores the "
-    "rows whose target is -100 (expected ValueError, or those rows NaN)"))
 def test_ignore_index_beyond_int64():
     logits = np.zeros((3, 5), F32)
     target = np.array([-100, 1, 2], np.int64)
-    try:
-        got = ops.xent_logits(logits, target, ignore_index=2**64 - 100, reduction="none")
-    except ValueError:
-        return
-    assert np.isnan(got[0])
+    with pytest.raises(ValueError, match="does not fit the target dtype int64"):
+        ops.xent_logits(logits, target, ignore_index=2**64 - 100, reduction="none")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the xent_logits lowering (lib/Conversion/AttnToLinalg/"
-    "AttnToLinalg.cpp) builds the ignore_index constant in the target's "
-    "type, truncating it for i32 targets: ignore_index = 2**32 - 100 matches "
-    "the i32 target -100 (which should be out of range, hence NaN)"))
 def test_ignore_index_not_truncated_for_int32_targets():
+    # An ignore_index beyond int32 cannot match an int32 target: rejected, not
+    # truncated (the verifier says the same of the IR).
     logits = np.zeros((3, 5), F32)
     target = np.array([-100, 1, 2], np.int32)
-    got = ops.xent_logits(logits, target, ignore_index=2**32 - 100, reduction="none")
-    assert np.isnan(got[0])
-    np.testing.assert_allclose(got[1:], np.log(5.0), rtol=1e-6)
+    with pytest.raises(ValueError, match="does not fit the target dtype int32"):
+        ops.xent_logits(logits, target, ignore_index=2**32 - 100, reduction="none")

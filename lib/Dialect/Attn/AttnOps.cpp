@@ -277,6 +277,13 @@ LogicalResult XentLogitsOp::verify() {
   for (int64_t i = 0, e = target.getRank(); i < e; ++i)
     if (failed(verifyDimMatch(*this, "target", target, i, "logits", logits, i)))
       return failure();
+  unsigned width = target.getElementType().getIntOrFloatBitWidth();
+  int64_t ignore = getIgnoreIndex();
+  if (width < 64 && (ignore < -(int64_t(1) << (width - 1)) ||
+                     ignore >= (int64_t(1) << (width - 1))))
+    return emitOpError("expects ignore_index (")
+           << ignore << ") to fit the target element type "
+           << target.getElementType();
   return verifyResultType(*this, xentLogitsType(logits, getReduction()),
                           getReduction() == Reduction::None
                               ? "logits without the class dimension"

@@ -409,3 +409,11 @@ func.func @attention_masked_rows(%q: tensor<8x16xf32>) {
   %r = "attn.attention"(%q, %q, %q) {masked_rows = 3 : i32} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
   return
 }
+
+// -----
+
+func.func @xent_logits_ignore_index_range(%x: tensor<4x8xf32>, %t: tensor<4xi32>) {
+  // expected-error @+1 {{'attn.xent_logits' op expects ignore_index (4294967196) to fit the target element type 'i32'}}
+  %r = attn.xent_logits %x, %t ignore_index = 4294967196 : tensor<4x8xf32>, tensor<4xi32>
+  return
+}
