@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define MEMREF(N) typedef struct { float *allocated, *aligned; int64_t offset, sizes[N], strides[N]; } M##N
 MEMREF(1); MEMREF(2); MEMREF(3);
@@ -35,6 +38,27 @@ __attribute__((noinline)) static float stream_read(const float *a, size_t n) {
   return s;
 }
 static volatile float sink;
+#ifdef _OPENMP
+__attribute__((noinline)) static float stream_read_mt(const float *a, size_t n) {
+  float s[2];
+#pragma omp parallel num_threads(2)
+  { int t = omp_get_thread_num(); size_t h = n / 2; s[t] = stream_read(a + t * h, t ? n - h : h); }
+  return s[0] + s[1];
+}
+__attribute__((noinline)) static void stream_rw(const float *x, const float *m, float *o, size_t rows, size_t mrows, size_t n);
+#endif
+// streaming read of x and mask plus a write of out (the traffic of a softmax), into a reused buffer
+__attribute__((noinline)) static void stream_rw(const float *x, const float *m, float *o, size_t rows, size_t mrows, size_t n) {
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t j = 0; j < n; ++j) o[r * n + j] = x[r * n + j] + m[(r % mrows) * n + j];
+}
+__attribute__((noinline)) static void stream_rw2(const float *x, const float *m, float *o, size_t rows, size_t mrows, size_t n) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(2) schedule(static)
+#endif
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t j = 0; j < n; ++j) o[r * n + j] = x[r * n + j] + m[(r % mrows) * n + j];
+}
 
 int main(int argc, char **argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30); mallopt(M_TRIM_THRESHOLD, 1 << 30); // reuse result buffers: no page faults per call
@@ -84,6 +108,23 @@ int main(int argc, char **argv) {
   double bytes = 4.0 * (na + nb);
   printf("%-10s median %.2f ms  %.1f GB/s (read bytes)  | stream read %.2f ms %.1f GB/s  => %.0f%% of read BW  check=%.6g\n",
          k, t[2] * 1e3, bytes / t[2] / 1e9, tr[2] * 1e3, bytes / tr[2] / 1e9, 100 * tr[2] / t[2], check);
+#ifdef _OPENMP
+  double tm[5];
+  for (int it = -1; it < 5; ++it) { double s0 = now(); sink = stream_read_mt(a, na) + (b ? stream_read_mt(b, nb) : 0); double s1 = now(); if (it >= 0) tm[it] = s1 - s0; }
+  qsort(tm, 5, sizeof tm[0], cmp);
+  printf("%-10s 2-thread stream read %.2f ms %.1f GB/s => kernel at %.0f%% of 2-thread read BW\n", k, tm[2] * 1e3, bytes / tm[2] / 1e9, 100 * tm[2] / t[2]);
+#endif
+  if (wbytes > 0) {
+    float *o = malloc(wbytes); memset(o, 0, wbytes); double tw[5];
+    for (int it = -1; it < 5; ++it) { double s0 = now(); stream_rw(a, b, o, 16 * 2048, 2048, 2048); double s1 = now(); if (it >= 0) tw[it] = s1 - s0; }
+    qsort(tw, 5, sizeof tw[0], cmp);
+    printf("%-10s stream read+write (o = x + mask) %.2f ms => kernel at %.0f%% of read+write BW\n", k, tw[2] * 1e3, 100 * tw[2] / t[2]);
+#ifdef _OPENMP
+    for (int it = -1; it < 5; ++it) { double s0 = now(); stream_rw2(a, b, o, 16 * 2048, 2048, 2048); double s1 = now(); if (it >= 0) tw[it] = s1 - s0; }
+    qsort(tw, 5, sizeof tw[0], cmp);
+    printf("%-10s 2-thread stream read+write %.2f ms => kernel at %.0f%% of 2-thread read+write BW\n", k, tw[2] * 1e3, 100 * tw[2] / t[2]);
+#endif
+  }
   if (wbytes > 0) printf("%-10s (+%.0f MB written; read+write %.1f GB/s)\n", k, wbytes / 1e6, (bytes + wbytes) / t[2] / 1e9);
   return 0;
 }

@@ -1,3 +1,4 @@
+// sum_sq: linalg.generic [parallel, reduction], body mulf+addf. Single thread.
 module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
     %f = transform.structured.match ops{["func.func"]} attributes {sym_name = "sum_sq"} in %root : (!transform.any_op) -> !transform.any_op

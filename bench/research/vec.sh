@@ -4,8 +4,9 @@
 set -e
 A=/work/main/build/bin/attn-opt; O=/usr/lib/llvm-22/bin/mlir-opt
 in=$1; sched=$2; out=$3
+ONLINE=--attn-fuse-online-softmax; [ -n "$NOONLINE" ] && ONLINE=--canonicalize
 $A "$in" --convert-attn-to-linalg --linalg-generalize-named-ops --linalg-fuse-elementwise-ops \
-   --attn-fuse-online-softmax --canonicalize --cse --attn-emit-c-interface -o $out.fused.mlir
+   $ONLINE $EXTRA --canonicalize --cse --attn-emit-c-interface -o $out.fused.mlir
 $A $out.fused.mlir --transform-preload-library=transform-library-paths=$sched --transform-interpreter \
    --canonicalize --cse -o $out.vec.mlir
 # optional IR tweak hook (fastmath flags / polynomial approx) on the vector-level tensor IR

@@ -1,0 +1,53 @@
+//===- attn-fuzz.cpp - libFuzzer target for attn --------------------------===//
+//
+// Parses arbitrary bytes as MLIR with the attn dialect and every upstream
+// dialect registered, verifies the result, and when it is valid runs
+// --attn-lower-to-llvm with the verifier after every pass. Any input may be
+// rejected with diagnostics; none may crash, assert or trip a sanitizer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/InitAttn.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <cstddef>
+#include <cstdint>
+
+using namespace mlir;
+
+static DialectRegistry &registry() {
+  static DialectRegistry *r = [] {
+    registerAllPasses();
+    attn::registerAttnPassesAndPipelines();
+    auto *reg = new DialectRegistry();
+    attn::registerAttnDialect(*reg);
+    registerAllDialects(*reg);
+    registerAllExtensions(*reg);
+    return reg;
+  }();
+  return *r;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  MLIRContext context(registry(), MLIRContext::Threading::DISABLED);
+  // Diagnostics are expected; keep them quiet.
+  ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+  StringRef text(reinterpret_cast<const char *>(data), size);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
+  if (!module || failed(verify(*module)))
+    return 0;
+  PassManager pm(&context, ModuleOp::getOperationName());
+  pm.enableVerifier(true);
+  attn::buildLowerToLLVMPipeline(pm, {});
+  (void)pm.run(*module);
+  return 0;
+}
