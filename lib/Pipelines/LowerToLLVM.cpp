@@ -11,6 +11,7 @@
 #include "AttnDialect/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -43,7 +44,12 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
 void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
                                      const LowerToLLVMOptions &options) {
   buildLowerToFusedLinalgPipeline(pm, options);
-  // Online softmax rows in vector lanes (a no-op where none fits).
+  // Row reductions with vector accumulators; online softmax rows in lanes
+  // that LLVM vectorizes (each a no-op where nothing fits).
+  attn::VectorizeReductionsPassOptions vectorize;
+  vectorize.reassoc = options.reassoc;
+  pm.addNestedPass<func::FuncOp>(
+      attn::createVectorizeReductionsPass(vectorize));
   pm.addPass(attn::createSplitOnlineSoftmaxLanesPass());
   pm.addPass(attn::createEmitCInterfacePass());
 
@@ -61,6 +67,8 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   if (options.reassoc)
     pm.addPass(attn::createReassociateReductionsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
 }
 
 void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
@@ -75,6 +83,7 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(attn::createLowerRuntimeChecksPass(checks));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());

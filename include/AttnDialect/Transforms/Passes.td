@@ -235,4 +235,42 @@ def LowerRuntimeChecksPass : Pass<"attn-lower-runtime-checks", "::mlir::ModuleOp
   ];
 }
 
+def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::FuncOp"> {
+  let summary = "Tile row reductions and vectorize them with vector-lane "
+                "accumulators";
+  let description = [{
+    For each `linalg.generic` on tensors that reduces its innermost
+    dimension into one output (the other dimensions parallel, static
+    shapes): tiles the parallel dimensions by 1 (a loop over rows), tiles the
+    reduction by `width` into a partial reduction with a `vector<width>`
+    accumulator carried through the loop, vectorizes the pieces, and lowers
+    the final cross-lane combine to one `vector.reduction` per row.
+
+    The lane-wise partial sums reassociate a sum: sums are only vectorized
+    with `reassoc=true`. A max or min is exact in any order and always is.
+    Reductions whose row length is not a multiple of `width` (nor of a
+    smaller power of two >= 8) are left to LLVM's loop vectorizer.
+
+    ```mlir
+    %r = linalg.generic {iterator_types = ["parallel", "reduction"]}
+        ins(%x : tensor<4096x8192xf32>) outs(%init : tensor<4096xf32>) {...}
+    ```
+    becomes, per row, an `scf.for` over 128 chunks carrying a
+    `vector<1x64xf32>` accumulator, then `vector.reduction <add>`.
+  }];
+  let options = [
+    Option<"width", "width", "int64_t", /*default=*/"64",
+           "Elements per chunk: the accumulator's vector length">,
+    Option<"reassoc", "reassoc", "bool", /*default=*/"true",
+           "Vectorize sums too (they reassociate)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES

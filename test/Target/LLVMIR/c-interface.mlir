@@ -1,8 +1,12 @@
 // RUN: attn-opt %s --attn-lower-to-llvm | mlir-translate --mlir-to-llvmir | FileCheck %s
 // RUN: attn-opt %s --attn-lower-to-llvm="reassoc=false" | mlir-translate --mlir-to-llvmir | FileCheck %s --check-prefix=STRICT
 
+// With reassoc=false the sum stays in order, one element at a time.
+// STRICT-LABEL: define { ptr, ptr, i64, [1 x i64], [1 x i64] } @row_sum_sq(
+// STRICT-NOT: <64 x float>
 // STRICT: fmul float
 // STRICT-NEXT: fadd float
+// STRICT-LABEL: define void @_mlir_ciface_row_sum_sq(
 
 // The pipeline marks every function with a body `llvm.emit_c_interface`, so
 // besides @row_sum_sq, whose memref arguments and results are expanded into
@@ -17,15 +21,16 @@ func.func @row_sum_sq(%x: tensor<4x1024xf32>) -> tensor<4xf32> {
 }
 
 // The function: a rank-2 descriptor in (allocated and aligned pointers,
-// offset, 2 sizes, 2 strides), a rank-1 descriptor out. The body squares the
-// elements read through the aligned pointer and accumulates them.
+// offset, 2 sizes, 2 strides), a rank-1 descriptor out. With reassoc (the
+// default) the body squares 64 elements at a time, read through the aligned
+// pointer, into a vector of partial sums, reduced once per row.
 // CHECK-LABEL: define { ptr, ptr, i64, [1 x i64], [1 x i64] } @row_sum_sq(
 // CHECK-SAME:    ptr %{{[0-9]+}}, ptr %[[IN_ALIGNED:[0-9]+]], i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}})
-// CHECK:         %[[GEP:[0-9]+]] = getelementptr {{.*}}float, ptr %[[IN_ALIGNED]], i64
-// CHECK-NEXT:    %[[X:[0-9]+]] = load float, ptr %[[GEP]]
-// With reassoc (the default), the sum may be reassociated and contracted.
-// CHECK:         %[[SQ:[0-9]+]] = fmul contract float %[[X]], %[[X]]
-// CHECK-NEXT:    fadd reassoc contract float %[[SQ]], %{{[0-9]+}}
+// CHECK:         %[[GEP:[0-9]+]] = getelementptr float, ptr %[[IN_ALIGNED]], i64
+// CHECK-NEXT:    %[[X:[0-9]+]] = load <64 x float>, ptr %[[GEP]]
+// CHECK-NEXT:    %[[SQ:[0-9]+]] = fmul <64 x float> %[[X]], %[[X]]
+// CHECK:         fadd <64 x float> %[[SQ]], %{{[0-9]+}}
+// CHECK:         call float @llvm.vector.reduce.fadd.v64f32(
 // CHECK:         ret { ptr, ptr, i64, [1 x i64], [1 x i64] }
 
 // The C wrapper: pointers to the result and argument descriptors.

@@ -1,0 +1,170 @@
+//===- VectorizeReductions.cpp - row reductions in vector lanes -----------===//
+//
+// A row reduction `acc = combine(acc, f(x[..., j]))` becomes, per row, a loop
+// over chunks of `width` elements carrying a vector<width> of partial
+// results, and one cross-lane vector.reduction at the end: tile the parallel
+// dims by 1, tile the reduction into a partial reduction, vectorize, fold the
+// tensor slices into vector transfers and hoist the accumulator out of the
+// chunk loop.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+#define DEBUG_TYPE "attn-vectorize-reductions"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_VECTORIZEREDUCTIONSPASS
+#include "AttnDialect/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+
+namespace {
+
+/// The chunk width for a row of `length`: `width`, or the largest power of
+/// two >= 8 below it that divides the row; 0 if none does.
+int64_t chunkWidth(int64_t length, int64_t width) {
+  for (int64_t w = width; w >= 8; w /= 2)
+    if (length % w == 0 && length >= w)
+      return w;
+  return 0;
+}
+
+/// Whether `op` is a static single-output reduction of its innermost loop
+/// whose combiner may be computed in lanes.
+bool isVectorizableRowReduction(linalg::GenericOp op, bool reassoc) {
+  if (op.getNumDpsInits() != 1 || op.getNumResults() != 1 ||
+      !op.hasPureTensorSemantics() || op.hasDynamicShape())
+    return false;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  if (iterators.empty() || iterators.back() != utils::IteratorType::reduction ||
+      llvm::any_of(ArrayRef(iterators).drop_back(), [](utils::IteratorType t) {
+        return t != utils::IteratorType::parallel;
+      }))
+    return false;
+  // Index-dependent bodies (linalg.index) are left to LLVM.
+  if (!op.getBody()->getOps<linalg::IndexOp>().empty())
+    return false;
+  Value yielded = op.getBody()->getTerminator()->getOperand(0);
+  Operation *combiner = yielded.getDefiningOp();
+  if (!combiner ||
+      !llvm::is_contained(combiner->getOperands(), op.getRegionOutputArgs()[0]))
+    return false;
+  if (isa<arith::MaximumFOp, arith::MinimumFOp, arith::MaxNumFOp,
+          arith::MinNumFOp>(combiner))
+    return true;
+  return reassoc && isa<arith::AddFOp, arith::MulFOp>(combiner);
+}
+
+struct VectorizeReductionsPass
+    : attn::impl::VectorizeReductionsPassBase<VectorizeReductionsPass> {
+  using VectorizeReductionsPassBase::VectorizeReductionsPassBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    SmallVector<linalg::GenericOp> candidates;
+    func.walk([&](linalg::GenericOp op) {
+      if (isVectorizableRowReduction(op, reassoc))
+        candidates.push_back(op);
+    });
+    if (candidates.empty())
+      return;
+
+    IRRewriter rewriter(ctx);
+    for (linalg::GenericOp op : candidates) {
+      unsigned numLoops = op.getNumLoops();
+      int64_t length = op.getStaticLoopRanges().back();
+      int64_t chunk = chunkWidth(length, width);
+      if (chunk == 0)
+        continue;
+
+      // One row at a time.
+      rewriter.setInsertionPoint(op);
+      SmallVector<OpFoldResult> rowTiles(numLoops, rewriter.getIndexAttr(1));
+      rowTiles.back() = rewriter.getIndexAttr(0);
+      scf::SCFTilingOptions rowOptions;
+      rowOptions.setTileSizes(rowTiles);
+      Operation *rowOp = op;
+      if (numLoops > 1) {
+        FailureOr<scf::SCFTilingResult> rows = scf::tileUsingSCF(
+            rewriter, cast<TilingInterface>(op.getOperation()), rowOptions);
+        if (failed(rows))
+          continue;
+        rewriter.replaceOp(op, rows->replacements);
+        rowOp = rows->tiledOps.back();
+      }
+
+      // Chunks of the row into a vector of partial results.
+      SmallVector<OpFoldResult> chunkTiles(numLoops, rewriter.getIndexAttr(0));
+      chunkTiles.back() = rewriter.getIndexAttr(chunk);
+      rewriter.setInsertionPoint(rowOp);
+      FailureOr<scf::SCFTilingResult> partial = scf::tileReductionUsingScf(
+          rewriter, cast<PartialReductionOpInterface>(rowOp), chunkTiles);
+      if (failed(partial))
+        continue;
+      rewriter.replaceOp(rowOp, partial->replacements);
+
+      SmallVector<Operation *> toVectorize;
+      for (Value init : partial->initialValues)
+        if (Operation *def = init.getDefiningOp())
+          toVectorize.push_back(def);
+      llvm::append_range(toVectorize, partial->tiledOps);
+      llvm::append_range(toVectorize, partial->mergeOps);
+      for (Operation *piece : toVectorize) {
+        if (!isa<linalg::LinalgOp>(piece))
+          continue;
+        rewriter.setInsertionPoint(piece);
+        FailureOr<linalg::VectorizationResult> vectorized =
+            linalg::vectorize(rewriter, piece);
+        if (succeeded(vectorized))
+          rewriter.replaceOp(piece, vectorized->replacements);
+      }
+    }
+
+    // Fold the slices of the vectorized pieces into their transfers, and
+    // keep the accumulator in registers across the chunk loop.
+    RewritePatternSet folding(ctx);
+    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(folding);
+    for (Dialect *dialect : ctx->getLoadedDialects())
+      dialect->getCanonicalizationPatterns(folding);
+    for (RegisteredOperationName name : ctx->getRegisteredOperations())
+      name.getCanonicalizationPatterns(folding, ctx);
+    if (failed(applyPatternsGreedily(func, std::move(folding))))
+      return signalPassFailure();
+    func.walk([&](scf::ForOp loop) {
+      hoistLoopInvariantSubsets(rewriter,
+                                cast<LoopLikeOpInterface>(loop.getOperation()));
+    });
+
+    // One vector.reduction per row; canonicalization drops the chunk loop's
+    // tensor accumulator, which the hoisting left unused.
+    RewritePatternSet lowering(ctx);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        lowering, vector::VectorMultiReductionLowering::InnerReduction);
+    for (Dialect *dialect : ctx->getLoadedDialects())
+      dialect->getCanonicalizationPatterns(lowering);
+    for (RegisteredOperationName name : ctx->getRegisteredOperations())
+      name.getCanonicalizationPatterns(lowering, ctx);
+    if (failed(applyPatternsGreedily(func, std::move(lowering))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,54 @@
+// RUN: attn-opt %s --attn-lower-to-fused-linalg --attn-vectorize-reductions --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-lower-to-fused-linalg --attn-vectorize-reductions=reassoc=false --split-input-file | FileCheck %s --check-prefix=STRICT
+
+// A sum of squares: per row, a loop over chunks of 64 carrying a vector of
+// partial sums, then one vector.reduction.
+// CHECK-LABEL: func.func @sum_sq(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<64x1024xf32>)
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<1x64xf32>
+// CHECK:         scf.for %[[ROW:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[OUT:.*]] = %{{.*}}) -> (tensor<64xf32>)
+// CHECK:           %[[ACC:.*]] = scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[A:.*]] = %[[ZERO]]) -> (vector<1x64xf32>)
+// CHECK:             %[[V:.*]] = vector.transfer_read %[[X]][%[[ROW]], %[[J]]]{{.*}} : tensor<64x1024xf32>, vector<1x64xf32>
+// CHECK:             %[[SQ:.*]] = arith.mulf %[[V]], %[[V]] : vector<1x64xf32>
+// CHECK:             %[[S:.*]] = arith.addf %[[SQ]], %[[A]] : vector<1x64xf32>
+// CHECK:             scf.yield %[[S]] : vector<1x64xf32>
+// CHECK:           vector.reduction <add>, %{{.*}}, %{{.*}} : vector<64xf32> into f32
+// STRICT-LABEL: func.func @sum_sq(
+// STRICT-NOT:     vector<
+// STRICT:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+func.func @sum_sq(%x: tensor<64x1024xf32>) -> tensor<64xf32> {
+  %r = attn.sum_sq %x : tensor<64x1024xf32>
+  return %r : tensor<64xf32>
+}
+
+// -----
+
+// A max is exact in any order: vectorized even without reassoc; the mask is
+// read with a broadcast over the batch.
+// CHECK-LABEL: func.func @masked_max(
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             scf.for {{.*}} -> (vector<1x1x64xf32>)
+// CHECK:               vector.transfer_read %{{.*}} : tensor<4x64x512xf32>, vector<1x1x64xf32>
+// CHECK:               vector.transfer_read %{{.*}} permutation_map = #{{.*}}} : tensor<64x512xf32>, vector<1x1x64xf32>
+// CHECK:               arith.maximumf {{.*}} : vector<1x1x64xf32>
+// CHECK:           vector.reduction <maximumf>
+// STRICT-LABEL: func.func @masked_max(
+// STRICT:         vector.reduction <maximumf>
+func.func @masked_max(%s: tensor<4x64x512xf32>, %m: tensor<64x512xf32>) -> tensor<4x64xf32> {
+  %r = attn.masked_max %s, %m : tensor<4x64x512xf32>, tensor<64x512xf32>
+  return %r : tensor<4x64xf32>
+}
+
+// -----
+
+// Rows of 100 have no chunk width (a power of two >= 8 dividing them): left
+// to LLVM. Dynamic shapes likewise.
+// CHECK-LABEL: func.func @odd_rows(
+// CHECK-NOT:     vector<
+// CHECK:         linalg.generic
+func.func @odd_rows(%x: tensor<8x100xf32>, %y: tensor<?x?xf32>) -> (tensor<8xf32>, tensor<?xf32>) {
+  %r = attn.sum_sq %x : tensor<8x100xf32>
+  %s = attn.sum_sq %y : tensor<?x?xf32>
+  return %r, %s : tensor<8xf32>, tensor<?xf32>
+}
