@@ -36,7 +36,9 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
   pm.addPass(attn::createConvertAttnToLinalgPass(toLinalg));
   pm.addPass(createLinalgGeneralizeNamedOpsPass());
   pm.addPass(createLinalgElementwiseOpFusionPass());
-  pm.addPass(attn::createFuseOnlineSoftmaxPass());
+  attn::FuseOnlineSoftmaxPassOptions online;
+  online.minRowLength = options.onlineSoftmaxMinRow;
+  pm.addPass(attn::createFuseOnlineSoftmaxPass(online));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -44,8 +46,12 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
 void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
                                      const LowerToLLVMOptions &options) {
   buildLowerToFusedLinalgPipeline(pm, options);
-  // Row reductions with vector accumulators; online softmax rows in lanes
-  // that LLVM vectorizes (each a no-op where nothing fits).
+  // Softmax-like chains one row at a time (rows re-read from cache), row
+  // reductions with vector accumulators, online softmax rows in lanes that
+  // LLVM vectorizes (each a no-op where nothing fits).
+  pm.addNestedPass<func::FuncOp>(attn::createFuseRowsPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
   attn::VectorizeReductionsPassOptions vectorize;
   vectorize.reassoc = options.reassoc;
   pm.addNestedPass<func::FuncOp>(

@@ -179,7 +179,10 @@ bool sameIterationSpace(linalg::GenericOp sum, linalg::GenericOp max) {
 
 /// (max_j x, sum_j exp(x - shift(max))) -> one online-softmax reduction.
 struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
-  using OpRewritePattern::OpRewritePattern;
+  FuseOnlineSoftmax(MLIRContext *ctx, int64_t minRowLength)
+      : OpRewritePattern(ctx), minRowLength(minRowLength) {}
+
+  int64_t minRowLength;
 
   LogicalResult matchAndRewrite(linalg::GenericOp sum,
                                 PatternRewriter &rewriter) const override {
@@ -187,6 +190,9 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
     if (!isInnermostReduction(sum) ||
         !isZeroFilled(sum.getDpsInitOperand(0)->get()))
       return rewriter.notifyMatchFailure(sum, "not a sum reduction from 0");
+    int64_t rowLength = sum.getStaticLoopRanges().back();
+    if (!ShapedType::isDynamic(rowLength) && rowLength < minRowLength)
+      return rewriter.notifyMatchFailure(sum, "row short enough to re-read");
     Value term = matchCombine<arith::AddFOp>(sum, yieldedValue(sum, 0));
     auto exp = term ? term.getDefiningOp<math::ExpOp>() : nullptr;
     auto sub = exp ? exp.getOperand().getDefiningOp<arith::SubFOp>() : nullptr;
@@ -284,9 +290,11 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
 
 struct FuseOnlineSoftmaxPass
     : attn::impl::FuseOnlineSoftmaxPassBase<FuseOnlineSoftmaxPass> {
+  using FuseOnlineSoftmaxPassBase::FuseOnlineSoftmaxPassBase;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    attn::populateFuseOnlineSoftmaxPatterns(patterns);
+    attn::populateFuseOnlineSoftmaxPatterns(patterns, minRowLength);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
@@ -294,6 +302,7 @@ struct FuseOnlineSoftmaxPass
 
 } // namespace
 
-void attn::populateFuseOnlineSoftmaxPatterns(RewritePatternSet &patterns) {
-  patterns.add<FuseOnlineSoftmax>(patterns.getContext());
+void attn::populateFuseOnlineSoftmaxPatterns(RewritePatternSet &patterns,
+                                             int64_t minRowLength) {
+  patterns.add<FuseOnlineSoftmax>(patterns.getContext(), minRowLength);
 }

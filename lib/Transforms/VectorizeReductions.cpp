@@ -50,16 +50,14 @@ int64_t chunkWidth(int64_t length, int64_t width) {
 /// whose combiner may be computed in lanes.
 bool isVectorizableRowReduction(linalg::GenericOp op, bool reassoc) {
   if (op.getNumDpsInits() != 1 || op.getNumResults() != 1 ||
-      !op.hasPureTensorSemantics() || op.hasDynamicShape())
+      !op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+      llvm::is_contained(op.getStaticLoopRanges(), 0))
     return false;
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   if (iterators.empty() || iterators.back() != utils::IteratorType::reduction ||
       llvm::any_of(ArrayRef(iterators).drop_back(), [](utils::IteratorType t) {
         return t != utils::IteratorType::parallel;
       }))
-    return false;
-  // Index-dependent bodies (linalg.index) are left to LLVM.
-  if (!op.getBody()->getOps<linalg::IndexOp>().empty())
     return false;
   Value yielded = op.getBody()->getTerminator()->getOperand(0);
   Operation *combiner = yielded.getDefiningOp();
@@ -72,6 +70,36 @@ bool isVectorizableRowReduction(linalg::GenericOp op, bool reassoc) {
   return reassoc && isa<arith::AddFOp, arith::MulFOp>(combiner);
 }
 
+/// Whether `op` is a static elementwise generic (every loop parallel).
+bool isVectorizableElementwise(linalg::GenericOp op) {
+  return op.hasPureTensorSemantics() && !op.hasDynamicShape() &&
+         op.getNumLoops() >= 1 && op.getNumReductionLoops() == 0 &&
+         !llvm::is_contained(op.getStaticLoopRanges(), 0);
+}
+
+/// Tiles elementwise `op` into chunks of `chunk` innermost elements (every
+/// other dim by 1) and vectorizes each chunk.
+void vectorizeElementwise(IRRewriter &rewriter, linalg::GenericOp op,
+                          int64_t chunk) {
+  unsigned numLoops = op.getNumLoops();
+  SmallVector<OpFoldResult> tiles(numLoops, rewriter.getIndexAttr(1));
+  tiles.back() = rewriter.getIndexAttr(chunk);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(tiles);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return;
+  rewriter.replaceOp(op, tiled->replacements);
+  Operation *piece = tiled->tiledOps.back();
+  rewriter.setInsertionPoint(piece);
+  FailureOr<linalg::VectorizationResult> vectorized =
+      linalg::vectorize(rewriter, piece);
+  if (succeeded(vectorized))
+    rewriter.replaceOp(piece, vectorized->replacements);
+}
+
 struct VectorizeReductionsPass
     : attn::impl::VectorizeReductionsPassBase<VectorizeReductionsPass> {
   using VectorizeReductionsPassBase::VectorizeReductionsPassBase;
@@ -79,15 +107,21 @@ struct VectorizeReductionsPass
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
-    SmallVector<linalg::GenericOp> candidates;
+    SmallVector<linalg::GenericOp> candidates, elementwise;
     func.walk([&](linalg::GenericOp op) {
       if (isVectorizableRowReduction(op, reassoc))
         candidates.push_back(op);
+      else if (isVectorizableElementwise(op))
+        elementwise.push_back(op);
     });
-    if (candidates.empty())
+    if (candidates.empty() && elementwise.empty())
       return;
 
     IRRewriter rewriter(ctx);
+    for (linalg::GenericOp op : elementwise)
+      if (int64_t chunk =
+              chunkWidth(op.getStaticLoopRanges().back(), width / 4))
+        vectorizeElementwise(rewriter, op, chunk);
     for (linalg::GenericOp op : candidates) {
       unsigned numLoops = op.getNumLoops();
       int64_t length = op.getStaticLoopRanges().back();

@@ -50,7 +50,8 @@ def _pipeline(level, options):
 
 
 def _pipeline_options(attention=None, block_q=None, block_kv=None,
-                      reassoc=None, approximate_math=None, checked=None):
+                      reassoc=None, approximate_math=None, checked=None,
+                      online_softmax_min_row=None):
     options = {}
     for name, value in (("reassoc", reassoc), ("approximate-math", approximate_math),
                         ("checked", checked)):
@@ -63,11 +64,12 @@ def _pipeline_options(attention=None, block_q=None, block_kv=None,
             raise ValueError(
                 f"attention must be 'flash' or 'decomposed', got {attention!r}")
         options["attention"] = attention
-    for name, value in (("block-q", block_q), ("block-kv", block_kv)):
+    for name, value in (("block-q", block_q), ("block-kv", block_kv),
+                        ("online-softmax-min-row", online_softmax_min_row)):
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"{name.replace('-', '_')} must be an integer, got {value!r}")
-            if value < 1:
+            if value < (0 if name == "online-softmax-min-row" else 1):
                 raise ValueError(f"{name.replace('-', '_')} must be positive, got {value!r}")
             options[name] = int(value)
     return options
@@ -76,7 +78,9 @@ def _pipeline_options(attention=None, block_q=None, block_kv=None,
 def lower(source, to="llvm", **options):
     """The IR of `source` (MLIR text or a path) at level `to`: "attn",
     "linalg", "fused", "loops", "llvm" (dialects) or "llvmir" (LLVM IR).
-    Options: attention="flash"|"decomposed", block_q, block_kv."""
+    Options: attention="flash"|"decomposed", block_q, block_kv, reassoc,
+    approximate_math, checked, online_softmax_min_row (rows of at least this
+    many elements get the one-pass online softmax; default 65536)."""
     text = _read_source(source)
     opts = _pipeline_options(**options)
     if to == "llvmir":

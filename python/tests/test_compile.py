@@ -447,7 +447,11 @@ def test_lower_levels(source):
 
     ir = attn.lower(source, to="fused")
     assert not _has_attn_ops(ir) and "linalg.reduce" not in ir
-    # one fused reduction (a softmax's max and sum merged into one)
+    # One fused generic per reduction: a softmax's max and its sum of
+    # exponentials (its rows are short, computed one at a time later) ...
+    assert len(_reduction_generics(ir)) == (1 if op == "attn.sum_sq" else 2)
+    # ... merged into one online reduction where rows count as long.
+    ir = attn.lower(source, to="fused", online_softmax_min_row=0)
     assert len(_reduction_generics(ir)) == 1
 
     ir = attn.lower(source, to="loops")

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --attn-lower-to-fused-linalg --attn-split-online-softmax-lanes --split-input-file | FileCheck %s
+// RUN: attn-opt %s --convert-attn-to-linalg --linalg-generalize-named-ops --linalg-fuse-elementwise-ops --attn-fuse-online-softmax --canonicalize --cse --attn-split-online-softmax-lanes --split-input-file | FileCheck %s
 
 // A row of 64 = 4 chunks x 16 lanes: the online reduction runs per lane
 // (reduction over chunks, lanes parallel and innermost), then a merge.

@@ -45,6 +45,12 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("Leave attn_check_failed to the embedder (the JIT) "
                      "instead of defining it"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> onlineSoftmaxMinRow{
+      *this, "online-softmax-min-row",
+      llvm::cl::desc("Merge a softmax's max and sum into one online pass for "
+                     "rows of at least this many elements; shorter rows are "
+                     "computed one at a time and re-read from cache"),
+      llvm::cl::init(65536)};
   PassOptions::Option<int64_t> blockKV{
       *this, "block-kv",
       llvm::cl::desc("Keys per block of the flash lowering"),

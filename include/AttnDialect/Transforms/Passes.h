@@ -24,8 +24,10 @@ namespace attn {
 #include "AttnDialect/Transforms/Passes.h.inc"
 
 /// Adds the pattern that merges a max reduction and its sum of shifted
-/// exponentials into one online-softmax reduction.
-void populateFuseOnlineSoftmaxPatterns(RewritePatternSet &patterns);
+/// exponentials into one online-softmax reduction (rows of at least
+/// `minRowLength` elements).
+void populateFuseOnlineSoftmaxPatterns(RewritePatternSet &patterns,
+                                       int64_t minRowLength = 0);
 
 #define GEN_PASS_REGISTRATION
 #include "AttnDialect/Transforms/Passes.h.inc"

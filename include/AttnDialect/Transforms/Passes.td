@@ -25,6 +25,11 @@ def EmitCInterfacePass : Pass<"attn-emit-c-interface", "::mlir::ModuleOp"> {
 }
 
 def FuseOnlineSoftmaxPass : Pass<"attn-fuse-online-softmax"> {
+  let options = [
+    Option<"minRowLength", "min-row-length", "int64_t", /*default=*/"0",
+           "Merge only reductions over rows of at least this many elements "
+           "(a dynamic length counts as long)">,
+  ];
   let summary = "Merge a max reduction and its sum of exponentials into one "
                 "online-softmax reduction";
   let description = [{
@@ -54,7 +59,9 @@ def FuseOnlineSoftmaxPass : Pass<"attn-fuse-online-softmax"> {
     `+inf`/NaN entries. Only the summation order changes.
 
     It matches linalg, not attn: any two fused generics of this shape are
-    merged, whoever wrote them. The element computation of `x` in the sum's
+    merged, whoever wrote them. With `min-row-length`, rows shorter than
+    that are left alone: where a row fits in cache, reading it again (see
+    `--attn-fuse-rows`) is cheaper than the online update. The element computation of `x` in the sum's
     body must be the same as in the max's (same ops on the same operands
     with the same indexing maps).
 
@@ -257,6 +264,9 @@ def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::F
     ```
     becomes, per row, an `scf.for` over 128 chunks carrying a
     `vector<1x64xf32>` accumulator, then `vector.reduction <add>`.
+
+    Static elementwise generics (every loop parallel) are tiled into chunks
+    of `width / 4` innermost elements (one register) and vectorized too.
   }];
   let options = [
     Option<"width", "width", "int64_t", /*default=*/"64",
@@ -270,6 +280,28 @@ def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::F
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
+  ];
+}
+
+def FuseRowsPass : Pass<"attn-fuse-rows", "::mlir::func::FuncOp"> {
+  let summary = "Compute softmax-like chains one row at a time";
+  let description = [{
+    A softmax is a chain over the same rows: a max reduction, a sum of
+    exponentials, then the normalized row. Each is its own loop nest over
+    all rows, so the input is read from memory once per step. This pass
+    tiles the last elementwise op of such a chain (an all-parallel generic
+    that consumes, directly or not, a reduction of the same rows) by rows,
+    and fuses every producer into the row loop: each row is read from memory
+    once and re-read from cache by the later steps.
+
+    Rows must fit in cache for this to pay: the pipelines use it where
+    `--attn-fuse-online-softmax` is not (rows shorter than its
+    `min-row-length`).
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
   ];
 }
 

@@ -1,0 +1,120 @@
+//===- FuseRows.cpp - softmax-like chains one row at a time ---------------===//
+//
+// Tiles the last elementwise op of a chain that reduces rows (max, sum of
+// exponentials, ...) by rows and fuses all its producers into the row loop,
+// so that each row is read from memory once and from cache afterwards.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#define DEBUG_TYPE "attn-fuse-rows"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_FUSEROWSPASS
+#include "AttnDialect/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+
+namespace {
+
+/// Whether `op` iterates over no element (a static size of 0): nothing to
+/// tile, and upstream tiling does not expect it.
+bool isEmpty(linalg::LinalgOp op) {
+  return llvm::is_contained(op.getStaticLoopRanges(), 0);
+}
+
+/// The number of row dims of the reduction that `op` depends on through
+/// linalg producers (its parallel dims), or none. None too if any op of the
+/// chain is empty.
+std::optional<int64_t> reducedRowRank(linalg::LinalgOp op) {
+  SmallVector<linalg::LinalgOp> worklist{op};
+  DenseSet<Operation *> seen;
+  std::optional<int64_t> rowRank;
+  while (!worklist.empty()) {
+    linalg::LinalgOp current = worklist.pop_back_val();
+    if (!seen.insert(current).second)
+      continue;
+    if (isEmpty(current))
+      return std::nullopt;
+    for (Value operand : current->getOperands()) {
+      auto producer = operand.getDefiningOp<linalg::LinalgOp>();
+      if (!producer)
+        continue;
+      if (!rowRank && producer.getNumReductionLoops() == 1 &&
+          producer.getIteratorTypesArray().back() ==
+              utils::IteratorType::reduction)
+        rowRank = producer.getNumParallelLoops();
+      worklist.push_back(producer);
+    }
+  }
+  return rowRank;
+}
+
+/// The last op of a chain to compute by rows, among the function's top-level
+/// ops (those already in row loops are done), with the tile sizes to use.
+std::optional<std::pair<linalg::GenericOp, SmallVector<int64_t>>>
+findLastChainOp(func::FuncOp func) {
+  for (Operation &op : llvm::reverse(func.getBody().front())) {
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (!generic || !generic.hasPureTensorSemantics() ||
+        generic.getNumReductionLoops() != 0 || generic.getNumResults() != 1 ||
+        generic.hasDynamicShape())
+      continue;
+    std::optional<int64_t> rowRank = reducedRowRank(generic);
+    int64_t rank = generic.getNumLoops();
+    // Elementwise over [rows..., N] (tile all but N) or over [rows...].
+    if (!rowRank || *rowRank == 0 || (rank != *rowRank && rank != *rowRank + 1))
+      continue;
+    SmallVector<int64_t> tiles(rank, 1);
+    if (rank == *rowRank + 1)
+      tiles.back() = 0;
+    return std::make_pair(generic, tiles);
+  }
+  return std::nullopt;
+}
+
+struct FuseRowsPass : attn::impl::FuseRowsPassBase<FuseRowsPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isDeclaration())
+      return;
+    IRRewriter rewriter(&getContext());
+    // One chain at a time: fusing one may make the ops of another dead.
+    while (auto found = findLastChainOp(func)) {
+      auto [op, tileSizes] = *found;
+      SmallVector<OpFoldResult> tiles;
+      for (int64_t t : tileSizes)
+        tiles.push_back(rewriter.getIndexAttr(t));
+      scf::SCFTilingOptions tiling;
+      tiling.setTileSizes(tiles);
+      scf::SCFTileAndFuseOptions options;
+      options.setTilingOptions(tiling);
+      rewriter.setInsertionPoint(op);
+      FailureOr<scf::SCFTileAndFuseResult> fused =
+          scf::tileConsumerAndFuseProducersUsingSCF(
+              rewriter, cast<TilingInterface>(op.getOperation()), options);
+      Value replacement =
+          succeeded(fused) ? fused->replacements.lookup(op->getResult(0))
+                           : Value();
+      if (!replacement)
+        return signalPassFailure();
+      rewriter.replaceAllUsesWith(op->getResult(0), replacement);
+      // Erase what the row loop now computes (dead ops, slices included).
+      if (failed(applyPatternsGreedily(func, FrozenRewritePatternSet())))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
