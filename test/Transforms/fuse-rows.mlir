@@ -1,0 +1,48 @@
+// RUN: attn-opt %s --convert-attn-to-linalg --linalg-generalize-named-ops --linalg-fuse-elementwise-ops --canonicalize --cse --attn-fuse-rows --cse --canonicalize --split-input-file | FileCheck %s
+
+// A softmax one row at a time: the max, the shift, the sum of exponentials
+// and the normalized row are all computed in the row loop, on [1, 1, N]
+// slices; nothing is left outside.
+// CHECK-LABEL: func.func @softmax(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<2x8x16xf32>)
+// CHECK-NOT:     linalg.generic
+// CHECK:         scf.for %[[B:[a-zA-Z0-9_]+]] = {{.*}} -> (tensor<2x8x16xf32>)
+// CHECK:           scf.for %[[I:[a-zA-Z0-9_]+]] = {{.*}} -> (tensor<2x8x16xf32>)
+// CHECK:             %[[ROW:.*]] = tensor.extract_slice %[[X]][%[[B]], %[[I]], 0] [1, 1, 16] [1, 1, 1]
+// CHECK:             %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[ROW]] : tensor<1x1x16xf32>)
+// CHECK:               arith.maximumf
+// CHECK:             %[[SHIFT:.*]] = linalg.generic {{.*}} ins(%[[MAX]] : tensor<1x1xf32>)
+// CHECK:             %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[ROW]], %[[SHIFT]] : tensor<1x1x16xf32>, tensor<1x1xf32>)
+// CHECK:               math.exp
+// CHECK:             %[[Y:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[ROW]], %[[SHIFT]], %[[SUM]] : tensor<1x1x16xf32>, tensor<1x1xf32>, tensor<1x1xf32>)
+// CHECK:             tensor.insert_slice %[[Y]]
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+func.func @softmax(%x: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
+  %r = attn.softmax %x : tensor<2x8x16xf32>
+  return %r : tensor<2x8x16xf32>
+}
+
+// -----
+
+// logsumexp ends in a row-level op: its rows are tiled by 1, the reductions
+// fused into the loop.
+// CHECK-LABEL: func.func @logsumexp(
+// CHECK:         scf.for {{.*}} -> (tensor<4xf32>)
+// CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<1x32xf32>)
+// CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<1x32xf32>, tensor<1xf32>)
+// CHECK:           math.log
+func.func @logsumexp(%x: tensor<4x32xf32>) -> tensor<4xf32> {
+  %r = attn.logsumexp %x : tensor<4x32xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// A lone reduction has no chain to fuse.
+// CHECK-LABEL: func.func @sum_sq(
+// CHECK-NOT:     scf.for
+func.func @sum_sq(%x: tensor<4x32xf32>) -> tensor<4xf32> {
+  %r = attn.sum_sq %x : tensor<4x32xf32>
+  return %r : tensor<4xf32>
+}
