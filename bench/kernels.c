@@ -97,15 +97,22 @@ void c_attention_causal(const float *q, const float *k, const float *v,
     }
 }
 
-// A streaming read of n floats: the machine's read bandwidth.
+// A streaming read of n floats (n a multiple of 64): the machine's read
+// bandwidth. Four independent 16-float accumulators keep the adds off the
+// critical path, so the loads are the limit.
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
 float c_read(const float *x, int64_t n) {
-  float acc[16] = {0};
-  for (int64_t i = 0; i + 16 <= n; i += 16)
-    for (int k = 0; k < 16; ++k)
-      acc[k] += x[i + k];
+  v16 a = {0}, b = {0}, c = {0}, d = {0};
+  for (int64_t i = 0; i + 64 <= n; i += 64) {
+    a += *(const v16 *)(x + i);
+    b += *(const v16 *)(x + i + 16);
+    c += *(const v16 *)(x + i + 32);
+    d += *(const v16 *)(x + i + 48);
+  }
+  v16 s = a + b + c + d;
   float total = 0;
   for (int k = 0; k < 16; ++k)
-    total += acc[k];
+    total += s[k];
   return total;
 }
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Transforms/Passes.h"
+#include "RowOrder.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -98,6 +99,9 @@ struct FuseRowsPass : attn::impl::FuseRowsPassBase<FuseRowsPass> {
         tiles.push_back(rewriter.getIndexAttr(t));
       scf::SCFTilingOptions tiling;
       tiling.setTileSizes(tiles);
+      unsigned rowDims = tileSizes.back() == 0 ? tileSizes.size() - 1
+                                               : tileSizes.size();
+      tiling.setInterchange(attn::broadcastInnermostOrder(op, rowDims));
       scf::SCFTileAndFuseOptions options;
       options.setTilingOptions(tiling);
       rewriter.setInsertionPoint(op);

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Transforms/Passes.h"
+#include "RowOrder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -135,6 +136,8 @@ struct VectorizeReductionsPass
       rowTiles.back() = rewriter.getIndexAttr(0);
       scf::SCFTilingOptions rowOptions;
       rowOptions.setTileSizes(rowTiles);
+      rowOptions.setInterchange(
+          attn::broadcastInnermostOrder(op, numLoops - 1));
       Operation *rowOp = op;
       if (numLoops > 1) {
         FailureOr<scf::SCFTilingResult> rows = scf::tileUsingSCF(
@@ -192,6 +195,20 @@ struct VectorizeReductionsPass
     RewritePatternSet lowering(ctx);
     vector::populateVectorMultiReductionLoweringPatterns(
         lowering, vector::VectorMultiReductionLowering::InnerReduction);
+    // In fast mode a vector max may return either zero for max(-0, +0)
+    // (`nsz`): it lowers to plain vmaxps plus a NaN check instead of the
+    // IEEE maximum sequence. NaN still propagates.
+    if (reassoc)
+      func.walk([&](Operation *op) {
+        auto fm = dyn_cast<arith::ArithFastMathInterface>(op);
+        if (!fm || !isa<VectorType>(op->getResult(0).getType()) ||
+            !isa<arith::MaximumFOp, arith::MinimumFOp>(op))
+          return;
+        op->setAttr(fm.getFastMathAttrName(),
+                    arith::FastMathFlagsAttr::get(
+                        ctx, fm.getFastMathFlagsAttr().getValue() |
+                                 arith::FastMathFlags::nsz));
+      });
     for (Dialect *dialect : ctx->getLoadedDialects())
       dialect->getCanonicalizationPatterns(lowering);
     for (RegisteredOperationName name : ctx->getRegisteredOperations())

@@ -254,7 +254,10 @@ def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::F
     the final cross-lane combine to one `vector.reduction` per row.
 
     The lane-wise partial sums reassociate a sum: sums are only vectorized
-    with `reassoc=true`. A max or min is exact in any order and always is.
+    with `reassoc=true`. A max or min is exact in any order and always is;
+    with `reassoc=true` its vector form also ignores the sign of zero
+    (`nsz`: max(-0, +0) may be either zero), which makes it cheaper. NaN
+    still propagates.
     Reductions whose row length is not a multiple of `width` (nor of a
     smaller power of two >= 8) are left to LLVM's loop vectorizer.
 
