@@ -30,3 +30,8 @@ llvm_config.add_tool_substitutions(
     ["attn-opt", "attn-lsp-server", "mlir-opt", "mlir-runner", "mlir-translate"], tool_dirs
 )
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# A sanitized build's static libraries need the sanitizer runtime in every
+# program that links them.
+if config.attn_sanitize:
+    config.available_features.add("sanitized")
