@@ -502,13 +502,29 @@ struct ConvertAttnToLinalgPass
     : attn::impl::ConvertAttnToLinalgPassBase<ConvertAttnToLinalgPass> {
   using ConvertAttnToLinalgPassBase::ConvertAttnToLinalgPassBase;
 
+  /// A bad block size in a textual pipeline is reported as a bad option,
+  /// before any IR is touched.
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(ConvertAttnToLinalgPassBase::initializeOptions(options,
+                                                              errorHandler)))
+      return failure();
+    if (blockQ < 1 || blockKV < 1)
+      return errorHandler("block-q and block-kv must be positive, got " +
+                          Twine(blockQ) + " and " + Twine(blockKV));
+    return success();
+  }
+
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalDialect<attn::AttnDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    // Options set in C++ (the pipelines) skip initializeOptions.
     if (blockQ < 1 || blockKV < 1) {
-      getOperation()->emitError("convert-attn-to-linalg: block-q and "
-                                "block-kv must be positive");
+      emitError(getOperation()->getLoc(),
+                "convert-attn-to-linalg: block-q and block-kv must be "
+                "positive");
       return signalPassFailure();
     }
     // Unsupported inputs get one diagnostic of their own, not the
