@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -49,6 +50,11 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   // Softmax-like chains one row at a time (rows re-read from cache), row
   // reductions with vector accumulators, online softmax rows in lanes that
   // LLVM vectorizes (each a no-op where nothing fits).
+  if (options.threads > 1) {
+    attn::ParallelizeRowsPassOptions parallel;
+    parallel.threads = options.threads;
+    pm.addNestedPass<func::FuncOp>(attn::createParallelizeRowsPass(parallel));
+  }
   pm.addNestedPass<func::FuncOp>(attn::createFuseRowsPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
@@ -69,6 +75,10 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
   // Returning an argument or a constant leaves bufferization.clone.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  if (options.threads > 1) {
+    pm.addPass(createForallToParallelLoopPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+  }
   pm.addPass(attn::createMemRefCopyToLinalgPass());
   if (options.reassoc)
     pm.addPass(attn::createReassociateReductionsPass());
@@ -82,18 +92,21 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
   buildLowerToLoopsPipeline(pm, options);
   if (options.fastMath)
     pm.addPass(attn::createApproximateMathPass());
-  // scf must be lowered to cf before the LLVM conversions, which ignore it.
-  pm.addPass(createSCFToControlFlowPass());
-  attn::LowerRuntimeChecksPassOptions checks;
-  checks.defineHandler = !options.externalCheckHandler;
-  pm.addPass(attn::createLowerRuntimeChecksPass(checks));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // scf must be lowered to cf before the LLVM conversions, which ignore it;
+  // after memref lowering, which keeps OpenMP's alloca scopes one block.
+  pm.addPass(createSCFToControlFlowPass());
+  attn::LowerRuntimeChecksPassOptions checks;
+  checks.defineHandler = !options.externalCheckHandler;
+  pm.addPass(attn::createLowerRuntimeChecksPass(checks));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  if (options.threads > 1)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -65,12 +65,13 @@ std::optional<int64_t> reducedRowRank(linalg::LinalgOp op) {
 /// The last op of a chain to compute by rows, among the function's top-level
 /// ops (those already in row loops are done), with the tile sizes to use.
 std::optional<std::pair<linalg::GenericOp, SmallVector<int64_t>>>
-findLastChainOp(func::FuncOp func) {
-  for (Operation &op : llvm::reverse(func.getBody().front())) {
+findLastChainOp(Block &block) {
+  for (Operation &op : llvm::reverse(block)) {
     auto generic = dyn_cast<linalg::GenericOp>(op);
+    // Row dims may be dynamic (chunks of rows per thread), the row not.
     if (!generic || !generic.hasPureTensorSemantics() ||
         generic.getNumReductionLoops() != 0 || generic.getNumResults() != 1 ||
-        generic.hasDynamicShape())
+        ShapedType::isDynamic(generic.getStaticLoopRanges().back()))
       continue;
     std::optional<int64_t> rowRank = reducedRowRank(generic);
     int64_t rank = generic.getNumLoops();
@@ -91,8 +92,18 @@ struct FuseRowsPass : attn::impl::FuseRowsPassBase<FuseRowsPass> {
     if (func.isDeclaration())
       return;
     IRRewriter rewriter(&getContext());
-    // One chain at a time: fusing one may make the ops of another dead.
-    while (auto found = findLastChainOp(func)) {
+    // The function's body and the bodies of its per-thread chunks.
+    SmallVector<Block *> blocks{&func.getBody().front()};
+    func.walk([&](scf::ForallOp forall) { blocks.push_back(forall.getBody()); });
+    for (Block *block : blocks)
+      if (failed(fuseChains(rewriter, func, *block)))
+        return signalPassFailure();
+  }
+
+  /// One chain at a time: fusing one may make the ops of another dead.
+  LogicalResult fuseChains(IRRewriter &rewriter, func::FuncOp func,
+                           Block &block) {
+    while (auto found = findLastChainOp(block)) {
       auto [op, tileSizes] = *found;
       SmallVector<OpFoldResult> tiles;
       for (int64_t t : tileSizes)
@@ -112,12 +123,13 @@ struct FuseRowsPass : attn::impl::FuseRowsPassBase<FuseRowsPass> {
           succeeded(fused) ? fused->replacements.lookup(op->getResult(0))
                            : Value();
       if (!replacement)
-        return signalPassFailure();
+        return failure();
       rewriter.replaceAllUsesWith(op->getResult(0), replacement);
       // Erase what the row loop now computes (dead ops, slices included).
       if (failed(applyPatternsGreedily(func, FrozenRewritePatternSet())))
-        return signalPassFailure();
+        return failure();
     }
+    return success();
   }
 };
 

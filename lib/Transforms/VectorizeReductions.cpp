@@ -50,8 +50,10 @@ int64_t chunkWidth(int64_t length, int64_t width) {
 /// Whether `op` is a static single-output reduction of its innermost loop
 /// whose combiner may be computed in lanes.
 bool isVectorizableRowReduction(linalg::GenericOp op, bool reassoc) {
+  // Rows may be dynamic (chunks of rows per thread); the row must not be.
   if (op.getNumDpsInits() != 1 || op.getNumResults() != 1 ||
-      !op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+      !op.hasPureTensorSemantics() ||
+      ShapedType::isDynamic(op.getStaticLoopRanges().back()) ||
       llvm::is_contained(op.getStaticLoopRanges(), 0))
     return false;
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
@@ -73,8 +75,9 @@ bool isVectorizableRowReduction(linalg::GenericOp op, bool reassoc) {
 
 /// Whether `op` is a static elementwise generic (every loop parallel).
 bool isVectorizableElementwise(linalg::GenericOp op) {
-  return op.hasPureTensorSemantics() && !op.hasDynamicShape() &&
-         op.getNumLoops() >= 1 && op.getNumReductionLoops() == 0 &&
+  return op.hasPureTensorSemantics() && op.getNumLoops() >= 1 &&
+         !ShapedType::isDynamic(op.getStaticLoopRanges().back()) &&
+         op.getNumReductionLoops() == 0 &&
          !llvm::is_contained(op.getStaticLoopRanges(), 0);
 }
 

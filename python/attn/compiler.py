@@ -49,9 +49,13 @@ def _pipeline(level, options):
     return f"{name}{{{rendered}}}"
 
 
+# The OpenMP runtime that multi-threaded code calls (Debian's libomp-22-dev).
+LIBOMP = "/usr/lib/llvm-22/lib/libomp.so"
+
+
 def _pipeline_options(attention=None, block_q=None, block_kv=None,
                       reassoc=None, approximate_math=None, checked=None,
-                      online_softmax_min_row=None):
+                      online_softmax_min_row=None, threads=None):
     options = {}
     for name, value in (("reassoc", reassoc), ("approximate-math", approximate_math),
                         ("checked", checked)):
@@ -65,7 +69,8 @@ def _pipeline_options(attention=None, block_q=None, block_kv=None,
                 f"attention must be 'flash' or 'decomposed', got {attention!r}")
         options["attention"] = attention
     for name, value in (("block-q", block_q), ("block-kv", block_kv),
-                        ("online-softmax-min-row", online_softmax_min_row)):
+                        ("online-softmax-min-row", online_softmax_min_row),
+                        ("threads", threads)):
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"{name.replace('-', '_')} must be an integer, got {value!r}")
@@ -151,7 +156,8 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
     and returns the `Kernel` of function `entry` (default: the only public
     function).
 
-    `reassoc=True` (the default) lets sums reassociate into vector lanes and
+    `threads` splits the rows of each reduction across that many threads
+    (OpenMP). `reassoc=True` (the default) lets sums reassociate into vector lanes and
     fused multiply-adds: faster, rounded differently from the in-order sum
     (a few ulp); `reassoc=False` gives in-order results. `checked=True` (the
     default) checks at run time that dynamic sizes agree: a mismatch raises
@@ -159,18 +165,17 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
     the default "attn-lower-to-llvm" (a textual pass list reaching the LLVM
     dialect). `options`: attention="flash" | "decomposed", block_q,
     block_kv, approximate_math (polynomial exp/log, default True)."""
-    if threads != 1:
-        raise NotImplementedError(
-            "threads > 1 arrives with the performance issue (OpenMP lowering)")
     text = _read_source(source)
     if pipeline is None:
-        opts = _pipeline_options(reassoc=reassoc, checked=checked, **options)
+        opts = _pipeline_options(reassoc=reassoc, checked=checked,
+                                 threads=threads, **options)
         # Failed checks come back here as exceptions, not aborts.
         opts["external-check-handler"] = "true"
         pipeline = _pipeline("llvm", opts)
-    elif options or reassoc is not True or checked is not True:
+    elif options or reassoc is not True or checked is not True or threads != 1:
         raise TypeError("pass either pipeline or pipeline options, not both")
-    module = _attn_core.JitModule(text, pipeline, opt_level)
+    libs = [LIBOMP] if threads != 1 else []
+    module = _attn_core.JitModule(text, pipeline, opt_level, libs)
     signatures = module.signatures
     if entry is None:
         if len(signatures) != 1:

@@ -48,9 +48,21 @@ def _check_mask(mask, scores_shape, scores_name, elt):
             f"of {scores_name} {tuple(scores_shape)}")
 
 
+# Threads for every op (see set_threads).
+_threads = 1
+
+
+def set_threads(n):
+    """Run the ops on `n` threads (OpenMP) from now on; 1 by default."""
+    global _threads
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"threads must be a positive integer, got {n!r}")
+    _threads = n
+
+
 @functools.lru_cache(maxsize=256)
-def _kernel(source, options):
-    return compiler.compile(source, **dict(options))
+def _kernel(source, options, threads):
+    return compiler.compile(source, threads=threads, **dict(options))
 
 
 def _run(op, args, attrs, result_shape, operand_names, options=()):
@@ -65,7 +77,7 @@ def _run(op, args, attrs, result_shape, operand_names, options=()):
         f"func.func @{op}({params}) -> {result_type} {{\n"
         f"  %r = attn.{op} {operands}{attrs} : {', '.join(types)}\n"
         f"  return %r : {result_type}\n}}\n")
-    return _kernel(source, tuple(options))(*args)
+    return _kernel(source, tuple(options), _threads)(*args)
 
 
 def _masked_operands(names):

@@ -236,7 +236,7 @@ py::dtype dtypeOf(const std::string &elementType) {
 class JitModule {
 public:
   JitModule(const std::string &source, const std::string &pipeline,
-            int optLevel) {
+            int optLevel, const std::vector<std::string> &sharedLibs) {
     OwningOpRef<ModuleOp> module = session.parse(source);
     // Signatures come from the tensor-level functions, before lowering.
     for (auto func : module->getOps<func::FuncOp>()) {
@@ -287,6 +287,9 @@ public:
         makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm->get());
     ExecutionEngineOptions options;
     options.transformer = transformer;
+    // Runtime libraries the code calls into (libomp for threads).
+    SmallVector<StringRef> libs(sharedLibs.begin(), sharedLibs.end());
+    options.sharedLibPaths = libs;
     options.jitCodeGenOptLevel = static_cast<llvm::CodeGenOptLevel>(optLevel);
     auto engineOrError = ExecutionEngine::create(*module, options,
                                                  std::move(*tm));
@@ -448,8 +451,10 @@ PYBIND11_MODULE(_attn_core, m) {
         "Runs `pipeline`, which must reach the LLVM dialect, and returns the "
         "module as LLVM IR text.");
   py::class_<JitModule>(m, "JitModule")
-      .def(py::init<const std::string &, const std::string &, int>(),
-           py::arg("source"), py::arg("pipeline"), py::arg("opt_level") = 3)
+      .def(py::init<const std::string &, const std::string &, int,
+                    const std::vector<std::string> &>(),
+           py::arg("source"), py::arg("pipeline"), py::arg("opt_level") = 3,
+           py::arg("shared_libs") = std::vector<std::string>())
       .def_property_readonly("signatures", &JitModule::getSignatures)
       .def("call", &JitModule::call, py::arg("name"), py::arg("args"));
 }

@@ -182,9 +182,17 @@ def test_unknown_entry():
         attn.compile(SOFTMAX_3x17, entry="g")
 
 
-@pytest.mark.parametrize("threads", [2, 8, 0])
-def test_threads_not_implemented(threads):
-    with pytest.raises(NotImplementedError):
+@pytest.mark.parametrize("threads", [0, -1])
+def test_threads_out_of_range(threads):
+    with pytest.raises(ValueError, match="threads must be positive"):
+        attn.compile(SOFTMAX_3x17, threads=threads)
+    with pytest.raises(ValueError, match="threads must be a positive integer"):
+        ops.set_threads(threads)
+
+
+@pytest.mark.parametrize("threads", [2.0, "2", True])
+def test_threads_type(threads):
+    with pytest.raises(TypeError, match="threads must be an integer"):
         attn.compile(SOFTMAX_3x17, threads=threads)
 
 

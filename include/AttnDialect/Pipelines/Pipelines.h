@@ -51,6 +51,11 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "rows of at least this many elements; shorter rows are "
                      "computed one at a time and re-read from cache"),
       llvm::cl::init(65536)};
+  PassOptions::Option<int64_t> threads{
+      *this, "threads",
+      llvm::cl::desc("Split rows across this many threads (OpenMP; the code "
+                     "then needs libomp)"),
+      llvm::cl::init(1)};
   PassOptions::Option<int64_t> blockKV{
       *this, "block-kv",
       llvm::cl::desc("Keys per block of the flash lowering"),

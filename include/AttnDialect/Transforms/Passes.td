@@ -308,4 +308,26 @@ def FuseRowsPass : Pass<"attn-fuse-rows", "::mlir::func::FuncOp"> {
   ];
 }
 
+def ParallelizeRowsPass : Pass<"attn-parallelize-rows", "::mlir::func::FuncOp"> {
+  let summary = "Split the rows of each reduction (and its chain) across "
+                "threads";
+  let description = [{
+    Tiles the outermost row dimension of every row computation (a row
+    reduction, or the last op of a softmax-like chain with all its
+    producers fused in) into `threads` chunks with `scf.forall`, which the
+    pipelines lower to an OpenMP parallel loop. Each chunk is then computed
+    like the single-threaded code (`--attn-fuse-rows`,
+    `--attn-vectorize-reductions` apply inside it).
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"2",
+           "Number of threads (chunks of rows)">,
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES

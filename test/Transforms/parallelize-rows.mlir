@@ -1,0 +1,33 @@
+// RUN: attn-opt %s --attn-lower-to-fused-linalg --attn-parallelize-rows=threads=2 --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-lower-to-loops=threads=2 --split-input-file | FileCheck %s --check-prefix=OMP
+
+// The rows of a reduction split into 2 chunks of an scf.forall, lowered to
+// an OpenMP parallel loop.
+// CHECK-LABEL: func.func @sum_sq(
+// CHECK:         scf.forall (%[[T:.*]]) in (2) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<64xf32>)
+// CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<32x1024xf32>)
+// CHECK:           scf.forall.in_parallel
+// OMP-LABEL: func.func @sum_sq(
+// OMP:         omp.parallel
+// OMP:           omp.wsloop
+// OMP:             vector.reduction <add>
+func.func @sum_sq(%x: tensor<64x1024xf32>) -> tensor<64xf32> {
+  %r = attn.sum_sq %x : tensor<64x1024xf32>
+  return %r : tensor<64xf32>
+}
+
+// -----
+
+// A softmax chain: its producers are fused into each thread's chunk, then
+// computed one row at a time inside it.
+// CHECK-LABEL: func.func @softmax(
+// CHECK:         scf.forall (%{{.*}}) in (2)
+// CHECK-COUNT-2:   linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]
+// OMP-LABEL: func.func @softmax(
+// OMP:         omp.wsloop
+// OMP:           scf.for
+func.func @softmax(%x: tensor<4x8x64xf32>) -> tensor<4x8x64xf32> {
+  %r = attn.softmax %x : tensor<4x8x64xf32>
+  return %r : tensor<4x8x64xf32>
+}
