@@ -275,6 +275,17 @@ def ops(libs, quick):
     return rows
 
 
+def threaded(impl, threads):
+    """`impl` (an attn.ops call) run with `threads` threads."""
+    def run(*args):
+        attn.ops.set_threads(threads)
+        try:
+            return impl(*args)
+        finally:
+            attn.ops.set_threads(1)
+    return run
+
+
 def unfused_impl(op, args):
     """attn's own unfused, unvectorized lowering of the same op."""
     calls = {
@@ -318,6 +329,7 @@ def main():
         inputs = op.make()
         want = op.reference(*inputs)
         impls = {"attn": op.impls["attn"],
+                 "attn 2 threads": threaded(op.impls["attn"], 2),
                  "attn unfused": unfused_impl(op, inputs)}
         for cname in ("C strict", "C fast-math"):
             impls[cname] = op.impls["C"](libs[cname])
@@ -362,14 +374,16 @@ def print_row(row, flush=False):
 
 
 def table(results):
-    head = ("| op | attn time | attn rate | of machine | "
+    head = ("| op | attn time | attn rate | of machine | 2 threads | "
             + " | ".join(f"vs {b}" for b in BASELINES) + " |")
-    lines = [head, "|" + "---|" * (4 + len(BASELINES))]
+    lines = [head, "|" + "---|" * (5 + len(BASELINES))]
     for r in results:
         t = r["times"]
         a = t.get("attn")
+        two = t.get("attn 2 threads")
         cells = [r["op"], f"{1e3 * a:.2f} ms" if a else "wrong",
-                 r.get("rate", ""), r.get("pct", "")]
+                 r.get("rate", ""), r.get("pct", ""),
+                 f"{a / two:.2f}x" if a and two else "n/a"]
         for b in BASELINES:
             cells.append(f"{t[b] / a:.2f}x" if a and b in t else "n/a")
         lines.append("| " + " | ".join(cells) + " |")
@@ -379,7 +393,8 @@ def table(results):
 def write_report(results, bandwidth, peak, out):
     text = (f"Read bandwidth {bandwidth:.1f} GB/s, FMA peak {peak:.0f} GFLOP/s "
             "(one core, measured in this run). Ratios are baseline time / attn "
-            "time: above 1x, attn is faster.\n\n" + table(results) + "\n")
+            "time: above 1x, attn is faster. \"2 threads\": attn's speed-up on 2 "
+            "threads (OpenMP) over 1.\n\n" + table(results) + "\n")
     print("\n" + text)
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write(text)

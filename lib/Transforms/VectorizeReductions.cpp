@@ -26,6 +26,7 @@
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 #define DEBUG_TYPE "attn-vectorize-reductions"
 
@@ -47,6 +48,27 @@ int64_t chunkWidth(int64_t length, int64_t width) {
   return 0;
 }
 
+/// Whether `op` multiplies operands broadcast along different dims (q kᵀ,
+/// p v): a contraction, which wants register blocking rather than one
+/// vector reduction per output element.
+bool isContraction(linalg::GenericOp op) {
+  SmallVector<llvm::SmallBitVector> missing;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    llvm::SmallBitVector lacks(op.getNumLoops());
+    for (unsigned d = 0; d + 1 < op.getNumLoops(); ++d)
+      if (!map.isFunctionOfDim(d))
+        lacks.set(d);
+    if (lacks.any())
+      missing.push_back(lacks);
+  }
+  for (size_t a = 0; a < missing.size(); ++a)
+    for (size_t b = a + 1; b < missing.size(); ++b)
+      if (missing[a] != missing[b])
+        return true;
+  return false;
+}
+
 /// Whether `op` is a static single-output reduction of its innermost loop
 /// whose combiner may be computed in lanes.
 bool isVectorizableRowReduction(linalg::GenericOp op, bool reassoc) {
@@ -55,6 +77,8 @@ bool isVectorizableRowReduction(linalg::GenericOp op, bool reassoc) {
       !op.hasPureTensorSemantics() ||
       ShapedType::isDynamic(op.getStaticLoopRanges().back()) ||
       llvm::is_contained(op.getStaticLoopRanges(), 0))
+    return false;
+  if (isContraction(op))
     return false;
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   if (iterators.empty() || iterators.back() != utils::IteratorType::reduction ||

@@ -56,3 +56,24 @@ func.func @odd_rows(%x: tensor<8x100xf32>, %y: tensor<?x?xf32>) -> (tensor<8xf32
   %s = attn.sum_sq %y : tensor<?x?xf32>
   return %r, %s : tensor<8xf32>, tensor<?xf32>
 }
+
+// -----
+
+// A contraction (q kᵀ: each input broadcast along another dim) is not a row
+// reduction: left for LLVM, not one vector.reduction per output element.
+#q = affine_map<(i, j, d) -> (i, d)>
+#k = affine_map<(i, j, d) -> (j, d)>
+#s = affine_map<(i, j, d) -> (i, j)>
+// CHECK-LABEL: func.func @contraction(
+// CHECK-NOT:     vector.reduction
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+func.func @contraction(%q: tensor<8x64xf32>, %k: tensor<16x64xf32>, %init: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %r = linalg.generic {indexing_maps = [#q, #k, #s], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %k : tensor<8x64xf32>, tensor<16x64xf32>) outs(%init : tensor<8x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<8x16xf32>
+  return %r : tensor<8x16xf32>
+}
