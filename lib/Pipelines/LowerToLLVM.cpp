@@ -34,6 +34,7 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
   toLinalg.attentionLowering = options.attention;
   toLinalg.blockQ = options.blockQ;
   toLinalg.blockKV = options.blockKV;
+  toLinalg.parallelQueryBlocks = options.threads > 1;
   pm.addPass(attn::createConvertAttnToLinalgPass(toLinalg));
   pm.addPass(createLinalgGeneralizeNamedOpsPass());
   pm.addPass(createLinalgElementwiseOpFusionPass());
@@ -77,7 +78,9 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
   if (options.threads > 1) {
     pm.addPass(createForallToParallelLoopPass());
-    pm.addPass(createConvertSCFToOpenMPPass());
+    ConvertSCFToOpenMPPassOptions openmp;
+    openmp.numThreads = options.threads;
+    pm.addPass(createConvertSCFToOpenMPPass(openmp));
   }
   pm.addPass(attn::createMemRefCopyToLinalgPass());
   if (options.reassoc)

@@ -1,6 +1,8 @@
 // RUN: attn-opt %s --attn-lower-to-llvm="attention=flash block-q=2 block-kv=3" | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
 // RUN: attn-opt %s --attn-lower-to-llvm="attention=flash block-q=1 block-kv=1" | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
 // RUN: attn-opt %s --attn-lower-to-llvm="attention=flash block-q=3 block-kv=2" | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
+// Query blocks in parallel on 2 threads (OpenMP), in the interleaved order.
+// RUN: attn-opt %s --attn-lower-to-llvm="attention=flash block-q=2 block-kv=3 threads=2" | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils,%libomp | FileCheck %s
 // RUN: attn-opt %s --attn-lower-to-llvm="attention=flash" | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
 // RUN: attn-opt %s --attn-lower-to-llvm="attention=decomposed" | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_utils,%mlir_c_runner_utils | FileCheck %s
 

@@ -25,6 +25,8 @@ enum class AttentionLowering { Flash, Decomposed };
 struct AttentionLoweringOptions {
   AttentionLowering lowering = AttentionLowering::Flash;
   int64_t blockQ = 64, blockKV = 64;
+  /// Flash query blocks in an scf.forall (for threads) instead of scf.for.
+  bool parallelQueryBlocks = false;
 };
 
 /// Adds the patterns that decompose attn ops into linalg named ops.

@@ -47,6 +47,10 @@ def ConvertAttnToLinalgPass : Pass<"convert-attn-to-linalg"> {
            "Query rows per block of the flash lowering">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
            "Keys per block of the flash lowering">,
+    Option<"parallelQueryBlocks", "parallel-query-blocks", "bool",
+           /*default=*/"false",
+           "Compute the flash lowering's query blocks in an scf.forall "
+           "(lowered to threads), not an scf.for">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

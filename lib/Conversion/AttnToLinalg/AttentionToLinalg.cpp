@@ -243,7 +243,7 @@ Value lowerDecomposed(OpBuilder &b, Location loc, const Attention &a,
 
 /// The flash-attention loops; see the file comment.
 Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
-                 int64_t blockQ, int64_t blockKV) {
+                 int64_t blockQ, int64_t blockKV, bool parallel) {
   MLIRContext *ctx = b.getContext();
   Type elementType = a.elementType;
   Value rows = getValueOrCreateConstantIndexOp(b, loc, a.qSizes[2]);
@@ -262,9 +262,12 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
   Value stepQ = arith::ConstantIndexOp::create(b, loc, blockQ);
   Value stepKV = arith::ConstantIndexOp::create(b, loc, blockKV);
 
-  auto queryLoop = scf::ForOp::create(
-      b, loc, zeroIndex, rows, stepQ, ValueRange{out},
-      [&](OpBuilder &b, Location loc, Value qb, ValueRange outArgs) {
+  // The output rows of query block `qb`, handed to `store` with their
+  // offsets and sizes.
+  auto queryBlock = [&](OpBuilder &b, Location loc, Value qb,
+                        function_ref<void(Value, ArrayRef<OpFoldResult>,
+                                          ArrayRef<OpFoldResult>)>
+                            store) {
         Value mq = arith::MinSIOp::create(
             b, loc, stepQ, arith::SubIOp::create(b, loc, rows, qb));
         SmallVector<OpFoldResult> one(4, b.getIndexAttr(1));
@@ -403,9 +406,56 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
             });
         SmallVector<OpFoldResult> outOffsets{
             b.getIndexAttr(0), b.getIndexAttr(0), qb, b.getIndexAttr(0)};
-        Value updated = tensor::InsertSliceOp::create(
-            b, loc, normalized, outArgs[0], outOffsets, accSizes, one);
-        scf::YieldOp::create(b, loc, updated);
+        store(normalized, outOffsets, accSizes);
+  };
+
+  SmallVector<OpFoldResult> unitStrides(4, b.getIndexAttr(1));
+  if (parallel) {
+    // Query blocks are independent: an scf.forall, threads in the pipeline.
+    // Iteration t takes block t/2 from the start for even t and from the end
+    // for odd t, so that contiguous shares of iterations get equal causal
+    // work (late blocks see more keys).
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value two = arith::ConstantIndexOp::create(b, loc, 2);
+    Value numBlocks = arith::CeilDivSIOp::create(b, loc, rows, stepQ);
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{zeroIndex},
+        ArrayRef<OpFoldResult>{numBlocks}, ArrayRef<OpFoldResult>{one},
+        ValueRange{out}, std::nullopt);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value shared = forall.getRegionIterArgs()[0];
+    Value t = forall.getInductionVars()[0];
+    Value half = arith::DivUIOp::create(b, loc, t, two);
+    Value odd = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne,
+        arith::RemUIOp::create(b, loc, t, two), zeroIndex);
+    Value fromEnd = arith::SubIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, numBlocks, one), half);
+    Value block = arith::SelectOp::create(b, loc, odd, fromEnd, half);
+    Value qbStart = arith::MulIOp::create(b, loc, block, stepQ);
+    queryBlock(b, loc, qbStart,
+               [&](Value rowsOut, ArrayRef<OpFoldResult> offsets,
+                   ArrayRef<OpFoldResult> sizes) {
+                 OpBuilder::InsertionGuard inner(b);
+                 b.setInsertionPointToStart(forall.getTerminator().getBody());
+                 tensor::ParallelInsertSliceOp::create(b, loc, rowsOut, shared,
+                                                       offsets, sizes,
+                                                       unitStrides);
+               });
+    return forall.getResult(0);
+  }
+  auto queryLoop = scf::ForOp::create(
+      b, loc, zeroIndex, rows, stepQ, ValueRange{out},
+      [&](OpBuilder &b, Location loc, Value qb, ValueRange outArgs) {
+        queryBlock(b, loc, qb,
+                   [&](Value rowsOut, ArrayRef<OpFoldResult> offsets,
+                       ArrayRef<OpFoldResult> sizes) {
+                     Value updated = tensor::InsertSliceOp::create(
+                         b, loc, rowsOut, outArgs[0], offsets, sizes,
+                         unitStrides);
+                     scf::YieldOp::create(b, loc, updated);
+                   });
       });
   return queryLoop.getResult(0);
 }
@@ -476,7 +526,8 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
 
     Value result =
         options.lowering == attn::AttentionLowering::Flash
-            ? lowerFlash(rewriter, loc, a, options.blockQ, options.blockKV)
+            ? lowerFlash(rewriter, loc, a, options.blockQ, options.blockKV,
+                         options.parallelQueryBlocks)
             : lowerDecomposed(rewriter, loc, a, op.getMaskedRows());
     rewriter.replaceOp(op, collapseToRank(rewriter, loc, result, rank));
     return success();

@@ -540,7 +540,7 @@ struct ConvertAttnToLinalgPass
 
     RewritePatternSet patterns(&getContext());
     attn::populateAttnToLinalgPatterns(
-        patterns, {attentionLowering, blockQ, blockKV});
+        patterns, {attentionLowering, blockQ, blockKV, parallelQueryBlocks});
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -109,3 +109,23 @@ func.func @rank2_mask(%q: tensor<100x32xf32>, %k: tensor<300x32xf32>, %v: tensor
   %r = attn.attention %q, %k, %v mask %m : tensor<100x32xf32>, tensor<300x32xf32>, tensor<300x32xf32>, tensor<100x300xf32>
   return %r : tensor<100x32xf32>
 }
+
+// -----
+
+// For threads, the query blocks are an scf.forall over block numbers, taken
+// alternately from the start and the end (equal causal work per half).
+// RUN: attn-opt %s --convert-attn-to-linalg="block-q=32 parallel-query-blocks" --split-input-file | FileCheck %s --check-prefix=PARALLEL
+// PARALLEL-LABEL: func.func @parallel_blocks(
+// PARALLEL:         %[[NB:.*]] = arith.ceildivsi %{{.*}}, %{{.*}} : index
+// PARALLEL:         scf.forall (%[[T:[a-zA-Z0-9_]+]]) in (%[[NB]]) shared_outs(%[[OUT:[a-zA-Z0-9_]+]] = %{{.*}}) -> (tensor<1x4x128x8xf32>)
+// PARALLEL:           %[[HALF:.*]] = arith.divui %[[T]], %{{.*}} : index
+// PARALLEL:           arith.remui %[[T]]
+// PARALLEL:           %[[BLOCK:.*]] = arith.select %{{.*}}, %{{.*}}, %[[HALF]] : index
+// PARALLEL:           %[[QB:.*]] = arith.muli %[[BLOCK]], %{{.*}} : index
+// PARALLEL:           scf.for
+// PARALLEL:           scf.forall.in_parallel
+// PARALLEL-NEXT:        tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[QB]], 0]
+func.func @parallel_blocks(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x8xf32>) -> tensor<1x4x128x8xf32> {
+  %r = attn.attention %q, %k, %v causal : tensor<1x4x128x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x8xf32>
+  return %r : tensor<1x4x128x8xf32>
+}
