@@ -105,9 +105,10 @@ def Attn_SumSqOp : Attn_LastDimReductionOp<"sum_sq"> {
     the core of RMS and L2 normalization. The result has the shape of `x`
     without its last dimension; a rank-1 input gives a rank-0 result.
 
-    Numerics: the sum is accumulated in the element type, in order (no
-    reassociation). An empty row gives `0`; an `inf` or NaN entry makes the
-    row `inf` or NaN.
+    Numerics: the sum is accumulated in the element type; the pipelines sum
+    in vector lanes unless `reassoc=false`, which keeps the in-order sum (a
+    difference of rounding only). An empty row gives `0`; an `inf` or NaN
+    entry makes the row `inf` or NaN.
 
     Example:
 
