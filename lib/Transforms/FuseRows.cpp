@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Transforms/Passes.h"
-#include "RowOrder.h"
+#include "RowTiling.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -113,20 +113,7 @@ struct FuseRowsPass : attn::impl::FuseRowsPassBase<FuseRowsPass> {
       unsigned rowDims = tileSizes.back() == 0 ? tileSizes.size() - 1
                                                : tileSizes.size();
       tiling.setInterchange(attn::broadcastInnermostOrder(op, rowDims));
-      scf::SCFTileAndFuseOptions options;
-      options.setTilingOptions(tiling);
-      rewriter.setInsertionPoint(op);
-      FailureOr<scf::SCFTileAndFuseResult> fused =
-          scf::tileConsumerAndFuseProducersUsingSCF(
-              rewriter, cast<TilingInterface>(op.getOperation()), options);
-      Value replacement =
-          succeeded(fused) ? fused->replacements.lookup(op->getResult(0))
-                           : Value();
-      if (!replacement)
-        return failure();
-      rewriter.replaceAllUsesWith(op->getResult(0), replacement);
-      // Erase what the row loop now computes (dead ops, slices included).
-      if (failed(applyPatternsGreedily(func, FrozenRewritePatternSet())))
+      if (failed(attn::tileAndFuseChain(rewriter, func, op, tiling)))
         return failure();
     }
     return success();

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Transforms/Passes.h"
+#include "RowTiling.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -65,19 +66,7 @@ struct ParallelizeRowsPass
       scf::SCFTilingOptions tiling;
       tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
       tiling.setNumThreads(numThreads);
-      scf::SCFTileAndFuseOptions options;
-      options.setTilingOptions(tiling);
-      rewriter.setInsertionPoint(op);
-      FailureOr<scf::SCFTileAndFuseResult> fused =
-          scf::tileConsumerAndFuseProducersUsingSCF(
-              rewriter, cast<TilingInterface>(op.getOperation()), options);
-      Value replacement =
-          succeeded(fused) ? fused->replacements.lookup(op->getResult(0))
-                           : Value();
-      if (!replacement)
-        return signalPassFailure();
-      rewriter.replaceAllUsesWith(op->getResult(0), replacement);
-      if (failed(applyPatternsGreedily(func, FrozenRewritePatternSet())))
+      if (failed(attn::tileAndFuseChain(rewriter, func, op, tiling)))
         return signalPassFailure();
     }
   }

@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Transforms/Passes.h"
-#include "RowOrder.h"
+#include "RowTiling.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -95,6 +95,15 @@ bool isVectorizableRowReduction(linalg::GenericOp op, bool reassoc) {
           arith::MinNumFOp>(combiner))
     return true;
   return reassoc && isa<arith::AddFOp, arith::MulFOp>(combiner);
+}
+
+/// Adds every loaded dialect's and registered op's canonicalizations.
+void addCanonicalizations(RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  for (Dialect *dialect : ctx->getLoadedDialects())
+    dialect->getCanonicalizationPatterns(patterns);
+  for (RegisteredOperationName name : ctx->getRegisteredOperations())
+    name.getCanonicalizationPatterns(patterns, ctx);
 }
 
 /// Whether `op` is a static elementwise generic (every loop parallel).
@@ -206,10 +215,7 @@ struct VectorizeReductionsPass
     // keep the accumulator in registers across the chunk loop.
     RewritePatternSet folding(ctx);
     tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(folding);
-    for (Dialect *dialect : ctx->getLoadedDialects())
-      dialect->getCanonicalizationPatterns(folding);
-    for (RegisteredOperationName name : ctx->getRegisteredOperations())
-      name.getCanonicalizationPatterns(folding, ctx);
+    addCanonicalizations(folding);
     if (failed(applyPatternsGreedily(func, std::move(folding))))
       return signalPassFailure();
     func.walk([&](scf::ForOp loop) {
@@ -217,11 +223,6 @@ struct VectorizeReductionsPass
                                 cast<LoopLikeOpInterface>(loop.getOperation()));
     });
 
-    // One vector.reduction per row; canonicalization drops the chunk loop's
-    // tensor accumulator, which the hoisting left unused.
-    RewritePatternSet lowering(ctx);
-    vector::populateVectorMultiReductionLoweringPatterns(
-        lowering, vector::VectorMultiReductionLowering::InnerReduction);
     // In fast mode a vector max may return either zero for max(-0, +0)
     // (`nsz`): it lowers to plain vmaxps plus a NaN check instead of the
     // IEEE maximum sequence. NaN still propagates.
@@ -236,10 +237,13 @@ struct VectorizeReductionsPass
                         ctx, fm.getFastMathFlagsAttr().getValue() |
                                  arith::FastMathFlags::nsz));
       });
-    for (Dialect *dialect : ctx->getLoadedDialects())
-      dialect->getCanonicalizationPatterns(lowering);
-    for (RegisteredOperationName name : ctx->getRegisteredOperations())
-      name.getCanonicalizationPatterns(lowering, ctx);
+
+    // One vector.reduction per row; canonicalization drops the chunk loop's
+    // tensor accumulator, which the hoisting left unused.
+    RewritePatternSet lowering(ctx);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        lowering, vector::VectorMultiReductionLowering::InnerReduction);
+    addCanonicalizations(lowering);
     if (failed(applyPatternsGreedily(func, std::move(lowering))))
       return signalPassFailure();
   }
