@@ -196,19 +196,16 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
           Value ml = args[0], sl = args[1], m = args[2], s = args[3];
           Value mNew = arith::MaximumFOp::create(b, l, m, ml);
           Value z = arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
-          Value kept = arith::SelectOp::create(
-              b, l, attn::isNegInf(b, l, m), z,
-              arith::MulFOp::create(
-                  b, l, s,
-                  math::ExpOp::create(b, l,
-                                      arith::SubFOp::create(b, l, m, mNew))));
-          Value added = arith::SelectOp::create(
-              b, l, attn::isNegInf(b, l, ml), z,
-              arith::MulFOp::create(
-                  b, l, sl,
-                  math::ExpOp::create(b, l,
-                                      arith::SubFOp::create(b, l, ml, mNew))));
-          Value sNew = arith::AddFOp::create(b, l, kept, added);
+          // A sum kept relative to max `from`, relative to mNew (0 while
+          // `from` is -inf: the sum is then 0 and exp would see -inf - -inf).
+          auto rescaled = [&](Value sum, Value from) -> Value {
+            Value e = math::ExpOp::create(
+                b, l, arith::SubFOp::create(b, l, from, mNew));
+            return arith::SelectOp::create(b, l, attn::isNegInf(b, l, from), z,
+                                           arith::MulFOp::create(b, l, sum, e));
+          };
+          Value sNew = arith::AddFOp::create(b, l, rescaled(s, m),
+                                             rescaled(sl, ml));
           linalg::YieldOp::create(b, l, ValueRange{mNew, sNew});
         });
     rewriter.replaceOp(op, merge.getResults());

@@ -190,36 +190,38 @@ Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
       });
 }
 
-/// q kᵀ over (b, h, i, j, d) into a zero-filled [B, H, rows, cols].
-Value queryKeyProduct(OpBuilder &b, Location loc, const Attention &a, Value q,
-                      Value k) {
+/// init + sum over the last of 5 loops (b, h, i, x, r) of lhs * rhs: lhs
+/// read as (b, h, i, r), rhs through `rhsMap` (grouped heads).
+Value accumulateProducts(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                         AffineMap rhsMap, Value init) {
   MLIRContext *ctx = b.getContext();
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, q);
-  sizes[3] = tensor::getMixedSize(b, loc, k, 2);
-  Value init =
-      filled(b, loc, sizes, floatConstant(b, loc, a.elementType, 0.0));
   return buildGeneric(
-      b, loc, {q, k},
-      {dimsMap(ctx, 5, {0, 1, 2, 4}), groupedMap(ctx, 5, a.groups, 3, 4)},
-      init, dimsMap(ctx, 5, {0, 1, 2, 3}), {kPar, kPar, kPar, kPar, kRed},
+      b, loc, {lhs, rhs}, {dimsMap(ctx, 5, {0, 1, 2, 4}), rhsMap}, init,
+      dimsMap(ctx, 5, {0, 1, 2, 3}), {kPar, kPar, kPar, kPar, kRed},
       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
         return arith::AddFOp::create(nb, l, args[2], product);
       });
 }
 
+/// q kᵀ over (b, h, i, j, d) into a zero-filled [B, H, rows, cols].
+Value queryKeyProduct(OpBuilder &b, Location loc, const Attention &a, Value q,
+                      Value k) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, q);
+  sizes[3] = tensor::getMixedSize(b, loc, k, 2);
+  Value init =
+      filled(b, loc, sizes, floatConstant(b, loc, a.elementType, 0.0));
+  return accumulateProducts(b, loc, q, k,
+                            groupedMap(b.getContext(), 5, a.groups, 3, 4),
+                            init);
+}
+
 /// acc + p v over (b, h, i, e, j) into `init` [B, H, rows, Dv].
 Value probabilityValueProduct(OpBuilder &b, Location loc, const Attention &a,
                               Value p, Value v, Value init) {
-  MLIRContext *ctx = b.getContext();
-  return buildGeneric(
-      b, loc, {p, v},
-      {dimsMap(ctx, 5, {0, 1, 2, 4}), groupedMap(ctx, 5, a.groups, 4, 3)},
-      init, dimsMap(ctx, 5, {0, 1, 2, 3}), {kPar, kPar, kPar, kPar, kRed},
-      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
-        return arith::AddFOp::create(nb, l, args[2], product);
-      });
+  return accumulateProducts(b, loc, p, v,
+                            groupedMap(b.getContext(), 5, a.groups, 4, 3),
+                            init);
 }
 
 /// attention(q, k, v) -> (softmax((q kᵀ) * scale + mask)) v, all scores.
