@@ -120,17 +120,17 @@ void attn::registerPipelines() {
   PassPipelineRegistration<LowerToLLVMOptions>(
       "attn-lower-to-fused-linalg",
       "Lower attn ops to fused linalg on tensors: one linalg.generic per "
-      "reduction (a softmax's max and sum as one online reduction)",
+      "reduction (a long row's softmax max and sum as one online reduction)",
       buildLowerToFusedLinalgPipeline);
   PassPipelineRegistration<LowerToLLVMOptions>(
       "attn-lower-to-loops",
       "Lower attn ops to loops on buffers: --attn-lower-to-fused-linalg, "
-      "C interfaces, bufferization, deallocation, loops",
+      "row-fused and vectorized reductions, threads, C interfaces, "
+      "bufferization, deallocation, loops",
       buildLowerToLoopsPipeline);
   PassPipelineRegistration<LowerToLLVMOptions>(
       "attn-lower-to-llvm",
-      "Lower attn ops to the LLVM dialect: decompose to linalg, fuse each "
-      "reduction into one linalg.generic (a softmax's max and sum into one "
-      "online reduction), bufferize, lower to loops and to LLVM",
+      "Lower attn ops to the LLVM dialect: --attn-lower-to-loops, polynomial "
+      "exp/log, runtime checks, LLVM (ready for mlir-translate)",
       buildLowerToLLVMPipeline);
 }
