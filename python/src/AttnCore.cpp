@@ -244,19 +244,13 @@ public:
         continue;
       auto &sig = signatures[func.getName().str()];
       auto convert = [&](Type type) {
-        auto shaped = dyn_cast<RankedTensorType>(type);
-        if (!shaped)
-          shaped = nullptr;
         TensorSignature t;
-        if (auto tensor = dyn_cast<RankedTensorType>(type)) {
+        auto shaped = dyn_cast<ShapedType>(type);
+        if (shaped && shaped.hasRank() &&
+            isa<RankedTensorType, MemRefType>(type)) {
           llvm::raw_string_ostream os(t.elementType);
-          tensor.getElementType().print(os);
-          for (int64_t d : tensor.getShape())
-            t.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
-        } else if (auto memref = dyn_cast<MemRefType>(type)) {
-          llvm::raw_string_ostream os(t.elementType);
-          memref.getElementType().print(os);
-          for (int64_t d : memref.getShape())
+          shaped.getElementType().print(os);
+          for (int64_t d : shaped.getShape())
             t.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
         } else {
           session.fail("function @" + func.getName().str() +
