@@ -141,6 +141,20 @@ struct VectorizeReductionsPass
     : attn::impl::VectorizeReductionsPassBase<VectorizeReductionsPass> {
   using VectorizeReductionsPassBase::VectorizeReductionsPassBase;
 
+  /// The cleanup patterns, collected once rather than per function.
+  LogicalResult initialize(MLIRContext *ctx) override {
+    RewritePatternSet foldingSet(ctx);
+    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(foldingSet);
+    addCanonicalizations(foldingSet);
+    folding = std::move(foldingSet);
+    RewritePatternSet loweringSet(ctx);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        loweringSet, vector::VectorMultiReductionLowering::InnerReduction);
+    addCanonicalizations(loweringSet);
+    lowering = std::move(loweringSet);
+    return success();
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
@@ -213,10 +227,7 @@ struct VectorizeReductionsPass
 
     // Fold the slices of the vectorized pieces into their transfers, and
     // keep the accumulator in registers across the chunk loop.
-    RewritePatternSet folding(ctx);
-    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(folding);
-    addCanonicalizations(folding);
-    if (failed(applyPatternsGreedily(func, std::move(folding))))
+    if (failed(applyPatternsGreedily(func, folding)))
       return signalPassFailure();
     func.walk([&](scf::ForOp loop) {
       hoistLoopInvariantSubsets(rewriter,
@@ -240,13 +251,11 @@ struct VectorizeReductionsPass
 
     // One vector.reduction per row; canonicalization drops the chunk loop's
     // tensor accumulator, which the hoisting left unused.
-    RewritePatternSet lowering(ctx);
-    vector::populateVectorMultiReductionLoweringPatterns(
-        lowering, vector::VectorMultiReductionLowering::InnerReduction);
-    addCanonicalizations(lowering);
-    if (failed(applyPatternsGreedily(func, std::move(lowering))))
+    if (failed(applyPatternsGreedily(func, lowering)))
       return signalPassFailure();
   }
+
+  FrozenRewritePatternSet folding, lowering;
 };
 
 } // namespace

@@ -201,12 +201,16 @@ LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *,
   return inferSameType(loc, getOperationName(), adaptor.getInput(), inferred);
 }
 
-LogicalResult SoftmaxOp::verify() {
-  RankedTensorType input = getInput().getType();
-  if (failed(verifyRowMasks(*this, input, getMask(), getCausal())))
+/// Checks a softmax-family op whose result has the type of its input.
+template <typename OpT>
+static LogicalResult verifySameTypeRowOp(OpT op) {
+  RankedTensorType input = op.getInput().getType();
+  if (failed(verifyRowMasks(op, input, op.getMask(), op.getCausal())))
     return failure();
-  return verifyResultType(*this, input, "the type of input");
+  return verifyResultType(op, input, "the type of input");
 }
+
+LogicalResult SoftmaxOp::verify() { return verifySameTypeRowOp(*this); }
 
 LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *,
                                              std::optional<Location> loc,
@@ -215,12 +219,7 @@ LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *,
   return inferSameType(loc, getOperationName(), adaptor.getInput(), inferred);
 }
 
-LogicalResult LogSoftmaxOp::verify() {
-  RankedTensorType input = getInput().getType();
-  if (failed(verifyRowMasks(*this, input, getMask(), getCausal())))
-    return failure();
-  return verifyResultType(*this, input, "the type of input");
-}
+LogicalResult LogSoftmaxOp::verify() { return verifySameTypeRowOp(*this); }
 
 LogicalResult LogSumExpOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
