@@ -49,8 +49,9 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
                                      const LowerToLLVMOptions &options) {
   buildLowerToFusedLinalgPipeline(pm, options);
   // Softmax-like chains one row at a time (rows re-read from cache), row
-  // reductions with vector accumulators, online softmax rows in lanes that
-  // LLVM vectorizes (each a no-op where nothing fits).
+  // reductions with vector accumulators, register-blocked contractions,
+  // online softmax rows in lanes that LLVM vectorizes (each a no-op where
+  // nothing fits).
   if (options.threads > 1) {
     attn::ParallelizeRowsPassOptions parallel;
     parallel.threads = options.threads;
@@ -63,6 +64,10 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   vectorize.reassoc = options.reassoc;
   pm.addNestedPass<func::FuncOp>(
       attn::createVectorizeReductionsPass(vectorize));
+  attn::VectorizeContractionsPassOptions contractions;
+  contractions.fma = options.reassoc;
+  pm.addNestedPass<func::FuncOp>(
+      attn::createVectorizeContractionsPass(contractions));
   pm.addPass(attn::createSplitOnlineSoftmaxLanesPass());
   pm.addPass(attn::createEmitCInterfacePass());
 

@@ -242,6 +242,53 @@ def LowerRuntimeChecksPass : Pass<"attn-lower-runtime-checks", "::mlir::ModuleOp
   ];
 }
 
+def VectorizeContractionsPass : Pass<"attn-vectorize-contractions", "::mlir::func::FuncOp"> {
+  let summary = "Register-block static matmul-form contractions into vector "
+                "multiply-adds";
+  let description = [{
+    For each `linalg.generic` on tensors of the form
+    `C[i, j] += A[i, r] * B[r, j]` (loops `i, j` parallel, `r` a reduction,
+    static shapes; the `q kᵀ` and `p v` of the flash-attention loop, whose
+    keys are transposed for it): loops over tiles of `rows` x `lanes`
+    outputs, each tile kept in `rows` `vector<lanes>` accumulators while a
+    loop over `r` adds, per step, `A[i + t, r]` broadcast times the row
+    `B[r, j : j + lanes]`. Every element of `B` is loaded once per tile,
+    every accumulator stays in registers.
+
+    The tile is the largest power of two up to `rows` dividing the row count
+    and up to `lanes` (at least 4) dividing the column count; other
+    contractions are left to loops. The sum over `r` keeps its order; with
+    `fma=true` each step is one fused multiply-add (`vector.fma`: one
+    rounding instead of two), with `fma=false` a multiply then an add, as
+    the scalar loop rounds.
+
+    ```mlir
+    %c = linalg.generic {indexing_maps = [(i, j, r) -> (i, r),
+                                          (i, j, r) -> (r, j),
+                                          (i, j, r) -> (i, j)],
+                         iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %b : tensor<64x64xf32>, tensor<64x64xf32>)
+        outs(%init : tensor<64x64xf32>) {...}
+    ```
+    becomes loops over 8 x 2 tiles carrying eight `vector<32xf32>` through
+    a loop of 64 steps of eight `vector.fma`.
+  }];
+  let options = [
+    Option<"rows", "rows", "int64_t", /*default=*/"8",
+           "Output rows per register tile">,
+    Option<"lanes", "lanes", "int64_t", /*default=*/"32",
+           "Output columns per register tile (the vector length)">,
+    Option<"fma", "fma", "bool", /*default=*/"true",
+           "Fuse each multiply-add (rounded once)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::FuncOp"> {
   let summary = "Tile row reductions and vectorize them with vector-lane "
                 "accumulators";

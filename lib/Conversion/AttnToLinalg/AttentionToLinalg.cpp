@@ -6,9 +6,9 @@
 // Decomposed: S = (q kᵀ) * scale + mask as linalg generics, attn.softmax on
 // S (lowered by its own pattern), then O = P v. Holds all [M, N] scores.
 //
-// Flash: for each block of query rows, a loop over key/value blocks carries
-// the running max m, sum l and output acc of each row:
-//   S    = (q kᵀ) * scale + mask, causal entries -inf       [.., bq, bkv]
+// Flash: for each block of one head's query rows, a loop over key/value
+// blocks carries the running max m, sum l and output acc of each row:
+//   S    = (q kᵀ) * scale + mask, causal entries -inf       [bq, bkv]
 //   m'   = max(m, rowmax(S))
 //   a    = m == -inf ? 0 : exp(m - m')      (rescale; never -inf - -inf)
 //   P    = exp(S - (m' == -inf ? 0 : m'))
@@ -17,7 +17,8 @@
 // and the block's output is acc / l, normalized once. No tensor larger than a
 // block of scores exists. With `causal`, the key loop of a query block stops
 // at the last key any of its rows sees: blocks wholly above the diagonal are
-// never visited.
+// never visited. Both contractions have the matmul form (i, j, r) that
+// --attn-vectorize-contractions register-blocks.
 //
 //===----------------------------------------------------------------------===//
 
@@ -144,49 +145,73 @@ struct Attention {
   bool causal;
   bool zeroRows;
 
-  /// The map reading the mask over (b, h, i, j, ...): unit dims broadcast.
-  AffineMap maskMap(MLIRContext *ctx, unsigned numDims) const {
-    auto type = cast<RankedTensorType>(mask.getType());
-    SmallVector<int64_t> dims;
-    for (int64_t i = 0; i < 4; ++i)
-      dims.push_back(type.getDimSize(i) == 1 ? -1 : i);
-    return dimsMap(ctx, numDims, dims);
-  }
 };
 
-/// Scores s * scale (+ mask) with causal entries -inf, for the block of query
-/// rows from `rowOffset` and keys from `colOffset` of `scores`.
+/// The map reading `mask` (same rank as the iteration space) over the
+/// iteration space: its unit dims broadcast.
+AffineMap broadcastMap(MLIRContext *ctx, Value mask) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  SmallVector<int64_t> dims;
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i)
+    dims.push_back(type.getDimSize(i) == 1 ? -1 : i);
+  return dimsMap(ctx, type.getRank(), dims);
+}
+
+/// Scores s * scale (+ mask) of the query rows from `rowOffset` and keys from
+/// `colOffset` (the last two dims of `scores`), with -inf where a causal key
+/// is hidden or, given `keyLimit`, where a key is padding (index >= limit).
 Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
                    Value scores, Value mask, Value rowOffset, Value colOffset,
-                   Value causalOffset) {
+                   Value causalOffset, Value keyLimit = Value()) {
   MLIRContext *ctx = b.getContext();
-  AffineMap id4 = b.getMultiDimIdentityMap(4);
+  int64_t rank = cast<RankedTensorType>(scores.getType()).getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
   SmallVector<Value> inputs{scores};
-  SmallVector<AffineMap> maps{id4};
+  SmallVector<AffineMap> maps{id};
   if (mask) {
     inputs.push_back(mask);
-    maps.push_back(a.maskMap(ctx, 4));
+    maps.push_back(broadcastMap(ctx, mask));
   }
   Value init = tensor::EmptyOp::create(
       b, loc, tensor::getMixedSizes(b, loc, scores), a.elementType);
   return buildGeneric(
-      b, loc, inputs, maps, init, id4, {kPar, kPar, kPar, kPar},
+      b, loc, inputs, maps, init, id, SmallVector<IteratorType>(rank, kPar),
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value s = arith::MulFOp::create(nb, l, args[0], a.scale);
         if (mask)
           s = arith::AddFOp::create(nb, l, s, args[1]);
-        if (!a.causal)
+        if (!a.causal && !keyLimit)
           return s;
-        // Key j is hidden from query i when j > i + (N - M).
-        Value i = arith::AddIOp::create(nb, l, rowOffset,
-                                        linalg::IndexOp::create(nb, l, 2));
-        Value j = arith::AddIOp::create(nb, l, colOffset,
-                                        linalg::IndexOp::create(nb, l, 3));
-        Value last = arith::AddIOp::create(nb, l, i, causalOffset);
-        Value hidden =
-            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt, j, last);
+        Value j = arith::AddIOp::create(
+            nb, l, colOffset, linalg::IndexOp::create(nb, l, rank - 1));
+        Value hidden;
+        if (a.causal) {
+          // Key j is hidden from query i when j > i + (N - M); for rows
+          // i < M that includes every padding key j >= N.
+          Value i = arith::AddIOp::create(
+              nb, l, rowOffset, linalg::IndexOp::create(nb, l, rank - 2));
+          Value last = arith::AddIOp::create(nb, l, i, causalOffset);
+          hidden =
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt, j, last);
+        } else {
+          hidden = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, j,
+                                         keyLimit);
+        }
         return arith::SelectOp::create(nb, l, hidden,
                                        negInfinity(nb, l, a.elementType), s);
+      });
+}
+
+/// init + lhs rhs over (i, j, r): lhs [i, r], rhs [r, j], init [i, j]. The
+/// form that --attn-vectorize-contractions register-blocks.
+Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init) {
+  MLIRContext *ctx = b.getContext();
+  return buildGeneric(
+      b, loc, {lhs, rhs}, {dimsMap(ctx, 3, {0, 2}), dimsMap(ctx, 3, {2, 1})},
+      init, dimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+        return arith::AddFOp::create(nb, l, args[2], product);
       });
 }
 
@@ -243,7 +268,53 @@ Value lowerDecomposed(OpBuilder &b, Location loc, const Attention &a,
   return probabilityValueProduct(b, loc, a, probabilities, a.v, init);
 }
 
-/// The flash-attention loops; see the file comment.
+/// `size` rounded up to a multiple of `block`.
+OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
+                     int64_t block) {
+  if (std::optional<int64_t> n = getConstantIntValue(size))
+    return b.getIndexAttr(llvm::divideCeil(*n, block) * block);
+  Value step = arith::ConstantIndexOp::create(b, loc, block);
+  Value blocks = arith::CeilDivSIOp::create(
+      b, loc, getValueOrCreateConstantIndexOp(b, loc, size), step);
+  return arith::MulIOp::create(b, loc, blocks, step).getResult();
+}
+
+/// `x` grown to `sizes` with zeros after its elements; `x` if it has them.
+Value padWithZeros(OpBuilder &b, Location loc, Value x,
+                   ArrayRef<OpFoldResult> sizes) {
+  SmallVector<OpFoldResult> current = tensor::getMixedSizes(b, loc, x);
+  if (llvm::all_of(llvm::zip(current, sizes), [](auto pair) {
+        return isEqualConstantIntOrValue(std::get<0>(pair), std::get<1>(pair));
+      }))
+    return x;
+  Type elementType = cast<RankedTensorType>(x.getType()).getElementType();
+  Value zeros = filled(b, loc, sizes, floatConstant(b, loc, elementType, 0.0));
+  int64_t rank = sizes.size();
+  return tensor::InsertSliceOp::create(
+      b, loc, x, zeros, SmallVector<OpFoldResult>(rank, b.getIndexAttr(0)),
+      current, SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+}
+
+/// The [sizes[2], sizes[3]] block of rank-4 `x` at `offsets` (sizes[0] and
+/// sizes[1] are 1), as a 2-D tensor.
+Value block2D(OpBuilder &b, Location loc, Value x,
+              ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes) {
+  SmallVector<int64_t> shape;
+  for (OpFoldResult size : sizes.drop_front(2))
+    shape.push_back(getConstantIntValue(size).value_or(ShapedType::kDynamic));
+  auto type = RankedTensorType::get(
+      shape, cast<RankedTensorType>(x.getType()).getElementType());
+  return tensor::ExtractSliceOp::create(
+      b, loc, type, x, offsets, sizes,
+      SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+}
+
+/// The flash-attention loops; see the file comment. One head's block at a
+/// time, so that a block's scores stay in L1 and every block has the static
+/// shape [blockQ, blockKV]: queries, keys, values and mask are padded with
+/// zeros to whole blocks (padding keys get -inf scores; padding rows are
+/// dropped from the result), and the keys are transposed once, to [D, N],
+/// so that both contractions read their right operand contiguously.
 Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                  int64_t blockQ, int64_t blockKV, bool parallel) {
   MLIRContext *ctx = b.getContext();
@@ -251,215 +322,256 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
   Value rows = getValueOrCreateConstantIndexOp(b, loc, a.qSizes[2]);
   Value keys = getValueOrCreateConstantIndexOp(b, loc, a.kSizes[2]);
   Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  Value oneIndex = arith::ConstantIndexOp::create(b, loc, 1);
+  Value twoIndex = arith::ConstantIndexOp::create(b, loc, 2);
   Value causalOffset = arith::SubIOp::create(b, loc, keys, rows);
   Value zero = floatConstant(b, loc, elementType, 0.0);
   Value negInf = negInfinity(b, loc, elementType);
-  AffineMap row4 = dimsMap(ctx, 4, {0, 1, 2});
-  AffineMap id4 = b.getMultiDimIdentityMap(4);
-  AffineMap id3 = b.getMultiDimIdentityMap(3);
+  AffineMap id1 = b.getMultiDimIdentityMap(1);
+  AffineMap id2 = b.getMultiDimIdentityMap(2);
+  AffineMap row2 = dimsMap(ctx, 2, {0});
+  OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
+  OpFoldResult bq = b.getIndexAttr(blockQ), bkv = b.getIndexAttr(blockKV);
+
+  // Whole blocks of rows and keys.
+  OpFoldResult paddedRows = roundUp(b, loc, a.qSizes[2], blockQ);
+  OpFoldResult paddedKeys = roundUp(b, loc, a.kSizes[2], blockKV);
+  bool rowsPadded = !isEqualConstantIntOrValue(paddedRows, a.qSizes[2]);
+  bool keysPadded = !isEqualConstantIntOrValue(paddedKeys, a.kSizes[2]);
+  SmallVector<OpFoldResult> qSizes(a.qSizes), kSizes(a.kSizes),
+      vSizes(a.vSizes);
+  qSizes[2] = paddedRows;
+  kSizes[2] = vSizes[2] = paddedKeys;
+  Value q = padWithZeros(b, loc, a.q, qSizes);
+  Value v = padWithZeros(b, loc, a.v, vSizes);
+  Value mask;
+  if (a.mask) {
+    SmallVector<OpFoldResult> maskSizes = tensor::getMixedSizes(b, loc, a.mask);
+    auto maskType = cast<RankedTensorType>(a.mask.getType());
+    if (maskType.getDimSize(2) != 1)
+      maskSizes[2] = paddedRows;
+    if (maskType.getDimSize(3) != 1)
+      maskSizes[3] = paddedKeys;
+    mask = padWithZeros(b, loc, a.mask, maskSizes);
+  }
+  // kᵀ: [B, Hkv, D, N].
+  SmallVector<OpFoldResult> ktSizes(kSizes);
+  std::swap(ktSizes[2], ktSizes[3]);
+  Value kt = linalg::TransposeOp::create(
+                 b, loc, padWithZeros(b, loc, a.k, kSizes),
+                 tensor::EmptyOp::create(b, loc, ktSizes, elementType),
+                 ArrayRef<int64_t>{0, 1, 3, 2})
+                 .getResult()[0];
 
   SmallVector<OpFoldResult> outSizes(a.qSizes);
   outSizes[3] = a.vSizes[3];
   Value out = tensor::EmptyOp::create(b, loc, outSizes, elementType);
   Value stepQ = arith::ConstantIndexOp::create(b, loc, blockQ);
   Value stepKV = arith::ConstantIndexOp::create(b, loc, blockKV);
+  Value numBlocks = arith::CeilDivSIOp::create(b, loc, rows, stepQ);
+  int64_t heads = cast<RankedTensorType>(a.q.getType()).getDimSize(1);
+  Value headsValue = arith::ConstantIndexOp::create(b, loc, heads);
+  Value headBlocks = arith::MulIOp::create(
+      b, loc, getValueOrCreateConstantIndexOp(b, loc, a.qSizes[0]),
+      arith::MulIOp::create(b, loc, headsValue, numBlocks));
 
-  // The output rows of query block `qb`, handed to `store` with their
-  // offsets and sizes.
-  auto queryBlock = [&](OpBuilder &b, Location loc, Value qb,
+  // Query block number `t` of all heads' blocks: its output rows, handed to
+  // `store` with their offsets and sizes in `out`.
+  auto queryBlock = [&](OpBuilder &b, Location loc, Value t,
                         function_ref<void(Value, ArrayRef<OpFoldResult>,
                                           ArrayRef<OpFoldResult>)>
                             store) {
-        Value mq = arith::MinSIOp::create(
-            b, loc, stepQ, arith::SubIOp::create(b, loc, rows, qb));
-        SmallVector<OpFoldResult> one(4, b.getIndexAttr(1));
-        SmallVector<OpFoldResult> qOffsets{b.getIndexAttr(0), b.getIndexAttr(0),
-                                           qb, b.getIndexAttr(0)};
-        SmallVector<OpFoldResult> qBlockSizes(a.qSizes);
-        qBlockSizes[2] = mq;
-        Value qBlock = tensor::ExtractSliceOp::create(b, loc, a.q, qOffsets,
-                                                      qBlockSizes, one);
-        SmallVector<OpFoldResult> rowSizes(ArrayRef(qBlockSizes).take_front(3));
-        SmallVector<OpFoldResult> accSizes(rowSizes);
-        accSizes.push_back(a.vSizes[3]);
+    // Head by head; within a head, block r/2 from the start for even r and
+    // from the end for odd r, so that contiguous shares of iterations get
+    // equal causal work (late blocks see more keys).
+    Value head = arith::DivUIOp::create(b, loc, t, numBlocks);
+    Value r = arith::RemUIOp::create(b, loc, t, numBlocks);
+    Value half = arith::DivUIOp::create(b, loc, r, twoIndex);
+    Value odd = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne,
+        arith::RemUIOp::create(b, loc, r, twoIndex), zeroIndex);
+    Value fromEnd = arith::SubIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, numBlocks, oneIndex), half);
+    Value block = arith::SelectOp::create(b, loc, odd, fromEnd, half);
+    Value qb = arith::MulIOp::create(b, loc, block, stepQ);
+    Value batch = arith::DivUIOp::create(b, loc, head, headsValue);
+    Value h = arith::RemUIOp::create(b, loc, head, headsValue);
+    Value hkv = a.groups == 1
+                    ? h
+                    : arith::DivUIOp::create(
+                          b, loc, h,
+                          arith::ConstantIndexOp::create(b, loc, a.groups))
+                          .getResult();
+    Value qBlock = block2D(b, loc, q, {batch, h, qb, zeroAttr},
+                           {one, one, bq, a.qSizes[3]});
+    SmallVector<OpFoldResult> rowSizes{bq}, accSizes{bq, a.vSizes[3]};
 
-        // Keys past the last one that the block's last row sees are skipped.
-        Value kvEnd = keys;
-        if (a.causal) {
-          Value seen = arith::AddIOp::create(
-              b, loc, arith::AddIOp::create(b, loc, qb, mq), causalOffset);
-          kvEnd = arith::MinSIOp::create(
-              b, loc, arith::MaxSIOp::create(b, loc, seen, zeroIndex), keys);
-        }
+    // Keys past the last one that the block's last row sees are skipped.
+    Value kvEnd = keys;
+    if (a.causal) {
+      Value blockEnd = arith::MinSIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, qb, stepQ), rows);
+      Value seen = arith::AddIOp::create(b, loc, blockEnd, causalOffset);
+      kvEnd = arith::MinSIOp::create(
+          b, loc, arith::MaxSIOp::create(b, loc, seen, zeroIndex), keys);
+    }
 
-        auto keyLoop = scf::ForOp::create(
-            b, loc, zeroIndex, kvEnd, stepKV,
-            ValueRange{filled(b, loc, rowSizes, negInf),
-                       filled(b, loc, rowSizes, zero),
-                       filled(b, loc, accSizes, zero)},
-            [&](OpBuilder &b, Location loc, Value kb, ValueRange state) {
-              Value m = state[0], l = state[1], acc = state[2];
-              Value nk = arith::MinSIOp::create(
-                  b, loc, stepKV, arith::SubIOp::create(b, loc, keys, kb));
-              SmallVector<OpFoldResult> kvOffsets{
-                  b.getIndexAttr(0), b.getIndexAttr(0), kb, b.getIndexAttr(0)};
-              SmallVector<OpFoldResult> kSizes(a.kSizes), vSizes(a.vSizes);
-              kSizes[2] = vSizes[2] = nk;
-              Value kBlock = tensor::ExtractSliceOp::create(
-                  b, loc, a.k, kvOffsets, kSizes, one);
-              Value vBlock = tensor::ExtractSliceOp::create(
-                  b, loc, a.v, kvOffsets, vSizes, one);
-              Value maskBlock;
-              if (a.mask) {
-                // Unit (broadcast) dims of the mask are read whole.
-                auto maskType = cast<RankedTensorType>(a.mask.getType());
-                SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0));
-                SmallVector<OpFoldResult> sizes =
-                    tensor::getMixedSizes(b, loc, a.mask);
-                if (maskType.getDimSize(2) != 1) {
-                  offsets[2] = qb;
-                  sizes[2] = mq;
-                }
-                if (maskType.getDimSize(3) != 1) {
-                  offsets[3] = kb;
-                  sizes[3] = nk;
-                }
-                maskBlock = tensor::ExtractSliceOp::create(b, loc, a.mask,
-                                                           offsets, sizes, one);
-              }
-              Value scores = maskedScores(
-                  b, loc, a, queryKeyProduct(b, loc, a, qBlock, kBlock),
-                  maskBlock, qb, kb, causalOffset);
+    auto keyLoop = scf::ForOp::create(
+        b, loc, zeroIndex, kvEnd, stepKV,
+        ValueRange{filled(b, loc, rowSizes, negInf),
+                   filled(b, loc, rowSizes, zero),
+                   filled(b, loc, accSizes, zero)},
+        [&](OpBuilder &b, Location loc, Value kb, ValueRange state) {
+          Value m = state[0], l = state[1], acc = state[2];
+          Value ktBlock = block2D(b, loc, kt, {batch, hkv, zeroAttr, kb},
+                                  {one, one, a.kSizes[3], bkv});
+          Value vBlock = block2D(b, loc, v, {batch, hkv, kb, zeroAttr},
+                                 {one, one, bkv, a.vSizes[3]});
+          Value maskBlock;
+          if (mask) {
+            // Unit (broadcast) dims of the mask are read whole.
+            auto maskType = cast<RankedTensorType>(mask.getType());
+            SmallVector<OpFoldResult> offsets(4, zeroAttr), sizes(4, one);
+            if (maskType.getDimSize(0) != 1)
+              offsets[0] = batch;
+            if (maskType.getDimSize(1) != 1)
+              offsets[1] = h;
+            if (maskType.getDimSize(2) != 1) {
+              offsets[2] = qb;
+              sizes[2] = bq;
+            }
+            if (maskType.getDimSize(3) != 1) {
+              offsets[3] = kb;
+              sizes[3] = bkv;
+            }
+            maskBlock = block2D(b, loc, mask, offsets, sizes);
+          }
+          Value products = matmul(
+              b, loc, qBlock, ktBlock,
+              filled(b, loc, {bq, bkv}, floatConstant(b, loc, elementType, 0)));
+          Value scores =
+              maskedScores(b, loc, a, products, maskBlock, qb, kb,
+                           causalOffset, keysPadded ? keys : Value());
 
-              // Each update writes into the state it replaces (the inits
-              // below), so that the loop's tensors bufferize in place.
-              Value rowMax = buildGeneric(
-                  b, loc, {scores}, {id4}, filled(b, loc, rowSizes, negInf),
-                  row4, {kPar, kPar, kPar, kRed},
-                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    return arith::MaximumFOp::create(nb, l, args[0], args[1]);
-                  });
-              // a = m == -inf ? 0 : exp(m - max(m, rowmax))
-              Value rescale = buildGeneric(
-                  b, loc, {m, rowMax}, {id3, id3},
-                  tensor::EmptyOp::create(b, loc, rowSizes, elementType), id3,
-                  {kPar, kPar, kPar},
-                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    Value mNew =
-                        arith::MaximumFOp::create(nb, l, args[0], args[1]);
-                    Value diff = arith::SubFOp::create(nb, l, args[0], mNew);
-                    Value e = math::ExpOp::create(nb, l, diff);
-                    return arith::SelectOp::create(
-                        nb, l, isNegInfinity(nb, l, args[0]), zero, e);
-                  });
-              // m' = max(m, rowmax)
-              Value mNew = buildGeneric(
-                  b, loc, {rowMax}, {id3}, m, id3, {kPar, kPar, kPar},
-                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    return arith::MaximumFOp::create(nb, l, args[1], args[0]);
-                  });
-              Value probabilities = buildGeneric(
-                  b, loc, {scores, mNew}, {id4, row4},
-                  tensor::EmptyOp::create(
-                      b, loc, tensor::getMixedSizes(b, loc, scores),
-                      elementType),
-                  id4, {kPar, kPar, kPar, kPar},
-                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    Value shift = arith::SelectOp::create(
-                        nb, l, isNegInfinity(nb, l, args[1]), zero, args[1]);
-                    Value diff = arith::SubFOp::create(nb, l, args[0], shift);
-                    return math::ExpOp::create(nb, l, diff);
-                  });
-              // l' = l * a + rowsum(P)
-              Value lScaled = buildGeneric(
-                  b, loc, {rescale}, {id3}, l, id3, {kPar, kPar, kPar},
-                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    return arith::MulFOp::create(nb, l, args[1], args[0]);
-                  });
-              Value lNew = buildGeneric(
-                  b, loc, {probabilities}, {id4}, lScaled, row4,
-                  {kPar, kPar, kPar, kRed},
-                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    return arith::AddFOp::create(nb, l, args[1], args[0]);
-                  });
-              // acc' = acc * a + P v
-              Value accScaled = buildGeneric(
-                  b, loc, {rescale}, {row4}, acc, id4, {kPar, kPar, kPar, kPar},
-                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    return arith::MulFOp::create(nb, l, args[1], args[0]);
-                  });
-              Value accNew = probabilityValueProduct(b, loc, a, probabilities,
-                                                     vBlock, accScaled);
-              scf::YieldOp::create(b, loc, ValueRange{mNew, lNew, accNew});
-            });
+          // Each update writes into the state it replaces (the inits
+          // below), so that the loop's tensors bufferize in place.
+          Value rowMax = buildGeneric(
+              b, loc, {scores}, {id2}, filled(b, loc, rowSizes, negInf), row2,
+              {kPar, kRed},
+              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                return arith::MaximumFOp::create(nb, l, args[0], args[1]);
+              });
+          // a = m == -inf ? 0 : exp(m - max(m, rowmax))
+          Value rescale = buildGeneric(
+              b, loc, {m, rowMax}, {id1, id1},
+              tensor::EmptyOp::create(b, loc, rowSizes, elementType), id1,
+              {kPar}, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                Value mNew = arith::MaximumFOp::create(nb, l, args[0], args[1]);
+                Value diff = arith::SubFOp::create(nb, l, args[0], mNew);
+                Value e = math::ExpOp::create(nb, l, diff);
+                return arith::SelectOp::create(
+                    nb, l, isNegInfinity(nb, l, args[0]), zero, e);
+              });
+          // m' = max(m, rowmax)
+          Value mNew = buildGeneric(
+              b, loc, {rowMax}, {id1}, m, id1, {kPar},
+              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                return arith::MaximumFOp::create(nb, l, args[1], args[0]);
+              });
+          Value probabilities = buildGeneric(
+              b, loc, {scores, mNew}, {id2, row2},
+              tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{bq, bkv},
+                                      elementType),
+              id2, {kPar, kPar},
+              [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                Value shift = arith::SelectOp::create(
+                    nb, l, isNegInfinity(nb, l, args[1]), zero, args[1]);
+                Value diff = arith::SubFOp::create(nb, l, args[0], shift);
+                return math::ExpOp::create(nb, l, diff);
+              });
+          // l' = l * a + rowsum(P)
+          Value lScaled = buildGeneric(
+              b, loc, {rescale}, {id1}, l, id1, {kPar},
+              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                return arith::MulFOp::create(nb, l, args[1], args[0]);
+              });
+          Value lNew = buildGeneric(
+              b, loc, {probabilities}, {id2}, lScaled, row2, {kPar, kRed},
+              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                return arith::AddFOp::create(nb, l, args[1], args[0]);
+              });
+          // acc' = acc * a + P v
+          Value accScaled = buildGeneric(
+              b, loc, {rescale}, {row2}, acc, id2, {kPar, kPar},
+              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                return arith::MulFOp::create(nb, l, args[1], args[0]);
+              });
+          Value accNew = matmul(b, loc, probabilities, vBlock, accScaled);
+          scf::YieldOp::create(b, loc, ValueRange{mNew, lNew, accNew});
+        });
 
-        // out = acc / l; a row that saw no key has l == 0.
-        Value normalized = buildGeneric(
-            b, loc, {keyLoop.getResult(2), keyLoop.getResult(1)}, {id4, row4},
-            tensor::EmptyOp::create(b, loc, accSizes, elementType), id4,
-            {kPar, kPar, kPar, kPar},
-            [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-              Value quotient = arith::DivFOp::create(nb, l, args[0], args[1]);
-              if (!a.zeroRows)
-                return quotient;
-              Value empty = arith::CmpFOp::create(
-                  nb, l, arith::CmpFPredicate::OEQ, args[1], zero);
-              return arith::SelectOp::create(nb, l, empty, zero, quotient);
-            });
-        SmallVector<OpFoldResult> outOffsets{
-            b.getIndexAttr(0), b.getIndexAttr(0), qb, b.getIndexAttr(0)};
-        store(normalized, outOffsets, accSizes);
+    // out = acc / l; a row that saw no key has l == 0.
+    Value normalized = buildGeneric(
+        b, loc, {keyLoop.getResult(2), keyLoop.getResult(1)}, {id2, row2},
+        tensor::EmptyOp::create(b, loc, accSizes, elementType), id2,
+        {kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value quotient = arith::DivFOp::create(nb, l, args[0], args[1]);
+          if (!a.zeroRows)
+            return quotient;
+          Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                              args[1], zero);
+          return arith::SelectOp::create(nb, l, empty, zero, quotient);
+        });
+    // Padding rows are not stored.
+    OpFoldResult validRows = bq;
+    if (rowsPadded) {
+      validRows = arith::MinSIOp::create(
+                      b, loc, stepQ, arith::SubIOp::create(b, loc, rows, qb))
+                      .getResult();
+      normalized = tensor::ExtractSliceOp::create(
+          b, loc, normalized, {zeroAttr, zeroAttr}, {validRows, a.vSizes[3]},
+          {one, one});
+    }
+    store(normalized, {batch, h, qb, zeroAttr},
+          {one, one, validRows, a.vSizes[3]});
   };
 
-  SmallVector<OpFoldResult> unitStrides(4, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> unitStrides(4, one);
+  Value result;
   if (parallel) {
     // Query blocks are independent: an scf.forall, threads in the pipeline.
-    // Iteration t takes block t/2 from the start for even t and from the end
-    // for odd t, so that contiguous shares of iterations get equal causal
-    // work (late blocks see more keys).
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    Value two = arith::ConstantIndexOp::create(b, loc, 2);
-    Value numBlocks = arith::CeilDivSIOp::create(b, loc, rows, stepQ);
     auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{zeroIndex},
-        ArrayRef<OpFoldResult>{numBlocks}, ArrayRef<OpFoldResult>{one},
+        b, loc, ArrayRef<OpFoldResult>{zeroAttr},
+        ArrayRef<OpFoldResult>{headBlocks}, ArrayRef<OpFoldResult>{one},
         ValueRange{out}, std::nullopt);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forall.getBody());
     Value shared = forall.getRegionIterArgs()[0];
-    Value t = forall.getInductionVars()[0];
-    Value half = arith::DivUIOp::create(b, loc, t, two);
-    Value odd = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ne,
-        arith::RemUIOp::create(b, loc, t, two), zeroIndex);
-    Value fromEnd = arith::SubIOp::create(
-        b, loc, arith::SubIOp::create(b, loc, numBlocks, one), half);
-    Value block = arith::SelectOp::create(b, loc, odd, fromEnd, half);
-    Value qbStart = arith::MulIOp::create(b, loc, block, stepQ);
-    queryBlock(b, loc, qbStart,
+    queryBlock(b, loc, forall.getInductionVars()[0],
                [&](Value rowsOut, ArrayRef<OpFoldResult> offsets,
                    ArrayRef<OpFoldResult> sizes) {
                  OpBuilder::InsertionGuard inner(b);
                  b.setInsertionPointToStart(forall.getTerminator().getBody());
-                 tensor::ParallelInsertSliceOp::create(b, loc, rowsOut, shared,
-                                                       offsets, sizes,
-                                                       unitStrides);
+                 tensor::ParallelInsertSliceOp::create(
+                     b, loc, rowsOut, shared, offsets, sizes, unitStrides);
                });
-    return forall.getResult(0);
+    result = forall.getResult(0);
+  } else {
+    auto queryLoop = scf::ForOp::create(
+        b, loc, zeroIndex, headBlocks, oneIndex, ValueRange{out},
+        [&](OpBuilder &b, Location loc, Value t, ValueRange outArgs) {
+          queryBlock(b, loc, t,
+                     [&](Value rowsOut, ArrayRef<OpFoldResult> offsets,
+                         ArrayRef<OpFoldResult> sizes) {
+                       Value updated = tensor::InsertSliceOp::create(
+                           b, loc, rowsOut, outArgs[0], offsets, sizes,
+                           unitStrides);
+                       scf::YieldOp::create(b, loc, updated);
+                     });
+        });
+    result = queryLoop.getResult(0);
   }
-  auto queryLoop = scf::ForOp::create(
-      b, loc, zeroIndex, rows, stepQ, ValueRange{out},
-      [&](OpBuilder &b, Location loc, Value qb, ValueRange outArgs) {
-        queryBlock(b, loc, qb,
-                   [&](Value rowsOut, ArrayRef<OpFoldResult> offsets,
-                       ArrayRef<OpFoldResult> sizes) {
-                     Value updated = tensor::InsertSliceOp::create(
-                         b, loc, rowsOut, outArgs[0], offsets, sizes,
-                         unitStrides);
-                     scf::YieldOp::create(b, loc, updated);
-                   });
-      });
-  return queryLoop.getResult(0);
+  return result;
 }
 
 /// attention(q, k, v [, mask]) -> flash loops or contractions + softmax.

@@ -7,63 +7,82 @@
 // Grouped-query causal attention: 4 query heads over 2 key/value heads,
 // M = 128 queries, N = 256 keys.
 
-// FLASH-DAG: #[[$Q:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
-// FLASH-DAG: #[[$K:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
-// FLASH-DAG: #[[$V:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d4, d3)>
+// FLASH-DAG: #[[$LHS:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// FLASH-DAG: #[[$RHS:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// FLASH-DAG: #[[$OUT:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// FLASH-DAG: #[[$ID2:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// FLASH-DAG: #[[$ROW:.+]] = affine_map<(d0, d1) -> (d0)>
 // FLASH-LABEL: func.func @gqa_causal(
 // FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<1x4x128x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x2x256x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<1x2x256x8xf32>)
 // The M x N scores never exist: no tensor<...x128x256x...> anywhere.
 // FLASH-NOT:     128x256
+// FLASH-DAG:     %[[C2:.*]] = arith.constant 2 : index
+// FLASH-DAG:     %[[C4:.*]] = arith.constant 4 : index
+// FLASH-DAG:     %[[C16:.*]] = arith.constant 16 : index
 // FLASH-DAG:     %[[C32:.*]] = arith.constant 32 : index
 // FLASH-DAG:     %[[C64:.*]] = arith.constant 64 : index
 // FLASH-DAG:     %[[C128:.*]] = arith.constant 128 : index
 // FLASH-DAG:     %[[C256:.*]] = arith.constant 256 : index
 // FLASH-DAG:     %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
-// Outer loop: blocks of 32 query rows, carrying the output.
-// FLASH:         %[[OUT:.*]] = scf.for %[[QB:[a-zA-Z0-9_]+]] = %{{.*}} to %[[C128]] step %[[C32]] iter_args(%[[ACCOUT:.*]] = %{{.*}}) -> (tensor<1x4x128x8xf32>) {
-// FLASH:           %[[MQ:.*]] = arith.minsi %{{.*}}, %[[C32]] : index
-// FLASH:           %[[QBLK:.*]] = tensor.extract_slice %[[Q]][0, 0, %[[QB]], 0] [1, 4, %[[MQ]], 16] [1, 1, 1, 1]
-// Causal: keys past qb + mq + (N - M) are never visited.
-// FLASH:           %[[END:.*]] = arith.addi %[[QB]], %[[MQ]] : index
-// FLASH:           %[[SEEN:.*]] = arith.addi %[[END]], %[[C128]] : index
+// Keys transposed once, to [B, Hkv, D, N]: both contractions then read
+// their right operand by rows. N and M are whole blocks: nothing is padded.
+// FLASH:         %[[KT:.*]] = linalg.transpose ins(%[[K]] : tensor<1x2x256x16xf32>) outs(%{{.*}} : tensor<1x2x16x256xf32>) permutation = [0, 1, 3, 2]
+// One loop over the 16 query blocks of all heads (4 heads x 4 blocks of 32
+// rows), carrying the output.
+// FLASH:         %[[OUT:.*]] = scf.for %[[T:[a-zA-Z0-9_]+]] = %{{.*}} to %[[C16]] step %{{.*}} iter_args(%[[ACCOUT:.*]] = %{{.*}}) -> (tensor<1x4x128x8xf32>) {
+// FLASH:           %[[HEAD:.*]] = arith.divui %[[T]], %[[C4]] : index
+// FLASH:           %[[R:.*]] = arith.remui %[[T]], %[[C4]] : index
+// FLASH:           %[[BLOCK:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : index
+// FLASH:           %[[QB:.*]] = arith.muli %[[BLOCK]], %[[C32]] : index
+// FLASH:           %[[H:.*]] = arith.remui %[[HEAD]], %[[C4]] : index
+// Query head h reads key/value head h / 2.
+// FLASH:           %[[HKV:.*]] = arith.divui %[[H]], %[[C2]] : index
+// FLASH:           %[[QBLK:.*]] = tensor.extract_slice %[[Q]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x4x128x16xf32> to tensor<32x16xf32>
+// Causal: keys past min(qb + 32, M) + (N - M) are never visited.
+// FLASH:           %[[END:.*]] = arith.addi %[[QB]], %[[C32]] : index
+// FLASH:           %[[LAST:.*]] = arith.minsi %[[END]], %[[C128]] : index
+// FLASH:           %[[SEEN:.*]] = arith.addi %[[LAST]], %[[C128]] : index
 // FLASH:           %[[POS:.*]] = arith.maxsi %[[SEEN]], %{{.*}} : index
 // FLASH:           %[[KVEND:.*]] = arith.minsi %[[POS]], %[[C256]] : index
-// Inner loop: blocks of 64 keys, carrying the running max, sum and output.
-// FLASH:           %[[STATE:.*]]:3 = scf.for %[[KB:[a-zA-Z0-9_]+]] = %{{.*}} to %[[KVEND]] step %[[C64]] iter_args(%[[M:.*]] = %{{.*}}, %[[L:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (tensor<1x4x?xf32>, tensor<1x4x?xf32>, tensor<1x4x?x8xf32>) {
-// FLASH:             %[[KBLK:.*]] = tensor.extract_slice %[[K]][0, 0, %[[KB]], 0] [1, 2, %{{.*}}, 16]
-// FLASH:             %[[VBLK:.*]] = tensor.extract_slice %[[V]][0, 0, %[[KB]], 0] [1, 2, %{{.*}}, 8]
-// S = q kᵀ over d, heads grouped by floordiv.
-// FLASH:             %[[QK:.*]] = linalg.generic {indexing_maps = [#[[$Q]], #[[$K]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[QBLK]], %[[KBLK]] : tensor<1x4x?x16xf32>, tensor<1x2x?x16xf32>) outs(%{{.*}} : tensor<1x4x?x?xf32>)
-// FLASH:             %[[S:.*]] = linalg.generic {{.*}} ins(%[[QK]] : tensor<1x4x?x?xf32>)
+// Inner loop: blocks of 64 keys, carrying the running max, sum and output
+// of the block's rows; every block has a static shape.
+// FLASH:           %[[STATE:.*]]:3 = scf.for %[[KB:[a-zA-Z0-9_]+]] = %{{.*}} to %[[KVEND]] step %[[C64]] iter_args(%[[M:.*]] = %{{.*}}, %[[L:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x8xf32>) {
+// FLASH:             %[[KTBLK:.*]] = tensor.extract_slice %[[KT]][%{{.*}}, %[[HKV]], 0, %[[KB]]] [1, 1, 16, 64] [1, 1, 1, 1] : tensor<1x2x16x256xf32> to tensor<16x64xf32>
+// FLASH:             %[[VBLK:.*]] = tensor.extract_slice %[[V]][%{{.*}}, %[[HKV]], %[[KB]], 0] [1, 1, 64, 8] [1, 1, 1, 1] : tensor<1x2x256x8xf32> to tensor<64x8xf32>
+// S = q kᵀ: the matmul form (i, j, d) over the transposed keys.
+// FLASH:             %[[QK:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[QBLK]], %[[KTBLK]] : tensor<32x16xf32>, tensor<16x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
+// FLASH:               arith.mulf
+// FLASH:               arith.addf
+// FLASH:             %[[S:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ID2]]], {{.*}} ins(%[[QK]] : tensor<32x64xf32>)
 // FLASH:               arith.mulf %{{.*}}, %[[SCALE]]
 // FLASH:               arith.cmpi sgt
 // FLASH:               arith.select
-// FLASH:             %[[ROWMAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[S]] : tensor<1x4x?x?xf32>)
+// FLASH:             %[[ROWMAX:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[S]] : tensor<32x64xf32>)
 // FLASH:               arith.maximumf
 // a = m == -inf ? 0 : exp(m - max(m, rowmax))
-// FLASH:             %[[RESCALE:.*]] = linalg.generic {{.*}} ins(%[[M]], %[[ROWMAX]] : tensor<1x4x?xf32>, tensor<1x4x?xf32>)
+// FLASH:             %[[RESCALE:.*]] = linalg.generic {{.*}} ins(%[[M]], %[[ROWMAX]] : tensor<32xf32>, tensor<32xf32>)
 // FLASH:               arith.maximumf
 // FLASH:               arith.subf
 // FLASH:               math.exp
 // FLASH:               arith.cmpf oeq
 // FLASH:               arith.select
 // m' = max(m, rowmax), in place of m
-// FLASH:             %[[MNEW:.*]] = linalg.generic {{.*}} ins(%[[ROWMAX]] : tensor<1x4x?xf32>) outs(%[[M]] : tensor<1x4x?xf32>)
+// FLASH:             %[[MNEW:.*]] = linalg.generic {{.*}} ins(%[[ROWMAX]] : tensor<32xf32>) outs(%[[M]] : tensor<32xf32>)
 // P = exp(S - shift(m'))
-// FLASH:             %[[P:.*]] = linalg.generic {{.*}} ins(%[[S]], %[[MNEW]] : tensor<1x4x?x?xf32>, tensor<1x4x?xf32>)
+// FLASH:             %[[P:.*]] = linalg.generic {{.*}} ins(%[[S]], %[[MNEW]] : tensor<32x64xf32>, tensor<32xf32>)
 // FLASH:               math.exp
 // l' = l * a + rowsum(P)
-// FLASH:             %[[LS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<1x4x?xf32>) outs(%[[L]] : tensor<1x4x?xf32>)
-// FLASH:             %[[LNEW:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[P]] : tensor<1x4x?x?xf32>) outs(%[[LS]] : tensor<1x4x?xf32>)
-// acc' = acc * a + P v
-// FLASH:             %[[AS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<1x4x?xf32>) outs(%[[ACC]] : tensor<1x4x?x8xf32>)
-// FLASH:             %[[ACCNEW:.*]] = linalg.generic {indexing_maps = [#[[$Q]], #[[$V]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P]], %[[VBLK]] : tensor<1x4x?x?xf32>, tensor<1x2x?x8xf32>) outs(%[[AS]] : tensor<1x4x?x8xf32>)
+// FLASH:             %[[LS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[L]] : tensor<32xf32>)
+// FLASH:             %[[LNEW:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[P]] : tensor<32x64xf32>) outs(%[[LS]] : tensor<32xf32>)
+// acc' = acc * a + P v, the same matmul form.
+// FLASH:             %[[AS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[ACC]] : tensor<32x8xf32>)
+// FLASH:             %[[ACCNEW:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[P]], %[[VBLK]] : tensor<32x64xf32>, tensor<64x8xf32>) outs(%[[AS]] : tensor<32x8xf32>)
 // FLASH:             scf.yield %[[MNEW]], %[[LNEW]], %[[ACCNEW]]
 // Normalize once: out = l == 0 ? 0 : acc / l.
-// FLASH:           %[[NORM:.*]] = linalg.generic {{.*}} ins(%[[STATE]]#2, %[[STATE]]#1 : tensor<1x4x?x8xf32>, tensor<1x4x?xf32>)
+// FLASH:           %[[NORM:.*]] = linalg.generic {{.*}} ins(%[[STATE]]#2, %[[STATE]]#1 : tensor<32x8xf32>, tensor<32xf32>)
 // FLASH:             arith.divf
 // FLASH:             arith.select
-// FLASH:           %[[INS:.*]] = tensor.insert_slice %[[NORM]] into %[[ACCOUT]][0, 0, %[[QB]], 0] [1, 4, %[[MQ]], 8]
+// FLASH:           %[[INS:.*]] = tensor.insert_slice %[[NORM]] into %[[ACCOUT]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 8]
 // FLASH:           scf.yield %[[INS]]
 // FLASH:         return %[[OUT]]
 
@@ -84,7 +103,7 @@
 // BUF-NOT:     128x256
 // BUF:         scf.for
 // BUF:           scf.for
-// BUF:             memref.alloc(%{{.*}}, %{{.*}}) {{.*}} : memref<1x4x?x?xf32>
+// BUF:             memref.alloc() {{.*}} : memref<32x64xf32>
 // BUF-NOT:     128x256
 // BUF:         return
 func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x8xf32>) -> tensor<1x4x128x8xf32> {
@@ -94,16 +113,36 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 
 // -----
 
-// Rank 2 with a mask: expanded to [1, 1, M, D]; the [M, N] mask is sliced
-// per block; no causal bound on the key loop.
+// Rank 2 with a mask, M = 100 and N = 300 not whole blocks: expanded to
+// [1, 1, M, D]; queries, keys, values and mask padded with zeros to whole
+// blocks (128 rows, 320 keys); padding keys get -inf scores, padding rows
+// are not stored. No causal bound on the key loop.
 // FLASH-LABEL: func.func @rank2_mask(
-// FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<100x32xf32>, %{{.*}}: tensor<300x32xf32>, %{{.*}}: tensor<300x32xf32>, %[[MASK:[a-zA-Z0-9_]+]]: tensor<100x300xf32>)
-// FLASH-NOT:     1x1x100x300
+// FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<100x32xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<300x32xf32>, %{{.*}}: tensor<300x32xf32>, %[[MASK:[a-zA-Z0-9_]+]]: tensor<100x300xf32>)
+// FLASH-DAG:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// FLASH-DAG:     %[[C100:.*]] = arith.constant 100 : index
+// FLASH-DAG:     %[[C300:.*]] = arith.constant 300 : index
 // FLASH:         %[[Q4:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 32]
+// FLASH:         %[[K4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 300, 32]
 // FLASH:         %[[M4:.*]] = tensor.expand_shape %[[MASK]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 300]
-// FLASH:         scf.for %[[QB:[a-zA-Z0-9_]+]] =
-// FLASH:           scf.for %[[KB:[a-zA-Z0-9_]+]] = %{{.*}} to %{{.*}} step
-// FLASH:             tensor.extract_slice %[[M4]][0, 0, %[[QB]], %[[KB]]]
+// FLASH:         %[[QPAD:.*]] = tensor.insert_slice %[[Q4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 32] [1, 1, 1, 1] : tensor<1x1x100x32xf32> into tensor<1x1x128x32xf32>
+// FLASH:         %[[MPAD:.*]] = tensor.insert_slice %[[M4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 300] [1, 1, 1, 1] : tensor<1x1x100x300xf32> into tensor<1x1x128x320xf32>
+// FLASH:         %[[KPAD:.*]] = tensor.insert_slice %[[K4]] into %{{.*}} : tensor<1x1x300x32xf32> into tensor<1x1x320x32xf32>
+// FLASH:         linalg.transpose ins(%[[KPAD]] : tensor<1x1x320x32xf32>) outs(%{{.*}} : tensor<1x1x32x320xf32>)
+// FLASH:         scf.for %[[T:[a-zA-Z0-9_]+]] =
+// FLASH:           %[[QB:.*]] = arith.muli
+// FLASH:           tensor.extract_slice %[[QPAD]][%{{.*}}, 0, %[[QB]], 0] [1, 1, 32, 32]
+// FLASH:           scf.for %[[KB:[a-zA-Z0-9_]+]] = %{{.*}} to %[[C300]] step
+// FLASH:             tensor.extract_slice %[[MPAD]][0, 0, %[[QB]], %[[KB]]] [1, 1, 32, 64] [1, 1, 1, 1] : tensor<1x1x128x320xf32> to tensor<32x64xf32>
+// FLASH:             linalg.generic
+// FLASH:             linalg.generic
+// FLASH:               %[[J:.*]] = arith.addi %[[KB]], %{{.*}} : index
+// FLASH:               %[[PAD:.*]] = arith.cmpi sge, %[[J]], %[[C300]] : index
+// FLASH:               arith.select %[[PAD]], %[[NEGINF]], %{{.*}} : f32
+// FLASH:           %[[LEFT:.*]] = arith.subi %[[C100]], %[[QB]] : index
+// FLASH:           %[[VALID:.*]] = arith.minsi %[[LEFT]], %{{.*}} : index
+// FLASH:           %[[ROWS:.*]] = tensor.extract_slice %{{.*}}[0, 0] [%[[VALID]], 32] [1, 1] : tensor<32x32xf32> to tensor<?x32xf32>
+// FLASH:           tensor.insert_slice %[[ROWS]] into %{{.*}}[%{{.*}}, 0, %[[QB]], 0] [1, 1, %[[VALID]], 32] [1, 1, 1, 1] : tensor<?x32xf32> into tensor<1x1x100x32xf32>
 // FLASH:         tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3]] : tensor<1x1x100x32xf32> into tensor<100x32xf32>
 func.func @rank2_mask(%q: tensor<100x32xf32>, %k: tensor<300x32xf32>, %v: tensor<300x32xf32>, %m: tensor<100x300xf32>) -> tensor<100x32xf32> {
   %r = attn.attention %q, %k, %v mask %m : tensor<100x32xf32>, tensor<300x32xf32>, tensor<300x32xf32>, tensor<100x300xf32>
@@ -112,19 +151,22 @@ func.func @rank2_mask(%q: tensor<100x32xf32>, %k: tensor<300x32xf32>, %v: tensor
 
 // -----
 
-// For threads, the query blocks are an scf.forall over block numbers, taken
-// alternately from the start and the end (equal causal work per half).
-// RUN: attn-opt %s --convert-attn-to-linalg="block-q=32 parallel-query-blocks" --split-input-file | FileCheck %s --check-prefix=PARALLEL
+// For threads, the query blocks of all heads are an scf.forall, each head's
+// taken alternately from the start and the end (equal causal work per half).
+// RUN: attn-opt %s --convert-attn-to-linalg="block-q=32 parallel-query-blocks" --canonicalize --split-input-file | FileCheck %s --check-prefix=PARALLEL
 // PARALLEL-LABEL: func.func @parallel_blocks(
-// PARALLEL:         %[[NB:.*]] = arith.ceildivsi %{{.*}}, %{{.*}} : index
-// PARALLEL:         scf.forall (%[[T:[a-zA-Z0-9_]+]]) in (%[[NB]]) shared_outs(%[[OUT:[a-zA-Z0-9_]+]] = %{{.*}}) -> (tensor<1x4x128x8xf32>)
-// PARALLEL:           %[[HALF:.*]] = arith.divui %[[T]], %{{.*}} : index
-// PARALLEL:           arith.remui %[[T]]
+// PARALLEL-DAG:     %[[C4:.*]] = arith.constant 4 : index
+// PARALLEL:         scf.forall (%[[T:[a-zA-Z0-9_]+]]) in (16) shared_outs(%[[OUT:[a-zA-Z0-9_]+]] = %{{.*}}) -> (tensor<1x4x128x8xf32>)
+// PARALLEL:           %[[HEAD:.*]] = arith.divui %[[T]], %[[C4]] : index
+// PARALLEL:           %[[R:.*]] = arith.remui %[[T]], %[[C4]] : index
+// PARALLEL:           %[[HALF:.*]] = arith.divui %[[R]], %{{.*}} : index
+// PARALLEL:           arith.remui %[[R]]
 // PARALLEL:           %[[BLOCK:.*]] = arith.select %{{.*}}, %{{.*}}, %[[HALF]] : index
 // PARALLEL:           %[[QB:.*]] = arith.muli %[[BLOCK]], %{{.*}} : index
+// PARALLEL:           %[[H:.*]] = arith.remui %[[HEAD]], %[[C4]] : index
 // PARALLEL:           scf.for
 // PARALLEL:           scf.forall.in_parallel
-// PARALLEL-NEXT:        tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, %[[QB]], 0]
+// PARALLEL-NEXT:        tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 8]
 func.func @parallel_blocks(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x8xf32>) -> tensor<1x4x128x8xf32> {
   %r = attn.attention %q, %k, %v causal : tensor<1x4x128x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x8xf32>
   return %r : tensor<1x4x128x8xf32>

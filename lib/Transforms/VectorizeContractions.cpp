@@ -1,0 +1,178 @@
+//===- VectorizeContractions.cpp - register-blocked matmuls ---------------===//
+//
+// A static contraction C[i, j] += sum_r A[i, r] B[r, j] (the q kᵀ and p v of
+// the flash-attention loop) becomes loops over register tiles of `rows` x
+// `lanes` outputs: each tile is read into `rows` vector<lanes> accumulators,
+// which the loop over r updates with one load of B's row, `rows` broadcasts
+// of A's elements and `rows` multiply-adds, and written back once. The sum
+// over r stays in order; with `fma` each step is one fused multiply-add.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_VECTORIZECONTRACTIONSPASS
+#include "AttnDialect/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+
+namespace {
+
+/// Whether `op` is init + lhs rhs over (i, j, r) with lhs [i, r], rhs [r, j],
+/// init [i, j] and the body acc + a * b.
+bool isMatmul(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.hasPureTensorSemantics() || op.getNumLoops() != 3 ||
+      op.getIteratorTypesArray() !=
+          SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
+                                           utils::IteratorType::parallel,
+                                           utils::IteratorType::reduction})
+    return false;
+  MLIRContext *ctx = op.getContext();
+  auto map = [&](ArrayRef<unsigned> dims) {
+    return AffineMap::getMultiDimMapWithTargets(3, dims, ctx);
+  };
+  if (op.getIndexingMapsArray() !=
+      SmallVector<AffineMap>{map({0, 2}), map({2, 1}), map({0, 1})})
+    return false;
+  Block *body = op.getBody();
+  auto add = dyn_cast<arith::AddFOp>(body->getTerminator()->getOperand(0)
+                                         .getDefiningOp());
+  if (!add || body->getOperations().size() != 3)
+    return false;
+  Value acc = body->getArgument(2);
+  Value other = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  auto mul = other.getDefiningOp<arith::MulFOp>();
+  if (!mul || !llvm::is_contained(add->getOperands(), acc))
+    return false;
+  return (mul.getLhs() == body->getArgument(0) &&
+          mul.getRhs() == body->getArgument(1)) ||
+         (mul.getLhs() == body->getArgument(1) &&
+          mul.getRhs() == body->getArgument(0));
+}
+
+/// The largest power-of-two divisor of `size` that is at most `limit` and
+/// at least `least`; 0 if none.
+int64_t tileFor(int64_t size, int64_t limit, int64_t least) {
+  for (int64_t t = limit; t >= least; t /= 2)
+    if (size % t == 0)
+      return t;
+  return 0;
+}
+
+// matmul generic (i, j, r) -> loops over rows x lanes tiles, vector.fma per r
+struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
+  RegisterBlockMatmul(MLIRContext *ctx, int64_t rows, int64_t lanes, bool fma)
+      : OpRewritePattern(ctx), rows(rows), lanes(lanes), fma(fma) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isMatmul(op))
+      return rewriter.notifyMatchFailure(op, "not a matmul-form generic");
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic) ||
+        llvm::is_contained(ranges, 0))
+      return rewriter.notifyMatchFailure(op, "dynamic or empty shape");
+    Type elementType = getElementTypeOrSelf(op.getResult(0).getType());
+    if (!elementType.isF32() && !elementType.isF64())
+      return rewriter.notifyMatchFailure(op, "not f32 or f64");
+    int64_t tileRows = tileFor(ranges[0], rows, 1);
+    int64_t tileLanes = tileFor(ranges[1], lanes, 4);
+    if (tileLanes == 0)
+      return rewriter.notifyMatchFailure(op, "no lane tile divides the row");
+
+    Location loc = op.getLoc();
+    Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
+    auto vectorType = VectorType::get({tileLanes}, elementType);
+    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value padding = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getFloatAttr(elementType, 0.0));
+    auto index = [&](OpBuilder &b, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    SmallVector<bool> inBounds{true};
+
+    auto rowLoop = scf::ForOp::create(
+        rewriter, loc, c0, index(rewriter, ranges[0]),
+        index(rewriter, tileRows), ValueRange{op.getDpsInits()[0]},
+        [&](OpBuilder &b, Location loc, Value i, ValueRange rowArgs) {
+          auto laneLoop = scf::ForOp::create(
+              b, loc, c0, index(b, ranges[1]), index(b, tileLanes), rowArgs,
+              [&](OpBuilder &b, Location loc, Value j, ValueRange tileArgs) {
+                Value out = tileArgs[0];
+                SmallVector<Value> rowIndices, accs;
+                for (int64_t t = 0; t < tileRows; ++t) {
+                  rowIndices.push_back(
+                      t == 0 ? i
+                             : arith::AddIOp::create(b, loc, i, index(b, t))
+                                   .getResult());
+                  accs.push_back(vector::TransferReadOp::create(
+                      b, loc, vectorType, out, ValueRange{rowIndices[t], j},
+                      padding, inBounds));
+                }
+                auto reduction = scf::ForOp::create(
+                    b, loc, c0, index(b, ranges[2]), c1, accs,
+                    [&](OpBuilder &b, Location loc, Value r,
+                        ValueRange partial) {
+                      Value row = vector::TransferReadOp::create(
+                          b, loc, vectorType, rhs, ValueRange{r, j}, padding,
+                          inBounds);
+                      SmallVector<Value> updated;
+                      for (int64_t t = 0; t < tileRows; ++t) {
+                        Value a = tensor::ExtractOp::create(
+                            b, loc, lhs, ValueRange{rowIndices[t], r});
+                        Value splat =
+                            vector::BroadcastOp::create(b, loc, vectorType, a);
+                        if (fma) {
+                          updated.push_back(vector::FMAOp::create(
+                              b, loc, splat, row, partial[t]));
+                        } else {
+                          Value product =
+                              arith::MulFOp::create(b, loc, splat, row);
+                          updated.push_back(arith::AddFOp::create(
+                              b, loc, partial[t], product));
+                        }
+                      }
+                      scf::YieldOp::create(b, loc, updated);
+                    });
+                for (int64_t t = 0; t < tileRows; ++t)
+                  out = vector::TransferWriteOp::create(
+                            b, loc, reduction.getResult(t), out,
+                            ValueRange{rowIndices[t], j}, inBounds)
+                            .getResult();
+                scf::YieldOp::create(b, loc, out);
+              });
+          scf::YieldOp::create(b, loc, laneLoop.getResults());
+        });
+    rewriter.replaceOp(op, rowLoop.getResults());
+    return success();
+  }
+
+  int64_t rows, lanes;
+  bool fma;
+};
+
+struct VectorizeContractionsPass
+    : attn::impl::VectorizeContractionsPassBase<VectorizeContractionsPass> {
+  using VectorizeContractionsPassBase::VectorizeContractionsPassBase;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<RegisterBlockMatmul>(&getContext(), rows, lanes, fma);
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+
+} // namespace

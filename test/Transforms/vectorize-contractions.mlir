@@ -1,0 +1,126 @@
+// RUN: attn-opt %s --attn-vectorize-contractions --canonicalize --split-input-file | FileCheck %s
+// RUN: attn-opt %s --attn-vectorize-contractions="fma=false" --split-input-file | FileCheck %s --check-prefix=STRICT
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// C += A B over 16 x 64 outputs: 2 x 2 tiles of 8 rows x 32 lanes, each
+// kept in 8 vector<32xf32> through the 24 steps over r.
+// CHECK-LABEL: func.func @matmul(
+// CHECK-SAME:    %[[A:[a-zA-Z0-9_]+]]: tensor<16x24xf32>, %[[B:[a-zA-Z0-9_]+]]: tensor<24x64xf32>, %[[C:[a-zA-Z0-9_]+]]: tensor<16x64xf32>)
+// CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG:     %[[C7:.*]] = arith.constant 7 : index
+// CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG:     %[[C16:.*]] = arith.constant 16 : index
+// CHECK-DAG:     %[[C24:.*]] = arith.constant 24 : index
+// CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : index
+// CHECK-DAG:     %[[C64:.*]] = arith.constant 64 : index
+// CHECK:         %[[R:.*]] = scf.for %[[I:.*]] = %[[C0]] to %[[C16]] step %[[C8]] iter_args(%[[OUTI:.*]] = %[[C]])
+// CHECK:           %[[RJ:.*]] = scf.for %[[J:.*]] = %[[C0]] to %[[C64]] step %[[C32]] iter_args(%[[OUT:.*]] = %[[OUTI]])
+// CHECK:             %[[ACC0:.*]] = vector.transfer_read %[[OUT]][%[[I]], %[[J]]], %{{.*}} {in_bounds = [true]} : tensor<16x64xf32>, vector<32xf32>
+// CHECK:             %[[I7:.*]] = arith.addi %[[I]], %[[C7]] : index
+// CHECK:             %[[ACC7:.*]] = vector.transfer_read %[[OUT]][%[[I7]], %[[J]]]
+// CHECK:             %[[SUMS:.*]]:8 = scf.for %[[K:.*]] = %[[C0]] to %[[C24]] step %[[C1]] iter_args(%[[P0:.*]] = %[[ACC0]], {{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK:               %[[ROW:.*]] = vector.transfer_read %[[B]][%[[K]], %[[J]]], %{{.*}} {in_bounds = [true]} : tensor<24x64xf32>, vector<32xf32>
+// CHECK:               %[[A0:.*]] = tensor.extract %[[A]][%[[I]], %[[K]]] : tensor<16x24xf32>
+// CHECK:               %[[SPLAT0:.*]] = vector.broadcast %[[A0]] : f32 to vector<32xf32>
+// CHECK:               %[[FMA0:.*]] = vector.fma %[[SPLAT0]], %[[ROW]], %[[P0]] : vector<32xf32>
+// CHECK-COUNT-7:       vector.fma
+// CHECK:               scf.yield %[[FMA0]],
+// CHECK:             %[[W0:.*]] = vector.transfer_write %[[SUMS]]#0, %[[OUT]][%[[I]], %[[J]]] {in_bounds = [true]} : vector<32xf32>, tensor<16x64xf32>
+// CHECK-COUNT-7:     vector.transfer_write
+// CHECK:             scf.yield
+// CHECK:           scf.yield %[[RJ]]
+// CHECK:         return %[[R]]
+// Without fma: a multiply, then an add, rounded as the scalar loop does.
+// STRICT-LABEL: func.func @matmul(
+// STRICT-NOT:    vector.fma
+// STRICT:        %[[PRODUCT:.*]] = arith.mulf %{{.*}}, %{{.*}} : vector<32xf32>
+// STRICT:        arith.addf %{{.*}}, %[[PRODUCT]] : vector<32xf32>
+// STRICT-NOT:    vector.fma
+func.func @matmul(%a: tensor<16x24xf32>, %b: tensor<24x64xf32>, %c: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<16x24xf32>, tensor<24x64xf32>) outs(%c : tensor<16x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<16x64xf32>
+  return %r : tensor<16x64xf32>
+}
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// 6 rows, 8 columns: tiles of the largest powers of two dividing them,
+// 2 rows x 8 lanes; operands in either order of the multiply.
+// CHECK-LABEL: func.func @small_tiles(
+// (The loop over one tile of columns folds away.)
+// CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG:     %[[C6:.*]] = arith.constant 6 : index
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %[[C6]] step %[[C2]] iter_args
+// CHECK:           scf.for {{.*}} -> (vector<8xf64>, vector<8xf64>)
+// CHECK-COUNT-2:     vector.fma {{.*}} : vector<8xf64>
+func.func @small_tiles(%a: tensor<6x5xf64>, %b: tensor<5x8xf64>, %c: tensor<6x8xf64>) -> tensor<6x8xf64> {
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<6x5xf64>, tensor<5x8xf64>) outs(%c : tensor<6x8xf64>) {
+  ^bb0(%x: f64, %y: f64, %acc: f64):
+    %p = arith.mulf %y, %x : f64
+    %s = arith.addf %p, %acc : f64
+    linalg.yield %s : f64
+  } -> tensor<6x8xf64>
+  return %r : tensor<6x8xf64>
+}
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#rhsT = affine_map<(i, j, r) -> (j, r)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// Left to loops: columns that no tile of >= 4 lanes divides, a transposed
+// right operand (not read by rows), a dynamic shape, another body.
+// CHECK-LABEL: func.func @not_register_blocked(
+// CHECK-NOT:     vector.
+// CHECK-COUNT-4: linalg.generic
+// CHECK-NOT:     vector.
+func.func @not_register_blocked(%a: tensor<8x4xf32>, %b: tensor<4x6xf32>, %c: tensor<8x6xf32>,
+                                %bt: tensor<32x4xf32>, %c2: tensor<8x32xf32>,
+                                %ad: tensor<?x4xf32>, %cd: tensor<?x32xf32>, %b2: tensor<4x32xf32>)
+    -> (tensor<8x6xf32>, tensor<8x32xf32>, tensor<?x32xf32>, tensor<8x32xf32>) {
+  %r0 = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<8x4xf32>, tensor<4x6xf32>) outs(%c : tensor<8x6xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x6xf32>
+  %r1 = linalg.generic {indexing_maps = [#lhs, #rhsT, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %bt : tensor<8x4xf32>, tensor<32x4xf32>) outs(%c2 : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  %r2 = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%ad, %b2 : tensor<?x4xf32>, tensor<4x32xf32>) outs(%cd : tensor<?x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x32xf32>
+  %r3 = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b2 : tensor<8x4xf32>, tensor<4x32xf32>) outs(%c2 : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.subf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  return %r0, %r1, %r2, %r3 : tensor<8x6xf32>, tensor<8x32xf32>, tensor<?x32xf32>, tensor<8x32xf32>
+}
