@@ -137,6 +137,62 @@ void vectorizeElementwise(IRRewriter &rewriter, linalg::GenericOp op,
     rewriter.replaceOp(piece, vectorized->replacements);
 }
 
+/// Whether combining the lanes of a reduction of `kind` in any order gives
+/// the same result (max and min), or `reassoc` allows another order.
+bool mayReorder(vector::CombiningKind kind, bool reassoc) {
+  switch (kind) {
+  case vector::CombiningKind::MAXIMUMF:
+  case vector::CombiningKind::MINIMUMF:
+  case vector::CombiningKind::MAXNUMF:
+  case vector::CombiningKind::MINNUMF:
+    return true;
+  case vector::CombiningKind::ADD:
+  case vector::CombiningKind::MUL:
+    return reassoc;
+  default:
+    return false;
+  }
+}
+
+// reduction(v : vector<2n>) -> reduction(combine(v[0:n], v[n:2n]))
+// LLVM expands an IEEE max reduction (and an ordered sum) one lane at a
+// time; halving is log2(n) vector steps.
+struct HalveReduction : OpRewritePattern<vector::ReductionOp> {
+  HalveReduction(MLIRContext *ctx, bool reassoc)
+      : OpRewritePattern(ctx), reassoc(reassoc) {}
+
+  LogicalResult matchAndRewrite(vector::ReductionOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorType type = op.getSourceVectorType();
+    if (type.getRank() != 1 || type.isScalable() || op.isMasked() ||
+        type.getNumElements() < 2 || type.getNumElements() % 2 != 0 ||
+        !isa<FloatType>(type.getElementType()) ||
+        !mayReorder(op.getKind(), reassoc))
+      return rewriter.notifyMatchFailure(op, "no halving of this reduction");
+    int64_t half = type.getNumElements() / 2;
+    Location loc = op.getLoc();
+    Value low = vector::ExtractStridedSliceOp::create(
+        rewriter, loc, op.getVector(), /*offsets=*/{0}, /*sizes=*/{half},
+        /*strides=*/{1});
+    Value high = vector::ExtractStridedSliceOp::create(
+        rewriter, loc, op.getVector(), /*offsets=*/{half}, /*sizes=*/{half},
+        /*strides=*/{1});
+    // As for the lanes' max above, `nsz` in fast mode.
+    arith::FastMathFlags flags = op.getFastmath();
+    if (reassoc && (op.getKind() == vector::CombiningKind::MAXIMUMF ||
+                    op.getKind() == vector::CombiningKind::MINIMUMF))
+      flags = flags | arith::FastMathFlags::nsz;
+    auto flagsAttr = arith::FastMathFlagsAttr::get(getContext(), flags);
+    Value combined = vector::makeArithReduction(rewriter, loc, op.getKind(),
+                                                low, high, flagsAttr);
+    rewriter.replaceOpWithNewOp<vector::ReductionOp>(
+        op, op.getKind(), combined, op.getAcc(), flags);
+    return success();
+  }
+
+  bool reassoc;
+};
+
 struct VectorizeReductionsPass
     : attn::impl::VectorizeReductionsPassBase<VectorizeReductionsPass> {
   using VectorizeReductionsPassBase::VectorizeReductionsPassBase;
@@ -150,6 +206,7 @@ struct VectorizeReductionsPass
     RewritePatternSet loweringSet(ctx);
     vector::populateVectorMultiReductionLoweringPatterns(
         loweringSet, vector::VectorMultiReductionLowering::InnerReduction);
+    loweringSet.add<HalveReduction>(ctx, reassoc);
     addCanonicalizations(loweringSet);
     lowering = std::move(loweringSet);
     return success();

@@ -10,7 +10,7 @@
 // OMP-LABEL: func.func @sum_sq(
 // OMP:         omp.parallel
 // OMP:           omp.wsloop
-// OMP:             vector.reduction <add>
+// OMP:             arith.addf %{{.*}}, %{{.*}} : vector<32xf32>
 func.func @sum_sq(%x: tensor<64x1024xf32>) -> tensor<64xf32> {
   %r = attn.sum_sq %x : tensor<64x1024xf32>
   return %r : tensor<64xf32>

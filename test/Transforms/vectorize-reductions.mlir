@@ -2,7 +2,8 @@
 // RUN: attn-opt %s --attn-lower-to-fused-linalg --attn-vectorize-reductions=reassoc=false --split-input-file | FileCheck %s --check-prefix=STRICT
 
 // A sum of squares: per row, a loop over chunks of 64 carrying a vector of
-// partial sums, then one vector.reduction.
+// partial sums, then a tree of halving vector adds (6 steps, not 63 serial
+// scalar adds).
 // CHECK-LABEL: func.func @sum_sq(
 // CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<64x1024xf32>)
 // CHECK-DAG:     %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<1x64xf32>
@@ -12,7 +13,15 @@
 // CHECK:             %[[SQ:.*]] = arith.mulf %[[V]], %[[V]] : vector<1x64xf32>
 // CHECK:             %[[S:.*]] = arith.addf %[[SQ]], %[[A]] : vector<1x64xf32>
 // CHECK:             scf.yield %[[S]] : vector<1x64xf32>
-// CHECK:           vector.reduction <add>, %{{.*}}, %{{.*}} : vector<64xf32> into f32
+// CHECK:           %[[LO:.*]] = vector.extract_strided_slice %[[SUMS:.*]] {offsets = [0], sizes = [32], strides = [1]} : vector<64xf32> to vector<32xf32>
+// CHECK:           %[[HI:.*]] = vector.extract_strided_slice %[[SUMS]] {offsets = [32], sizes = [32], strides = [1]} : vector<64xf32> to vector<32xf32>
+// CHECK:           arith.addf %[[LO]], %[[HI]] : vector<32xf32>
+// CHECK:           arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK:           arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK:           arith.addf %{{.*}}, %{{.*}} : vector<4xf32>
+// CHECK:           arith.addf %{{.*}}, %{{.*}} : vector<2xf32>
+// CHECK:           arith.addf %{{.*}}, %{{.*}} : vector<1xf32>
+// CHECK-NOT:       vector.reduction
 // Without reassoc the sum stays an in-order reduction (only its fill is
 // vectorized).
 // STRICT-LABEL: func.func @sum_sq(
@@ -25,8 +34,8 @@ func.func @sum_sq(%x: tensor<64x1024xf32>) -> tensor<64xf32> {
 
 // -----
 
-// A max is exact in any order: vectorized even without reassoc; the mask is
-// read with a broadcast over the batch.
+// A max is exact in any order: vectorized even without reassoc, its lanes
+// combined by halving; the mask is read with a broadcast over the batch.
 // CHECK-LABEL: func.func @masked_max(
 // CHECK:         scf.for
 // CHECK:           scf.for
@@ -34,9 +43,11 @@ func.func @sum_sq(%x: tensor<64x1024xf32>) -> tensor<64xf32> {
 // CHECK:               vector.transfer_read %{{.*}} : tensor<4x64x512xf32>, vector<1x1x64xf32>
 // CHECK:               vector.transfer_read %{{.*}} permutation_map = #{{.*}}} : tensor<64x512xf32>, vector<1x1x64xf32>
 // CHECK:               arith.maximumf {{.*}} : vector<1x1x64xf32>
-// CHECK:           vector.reduction <maximumf>
+// CHECK:           arith.maximumf %{{.*}}, %{{.*}} fastmath<nsz> : vector<32xf32>
+// CHECK:           arith.maximumf %{{.*}}, %{{.*}} fastmath<nsz> : vector<1xf32>
+// Without reassoc, the IEEE max of ±0 (no nsz).
 // STRICT-LABEL: func.func @masked_max(
-// STRICT:         vector.reduction <maximumf>
+// STRICT:         arith.maximumf %{{.*}}, %{{.*}} : vector<32xf32>
 func.func @masked_max(%s: tensor<4x64x512xf32>, %m: tensor<64x512xf32>) -> tensor<4x64xf32> {
   %r = attn.masked_max %s, %m : tensor<4x64x512xf32>, tensor<64x512xf32>
   return %r : tensor<4x64xf32>

@@ -295,26 +295,58 @@ Value padWithZeros(OpBuilder &b, Location loc, Value x,
       current, SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
 }
 
-/// The [sizes[2], sizes[3]] block of rank-4 `x` at `offsets` (sizes[0] and
-/// sizes[1] are 1), as a 2-D tensor.
+/// The block of `x` at `offsets` of `sizes`, all 1 but the last two, as a
+/// 2-D tensor.
 Value block2D(OpBuilder &b, Location loc, Value x,
               ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes) {
   SmallVector<int64_t> shape;
-  for (OpFoldResult size : sizes.drop_front(2))
+  for (OpFoldResult size : sizes.take_back(2))
     shape.push_back(getConstantIntValue(size).value_or(ShapedType::kDynamic));
   auto type = RankedTensorType::get(
       shape, cast<RankedTensorType>(x.getType()).getElementType());
   return tensor::ExtractSliceOp::create(
       b, loc, type, x, offsets, sizes,
-      SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+      SmallVector<OpFoldResult>(sizes.size(), b.getIndexAttr(1)));
+}
+
+/// Keys [B, Hkv, N, D] (N a multiple of `block`) as transposed blocks
+/// [B, Hkv, N / block, D, block]: each block's kᵀ is contiguous, so that its
+/// rows are not a power-of-two stride apart (which maps them to the same
+/// cache sets).
+Value transposedKeyBlocks(OpBuilder &b, Location loc, Value k, int64_t block) {
+  auto type = cast<RankedTensorType>(k.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, k);
+  OpFoldResult numBlocks;
+  if (std::optional<int64_t> n = getConstantIntValue(sizes[2]))
+    numBlocks = b.getIndexAttr(*n / block);
+  else
+    numBlocks = arith::DivUIOp::create(
+                    b, loc, getValueOrCreateConstantIndexOp(b, loc, sizes[2]),
+                    arith::ConstantIndexOp::create(b, loc, block))
+                    .getResult();
+  SmallVector<OpFoldResult> blockedSizes{sizes[0], sizes[1], numBlocks,
+                                         b.getIndexAttr(block), sizes[3]};
+  SmallVector<int64_t> shape;
+  for (OpFoldResult size : blockedSizes)
+    shape.push_back(getConstantIntValue(size).value_or(ShapedType::kDynamic));
+  Value blocked = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), k,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}}, blockedSizes);
+  std::swap(blockedSizes[3], blockedSizes[4]);
+  return linalg::TransposeOp::create(
+             b, loc, blocked,
+             tensor::EmptyOp::create(b, loc, blockedSizes,
+                                     type.getElementType()),
+             ArrayRef<int64_t>{0, 1, 2, 4, 3})
+      .getResult()[0];
 }
 
 /// The flash-attention loops; see the file comment. One head's block at a
 /// time, so that a block's scores stay in L1 and every block has the static
 /// shape [blockQ, blockKV]: queries, keys, values and mask are padded with
 /// zeros to whole blocks (padding keys get -inf scores; padding rows are
-/// dropped from the result), and the keys are transposed once, to [D, N],
-/// so that both contractions read their right operand contiguously.
+/// dropped from the result), and the keys are transposed once, to blocks of
+/// [D, blockKV], so that both contractions read their right operand by rows.
 Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                  int64_t blockQ, int64_t blockKV, bool parallel) {
   MLIRContext *ctx = b.getContext();
@@ -354,14 +386,8 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
       maskSizes[3] = paddedKeys;
     mask = padWithZeros(b, loc, a.mask, maskSizes);
   }
-  // kᵀ: [B, Hkv, D, N].
-  SmallVector<OpFoldResult> ktSizes(kSizes);
-  std::swap(ktSizes[2], ktSizes[3]);
-  Value kt = linalg::TransposeOp::create(
-                 b, loc, padWithZeros(b, loc, a.k, kSizes),
-                 tensor::EmptyOp::create(b, loc, ktSizes, elementType),
-                 ArrayRef<int64_t>{0, 1, 3, 2})
-                 .getResult()[0];
+  Value kt = transposedKeyBlocks(b, loc, padWithZeros(b, loc, a.k, kSizes),
+                                 blockKV);
 
   SmallVector<OpFoldResult> outSizes(a.qSizes);
   outSizes[3] = a.vSizes[3];
@@ -423,8 +449,11 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                    filled(b, loc, accSizes, zero)},
         [&](OpBuilder &b, Location loc, Value kb, ValueRange state) {
           Value m = state[0], l = state[1], acc = state[2];
-          Value ktBlock = block2D(b, loc, kt, {batch, hkv, zeroAttr, kb},
-                                  {one, one, a.kSizes[3], bkv});
+          Value ktBlock = block2D(
+              b, loc, kt,
+              {batch, hkv, arith::DivUIOp::create(b, loc, kb, stepKV).getResult(),
+               zeroAttr, zeroAttr},
+              {one, one, one, a.kSizes[3], bkv});
           Value vBlock = block2D(b, loc, v, {batch, hkv, kb, zeroAttr},
                                  {one, one, bkv, a.vSizes[3]});
           Value maskBlock;

@@ -24,9 +24,11 @@
 // FLASH-DAG:     %[[C128:.*]] = arith.constant 128 : index
 // FLASH-DAG:     %[[C256:.*]] = arith.constant 256 : index
 // FLASH-DAG:     %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
-// Keys transposed once, to [B, Hkv, D, N]: both contractions then read
-// their right operand by rows. N and M are whole blocks: nothing is padded.
-// FLASH:         %[[KT:.*]] = linalg.transpose ins(%[[K]] : tensor<1x2x256x16xf32>) outs(%{{.*}} : tensor<1x2x16x256xf32>) permutation = [0, 1, 3, 2]
+// Keys transposed once, to contiguous blocks [D, 64]: both contractions then
+// read their right operand by rows. N and M are whole blocks: nothing is
+// padded.
+// FLASH:         %[[KB4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0], [1], [2, 3], [4]] output_shape [1, 2, 4, 64, 16] : tensor<1x2x256x16xf32> into tensor<1x2x4x64x16xf32>
+// FLASH:         %[[KT:.*]] = linalg.transpose ins(%[[KB4]] : tensor<1x2x4x64x16xf32>) outs(%{{.*}} : tensor<1x2x4x16x64xf32>) permutation = [0, 1, 2, 4, 3]
 // One loop over the 16 query blocks of all heads (4 heads x 4 blocks of 32
 // rows), carrying the output.
 // FLASH:         %[[OUT:.*]] = scf.for %[[T:[a-zA-Z0-9_]+]] = %{{.*}} to %[[C16]] step %{{.*}} iter_args(%[[ACCOUT:.*]] = %{{.*}}) -> (tensor<1x4x128x8xf32>) {
@@ -47,7 +49,8 @@
 // Inner loop: blocks of 64 keys, carrying the running max, sum and output
 // of the block's rows; every block has a static shape.
 // FLASH:           %[[STATE:.*]]:3 = scf.for %[[KB:[a-zA-Z0-9_]+]] = %{{.*}} to %[[KVEND]] step %[[C64]] iter_args(%[[M:.*]] = %{{.*}}, %[[L:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x8xf32>) {
-// FLASH:             %[[KTBLK:.*]] = tensor.extract_slice %[[KT]][%{{.*}}, %[[HKV]], 0, %[[KB]]] [1, 1, 16, 64] [1, 1, 1, 1] : tensor<1x2x16x256xf32> to tensor<16x64xf32>
+// FLASH:             %[[KBLOCK:.*]] = arith.divui %[[KB]], %[[C64]] : index
+// FLASH:             %[[KTBLK:.*]] = tensor.extract_slice %[[KT]][%{{.*}}, %[[HKV]], %[[KBLOCK]], 0, 0] [1, 1, 1, 16, 64] [1, 1, 1, 1, 1] : tensor<1x2x4x16x64xf32> to tensor<16x64xf32>
 // FLASH:             %[[VBLK:.*]] = tensor.extract_slice %[[V]][%{{.*}}, %[[HKV]], %[[KB]], 0] [1, 1, 64, 8] [1, 1, 1, 1] : tensor<1x2x256x8xf32> to tensor<64x8xf32>
 // S = q kᵀ: the matmul form (i, j, d) over the transposed keys.
 // FLASH:             %[[QK:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[QBLK]], %[[KTBLK]] : tensor<32x16xf32>, tensor<16x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
@@ -128,7 +131,8 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // FLASH:         %[[QPAD:.*]] = tensor.insert_slice %[[Q4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 32] [1, 1, 1, 1] : tensor<1x1x100x32xf32> into tensor<1x1x128x32xf32>
 // FLASH:         %[[MPAD:.*]] = tensor.insert_slice %[[M4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 300] [1, 1, 1, 1] : tensor<1x1x100x300xf32> into tensor<1x1x128x320xf32>
 // FLASH:         %[[KPAD:.*]] = tensor.insert_slice %[[K4]] into %{{.*}} : tensor<1x1x300x32xf32> into tensor<1x1x320x32xf32>
-// FLASH:         linalg.transpose ins(%[[KPAD]] : tensor<1x1x320x32xf32>) outs(%{{.*}} : tensor<1x1x32x320xf32>)
+// FLASH:         %[[KB4:.*]] = tensor.expand_shape %[[KPAD]] {{\[}}[0], [1], [2, 3], [4]] output_shape [1, 1, 5, 64, 32]
+// FLASH:         linalg.transpose ins(%[[KB4]] : tensor<1x1x5x64x32xf32>) outs(%{{.*}} : tensor<1x1x5x32x64xf32>)
 // FLASH:         scf.for %[[T:[a-zA-Z0-9_]+]] =
 // FLASH:           %[[QB:.*]] = arith.muli
 // FLASH:           tensor.extract_slice %[[QPAD]][%{{.*}}, 0, %[[QB]], 0] [1, 1, 32, 32]

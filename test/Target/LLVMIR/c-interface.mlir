@@ -23,14 +23,15 @@ func.func @row_sum_sq(%x: tensor<4x1024xf32>) -> tensor<4xf32> {
 // The function: a rank-2 descriptor in (allocated and aligned pointers,
 // offset, 2 sizes, 2 strides), a rank-1 descriptor out. With reassoc (the
 // default) the body squares 64 elements at a time, read through the aligned
-// pointer, into a vector of partial sums, reduced once per row.
+// pointer, into a vector of partial sums, reduced once per row by halving.
 // CHECK-LABEL: define { ptr, ptr, i64, [1 x i64], [1 x i64] } @row_sum_sq(
 // CHECK-SAME:    ptr %{{[0-9]+}}, ptr %[[IN_ALIGNED:[0-9]+]], i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}})
 // CHECK:         %[[GEP:[0-9]+]] = getelementptr float, ptr %[[IN_ALIGNED]], i64
 // CHECK-NEXT:    %[[X:[0-9]+]] = load <64 x float>, ptr %[[GEP]]
 // CHECK-NEXT:    %[[SQ:[0-9]+]] = fmul <64 x float> %[[X]], %[[X]]
 // CHECK:         fadd <64 x float> %[[SQ]], %{{[0-9]+}}
-// CHECK:         call float @llvm.vector.reduce.fadd.v64f32(
+// CHECK:         fadd <32 x float>
+// CHECK:         fadd <16 x float>
 // CHECK:         ret { ptr, ptr, i64, [1 x i64], [1 x i64] }
 
 // The C wrapper: pointers to the result and argument descriptors.
