@@ -8,9 +8,10 @@
     >>> print(attn.lower(source, to="fused"))     # the IR at a level
 """
 
-from ._attn_core import CompileError
+from ._attn_core import CompileError, buffer_cache_bytes, trim_buffer_cache
 from .compiler import LEVELS, Kernel, compile, lower
 from . import ops
 
-__all__ = ["CompileError", "Kernel", "LEVELS", "compile", "lower", "ops"]
+__all__ = ["CompileError", "Kernel", "LEVELS", "buffer_cache_bytes", "compile",
+           "lower", "ops", "trim_buffer_cache"]
 __version__ = "0.1.0"

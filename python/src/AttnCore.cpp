@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/InitAttn.h"
+#include "BufferCache.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -193,6 +194,19 @@ std::string translateToLLVMIR(const std::string &source,
 thread_local std::jmp_buf *checkJump = nullptr;
 thread_local std::string checkMessage;
 
+/// The compiled code's malloc and free (see BufferCache.h); results handed
+/// to numpy are released here too. Keeps at most 1 GiB of freed buffers.
+attn_jit::BufferCache &bufferCache() {
+  static auto *cache = new attn_jit::BufferCache(size_t(1) << 30);
+  return *cache;
+}
+
+extern "C" void *attnMalloc(size_t size) {
+  return bufferCache().allocate(size);
+}
+
+extern "C" void attnFree(void *p) { bufferCache().release(p); }
+
 extern "C" void attnCheckFailed(const char *message, int64_t length) {
   checkMessage.assign(message, length);
   // Checks run before the op they guard; the generated code holds no
@@ -297,6 +311,11 @@ public:
       symbols[interner("attn_check_failed")] = {
           llvm::orc::ExecutorAddr::fromPtr(&attnCheckFailed),
           llvm::JITSymbolFlags::Exported};
+      symbols[interner("malloc")] = {
+          llvm::orc::ExecutorAddr::fromPtr(&attnMalloc),
+          llvm::JITSymbolFlags::Exported};
+      symbols[interner("free")] = {llvm::orc::ExecutorAddr::fromPtr(&attnFree),
+                                   llvm::JITSymbolFlags::Exported};
       return symbols;
     });
   }
@@ -407,7 +426,7 @@ public:
       if (owner == owners.end())
         owner = owners
                     .emplace(key, py::capsule(allocated,
-                                              [](void *p) { std::free(p); }))
+                                              [](void *p) { attnFree(p); }))
                     .first;
       arrays.append(py::array(dtype, shape, strides, aligned, owner->second));
     }
@@ -451,4 +470,10 @@ PYBIND11_MODULE(_attn_core, m) {
            py::arg("shared_libs") = std::vector<std::string>())
       .def_property_readonly("signatures", &JitModule::getSignatures)
       .def("call", &JitModule::call, py::arg("name"), py::arg("args"));
+  m.def(
+      "buffer_cache_bytes", [] { return bufferCache().bytesCached(); },
+      "Bytes of freed result and temporary buffers kept for reuse.");
+  m.def(
+      "trim_buffer_cache", [] { bufferCache().trim(); },
+      "Frees the buffers kept for reuse.");
 }
