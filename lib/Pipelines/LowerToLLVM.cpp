@@ -48,8 +48,9 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
 void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
                                      const LowerToLLVMOptions &options) {
   buildLowerToFusedLinalgPipeline(pm, options);
-  // Softmax-like chains one row at a time (rows re-read from cache), row
-  // reductions with vector accumulators, register-blocked contractions,
+  // Softmax-like chains one row at a time (rows re-read from cache, a
+  // softmax's exps computed once), row reductions with vector accumulators,
+  // register-blocked contractions,
   // online softmax rows in lanes that LLVM vectorizes (each a no-op where
   // nothing fits).
   if (options.threads > 1) {
@@ -60,6 +61,7 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(attn::createFuseRowsPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(attn::createShareExponentialsPass());
   attn::VectorizeReductionsPassOptions vectorize;
   vectorize.reassoc = options.reassoc;
   pm.addNestedPass<func::FuncOp>(
@@ -81,6 +83,7 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
   // Returning an argument or a constant leaves bufferization.clone.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addNestedPass<func::FuncOp>(attn::createPrefetchRowsPass());
   if (options.threads > 1) {
     pm.addPass(createForallToParallelLoopPass());
     ConvertSCFToOpenMPPassOptions openmp;

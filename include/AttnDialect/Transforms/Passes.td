@@ -242,6 +242,68 @@ def LowerRuntimeChecksPass : Pass<"attn-lower-runtime-checks", "::mlir::ModuleOp
   ];
 }
 
+def PrefetchRowsPass : Pass<"attn-prefetch-rows", "::mlir::func::FuncOp"> {
+  let summary = "Prefetch the next row of an input while computing on this one";
+  let description = [{
+    For each `vector.transfer_read` of a function argument (an input in
+    memory) inside a chunk loop whose index is the read's innermost index,
+    in a row loop (the loop around the chunk loop) whose index is another of
+    the read's indices, and the first such read of that input in the row
+    loop: inserts one `memref.prefetch` per cache line of the chunk for the
+    same chunk of the next row (the row index plus its step, clamped to the
+    last row).
+
+    A row reduction reads its row from memory, then computes on it in cache
+    (a softmax's exps, a row's final combine); without the prefetch memory
+    is idle during that work, and the hardware prefetcher does not cross
+    into the next row, which starts in another page. Run on buffers, after
+    bufferization.
+
+    ```mlir
+    scf.for %r = %c0 to %c2048 step %c1 {
+      scf.for %j = %c0 to %c2048 step %c64 {
+        memref.prefetch %x[%r_next, %j], read, locality<3>, data : memref<2048x2048xf32>
+        ...  // three more, one per 64 bytes
+        %v = vector.transfer_read %x[%r, %j], %pad : memref<2048x2048xf32>, vector<64xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def ShareExponentialsPass : Pass<"attn-share-exponentials", "::mlir::func::FuncOp"> {
+  let summary = "Compute a softmax's exponentials once, for its sum and its "
+                "output";
+  let description = [{
+    A softmax row needs `e = exp(x - m)` twice: in the sum `s = sum_j e`
+    and in the output `e * (1 / s)`, and the decomposition into one generic
+    per result computes it in both. For a reduction generic whose body is
+    `acc + exp(f(inputs))` and a later elementwise generic over the same
+    static loops whose body recomputes `exp(f(inputs))` (the same ops on the
+    same operands through the same maps), this pass computes the exps once
+    into the elementwise op's output, sums them from there, and lets the
+    elementwise op update them in place:
+
+    ```mlir
+    %s = linalg.generic {iterator_types = ["parallel", "reduction"]}
+        ins(%x, %m : ...) outs(%zero : tensor<1xf32>)      // acc + exp(x - m)
+    %o = linalg.generic {iterator_types = ["parallel", "parallel"]}
+        ins(%x, %m, %s : ...) outs(%out : tensor<1x2048xf32>) // exp(x - m) / s
+    ```
+    becomes
+    ```mlir
+    %e = linalg.generic ins(%x, %m : ...) outs(%out : ...)   // exp(x - m)
+    %s = linalg.generic ins(%e : ...) outs(%zero : ...)      // acc + e
+    %o = linalg.generic ins(%s : ...) outs(%e : ...)         // e / s
+    ```
+    Results are bit-identical. Run after --attn-fuse-rows, which puts a
+    row's sum and output side by side; the exps then stay in cache.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def VectorizeContractionsPass : Pass<"attn-vectorize-contractions", "::mlir::func::FuncOp"> {
   let summary = "Register-block static matmul-form contractions into vector "
                 "multiply-adds";

@@ -26,6 +26,9 @@ func.func @row_sum_sq(%x: tensor<4x1024xf32>) -> tensor<4xf32> {
 // pointer, into a vector of partial sums, reduced once per row by halving.
 // CHECK-LABEL: define { ptr, ptr, i64, [1 x i64], [1 x i64] } @row_sum_sq(
 // CHECK-SAME:    ptr %{{[0-9]+}}, ptr %[[IN_ALIGNED:[0-9]+]], i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}}, i64 %{{[0-9]+}})
+// Each chunk first prefetches the same 64 floats (4 cache lines) of the
+// next row.
+// CHECK-COUNT-4: call void @llvm.prefetch.p0(ptr %{{[0-9]+}}, i32 0, i32 3, i32 1)
 // CHECK:         %[[GEP:[0-9]+]] = getelementptr float, ptr %[[IN_ALIGNED]], i64
 // CHECK-NEXT:    %[[X:[0-9]+]] = load <64 x float>, ptr %[[GEP]]
 // CHECK-NEXT:    %[[SQ:[0-9]+]] = fmul <64 x float> %[[X]], %[[X]]

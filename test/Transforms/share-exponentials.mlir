@@ -1,0 +1,86 @@
+// RUN: attn-opt %s --attn-share-exponentials --split-input-file | FileCheck %s
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+
+// The sum of exp(x - m) and the output exp(x - m) * r, as --attn-fuse-rows
+// leaves a softmax row: the exps are computed once, into the output's
+// buffer; the sum reads them, the output op scales them in place.
+// CHECK-DAG:   #[[$ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG:   #[[$ROW:.+]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @softmax_rows(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<4x64xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<4xf32>, %[[ZERO:[a-zA-Z0-9_]+]]: tensor<4xf32>, %[[OUT:[a-zA-Z0-9_]+]]: tensor<4x64xf32>)
+// CHECK:         %[[E:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[M]] : tensor<4x64xf32>, tensor<4xf32>) outs(%[[OUT]] : tensor<4x64xf32>)
+// CHECK:           %[[D:.*]] = arith.subf
+// CHECK:           %[[EXP:.*]] = math.exp %[[D]] : f32
+// CHECK:           linalg.yield %[[EXP]]
+// CHECK:         %[[S:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[E]] : tensor<4x64xf32>) outs(%[[ZERO]] : tensor<4xf32>)
+// CHECK:           ^bb0(%[[IN:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK:             %[[ADD:.*]] = arith.addf %[[IN]], %[[ACC]] : f32
+// CHECK:             linalg.yield %[[ADD]]
+// CHECK:         %[[O:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[M]], %[[S]] : tensor<4x64xf32>, tensor<4xf32>, tensor<4xf32>) outs(%[[E]] : tensor<4x64xf32>)
+// CHECK:           ^bb0(%{{.*}}: f32, %{{.*}}: f32, %[[SUM:.*]]: f32, %[[OLD:.*]]: f32):
+// CHECK-NOT:         math.exp
+// CHECK:             %[[R:.*]] = arith.divf %{{.*}}, %[[SUM]]
+// CHECK:             %[[P:.*]] = arith.mulf %[[OLD]], %[[R]]
+// CHECK:             linalg.yield %[[P]]
+// CHECK:         return %[[O]], %[[S]]
+func.func @softmax_rows(%x: tensor<4x64xf32>, %m: tensor<4xf32>, %zero: tensor<4xf32>, %out: tensor<4x64xf32>) -> (tensor<4x64xf32>, tensor<4xf32>) {
+  %s = linalg.generic {indexing_maps = [#id, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %m : tensor<4x64xf32>, tensor<4xf32>) outs(%zero : tensor<4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %e, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %o = linalg.generic {indexing_maps = [#id, #row, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %m, %s : tensor<4x64xf32>, tensor<4xf32>, tensor<4xf32>) outs(%out : tensor<4x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %sum: f32, %unused: f32):
+    %one = arith.constant 1.0 : f32
+    %r = arith.divf %one, %sum : f32
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    %p = arith.mulf %e, %r : f32
+    linalg.yield %p : f32
+  } -> tensor<4x64xf32>
+  return %o, %s : tensor<4x64xf32>, tensor<4xf32>
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+
+// Left alone: the output's exp has other operands (x - m2), or the operands
+// swapped (m - x).
+// CHECK-LABEL: func.func @different_exps(
+// CHECK-COUNT-3: math.exp
+// CHECK-NOT:     math.exp
+func.func @different_exps(%x: tensor<4x64xf32>, %m: tensor<4xf32>, %m2: tensor<4xf32>, %zero: tensor<4xf32>, %out: tensor<4x64xf32>) -> (tensor<4x64xf32>, tensor<4x64xf32>) {
+  %s = linalg.generic {indexing_maps = [#id, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %m : tensor<4x64xf32>, tensor<4xf32>) outs(%zero : tensor<4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %e, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %o = linalg.generic {indexing_maps = [#id, #row, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %m2, %s : tensor<4x64xf32>, tensor<4xf32>, tensor<4xf32>) outs(%out : tensor<4x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %sum: f32, %unused: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    %p = arith.divf %e, %sum : f32
+    linalg.yield %p : f32
+  } -> tensor<4x64xf32>
+  %o2 = linalg.generic {indexing_maps = [#id, #row, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %m, %s : tensor<4x64xf32>, tensor<4xf32>, tensor<4xf32>) outs(%out : tensor<4x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %sum: f32, %unused: f32):
+    %d = arith.subf %b, %a : f32
+    %e = math.exp %d : f32
+    %p = arith.divf %e, %sum : f32
+    linalg.yield %p : f32
+  } -> tensor<4x64xf32>
+  return %o, %o2 : tensor<4x64xf32>, tensor<4x64xf32>
+}
