@@ -62,6 +62,22 @@ bool isMatmul(linalg::GenericOp op) {
           mul.getRhs() == body->getArgument(0));
 }
 
+/// The value every element of `init` is filled with (a linalg.fill, or its
+/// generic form yielding one value from outside), with the tensor it fills.
+std::optional<std::pair<Value, Value>> filledWith(Value init) {
+  if (auto fill = init.getDefiningOp<linalg::FillOp>())
+    return std::make_pair(fill.getInputs()[0], fill.getOutputs()[0]);
+  auto generic = init.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 0 ||
+      generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 0 ||
+      !generic.getIndexingMapsArray()[0].isIdentity())
+    return std::nullopt;
+  Value yielded = generic.getBody()->getTerminator()->getOperand(0);
+  if (yielded.getParentBlock() == generic.getBody())
+    return std::nullopt;
+  return std::make_pair(yielded, generic.getDpsInits()[0]);
+}
+
 /// The largest power-of-two divisor of `size` that is at most `limit` and
 /// at least `least`; 0 if none.
 int64_t tileFor(int64_t size, int64_t limit, int64_t least) {
@@ -73,8 +89,10 @@ int64_t tileFor(int64_t size, int64_t limit, int64_t least) {
 
 // matmul generic (i, j, r) -> loops over rows x lanes tiles, vector.fma per r
 struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
-  RegisterBlockMatmul(MLIRContext *ctx, int64_t rows, int64_t lanes, bool fma)
-      : OpRewritePattern(ctx), rows(rows), lanes(lanes), fma(fma) {}
+  RegisterBlockMatmul(MLIRContext *ctx, int64_t rows, int64_t lanes,
+                      int64_t unroll, bool fma)
+      : OpRewritePattern(ctx), rows(rows), lanes(lanes), unroll(unroll),
+        fma(fma) {}
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
@@ -89,6 +107,7 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
       return rewriter.notifyMatchFailure(op, "not f32 or f64");
     int64_t tileRows = tileFor(ranges[0], rows, 1);
     int64_t tileLanes = tileFor(ranges[1], lanes, 4);
+    int64_t steps = tileFor(ranges[2], unroll, 1);
     if (tileLanes == 0)
       return rewriter.notifyMatchFailure(op, "no lane tile divides the row");
 
@@ -96,7 +115,6 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
     Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
     auto vectorType = VectorType::get({tileLanes}, elementType);
     Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value padding = arith::ConstantOp::create(
         rewriter, loc, rewriter.getFloatAttr(elementType, 0.0));
     auto index = [&](OpBuilder &b, int64_t v) -> Value {
@@ -104,9 +122,17 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
     };
     SmallVector<bool> inBounds{true};
 
+    // A filled init (C = 0 + A B) starts the accumulators from the fill
+    // value and is overwritten whole: its fill is not needed.
+    Value init = op.getDpsInits()[0], start;
+    if (auto filled = filledWith(init)) {
+      start = vector::BroadcastOp::create(rewriter, loc, vectorType,
+                                          filled->first);
+      init = filled->second;
+    }
     auto rowLoop = scf::ForOp::create(
         rewriter, loc, c0, index(rewriter, ranges[0]),
-        index(rewriter, tileRows), ValueRange{op.getDpsInits()[0]},
+        index(rewriter, tileRows), ValueRange{init},
         [&](OpBuilder &b, Location loc, Value i, ValueRange rowArgs) {
           auto laneLoop = scf::ForOp::create(
               b, loc, c0, index(b, ranges[1]), index(b, tileLanes), rowArgs,
@@ -118,31 +144,43 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
                       t == 0 ? i
                              : arith::AddIOp::create(b, loc, i, index(b, t))
                                    .getResult());
-                  accs.push_back(vector::TransferReadOp::create(
-                      b, loc, vectorType, out, ValueRange{rowIndices[t], j},
-                      padding, inBounds));
+                  accs.push_back(
+                      start ? start
+                            : vector::TransferReadOp::create(
+                                  b, loc, vectorType, out,
+                                  ValueRange{rowIndices[t], j}, padding,
+                                  inBounds)
+                                  .getResult());
                 }
+                // `steps` consecutive r per iteration: less loop overhead
+                // per multiply-add.
                 auto reduction = scf::ForOp::create(
-                    b, loc, c0, index(b, ranges[2]), c1, accs,
-                    [&](OpBuilder &b, Location loc, Value r,
+                    b, loc, c0, index(b, ranges[2]), index(b, steps), accs,
+                    [&](OpBuilder &b, Location loc, Value r0,
                         ValueRange partial) {
-                      Value row = vector::TransferReadOp::create(
-                          b, loc, vectorType, rhs, ValueRange{r, j}, padding,
-                          inBounds);
-                      SmallVector<Value> updated;
-                      for (int64_t t = 0; t < tileRows; ++t) {
-                        Value a = tensor::ExtractOp::create(
-                            b, loc, lhs, ValueRange{rowIndices[t], r});
-                        Value splat =
-                            vector::BroadcastOp::create(b, loc, vectorType, a);
-                        if (fma) {
-                          updated.push_back(vector::FMAOp::create(
-                              b, loc, splat, row, partial[t]));
-                        } else {
-                          Value product =
-                              arith::MulFOp::create(b, loc, splat, row);
-                          updated.push_back(arith::AddFOp::create(
-                              b, loc, partial[t], product));
+                      SmallVector<Value> updated(partial);
+                      for (int64_t u = 0; u < steps; ++u) {
+                        Value r = u == 0 ? r0
+                                         : arith::AddIOp::create(
+                                               b, loc, r0, index(b, u))
+                                               .getResult();
+                        Value row = vector::TransferReadOp::create(
+                            b, loc, vectorType, rhs, ValueRange{r, j},
+                            padding, inBounds);
+                        for (int64_t t = 0; t < tileRows; ++t) {
+                          Value a = tensor::ExtractOp::create(
+                              b, loc, lhs, ValueRange{rowIndices[t], r});
+                          Value splat = vector::BroadcastOp::create(
+                              b, loc, vectorType, a);
+                          if (fma) {
+                            updated[t] = vector::FMAOp::create(
+                                b, loc, splat, row, updated[t]);
+                          } else {
+                            Value product =
+                                arith::MulFOp::create(b, loc, splat, row);
+                            updated[t] = arith::AddFOp::create(
+                                b, loc, updated[t], product);
+                          }
                         }
                       }
                       scf::YieldOp::create(b, loc, updated);
@@ -160,7 +198,7 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
     return success();
   }
 
-  int64_t rows, lanes;
+  int64_t rows, lanes, unroll;
   bool fma;
 };
 
@@ -170,7 +208,8 @@ struct VectorizeContractionsPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<RegisterBlockMatmul>(&getContext(), rows, lanes, fma);
+    patterns.add<RegisterBlockMatmul>(&getContext(), rows, lanes, unroll,
+                                      fma);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -2,9 +2,10 @@
 
 // Rows of an input read in chunks of 64 floats: the first read of each row
 // loop prefetches the same chunk of the next row, one prefetch per 64-byte
-// line; the row index is clamped to the last row.
+// line; the row index is clamped to the last row. The row of the output
+// that a later chunk loop writes is prefetched for writing there too.
 // CHECK-LABEL: func.func @row_chunks(
-// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: memref<8x16x256xf32>, %[[MASK:[a-zA-Z0-9_]+]]: memref<16x256xf32>
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: memref<8x16x256xf32>, %[[MASK:[a-zA-Z0-9_]+]]: memref<16x256xf32>, {{.*}}, %[[Y:[a-zA-Z0-9_]+]]: memref<8x16x256xf32>
 // CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
 // CHECK-DAG:     %[[C16:.*]] = arith.constant 16 : index
 // CHECK:         scf.for %[[R:.*]] = %{{.*}} to %[[C16]] step %[[C1]] {
@@ -12,7 +13,11 @@
 // CHECK:             %[[AFTER:.*]] = arith.addi %[[B]], %[[STEP]] : index
 // CHECK:             %[[LAST:.*]] = arith.subi %[[UB]], %{{.*}} : index
 // CHECK:             %[[NEXT:.*]] = arith.minsi %[[AFTER]], %[[LAST]] : index
+// The next row of the output written below, prefetched for writing.
+// CHECK:             %[[NEXTVIEW:.*]] = memref.subview %[[Y]][%[[NEXT]], %[[R]], 0] [1, 1, 256] [1, 1, 1]
 // CHECK:             scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK:               memref.prefetch %[[NEXTVIEW]][%{{.*}}, %{{.*}}, %[[J]]], write, locality<3>, data
+// CHECK-COUNT-3:       memref.prefetch %[[NEXTVIEW]]{{.*}}, write
 // CHECK:               memref.prefetch %[[X]][%[[NEXT]], %[[R]], %[[J]]], read, locality<3>, data : memref<8x16x256xf32>
 // CHECK:               %[[J16:.*]] = arith.addi %[[J]], %{{.*}} : index
 // CHECK:               memref.prefetch %[[X]][%[[NEXT]], %[[R]], %[[J16]]]
@@ -29,7 +34,7 @@
 // CHECK:             scf.for
 // CHECK-NOT:           memref.prefetch
 // CHECK:               vector.transfer_read %[[X]][%[[B]], %[[R]], %{{.*}}]
-func.func @row_chunks(%x: memref<8x16x256xf32>, %mask: memref<16x256xf32>, %b0: index, %nb: index, %sb: index) -> vector<64xf32> {
+func.func @row_chunks(%x: memref<8x16x256xf32>, %mask: memref<16x256xf32>, %b0: index, %nb: index, %sb: index, %y: memref<8x16x256xf32>) -> vector<64xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
@@ -53,6 +58,11 @@ func.func @row_chunks(%x: memref<8x16x256xf32>, %mask: memref<16x256xf32>, %b0: 
         scf.yield %n : vector<64xf32>
       }
       vector.transfer_write %t, %out[%c0] {in_bounds = [true]} : vector<64xf32>, memref<64xf32>
+      %view = memref.subview %y[%b, %r, 0] [1, 1, 256] [1, 1, 1] : memref<8x16x256xf32> to memref<1x1x256xf32, strided<[4096, 256, 1], offset: ?>>
+      scf.for %j = %c0 to %c256 step %c16 {
+        %v = vector.transfer_read %x[%b, %r, %j], %pad {in_bounds = [true]} : memref<8x16x256xf32>, vector<16xf32>
+        vector.transfer_write %v, %view[%c0, %c0, %j] {in_bounds = [true]} : vector<16xf32>, memref<1x1x256xf32, strided<[4096, 256, 1], offset: ?>>
+      }
     }
   }
   %res = vector.transfer_read %out[%c0], %pad {in_bounds = [true]} : memref<64xf32>, vector<64xf32>

@@ -6,11 +6,14 @@
 #out = affine_map<(i, j, r) -> (i, j)>
 
 // C += A B over 16 x 64 outputs: 2 x 2 tiles of 8 rows x 32 lanes, each
-// kept in 8 vector<32xf32> through the 24 steps over r.
+// kept in 8 vector<32xf32> through the 24 steps over r, 4 steps per
+// iteration.
 // CHECK-LABEL: func.func @matmul(
 // CHECK-SAME:    %[[A:[a-zA-Z0-9_]+]]: tensor<16x24xf32>, %[[B:[a-zA-Z0-9_]+]]: tensor<24x64xf32>, %[[C:[a-zA-Z0-9_]+]]: tensor<16x64xf32>)
 // CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG:     %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG:     %[[C4:.*]] = arith.constant 4 : index
 // CHECK-DAG:     %[[C7:.*]] = arith.constant 7 : index
 // CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
 // CHECK-DAG:     %[[C16:.*]] = arith.constant 16 : index
@@ -22,13 +25,21 @@
 // CHECK:             %[[ACC0:.*]] = vector.transfer_read %[[OUT]][%[[I]], %[[J]]], %{{.*}} {in_bounds = [true]} : tensor<16x64xf32>, vector<32xf32>
 // CHECK:             %[[I7:.*]] = arith.addi %[[I]], %[[C7]] : index
 // CHECK:             %[[ACC7:.*]] = vector.transfer_read %[[OUT]][%[[I7]], %[[J]]]
-// CHECK:             %[[SUMS:.*]]:8 = scf.for %[[K:.*]] = %[[C0]] to %[[C24]] step %[[C1]] iter_args(%[[P0:.*]] = %[[ACC0]], {{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK:             %[[SUMS:.*]]:8 = scf.for %[[K:.*]] = %[[C0]] to %[[C24]] step %[[C4]] iter_args(%[[P0:.*]] = %[[ACC0]], {{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
 // CHECK:               %[[ROW:.*]] = vector.transfer_read %[[B]][%[[K]], %[[J]]], %{{.*}} {in_bounds = [true]} : tensor<24x64xf32>, vector<32xf32>
 // CHECK:               %[[A0:.*]] = tensor.extract %[[A]][%[[I]], %[[K]]] : tensor<16x24xf32>
 // CHECK:               %[[SPLAT0:.*]] = vector.broadcast %[[A0]] : f32 to vector<32xf32>
 // CHECK:               %[[FMA0:.*]] = vector.fma %[[SPLAT0]], %[[ROW]], %[[P0]] : vector<32xf32>
 // CHECK-COUNT-7:       vector.fma
-// CHECK:               scf.yield %[[FMA0]],
+// The next step of r, on the first step's sums.
+// CHECK:               %[[K1:.*]] = arith.addi %[[K]], %[[C1]] : index
+// CHECK:               %[[ROW1:.*]] = vector.transfer_read %[[B]][%[[K1]], %[[J]]]
+// CHECK:               %[[A1:.*]] = tensor.extract %[[A]][%[[I]], %[[K1]]]
+// CHECK:               %[[SPLAT1:.*]] = vector.broadcast %[[A1]]
+// CHECK:               %[[FMA1:.*]] = vector.fma %[[SPLAT1]], %[[ROW1]], %[[FMA0]] : vector<32xf32>
+// CHECK:               arith.addi %[[K]], %[[C3]] : index
+// CHECK-COUNT-8:       vector.fma
+// CHECK:               scf.yield
 // CHECK:             %[[W0:.*]] = vector.transfer_write %[[SUMS]]#0, %[[OUT]][%[[I]], %[[J]]] {in_bounds = [true]} : vector<32xf32>, tensor<16x64xf32>
 // CHECK-COUNT-7:     vector.transfer_write
 // CHECK:             scf.yield
@@ -75,6 +86,36 @@ func.func @small_tiles(%a: tensor<6x5xf64>, %b: tensor<5x8xf64>, %c: tensor<6x8x
     linalg.yield %s : f64
   } -> tensor<6x8xf64>
   return %r : tensor<6x8xf64>
+}
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// C = 0 + A B: the accumulators start from the fill value and the tiles go
+// to the filled tensor's destination, never read; the fill is dead.
+// CHECK-LABEL: func.func @filled(
+// CHECK-DAG:     %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK-DAG:     %[[EMPTY:.*]] = tensor.empty() : tensor<4x16xf32>
+// (One tile: its loops fold away.)
+// CHECK-NOT:     linalg.fill
+// CHECK-NOT:     vector.transfer_read %[[EMPTY]]
+// CHECK:         %[[SUMS:.*]]:4 = scf.for {{.*}} iter_args(%{{.*}} = %[[ZEROS]], %{{.*}} = %[[ZEROS]], %{{.*}} = %[[ZEROS]], %{{.*}} = %[[ZEROS]])
+// CHECK:         vector.transfer_write %[[SUMS]]#0, %[[EMPTY]][%{{.*}}, %{{.*}}]
+func.func @filled(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>) -> tensor<4x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<4x16xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%empty : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x8xf32>, tensor<8x16xf32>) outs(%c : tensor<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x16xf32>
+  return %r : tensor<4x16xf32>
 }
 
 // -----

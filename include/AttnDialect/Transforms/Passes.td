@@ -251,7 +251,9 @@ def PrefetchRowsPass : Pass<"attn-prefetch-rows", "::mlir::func::FuncOp"> {
     the read's indices, and the first such read of that input in the row
     loop: inserts one `memref.prefetch` per cache line of the chunk for the
     same chunk of the next row (the row index plus its step, clamped to the
-    last row).
+    last row). In that chunk loop it also prefetches, for writing, the next
+    row of each output that a later chunk loop of the row loop writes
+    through a view (a first write of a line otherwise waits for memory).
 
     A row reduction reads its row from memory, then computes on it in cache
     (a softmax's exps, a row's final combine); without the prefetch memory
@@ -340,6 +342,9 @@ def VectorizeContractionsPass : Pass<"attn-vectorize-contractions", "::mlir::fun
            "Output rows per register tile">,
     Option<"lanes", "lanes", "int64_t", /*default=*/"32",
            "Output columns per register tile (the vector length)">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"4",
+           "Steps of the reduction per loop iteration (the largest power of "
+           "two up to this dividing the reduction)">,
     Option<"fma", "fma", "bool", /*default=*/"true",
            "Fuse each multiply-add (rounded once)">,
   ];

@@ -8,7 +8,7 @@
 //
 // Flash: for each block of one head's query rows, a loop over key/value
 // blocks carries the running max m, sum l and output acc of each row:
-//   S    = (q kᵀ) * scale + mask, causal entries -inf       [bq, bkv]
+//   S    = (q * scale) kᵀ + mask, causal entries -inf     [bq, bkv]
 //   m'   = max(m, rowmax(S))
 //   a    = m == -inf ? 0 : exp(m - m')      (rescale; never -inf - -inf)
 //   P    = exp(S - (m' == -inf ? 0 : m'))
@@ -160,9 +160,10 @@ AffineMap broadcastMap(MLIRContext *ctx, Value mask) {
 /// Scores s * scale (+ mask) of the query rows from `rowOffset` and keys from
 /// `colOffset` (the last two dims of `scores`), with -inf where a causal key
 /// is hidden or, given `keyLimit`, where a key is padding (index >= limit).
+/// Without `scale`, the scores are scaled already.
 Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
                    Value scores, Value mask, Value rowOffset, Value colOffset,
-                   Value causalOffset, Value keyLimit = Value()) {
+                   Value causalOffset, Value keyLimit, Value scale) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = cast<RankedTensorType>(scores.getType()).getRank();
   AffineMap id = b.getMultiDimIdentityMap(rank);
@@ -177,7 +178,9 @@ Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
   return buildGeneric(
       b, loc, inputs, maps, init, id, SmallVector<IteratorType>(rank, kPar),
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value s = arith::MulFOp::create(nb, l, args[0], a.scale);
+        Value s = args[0];
+        if (scale)
+          s = arith::MulFOp::create(nb, l, s, scale);
         if (mask)
           s = arith::AddFOp::create(nb, l, s, args[1]);
         if (!a.causal && !keyLimit)
@@ -258,7 +261,7 @@ Value lowerDecomposed(OpBuilder &b, Location loc, const Attention &a,
   Attention unmasked = a;
   unmasked.causal = false;
   scores = maskedScores(b, loc, unmasked, scores, a.mask, zeroIndex, zeroIndex,
-                        zeroIndex);
+                        zeroIndex, /*keyLimit=*/Value(), a.scale);
   Value probabilities = attn::SoftmaxOp::create(
       b, loc, scores, /*mask=*/Value(), a.causal, maskedRows);
   SmallVector<OpFoldResult> outSizes(a.qSizes);
@@ -374,7 +377,16 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
       vSizes(a.vSizes);
   qSizes[2] = paddedRows;
   kSizes[2] = vSizes[2] = paddedKeys;
-  Value q = padWithZeros(b, loc, a.q, qSizes);
+  // q * scale, once per query rather than once per score.
+  AffineMap id4 = b.getMultiDimIdentityMap(4);
+  Value scaledQ = buildGeneric(
+      b, loc, {a.q}, {id4},
+      tensor::EmptyOp::create(b, loc, a.qSizes, elementType), id4,
+      {kPar, kPar, kPar, kPar},
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::MulFOp::create(nb, l, args[0], a.scale);
+      });
+  Value q = padWithZeros(b, loc, scaledQ, qSizes);
   Value v = padWithZeros(b, loc, a.v, vSizes);
   Value mask;
   if (a.mask) {
@@ -478,9 +490,12 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
           Value products = matmul(
               b, loc, qBlock, ktBlock,
               filled(b, loc, {bq, bkv}, floatConstant(b, loc, elementType, 0)));
-          Value scores =
-              maskedScores(b, loc, a, products, maskBlock, qb, kb,
-                           causalOffset, keysPadded ? keys : Value());
+          // The queries are scaled: only masks are left to apply.
+          Value scores = products;
+          if (maskBlock || a.causal || keysPadded)
+            scores = maskedScores(b, loc, a, products, maskBlock, qb, kb,
+                                  causalOffset, keysPadded ? keys : Value(),
+                                  /*scale=*/Value());
 
           // Each update writes into the state it replaces (the inits
           // below), so that the loop's tensors bufferize in place.

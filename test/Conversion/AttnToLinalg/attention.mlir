@@ -24,6 +24,9 @@
 // FLASH-DAG:     %[[C128:.*]] = arith.constant 128 : index
 // FLASH-DAG:     %[[C256:.*]] = arith.constant 256 : index
 // FLASH-DAG:     %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
+// Queries scaled once, by 1/sqrt(16).
+// FLASH:         %[[QS:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<1x4x128x16xf32>)
+// FLASH:           arith.mulf %{{.*}}, %[[SCALE]] : f32
 // Keys transposed once, to contiguous blocks [D, 64]: both contractions then
 // read their right operand by rows. N and M are whole blocks: nothing is
 // padded.
@@ -39,7 +42,7 @@
 // FLASH:           %[[H:.*]] = arith.remui %[[HEAD]], %[[C4]] : index
 // Query head h reads key/value head h / 2.
 // FLASH:           %[[HKV:.*]] = arith.divui %[[H]], %[[C2]] : index
-// FLASH:           %[[QBLK:.*]] = tensor.extract_slice %[[Q]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x4x128x16xf32> to tensor<32x16xf32>
+// FLASH:           %[[QBLK:.*]] = tensor.extract_slice %[[QS]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x4x128x16xf32> to tensor<32x16xf32>
 // Causal: keys past min(qb + 32, M) + (N - M) are never visited.
 // FLASH:           %[[END:.*]] = arith.addi %[[QB]], %[[C32]] : index
 // FLASH:           %[[LAST:.*]] = arith.minsi %[[END]], %[[C128]] : index
@@ -57,7 +60,7 @@
 // FLASH:               arith.mulf
 // FLASH:               arith.addf
 // FLASH:             %[[S:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ID2]]], {{.*}} ins(%[[QK]] : tensor<32x64xf32>)
-// FLASH:               arith.mulf %{{.*}}, %[[SCALE]]
+// FLASH-NOT:             arith.mulf
 // FLASH:               arith.cmpi sgt
 // FLASH:               arith.select
 // FLASH:             %[[ROWMAX:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[S]] : tensor<32x64xf32>)
@@ -128,7 +131,8 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // FLASH:         %[[Q4:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 32]
 // FLASH:         %[[K4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 300, 32]
 // FLASH:         %[[M4:.*]] = tensor.expand_shape %[[MASK]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 300]
-// FLASH:         %[[QPAD:.*]] = tensor.insert_slice %[[Q4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 32] [1, 1, 1, 1] : tensor<1x1x100x32xf32> into tensor<1x1x128x32xf32>
+// FLASH:         %[[QS:.*]] = linalg.generic {{.*}} ins(%[[Q4]] : tensor<1x1x100x32xf32>)
+// FLASH:         %[[QPAD:.*]] = tensor.insert_slice %[[QS]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 32] [1, 1, 1, 1] : tensor<1x1x100x32xf32> into tensor<1x1x128x32xf32>
 // FLASH:         %[[MPAD:.*]] = tensor.insert_slice %[[M4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 300] [1, 1, 1, 1] : tensor<1x1x100x300xf32> into tensor<1x1x128x320xf32>
 // FLASH:         %[[KPAD:.*]] = tensor.insert_slice %[[K4]] into %{{.*}} : tensor<1x1x300x32xf32> into tensor<1x1x320x32xf32>
 // FLASH:         %[[KB4:.*]] = tensor.expand_shape %[[KPAD]] {{\[}}[0], [1], [2, 3], [4]] output_shape [1, 1, 5, 64, 32]
