@@ -80,9 +80,15 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Block-sized temporaries of loop bodies (flash attention's scores, a
+  // softmax row's exps) allocated once, not per iteration.
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createBufferLoopHoistingPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   // Returning an argument or a constant leaves bufferization.clone.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Large results streamed past the caches; what stays cached prefetched.
+  pm.addNestedPass<func::FuncOp>(attn::createStreamResultsPass());
   pm.addNestedPass<func::FuncOp>(attn::createPrefetchRowsPass());
   if (options.threads > 1) {
     pm.addPass(createForallToParallelLoopPass());

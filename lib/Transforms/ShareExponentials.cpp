@@ -3,12 +3,12 @@
 // A softmax computes e = exp(x - m) twice per entry: once in the sum
 // s = sum_j e and once in the output e * (1 / s). When both are over the
 // same iteration space (after --attn-fuse-rows: one row), the exps are
-// computed once, into the output's buffer, which the sum then reads and the
-// output op rescales in place:
+// computed once, into a buffer of their own (a row, in cache), which the sum
+// and the output op then read:
 //
-//   s = reduce(add(exp(f(x)), acc))         e = map(exp(f(x))) -> out
+//   s = reduce(add(exp(f(x)), acc))         e = map(exp(f(x)))
 //   o = map(g(exp(f(x)), s)) -> out    =>   s = reduce(add(e, acc))
-//                                           o = map(g(e, s)) -> e
+//                                           o = map(g(e, s)) -> out
 //
 // For a row of 2048 that halves the polynomial exps, the dominant cost.
 //
@@ -21,7 +21,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
@@ -112,8 +111,7 @@ math::ExpOp recomputedExp(linalg::GenericOp n, linalg::GenericOp s,
                           math::ExpOp exp) {
   if (n.getNumDpsInits() != 1 || !n.hasPureTensorSemantics() ||
       n.getNumReductionLoops() != 0 || n.getNumLoops() != s.getNumLoops() ||
-      !n.getMatchingIndexingMap(n.getDpsInitOperand(0)).isIdentity() ||
-      !n.getRegionOutputArgs()[0].use_empty())
+      !n.getMatchingIndexingMap(n.getDpsInitOperand(0)).isIdentity())
     return nullptr;
   SmallVector<int64_t> ranges = n.getStaticLoopRanges();
   if (ranges != s.getStaticLoopRanges() ||
@@ -127,26 +125,17 @@ math::ExpOp recomputedExp(linalg::GenericOp n, linalg::GenericOp s,
   return found;
 }
 
-// sum(exp(f)), map(g(exp(f))) -> e = map(exp(f)), sum(e), map(g(e)) in e
-LogicalResult shareExp(RewriterBase &rewriter, linalg::GenericOp s,
+// sum(exp(f)), map(g(exp(f))) -> e = map(exp(f)), sum(e), map(g(e))
+void shareExp(RewriterBase &rewriter, linalg::GenericOp s,
                        math::ExpOp exp, linalg::GenericOp n,
-                       math::ExpOp nExp, DominanceInfo &dominance) {
-  // The exps go to n's output buffer, which must exist before the sum.
-  Value out = n.getDpsInits()[0];
-  if (Operation *def = out.getDefiningOp();
-      def && !dominance.properlyDominates(out, s)) {
-    if (def->getBlock() != s->getBlock() || def->getNumRegions() != 0 ||
-        !isPure(def) ||
-        llvm::any_of(def->getOperands(), [&](Value v) {
-          return !dominance.properlyDominates(v, s);
-        }))
-      return failure();
-    rewriter.moveOpBefore(def, s);
-  }
-
+                       math::ExpOp nExp) {
   Location loc = s.getLoc();
   rewriter.setInsertionPoint(s);
-  // e = exp(f(x)), over all loops of s made parallel.
+  // e = exp(f(x)), over all loops of s made parallel, into a buffer of its
+  // own: the output is then written once, by n (which may stream it).
+  auto outType = cast<RankedTensorType>(n.getDpsInits()[0].getType());
+  Value out = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                      outType.getElementType());
   SmallVector<AffineMap> maps;
   for (OpOperand *in : s.getDpsInputOperands())
     maps.push_back(s.getMatchingIndexingMap(in));
@@ -183,13 +172,30 @@ LogicalResult shareExp(RewriterBase &rewriter, linalg::GenericOp s,
       });
   rewriter.replaceOp(s, sum.getResults());
 
-  // o = g(e), in place of e.
-  rewriter.modifyOpInPlace(n, [&] {
-    n.getDpsInitsMutable()[0].set(exps.getResult(0));
-  });
-  rewriter.replaceAllUsesWith(nExp.getResult(), n.getRegionOutputArgs()[0]);
+  // o = g(e): n reading e instead of computing it.
+  SmallVector<Value> inputs(n.getDpsInputs());
+  inputs.push_back(exps.getResult(0));
+  SmallVector<AffineMap> nMaps;
+  for (OpOperand *in : n.getDpsInputOperands())
+    nMaps.push_back(n.getMatchingIndexingMap(in));
+  nMaps.push_back(rewriter.getMultiDimIdentityMap(n.getNumLoops()));
+  nMaps.push_back(n.getMatchingIndexingMap(n.getDpsInitOperand(0)));
+  rewriter.setInsertionPoint(n);
+  auto output = linalg::GenericOp::create(
+      rewriter, n.getLoc(), n.getResultTypes(), inputs, n.getDpsInits(), nMaps,
+      n.getIteratorTypesArray());
+  rewriter.inlineRegionBefore(n.getRegion(), output.getRegion(),
+                              output.getRegion().end());
+  BlockArgument e = output.getBody()->insertArgument(
+      n.getNumDpsInputs(), nExp.getType(), nExp.getLoc());
+  rewriter.replaceAllUsesWith(nExp.getResult(), e);
   rewriter.eraseOp(nExp);
-  return success();
+  // What only fed the exp is dead now.
+  for (Operation &op :
+       llvm::make_early_inc_range(llvm::reverse(*output.getBody())))
+    if (isOpTriviallyDead(&op))
+      rewriter.eraseOp(&op);
+  rewriter.replaceOp(n, output.getResults());
 }
 
 struct ShareExponentialsPass
@@ -211,9 +217,8 @@ struct ShareExponentialsPass
         math::ExpOp nExp = recomputedExp(n, s, exp);
         if (!nExp)
           continue;
-        DominanceInfo dominance(func);
-        if (succeeded(shareExp(rewriter, s, exp, n, nExp, dominance)))
-          break;
+        shareExp(rewriter, s, exp, n, nExp);
+        break;
       }
     }
   }

@@ -11,6 +11,7 @@ the number of compilations modest.
 import numpy as np
 import pytest
 
+import attn
 from attn import ops
 
 SEEDS = [0, 1]
@@ -747,3 +748,20 @@ def test_attention_gqa_head_mapping(rng):
         for h in range(4):
             want = ref_attention(q[b, h], k[b, h // 2], v[b, h // 2])
             check(got[b, h], want, np.float32, 10.0)
+
+
+def test_softmax_large_result_streamed(rng):
+    """A 64 MiB result is written with non-temporal stores (--attn-stream-
+    results); its values match float64 like any other."""
+    x = normal(rng, (16, 1024, 1024), scale=3.0)
+    mask = random_mask(rng, (1024, 1024))  # row 0 fully masked
+    source = """
+      func.func @f(%x: tensor<16x1024x1024xf32>, %m: tensor<1024x1024xf32>) -> tensor<16x1024x1024xf32> {
+        %r = attn.softmax %x mask %m : tensor<16x1024x1024xf32>, tensor<1024x1024xf32>
+        return %r : tensor<16x1024x1024xf32>
+      }"""
+    assert "!nontemporal" in attn.lower(source, to="llvmir")
+    got = attn.compile(source)(x, mask)
+    want = ref_softmax(x, mask)
+    assert (got[:, 0, :] == 0).all()
+    check(got, want, np.float32)

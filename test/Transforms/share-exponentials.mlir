@@ -4,13 +4,14 @@
 #row = affine_map<(d0, d1) -> (d0)>
 
 // The sum of exp(x - m) and the output exp(x - m) * r, as --attn-fuse-rows
-// leaves a softmax row: the exps are computed once, into the output's
-// buffer; the sum reads them, the output op scales them in place.
+// leaves a softmax row: the exps are computed once, into a buffer of their
+// own; the sum and the output op read them.
 // CHECK-DAG:   #[[$ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG:   #[[$ROW:.+]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-LABEL: func.func @softmax_rows(
 // CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<4x64xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<4xf32>, %[[ZERO:[a-zA-Z0-9_]+]]: tensor<4xf32>, %[[OUT:[a-zA-Z0-9_]+]]: tensor<4x64xf32>)
-// CHECK:         %[[E:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[M]] : tensor<4x64xf32>, tensor<4xf32>) outs(%[[OUT]] : tensor<4x64xf32>)
+// CHECK:         %[[BUF:.*]] = tensor.empty() : tensor<4x64xf32>
+// CHECK:         %[[E:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[M]] : tensor<4x64xf32>, tensor<4xf32>) outs(%[[BUF]] : tensor<4x64xf32>)
 // CHECK:           %[[D:.*]] = arith.subf
 // CHECK:           %[[EXP:.*]] = math.exp %[[D]] : f32
 // CHECK:           linalg.yield %[[EXP]]
@@ -18,11 +19,12 @@
 // CHECK:           ^bb0(%[[IN:.*]]: f32, %[[ACC:.*]]: f32):
 // CHECK:             %[[ADD:.*]] = arith.addf %[[IN]], %[[ACC]] : f32
 // CHECK:             linalg.yield %[[ADD]]
-// CHECK:         %[[O:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[M]], %[[S]] : tensor<4x64xf32>, tensor<4xf32>, tensor<4xf32>) outs(%[[E]] : tensor<4x64xf32>)
-// CHECK:           ^bb0(%{{.*}}: f32, %{{.*}}: f32, %[[SUM:.*]]: f32, %[[OLD:.*]]: f32):
+// CHECK:         %[[O:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$ROW]], #[[$ID]], #[[$ID]]], {{.*}} ins(%[[X]], %[[M]], %[[S]], %[[E]] : tensor<4x64xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x64xf32>) outs(%[[OUT]] : tensor<4x64xf32>)
+// CHECK:           ^bb0(%{{.*}}: f32, %{{.*}}: f32, %[[SUM:.*]]: f32, %[[EV:.*]]: f32, %{{.*}}: f32):
 // CHECK-NOT:         math.exp
+// CHECK-NOT:         arith.subf
 // CHECK:             %[[R:.*]] = arith.divf %{{.*}}, %[[SUM]]
-// CHECK:             %[[P:.*]] = arith.mulf %[[OLD]], %[[R]]
+// CHECK:             %[[P:.*]] = arith.mulf %[[EV]], %[[R]]
 // CHECK:             linalg.yield %[[P]]
 // CHECK:         return %[[O]], %[[S]]
 func.func @softmax_rows(%x: tensor<4x64xf32>, %m: tensor<4xf32>, %zero: tensor<4xf32>, %out: tensor<4x64xf32>) -> (tensor<4x64xf32>, tensor<4xf32>) {

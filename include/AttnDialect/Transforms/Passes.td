@@ -253,7 +253,9 @@ def PrefetchRowsPass : Pass<"attn-prefetch-rows", "::mlir::func::FuncOp"> {
     same chunk of the next row (the row index plus its step, clamped to the
     last row). In that chunk loop it also prefetches, for writing, the next
     row of each output that a later chunk loop of the row loop writes
-    through a view (a first write of a line otherwise waits for memory).
+    through a view with `vector.transfer_write` (a first write of a line
+    otherwise waits for memory; outputs streamed by --attn-stream-results
+    are written with non-temporal `vector.store`s and left alone).
 
     A row reduction reads its row from memory, then computes on it in cache
     (a softmax's exps, a row's final combine); without the prefetch memory
@@ -275,6 +277,38 @@ def PrefetchRowsPass : Pass<"attn-prefetch-rows", "::mlir::func::FuncOp"> {
   ];
 }
 
+def StreamResultsPass : Pass<"attn-stream-results", "::mlir::func::FuncOp"> {
+  let summary = "Write large returned buffers with non-temporal stores";
+  let description = [{
+    A result much larger than the caches (a softmax over 256 MiB) is written
+    once and not read again by the function. Ordinary stores first read each
+    of its cache lines from memory, then write it back: the result costs
+    twice its size in traffic on top of being written. For every 1-D,
+    in-bounds, minor-identity `vector.transfer_write` into (a view of) a
+    buffer that the function allocates and returns, with a static size of at
+    least `min-bytes` and a contiguous innermost dimension, this pass
+    substitutes `vector.store ... {nontemporal = true}`, which writes the
+    lines without reading them (and without keeping them in cache: a
+    consumer reads the result from memory, as it would anyway at that size).
+    Run on buffers, before the transfers are lowered.
+
+    ```mlir
+    vector.transfer_write %v, %row[%c0, %c0, %j] {in_bounds = [true]}
+        : vector<16xf32>, memref<1x1x2048xf32, strided<[4194304, 2048, 1], offset: ?>>
+    ```
+    becomes
+    ```mlir
+    vector.store %v, %row[%c0, %c0, %j] {nontemporal = true}
+        : memref<1x1x2048xf32, strided<[4194304, 2048, 1], offset: ?>>, vector<16xf32>
+    ```
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"(int64_t(64) << 20)",
+           "Smallest result (bytes) written with non-temporal stores">,
+  ];
+  let dependentDialects = ["::mlir::vector::VectorDialect"];
+}
+
 def ShareExponentialsPass : Pass<"attn-share-exponentials", "::mlir::func::FuncOp"> {
   let summary = "Compute a softmax's exponentials once, for its sum and its "
                 "output";
@@ -285,8 +319,8 @@ def ShareExponentialsPass : Pass<"attn-share-exponentials", "::mlir::func::FuncO
     `acc + exp(f(inputs))` and a later elementwise generic over the same
     static loops whose body recomputes `exp(f(inputs))` (the same ops on the
     same operands through the same maps), this pass computes the exps once
-    into the elementwise op's output, sums them from there, and lets the
-    elementwise op update them in place:
+    into a buffer of their own, sums them from there, and lets the
+    elementwise op read them instead of recomputing them:
 
     ```mlir
     %s = linalg.generic {iterator_types = ["parallel", "reduction"]}
@@ -296,10 +330,12 @@ def ShareExponentialsPass : Pass<"attn-share-exponentials", "::mlir::func::FuncO
     ```
     becomes
     ```mlir
-    %e = linalg.generic ins(%x, %m : ...) outs(%out : ...)   // exp(x - m)
-    %s = linalg.generic ins(%e : ...) outs(%zero : ...)      // acc + e
-    %o = linalg.generic ins(%s : ...) outs(%e : ...)         // e / s
+    %e = linalg.generic ins(%x, %m : ...) outs(%buf : ...)       // exp(x - m)
+    %s = linalg.generic ins(%e : ...) outs(%zero : ...)          // acc + e
+    %o = linalg.generic ins(%x, %m, %s, %e : ...) outs(%out : ...) // e / s
     ```
+    (the output op's other inputs stay; canonicalization drops them when
+    unused). The output is still written once, so it can be streamed.
     Results are bit-identical. Run after --attn-fuse-rows, which puts a
     row's sum and output side by side; the exps then stay in cache.
   }];
