@@ -17,7 +17,8 @@
 // and the block's output is acc / l, normalized once. No tensor larger than a
 // block of scores exists. With `causal`, the key loop of a query block stops
 // at the last key any of its rows sees: blocks wholly above the diagonal are
-// never visited. Both contractions have the matmul form (i, j, r) that
+// never visited, and those wholly below it go through a first loop without
+// the causal mask. Both contractions have the matmul form (i, j, r) that
 // --attn-vectorize-contractions register-blocks.
 //
 //===----------------------------------------------------------------------===//
@@ -454,12 +455,12 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
           b, loc, arith::MaxSIOp::create(b, loc, seen, zeroIndex), keys);
     }
 
-    auto keyLoop = scf::ForOp::create(
-        b, loc, zeroIndex, kvEnd, stepKV,
-        ValueRange{filled(b, loc, rowSizes, negInf),
-                   filled(b, loc, rowSizes, zero),
-                   filled(b, loc, accSizes, zero)},
-        [&](OpBuilder &b, Location loc, Value kb, ValueRange state) {
+    // One block of keys from `kb`: the updated running max, sum and output.
+    // `hidesKeys`: whether some of its keys are hidden from some rows.
+    auto keyBlock = [&](OpBuilder &b, Location loc, Value kb,
+                        ValueRange state, bool hidesKeys) {
+          Attention block = a;
+          block.causal = a.causal && hidesKeys;
           Value m = state[0], l = state[1], acc = state[2];
           Value ktBlock = block2D(
               b, loc, kt,
@@ -492,8 +493,8 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
               filled(b, loc, {bq, bkv}, floatConstant(b, loc, elementType, 0)));
           // The queries are scaled: only masks are left to apply.
           Value scores = products;
-          if (maskBlock || a.causal || keysPadded)
-            scores = maskedScores(b, loc, a, products, maskBlock, qb, kb,
+          if (maskBlock || block.causal || keysPadded)
+            scores = maskedScores(b, loc, block, products, maskBlock, qb, kb,
                                   causalOffset, keysPadded ? keys : Value(),
                                   /*scale=*/Value());
 
@@ -551,12 +552,47 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                 return arith::MulFOp::create(nb, l, args[1], args[0]);
               });
           Value accNew = matmul(b, loc, probabilities, vBlock, accScaled);
-          scf::YieldOp::create(b, loc, ValueRange{mNew, lNew, accNew});
-        });
+          return SmallVector<Value>{mNew, lNew, accNew};
+    };
+
+    // With `causal`, the blocks of keys that every row of the block sees
+    // (below the diagonal) need no causal mask: a first loop over those,
+    // a second over the blocks on the diagonal.
+    Value fullEnd = zeroIndex;
+    if (a.causal) {
+      Value firstSees = arith::MaxSIOp::create(
+          b, loc,
+          arith::AddIOp::create(
+              b, loc, arith::AddIOp::create(b, loc, qb, causalOffset),
+              oneIndex),
+          zeroIndex);
+      fullEnd = arith::MinSIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc, arith::DivUIOp::create(b, loc, firstSees, stepKV),
+              stepKV),
+          kvEnd);
+    }
+    SmallVector<Value> state{filled(b, loc, rowSizes, negInf),
+                             filled(b, loc, rowSizes, zero),
+                             filled(b, loc, accSizes, zero)};
+    for (bool hidesKeys : {false, true}) {
+      if (hidesKeys != a.causal && hidesKeys)
+        break;
+      Value begin = hidesKeys ? fullEnd : zeroIndex;
+      Value end = a.causal && !hidesKeys ? fullEnd : kvEnd;
+      auto loop = scf::ForOp::create(
+          b, loc, begin, end, stepKV, state,
+          [&](OpBuilder &b, Location loc, Value kb, ValueRange carried) {
+            scf::YieldOp::create(b, loc,
+                                 keyBlock(b, loc, kb, carried, hidesKeys));
+          });
+      state.assign(loop.getResults().begin(), loop.getResults().end());
+    }
 
     // out = acc / l; a row that saw no key has l == 0.
     Value normalized = buildGeneric(
-        b, loc, {keyLoop.getResult(2), keyLoop.getResult(1)}, {id2, row2},
+        b, loc, {state[2], state[1]}, {id2, row2},
         tensor::EmptyOp::create(b, loc, accSizes, elementType), id2,
         {kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
           Value quotient = arith::DivFOp::create(nb, l, args[0], args[1]);

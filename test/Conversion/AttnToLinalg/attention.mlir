@@ -49,9 +49,20 @@
 // FLASH:           %[[SEEN:.*]] = arith.addi %[[LAST]], %[[C128]] : index
 // FLASH:           %[[POS:.*]] = arith.maxsi %[[SEEN]], %{{.*}} : index
 // FLASH:           %[[KVEND:.*]] = arith.minsi %[[POS]], %[[C256]] : index
-// Inner loop: blocks of 64 keys, carrying the running max, sum and output
-// of the block's rows; every block has a static shape.
-// FLASH:           %[[STATE:.*]]:3 = scf.for %[[KB:[a-zA-Z0-9_]+]] = %{{.*}} to %[[KVEND]] step %[[C64]] iter_args(%[[M:.*]] = %{{.*}}, %[[L:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x8xf32>) {
+// First the blocks of keys that every row of the block sees (below the
+// diagonal): up to qb + (N - M) + 1 rounded down to 64, with no causal mask.
+// FLASH:           %[[FIRST:.*]] = arith.addi %[[QB]], %[[C129:.*]] : index
+// FLASH:           %[[FIRSTPOS:.*]] = arith.maxsi %[[FIRST]], %{{.*}} : index
+// FLASH:           %[[NFULL:.*]] = arith.divui %[[FIRSTPOS]], %[[C64]] : index
+// FLASH:           %[[FULL:.*]] = arith.muli %[[NFULL]], %[[C64]] : index
+// FLASH:           %[[FULLEND:.*]] = arith.minsi %[[FULL]], %[[KVEND]] : index
+// FLASH:           %[[VISIBLE:.*]]:3 = scf.for %{{.*}} = %{{.*}} to %[[FULLEND]] step %[[C64]]
+// FLASH-NOT:         arith.cmpi
+// FLASH:             scf.yield
+// Then the blocks on the diagonal, masked: blocks of 64 keys, carrying the
+// running max, sum and output of the block's rows; every block has a
+// static shape.
+// FLASH:           %[[STATE:.*]]:3 = scf.for %[[KB:[a-zA-Z0-9_]+]] = %[[FULLEND]] to %[[KVEND]] step %[[C64]] iter_args(%[[M:.*]] = %[[VISIBLE]]#0, %[[L:.*]] = %[[VISIBLE]]#1, %[[ACC:.*]] = %[[VISIBLE]]#2) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x8xf32>) {
 // FLASH:             %[[KBLOCK:.*]] = arith.divui %[[KB]], %[[C64]] : index
 // FLASH:             %[[KTBLK:.*]] = tensor.extract_slice %[[KT]][%{{.*}}, %[[HKV]], %[[KBLOCK]], 0, 0] [1, 1, 1, 16, 64] [1, 1, 1, 1, 1] : tensor<1x2x4x16x64xf32> to tensor<16x64xf32>
 // FLASH:             %[[VBLK:.*]] = tensor.extract_slice %[[V]][%{{.*}}, %[[HKV]], %[[KB]], 0] [1, 1, 64, 8] [1, 1, 1, 1] : tensor<1x2x256x8xf32> to tensor<64x8xf32>
