@@ -45,7 +45,7 @@ constexpr int64_t kCacheLineBytes = 64;
 std::optional<std::pair<scf::ForOp, unsigned>>
 rowLoop(vector::TransferReadOp read, scf::ForOp chunks) {
   auto loop = chunks->getParentOfType<scf::ForOp>();
-  if (!loop)
+  if (!loop || !loop.getInductionVar().getType().isIndex())
     return std::nullopt;
   ValueRange indices = read.getIndices();
   for (unsigned d = 0; d + 1 < indices.size(); ++d)
