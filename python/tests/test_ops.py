@@ -765,3 +765,19 @@ def test_softmax_large_result_streamed(rng):
     want = ref_softmax(x, mask)
     assert (got[:, 0, :] == 0).all()
     check(got, want, np.float32)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_register_blocked_sizes(causal, rng):
+    """Head dims of 64 with the default blocks: both contractions run as
+    register-blocked tiles; 200 queries and 333 keys are padded to whole
+    blocks, and causal key blocks split into unmasked and masked loops."""
+    q, k, v = qkv(rng, (1, 4), (1, 2), 200, 333, 64, 64)
+    source = """
+      func.func @f(%q: tensor<1x4x200x64xf32>, %k: tensor<1x2x333x64xf32>, %v: tensor<1x2x333x64xf32>) -> tensor<1x4x200x64xf32> {
+        %r = attn.attention %q, %k, %v CAUSAL : tensor<1x4x200x64xf32>, tensor<1x2x333x64xf32>, tensor<1x2x333x64xf32>
+        return %r : tensor<1x4x200x64xf32>
+      }""".replace("CAUSAL", "causal" if causal else "")
+    assert attn.lower(source, to="loops").count("vector.fma") >= 16
+    got = attn.compile(source)(q, k, v)
+    check(got, ref_attention(q, k, v, causal=causal), np.float32, magnitude=10.0)
