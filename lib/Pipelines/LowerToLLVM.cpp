@@ -62,14 +62,16 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(attn::createShareExponentialsPass());
-  attn::VectorizeReductionsPassOptions vectorize;
-  vectorize.reassoc = options.reassoc;
-  pm.addNestedPass<func::FuncOp>(
-      attn::createVectorizeReductionsPass(vectorize));
+  // Contractions first: a filled accumulator is still a fill then, which
+  // the register tiles replace.
   attn::VectorizeContractionsPassOptions contractions;
   contractions.fma = options.reassoc;
   pm.addNestedPass<func::FuncOp>(
       attn::createVectorizeContractionsPass(contractions));
+  attn::VectorizeReductionsPassOptions vectorize;
+  vectorize.reassoc = options.reassoc;
+  pm.addNestedPass<func::FuncOp>(
+      attn::createVectorizeReductionsPass(vectorize));
   pm.addPass(attn::createSplitOnlineSoftmaxLanesPass());
   pm.addPass(attn::createEmitCInterfacePass());
 
