@@ -8,6 +8,7 @@ read + written / time) or GFLOP/s, % of this machine's read bandwidth (or
 FMA peak) measured in the same run, and ratios against the baselines run
 side by side: attn's own unfused, unvectorized lowering; hand-written C
 (clang-22 -O3 -march=native, strict and -ffast-math); numpy; PyTorch.
+Inputs start on a 64-byte boundary (attn.aligned), the same for all.
 
 Usage: bench/run [--quick] [--ops softmax,xent] [--out bench/out]
 """
@@ -83,7 +84,8 @@ def timed(fn, repeats):
 
 def measure_machine(lib, repeats):
     """Read bandwidth (GB/s) and FMA peak (GFLOP/s) of one core."""
-    x = np.ones(1 << 28, np.float32)  # 1 GiB
+    x = attn.empty(1 << 28, np.float32)  # 1 GiB, cache-line aligned
+    x[...] = 1
     lib.c_read.restype = ctypes.c_float
     t = timed(lambda: lib.c_read(ptr(x), ctypes.c_int64(x.size)), repeats)
     bandwidth = x.nbytes / t / 1e9
@@ -326,7 +328,9 @@ def main():
     for op in ops(libs, args.quick):
         if wanted and op.name not in wanted:
             continue
-        inputs = op.make()
+        # Inputs start on a cache line (as PyTorch allocates them; numpy
+        # aligns to 16 bytes), the same arrays for every implementation.
+        inputs = tuple(attn.aligned(x) for x in op.make())
         want = op.reference(*inputs)
         impls = {"attn": op.impls["attn"],
                  "attn 2 threads": threaded(op.impls["attn"], 2),

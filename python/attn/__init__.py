@@ -9,9 +9,10 @@
 """
 
 from ._attn_core import CompileError, buffer_cache_bytes, trim_buffer_cache
+from .arrays import aligned, empty
 from .compiler import LEVELS, Kernel, compile, lower
 from . import ops
 
-__all__ = ["CompileError", "Kernel", "LEVELS", "buffer_cache_bytes", "compile",
-           "lower", "ops", "trim_buffer_cache"]
+__all__ = ["CompileError", "Kernel", "LEVELS", "aligned", "buffer_cache_bytes",
+           "compile", "empty", "lower", "ops", "trim_buffer_cache"]
 __version__ = "0.1.0"
