@@ -47,3 +47,16 @@ def test_compile_threads():
     one, two = attn.compile(source), attn.compile(source, threads=2)
     np.testing.assert_allclose(two(x), one(x), rtol=1e-6, atol=1e-7)
     assert "omp." in attn.lower(source, to="loops", threads=2)
+
+
+def test_streamed_softmax_two_threads(two_threads):
+    """Each thread writes its rows of a 64 MiB result with non-temporal
+    stores; together they give the float64 softmax."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((16, 1024, 1024)).astype(np.float32) * 3
+    mask = np.where(rng.random((1024, 1024)) < 0.2, -np.inf, 0).astype(np.float32)
+    mask[5] = -np.inf
+    got = ops.softmax(x, mask=mask)
+    assert (got[:, 5, :] == 0).all()
+    np.testing.assert_allclose(got, softmax64(x.astype(np.float64) + mask),
+                               rtol=1e-5, atol=1e-7)
