@@ -78,6 +78,29 @@ std::optional<std::pair<Value, Value>> filledWith(Value init) {
   return std::make_pair(yielded, generic.getDpsInits()[0]);
 }
 
+/// An init that scales each row of a tensor (acc * a, a per row: flash
+/// attention's rescaled output): the per-row factors and the tensor.
+std::optional<std::pair<Value, Value>> rowScaled(Value init) {
+  auto generic = init.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 || generic.getNumLoops() != 2 ||
+      generic.getNumReductionLoops() != 0)
+    return std::nullopt;
+  MLIRContext *ctx = init.getContext();
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  if (maps[0] != AffineMap::getMultiDimMapWithTargets(2, {0}, ctx) ||
+      !maps[1].isIdentity())
+    return std::nullopt;
+  auto mul = generic.getBody()->getTerminator()->getOperand(0).getDefiningOp<
+      arith::MulFOp>();
+  Block *body = generic.getBody();
+  if (!mul || body->getOperations().size() != 2 ||
+      !llvm::is_contained(mul->getOperands(), body->getArgument(0)) ||
+      !llvm::is_contained(mul->getOperands(), body->getArgument(1)))
+    return std::nullopt;
+  return std::make_pair(generic.getDpsInputs()[0], generic.getDpsInits()[0]);
+}
+
 /// The largest power-of-two divisor of `size` that is at most `limit` and
 /// at least `least`; 0 if none.
 int64_t tileFor(int64_t size, int64_t limit, int64_t least) {
@@ -124,11 +147,15 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
 
     // A filled init (C = 0 + A B) starts the accumulators from the fill
     // value and is overwritten whole: its fill is not needed.
-    Value init = op.getDpsInits()[0], start;
+    Value init = op.getDpsInits()[0], start, rowScale;
     if (auto filled = filledWith(init)) {
       start = vector::BroadcastOp::create(rewriter, loc, vectorType,
                                           filled->first);
       init = filled->second;
+    } else if (auto scaled = rowScaled(init)) {
+      // A row-scaled init (C = acc * a + A B): each tile of acc is scaled
+      // as it is read, rather than in a pass of its own.
+      std::tie(rowScale, init) = *scaled;
     }
     auto rowLoop = scf::ForOp::create(
         rewriter, loc, c0, index(rewriter, ranges[0]),
@@ -144,13 +171,22 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
                       t == 0 ? i
                              : arith::AddIOp::create(b, loc, i, index(b, t))
                                    .getResult());
-                  accs.push_back(
+                  Value acc =
                       start ? start
                             : vector::TransferReadOp::create(
                                   b, loc, vectorType, out,
                                   ValueRange{rowIndices[t], j}, padding,
                                   inBounds)
-                                  .getResult());
+                                  .getResult();
+                  if (rowScale) {
+                    Value factor = tensor::ExtractOp::create(
+                        b, loc, rowScale, ValueRange{rowIndices[t]});
+                    acc = arith::MulFOp::create(
+                        b, loc, acc,
+                        vector::BroadcastOp::create(b, loc, vectorType,
+                                                    factor));
+                  }
+                  accs.push_back(acc);
                 }
                 // `steps` consecutive r per iteration: less loop overhead
                 // per multiply-add.

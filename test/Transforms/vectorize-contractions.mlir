@@ -122,6 +122,43 @@ func.func @filled(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>) -> tensor<4x16xf32>
 
 #lhs = affine_map<(i, j, r) -> (i, r)>
 #rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+#id = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+
+// C = acc * a + A B with a per row (flash attention's rescaled output): each
+// accumulator is read from acc and scaled by its row's factor; the scaling
+// pass is dead.
+// CHECK-LABEL: func.func @row_scaled(
+// CHECK-SAME:    %[[A:[a-zA-Z0-9_]+]]: tensor<8x8xf32>, %[[B:[a-zA-Z0-9_]+]]: tensor<8x32xf32>, %[[ACC:[a-zA-Z0-9_]+]]: tensor<8x32xf32>, %[[F:[a-zA-Z0-9_]+]]: tensor<8xf32>)
+// CHECK-NOT:     linalg.generic
+// CHECK:         %[[T0:.*]] = vector.transfer_read %[[ACC]][%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<8x32xf32>, vector<32xf32>
+// CHECK:         %[[F0:.*]] = tensor.extract %[[F]][%{{.*}}] : tensor<8xf32>
+// CHECK:         %[[S0:.*]] = vector.broadcast %[[F0]] : f32 to vector<32xf32>
+// CHECK:         %[[A0:.*]] = arith.mulf %[[T0]], %[[S0]] : vector<32xf32>
+// CHECK:         scf.for {{.*}} iter_args(%{{.*}} = %[[A0]],
+// CHECK:         vector.transfer_write %{{.*}}, %[[ACC]]
+func.func @row_scaled(%a: tensor<8x8xf32>, %b: tensor<8x32xf32>, %acc: tensor<8x32xf32>, %f: tensor<8xf32>) -> tensor<8x32xf32> {
+  %scaled = linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%f : tensor<8xf32>) outs(%acc : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.mulf %o, %x : f32
+    linalg.yield %m : f32
+  } -> tensor<8x32xf32>
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<8x8xf32>, tensor<8x32xf32>) outs(%scaled : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
 #rhsT = affine_map<(i, j, r) -> (j, r)>
 #out = affine_map<(i, j, r) -> (i, j)>
 

@@ -355,6 +355,11 @@ def VectorizeContractionsPass : Pass<"attn-vectorize-contractions", "::mlir::fun
     `B[r, j : j + lanes]`. Every element of `B` is loaded once per tile,
     every accumulator stays in registers.
 
+    An accumulator filled with a constant (`C = 0 + A B`) starts the
+    tiles from that constant, and one whose rows are scaled by a per-row
+    factor (`C = acc * a + A B`, flash attention's rescaled output) is
+    scaled as each tile is read: neither needs a pass of its own.
+
     The tile is the largest power of two up to `rows` dividing the row count
     and up to `lanes` (at least 4) dividing the column count; other
     contractions are left to loops. The sum over `r` keeps its order; with
