@@ -81,6 +81,7 @@ bool isChunkOfInputRow(vector::TransferReadOp read, scf::ForOp chunks,
   auto type = dyn_cast<MemRefType>(read.getBase().getType());
   return arg && arg.getOwner() == &func.getBody().front() && type && chunks &&
          type.getElementType().isIntOrFloat() &&
+         read.getVectorType().getRank() >= 1 && !read.getIndices().empty() &&
          llvm::all_of(read.getVectorType().getShape().drop_back(),
                       [](int64_t size) { return size == 1; }) &&
          read.getPermutationMap().isMinorIdentity() &&
@@ -157,6 +158,8 @@ struct PrefetchRowsPass
             !llvm::is_contained(view->getOperands(), loop.getInductionVar()) ||
             loop.isDefinedOutsideOfLoop(view.getSource()) == false ||
             !isa<MemRefType>(write.getBase().getType()) ||
+            write.getVectorType().getRank() < 1 ||
+            write.getIndices().empty() ||
             llvm::any_of(write.getVectorType().getShape().drop_back(),
                          [](int64_t size) { return size != 1; }) ||
             !write.getPermutationMap().isMinorIdentity() ||

@@ -75,6 +75,7 @@ struct StreamResultsPass
       Value base = write.getBase();
       if (isa<MemRefType>(base.getType()) &&
           results.contains(viewedBuffer(base)) && !write.getMask() &&
+          write.getVectorType().getRank() >= 1 &&
           llvm::all_of(write.getVectorType().getShape().drop_back(),
                        [](int64_t size) { return size == 1; }) &&
           write.getPermutationMap().isMinorIdentity() &&

@@ -47,8 +47,8 @@ bool isMatmul(linalg::GenericOp op) {
       SmallVector<AffineMap>{map({0, 2}), map({2, 1}), map({0, 1})})
     return false;
   Block *body = op.getBody();
-  auto add = dyn_cast<arith::AddFOp>(body->getTerminator()->getOperand(0)
-                                         .getDefiningOp());
+  auto add =
+      body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
   if (!add || body->getOperations().size() != 3)
     return false;
   Value acc = body->getArgument(2);

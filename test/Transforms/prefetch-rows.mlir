@@ -104,3 +104,25 @@ func.func @left_alone(%x: memref<16x256xf32>, %y: memref<256x16xf32>) -> vector<
   memref.dealloc %local : memref<16x256xf32>
   return %t : vector<64xf32>
 }
+
+// -----
+
+// Reads of a whole 0-d input, in a chunk loop: nothing to prefetch.
+// CHECK-LABEL: func.func @scalar_input(
+// CHECK-NOT:     memref.prefetch
+func.func @scalar_input(%x: memref<f32>) -> vector<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %pad = arith.constant 0.0 : f32
+  %init = arith.constant dense<0.0> : vector<f32>
+  %r = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %init) -> (vector<f32>) {
+    %s = scf.for %j = %c0 to %c4 step %c1 iter_args(%a = %acc) -> (vector<f32>) {
+      %v = vector.transfer_read %x[], %pad : memref<f32>, vector<f32>
+      %n = arith.addf %v, %a : vector<f32>
+      scf.yield %n : vector<f32>
+    }
+    scf.yield %s : vector<f32>
+  }
+  return %r : vector<f32>
+}

@@ -53,3 +53,14 @@ func.func @small_or_unknown(%v: vector<16xf32>, %n: index, %j: index) -> (memref
   vector.transfer_write %v, %edge[%j] : vector<16xf32>, memref<512xf32>
   return %small, %dynamic, %edge : memref<16xf32>, memref<?xf32>, memref<512xf32>
 }
+
+// -----
+
+// A 0-d vector written into a returned buffer: left alone.
+// CHECK-LABEL: func.func @scalar_writes(
+// CHECK-NOT:     nontemporal
+func.func @scalar_writes(%v: vector<f32>, %i: index) -> memref<32x32xf32> {
+  %r = memref.alloc() : memref<32x32xf32>
+  vector.transfer_write %v, %r[%i, %i] : vector<f32>, memref<32x32xf32>
+  return %r : memref<32x32xf32>
+}

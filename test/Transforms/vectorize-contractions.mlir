@@ -163,15 +163,15 @@ func.func @row_scaled(%a: tensor<8x8xf32>, %b: tensor<8x32xf32>, %acc: tensor<8x
 #out = affine_map<(i, j, r) -> (i, j)>
 
 // Left to loops: columns that no tile of >= 4 lanes divides, a transposed
-// right operand (not read by rows), a dynamic shape, another body.
+// right operand (not read by rows), a dynamic shape, other bodies.
 // CHECK-LABEL: func.func @not_register_blocked(
 // CHECK-NOT:     vector.
-// CHECK-COUNT-4: linalg.generic
+// CHECK-COUNT-5: linalg.generic
 // CHECK-NOT:     vector.
 func.func @not_register_blocked(%a: tensor<8x4xf32>, %b: tensor<4x6xf32>, %c: tensor<8x6xf32>,
                                 %bt: tensor<32x4xf32>, %c2: tensor<8x32xf32>,
                                 %ad: tensor<?x4xf32>, %cd: tensor<?x32xf32>, %b2: tensor<4x32xf32>)
-    -> (tensor<8x6xf32>, tensor<8x32xf32>, tensor<?x32xf32>, tensor<8x32xf32>) {
+    -> (tensor<8x6xf32>, tensor<8x32xf32>, tensor<?x32xf32>, tensor<8x32xf32>, tensor<8x32xf32>) {
   %r0 = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : tensor<8x4xf32>, tensor<4x6xf32>) outs(%c : tensor<8x6xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
@@ -200,5 +200,10 @@ func.func @not_register_blocked(%a: tensor<8x4xf32>, %b: tensor<4x6xf32>, %c: te
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   } -> tensor<8x32xf32>
-  return %r0, %r1, %r2, %r3 : tensor<8x6xf32>, tensor<8x32xf32>, tensor<?x32xf32>, tensor<8x32xf32>
+  %r4 = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b2 : tensor<8x4xf32>, tensor<4x32xf32>) outs(%c2 : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    linalg.yield %acc : f32
+  } -> tensor<8x32xf32>
+  return %r0, %r1, %r2, %r3, %r4 : tensor<8x6xf32>, tensor<8x32xf32>, tensor<?x32xf32>, tensor<8x32xf32>, tensor<8x32xf32>
 }
