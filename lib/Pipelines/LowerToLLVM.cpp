@@ -72,6 +72,10 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   vectorize.reassoc = options.reassoc;
   pm.addNestedPass<func::FuncOp>(
       attn::createVectorizeReductionsPass(vectorize));
+  // What a chunk loop computes from its row alone (a softmax row's 1/sum,
+  // a flash row's shift) once per row, not per chunk: on tensors, reads
+  // are pure and move.
+  pm.addPass(createLoopInvariantCodeMotionPass());
   pm.addPass(attn::createSplitOnlineSoftmaxLanesPass());
   pm.addPass(attn::createEmitCInterfacePass());
 
