@@ -147,6 +147,8 @@ def _prepare(array, elt, shape, what):
             raise ValueError(
                 f"{what} must have size {want} in dimension {d}, got shape {array.shape}")
     # An aligned, C-contiguous array is used in place; others are copied.
+    if array.flags.c_contiguous and array.flags.aligned:
+        return array
     return np.require(array, requirements="CA")
 
 

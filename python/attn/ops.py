@@ -68,16 +68,27 @@ def _kernel(source, options, threads):
 def _run(op, args, attrs, result_shape, operand_names, options=()):
     """Builds `%r = attn.<op> <operands> <attrs> : <types>` in @<op>, compiles
     (cached) and runs it."""
-    elts = [_FLOAT_TYPES.get(a.dtype) or _INDEX_TYPES[a.dtype] for a in args]
-    types = [_tensor(a.shape, e) for a, e in zip(args, elts)]
+    signature = tuple((a.shape, a.dtype) for a in args)
+    kernel = _kernel_for(op, attrs, tuple(result_shape), operand_names,
+                         tuple(options), _threads, signature)
+    return kernel(*args)
+
+
+@functools.lru_cache(maxsize=256)
+def _kernel_for(op, attrs, result_shape, operand_names, options, threads,
+                signature):
+    """The kernel of one op call signature; the source text is only built
+    (and looked up in _kernel's cache) the first time."""
+    elts = [_FLOAT_TYPES.get(dtype) or _INDEX_TYPES[dtype] for _, dtype in signature]
+    types = [_tensor(shape, e) for (shape, _), e in zip(signature, elts)]
     params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types))
     result_type = _tensor(result_shape, elts[0])
-    operands = operand_names(["%a" + str(i) for i in range(len(args))])
+    operands = operand_names(["%a" + str(i) for i in range(len(signature))])
     source = (
         f"func.func @{op}({params}) -> {result_type} {{\n"
         f"  %r = attn.{op} {operands}{attrs} : {', '.join(types)}\n"
         f"  return %r : {result_type}\n}}\n")
-    return _kernel(source, tuple(options), _threads)(*args)
+    return _kernel(source, options, threads)
 
 
 def _masked_operands(names):
@@ -223,8 +234,10 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
         attention=lowering, block_q=block_q, block_kv=block_kv).items()))
     shape = q.shape[:-1] + (v.shape[-1],)
 
-    def operands(names):
-        return ", ".join(names[:3]) + (f" mask {names[3]}" if len(names) > 3 else "")
-
-    return _run("attention", args, attrs, shape, operands,
+    return _run("attention", args, attrs, shape, _attention_operands,
                 [(k.replace("-", "_"), v) for k, v in options])
+
+
+def _attention_operands(names):
+    # q, k, v [, mask]
+    return ", ".join(names[:3]) + (f" mask {names[3]}" if len(names) > 3 else "")
