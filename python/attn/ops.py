@@ -60,25 +60,21 @@ def set_threads(n):
     _threads = n
 
 
-@functools.lru_cache(maxsize=256)
-def _kernel(source, options, threads):
-    return compiler.compile(source, threads=threads, **dict(options))
-
-
 def _run(op, args, attrs, result_shape, operand_names, options=()):
     """Builds `%r = attn.<op> <operands> <attrs> : <types>` in @<op>, compiles
     (cached) and runs it."""
     signature = tuple((a.shape, a.dtype) for a in args)
-    kernel = _kernel_for(op, attrs, tuple(result_shape), operand_names,
-                         tuple(options), _threads, signature)
+    kernel = _kernel(op, attrs, tuple(result_shape), operand_names,
+                     tuple(options), _threads, signature)
     return kernel(*args)
 
 
 @functools.lru_cache(maxsize=256)
-def _kernel_for(op, attrs, result_shape, operand_names, options, threads,
-                signature):
-    """The kernel of one op call signature; the source text is only built
-    (and looked up in _kernel's cache) the first time."""
+def _kernel(op, attrs, result_shape, operand_names, options, threads,
+            signature):
+    """The compiled kernel of one call signature (op, attributes, operand
+    shapes and dtypes, pipeline options, threads): the IR text is only built
+    and compiled the first time."""
     elts = [_FLOAT_TYPES.get(dtype) or _INDEX_TYPES[dtype] for _, dtype in signature]
     types = [_tensor(shape, e) for (shape, _), e in zip(signature, elts)]
     params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types))
@@ -88,7 +84,7 @@ def _kernel_for(op, attrs, result_shape, operand_names, options, threads,
         f"func.func @{op}({params}) -> {result_type} {{\n"
         f"  %r = attn.{op} {operands}{attrs} : {', '.join(types)}\n"
         f"  return %r : {result_type}\n}}\n")
-    return _kernel(source, options, threads)
+    return compiler.compile(source, threads=threads, **dict(options))
 
 
 def _masked_operands(names):
