@@ -303,11 +303,9 @@ Value padWithZeros(OpBuilder &b, Location loc, Value x,
 /// 2-D tensor.
 Value block2D(OpBuilder &b, Location loc, Value x,
               ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes) {
-  SmallVector<int64_t> shape;
-  for (OpFoldResult size : sizes.take_back(2))
-    shape.push_back(getConstantIntValue(size).value_or(ShapedType::kDynamic));
   auto type = RankedTensorType::get(
-      shape, cast<RankedTensorType>(x.getType()).getElementType());
+      decomposeMixedValues(sizes.take_back(2)).first,
+      cast<RankedTensorType>(x.getType()).getElementType());
   return tensor::ExtractSliceOp::create(
       b, loc, type, x, offsets, sizes,
       SmallVector<OpFoldResult>(sizes.size(), b.getIndexAttr(1)));
@@ -330,11 +328,11 @@ Value transposedKeyBlocks(OpBuilder &b, Location loc, Value k, int64_t block) {
                     .getResult();
   SmallVector<OpFoldResult> blockedSizes{sizes[0], sizes[1], numBlocks,
                                          b.getIndexAttr(block), sizes[3]};
-  SmallVector<int64_t> shape;
-  for (OpFoldResult size : blockedSizes)
-    shape.push_back(getConstantIntValue(size).value_or(ShapedType::kDynamic));
   Value blocked = tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get(shape, type.getElementType()), k,
+      b, loc,
+      RankedTensorType::get(decomposeMixedValues(blockedSizes).first,
+                            type.getElementType()),
+      k,
       SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}}, blockedSizes);
   std::swap(blockedSizes[3], blockedSizes[4]);
   return linalg::TransposeOp::create(
