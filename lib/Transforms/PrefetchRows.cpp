@@ -156,7 +156,7 @@ struct PrefetchRowsPass
         auto view = write.getBase().getDefiningOp<memref::SubViewOp>();
         if (!view || view->getBlock() != loop.getBody() ||
             !llvm::is_contained(view->getOperands(), loop.getInductionVar()) ||
-            loop.isDefinedOutsideOfLoop(view.getSource()) == false ||
+            !loop.isDefinedOutsideOfLoop(view.getSource()) ||
             !isa<MemRefType>(write.getBase().getType()) ||
             write.getVectorType().getRank() < 1 ||
             write.getIndices().empty() ||
@@ -177,6 +177,11 @@ struct PrefetchRowsPass
                      !loop.isDefinedOutsideOfLoop(v);
             }))
           continue;
+        // The chunk loop's step is how much of the row each iteration
+        // prefetches.
+        std::optional<int64_t> step = getConstantIntValue(row.chunks.getStep());
+        if (!step || *step <= 0)
+          continue;
         OpBuilder b(row.chunks);
         IRMapping mapping;
         mapping.map(loop.getInductionVar(), row.next);
@@ -184,12 +189,7 @@ struct PrefetchRowsPass
         b.setInsertionPointToStart(row.chunks.getBody());
         SmallVector<Value> at(indices);
         at.push_back(row.chunks.getInductionVar());
-        int64_t step = 0;
-        if (auto constant = getConstantIntValue(row.chunks.getStep()))
-          step = *constant;
-        if (step <= 0)
-          continue;
-        prefetchLines(b, write.getLoc(), nextView, at, step, /*isWrite=*/true);
+        prefetchLines(b, write.getLoc(), nextView, at, *step, /*isWrite=*/true);
       }
     }
   }
