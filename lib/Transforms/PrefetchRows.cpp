@@ -22,8 +22,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/MapVector.h"
@@ -59,16 +59,17 @@ rowLoop(vector::TransferReadOp read, scf::ForOp chunks) {
 void prefetchLines(OpBuilder &b, Location loc, Value memref,
                    SmallVector<Value> indices, int64_t length, bool isWrite) {
   auto type = cast<MemRefType>(memref.getType());
-  int64_t elementBytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+  int64_t elementBytes =
+      std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
   int64_t lineElements = std::max<int64_t>(1, kCacheLineBytes / elementBytes);
   Value column = indices.back();
   for (int64_t offset = 0; offset < length; offset += lineElements) {
-    indices.back() =
-        offset == 0 ? column
-                    : arith::AddIOp::create(
-                          b, loc, column,
-                          arith::ConstantIndexOp::create(b, loc, offset))
-                          .getResult();
+    indices.back() = offset == 0
+                         ? column
+                         : arith::AddIOp::create(
+                               b, loc, column,
+                               arith::ConstantIndexOp::create(b, loc, offset))
+                               .getResult();
     memref::PrefetchOp::create(b, loc, memref, indices, isWrite,
                                /*localityHint=*/3, /*isDataCache=*/true);
   }
@@ -95,8 +96,7 @@ struct PrefetchingRow {
   scf::ForOp chunks;
 };
 
-struct PrefetchRowsPass
-    : attn::impl::PrefetchRowsPassBase<PrefetchRowsPass> {
+struct PrefetchRowsPass : attn::impl::PrefetchRowsPassBase<PrefetchRowsPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isDeclaration())
@@ -158,8 +158,7 @@ struct PrefetchRowsPass
             !llvm::is_contained(view->getOperands(), loop.getInductionVar()) ||
             !loop.isDefinedOutsideOfLoop(view.getSource()) ||
             !isa<MemRefType>(write.getBase().getType()) ||
-            write.getVectorType().getRank() < 1 ||
-            write.getIndices().empty() ||
+            write.getVectorType().getRank() < 1 || write.getIndices().empty() ||
             llvm::any_of(write.getVectorType().getShape().drop_back(),
                          [](int64_t size) { return size != 1; }) ||
             !write.getPermutationMap().isMinorIdentity() ||
@@ -169,9 +168,9 @@ struct PrefetchRowsPass
         // Its other indices and the view's other operands must be available
         // where the inputs are prefetched.
         ValueRange indices = write.getIndices().drop_back();
-        if (llvm::any_of(indices, [&](Value v) {
-              return !loop.isDefinedOutsideOfLoop(v);
-            }) ||
+        if (llvm::any_of(
+                indices,
+                [&](Value v) { return !loop.isDefinedOutsideOfLoop(v); }) ||
             llvm::any_of(view->getOperands(), [&](Value v) {
               return v != loop.getInductionVar() &&
                      !loop.isDefinedOutsideOfLoop(v);

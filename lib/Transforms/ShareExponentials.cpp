@@ -89,8 +89,10 @@ math::ExpOp summedExp(linalg::GenericOp s) {
       iterators.empty() || iterators.back() != utils::IteratorType::reduction ||
       s.getNumReductionLoops() != 1)
     return nullptr;
-  auto add = s.getBody()->getTerminator()->getOperand(0).getDefiningOp<
-      arith::AddFOp>();
+  auto add = s.getBody()
+                 ->getTerminator()
+                 ->getOperand(0)
+                 .getDefiningOp<arith::AddFOp>();
   if (!add)
     return nullptr;
   Value acc = s.getRegionOutputArgs()[0];
@@ -126,9 +128,8 @@ math::ExpOp recomputedExp(linalg::GenericOp n, linalg::GenericOp s,
 }
 
 // sum(exp(f)), map(g(exp(f))) -> e = map(exp(f)), sum(e), map(g(e))
-void shareExp(RewriterBase &rewriter, linalg::GenericOp s,
-                       math::ExpOp exp, linalg::GenericOp n,
-                       math::ExpOp nExp) {
+void shareExp(RewriterBase &rewriter, linalg::GenericOp s, math::ExpOp exp,
+              linalg::GenericOp n, math::ExpOp nExp) {
   Location loc = s.getLoc();
   rewriter.setInsertionPoint(s);
   // e = exp(f(x)), over all loops of s made parallel, into a buffer of its
@@ -146,8 +147,7 @@ void shareExp(RewriterBase &rewriter, linalg::GenericOp s,
                                        utils::IteratorType::parallel),
       [&](OpBuilder &b, Location, ValueRange args) {
         IRMapping mapping;
-        mapping.map(s.getBody()->getArguments().drop_back(),
-                    args.drop_back());
+        mapping.map(s.getBody()->getArguments().drop_back(), args.drop_back());
         SetVector<Operation *> slice = expSlice(s, exp);
         for (Operation &op : s.getBody()->without_terminator())
           if (slice.contains(&op))
@@ -163,8 +163,7 @@ void shareExp(RewriterBase &rewriter, linalg::GenericOp s,
       s.getDpsInits(),
       {rewriter.getMultiDimIdentityMap(s.getNumLoops()),
        s.getMatchingIndexingMap(s.getDpsInitOperand(0))},
-      s.getIteratorTypesArray(),
-      [&](OpBuilder &b, Location, ValueRange args) {
+      s.getIteratorTypesArray(), [&](OpBuilder &b, Location, ValueRange args) {
         IRMapping mapping;
         mapping.map(exp.getResult(), args[0]);
         mapping.map(s.getRegionOutputArgs()[0], args[1]);

@@ -91,8 +91,10 @@ std::optional<std::pair<Value, Value>> rowScaled(Value init) {
   if (maps[0] != AffineMap::getMultiDimMapWithTargets(2, {0}, ctx) ||
       !maps[1].isIdentity())
     return std::nullopt;
-  auto mul = generic.getBody()->getTerminator()->getOperand(0).getDefiningOp<
-      arith::MulFOp>();
+  auto mul = generic.getBody()
+                 ->getTerminator()
+                 ->getOperand(0)
+                 .getDefiningOp<arith::MulFOp>();
   Block *body = generic.getBody();
   if (!mul || body->getOperations().size() != 2 ||
       !llvm::is_contained(mul->getOperands(), body->getArgument(0)) ||
@@ -149,8 +151,8 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
     // value and is overwritten whole: its fill is not needed.
     Value init = op.getDpsInits()[0], start, rowScale;
     if (auto filled = filledWith(init)) {
-      start = vector::BroadcastOp::create(rewriter, loc, vectorType,
-                                          filled->first);
+      start =
+          vector::BroadcastOp::create(rewriter, loc, vectorType, filled->first);
       init = filled->second;
     } else if (auto scaled = rowScaled(init)) {
       // A row-scaled init (C = acc * a + A B): each tile of acc is scaled
@@ -171,20 +173,19 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
                       t == 0 ? i
                              : arith::AddIOp::create(b, loc, i, index(b, t))
                                    .getResult());
-                  Value acc =
-                      start ? start
-                            : vector::TransferReadOp::create(
-                                  b, loc, vectorType, out,
-                                  ValueRange{rowIndices[t], j}, padding,
-                                  inBounds)
-                                  .getResult();
+                  Value acc = start ? start
+                                    : vector::TransferReadOp::create(
+                                          b, loc, vectorType, out,
+                                          ValueRange{rowIndices[t], j}, padding,
+                                          inBounds)
+                                          .getResult();
                   if (rowScale) {
                     Value factor = tensor::ExtractOp::create(
                         b, loc, rowScale, ValueRange{rowIndices[t]});
-                    acc = arith::MulFOp::create(
-                        b, loc, acc,
-                        vector::BroadcastOp::create(b, loc, vectorType,
-                                                    factor));
+                    acc =
+                        arith::MulFOp::create(b, loc, acc,
+                                              vector::BroadcastOp::create(
+                                                  b, loc, vectorType, factor));
                   }
                   accs.push_back(acc);
                 }
@@ -197,20 +198,20 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
                       SmallVector<Value> updated(partial);
                       for (int64_t u = 0; u < steps; ++u) {
                         Value r = u == 0 ? r0
-                                         : arith::AddIOp::create(
-                                               b, loc, r0, index(b, u))
+                                         : arith::AddIOp::create(b, loc, r0,
+                                                                 index(b, u))
                                                .getResult();
                         Value row = vector::TransferReadOp::create(
-                            b, loc, vectorType, rhs, ValueRange{r, j},
-                            padding, inBounds);
+                            b, loc, vectorType, rhs, ValueRange{r, j}, padding,
+                            inBounds);
                         for (int64_t t = 0; t < tileRows; ++t) {
                           Value a = tensor::ExtractOp::create(
                               b, loc, lhs, ValueRange{rowIndices[t], r});
                           Value splat = vector::BroadcastOp::create(
                               b, loc, vectorType, a);
                           if (fma) {
-                            updated[t] = vector::FMAOp::create(
-                                b, loc, splat, row, updated[t]);
+                            updated[t] = vector::FMAOp::create(b, loc, splat,
+                                                               row, updated[t]);
                           } else {
                             Value product =
                                 arith::MulFOp::create(b, loc, splat, row);
@@ -244,8 +245,7 @@ struct VectorizeContractionsPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<RegisterBlockMatmul>(&getContext(), rows, lanes, unroll,
-                                      fma);
+    patterns.add<RegisterBlockMatmul>(&getContext(), rows, lanes, unroll, fma);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
