@@ -1,4 +1,4 @@
-//===- BufferCache.h - reuse of the JIT code's large buffers -*- C++ -*-===//
+//===- BufferCache.h - reuse of the JIT code's large buffers ----*- C++ -*-===//
 //
 // The JIT-compiled code gets its buffers (results and temporaries) from
 // here instead of straight from malloc. A fresh large allocation is mapped
