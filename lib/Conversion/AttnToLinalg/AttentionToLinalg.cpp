@@ -81,7 +81,7 @@ AffineMap groupedMap(MLIRContext *ctx, unsigned numDims, int64_t groups,
                         ctx);
 }
 
-/// `x` of rank 2 or 3 with leading unit dims up to rank 4.
+/// `x` of rank 1 to 4 with leading unit dims up to rank 4.
 Value expandToRank4(OpBuilder &b, Location loc, Value x) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank(), missing = 4 - rank;
@@ -666,26 +666,9 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
     a.q = expandToRank4(rewriter, loc, op.getQuery());
     a.k = expandToRank4(rewriter, loc, op.getKey());
     a.v = expandToRank4(rewriter, loc, op.getValue());
-    if (Value mask = op.getMask()) {
-      // Leading unit dims up to rank 4, e.g. [M, N] -> [1, 1, M, N].
-      auto type = cast<RankedTensorType>(mask.getType());
-      a.mask = mask;
-      if (type.getRank() < 4) {
-        int64_t missing = 4 - type.getRank();
-        SmallVector<int64_t> shape(missing, 1);
-        llvm::append_range(shape, type.getShape());
-        SmallVector<OpFoldResult> sizes(missing, rewriter.getIndexAttr(1));
-        llvm::append_range(sizes, tensor::getMixedSizes(rewriter, loc, mask));
-        SmallVector<ReassociationIndices> reassociation(type.getRank());
-        for (int64_t i = 0; i <= missing; ++i)
-          reassociation[0].push_back(i);
-        for (int64_t i = 1; i < type.getRank(); ++i)
-          reassociation[i].push_back(missing + i);
-        a.mask = tensor::ExpandShapeOp::create(
-            rewriter, loc, RankedTensorType::get(shape, a.elementType), mask,
-            reassociation, sizes);
-      }
-    }
+    // Leading unit dims up to rank 4, e.g. a mask [M, N] -> [1, 1, M, N].
+    if (Value mask = op.getMask())
+      a.mask = expandToRank4(rewriter, loc, mask);
     a.qSizes = tensor::getMixedSizes(rewriter, loc, a.q);
     a.kSizes = tensor::getMixedSizes(rewriter, loc, a.k);
     a.vSizes = tensor::getMixedSizes(rewriter, loc, a.v);
