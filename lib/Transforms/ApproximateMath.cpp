@@ -2,10 +2,13 @@
 //
 // libm's expf and logf keep a loop scalar; MLIR's polynomial approximations
 // are arithmetic that LLVM vectorizes. Applied to exp and log only, on f32
-// (f16 and bf16 are computed in f32).
+// (f16 and bf16 are computed in f32), and to the exp2 of a softmax's
+// non-positive `s - max` (attn.nonpositive), whose expansion here skips the
+// overflow handling a general exp needs.
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttnDialect/Dialect/Attn/AttnDialect.h"
 #include "AttnDialect/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -26,6 +29,14 @@ using namespace mlir;
 
 namespace {
 
+/// A constant of `type` (a float or a vector of floats or integers).
+Value splatConstant(OpBuilder &b, Location loc, Type type, TypedAttr scalar) {
+  TypedAttr attr = scalar;
+  if (auto vector = dyn_cast<VectorType>(type))
+    attr = SplatElementsAttr::get(vector, scalar);
+  return arith::ConstantOp::create(b, loc, type, attr);
+}
+
 /// log(x) -> log(x < 2^-126 ? x * 2^24 : x) - (x < 2^-126 ? 24 ln 2 : 0):
 /// the polynomial log assumes a normal input; a denormal one is scaled into
 /// the normal range first (probabilities below 1e-38 do occur in losses).
@@ -38,11 +49,8 @@ struct ScaleDenormalLog : OpRewritePattern<math::LogOp> {
     if (!getElementTypeOrSelf(type).isF32() || op->hasAttr(kScaled))
       return failure();
     Location loc = op.getLoc();
-    auto constant = [&](float value) -> Value {
-      TypedAttr attr = rewriter.getF32FloatAttr(value);
-      if (auto vector = dyn_cast<VectorType>(type))
-        attr = SplatElementsAttr::get(vector, attr);
-      return arith::ConstantOp::create(rewriter, loc, type, attr);
+    auto constant = [&](float value) {
+      return splatConstant(rewriter, loc, type, rewriter.getF32FloatAttr(value));
     };
     Value x = op.getOperand();
     Value denormal =
@@ -63,6 +71,68 @@ struct ScaleDenormalLog : OpRewritePattern<math::LogOp> {
   static constexpr llvm::StringLiteral kScaled = "attn.denormal_scaled";
 };
 
+// exp2(x), x <= 0 or NaN -> x < -126 ? 0 : 2^k p(x - k), k = round(x)
+// With no overflow to handle this is 13 vector instructions where exp takes
+// about 20: it is most of a flash-attention block's softmax.
+struct ExpandNonPositiveExp2 : OpRewritePattern<math::Exp2Op> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(math::Exp2Op op,
+                                PatternRewriter &rewriter) const override {
+    Type type = op.getType();
+    Type elementType = getElementTypeOrSelf(type);
+    if (!op->hasAttr(attn::kNonPositiveAttrName) ||
+        !isa<Float32Type, Float16Type, BFloat16Type>(elementType))
+      return rewriter.notifyMatchFailure(op, "not a non-positive f32 exp2");
+    Location loc = op.getLoc();
+    auto like = [&](Type element) -> Type {
+      if (auto vector = dyn_cast<VectorType>(type))
+        return vector.clone(element);
+      return element;
+    };
+    Type f32Type = like(rewriter.getF32Type());
+    Type i32Type = like(rewriter.getI32Type());
+    auto f32 = [&](float value) {
+      return splatConstant(rewriter, loc, f32Type,
+                           rewriter.getF32FloatAttr(value));
+    };
+    Value x = op.getOperand();
+    if (!elementType.isF32())
+      x = arith::ExtFOp::create(rewriter, loc, f32Type, x);
+
+    // Results below 2^-126 would be denormal: they flush to 0, as -inf does.
+    // NaN compares false and stays NaN through the polynomial.
+    Value tiny =
+        arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OLT, x,
+                              f32(-126.0f));
+    Value clamped = arith::SelectOp::create(rewriter, loc, tiny, f32(-126.0f), x);
+    // Adding 1.5 * 2^23 rounds to an integer k held in the low mantissa
+    // bits; the extra 127 is the exponent bias of 2^k below.
+    Value magic = f32(12582912.0f + 127.0f);
+    Value biased = arith::AddFOp::create(rewriter, loc, clamped, magic);
+    Value k = arith::SubFOp::create(rewriter, loc, biased, magic);
+    Value r = arith::SubFOp::create(rewriter, loc, clamped, k);
+    // 2^r on [-1/2, 1/2], p(0) = 1: a degree-5 fit of the relative error,
+    // within 2.5 ulp in f32 arithmetic.
+    Value p = f32(1.32647203e-3f);
+    for (float c : {9.67151392e-3f, 5.55073395e-2f, 2.40222424e-1f,
+                    6.93147004e-1f, 1.0f})
+      p = math::FmaOp::create(rewriter, loc, p, r, f32(c));
+    // 2^k for k in [-126, 0]: k + 127 shifted into the exponent field.
+    Value bits = arith::BitcastOp::create(rewriter, loc, i32Type, biased);
+    Value shifted = arith::ShLIOp::create(
+        rewriter, loc, bits,
+        splatConstant(rewriter, loc, i32Type, rewriter.getI32IntegerAttr(23)));
+    Value scale = arith::BitcastOp::create(rewriter, loc, f32Type, shifted);
+    Value y = arith::MulFOp::create(rewriter, loc, p, scale);
+    Value result = arith::SelectOp::create(rewriter, loc, tiny, f32(0.0f), y);
+    if (!elementType.isF32())
+      result = arith::TruncFOp::create(rewriter, loc, type, result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct ApproximateMathPass
     : attn::impl::ApproximateMathPassBase<ApproximateMathPass> {
   void runOnOperation() override {
@@ -76,6 +146,7 @@ struct ApproximateMathPass
       return signalPassFailure();
 
     RewritePatternSet patterns(&getContext());
+    patterns.add<ExpandNonPositiveExp2>(&getContext());
     populateMathF32ExpansionPatterns(patterns, expOrLog);
     populateMathPolynomialApproximationPatterns(patterns, expOrLog);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

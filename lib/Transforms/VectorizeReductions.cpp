@@ -193,6 +193,40 @@ struct HalveReduction : OpRewritePattern<vector::ReductionOp> {
   bool reassoc;
 };
 
+// maxnumf(a, b) -> b > a ? b : a, minnumf(a, b) -> b < a ? b : a
+// In fast mode a NaN-ignoring max may return a NaN `a` rather than ignore
+// it: the select is one vmaxps where maxnum needs a NaN check. A NaN `b` is
+// still ignored: `b` is the accumulator (see accumulatorSecond), which the
+// chunked reduction starts at NaN, maxnum's neutral element. attn's lowerings
+// use maxnumf only for a softmax's running max, whose NaN reaches the result
+// through exp anyway.
+template <typename OpTy, arith::CmpFPredicate predicate>
+struct SelectNaNIgnoringExtremum : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    Value a = op.getLhs(), b = op.getRhs();
+    Value pick = arith::CmpFOp::create(rewriter, op.getLoc(), predicate, b, a);
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, pick, b, a);
+    return success();
+  }
+};
+
+/// Puts the accumulator of a maxnumf/minnumf reduction's combiner second,
+/// where the fast-mode select ignores its initial NaN.
+void accumulatorSecond(RewriterBase &rewriter, linalg::GenericOp op) {
+  Operation *combiner =
+      op.getBody()->getTerminator()->getOperand(0).getDefiningOp();
+  if (!isa<arith::MaxNumFOp, arith::MinNumFOp>(combiner) ||
+      combiner->getOperand(0) != op.getRegionOutputArgs()[0])
+    return;
+  rewriter.modifyOpInPlace(combiner, [&] {
+    combiner->setOperands(
+        {combiner->getOperand(1), combiner->getOperand(0)});
+  });
+}
+
 struct VectorizeReductionsPass
     : attn::impl::VectorizeReductionsPassBase<VectorizeReductionsPass> {
   using VectorizeReductionsPassBase::VectorizeReductionsPassBase;
@@ -207,6 +241,11 @@ struct VectorizeReductionsPass
     vector::populateVectorMultiReductionLoweringPatterns(
         loweringSet, vector::VectorMultiReductionLowering::InnerReduction);
     loweringSet.add<HalveReduction>(ctx, reassoc);
+    if (reassoc)
+      loweringSet.add<
+          SelectNaNIgnoringExtremum<arith::MaxNumFOp, arith::CmpFPredicate::OGT>,
+          SelectNaNIgnoringExtremum<arith::MinNumFOp, arith::CmpFPredicate::OLT>>(
+          ctx);
     addCanonicalizations(loweringSet);
     lowering = std::move(loweringSet);
     return success();
@@ -236,6 +275,7 @@ struct VectorizeReductionsPass
       int64_t chunk = chunkWidth(length, width);
       if (chunk == 0)
         continue;
+      accumulatorSecond(rewriter, op);
 
       // One row at a time.
       rewriter.setInsertionPoint(op);

@@ -161,7 +161,9 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
     `threads` splits the rows of each reduction across that many threads
     (OpenMP). `reassoc=True` (the default) lets sums reassociate into vector lanes and
     fused multiply-adds: faster, rounded differently from the in-order sum
-    (a few ulp); `reassoc=False` gives in-order results. `checked=True` (the
+    (a few ulp), and a NaN-ignoring max (`arith.maxnumf`, a softmax's running
+    max in attention) may return NaN for a NaN operand; `reassoc=False` gives
+    in-order results. `checked=True` (the
     default) checks at run time that dynamic sizes agree: a mismatch raises
     ValueError instead of reading out of bounds. `pipeline` replaces
     the default "attn-lower-to-llvm" (a textual pass list reaching the LLVM

@@ -73,3 +73,26 @@ def test_sweep_accuracy(op):
     assert np.array_equal(np.isnan(got), np.isnan(want32))
     assert np.array_equal(np.isposinf(got), np.isposinf(want32))
     assert np.array_equal(np.isneginf(got), np.isneginf(want32))
+
+
+NONPOSITIVE_EXP2 = ELEMENTWISE.replace("math.OP %in", "math.exp2 %in {attn.nonpositive}")
+
+
+def test_nonpositive_exp2():
+    """The exp2 of a softmax's `s - max` (attn.nonpositive): every 97th
+    non-positive float32 and the special values. Within 2.5 ulp where the
+    result is a normal float32; results below 2^-126 flush to 0."""
+    kernel = attn.compile(NONPOSITIVE_EXP2)
+    assert "math.exp2" not in attn.lower(NONPOSITIVE_EXP2, to="llvm")
+    bits = np.arange(0x80000000, 2**32, 97, dtype=np.uint64).astype(np.uint32)
+    x = bits.view(np.float32)
+    x = np.concatenate([x[np.isfinite(x)], np.float32([-0.0, 0.0, -126.0, -1.0, -0.5])])
+    got = kernel(x)
+    want = np.exp2(x.astype(np.float64))
+    normal = x >= -126
+    err = ulp_error(got[normal], want[normal])
+    assert err.max() <= 2.5, f"max error {err.max():.2f} ulp at x = {x[normal][err.argmax()]!r}"
+    assert (got[~normal] == 0).all()
+    assert got[-5] == 1 and got[-4] == 1 and got[-3] == 2.0**-126 and got[-2] == 0.5
+    special = kernel(np.float32([-np.inf, np.nan, -1e30]))
+    assert special[0] == 0 and np.isnan(special[1]) and special[2] == 0

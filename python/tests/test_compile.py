@@ -570,3 +570,47 @@ def test_returning_an_argument_gives_a_copy():
 def test_returning_a_constant():
     got = attn.compile(CONSTANT)(np.zeros(4, F32))
     np.testing.assert_array_equal(got, [1, 2, 3, 4])
+
+
+NAN_IGNORING_MAX = """
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @f(%x: tensor<6x256xf32>) -> tensor<6xf32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<6xf32>
+  %init = linalg.fill ins(%ninf : f32) outs(%e : tensor<6xf32>) -> tensor<6xf32>
+  %r = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<6x256xf32>) outs(%init : tensor<6xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maxnumf ORDER : f32
+    linalg.yield %m : f32
+  } -> tensor<6xf32>
+  return %r : tensor<6xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("order", ["%in, %out", "%out, %in"])
+@pytest.mark.parametrize("reassoc", [True, False])
+def test_nan_ignoring_max_reduction(order, reassoc, rng):
+    """A maxnumf row reduction over several vector chunks (whose lanes start
+    at NaN, maxnum's neutral element) is the row's max; in fast mode a NaN in
+    the row may give NaN instead of being ignored, in strict mode it is
+    ignored."""
+    x = rng.standard_normal((6, 256)).astype(np.float32)
+    x[1, 200] = 50.0
+    x[2, 7] = -np.inf
+    x[3, :] = -np.inf
+    x[4, 100] = np.nan
+    x[5, :] = np.nan
+    kernel = attn.compile(NAN_IGNORING_MAX.replace("ORDER", order),
+                          reassoc=reassoc)
+    got = kernel(x)
+    want = np.nanmax(x[:5].astype(np.float64), axis=1)
+    np.testing.assert_array_equal(got[:4], want[:4].astype(np.float32))
+    if reassoc:
+        assert np.isnan(got[4]) or got[4] == np.float32(want[4])
+        assert np.isnan(got[5]) or got[5] == -np.inf
+    else:
+        assert got[4] == np.float32(want[4])
+        assert np.isnan(got[5]) or got[5] == -np.inf

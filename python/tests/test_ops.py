@@ -781,3 +781,24 @@ def test_attention_register_blocked_sizes(causal, rng):
     assert attn.lower(source, to="loops").count("vector.fma") >= 16
     got = attn.compile(source)(q, k, v)
     check(got, ref_attention(q, k, v, causal=causal), np.float32, magnitude=10.0)
+
+
+@pytest.mark.parametrize("lowering", LOWERINGS, ids=_lowering_id)
+def test_attention_nan_reaches_the_rows_that_see_it(lowering, rng):
+    """The flash loop's running max ignores NaN (a one-instruction max); a NaN
+    score must still make its row NaN, through exp2 and the sum, and leave
+    every other row exact."""
+    q, k, v = qkv(rng, (1, 2), (1, 2), 70, 70, 8, 4)
+    q[0, 0, 5, 3] = np.nan   # query 5 of head 0: every score of that row
+    k[0, 1, 40, 0] = np.nan  # key 40 of head 1: rows >= 40 see it (causal)
+    got = ops.attention(q, k, v, causal=True, **lowering)
+    assert np.isnan(got[0, 0, 5]).all()
+    assert np.isnan(got[0, 1, 40:]).all()
+    good = np.ones(got.shape[:3], bool)
+    good[0, 0, 5] = False
+    good[0, 1, 40:] = False
+    # The other rows never read the NaNs (key 40 is hidden from rows < 40):
+    # any finite value in their place gives the same reference.
+    want = ref_attention(np.nan_to_num(q), np.nan_to_num(k), v, causal=True)
+    assert np.isfinite(got[good]).all()
+    np.testing.assert_allclose(got[good], want[good], rtol=1e-4, atol=1e-5)

@@ -22,3 +22,37 @@ func.func @kept(%x: f64, %y: f32) -> (f64, f32) {
   %1 = math.sin %y : f32
   return %0, %1 : f64, f32
 }
+
+// The exp2 of a non-positive number (a softmax's s - max, in base 2):
+// x < -126 ? 0 : 2^k p(x - k), k = round(x) by the 1.5 * 2^23 (+ bias 127)
+// rounding trick, p of degree 5, 2^k from the exponent bits. No overflow
+// handling. Without the mark, exp2 is left to LLVM.
+// CHECK-LABEL: func.func @nonpositive_exp2(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: vector<16xf32>
+// CHECK-DAG:     %[[LOW:.*]] = arith.constant dense<-1.260000e+02> : vector<16xf32>
+// CHECK-DAG:     %[[MAGIC:.*]] = arith.constant dense<0x4B40007F> : vector<16xf32>
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK-DAG:     %[[C23:.*]] = arith.constant dense<23> : vector<16xi32>
+// CHECK:         %[[TINY:.*]] = arith.cmpf olt, %[[X]], %[[LOW]] : vector<16xf32>
+// CHECK:         %[[CLAMPED:.*]] = arith.select %[[TINY]], %[[LOW]], %[[X]]
+// CHECK:         %[[BIASED:.*]] = arith.addf %[[CLAMPED]], %[[MAGIC]]
+// CHECK:         %[[K:.*]] = arith.subf %[[BIASED]], %[[MAGIC]]
+// CHECK:         %[[R:.*]] = arith.subf %[[CLAMPED]], %[[K]]
+// CHECK-COUNT-5: math.fma %{{.*}}, %[[R]], %{{.*}} : vector<16xf32>
+// CHECK:         %[[BITS:.*]] = arith.bitcast %[[BIASED]] : vector<16xf32> to vector<16xi32>
+// CHECK:         %[[SHIFTED:.*]] = arith.shli %[[BITS]], %[[C23]]
+// CHECK:         %[[SCALE:.*]] = arith.bitcast %[[SHIFTED]] : vector<16xi32> to vector<16xf32>
+// CHECK:         %[[Y:.*]] = arith.mulf %{{.*}}, %[[SCALE]]
+// CHECK:         %[[E:.*]] = arith.select %[[TINY]], %[[ZERO]], %[[Y]]
+// f16 is computed in f32.
+// CHECK:         %[[H:.*]] = arith.extf %{{.*}} : f16 to f32
+// CHECK:         arith.cmpf olt, %[[H]]
+// CHECK:         arith.truncf %{{.*}} : f32 to f16
+// CHECK:         %[[PLAIN:.*]] = math.exp2 %{{.*}} : f32
+// CHECK:         return %[[E]], %{{.*}}, %[[PLAIN]]
+func.func @nonpositive_exp2(%x: vector<16xf32>, %h: f16, %y: f32) -> (vector<16xf32>, f16, f32) {
+  %0 = math.exp2 %x {attn.nonpositive} : vector<16xf32>
+  %1 = math.exp2 %h {attn.nonpositive} : f16
+  %2 = math.exp2 %y : f32
+  return %0, %1, %2 : vector<16xf32>, f16, f32
+}

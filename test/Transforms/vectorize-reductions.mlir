@@ -88,3 +88,41 @@ func.func @contraction(%q: tensor<8x64xf32>, %k: tensor<16x64xf32>, %init: tenso
   } -> tensor<8x16xf32>
   return %r : tensor<8x16xf32>
 }
+
+// -----
+
+// A NaN-ignoring max (a softmax's running max in attention): in fast mode
+// each maxnumf(a, b) becomes `b > a ? b : a` (one vmaxps; a NaN `a` may come
+// through), in the lanes' loop and the halving tree alike. The lanes start
+// at NaN (maxnum's neutral element): the accumulator is put second, where
+// the select ignores it. Strict mode keeps maxnumf.
+// CHECK-LABEL: func.func @nan_ignoring_max(
+// CHECK-DAG:     %[[NAN:.*]] = arith.constant dense<0xFFC00000> : vector<1x64xf32>
+// CHECK-NOT:     arith.maxnumf
+// CHECK:         scf.for
+// CHECK:           scf.for %{{.*}} iter_args(%[[ACC:.*]] = %[[NAN]])
+// CHECK:             %[[IN:.*]] = vector.transfer_read
+// CHECK:             %[[GT:.*]] = arith.cmpf ogt, %[[ACC]], %[[IN]] : vector<1x64xf32>
+// CHECK:             arith.select %[[GT]], %[[ACC]], %[[IN]] : vector<1x64xi1>, vector<1x64xf32>
+// CHECK:           %[[HGT:.*]] = arith.cmpf ogt, %[[HI:.*]], %[[LO:.*]] : vector<32xf32>
+// CHECK:           arith.select %[[HGT]], %[[HI]], %[[LO]] : vector<32xi1>, vector<32xf32>
+// CHECK-NOT:     arith.maxnumf
+// CHECK:         return
+// STRICT-LABEL: func.func @nan_ignoring_max(
+// STRICT:         arith.maxnumf
+// STRICT-NOT:     arith.cmpf ogt
+// STRICT:         return
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @nan_ignoring_max(%x: tensor<8x128xf32>) -> tensor<8xf32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %init = linalg.fill ins(%ninf : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+  %r = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<8x128xf32>) outs(%init : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maxnumf %out, %in : f32
+    linalg.yield %m : f32
+  } -> tensor<8xf32>
+  return %r : tensor<8xf32>
+}

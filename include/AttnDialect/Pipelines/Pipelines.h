@@ -28,7 +28,8 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
   PassOptions::Option<bool> reassoc{
       *this, "reassoc",
       llvm::cl::desc("Let sums reassociate (vector lanes, FMA): faster, "
-                     "rounded differently from the in-order sum"),
+                     "rounded differently from the in-order sum; a "
+                     "NaN-ignoring max (maxnumf) may return NaN"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> fastMath{
       *this, "approximate-math",

@@ -125,8 +125,13 @@ def ApproximateMathPass : Pass<"attn-approximate-math"> {
     vectorizes, where a libm call would keep the loop scalar. Accuracy is a
     few ulp over the whole range, with `exp(-inf) = 0`, `exp(x) = inf` past
     the f32 range, `log(0) = -inf`, `log(x < 0) = NaN` and NaN propagated
-    (checked against float64 by test/Integration/approximate-math.mlir).
+    (checked against float64 by python/tests/test_approximate_math.py).
     f64 keeps the libm calls.
+
+    A `math.exp2` marked `attn.nonpositive` (its operand is never positive:
+    a softmax's `s - max`, in base 2) gets a shorter expansion: `x < -126 ? 0
+    : 2^k p(x - k)` with `k = round(x)` and a degree-5 polynomial `p`, within
+    2.5 ulp; results below 2^-126 flush to 0, NaN propagates.
 
     ```mlir
     %y = math.exp %x : f32
@@ -412,7 +417,11 @@ def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::F
     with `reassoc=true`. A max or min is exact in any order and always is;
     with `reassoc=true` its vector form also ignores the sign of zero
     (`nsz`: max(-0, +0) may be either zero), which makes it cheaper. NaN
-    still propagates.
+    still propagates through `maximumf`; a NaN-ignoring `maxnumf(a, b)`
+    (`minnumf`) becomes `a > b ? a : b` (`a < b`), one instruction, which
+    returns a NaN `b` rather than ignore it (attn's lowerings use `maxnumf`
+    only for a softmax's running max, where a NaN score makes the row NaN
+    anyway).
     Reductions whose row length is not a multiple of `width` (nor of a
     smaller power of two >= 8) are left to LLVM's loop vectorizer.
 

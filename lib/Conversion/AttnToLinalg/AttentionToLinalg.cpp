@@ -8,13 +8,16 @@
 //
 // Flash: for each block of one head's query rows, a loop over key/value
 // blocks carries the running max m, sum l and output acc of each row:
-//   S    = (q * scale) kᵀ + mask, causal entries -inf     [bq, bkv]
-//   m'   = max(m, rowmax(S))
-//   a    = m == -inf ? 0 : exp(m - m')      (rescale; never -inf - -inf)
-//   P    = exp(S - (m' == -inf ? 0 : m'))
+//   S    = (q * scale log2(e)) kᵀ + mask log2(e), causal entries -inf
+//   m'   = max(m, rowmax(S))                                [bq, bkv]
+//   a    = m == -inf ? 0 : exp2(m - m')     (rescale; never -inf - -inf)
+//   P    = exp2(S - (m' == -inf ? 0 : m'))
 //   l'   = l * a + rowsum(P)
 //   acc' = acc * a + P v
-// and the block's output is acc / l, normalized once. No tensor larger than a
+// and the block's output is acc / l, normalized once. Scores in base 2 make
+// each exponential an exp2 of a non-positive number (attn.nonpositive), the
+// cheapest to approximate; the row max ignores NaN (maxnumf), as a NaN score
+// makes its row NaN through P anyway. No tensor larger than a
 // block of scores exists. With `causal`, the key loop of a query block stops
 // at the last key any of its rows sees: blocks wholly above the diagonal are
 // never visited, and those wholly below it go through a first loop without
@@ -128,6 +131,13 @@ Value isNegInfinity(OpBuilder &b, Location loc, Value v) {
                                negInfinity(b, loc, v.getType()));
 }
 
+/// exp2(x) of an `x` never positive (`s - max`; -inf or NaN allowed).
+Value exp2NonPositive(OpBuilder &b, Location loc, Value x) {
+  auto exp2 = math::Exp2Op::create(b, loc, x);
+  exp2->setAttr(attn::kNonPositiveAttrName, b.getUnitAttr());
+  return exp2;
+}
+
 /// A tensor of `sizes` filled with `value`.
 Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
              Value value) {
@@ -158,13 +168,15 @@ AffineMap broadcastMap(MLIRContext *ctx, Value mask) {
   return dimsMap(ctx, type.getRank(), dims);
 }
 
-/// Scores s * scale (+ mask) of the query rows from `rowOffset` and keys from
-/// `colOffset` (the last two dims of `scores`), with -inf where a causal key
-/// is hidden or, given `keyLimit`, where a key is padding (index >= limit).
-/// Without `scale`, the scores are scaled already.
+/// Scores s * scale (+ mask * maskScale) of the query rows from `rowOffset`
+/// and keys from `colOffset` (the last two dims of `scores`), with -inf where
+/// a causal key is hidden or, given `keyLimit`, where a key is padding (index
+/// >= limit). Without `scale`, the scores are scaled already; without
+/// `maskScale`, the mask is added as it is.
 Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
                    Value scores, Value mask, Value rowOffset, Value colOffset,
-                   Value causalOffset, Value keyLimit, Value scale) {
+                   Value causalOffset, Value keyLimit, Value scale,
+                   Value maskScale) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = cast<RankedTensorType>(scores.getType()).getRank();
   AffineMap id = b.getMultiDimIdentityMap(rank);
@@ -182,8 +194,12 @@ Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
         Value s = args[0];
         if (scale)
           s = arith::MulFOp::create(nb, l, s, scale);
-        if (mask)
-          s = arith::AddFOp::create(nb, l, s, args[1]);
+        if (mask) {
+          Value m = args[1];
+          if (maskScale)
+            m = arith::MulFOp::create(nb, l, m, maskScale);
+          s = arith::AddFOp::create(nb, l, s, m);
+        }
         if (!a.causal && !keyLimit)
           return s;
         Value j = arith::AddIOp::create(
@@ -262,7 +278,8 @@ Value lowerDecomposed(OpBuilder &b, Location loc, const Attention &a,
   Attention unmasked = a;
   unmasked.causal = false;
   scores = maskedScores(b, loc, unmasked, scores, a.mask, zeroIndex, zeroIndex,
-                        zeroIndex, /*keyLimit=*/Value(), a.scale);
+                        zeroIndex, /*keyLimit=*/Value(), a.scale,
+                        /*maskScale=*/Value());
   Value probabilities = attn::SoftmaxOp::create(
       b, loc, scores, /*mask=*/Value(), a.causal, maskedRows);
   SmallVector<OpFoldResult> outSizes(a.qSizes);
@@ -376,14 +393,16 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
       vSizes(a.vSizes);
   qSizes[2] = paddedRows;
   kSizes[2] = vSizes[2] = paddedKeys;
-  // q * scale, once per query rather than once per score.
+  // q * scale * log2(e), once per query rather than once per score.
+  Value log2e = floatConstant(b, loc, elementType, 1.4426950408889634);
+  Value queryScale = arith::MulFOp::create(b, loc, a.scale, log2e);
   AffineMap id4 = b.getMultiDimIdentityMap(4);
   Value scaledQ = buildGeneric(
       b, loc, {a.q}, {id4},
       tensor::EmptyOp::create(b, loc, a.qSizes, elementType), id4,
       {kPar, kPar, kPar, kPar},
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        return arith::MulFOp::create(nb, l, args[0], a.scale);
+        return arith::MulFOp::create(nb, l, args[0], queryScale);
       });
   Value q = padWithZeros(b, loc, scaledQ, qSizes);
   Value v = padWithZeros(b, loc, a.v, vSizes);
@@ -494,7 +513,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
           if (maskBlock || block.causal || keysPadded)
             scores = maskedScores(b, loc, block, products, maskBlock, qb, kb,
                                   causalOffset, keysPadded ? keys : Value(),
-                                  /*scale=*/Value());
+                                  /*scale=*/Value(), /*maskScale=*/log2e);
 
           // Each update writes into the state it replaces (the inits
           // below), so that the loop's tensors bufferize in place.
@@ -502,16 +521,16 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
               b, loc, {scores}, {id2}, filled(b, loc, rowSizes, negInf), row2,
               {kPar, kRed},
               [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                return arith::MaximumFOp::create(nb, l, args[0], args[1]);
+                return arith::MaxNumFOp::create(nb, l, args[0], args[1]);
               });
-          // a = m == -inf ? 0 : exp(m - max(m, rowmax))
+          // a = m == -inf ? 0 : exp2(m - max(m, rowmax))
           Value rescale = buildGeneric(
               b, loc, {m, rowMax}, {id1, id1},
               tensor::EmptyOp::create(b, loc, rowSizes, elementType), id1,
               {kPar}, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                Value mNew = arith::MaximumFOp::create(nb, l, args[0], args[1]);
+                Value mNew = arith::MaxNumFOp::create(nb, l, args[0], args[1]);
                 Value diff = arith::SubFOp::create(nb, l, args[0], mNew);
-                Value e = math::ExpOp::create(nb, l, diff);
+                Value e = exp2NonPositive(nb, l, diff);
                 return arith::SelectOp::create(
                     nb, l, isNegInfinity(nb, l, args[0]), zero, e);
               });
@@ -519,7 +538,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
           Value mNew = buildGeneric(
               b, loc, {rowMax}, {id1}, m, id1, {kPar},
               [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                return arith::MaximumFOp::create(nb, l, args[1], args[0]);
+                return arith::MaxNumFOp::create(nb, l, args[1], args[0]);
               });
           Value probabilities = buildGeneric(
               b, loc, {scores, mNew}, {id2, row2},
@@ -530,7 +549,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                 Value shift = arith::SelectOp::create(
                     nb, l, isNegInfinity(nb, l, args[1]), zero, args[1]);
                 Value diff = arith::SubFOp::create(nb, l, args[0], shift);
-                return math::ExpOp::create(nb, l, diff);
+                return exp2NonPositive(nb, l, diff);
               });
           // l' = l * a + rowsum(P)
           Value lScaled = buildGeneric(
@@ -588,17 +607,25 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
       state.assign(loop.getResults().begin(), loop.getResults().end());
     }
 
-    // out = acc / l; a row that saw no key has l == 0.
+    // out = acc * (1 / l): one division per row. A row that saw no key has
+    // l == 0 (and acc == 0): NaN, or 0 with zeroRows.
+    Value inverse = buildGeneric(
+        b, loc, {state[1]}, {id1},
+        tensor::EmptyOp::create(b, loc, rowSizes, elementType), id1, {kPar},
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value one = floatConstant(nb, l, elementType, 1.0);
+          Value reciprocal = arith::DivFOp::create(nb, l, one, args[0]);
+          if (!a.zeroRows)
+            return reciprocal;
+          Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                              args[0], zero);
+          return arith::SelectOp::create(nb, l, empty, zero, reciprocal);
+        });
     Value normalized = buildGeneric(
-        b, loc, {state[2], state[1]}, {id2, row2},
+        b, loc, {state[2], inverse}, {id2, row2},
         tensor::EmptyOp::create(b, loc, accSizes, elementType), id2,
         {kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          Value quotient = arith::DivFOp::create(nb, l, args[0], args[1]);
-          if (!a.zeroRows)
-            return quotient;
-          Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                              args[1], zero);
-          return arith::SelectOp::create(nb, l, empty, zero, quotient);
+          return arith::MulFOp::create(nb, l, args[0], args[1]);
         });
     // Padding rows are not stored.
     OpFoldResult validRows = bq;

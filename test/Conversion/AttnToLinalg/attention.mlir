@@ -23,8 +23,8 @@
 // FLASH-DAG:     %[[C64:.*]] = arith.constant 64 : index
 // FLASH-DAG:     %[[C128:.*]] = arith.constant 128 : index
 // FLASH-DAG:     %[[C256:.*]] = arith.constant 256 : index
-// FLASH-DAG:     %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
-// Queries scaled once, by 1/sqrt(16).
+// FLASH-DAG:     %[[SCALE:.*]] = arith.constant 0.360673755 : f32
+// Queries scaled once, by log2(e)/sqrt(16): scores in base 2.
 // FLASH:         %[[QS:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<1x4x128x16xf32>)
 // FLASH:           arith.mulf %{{.*}}, %[[SCALE]] : f32
 // Keys transposed once, to contiguous blocks [D, 64]: both contractions then
@@ -75,19 +75,22 @@
 // FLASH:               arith.cmpi sgt
 // FLASH:               arith.select
 // FLASH:             %[[ROWMAX:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[S]] : tensor<32x64xf32>)
-// FLASH:               arith.maximumf
-// a = m == -inf ? 0 : exp(m - max(m, rowmax))
+// The max ignores NaN: a NaN score makes its row NaN through P anyway.
+// FLASH:               arith.maxnumf %{{.*}}, %{{.*}} : f32
+// a = m == -inf ? 0 : exp2(m - max(m, rowmax)), of a non-positive number
 // FLASH:             %[[RESCALE:.*]] = linalg.generic {{.*}} ins(%[[M]], %[[ROWMAX]] : tensor<32xf32>, tensor<32xf32>)
-// FLASH:               arith.maximumf
+// FLASH:               arith.maxnumf
 // FLASH:               arith.subf
-// FLASH:               math.exp
+// FLASH:               math.exp2 %{{.*}} {attn.nonpositive} : f32
 // FLASH:               arith.cmpf oeq
 // FLASH:               arith.select
 // m' = max(m, rowmax), in place of m
 // FLASH:             %[[MNEW:.*]] = linalg.generic {{.*}} ins(%[[ROWMAX]] : tensor<32xf32>) outs(%[[M]] : tensor<32xf32>)
-// P = exp(S - shift(m'))
+// FLASH:               arith.maxnumf
+// P = exp2(S - shift(m'))
 // FLASH:             %[[P:.*]] = linalg.generic {{.*}} ins(%[[S]], %[[MNEW]] : tensor<32x64xf32>, tensor<32xf32>)
-// FLASH:               math.exp
+// FLASH:               arith.subf
+// FLASH:               math.exp2 %{{.*}} {attn.nonpositive} : f32
 // l' = l * a + rowsum(P)
 // FLASH:             %[[LS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[L]] : tensor<32xf32>)
 // FLASH:             %[[LNEW:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[P]] : tensor<32x64xf32>) outs(%[[LS]] : tensor<32xf32>)
@@ -95,10 +98,11 @@
 // FLASH:             %[[AS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[ACC]] : tensor<32x8xf32>)
 // FLASH:             %[[ACCNEW:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[P]], %[[VBLK]] : tensor<32x64xf32>, tensor<64x8xf32>) outs(%[[AS]] : tensor<32x8xf32>)
 // FLASH:             scf.yield %[[MNEW]], %[[LNEW]], %[[ACCNEW]]
-// Normalize once: out = l == 0 ? 0 : acc / l.
-// FLASH:           %[[NORM:.*]] = linalg.generic {{.*}} ins(%[[STATE]]#2, %[[STATE]]#1 : tensor<32x8xf32>, tensor<32xf32>)
-// FLASH:             arith.divf
-// FLASH:             arith.select
+// Normalize once: out = acc * (1 / l), one division per row.
+// FLASH:           %[[INV:.*]] = linalg.generic {{.*}} ins(%[[STATE]]#1 : tensor<32xf32>)
+// FLASH:             arith.divf %{{.*}}, %{{.*}} : f32
+// FLASH:           %[[NORM:.*]] = linalg.generic {{.*}} ins(%[[STATE]]#2, %[[INV]] : tensor<32x8xf32>, tensor<32xf32>)
+// FLASH:             arith.mulf
 // FLASH:           %[[INS:.*]] = tensor.insert_slice %[[NORM]] into %[[ACCOUT]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 8]
 // FLASH:           scf.yield %[[INS]]
 // FLASH:         return %[[OUT]]
@@ -139,6 +143,7 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // FLASH-DAG:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
 // FLASH-DAG:     %[[C100:.*]] = arith.constant 100 : index
 // FLASH-DAG:     %[[C300:.*]] = arith.constant 300 : index
+// FLASH-DAG:     %[[LOG2E:.*]] = arith.constant 1.44269502 : f32
 // FLASH:         %[[Q4:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 32]
 // FLASH:         %[[K4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 300, 32]
 // FLASH:         %[[M4:.*]] = tensor.expand_shape %[[MASK]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 300]
@@ -154,7 +159,10 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // FLASH:           scf.for %[[KB:[a-zA-Z0-9_]+]] = %{{.*}} to %[[C300]] step
 // FLASH:             tensor.extract_slice %[[MPAD]][0, 0, %[[QB]], %[[KB]]] [1, 1, 32, 64] [1, 1, 1, 1] : tensor<1x1x128x320xf32> to tensor<32x64xf32>
 // FLASH:             linalg.generic
+// The mask is added in base 2, like the scores: mask * log2(e).
 // FLASH:             linalg.generic
+// FLASH:               %[[MB2:.*]] = arith.mulf %{{.*}}, %[[LOG2E]] : f32
+// FLASH:               arith.addf %{{.*}}, %[[MB2]] : f32
 // FLASH:               %[[J:.*]] = arith.addi %[[KB]], %{{.*}} : index
 // FLASH:               %[[PAD:.*]] = arith.cmpi sge, %[[J]], %[[C300]] : index
 // FLASH:               arith.select %[[PAD]], %[[NEGINF]], %{{.*}} : f32

@@ -7,4 +7,12 @@
 
 #include "AttnDialect/Dialect/Attn/AttnOpsDialect.h.inc"
 
+namespace mlir::attn {
+/// Discardable unit attribute on a `math.exp2` whose operand is never
+/// positive (it may be -inf or NaN): --attn-approximate-math then skips the
+/// overflow handling. Set by the lowerings that know it (a softmax's
+/// `s - max`); dropping it only costs speed.
+constexpr llvm::StringLiteral kNonPositiveAttrName = "attn.nonpositive";
+} // namespace mlir::attn
+
 #endif // ATTNDIALECT_DIALECT_ATTN_ATTNDIALECT_H
