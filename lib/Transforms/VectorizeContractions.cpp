@@ -1,7 +1,7 @@
 //===- VectorizeContractions.cpp - register-blocked matmuls ---------------===//
 //
-// A static contraction C[i, j] += sum_r A[i, r] B[r, j] (the q kᵀ and p v of
-// the flash-attention loop) becomes loops over register tiles of `rows` x
+// A static contraction C[i, j] += sum_r A[i, r] B[r, j] (the k qᵀ and pᵀ v
+// of the flash-attention loop, A read as [r, i] in the latter) becomes loops over register tiles of `rows` x
 // `lanes` outputs: each tile is read into `rows` vector<lanes> accumulators,
 // which the loop over r updates with one load of B's row, `rows` broadcasts
 // of A's elements and `rows` multiply-adds, and written back once. The sum
@@ -29,9 +29,9 @@ using namespace mlir;
 
 namespace {
 
-/// Whether `op` is init + lhs rhs over (i, j, r) with lhs [i, r], rhs [r, j],
-/// init [i, j] and the body acc + a * b.
-bool isMatmul(linalg::GenericOp op) {
+/// Whether `op` is init + lhs rhs over (i, j, r) with lhs [i, r] (or [r, i]:
+/// `lhsTransposed`), rhs [r, j], init [i, j] and the body acc + a * b.
+bool isMatmul(linalg::GenericOp op, bool &lhsTransposed) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       !op.hasPureTensorSemantics() || op.getNumLoops() != 3 ||
       op.getIteratorTypesArray() !=
@@ -43,8 +43,10 @@ bool isMatmul(linalg::GenericOp op) {
   auto map = [&](ArrayRef<unsigned> dims) {
     return AffineMap::getMultiDimMapWithTargets(3, dims, ctx);
   };
-  if (op.getIndexingMapsArray() !=
-      SmallVector<AffineMap>{map({0, 2}), map({2, 1}), map({0, 1})})
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  lhsTransposed = maps[0] == map({2, 0});
+  if ((maps[0] != map({0, 2}) && !lhsTransposed) || maps[1] != map({2, 1}) ||
+      maps[2] != map({0, 1}))
     return false;
   Block *body = op.getBody();
   auto add =
@@ -121,7 +123,8 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!isMatmul(op))
+    bool lhsTransposed;
+    if (!isMatmul(op, lhsTransposed))
       return rewriter.notifyMatchFailure(op, "not a matmul-form generic");
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     if (llvm::any_of(ranges, ShapedType::isDynamic) ||
@@ -205,8 +208,10 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
                             b, loc, vectorType, rhs, ValueRange{r, j}, padding,
                             inBounds);
                         for (int64_t t = 0; t < tileRows; ++t) {
-                          Value a = tensor::ExtractOp::create(
-                              b, loc, lhs, ValueRange{rowIndices[t], r});
+                          SmallVector<Value, 2> at{rowIndices[t], r};
+                          if (lhsTransposed)
+                            std::swap(at[0], at[1]);
+                          Value a = tensor::ExtractOp::create(b, loc, lhs, at);
                           Value splat = vector::BroadcastOp::create(
                               b, loc, vectorType, a);
                           if (fma) {

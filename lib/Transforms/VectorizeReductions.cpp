@@ -114,6 +114,48 @@ bool isVectorizableElementwise(linalg::GenericOp op) {
          !llvm::is_contained(op.getStaticLoopRanges(), 0);
 }
 
+/// Whether `op` is a static single-output reduction whose innermost loop is
+/// parallel: each output element accumulates down a column, `acc[j] =
+/// combine(acc[j], f(x[r, j]))` (flash attention's running max and sum over
+/// the keys of its key-major scores). Lanes are columns: any combiner keeps
+/// its order.
+bool isVectorizableColumnReduction(linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 1 || op.getNumResults() != 1 ||
+      !op.hasPureTensorSemantics() || op.getNumReductionLoops() == 0 ||
+      op.getIteratorTypesArray().back() != utils::IteratorType::parallel)
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  return !llvm::any_of(ranges, ShapedType::isDynamic) &&
+         !llvm::is_contained(ranges, 0);
+}
+
+/// Tiles column reduction `op` into chunks of `chunk` columns, each looping
+/// over the reduction (every other loop by 1), and vectorizes the pieces:
+/// the chunk's accumulator stays in a register down the column.
+void vectorizeColumnReduction(IRRewriter &rewriter, linalg::GenericOp op,
+                              int64_t chunk) {
+  unsigned numLoops = op.getNumLoops();
+  SmallVector<OpFoldResult> tiles(numLoops, rewriter.getIndexAttr(1));
+  tiles.back() = rewriter.getIndexAttr(chunk);
+  SmallVector<int64_t> order{numLoops - 1};
+  llvm::append_range(order, llvm::seq<int64_t>(0, numLoops - 1));
+  scf::SCFTilingOptions options;
+  options.setTileSizes(tiles);
+  options.setInterchange(order);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return;
+  rewriter.replaceOp(op, tiled->replacements);
+  Operation *piece = tiled->tiledOps.back();
+  rewriter.setInsertionPoint(piece);
+  FailureOr<linalg::VectorizationResult> vectorized =
+      linalg::vectorize(rewriter, piece);
+  if (succeeded(vectorized))
+    rewriter.replaceOp(piece, vectorized->replacements);
+}
+
 /// Tiles elementwise `op` into chunks of `chunk` innermost elements (every
 /// other dim by 1) and vectorizes each chunk.
 void vectorizeElementwise(IRRewriter &rewriter, linalg::GenericOp op,
@@ -254,17 +296,23 @@ struct VectorizeReductionsPass
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
-    SmallVector<linalg::GenericOp> candidates, elementwise;
+    SmallVector<linalg::GenericOp> candidates, elementwise, columns;
     func.walk([&](linalg::GenericOp op) {
       if (isVectorizableRowReduction(op, reassoc))
         candidates.push_back(op);
       else if (isVectorizableElementwise(op))
         elementwise.push_back(op);
+      else if (isVectorizableColumnReduction(op) && !isContraction(op))
+        columns.push_back(op);
     });
-    if (candidates.empty() && elementwise.empty())
+    if (candidates.empty() && elementwise.empty() && columns.empty())
       return;
 
     IRRewriter rewriter(ctx);
+    for (linalg::GenericOp op : columns)
+      if (int64_t chunk =
+              chunkWidth(op.getStaticLoopRanges().back(), width / 4))
+        vectorizeColumnReduction(rewriter, op, chunk);
     for (linalg::GenericOp op : elementwise)
       if (int64_t chunk =
               chunkWidth(op.getStaticLoopRanges().back(), width / 4))

@@ -207,3 +207,35 @@ func.func @not_register_blocked(%a: tensor<8x4xf32>, %b: tensor<4x6xf32>, %c: te
   } -> tensor<8x32xf32>
   return %r0, %r1, %r2, %r3, %r4 : tensor<8x6xf32>, tensor<8x32xf32>, tensor<?x32xf32>, tensor<8x32xf32>, tensor<8x32xf32>
 }
+
+// -----
+
+#lhst = affine_map<(i, j, r) -> (r, i)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// A read as [r, i] (flash attention's Pᵀ v over key-major probabilities):
+// the same tiles, each broadcast element taken from A[r, i + t].
+// CHECK-LABEL: func.func @lhs_transposed(
+// CHECK-SAME:    %[[A:[a-zA-Z0-9_]+]]: tensor<24x16xf32>, %[[B:[a-zA-Z0-9_]+]]: tensor<24x64xf32>, %[[C:[a-zA-Z0-9_]+]]: tensor<16x64xf32>)
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK:           scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK:             %[[I1:.*]] = arith.addi %[[I]], %{{.*}} : index
+// CHECK:             scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK:               %[[ROW:.*]] = vector.transfer_read %[[B]][%[[K]], %[[J]]]
+// CHECK:               %[[A0:.*]] = tensor.extract %[[A]][%[[K]], %[[I]]] : tensor<24x16xf32>
+// CHECK:               %[[SPLAT0:.*]] = vector.broadcast %[[A0]] : f32 to vector<32xf32>
+// CHECK:               vector.fma %[[SPLAT0]], %[[ROW]], %{{.*}} : vector<32xf32>
+// CHECK:               tensor.extract %[[A]][%[[K]], %[[I1]]] : tensor<24x16xf32>
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+func.func @lhs_transposed(%a: tensor<24x16xf32>, %b: tensor<24x64xf32>, %c: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %r = linalg.generic {indexing_maps = [#lhst, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<24x16xf32>, tensor<24x64xf32>) outs(%c : tensor<16x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<16x64xf32>
+  return %r : tensor<16x64xf32>
+}

@@ -126,3 +126,45 @@ func.func @nan_ignoring_max(%x: tensor<8x128xf32>) -> tensor<8xf32> {
   } -> tensor<8xf32>
   return %r : tensor<8xf32>
 }
+
+// -----
+
+// Column reductions (flash attention's running sum over key-major scores):
+// per chunk of 16 columns, a loop down the 64 rows carrying the chunk's
+// accumulator in a vector<16>, in order: a sum is vectorized in strict mode
+// too, with no cross-lane reduction.
+// CHECK-LABEL: func.func @column_sum(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<64x32xf32>, %[[INIT:[a-zA-Z0-9_]+]]: tensor<32xf32>)
+// CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG:     %[[C16:.*]] = arith.constant 16 : index
+// CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : index
+// CHECK-DAG:     %[[C64:.*]] = arith.constant 64 : index
+// CHECK:         %[[R:.*]] = scf.for %[[J:.*]] = %[[C0]] to %[[C32]] step %[[C16]] iter_args(%[[OUT:.*]] = %[[INIT]]) -> (tensor<32xf32>)
+// CHECK:           %[[A0:.*]] = vector.transfer_read %[[OUT]][%[[J]]], %{{.*}} {in_bounds = [true]} : tensor<32xf32>, vector<16xf32>
+// CHECK:           %[[SUM:.*]] = scf.for %[[ROW:.*]] = %[[C0]] to %[[C64]] step %[[C1]] iter_args(%[[A:.*]] = %[[A0]]) -> (vector<16xf32>)
+// CHECK:             %[[V:.*]] = vector.transfer_read %[[X]][%[[ROW]], %[[J]]]{{.*}} : tensor<64x32xf32>, vector<1x16xf32>
+// CHECK:             %[[V1:.*]] = vector.shape_cast %[[V]] : vector<1x16xf32> to vector<16xf32>
+// CHECK:             %[[NEXT:.*]] = arith.addf %[[A]], %[[V1]] : vector<16xf32>
+// CHECK:             scf.yield %[[NEXT]] : vector<16xf32>
+// CHECK:           %[[W:.*]] = vector.transfer_write %[[SUM]], %[[OUT]][%[[J]]] {in_bounds = [true]} : vector<16xf32>, tensor<32xf32>
+// CHECK:           scf.yield %[[W]]
+// CHECK-NOT:     vector.reduction
+// CHECK:         return %[[R]]
+// STRICT-LABEL: func.func @column_sum(
+// STRICT:         scf.for
+// STRICT:           scf.for {{.*}} -> (vector<16xf32>)
+// STRICT:             arith.addf {{.*}} : vector<16xf32>
+// STRICT-NOT:     vector.reduction
+// STRICT:         return
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+func.func @column_sum(%x: tensor<64x32xf32>, %init: tensor<32xf32>) -> tensor<32xf32> {
+  %r = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["reduction", "parallel"]}
+      ins(%x : tensor<64x32xf32>) outs(%init : tensor<32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<32xf32>
+  return %r : tensor<32xf32>
+}

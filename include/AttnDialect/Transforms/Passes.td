@@ -353,8 +353,8 @@ def VectorizeContractionsPass : Pass<"attn-vectorize-contractions", "::mlir::fun
   let description = [{
     For each `linalg.generic` on tensors of the form
     `C[i, j] += A[i, r] * B[r, j]` (loops `i, j` parallel, `r` a reduction,
-    static shapes; the `q kᵀ` and `p v` of the flash-attention loop, whose
-    keys are transposed for it): loops over tiles of `rows` x `lanes`
+    static shapes; `A` may be read as `[r, i]`: the `k qᵀ` and `pᵀ v` of the
+    flash-attention loop): loops over tiles of `rows` x `lanes`
     outputs, each tile kept in `rows` `vector<lanes>` accumulators while a
     loop over `r` adds, per step, `A[i + t, r]` broadcast times the row
     `B[r, j : j + lanes]`. Every element of `B` is loaded once per tile,
@@ -433,7 +433,12 @@ def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::F
     `vector<1x64xf32>` accumulator, then `vector.reduction <add>`.
 
     Static elementwise generics (every loop parallel) are tiled into chunks
-    of `width / 4` innermost elements (one register) and vectorized too.
+    of `width / 4` innermost elements (one register) and vectorized too, and
+    so are static reductions whose innermost loop is parallel (a column
+    reduction, `acc[j] = combine(acc[j], x[r, j])`: flash attention's
+    running max and sum over its key-major scores): each chunk of columns
+    keeps its accumulator in a register down the column, in order, so any
+    combiner is vectorized, with `reassoc` or not.
   }];
   let options = [
     Option<"width", "width", "int64_t", /*default=*/"64",

@@ -7,22 +7,25 @@
 // S (lowered by its own pattern), then O = P v. Holds all [M, N] scores.
 //
 // Flash: for each block of one head's query rows, a loop over key/value
-// blocks carries the running max m, sum l and output acc of each row:
-//   S    = (q * scale log2(e)) kᵀ + mask log2(e), causal entries -inf
-//   m'   = max(m, rowmax(S))                                [bq, bkv]
+// blocks carries the running max m, sum l and output acc of each query:
+//   S    = k (q * scale log2(e))ᵀ + maskᵀ log2(e), causal -inf  [bkv, bq]
+//   m'   = max(m, colmax(S))
 //   a    = m == -inf ? 0 : exp2(m - m')     (rescale; never -inf - -inf)
-//   P    = exp2(S - (m' == -inf ? 0 : m'))
-//   l'   = l * a + rowsum(P)
-//   acc' = acc * a + P v
-// and the block's output is acc / l, normalized once. Scores in base 2 make
-// each exponential an exp2 of a non-positive number (attn.nonpositive), the
-// cheapest to approximate; the row max ignores NaN (maxnumf), as a NaN score
-// makes its row NaN through P anyway. No tensor larger than a
-// block of scores exists. With `causal`, the key loop of a query block stops
+//   P    = exp2(S - (m' == -inf ? 0 : m'))                      [bkv, bq]
+//   l'   = l * a + colsum(P)
+//   acc' = acc * a + Pᵀ v
+// and the block's output is acc / l, normalized once. The scores are
+// key-major, one column per query: a query's max and sum run down its
+// column, vector lanes side by side, with no cross-lane reduction, and qᵀ
+// (transposed once per query block, in cache) and k are both read by rows.
+// Scores in base 2 make each exponential an exp2 of a non-positive number
+// (attn.nonpositive), the cheapest to approximate; the running max ignores
+// NaN (maxnumf), as a NaN score makes its query's output NaN through P
+// anyway. No tensor larger than a block of scores exists. With `causal`, the key loop of a query block stops
 // at the last key any of its rows sees: blocks wholly above the diagonal are
 // never visited, and those wholly below it go through a first loop without
 // the causal mask. Both contractions have the matmul form (i, j, r) that
-// --attn-vectorize-contractions register-blocks.
+// --attn-vectorize-contractions register-blocks (Pᵀ read as [r, i]).
 //
 //===----------------------------------------------------------------------===//
 
@@ -169,23 +172,31 @@ AffineMap broadcastMap(MLIRContext *ctx, Value mask) {
 }
 
 /// Scores s * scale (+ mask * maskScale) of the query rows from `rowOffset`
-/// and keys from `colOffset` (the last two dims of `scores`), with -inf where
-/// a causal key is hidden or, given `keyLimit`, where a key is padding (index
-/// >= limit). Without `scale`, the scores are scaled already; without
-/// `maskScale`, the mask is added as it is.
+/// and keys from `colOffset` (the last two dims of `scores`, queries first;
+/// keys first with `keyMajor`, on a 2-D block), with -inf where a causal key
+/// is hidden or, given `keyLimit`, where a key is padding (index >= limit).
+/// Without `scale`, the scores are scaled already; without `maskScale`, the
+/// mask is added as it is. The mask is always [queries, keys].
 Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
                    Value scores, Value mask, Value rowOffset, Value colOffset,
                    Value causalOffset, Value keyLimit, Value scale,
-                   Value maskScale) {
+                   Value maskScale, bool keyMajor = false) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = cast<RankedTensorType>(scores.getType()).getRank();
+  assert((!keyMajor || rank == 2) && "key-major scores are a 2-D block");
   AffineMap id = b.getMultiDimIdentityMap(rank);
   SmallVector<Value> inputs{scores};
   SmallVector<AffineMap> maps{id};
   if (mask) {
     inputs.push_back(mask);
-    maps.push_back(broadcastMap(ctx, mask));
+    AffineMap maskMap = broadcastMap(ctx, mask);
+    if (keyMajor)
+      maskMap = maskMap.compose(AffineMap::getPermutationMap(
+          ArrayRef<unsigned>{1, 0}, ctx));
+    maps.push_back(maskMap);
   }
+  unsigned queryDim = keyMajor ? rank - 1 : rank - 2;
+  unsigned keyDim = keyMajor ? rank - 2 : rank - 1;
   Value init = tensor::EmptyOp::create(
       b, loc, tensor::getMixedSizes(b, loc, scores), a.elementType);
   return buildGeneric(
@@ -203,13 +214,13 @@ Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
         if (!a.causal && !keyLimit)
           return s;
         Value j = arith::AddIOp::create(
-            nb, l, colOffset, linalg::IndexOp::create(nb, l, rank - 1));
+            nb, l, colOffset, linalg::IndexOp::create(nb, l, keyDim));
         Value hidden;
         if (a.causal) {
           // Key j is hidden from query i when j > i + (N - M); for rows
           // i < M that includes every padding key j >= N.
           Value i = arith::AddIOp::create(
-              nb, l, rowOffset, linalg::IndexOp::create(nb, l, rank - 2));
+              nb, l, rowOffset, linalg::IndexOp::create(nb, l, queryDim));
           Value last = arith::AddIOp::create(nb, l, i, causalOffset);
           hidden =
               arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt, j, last);
@@ -222,12 +233,16 @@ Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
       });
 }
 
-/// init + lhs rhs over (i, j, r): lhs [i, r], rhs [r, j], init [i, j]. The
-/// form that --attn-vectorize-contractions register-blocks.
-Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init) {
+/// init + lhs rhs over (i, j, r): lhs [i, r] ([r, i] with `lhsTransposed`),
+/// rhs [r, j], init [i, j]. The form that --attn-vectorize-contractions
+/// register-blocks.
+Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
+             bool lhsTransposed = false) {
   MLIRContext *ctx = b.getContext();
   return buildGeneric(
-      b, loc, {lhs, rhs}, {dimsMap(ctx, 3, {0, 2}), dimsMap(ctx, 3, {2, 1})},
+      b, loc, {lhs, rhs},
+      {lhsTransposed ? dimsMap(ctx, 3, {2, 0}) : dimsMap(ctx, 3, {0, 2}),
+       dimsMap(ctx, 3, {2, 1})},
       init, dimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
@@ -328,44 +343,12 @@ Value block2D(OpBuilder &b, Location loc, Value x,
       SmallVector<OpFoldResult>(sizes.size(), b.getIndexAttr(1)));
 }
 
-/// Keys [B, Hkv, N, D] (N a multiple of `block`) as transposed blocks
-/// [B, Hkv, N / block, D, block]: each block's kᵀ is contiguous, so that its
-/// rows are not a power-of-two stride apart (which maps them to the same
-/// cache sets).
-Value transposedKeyBlocks(OpBuilder &b, Location loc, Value k, int64_t block) {
-  auto type = cast<RankedTensorType>(k.getType());
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, k);
-  OpFoldResult numBlocks;
-  if (std::optional<int64_t> n = getConstantIntValue(sizes[2]))
-    numBlocks = b.getIndexAttr(*n / block);
-  else
-    numBlocks = arith::DivUIOp::create(
-                    b, loc, getValueOrCreateConstantIndexOp(b, loc, sizes[2]),
-                    arith::ConstantIndexOp::create(b, loc, block))
-                    .getResult();
-  SmallVector<OpFoldResult> blockedSizes{sizes[0], sizes[1], numBlocks,
-                                         b.getIndexAttr(block), sizes[3]};
-  Value blocked = tensor::ExpandShapeOp::create(
-      b, loc,
-      RankedTensorType::get(decomposeMixedValues(blockedSizes).first,
-                            type.getElementType()),
-      k,
-      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}}, blockedSizes);
-  std::swap(blockedSizes[3], blockedSizes[4]);
-  return linalg::TransposeOp::create(
-             b, loc, blocked,
-             tensor::EmptyOp::create(b, loc, blockedSizes,
-                                     type.getElementType()),
-             ArrayRef<int64_t>{0, 1, 2, 4, 3})
-      .getResult()[0];
-}
-
 /// The flash-attention loops; see the file comment. One head's block at a
 /// time, so that a block's scores stay in L1 and every block has the static
 /// shape [blockQ, blockKV]: queries, keys, values and mask are padded with
 /// zeros to whole blocks (padding keys get -inf scores; padding rows are
-/// dropped from the result), and the keys are transposed once, to blocks of
-/// [D, blockKV], so that both contractions read their right operand by rows.
+/// dropped from the result). Nothing is copied whole when the sizes are
+/// whole blocks.
 Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                  int64_t blockQ, int64_t blockKV, bool parallel) {
   MLIRContext *ctx = b.getContext();
@@ -381,6 +364,8 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
   AffineMap id1 = b.getMultiDimIdentityMap(1);
   AffineMap id2 = b.getMultiDimIdentityMap(2);
   AffineMap row2 = dimsMap(ctx, 2, {0});
+  AffineMap col2 = dimsMap(ctx, 2, {1});
+  AffineMap transposed2 = dimsMap(ctx, 2, {1, 0});
   OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
   OpFoldResult bq = b.getIndexAttr(blockQ), bkv = b.getIndexAttr(blockKV);
 
@@ -393,18 +378,10 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
       vSizes(a.vSizes);
   qSizes[2] = paddedRows;
   kSizes[2] = vSizes[2] = paddedKeys;
-  // q * scale * log2(e), once per query rather than once per score.
   Value log2e = floatConstant(b, loc, elementType, 1.4426950408889634);
   Value queryScale = arith::MulFOp::create(b, loc, a.scale, log2e);
-  AffineMap id4 = b.getMultiDimIdentityMap(4);
-  Value scaledQ = buildGeneric(
-      b, loc, {a.q}, {id4},
-      tensor::EmptyOp::create(b, loc, a.qSizes, elementType), id4,
-      {kPar, kPar, kPar, kPar},
-      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        return arith::MulFOp::create(nb, l, args[0], queryScale);
-      });
-  Value q = padWithZeros(b, loc, scaledQ, qSizes);
+  Value q = padWithZeros(b, loc, a.q, qSizes);
+  Value k = padWithZeros(b, loc, a.k, kSizes);
   Value v = padWithZeros(b, loc, a.v, vSizes);
   Value mask;
   if (a.mask) {
@@ -416,8 +393,6 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
       maskSizes[3] = paddedKeys;
     mask = padWithZeros(b, loc, a.mask, maskSizes);
   }
-  Value kt = transposedKeyBlocks(b, loc, padWithZeros(b, loc, a.k, kSizes),
-                                 blockKV);
 
   SmallVector<OpFoldResult> outSizes(a.qSizes);
   outSizes[3] = a.vSizes[3];
@@ -461,6 +436,17 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
     Value qBlock = block2D(b, loc, q, {batch, h, qb, zeroAttr},
                            {one, one, bq, a.qSizes[3]});
     SmallVector<OpFoldResult> rowSizes{bq}, accSizes{bq, a.vSizes[3]};
+    // qᵀ * scale * log2(e) [D, bq], once per block of queries: the right
+    // operand of k qᵀ, read by rows.
+    Value qtBlock = buildGeneric(
+        b, loc, {qBlock}, {transposed2},
+        tensor::EmptyOp::create(b, loc,
+                                ArrayRef<OpFoldResult>{a.qSizes[3], bq},
+                                elementType),
+        id2, {kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::MulFOp::create(nb, l, args[0], queryScale);
+        });
 
     // Keys past the last one that the block's last row sees are skipped.
     Value kvEnd = keys;
@@ -479,11 +465,8 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
           Attention block = a;
           block.causal = a.causal && hidesKeys;
           Value m = state[0], l = state[1], acc = state[2];
-          Value ktBlock = block2D(
-              b, loc, kt,
-              {batch, hkv, arith::DivUIOp::create(b, loc, kb, stepKV).getResult(),
-               zeroAttr, zeroAttr},
-              {one, one, one, a.kSizes[3], bkv});
+          Value kBlock = block2D(b, loc, k, {batch, hkv, kb, zeroAttr},
+                                 {one, one, bkv, a.kSizes[3]});
           Value vBlock = block2D(b, loc, v, {batch, hkv, kb, zeroAttr},
                                  {one, one, bkv, a.vSizes[3]});
           Value maskBlock;
@@ -505,21 +488,25 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
             }
             maskBlock = block2D(b, loc, mask, offsets, sizes);
           }
+          // Scores key-major, S [bkv, bq] = k qᵀ: the row max and sum of
+          // each query are then a max and sum down a column, vector lanes
+          // side by side, with no cross-lane reduction.
           Value products = matmul(
-              b, loc, qBlock, ktBlock,
-              filled(b, loc, {bq, bkv}, floatConstant(b, loc, elementType, 0)));
+              b, loc, kBlock, qtBlock,
+              filled(b, loc, {bkv, bq}, floatConstant(b, loc, elementType, 0)));
           // The queries are scaled: only masks are left to apply.
           Value scores = products;
           if (maskBlock || block.causal || keysPadded)
             scores = maskedScores(b, loc, block, products, maskBlock, qb, kb,
                                   causalOffset, keysPadded ? keys : Value(),
-                                  /*scale=*/Value(), /*maskScale=*/log2e);
+                                  /*scale=*/Value(), /*maskScale=*/log2e,
+                                  /*keyMajor=*/true);
 
           // Each update writes into the state it replaces (the inits
           // below), so that the loop's tensors bufferize in place.
           Value rowMax = buildGeneric(
-              b, loc, {scores}, {id2}, filled(b, loc, rowSizes, negInf), row2,
-              {kPar, kRed},
+              b, loc, {scores}, {id2}, filled(b, loc, rowSizes, negInf), col2,
+              {kRed, kPar},
               [](OpBuilder &nb, Location l, ValueRange args) -> Value {
                 return arith::MaxNumFOp::create(nb, l, args[0], args[1]);
               });
@@ -541,8 +528,8 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                 return arith::MaxNumFOp::create(nb, l, args[1], args[0]);
               });
           Value probabilities = buildGeneric(
-              b, loc, {scores, mNew}, {id2, row2},
-              tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{bq, bkv},
+              b, loc, {scores, mNew}, {id2, col2},
+              tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{bkv, bq},
                                       elementType),
               id2, {kPar, kPar},
               [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
@@ -558,7 +545,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                 return arith::MulFOp::create(nb, l, args[1], args[0]);
               });
           Value lNew = buildGeneric(
-              b, loc, {probabilities}, {id2}, lScaled, row2, {kPar, kRed},
+              b, loc, {probabilities}, {id2}, lScaled, col2, {kRed, kPar},
               [](OpBuilder &nb, Location l, ValueRange args) -> Value {
                 return arith::AddFOp::create(nb, l, args[1], args[0]);
               });
@@ -568,7 +555,8 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
               [](OpBuilder &nb, Location l, ValueRange args) -> Value {
                 return arith::MulFOp::create(nb, l, args[1], args[0]);
               });
-          Value accNew = matmul(b, loc, probabilities, vBlock, accScaled);
+          Value accNew = matmul(b, loc, probabilities, vBlock, accScaled,
+                                /*lhsTransposed=*/true);
           return SmallVector<Value>{mNew, lNew, accNew};
     };
 

@@ -8,14 +8,19 @@
 // M = 128 queries, N = 256 keys.
 
 // FLASH-DAG: #[[$LHS:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// FLASH-DAG: #[[$LHST:.+]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // FLASH-DAG: #[[$RHS:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // FLASH-DAG: #[[$OUT:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // FLASH-DAG: #[[$ID2:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// FLASH-DAG: #[[$T2:.+]] = affine_map<(d0, d1) -> (d1, d0)>
+// FLASH-DAG: #[[$COL:.+]] = affine_map<(d0, d1) -> (d1)>
 // FLASH-DAG: #[[$ROW:.+]] = affine_map<(d0, d1) -> (d0)>
 // FLASH-LABEL: func.func @gqa_causal(
 // FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<1x4x128x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x2x256x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<1x2x256x8xf32>)
-// The M x N scores never exist: no tensor<...x128x256x...> anywhere.
+// The M x N scores never exist: no tensor<...x128x256x...> anywhere. N and M
+// are whole blocks: nothing is padded, nothing is copied whole.
 // FLASH-NOT:     128x256
+// FLASH-NOT:     linalg.transpose
 // FLASH-DAG:     %[[C2:.*]] = arith.constant 2 : index
 // FLASH-DAG:     %[[C4:.*]] = arith.constant 4 : index
 // FLASH-DAG:     %[[C16:.*]] = arith.constant 16 : index
@@ -24,14 +29,6 @@
 // FLASH-DAG:     %[[C128:.*]] = arith.constant 128 : index
 // FLASH-DAG:     %[[C256:.*]] = arith.constant 256 : index
 // FLASH-DAG:     %[[SCALE:.*]] = arith.constant 0.360673755 : f32
-// Queries scaled once, by log2(e)/sqrt(16): scores in base 2.
-// FLASH:         %[[QS:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<1x4x128x16xf32>)
-// FLASH:           arith.mulf %{{.*}}, %[[SCALE]] : f32
-// Keys transposed once, to contiguous blocks [D, 64]: both contractions then
-// read their right operand by rows. N and M are whole blocks: nothing is
-// padded.
-// FLASH:         %[[KB4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0], [1], [2, 3], [4]] output_shape [1, 2, 4, 64, 16] : tensor<1x2x256x16xf32> into tensor<1x2x4x64x16xf32>
-// FLASH:         %[[KT:.*]] = linalg.transpose ins(%[[KB4]] : tensor<1x2x4x64x16xf32>) outs(%{{.*}} : tensor<1x2x4x16x64xf32>) permutation = [0, 1, 2, 4, 3]
 // One loop over the 16 query blocks of all heads (4 heads x 4 blocks of 32
 // rows), carrying the output.
 // FLASH:         %[[OUT:.*]] = scf.for %[[T:[a-zA-Z0-9_]+]] = %{{.*}} to %[[C16]] step %{{.*}} iter_args(%[[ACCOUT:.*]] = %{{.*}}) -> (tensor<1x4x128x8xf32>) {
@@ -42,7 +39,11 @@
 // FLASH:           %[[H:.*]] = arith.remui %[[HEAD]], %[[C4]] : index
 // Query head h reads key/value head h / 2.
 // FLASH:           %[[HKV:.*]] = arith.divui %[[H]], %[[C2]] : index
-// FLASH:           %[[QBLK:.*]] = tensor.extract_slice %[[QS]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x4x128x16xf32> to tensor<32x16xf32>
+// FLASH:           %[[QBLK:.*]] = tensor.extract_slice %[[Q]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x4x128x16xf32> to tensor<32x16xf32>
+// The block's queries transposed and scaled once, by log2(e)/sqrt(16):
+// scores in base 2, qᵀ [D, 32] read by rows.
+// FLASH:           %[[QT:.*]] = linalg.generic {indexing_maps = [#[[$T2]], #[[$ID2]]], iterator_types = ["parallel", "parallel"]} ins(%[[QBLK]] : tensor<32x16xf32>) outs(%{{.*}} : tensor<16x32xf32>)
+// FLASH:             arith.mulf %{{.*}}, %[[SCALE]] : f32
 // Causal: keys past min(qb + 32, M) + (N - M) are never visited.
 // FLASH:           %[[END:.*]] = arith.addi %[[QB]], %[[C32]] : index
 // FLASH:           %[[LAST:.*]] = arith.minsi %[[END]], %[[C128]] : index
@@ -63,19 +64,26 @@
 // running max, sum and output of the block's rows; every block has a
 // static shape.
 // FLASH:           %[[STATE:.*]]:3 = scf.for %[[KB:[a-zA-Z0-9_]+]] = %[[FULLEND]] to %[[KVEND]] step %[[C64]] iter_args(%[[M:.*]] = %[[VISIBLE]]#0, %[[L:.*]] = %[[VISIBLE]]#1, %[[ACC:.*]] = %[[VISIBLE]]#2) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x8xf32>) {
-// FLASH:             %[[KBLOCK:.*]] = arith.divui %[[KB]], %[[C64]] : index
-// FLASH:             %[[KTBLK:.*]] = tensor.extract_slice %[[KT]][%{{.*}}, %[[HKV]], %[[KBLOCK]], 0, 0] [1, 1, 1, 16, 64] [1, 1, 1, 1, 1] : tensor<1x2x4x16x64xf32> to tensor<16x64xf32>
+// FLASH:             %[[KBLK:.*]] = tensor.extract_slice %[[K]][%{{.*}}, %[[HKV]], %[[KB]], 0] [1, 1, 64, 16] [1, 1, 1, 1] : tensor<1x2x256x16xf32> to tensor<64x16xf32>
 // FLASH:             %[[VBLK:.*]] = tensor.extract_slice %[[V]][%{{.*}}, %[[HKV]], %[[KB]], 0] [1, 1, 64, 8] [1, 1, 1, 1] : tensor<1x2x256x8xf32> to tensor<64x8xf32>
-// S = q kᵀ: the matmul form (i, j, d) over the transposed keys.
-// FLASH:             %[[QK:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[QBLK]], %[[KTBLK]] : tensor<32x16xf32>, tensor<16x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
+// S = k qᵀ, key-major [64, 32]: the matmul form (j, i, d), both operands
+// read by rows.
+// FLASH:             %[[KQ:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[KBLK]], %[[QT]] : tensor<64x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<64x32xf32>)
 // FLASH:               arith.mulf
 // FLASH:               arith.addf
-// FLASH:             %[[S:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ID2]]], {{.*}} ins(%[[QK]] : tensor<32x64xf32>)
+// Causal mask: key kb + j hidden from query qb + i when kb + j > qb + i + 128.
+// FLASH:             %[[S:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ID2]]], {{.*}} ins(%[[KQ]] : tensor<64x32xf32>)
 // FLASH-NOT:             arith.mulf
-// FLASH:               arith.cmpi sgt
+// FLASH:               %[[J0:.*]] = linalg.index 0 : index
+// FLASH:               %[[J:.*]] = arith.addi %[[KB]], %[[J0]] : index
+// FLASH:               %[[I0:.*]] = linalg.index 1 : index
+// FLASH:               %[[I:.*]] = arith.addi %[[QB]], %[[I0]] : index
+// FLASH:               %[[LASTSEEN:.*]] = arith.addi %[[I]], %[[C128]] : index
+// FLASH:               arith.cmpi sgt, %[[J]], %[[LASTSEEN]] : index
 // FLASH:               arith.select
-// FLASH:             %[[ROWMAX:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[S]] : tensor<32x64xf32>)
-// The max ignores NaN: a NaN score makes its row NaN through P anyway.
+// Each query's max is a max down its column of keys (no cross-lane
+// reduction). It ignores NaN: a NaN score makes its row NaN through P anyway.
+// FLASH:             %[[ROWMAX:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL]]], iterator_types = ["reduction", "parallel"]} ins(%[[S]] : tensor<64x32xf32>)
 // FLASH:               arith.maxnumf %{{.*}}, %{{.*}} : f32
 // a = m == -inf ? 0 : exp2(m - max(m, rowmax)), of a non-positive number
 // FLASH:             %[[RESCALE:.*]] = linalg.generic {{.*}} ins(%[[M]], %[[ROWMAX]] : tensor<32xf32>, tensor<32xf32>)
@@ -87,16 +95,16 @@
 // m' = max(m, rowmax), in place of m
 // FLASH:             %[[MNEW:.*]] = linalg.generic {{.*}} ins(%[[ROWMAX]] : tensor<32xf32>) outs(%[[M]] : tensor<32xf32>)
 // FLASH:               arith.maxnumf
-// P = exp2(S - shift(m'))
-// FLASH:             %[[P:.*]] = linalg.generic {{.*}} ins(%[[S]], %[[MNEW]] : tensor<32x64xf32>, tensor<32xf32>)
+// Pᵀ = exp2(S - shift(m')), key-major like S
+// FLASH:             %[[P:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL]], #[[$ID2]]], {{.*}} ins(%[[S]], %[[MNEW]] : tensor<64x32xf32>, tensor<32xf32>) outs(%{{.*}} : tensor<64x32xf32>)
 // FLASH:               arith.subf
 // FLASH:               math.exp2 %{{.*}} {attn.nonpositive} : f32
-// l' = l * a + rowsum(P)
+// l' = l * a + colsum(Pᵀ)
 // FLASH:             %[[LS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[L]] : tensor<32xf32>)
-// FLASH:             %[[LNEW:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[P]] : tensor<32x64xf32>) outs(%[[LS]] : tensor<32xf32>)
-// acc' = acc * a + P v, the same matmul form.
-// FLASH:             %[[AS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[ACC]] : tensor<32x8xf32>)
-// FLASH:             %[[ACCNEW:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[P]], %[[VBLK]] : tensor<32x64xf32>, tensor<64x8xf32>) outs(%[[AS]] : tensor<32x8xf32>)
+// FLASH:             %[[LNEW:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL]]], iterator_types = ["reduction", "parallel"]} ins(%[[P]] : tensor<64x32xf32>) outs(%[[LS]] : tensor<32xf32>)
+// acc' = acc * a + P v: the matmul form with Pᵀ read as [r, i].
+// FLASH:             %[[AS:.*]] = linalg.generic {indexing_maps = [#[[$ROW]], #[[$ID2]]], {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[ACC]] : tensor<32x8xf32>)
+// FLASH:             %[[ACCNEW:.*]] = linalg.generic {indexing_maps = [#[[$LHST]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[P]], %[[VBLK]] : tensor<64x32xf32>, tensor<64x8xf32>) outs(%[[AS]] : tensor<32x8xf32>)
 // FLASH:             scf.yield %[[MNEW]], %[[LNEW]], %[[ACCNEW]]
 // Normalize once: out = acc * (1 / l), one division per row.
 // FLASH:           %[[INV:.*]] = linalg.generic {{.*}} ins(%[[STATE]]#1 : tensor<32xf32>)
@@ -119,12 +127,12 @@
 // DECOMP:           arith.maximumf
 // DECOMP:         %[[P:.*]] = linalg.mul
 // DECOMP:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P]], %{{.*}} : tensor<1x4x128x256xf32>, tensor<1x2x256x8xf32>) outs(%{{.*}} : tensor<1x4x128x8xf32>)
-// After bufferization, the only score buffers are blocks (at most 32 x 64).
+// After bufferization, the only score buffers are blocks (64 keys x 32).
 // BUF-LABEL: func.func @gqa_causal(
 // BUF-NOT:     128x256
 // BUF:         scf.for
 // BUF:           scf.for
-// BUF:             memref.alloc() {{.*}} : memref<32x64xf32>
+// BUF:             memref.alloc() {{.*}} : memref<64x32xf32>
 // BUF-NOT:     128x256
 // BUF:         return
 func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x8xf32>) -> tensor<1x4x128x8xf32> {
@@ -137,7 +145,8 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // Rank 2 with a mask, M = 100 and N = 300 not whole blocks: expanded to
 // [1, 1, M, D]; queries, keys, values and mask padded with zeros to whole
 // blocks (128 rows, 320 keys); padding keys get -inf scores, padding rows
-// are not stored. No causal bound on the key loop.
+// are not stored. No causal bound on the key loop. The mask block [32, 64]
+// is read transposed into the key-major scores, in base 2.
 // FLASH-LABEL: func.func @rank2_mask(
 // FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<100x32xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<300x32xf32>, %{{.*}}: tensor<300x32xf32>, %[[MASK:[a-zA-Z0-9_]+]]: tensor<100x300xf32>)
 // FLASH-DAG:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
@@ -147,23 +156,21 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // FLASH:         %[[Q4:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 32]
 // FLASH:         %[[K4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 300, 32]
 // FLASH:         %[[M4:.*]] = tensor.expand_shape %[[MASK]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 300]
-// FLASH:         %[[QS:.*]] = linalg.generic {{.*}} ins(%[[Q4]] : tensor<1x1x100x32xf32>)
-// FLASH:         %[[QPAD:.*]] = tensor.insert_slice %[[QS]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 32] [1, 1, 1, 1] : tensor<1x1x100x32xf32> into tensor<1x1x128x32xf32>
-// FLASH:         %[[MPAD:.*]] = tensor.insert_slice %[[M4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 300] [1, 1, 1, 1] : tensor<1x1x100x300xf32> into tensor<1x1x128x320xf32>
+// FLASH:         %[[QPAD:.*]] = tensor.insert_slice %[[Q4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 32] [1, 1, 1, 1] : tensor<1x1x100x32xf32> into tensor<1x1x128x32xf32>
 // FLASH:         %[[KPAD:.*]] = tensor.insert_slice %[[K4]] into %{{.*}} : tensor<1x1x300x32xf32> into tensor<1x1x320x32xf32>
-// FLASH:         %[[KB4:.*]] = tensor.expand_shape %[[KPAD]] {{\[}}[0], [1], [2, 3], [4]] output_shape [1, 1, 5, 64, 32]
-// FLASH:         linalg.transpose ins(%[[KB4]] : tensor<1x1x5x64x32xf32>) outs(%{{.*}} : tensor<1x1x5x32x64xf32>)
+// FLASH:         %[[MPAD:.*]] = tensor.insert_slice %[[M4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 300] [1, 1, 1, 1] : tensor<1x1x100x300xf32> into tensor<1x1x128x320xf32>
 // FLASH:         scf.for %[[T:[a-zA-Z0-9_]+]] =
 // FLASH:           %[[QB:.*]] = arith.muli
 // FLASH:           tensor.extract_slice %[[QPAD]][%{{.*}}, 0, %[[QB]], 0] [1, 1, 32, 32]
 // FLASH:           scf.for %[[KB:[a-zA-Z0-9_]+]] = %{{.*}} to %[[C300]] step
-// FLASH:             tensor.extract_slice %[[MPAD]][0, 0, %[[QB]], %[[KB]]] [1, 1, 32, 64] [1, 1, 1, 1] : tensor<1x1x128x320xf32> to tensor<32x64xf32>
-// FLASH:             linalg.generic
-// The mask is added in base 2, like the scores: mask * log2(e).
-// FLASH:             linalg.generic
+// FLASH:             tensor.extract_slice %[[KPAD]][%{{.*}}, 0, %[[KB]], 0] [1, 1, 64, 32]
+// FLASH:             %[[MBLK:.*]] = tensor.extract_slice %[[MPAD]][0, 0, %[[QB]], %[[KB]]] [1, 1, 32, 64] [1, 1, 1, 1] : tensor<1x1x128x320xf32> to tensor<32x64xf32>
+// FLASH:             %[[KQ:.*]] = linalg.generic
+// FLASH:             linalg.generic {indexing_maps = [#[[$ID2]], #[[$T2]], #[[$ID2]]], {{.*}} ins(%[[KQ]], %[[MBLK]] : tensor<64x32xf32>, tensor<32x64xf32>)
 // FLASH:               %[[MB2:.*]] = arith.mulf %{{.*}}, %[[LOG2E]] : f32
 // FLASH:               arith.addf %{{.*}}, %[[MB2]] : f32
-// FLASH:               %[[J:.*]] = arith.addi %[[KB]], %{{.*}} : index
+// FLASH:               %[[J0:.*]] = linalg.index 0 : index
+// FLASH:               %[[J:.*]] = arith.addi %[[KB]], %[[J0]] : index
 // FLASH:               %[[PAD:.*]] = arith.cmpi sge, %[[J]], %[[C300]] : index
 // FLASH:               arith.select %[[PAD]], %[[NEGINF]], %{{.*}} : f32
 // FLASH:           %[[LEFT:.*]] = arith.subi %[[C100]], %[[QB]] : index
