@@ -85,6 +85,9 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // A result computed into an empty tensor and inserted into a larger one
+  // (a flash-attention block into the output) is computed in place.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   // Block-sized temporaries of loop bodies (flash attention's scores, a
   // softmax row's exps) allocated once, not per iteration.
@@ -117,7 +120,12 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(attn::createApproximateMathPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  ConvertVectorToLLVMPassOptions toLLVM;
+  // The 16 x 16 squares of a transpose (--attn-vectorize-reductions) as 64
+  // two-source shuffles rather than 256 element moves.
+  toLLVM.vectorTransposeLowering =
+      vector::VectorTransposeLowering::Shuffle16x16;
+  pm.addPass(createConvertVectorToLLVMPass(toLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   // scf must be lowered to cf before the LLVM conversions, which ignore it;
   // after memref lowering, which keeps OpenMP's alloca scopes one block.

@@ -156,6 +156,49 @@ void vectorizeColumnReduction(IRRewriter &rewriter, linalg::GenericOp op,
     rewriter.replaceOp(piece, vectorized->replacements);
 }
 
+/// Whether `op` is a static f32 elementwise generic whose one input is read
+/// with its two innermost dims swapped (flash attention's qᵀ), each a
+/// multiple of `tile`.
+bool isInnerTranspose(linalg::GenericOp op, int64_t tile) {
+  if (!isVectorizableElementwise(op) || op.getNumDpsInputs() != 1 ||
+      op.getNumDpsInits() != 1 || op.getNumLoops() < 2 ||
+      !getElementTypeOrSelf(op.getResultTypes()[0]).isF32())
+    return false;
+  unsigned n = op.getNumLoops();
+  SmallVector<unsigned> swapped = llvm::to_vector(llvm::seq<unsigned>(0, n));
+  std::swap(swapped[n - 2], swapped[n - 1]);
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  return op.getMatchingIndexingMap(op.getDpsInputOperand(0)) ==
+             AffineMap::getPermutationMap(swapped, op.getContext()) &&
+         op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() &&
+         !ShapedType::isDynamic(sizes[n - 2]) && sizes[n - 2] % tile == 0 &&
+         sizes[n - 1] % tile == 0;
+}
+
+/// Tiles inner transpose `op` into [tile, tile] squares (other dims by 1)
+/// and vectorizes each: `tile` row loads and a vector.transpose in
+/// registers instead of one scalar load per element.
+void vectorizeTranspose(IRRewriter &rewriter, linalg::GenericOp op,
+                        int64_t tile) {
+  unsigned numLoops = op.getNumLoops();
+  SmallVector<OpFoldResult> tiles(numLoops, rewriter.getIndexAttr(1));
+  tiles[numLoops - 2] = tiles[numLoops - 1] = rewriter.getIndexAttr(tile);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(tiles);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return;
+  rewriter.replaceOp(op, tiled->replacements);
+  Operation *piece = tiled->tiledOps.back();
+  rewriter.setInsertionPoint(piece);
+  FailureOr<linalg::VectorizationResult> vectorized =
+      linalg::vectorize(rewriter, piece);
+  if (succeeded(vectorized))
+    rewriter.replaceOp(piece, vectorized->replacements);
+}
+
 /// Tiles elementwise `op` into chunks of `chunk` innermost elements (every
 /// other dim by 1) and vectorizes each chunk.
 void vectorizeElementwise(IRRewriter &rewriter, linalg::GenericOp op,
@@ -296,19 +339,25 @@ struct VectorizeReductionsPass
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
-    SmallVector<linalg::GenericOp> candidates, elementwise, columns;
+    SmallVector<linalg::GenericOp> candidates, elementwise, columns,
+        transposes;
     func.walk([&](linalg::GenericOp op) {
       if (isVectorizableRowReduction(op, reassoc))
         candidates.push_back(op);
+      else if (isInnerTranspose(op, kTransposeTile))
+        transposes.push_back(op);
       else if (isVectorizableElementwise(op))
         elementwise.push_back(op);
       else if (isVectorizableColumnReduction(op) && !isContraction(op))
         columns.push_back(op);
     });
-    if (candidates.empty() && elementwise.empty() && columns.empty())
+    if (candidates.empty() && elementwise.empty() && columns.empty() &&
+        transposes.empty())
       return;
 
     IRRewriter rewriter(ctx);
+    for (linalg::GenericOp op : transposes)
+      vectorizeTranspose(rewriter, op, kTransposeTile);
     for (linalg::GenericOp op : columns)
       if (int64_t chunk =
               chunkWidth(op.getStaticLoopRanges().back(), width / 4))
@@ -401,6 +450,9 @@ struct VectorizeReductionsPass
   }
 
   FrozenRewritePatternSet folding, lowering;
+  // 16 x 16 f32: a register per row, the square that --convert-vector-to-llvm
+  // transposes in 64 two-source shuffles (shuffle_16x16).
+  static constexpr int64_t kTransposeTile = 16;
 };
 
 } // namespace

@@ -30,3 +30,44 @@ func.func @softmax(%x: tensor<4x8x64xf32>) -> tensor<4x8x64xf32> {
   %r = attn.softmax %x : tensor<4x8x64xf32>
   return %r : tensor<4x8x64xf32>
 }
+
+// -----
+
+// Causal attention on the way to loops. Per block of 64 queries: qᵀ built
+// from 16 x 16 squares transposed in registers (16 row loads, one
+// vector.transpose) and scaled; per block of 64 keys: register-blocked
+// k qᵀ tiles, each query's max and sum carried down its column in vector
+// lanes (no cross-lane reduction), exp2 of non-positive numbers, Pᵀ v tiles;
+// the normalized block written straight into the result (no copy).
+// CHECK-LABEL: func.func @attention(
+// CHECK-SAME:    %[[Q:[a-zA-Z0-9_]+]]: memref<1x2x128x64xf32>
+// CHECK-NOT:     memref.copy
+// CHECK:         %[[OUT:.*]] = memref.alloc() {{.*}} : memref<1x2x128x64xf32>
+// CHECK:         %[[QT:.*]] = memref.alloc() {{.*}} : memref<64x64xf32>
+// CHECK:         scf.for
+// CHECK:           %[[BLOCK:.*]] = memref.subview %[[OUT]]
+// CHECK:           scf.for
+// CHECK:             scf.for
+// CHECK:               vector.transfer_read %[[Q]]{{.*}} : memref<1x2x128x64xf32>, vector<16xf32>
+// CHECK-COUNT-15:      vector.transfer_read %[[Q]]
+// CHECK:               %[[T:.*]] = vector.transpose %{{.*}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK:               arith.mulf %[[T]], %{{.*}} : vector<16x16xf32>
+// CHECK:               vector.transfer_write %{{.*}}, %[[QT]]
+// CHECK:           scf.for
+// CHECK:             vector.fma
+// CHECK:             scf.for {{.*}} -> (vector<16xf32>) {
+// CHECK:               arith.cmpf ogt, %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK:             math.exp2 %{{.*}} {attn.nonpositive} : vector<1x16xf32>
+// CHECK:             scf.for {{.*}} -> (vector<16xf32>) {
+// CHECK:               arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK:             vector.fma
+// CHECK-NOT:         vector.reduction
+// CHECK:           arith.divf
+// CHECK:           scf.for
+// CHECK:             vector.transfer_write %{{.*}}, %[[BLOCK]]
+// CHECK-NOT:     memref.copy
+// CHECK:         return %[[OUT]]
+func.func @attention(%q: tensor<1x2x128x64xf32>, %k: tensor<1x2x128x64xf32>, %v: tensor<1x2x128x64xf32>) -> tensor<1x2x128x64xf32> {
+  %r = attn.attention %q, %k, %v causal : tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>
+  return %r : tensor<1x2x128x64xf32>
+}

@@ -168,3 +168,32 @@ func.func @column_sum(%x: tensor<64x32xf32>, %init: tensor<32xf32>) -> tensor<32
   } -> tensor<32xf32>
   return %r : tensor<32xf32>
 }
+
+// -----
+
+// An elementwise generic reading its input with the two innermost dims
+// swapped (flash attention's scaled qᵀ): 16 x 16 squares, each one
+// transposing vector.transfer_read (16 row loads and a vector.transpose in
+// registers once lowered), instead of a load per element.
+// CHECK: #[[$PERM:.+]] = affine_map<(d0, d1) -> (d1, d0)>
+// CHECK-LABEL: func.func @scaled_transpose(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<32x48xf32>
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args
+// CHECK:           scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %[[C16]] iter_args(%[[ACC:.*]] = %{{.*}})
+// CHECK:             %[[V:.*]] = vector.transfer_read %[[X]][%[[J]], %[[I]]], %{{.*}} {in_bounds = [true, true], permutation_map = #[[$PERM]]} : tensor<32x48xf32>, vector<16x16xf32>
+// CHECK:             %[[S:.*]] = arith.mulf %[[V]], %{{.*}} : vector<16x16xf32>
+// CHECK:             vector.transfer_write %[[S]], %[[ACC]][%[[I]], %[[J]]] {{.*}} : vector<16x16xf32>, tensor<48x32xf32>
+// CHECK:         return
+#t = affine_map<(d0, d1) -> (d1, d0)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @scaled_transpose(%x: tensor<32x48xf32>) -> tensor<48x32xf32> {
+  %c = arith.constant 0.125 : f32
+  %e = tensor.empty() : tensor<48x32xf32>
+  %r = linalg.generic {indexing_maps = [#t, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<32x48xf32>) outs(%e : tensor<48x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.mulf %in, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<48x32xf32>
+  return %r : tensor<48x32xf32>
+}

@@ -438,7 +438,12 @@ def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::F
     reduction, `acc[j] = combine(acc[j], x[r, j])`: flash attention's
     running max and sum over its key-major scores): each chunk of columns
     keeps its accumulator in a register down the column, in order, so any
-    combiner is vectorized, with `reassoc` or not.
+    combiner is vectorized, with `reassoc` or not. An f32 elementwise
+    generic whose input is read with its two innermost dims swapped (the
+    scaled `qᵀ` of flash attention) is tiled into 16 x 16 squares, each a
+    transposing `vector.transfer_read`: 16 row loads and a transpose in
+    registers (`--convert-vector-to-llvm` shuffles 16 x 16 squares in 64
+    two-source shuffles), instead of one load per element.
   }];
   let options = [
     Option<"width", "width", "int64_t", /*default=*/"64",
