@@ -82,18 +82,26 @@ def timed(fn, repeats):
     return statistics.median(times)
 
 
-def measure_machine(lib, repeats):
-    """Read bandwidth (GB/s) and FMA peak (GFLOP/s) of one core."""
+def measure_bandwidth(lib, repeats):
+    """Read bandwidth (GB/s) of one core."""
     x = attn.empty(1 << 28, np.float32)  # 1 GiB, cache-line aligned
     x[...] = 1
     lib.c_read.restype = ctypes.c_float
     t = timed(lambda: lib.c_read(ptr(x), ctypes.c_int64(x.size)), repeats)
-    bandwidth = x.nbytes / t / 1e9
+    return x.nbytes / t / 1e9
+
+
+def measure_peak(lib):
+    """FMA peak (GFLOP/s) of one core."""
     iters = 20_000_000
     lib.c_fma_peak.restype = ctypes.c_float
     t = timed(lambda: lib.c_fma_peak(ctypes.c_int64(iters)), 3)
-    peak = iters * 12 * 16 * 2 / t / 1e9
-    return bandwidth, peak
+    return iters * 12 * 16 * 2 / t / 1e9
+
+
+def measure_machine(lib, repeats):
+    """Read bandwidth (GB/s) and FMA peak (GFLOP/s) of one core."""
+    return measure_bandwidth(lib, repeats), measure_peak(lib)
 
 
 # ----------------------------------------------------------------------------
@@ -341,6 +349,12 @@ def main():
         if op.impls.get("torch"):
             impls["PyTorch"] = op.impls["torch"]
         row = {"op": op.label, "times": {}}
+        # The machine's figure for this row is measured just before and
+        # just after attn is timed (a shared machine's speed drifts over a
+        # run): the row's percentage compares like with like.
+        measure = ((lambda: measure_bandwidth(libs["machine"], args.repeats))
+                   if op.nbytes else (lambda: measure_peak(libs["machine"])))
+        machine = []
         for name, fn in impls.items():
             got = np.asarray(fn(*inputs), np.float64)
             finite = np.isfinite(want)
@@ -351,17 +365,24 @@ def main():
                 err = np.nanmax(np.abs(got - want)) if got.shape == want.shape else "shape"
                 print(f"  {op.label}: {name} WRONG (max error {err}); not timed", flush=True)
                 continue
+            if name == "attn":
+                machine.append(measure())
             row["times"][name] = timed(lambda: fn(*inputs), args.repeats)
+            if name == "attn":
+                machine.append(measure())
         t = row["times"].get("attn")
         if t is not None:
+            reference = statistics.mean(machine)
             if op.nbytes:
                 rate = op.nbytes(*inputs) / t / 1e9
                 row["rate"] = f"{rate:.1f} GB/s"
-                row["pct"] = f"{100 * rate / bandwidth:.0f}% of read BW"
+                row["pct"] = (f"{100 * rate / reference:.0f}% of read BW "
+                              f"({reference:.1f} GB/s)")
             else:
                 rate = op.flops(*inputs) / t / 1e9
                 row["rate"] = f"{rate:.1f} GFLOP/s"
-                row["pct"] = f"{100 * rate / peak:.0f}% of FMA peak"
+                row["pct"] = (f"{100 * rate / reference:.0f}% of FMA peak "
+                              f"({reference:.0f} GFLOP/s)")
         results.append(row)
         print_row(row, flush=True)
 
@@ -396,7 +417,9 @@ def table(results):
 
 def write_report(results, bandwidth, peak, out):
     text = (f"Read bandwidth {bandwidth:.1f} GB/s, FMA peak {peak:.0f} GFLOP/s "
-            "(one core, measured in this run). Ratios are baseline time / attn "
+            "(one core, measured at the start of this run; each row's "
+            "percentage is of the figure measured just before and after its "
+            "attn timing, in parentheses). Ratios are baseline time / attn "
             "time: above 1x, attn is faster. \"2 threads\": attn's speed-up on 2 "
             "threads (OpenMP) over 1.\n\n" + table(results) + "\n")
     print("\n" + text)
