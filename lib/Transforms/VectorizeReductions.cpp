@@ -114,15 +114,19 @@ bool isVectorizableElementwise(linalg::GenericOp op) {
          !llvm::is_contained(op.getStaticLoopRanges(), 0);
 }
 
-/// Whether `op` is a static single-output reduction whose innermost loop is
-/// parallel: each output element accumulates down a column, `acc[j] =
-/// combine(acc[j], f(x[r, j]))` (flash attention's running max and sum over
-/// the keys of its key-major scores). Lanes are columns: any combiner keeps
-/// its order.
+/// Whether `op` is a static reduction whose innermost loop is parallel:
+/// each output element accumulates down a column, `acc[j] = combine(acc[j],
+/// f(x[r, j]))` (flash attention's running max and sum over the keys of its
+/// key-major scores), possibly besides outputs written at every point (the
+/// probabilities whose sum it is). Lanes are columns: any combiner keeps its
+/// order.
 bool isVectorizableColumnReduction(linalg::GenericOp op) {
-  if (op.getNumDpsInits() != 1 || op.getNumResults() != 1 ||
-      !op.hasPureTensorSemantics() || op.getNumReductionLoops() == 0 ||
-      op.getIteratorTypesArray().back() != utils::IteratorType::parallel)
+  if (op.getNumDpsInits() == 0 || !op.hasPureTensorSemantics() ||
+      op.getNumReductionLoops() == 0 ||
+      op.getIteratorTypesArray().back() != utils::IteratorType::parallel ||
+      llvm::any_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+        return !op.getMatchingIndexingMap(&init).isProjectedPermutation();
+      }))
     return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   return !llvm::any_of(ranges, ShapedType::isDynamic) &&

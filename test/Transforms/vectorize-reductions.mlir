@@ -197,3 +197,34 @@ func.func @scaled_transpose(%x: tensor<32x48xf32>) -> tensor<48x32xf32> {
   } -> tensor<48x32xf32>
   return %r : tensor<48x32xf32>
 }
+
+// -----
+
+// A column reduction with a second output written at every point (flash
+// attention's probabilities and their sums): one loop down each chunk of
+// columns writes the exponentials and carries their sum in a register.
+// CHECK-LABEL: func.func @exps_and_column_sums(
+// CHECK-SAME:    %[[S:[a-zA-Z0-9_]+]]: tensor<64x32xf32>, %[[P:[a-zA-Z0-9_]+]]: tensor<64x32xf32>, %[[L:[a-zA-Z0-9_]+]]: tensor<32xf32>)
+// CHECK:         scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[PO:.*]] = %{{.*}}, %[[LO:.*]] = %[[L]])
+// CHECK:           %[[L0:.*]] = vector.transfer_read %[[LO]][%[[J]]]{{.*}} : tensor<32xf32>, vector<16xf32>
+// CHECK:           %[[INNER:.*]]:2 = scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[PI:.*]] = %[[PO]], %[[ACC:.*]] = %[[L0]]) -> (tensor<64x32xf32>, vector<16xf32>)
+// CHECK:             %[[X:.*]] = vector.transfer_read %[[S]][%[[R]], %[[J]]]
+// CHECK:             %[[E:.*]] = math.exp2 %[[X]] : vector<1x16xf32>
+// CHECK:             %[[EV:.*]] = vector.shape_cast %[[E]]
+// CHECK:             %[[SUM:.*]] = arith.addf %[[ACC]], %[[EV]] : vector<16xf32>
+// CHECK:             %[[W:.*]] = vector.transfer_write %[[E]], %[[PI]][%[[R]], %[[J]]]
+// CHECK:             scf.yield %[[W]], %[[SUM]]
+// CHECK:           vector.transfer_write %[[INNER]]#1, %[[LO]][%[[J]]]
+// CHECK:         return
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+func.func @exps_and_column_sums(%s: tensor<64x32xf32>, %p: tensor<64x32xf32>, %l: tensor<32xf32>) -> (tensor<64x32xf32>, tensor<32xf32>) {
+  %r:2 = linalg.generic {indexing_maps = [#id, #id, #col], iterator_types = ["reduction", "parallel"]}
+      ins(%s : tensor<64x32xf32>) outs(%p, %l : tensor<64x32xf32>, tensor<32xf32>) {
+  ^bb0(%in: f32, %o: f32, %acc: f32):
+    %e = math.exp2 %in : f32
+    %a = arith.addf %acc, %e : f32
+    linalg.yield %e, %a : f32, f32
+  } -> (tensor<64x32xf32>, tensor<32xf32>)
+  return %r#0, %r#1 : tensor<64x32xf32>, tensor<32xf32>
+}

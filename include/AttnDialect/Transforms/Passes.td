@@ -436,7 +436,8 @@ def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::F
     of `width / 4` innermost elements (one register) and vectorized too, and
     so are static reductions whose innermost loop is parallel (a column
     reduction, `acc[j] = combine(acc[j], x[r, j])`: flash attention's
-    running max and sum over its key-major scores): each chunk of columns
+    running max and sum over its key-major scores, possibly with outputs
+    written at every point, like the exponentials it sums): each chunk of columns
     keeps its accumulator in a register down the column, in order, so any
     combiner is vectorized, with `reassoc` or not. An f32 elementwise
     generic whose input is read with its two innermost dims swapped (the

@@ -12,7 +12,7 @@
 //   m'   = max(m, colmax(S))
 //   a    = m == -inf ? 0 : exp2(m - m')     (rescale; never -inf - -inf)
 //   P    = exp2(S - (m' == -inf ? 0 : m'))                      [bkv, bq]
-//   l'   = l * a + colsum(P)
+//   l'   = l * a + colsum(P)                  (in the same pass as P)
 //   acc' = acc * a + Pᵀ v
 // and the block's output is acc / l, normalized once. The scores are
 // key-major, one column per query: a query's max and sum run down its
@@ -527,28 +527,30 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
               [](OpBuilder &nb, Location l, ValueRange args) -> Value {
                 return arith::MaxNumFOp::create(nb, l, args[1], args[0]);
               });
-          Value probabilities = buildGeneric(
-              b, loc, {scores, mNew}, {id2, col2},
-              tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{bkv, bq},
-                                      elementType),
-              id2, {kPar, kPar},
-              [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                Value shift = arith::SelectOp::create(
-                    nb, l, isNegInfinity(nb, l, args[1]), zero, args[1]);
-                Value diff = arith::SubFOp::create(nb, l, args[0], shift);
-                return exp2NonPositive(nb, l, diff);
-              });
-          // l' = l * a + rowsum(P)
+          // l' = l * a + colsum(P), with P = exp2(S - shift(m')) in the
+          // same pass: each exponential is summed as it is written.
           Value lScaled = buildGeneric(
               b, loc, {rescale}, {id1}, l, id1, {kPar},
               [](OpBuilder &nb, Location l, ValueRange args) -> Value {
                 return arith::MulFOp::create(nb, l, args[1], args[0]);
               });
-          Value lNew = buildGeneric(
-              b, loc, {probabilities}, {id2}, lScaled, col2, {kRed, kPar},
-              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                return arith::AddFOp::create(nb, l, args[1], args[0]);
+          Value pInit = tensor::EmptyOp::create(
+              b, loc, ArrayRef<OpFoldResult>{bkv, bq}, elementType);
+          auto expsAndSums = linalg::GenericOp::create(
+              b, loc, TypeRange{pInit.getType(), lScaled.getType()},
+              ValueRange{scores, mNew}, ValueRange{pInit, lScaled},
+              ArrayRef<AffineMap>{id2, col2, id2, col2},
+              ArrayRef<IteratorType>{kRed, kPar},
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                Value shift = arith::SelectOp::create(
+                    nb, l, isNegInfinity(nb, l, args[1]), zero, args[1]);
+                Value diff = arith::SubFOp::create(nb, l, args[0], shift);
+                Value p = exp2NonPositive(nb, l, diff);
+                Value sum = arith::AddFOp::create(nb, l, args[3], p);
+                linalg::YieldOp::create(nb, l, ValueRange{p, sum});
               });
+          Value probabilities = expsAndSums.getResult(0);
+          Value lNew = expsAndSums.getResult(1);
           // acc' = acc * a + P v
           Value accScaled = buildGeneric(
               b, loc, {rescale}, {row2}, acc, id2, {kPar, kPar},

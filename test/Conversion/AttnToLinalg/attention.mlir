@@ -95,17 +95,19 @@
 // m' = max(m, rowmax), in place of m
 // FLASH:             %[[MNEW:.*]] = linalg.generic {{.*}} ins(%[[ROWMAX]] : tensor<32xf32>) outs(%[[M]] : tensor<32xf32>)
 // FLASH:               arith.maxnumf
-// Pᵀ = exp2(S - shift(m')), key-major like S
-// FLASH:             %[[P:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL]], #[[$ID2]]], {{.*}} ins(%[[S]], %[[MNEW]] : tensor<64x32xf32>, tensor<32xf32>) outs(%{{.*}} : tensor<64x32xf32>)
-// FLASH:               arith.subf
-// FLASH:               math.exp2 %{{.*}} {attn.nonpositive} : f32
-// l' = l * a + colsum(Pᵀ)
+// l' = l * a + colsum(P) and P = exp2(S - shift(m')), key-major like S, in
+// one pass: each exponential is written and summed down its column.
 // FLASH:             %[[LS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[L]] : tensor<32xf32>)
-// FLASH:             %[[LNEW:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL]]], iterator_types = ["reduction", "parallel"]} ins(%[[P]] : tensor<64x32xf32>) outs(%[[LS]] : tensor<32xf32>)
+// FLASH:             %[[PL:.*]]:2 = linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL]], #[[$ID2]], #[[$COL]]], iterator_types = ["reduction", "parallel"]} ins(%[[S]], %[[MNEW]] : tensor<64x32xf32>, tensor<32xf32>) outs(%{{.*}}, %[[LS]] : tensor<64x32xf32>, tensor<32xf32>)
+// FLASH:             ^bb0(%[[SV:.*]]: f32, %[[MV:.*]]: f32, %{{.*}}: f32, %[[LV:.*]]: f32):
+// FLASH:               %[[D:.*]] = arith.subf %[[SV]], %{{.*}} : f32
+// FLASH:               %[[E:.*]] = math.exp2 %[[D]] {attn.nonpositive} : f32
+// FLASH:               %[[SUM:.*]] = arith.addf %[[LV]], %[[E]] : f32
+// FLASH:               linalg.yield %[[E]], %[[SUM]] : f32, f32
 // acc' = acc * a + P v: the matmul form with Pᵀ read as [r, i].
 // FLASH:             %[[AS:.*]] = linalg.generic {indexing_maps = [#[[$ROW]], #[[$ID2]]], {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[ACC]] : tensor<32x8xf32>)
-// FLASH:             %[[ACCNEW:.*]] = linalg.generic {indexing_maps = [#[[$LHST]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[P]], %[[VBLK]] : tensor<64x32xf32>, tensor<64x8xf32>) outs(%[[AS]] : tensor<32x8xf32>)
-// FLASH:             scf.yield %[[MNEW]], %[[LNEW]], %[[ACCNEW]]
+// FLASH:             %[[ACCNEW:.*]] = linalg.generic {indexing_maps = [#[[$LHST]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[PL]]#0, %[[VBLK]] : tensor<64x32xf32>, tensor<64x8xf32>) outs(%[[AS]] : tensor<32x8xf32>)
+// FLASH:             scf.yield %[[MNEW]], %[[PL]]#1, %[[ACCNEW]]
 // Normalize once: out = acc * (1 / l), one division per row.
 // FLASH:           %[[INV:.*]] = linalg.generic {{.*}} ins(%[[STATE]]#1 : tensor<32xf32>)
 // FLASH:             arith.divf %{{.*}}, %{{.*}} : f32
