@@ -37,7 +37,7 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
   toLinalg.parallelQueryBlocks = options.threads > 1;
   pm.addPass(attn::createConvertAttnToLinalgPass(toLinalg));
   pm.addPass(createLinalgGeneralizeNamedOpsPass());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(attn::createFuseElementwisePass());
   attn::FuseOnlineSoftmaxPassOptions online;
   online.minRowLength = options.onlineSoftmaxMinRow;
   pm.addPass(attn::createFuseOnlineSoftmaxPass(online));

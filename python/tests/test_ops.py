@@ -802,3 +802,21 @@ def test_attention_nan_reaches_the_rows_that_see_it(lowering, rng):
     want = ref_attention(np.nan_to_num(q), np.nan_to_num(k), v, causal=True)
     assert np.isfinite(got[good]).all()
     np.testing.assert_allclose(got[good], want[good], rtol=1e-4, atol=1e-5)
+
+
+def test_attention_mask_register_blocked(rng):
+    """A non-causal attention with a mask at a head dim of 64: one key loop,
+    whose scaled qᵀ must stay apart from k qᵀ (not fused into it) so that
+    both contractions are register-blocked; the mask is transposed once,
+    key-major like the scores."""
+    q, k, v = qkv(rng, (1, 2), (1, 2), 128, 192, 64, 64)
+    mask = random_mask(rng, (128, 192), p_masked=0.3, dead_row=False)
+    source = """
+      func.func @f(%q: tensor<1x2x128x64xf32>, %k: tensor<1x2x192x64xf32>, %v: tensor<1x2x192x64xf32>, %m: tensor<128x192xf32>) -> tensor<1x2x128x64xf32> {
+        %r = attn.attention %q, %k, %v mask %m : tensor<1x2x128x64xf32>, tensor<1x2x192x64xf32>, tensor<1x2x192x64xf32>, tensor<128x192xf32>
+        return %r : tensor<1x2x128x64xf32>
+      }"""
+    # 8 x 32 tiles, 4 steps per iteration: 32 multiply-adds per contraction.
+    assert attn.lower(source, to="loops").count("vector.fma") == 64
+    got = attn.compile(source)(q, k, v, mask)
+    check(got, ref_attention(q, k, v, mask=mask), np.float32, magnitude=10.0)

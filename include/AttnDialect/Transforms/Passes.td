@@ -117,6 +117,37 @@ def MemRefCopyToLinalgPass : Pass<"attn-memref-copy-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FuseElementwisePass : Pass<"attn-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg producers into their consumers, "
+                "except into contractions";
+  let description = [{
+    Upstream's elementwise fusion (`--linalg-fuse-elementwise-ops`: a
+    single-use elementwise `linalg.generic` is inlined into its consumer,
+    reshapes are folded by expansion, fills and constants are folded), with
+    one exception: a producer is not fused into a consumer that reduces while
+    reading the producer's result broadcast along one of its parallel loops
+    (an operand of a contraction `C[i, j] += A[i, r] B[r, j]`). Fused, the
+    producer would be recomputed for every element of that loop, and the
+    contraction would no longer have the matmul form that
+    `--attn-vectorize-contractions` register-blocks: flash attention's
+    scaled `qᵀ` stays a separate generic, computed once per query block.
+
+    ```mlir
+    %qt = linalg.generic {indexing_maps = [(d, i) -> (i, d), (d, i) -> (d, i)], ...}
+        ins(%q : tensor<64x64xf32>) ... { mulf %x, %scale }
+    %s = linalg.generic {indexing_maps = [(j, i, d) -> (j, d), (j, i, d) -> (d, i), ...],
+                         iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%k, %qt : ...)
+    ```
+    keeps `%qt`; an elementwise consumer of `%s` would get it fused.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ApproximateMathPass : Pass<"attn-approximate-math"> {
   let summary = "Inline polynomial approximations of exp and log";
   let description = [{

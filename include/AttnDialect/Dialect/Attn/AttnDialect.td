@@ -21,8 +21,9 @@ def Attn_Dialect : Dialect {
     over the LAST dimension of its input.
 
     The ops are lowered in levels: `--convert-attn-to-linalg` rewrites each op
-    to linalg named ops; upstream generalization and elementwise fusion then
-    turn each op's work into a single `linalg.generic`; the
+    to linalg named ops; upstream generalization and elementwise fusion
+    (`--attn-fuse-elementwise`) then turn each op's work into a single
+    `linalg.generic`; the
     `--attn-lower-to-llvm` pipeline takes that to the LLVM dialect.
 
     Element types: `f32` is the reference type; `f16`, `bf16` and `f64` are

@@ -1,0 +1,105 @@
+// RUN: attn-opt %s --attn-fuse-elementwise --split-input-file | FileCheck %s
+
+// A scaled transpose (flash attention's qᵀ) read by a contraction is not
+// fused into it: it would be recomputed for every row of k, and the
+// contraction would lose its matmul form.
+// CHECK-LABEL: func.func @not_into_contraction(
+// CHECK-SAME:    %[[K:[a-zA-Z0-9_]+]]: tensor<64x16xf32>, %[[Q:[a-zA-Z0-9_]+]]: tensor<32x16xf32>
+// CHECK:         %[[QT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[Q]] : tensor<32x16xf32>)
+// CHECK:           arith.mulf
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[K]], %[[QT]] : tensor<64x16xf32>, tensor<16x32xf32>)
+// CHECK-NEXT:    ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %[[C:.*]]: f32):
+// CHECK-NEXT:      %[[P:.*]] = arith.mulf %[[A]], %[[B]] : f32
+// CHECK-NEXT:      %[[S:.*]] = arith.addf %[[C]], %[[P]] : f32
+// CHECK-NEXT:      linalg.yield %[[S]] : f32
+#t = affine_map<(d0, d1) -> (d1, d0)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+func.func @not_into_contraction(%k: tensor<64x16xf32>, %q: tensor<32x16xf32>, %c: tensor<64x32xf32>) -> tensor<64x32xf32> {
+  %scale = arith.constant 0.125 : f32
+  %e = tensor.empty() : tensor<16x32xf32>
+  %qt = linalg.generic {indexing_maps = [#t, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%q : tensor<32x16xf32>) outs(%e : tensor<16x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.mulf %x, %scale : f32
+    linalg.yield %s : f32
+  } -> tensor<16x32xf32>
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%k, %qt : tensor<64x16xf32>, tensor<16x32xf32>) outs(%c : tensor<64x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
+
+// -----
+
+// Elementwise into elementwise, and elementwise into a row reduction that
+// reads it at every point: fused, as upstream does.
+// CHECK-LABEL: func.func @into_elementwise_and_reduction(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<8x64xf32>
+// CHECK:         %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<8x64xf32>)
+// CHECK:           arith.mulf
+// CHECK:           math.exp
+// CHECK:           arith.addf
+// CHECK-NOT:     linalg.generic
+// CHECK:         return %[[R]]
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @into_elementwise_and_reduction(%x: tensor<8x64xf32>, %init: tensor<8xf32>) -> tensor<8xf32> {
+  %two = arith.constant 2.0 : f32
+  %e = tensor.empty() : tensor<8x64xf32>
+  %a = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<8x64xf32>) outs(%e : tensor<8x64xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %m = arith.mulf %v, %two : f32
+    linalg.yield %m : f32
+  } -> tensor<8x64xf32>
+  %b = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<8x64xf32>) outs(%e : tensor<8x64xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %m = math.exp %v : f32
+    linalg.yield %m : f32
+  } -> tensor<8x64xf32>
+  %r = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%b : tensor<8x64xf32>) outs(%init : tensor<8xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  } -> tensor<8xf32>
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// A producer with two uses stays (fusing would duplicate it).
+// CHECK-LABEL: func.func @two_uses(
+// CHECK-COUNT-3: linalg.generic
+// CHECK:         return
+#id = affine_map<(d0) -> (d0)>
+func.func @two_uses(%x: tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>) {
+  %e = tensor.empty() : tensor<64xf32>
+  %a = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %m = math.exp %v : f32
+    linalg.yield %m : f32
+  } -> tensor<64xf32>
+  %b = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%a : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %m = arith.negf %v : f32
+    linalg.yield %m : f32
+  } -> tensor<64xf32>
+  %c = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%a : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %m = math.sqrt %v : f32
+    linalg.yield %m : f32
+  } -> tensor<64xf32>
+  return %b, %c : tensor<64xf32>, tensor<64xf32>
+}
