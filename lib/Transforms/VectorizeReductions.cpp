@@ -114,6 +114,28 @@ bool isVectorizableElementwise(linalg::GenericOp op) {
          !llvm::is_contained(op.getStaticLoopRanges(), 0);
 }
 
+/// Tiles `op` by `tiles` (loops in `interchange` order, if given) and
+/// vectorizes the tile.
+void tileAndVectorize(IRRewriter &rewriter, linalg::GenericOp op,
+                      ArrayRef<OpFoldResult> tiles,
+                      ArrayRef<int64_t> interchange = {}) {
+  scf::SCFTilingOptions options;
+  options.setTileSizes(tiles);
+  options.setInterchange(interchange);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return;
+  rewriter.replaceOp(op, tiled->replacements);
+  Operation *piece = tiled->tiledOps.back();
+  rewriter.setInsertionPoint(piece);
+  FailureOr<linalg::VectorizationResult> vectorized =
+      linalg::vectorize(rewriter, piece);
+  if (succeeded(vectorized))
+    rewriter.replaceOp(piece, vectorized->replacements);
+}
+
 /// Whether `op` is a static reduction whose innermost loop is parallel:
 /// each output element accumulates down a column, `acc[j] = combine(acc[j],
 /// f(x[r, j]))` (flash attention's running max and sum over the keys of its
@@ -143,21 +165,7 @@ void vectorizeColumnReduction(IRRewriter &rewriter, linalg::GenericOp op,
   tiles.back() = rewriter.getIndexAttr(chunk);
   SmallVector<int64_t> order{numLoops - 1};
   llvm::append_range(order, llvm::seq<int64_t>(0, numLoops - 1));
-  scf::SCFTilingOptions options;
-  options.setTileSizes(tiles);
-  options.setInterchange(order);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled))
-    return;
-  rewriter.replaceOp(op, tiled->replacements);
-  Operation *piece = tiled->tiledOps.back();
-  rewriter.setInsertionPoint(piece);
-  FailureOr<linalg::VectorizationResult> vectorized =
-      linalg::vectorize(rewriter, piece);
-  if (succeeded(vectorized))
-    rewriter.replaceOp(piece, vectorized->replacements);
+  tileAndVectorize(rewriter, op, tiles, order);
 }
 
 /// Whether `op` is a static f32 elementwise generic whose one input is read
@@ -187,20 +195,7 @@ void vectorizeTranspose(IRRewriter &rewriter, linalg::GenericOp op,
   unsigned numLoops = op.getNumLoops();
   SmallVector<OpFoldResult> tiles(numLoops, rewriter.getIndexAttr(1));
   tiles[numLoops - 2] = tiles[numLoops - 1] = rewriter.getIndexAttr(tile);
-  scf::SCFTilingOptions options;
-  options.setTileSizes(tiles);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled))
-    return;
-  rewriter.replaceOp(op, tiled->replacements);
-  Operation *piece = tiled->tiledOps.back();
-  rewriter.setInsertionPoint(piece);
-  FailureOr<linalg::VectorizationResult> vectorized =
-      linalg::vectorize(rewriter, piece);
-  if (succeeded(vectorized))
-    rewriter.replaceOp(piece, vectorized->replacements);
+  tileAndVectorize(rewriter, op, tiles);
 }
 
 /// Tiles elementwise `op` into chunks of `chunk` innermost elements (every
@@ -210,20 +205,7 @@ void vectorizeElementwise(IRRewriter &rewriter, linalg::GenericOp op,
   unsigned numLoops = op.getNumLoops();
   SmallVector<OpFoldResult> tiles(numLoops, rewriter.getIndexAttr(1));
   tiles.back() = rewriter.getIndexAttr(chunk);
-  scf::SCFTilingOptions options;
-  options.setTileSizes(tiles);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled))
-    return;
-  rewriter.replaceOp(op, tiled->replacements);
-  Operation *piece = tiled->tiledOps.back();
-  rewriter.setInsertionPoint(piece);
-  FailureOr<linalg::VectorizationResult> vectorized =
-      linalg::vectorize(rewriter, piece);
-  if (succeeded(vectorized))
-    rewriter.replaceOp(piece, vectorized->replacements);
+  tileAndVectorize(rewriter, op, tiles);
 }
 
 /// Whether combining the lanes of a reduction of `kind` in any order gives
