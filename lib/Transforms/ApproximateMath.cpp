@@ -68,7 +68,7 @@ struct ScaleDenormalLog : OpRewritePattern<math::LogOp> {
     return success();
   }
 
-  static constexpr llvm::StringLiteral kScaled = "attn.denormal_scaled";
+  static constexpr llvm::StringLiteral kScaled = attn::kDenormalScaledAttrName;
 };
 
 // exp2(x), x <= 0 or NaN -> x < -126 ? 0 : 2^k p(x - k), k = round(x)

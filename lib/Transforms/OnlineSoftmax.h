@@ -9,14 +9,16 @@
 #ifndef ATTN_LIB_TRANSFORMS_ONLINESOFTMAX_H
 #define ATTN_LIB_TRANSFORMS_ONLINESOFTMAX_H
 
+#include "AttnDialect/Dialect/Attn/AttnDialect.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
 namespace mlir::attn {
 
-/// The discardable attribute that marks an online-softmax generic whose
-/// shift is the safe `m == -inf ? 0 : m`.
-inline constexpr llvm::StringLiteral kOnlineSoftmaxAttr = "attn.online_softmax";
+/// The discardable attribute that marks an online-softmax generic.
+inline constexpr llvm::StringLiteral kOnlineSoftmaxAttr =
+    kOnlineSoftmaxAttrName;
 
 /// `v == -inf`.
 inline Value isNegInf(OpBuilder &b, Location loc, Value v) {

@@ -3,6 +3,8 @@
 #include "AttnDialect/Dialect/Attn/AttnDialect.h"
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -13,4 +15,29 @@ void AttnDialect::initialize() {
 #define GET_OP_LIST
 #include "AttnDialect/Dialect/Attn/AttnOps.cpp.inc"
       >();
+}
+
+LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
+                                                    NamedAttribute attr) {
+  // Each attn attribute is a unit attribute stating a fact about one kind
+  // of op's operand.
+  StringRef name = attr.getName().getValue();
+  auto expect = [&](StringRef opName,
+                    StringRef loweredName = {}) -> LogicalResult {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError() << "'" << name << "' must be a unit attribute";
+    StringRef actual = op->getName().getStringRef();
+    if (actual != opName && actual != loweredName)
+      return op->emitError()
+             << "'" << name << "' applies to '" << opName << "' only";
+    return success();
+  };
+  // An exp2 left to LLVM (f64) keeps the attribute on llvm.intr.exp2.
+  if (name == kNonPositiveAttrName)
+    return expect(math::Exp2Op::getOperationName(), "llvm.intr.exp2");
+  if (name == kDenormalScaledAttrName)
+    return expect(math::LogOp::getOperationName());
+  if (name == kOnlineSoftmaxAttrName)
+    return expect("linalg.generic");
+  return op->emitError() << "unknown attn attribute '" << name << "'";
 }

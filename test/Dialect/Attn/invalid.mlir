@@ -417,3 +417,45 @@ func.func @xent_logits_ignore_index_range(%x: tensor<4x8xf32>, %t: tensor<4xi32>
   %r = attn.xent_logits %x, %t ignore_index = 4294967196 : tensor<4x8xf32>, tensor<4xi32>
   return
 }
+
+// -----
+
+// The discardable attn attributes: unit attributes, each on its one op.
+
+func.func @nonpositive_not_unit(%x: f32) -> f32 {
+  // expected-error @+1 {{'attn.nonpositive' must be a unit attribute}}
+  %0 = math.exp2 %x {attn.nonpositive = 1 : i32} : f32
+  return %0 : f32
+}
+
+// -----
+
+func.func @nonpositive_on_exp(%x: f32) -> f32 {
+  // expected-error @+1 {{'attn.nonpositive' applies to 'math.exp2' only}}
+  %0 = math.exp %x {attn.nonpositive} : f32
+  return %0 : f32
+}
+
+// -----
+
+func.func @denormal_scaled_on_exp2(%x: f32) -> f32 {
+  // expected-error @+1 {{'attn.denormal_scaled' applies to 'math.log' only}}
+  %0 = math.exp2 %x {attn.denormal_scaled} : f32
+  return %0 : f32
+}
+
+// -----
+
+func.func @unknown_attn_attribute(%x: f32) -> f32 {
+  // expected-error @+1 {{unknown attn attribute 'attn.positive'}}
+  %0 = math.exp2 %x {attn.positive} : f32
+  return %0 : f32
+}
+
+// -----
+
+func.func @online_softmax_on_math(%x: f32) -> f32 {
+  // expected-error @+1 {{'attn.online_softmax' applies to 'linalg.generic' only}}
+  %0 = math.exp %x {attn.online_softmax} : f32
+  return %0 : f32
+}

@@ -13,6 +13,7 @@ include "mlir/IR/OpBase.td"
 def Attn_Dialect : Dialect {
   let name = "attn";
   let cppNamespace = "::mlir::attn";
+  let hasOperationAttrVerify = 1;
   let summary = "Fused reductions for attention and losses";
   let description = [{
     The `attn` dialect holds the reductions that attention layers and loss
@@ -25,6 +26,16 @@ def Attn_Dialect : Dialect {
     (`--attn-fuse-elementwise`) then turn each op's work into a single
     `linalg.generic`; the
     `--attn-lower-to-llvm` pipeline takes that to the LLVM dialect.
+
+    Discardable attributes: `attn.nonpositive` (a unit attribute on a
+    `math.exp2` whose operand is never positive, set by the attention
+    lowering: `--attn-approximate-math` then expands it without overflow
+    handling) and `attn.denormal_scaled` (a unit attribute on a `math.log`
+    whose operand `--attn-approximate-math` has scaled out of the denormal
+    range) and `attn.online_softmax` (a unit attribute on the
+    `linalg.generic` of an online softmax, built by
+    `--attn-fuse-online-softmax`). Any other `attn.` attribute is an
+    error.
 
     Element types: `f32` is the reference type; `f16`, `bf16` and `f64` are
     accepted and computed in their own precision.
