@@ -63,7 +63,8 @@ static bool hitsUpstreamLinalgParserCrash(llvm::StringRef text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   MLIRContext context(registry(), MLIRContext::Threading::DISABLED);
   // Diagnostics are expected; keep them quiet.
-  ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+  ScopedDiagnosticHandler quiet(&context,
+                                [](Diagnostic &) { return success(); });
   // MLIR's lexer reads one byte past the text, expecting the terminator
   // every file and std::string has: give it one (a raw libFuzzer buffer has
   // none; test/Fuzz/regressions/unterminated-buffer).

@@ -25,7 +25,7 @@
 using namespace mlir;
 
 void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
-                                          const LowerToLLVMOptions &options) {
+                                           const LowerToLLVMOptions &options) {
   // Decompose, fuse each reduction's elementwise prefix into it, then merge
   // a softmax's max and sum reductions into one.
   if (options.checked)
@@ -91,8 +91,7 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   // Block-sized temporaries of loop bodies (flash attention's scores, a
   // softmax row's exps) allocated once, not per iteration.
-  pm.addNestedPass<func::FuncOp>(
-      bufferization::createBufferLoopHoistingPass());
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   // Returning an argument or a constant leaves bufferization.clone.
   pm.addPass(createConvertBufferizationToMemRefPass());

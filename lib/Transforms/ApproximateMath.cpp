@@ -50,7 +50,8 @@ struct ScaleDenormalLog : OpRewritePattern<math::LogOp> {
       return failure();
     Location loc = op.getLoc();
     auto constant = [&](float value) {
-      return splatConstant(rewriter, loc, type, rewriter.getF32FloatAttr(value));
+      return splatConstant(rewriter, loc, type,
+                           rewriter.getF32FloatAttr(value));
     };
     Value x = op.getOperand();
     Value denormal =
@@ -102,10 +103,10 @@ struct ExpandNonPositiveExp2 : OpRewritePattern<math::Exp2Op> {
 
     // Results below 2^-126 would be denormal: they flush to 0, as -inf does.
     // NaN compares false and stays NaN through the polynomial.
-    Value tiny =
-        arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OLT, x,
-                              f32(-126.0f));
-    Value clamped = arith::SelectOp::create(rewriter, loc, tiny, f32(-126.0f), x);
+    Value tiny = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OLT,
+                                       x, f32(-126.0f));
+    Value clamped =
+        arith::SelectOp::create(rewriter, loc, tiny, f32(-126.0f), x);
     // Adding 1.5 * 2^23 rounds to an integer k held in the low mantissa
     // bits; the extra 127 is the exponent bias of 2^k below.
     Value magic = f32(12582912.0f + 127.0f);
@@ -115,8 +116,8 @@ struct ExpandNonPositiveExp2 : OpRewritePattern<math::Exp2Op> {
     // 2^r on [-1/2, 1/2], p(0) = 1: a degree-5 fit of the relative error,
     // within 2.5 ulp in f32 arithmetic.
     Value p = f32(1.32647203e-3f);
-    for (float c : {9.67151392e-3f, 5.55073395e-2f, 2.40222424e-1f,
-                    6.93147004e-1f, 1.0f})
+    for (float c :
+         {9.67151392e-3f, 5.55073395e-2f, 2.40222424e-1f, 6.93147004e-1f, 1.0f})
       p = math::FmaOp::create(rewriter, loc, p, r, f32(c));
     // 2^k for k in [-126, 0]: k + 127 shifted into the exponent field.
     Value bits = arith::BitcastOp::create(rewriter, loc, i32Type, biased);

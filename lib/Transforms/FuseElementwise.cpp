@@ -43,11 +43,9 @@ bool fusionKeepsWork(OpOperand *operand) {
   if (!consumer || consumer.getNumReductionLoops() == 0)
     return true;
   AffineMap map = consumer.getMatchingIndexingMap(operand);
-  SmallVector<utils::IteratorType> iterators =
-      consumer.getIteratorTypesArray();
+  SmallVector<utils::IteratorType> iterators = consumer.getIteratorTypesArray();
   for (auto [dim, iterator] : llvm::enumerate(iterators))
-    if (iterator == utils::IteratorType::parallel &&
-        !map.isFunctionOfDim(dim))
+    if (iterator == utils::IteratorType::parallel && !map.isFunctionOfDim(dim))
       return false;
   return true;
 }

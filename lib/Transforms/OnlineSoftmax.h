@@ -46,19 +46,20 @@ inline Value buildOnlineSum(OpBuilder &b, Location loc, Value x, Value mOld,
   if (safeShift)
     shift = arith::SelectOp::create(b, loc, isNegInf(b, loc, mNew), zero, mNew);
   Value low = arith::MinimumFOp::create(b, loc, x, mOld);
-  Value e = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, low, shift));
+  Value e =
+      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, low, shift));
   Value kept = arith::AddFOp::create(b, loc, sOld, e);
   Value rescaled =
       arith::SelectOp::create(b, loc, isNegInf(b, loc, mOld), zero,
                               arith::MulFOp::create(b, loc, sOld, e));
   Value posInf = arith::ConstantOp::create(
       b, loc,
-      b.getFloatAttr(type, APFloat::getInf(
-                               cast<FloatType>(type).getFloatSemantics())));
+      b.getFloatAttr(
+          type, APFloat::getInf(cast<FloatType>(type).getFloatSemantics())));
   Value nan = arith::ConstantOp::create(
       b, loc,
-      b.getFloatAttr(type, APFloat::getNaN(
-                               cast<FloatType>(type).getFloatSemantics())));
+      b.getFloatAttr(
+          type, APFloat::getNaN(cast<FloatType>(type).getFloatSemantics())));
   Value self = arith::SelectOp::create(
       b, loc,
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, posInf), nan,

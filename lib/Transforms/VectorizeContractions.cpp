@@ -1,11 +1,12 @@
 //===- VectorizeContractions.cpp - register-blocked matmuls ---------------===//
 //
 // A static contraction C[i, j] += sum_r A[i, r] B[r, j] (the k qᵀ and pᵀ v
-// of the flash-attention loop, A read as [r, i] in the latter) becomes loops over register tiles of `rows` x
-// `lanes` outputs: each tile is read into `rows` vector<lanes> accumulators,
-// which the loop over r updates with one load of B's row, `rows` broadcasts
-// of A's elements and `rows` multiply-adds, and written back once. The sum
-// over r stays in order; with `fma` each step is one fused multiply-add.
+// of the flash-attention loop, A read as [r, i] in the latter) becomes loops
+// over register tiles of `rows` x `lanes` outputs: each tile is read into
+// `rows` vector<lanes> accumulators, which the loop over r updates with one
+// load of B's row, `rows` broadcasts of A's elements and `rows` multiply-adds,
+// and written back once. The sum over r stays in order; with `fma` each step is
+// one fused multiply-add.
 //
 //===----------------------------------------------------------------------===//
 

@@ -256,8 +256,8 @@ struct HalveReduction : OpRewritePattern<vector::ReductionOp> {
     auto flagsAttr = arith::FastMathFlagsAttr::get(getContext(), flags);
     Value combined = vector::makeArithReduction(rewriter, loc, op.getKind(),
                                                 low, high, flagsAttr);
-    rewriter.replaceOpWithNewOp<vector::ReductionOp>(
-        op, op.getKind(), combined, op.getAcc(), flags);
+    rewriter.replaceOpWithNewOp<vector::ReductionOp>(op, op.getKind(), combined,
+                                                     op.getAcc(), flags);
     return success();
   }
 
@@ -293,8 +293,7 @@ void accumulatorSecond(RewriterBase &rewriter, linalg::GenericOp op) {
       combiner->getOperand(0) != op.getRegionOutputArgs()[0])
     return;
   rewriter.modifyOpInPlace(combiner, [&] {
-    combiner->setOperands(
-        {combiner->getOperand(1), combiner->getOperand(0)});
+    combiner->setOperands({combiner->getOperand(1), combiner->getOperand(0)});
   });
 }
 
@@ -313,9 +312,10 @@ struct VectorizeReductionsPass
         loweringSet, vector::VectorMultiReductionLowering::InnerReduction);
     loweringSet.add<HalveReduction>(ctx, reassoc);
     if (reassoc)
-      loweringSet.add<
-          SelectNaNIgnoringExtremum<arith::MaxNumFOp, arith::CmpFPredicate::OGT>,
-          SelectNaNIgnoringExtremum<arith::MinNumFOp, arith::CmpFPredicate::OLT>>(
+      loweringSet.add<SelectNaNIgnoringExtremum<arith::MaxNumFOp,
+                                                arith::CmpFPredicate::OGT>,
+                      SelectNaNIgnoringExtremum<arith::MinNumFOp,
+                                                arith::CmpFPredicate::OLT>>(
           ctx);
     addCanonicalizations(loweringSet);
     lowering = std::move(loweringSet);
@@ -325,8 +325,7 @@ struct VectorizeReductionsPass
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
-    SmallVector<linalg::GenericOp> candidates, elementwise, columns,
-        transposes;
+    SmallVector<linalg::GenericOp> candidates, elementwise, columns, transposes;
     func.walk([&](linalg::GenericOp op) {
       if (isVectorizableRowReduction(op, reassoc))
         candidates.push_back(op);

@@ -21,10 +21,11 @@
 // Scores in base 2 make each exponential an exp2 of a non-positive number
 // (attn.nonpositive), the cheapest to approximate; the running max ignores
 // NaN (maxnumf), as a NaN score makes its query's output NaN through P
-// anyway. No tensor larger than a block of scores exists. With `causal`, the key loop of a query block stops
-// at the last key any of its rows sees: blocks wholly above the diagonal are
-// never visited, and those wholly below it go through a first loop without
-// the causal mask. Both contractions have the matmul form (i, j, r) that
+// anyway. No tensor larger than a block of scores exists. With `causal`,
+// the key loop of a query block stops at the last key any of its rows sees:
+// blocks wholly above the diagonal are never visited, and those wholly
+// below it go through a first loop without the causal mask. Both
+// contractions have the matmul form (i, j, r) that
 // --attn-vectorize-contractions register-blocks (Pᵀ read as [r, i]).
 //
 //===----------------------------------------------------------------------===//
