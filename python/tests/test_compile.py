@@ -534,6 +534,27 @@ def test_approximate_math_options_compile_and_agree(rng):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
+def test_attention_without_approximate_math(rng):
+    """Attention's exp2 (marked attn.nonpositive) left to libm: the mark
+    reaches llvm.intr.exp2 and the result is the same attention."""
+    source = """
+      func.func @f(%q: tensor<1x2x70x64xf32>, %k: tensor<1x2x70x64xf32>, %v: tensor<1x2x70x64xf32>) -> tensor<1x2x70x64xf32> {
+        %r = attn.attention %q, %k, %v causal : tensor<1x2x70x64xf32>, tensor<1x2x70x64xf32>, tensor<1x2x70x64xf32>
+        return %r : tensor<1x2x70x64xf32>
+      }"""
+    q, k, v = (rng.standard_normal((1, 2, 70, 64)).astype(F32) for _ in range(3))
+    assert "llvm.intr.exp2" in attn.lower(source, to="llvm", approximate_math=False)
+    libm = attn.compile(source, approximate_math=False)(q, k, v)
+    approx = attn.compile(source)(q, k, v)
+    np.testing.assert_allclose(libm, approx, rtol=1e-5, atol=1e-6)
+    # float64 reference, causal
+    s = np.einsum("bhid,bhjd->bhij", q.astype(float), k.astype(float)) / 8.0
+    s[..., np.triu_indices(70, 1)[0], np.triu_indices(70, 1)[1]] = -np.inf
+    p = np.exp(s - s.max(-1, keepdims=True))
+    want = (p / p.sum(-1, keepdims=True)) @ v.astype(float)
+    np.testing.assert_allclose(libm, want, rtol=1e-4, atol=1e-5)
+
+
 def test_approximate_math_replaces_exp_and_log():
     approx = attn.lower(SOFTMAX_LONG, to="llvm", approximate_math=True)
     libm = attn.lower(SOFTMAX_LONG, to="llvm", approximate_math=False)
