@@ -46,7 +46,7 @@ struct ScaleDenormalLog : OpRewritePattern<math::LogOp> {
   LogicalResult matchAndRewrite(math::LogOp op,
                                 PatternRewriter &rewriter) const override {
     Type type = op.getType();
-    if (!getElementTypeOrSelf(type).isF32() || op->hasAttr(kScaled))
+    if (!getElementTypeOrSelf(type).isF32() || op->hasAttr(attn::kDenormalScaledAttrName))
       return failure();
     Location loc = op.getLoc();
     auto constant = [&](float value) {
@@ -61,15 +61,13 @@ struct ScaleDenormalLog : OpRewritePattern<math::LogOp> {
         rewriter, loc, denormal,
         arith::MulFOp::create(rewriter, loc, x, constant(16777216.0f)), x);
     auto log = math::LogOp::create(rewriter, loc, scaled);
-    log->setAttr(kScaled, rewriter.getUnitAttr());
+    log->setAttr(attn::kDenormalScaledAttrName, rewriter.getUnitAttr());
     Value correction = arith::SelectOp::create(
         rewriter, loc, denormal, constant(24.0f * 0.693147180559945309f),
         constant(0.0f));
     rewriter.replaceOpWithNewOp<arith::SubFOp>(op, log, correction);
     return success();
   }
-
-  static constexpr llvm::StringLiteral kScaled = attn::kDenormalScaledAttrName;
 };
 
 // exp2(x), x <= 0 or NaN -> x < -126 ? 0 : 2^k p(x - k), k = round(x)

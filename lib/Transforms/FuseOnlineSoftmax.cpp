@@ -282,7 +282,7 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
     linalg::YieldOp::create(rewriter, loc, ValueRange{mNew, sNew});
 
     if (safeShift)
-      online->setAttr(attn::kOnlineSoftmaxAttr, rewriter.getUnitAttr());
+      online->setAttr(attn::kOnlineSoftmaxAttrName, rewriter.getUnitAttr());
     rewriter.replaceOp(max, online.getResult(0));
     return online.getResult(1);
   }

@@ -16,10 +16,6 @@
 
 namespace mlir::attn {
 
-/// The discardable attribute that marks an online-softmax generic.
-inline constexpr llvm::StringLiteral kOnlineSoftmaxAttr =
-    kOnlineSoftmaxAttrName;
-
 /// `v == -inf`.
 inline Value isNegInf(OpBuilder &b, Location loc, Value v) {
   Value negInf = arith::getIdentityValue(arith::AtomicRMWKind::maximumf,

@@ -54,7 +54,7 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op->hasAttr(attn::kOnlineSoftmaxAttr) || op.getNumResults() != 2 ||
+    if (!op->hasAttr(attn::kOnlineSoftmaxAttrName) || op.getNumResults() != 2 ||
         !op.hasPureTensorSemantics())
       return failure();
     unsigned numLoops = op.getNumLoops();
