@@ -46,7 +46,8 @@ struct ScaleDenormalLog : OpRewritePattern<math::LogOp> {
   LogicalResult matchAndRewrite(math::LogOp op,
                                 PatternRewriter &rewriter) const override {
     Type type = op.getType();
-    if (!getElementTypeOrSelf(type).isF32() || op->hasAttr(attn::kDenormalScaledAttrName))
+    if (!getElementTypeOrSelf(type).isF32() ||
+        op->hasAttr(attn::kDenormalScaledAttrName))
       return failure();
     Location loc = op.getLoc();
     auto constant = [&](float value) {
