@@ -566,6 +566,7 @@ LOWERINGS = [
     dict(lowering="decomposed"),
 ]
 FLASH_23 = dict(lowering="flash", block_q=2, block_kv=3)
+FLASH_44 = dict(lowering="flash", block_q=4, block_kv=4)
 DECOMPOSED = dict(lowering="decomposed")
 
 
@@ -612,6 +613,13 @@ CAUSAL_CASES = [
     (6, 6, dict(lowering="flash", block_q=3, block_kv=2), "zero"),
     (9, 4, FLASH_23, "nan"),
     (9, 4, DECOMPOSED, "nan"),
+] + [
+    # Square blocks with N - M a multiple of the block: the diagonal block
+    # is done in halves (its last keys only for its last rows), with rows
+    # and keys padded or not.
+    (m, n, FLASH_44, masked_rows)
+    for m, n in [(8, 8), (6, 6), (4, 8), (5, 9), (12, 4)]
+    for masked_rows in ("zero", "nan")
 ]
 
 

@@ -23,10 +23,12 @@
 // NaN (maxnumf), as a NaN score makes its query's output NaN through P
 // anyway. No tensor larger than a block of scores exists. With `causal`,
 // the key loop of a query block stops at the last key any of its rows sees:
-// blocks wholly above the diagonal are never visited, and those wholly
-// below it go through a first loop without the causal mask. Both
-// contractions have the matmul form (i, j, r) that
-// --attn-vectorize-contractions register-blocks (Pᵀ read as [r, i]).
+// blocks wholly above the diagonal are never visited, those wholly below
+// it go through a first loop without the causal mask, and a square block
+// that the diagonal crosses corner to corner is done in halves, skipping
+// the quarter that no row sees. Both contractions have the matmul form
+// (i, j, r) that --attn-vectorize-contractions register-blocks (Pᵀ read as
+// [r, i]).
 //
 //===----------------------------------------------------------------------===//
 
@@ -366,6 +368,12 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
   OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
   OpFoldResult bq = b.getIndexAttr(blockQ), bkv = b.getIndexAttr(blockKV);
 
+  std::optional<int64_t> staticRows = getConstantIntValue(a.qSizes[2]),
+                         staticKeys = getConstantIntValue(a.kSizes[2]);
+  bool splitDiagonal = a.causal && blockQ == blockKV && blockKV % 2 == 0 &&
+                       staticRows && staticKeys &&
+                       (*staticKeys - *staticRows) % blockKV == 0;
+
   // Whole blocks of rows and keys.
   OpFoldResult paddedRows = roundUp(b, loc, a.qSizes[2], blockQ);
   OpFoldResult paddedKeys = roundUp(b, loc, a.kSizes[2], blockKV);
@@ -464,17 +472,41 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
           b, loc, arith::MaxSIOp::create(b, loc, seen, zeroIndex), keys);
     }
 
-    // One block of keys from `kb`: the updated running max, sum and output.
-    // `hidesKeys`: whether some of its keys are hidden from some rows.
-    auto keyBlock = [&](OpBuilder &b, Location loc, Value kb,
-                        ValueRange state, bool hidesKeys) {
+    // `numKeys` keys from `kb` seen by the block's queries [qs, qs +
+    // numQueries): the updated running max, sum and output of those
+    // queries. `hidesKeys`: whether some of the keys are hidden from some
+    // rows.
+    auto keyBlock = [&](OpBuilder &b, Location loc, Value kb, int64_t numKeys,
+                        int64_t qs, int64_t numQueries, ValueRange state,
+                        bool hidesKeys) {
           Attention block = a;
           block.causal = a.causal && hidesKeys;
-          Value m = state[0], l = state[1], acc = state[2];
+          OpFoldResult keySize = b.getIndexAttr(numKeys),
+                       querySize = b.getIndexAttr(numQueries),
+                       qsAttr = b.getIndexAttr(qs);
+          SmallVector<OpFoldResult> stateSizes{querySize},
+              accStateSizes{querySize, a.vSizes[3]};
+          Value m = state[0], l = state[1], acc = state[2], qt = qtBlock;
+          Value rowOffset = qb;
+          bool part = numQueries != blockQ;
+          if (part) {
+            // The queries' share of the state and of qᵀ.
+            m = tensor::ExtractSliceOp::create(b, loc, m, {qsAttr}, stateSizes,
+                                               {one});
+            l = tensor::ExtractSliceOp::create(b, loc, l, {qsAttr}, stateSizes,
+                                               {one});
+            acc = tensor::ExtractSliceOp::create(
+                b, loc, acc, {qsAttr, zeroAttr}, accStateSizes, {one, one});
+            qt = tensor::ExtractSliceOp::create(
+                b, loc, qt, {zeroAttr, qsAttr}, {a.qSizes[3], querySize},
+                {one, one});
+            rowOffset = arith::AddIOp::create(
+                b, loc, qb, arith::ConstantIndexOp::create(b, loc, qs));
+          }
           Value kBlock = block2D(b, loc, k, {batch, hkv, kb, zeroAttr},
-                                 {one, one, bkv, a.kSizes[3]});
+                                 {one, one, keySize, a.kSizes[3]});
           Value vBlock = block2D(b, loc, v, {batch, hkv, kb, zeroAttr},
-                                 {one, one, bkv, a.vSizes[3]});
+                                 {one, one, keySize, a.vSizes[3]});
           Value maskBlock;
           if (mask) {
             // Unit (broadcast) dims of the mask are read whole.
@@ -486,24 +518,26 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
               offsets[1] = h;
             if (maskType.getDimSize(2) != 1) {
               offsets[2] = kb;
-              sizes[2] = bkv;
+              sizes[2] = keySize;
             }
             if (maskType.getDimSize(3) != 1) {
-              offsets[3] = qb;
-              sizes[3] = bq;
+              offsets[3] = rowOffset;
+              sizes[3] = querySize;
             }
             maskBlock = block2D(b, loc, mask, offsets, sizes);
           }
-          // Scores key-major, S [bkv, bq] = k qᵀ: the row max and sum of
-          // each query are then a max and sum down a column, vector lanes
+          // Scores key-major, S [keys, queries] = k qᵀ: the row max and sum
+          // of each query are then a max and sum down a column, vector lanes
           // side by side, with no cross-lane reduction.
           Value products = matmul(
-              b, loc, kBlock, qtBlock,
-              filled(b, loc, {bkv, bq}, floatConstant(b, loc, elementType, 0)));
+              b, loc, kBlock, qt,
+              filled(b, loc, {keySize, querySize},
+                     floatConstant(b, loc, elementType, 0)));
           // The queries are scaled: only masks are left to apply.
           Value scores = products;
           if (maskBlock || block.causal || keysPadded)
-            scores = maskedScores(b, loc, block, products, maskBlock, qb, kb,
+            scores = maskedScores(b, loc, block, products, maskBlock,
+                                  rowOffset, kb,
                                   causalOffset, keysPadded ? keys : Value(),
                                   /*scale=*/Value(), /*maskScale=*/log2e,
                                   /*keyMajor=*/true);
@@ -511,7 +545,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
           // Each update writes into the state it replaces (the inits
           // below), so that the loop's tensors bufferize in place.
           Value rowMax = buildGeneric(
-              b, loc, {scores}, {id2}, filled(b, loc, rowSizes, negInf), col2,
+              b, loc, {scores}, {id2}, filled(b, loc, stateSizes, negInf), col2,
               {kRed, kPar},
               [](OpBuilder &nb, Location l, ValueRange args) -> Value {
                 return arith::MaxNumFOp::create(nb, l, args[0], args[1]);
@@ -519,7 +553,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
           // a = m == -inf ? 0 : exp2(m - max(m, rowmax))
           Value rescale = buildGeneric(
               b, loc, {m, rowMax}, {id1, id1},
-              tensor::EmptyOp::create(b, loc, rowSizes, elementType), id1,
+              tensor::EmptyOp::create(b, loc, stateSizes, elementType), id1,
               {kPar}, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
                 Value mNew = arith::MaxNumFOp::create(nb, l, args[0], args[1]);
                 Value diff = arith::SubFOp::create(nb, l, args[0], mNew);
@@ -541,7 +575,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                 return arith::MulFOp::create(nb, l, args[1], args[0]);
               });
           Value pInit = tensor::EmptyOp::create(
-              b, loc, ArrayRef<OpFoldResult>{bkv, bq}, elementType);
+              b, loc, ArrayRef<OpFoldResult>{keySize, querySize}, elementType);
           auto expsAndSums = linalg::GenericOp::create(
               b, loc, TypeRange{pInit.getType(), lScaled.getType()},
               ValueRange{scores, mNew}, ValueRange{pInit, lScaled},
@@ -565,12 +599,24 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
               });
           Value accNew = matmul(b, loc, probabilities, vBlock, accScaled,
                                 /*lhsTransposed=*/true);
+          if (part) {
+            mNew = tensor::InsertSliceOp::create(b, loc, mNew, state[0],
+                                                 {qsAttr}, stateSizes, {one});
+            lNew = tensor::InsertSliceOp::create(b, loc, lNew, state[1],
+                                                 {qsAttr}, stateSizes, {one});
+            accNew = tensor::InsertSliceOp::create(
+                b, loc, accNew, state[2], {qsAttr, zeroAttr}, accStateSizes,
+                {one, one});
+          }
           return SmallVector<Value>{mNew, lNew, accNew};
     };
 
     // With `causal`, the blocks of keys that every row of the block sees
     // (below the diagonal) need no causal mask: a first loop over those,
-    // a second over the blocks on the diagonal.
+    // a second over the blocks on the diagonal. When the diagonal runs
+    // through the corners of square blocks (offset N - M a multiple of the
+    // block), the second loop has one block, whose last keys half of the
+    // rows do not see: it skips that quarter.
     Value fullEnd = zeroIndex;
     if (a.causal) {
       Value firstSees = arith::MaxSIOp::create(
@@ -597,8 +643,23 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
       auto loop = scf::ForOp::create(
           b, loc, begin, end, stepKV, state,
           [&](OpBuilder &b, Location loc, Value kb, ValueRange carried) {
+            if (!hidesKeys || !splitDiagonal) {
+              scf::YieldOp::create(b, loc,
+                                   keyBlock(b, loc, kb, blockKV, 0, blockQ,
+                                            carried, hidesKeys));
+              return;
+            }
+            // The one block on the diagonal, in halves: its first keys for
+            // every row, its last keys for the rows of the second half only
+            // (the first half sees none of them).
+            int64_t half = blockKV / 2;
+            SmallVector<Value> first =
+                keyBlock(b, loc, kb, half, 0, blockQ, carried, true);
+            Value kbHalf = arith::AddIOp::create(
+                b, loc, kb, arith::ConstantIndexOp::create(b, loc, half));
             scf::YieldOp::create(b, loc,
-                                 keyBlock(b, loc, kb, carried, hidesKeys));
+                                 keyBlock(b, loc, kbHalf, half, half, half,
+                                          first, /*hidesKeys=*/true));
           });
       state.assign(loop.getResults().begin(), loop.getResults().end());
     }
