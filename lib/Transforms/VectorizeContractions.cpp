@@ -6,7 +6,8 @@
 // `rows` vector<lanes> accumulators, which the loop over r updates with one
 // load of B's row, `rows` broadcasts of A's elements and `rows` multiply-adds,
 // and written back once. The sum over r stays in order; with `fma` each step is
-// one fused multiply-add.
+// one fused multiply-add. A column max of C read first (flash attention's
+// running max) is folded into the tiles' write-back.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,7 +20,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_VECTORIZECONTRACTIONSPASS
@@ -106,6 +107,52 @@ std::optional<std::pair<Value, Value>> rowScaled(Value init) {
   return std::make_pair(generic.getDpsInputs()[0], generic.getDpsInits()[0]);
 }
 
+/// The column max of `matmul`'s result to compute in its tiles: a generic
+/// `m[j] = maxnumf(m[j], C[i, j])` over (i, j) that reads C before any other
+/// user does (flash attention's running max over its key-major scores),
+/// or null.
+linalg::GenericOp columnMaxOf(linalg::GenericOp matmul) {
+  Value result = matmul.getResult(0);
+  linalg::GenericOp colMax;
+  for (Operation *user : result.getUsers()) {
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (!generic || generic.getNumDpsInputs() != 1 ||
+        generic.getNumDpsInits() != 1 ||
+        generic.getDpsInputs()[0] != result)
+      continue;
+    MLIRContext *ctx = generic.getContext();
+    Block *body = generic.getBody();
+    auto max = body->getTerminator()
+                   ->getOperand(0)
+                   .getDefiningOp<arith::MaxNumFOp>();
+    if (generic.getIndexingMapsArray() !=
+            SmallVector<AffineMap>{
+                AffineMap::getMultiDimIdentityMap(2, ctx),
+                AffineMap::getMultiDimMapWithTargets(2, {1}, ctx)} ||
+        generic.getIteratorTypesArray() !=
+            SmallVector<utils::IteratorType>{utils::IteratorType::reduction,
+                                             utils::IteratorType::parallel} ||
+        !max || body->getOperations().size() != 2 ||
+        !llvm::is_contained(max->getOperands(), body->getArgument(0)) ||
+        !llvm::is_contained(max->getOperands(), body->getArgument(1)))
+      continue;
+    colMax = generic;
+    break;
+  }
+  if (!colMax)
+    return {};
+  // The tiles then run where the column max is: every other user of C, and
+  // the column max's init, must come after it, in its block.
+  Block *block = colMax->getBlock();
+  if (matmul->getBlock() != block)
+    return {};
+  for (Operation *user : result.getUsers())
+    if (user != colMax &&
+        (user->getBlock() != block || !colMax->isBeforeInBlock(user)))
+      return {};
+  return colMax;
+}
+
 /// The largest power-of-two divisor of `size` that is at most `limit` and
 /// at least `least`; 0 if none.
 int64_t tileFor(int64_t size, int64_t limit, int64_t least) {
@@ -142,6 +189,12 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
 
     Location loc = op.getLoc();
     Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
+    // A column max of the result is taken from each tile's accumulators
+    // as they are written, not in a pass over C of its own.
+    linalg::GenericOp colMax = columnMaxOf(op);
+    OpBuilder::InsertionGuard guard(rewriter);
+    if (colMax)
+      rewriter.setInsertionPoint(colMax);
     auto vectorType = VectorType::get({tileLanes}, elementType);
     Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value padding = arith::ConstantOp::create(
@@ -163,9 +216,12 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
       // as it is read, rather than in a pass of its own.
       std::tie(rowScale, init) = *scaled;
     }
+    SmallVector<Value> carried{init};
+    if (colMax)
+      carried.push_back(colMax.getDpsInits()[0]);
     auto rowLoop = scf::ForOp::create(
         rewriter, loc, c0, index(rewriter, ranges[0]),
-        index(rewriter, tileRows), ValueRange{init},
+        index(rewriter, tileRows), carried,
         [&](OpBuilder &b, Location loc, Value i, ValueRange rowArgs) {
           auto laneLoop = scf::ForOp::create(
               b, loc, c0, index(b, ranges[1]), index(b, tileLanes), rowArgs,
@@ -233,11 +289,31 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
                             b, loc, reduction.getResult(t), out,
                             ValueRange{rowIndices[t], j}, inBounds)
                             .getResult();
-                scf::YieldOp::create(b, loc, out);
+                SmallVector<Value> yielded{out};
+                if (colMax) {
+                  // maxnumf is exact in any order: the tile's rows, then
+                  // the columns' max so far.
+                  Value tileMax = reduction.getResult(0);
+                  for (int64_t t = 1; t < tileRows; ++t)
+                    tileMax = arith::MaxNumFOp::create(
+                        b, loc, tileMax, reduction.getResult(t));
+                  Value sofar = vector::TransferReadOp::create(
+                      b, loc, vectorType, tileArgs[1], ValueRange{j}, padding,
+                      inBounds);
+                  yielded.push_back(
+                      vector::TransferWriteOp::create(
+                          b, loc,
+                          arith::MaxNumFOp::create(b, loc, sofar, tileMax),
+                          tileArgs[1], ValueRange{j}, inBounds)
+                          .getResult());
+                }
+                scf::YieldOp::create(b, loc, yielded);
               });
           scf::YieldOp::create(b, loc, laneLoop.getResults());
         });
-    rewriter.replaceOp(op, rowLoop.getResults());
+    rewriter.replaceOp(op, rowLoop.getResult(0));
+    if (colMax)
+      rewriter.replaceOp(colMax, rowLoop.getResult(1));
     return success();
   }
 
@@ -252,7 +328,10 @@ struct VectorizeContractionsPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<RegisterBlockMatmul>(&getContext(), rows, lanes, unroll, fma);
-    walkAndApplyPatterns(getOperation(), std::move(patterns));
+    // Greedily: a matmul's rewrite may also replace its column max, an
+    // op after it.
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
   }
 };
 

@@ -36,15 +36,15 @@ func.func @softmax(%x: tensor<4x8x64xf32>) -> tensor<4x8x64xf32> {
 // Causal attention on the way to loops. Per block of 64 queries: qᵀ built
 // from 16 x 16 squares transposed in registers (16 row loads, one
 // vector.transpose) and scaled; per block of 64 keys: register-blocked
-// k qᵀ tiles, each query's max and sum carried down its column in vector
-// lanes (no cross-lane reduction; the sum in the loop that writes the
-// exp2 of non-positive numbers), Pᵀ v tiles;
+// k qᵀ tiles whose write-back also takes each query's running max, each
+// query's sum carried down its column in vector lanes (no cross-lane
+// reduction) in the loop that writes the exp2 of non-positive numbers,
+// Pᵀ v tiles;
 // the normalized block written straight into the result (no copy).
 // CHECK-LABEL: func.func @attention(
 // CHECK-SAME:    %[[Q:[a-zA-Z0-9_]+]]: memref<1x2x128x64xf32>
 // CHECK-NOT:     memref.copy
 // CHECK:         %[[OUT:.*]] = memref.alloc() {{.*}} : memref<1x2x128x64xf32>
-// CHECK:         %[[QT:.*]] = memref.alloc() {{.*}} : memref<64x64xf32>
 // CHECK:         scf.for
 // CHECK:           %[[BLOCK:.*]] = memref.subview %[[OUT]]
 // CHECK:           scf.for
@@ -53,11 +53,13 @@ func.func @softmax(%x: tensor<4x8x64xf32>) -> tensor<4x8x64xf32> {
 // CHECK-COUNT-15:      vector.transfer_read %[[Q]]
 // CHECK:               %[[T:.*]] = vector.transpose %{{.*}}, [1, 0] : vector<16x16xf32> to vector<16x16xf32>
 // CHECK:               arith.mulf %[[T]], %{{.*}} : vector<16x16xf32>
-// CHECK:               vector.transfer_write %{{.*}}, %[[QT]]
+// CHECK:               vector.transfer_write %{{.*}}, %[[QT:[a-zA-Z0-9_]+]][{{.*}} : vector<16xf32>, memref<64x64xf32>
 // CHECK:           scf.for
+// CHECK:             vector.transfer_read %[[QT]]
 // CHECK:             vector.fma
-// CHECK:             scf.for {{.*}} -> (vector<16xf32>) {
-// CHECK:               arith.cmpf ogt, %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK-COUNT-7:     arith.select {{.*}} : vector<32xi1>, vector<32xf32>
+// CHECK:             %[[MAX:.*]] = arith.select {{.*}} : vector<32xi1>, vector<32xf32>
+// CHECK-NEXT:        vector.transfer_write %[[MAX]], %{{.*}} : vector<32xf32>, memref<64xf32>
 // Each exponential written and summed down its column in one loop.
 // CHECK:             scf.for {{.*}} -> (vector<16xf32>) {
 // CHECK:               %[[E:.*]] = math.exp2 %{{.*}} {attn.nonpositive} : vector<1x16xf32>

@@ -239,3 +239,112 @@ func.func @lhs_transposed(%a: tensor<24x16xf32>, %b: tensor<24x64xf32>, %c: tens
   } -> tensor<16x64xf32>
   return %r : tensor<16x64xf32>
 }
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+#id = affine_map<(i, j) -> (i, j)>
+#col = affine_map<(i, j) -> (j)>
+
+// A column max of the product (flash attention's running max over its
+// key-major scores) is taken from each tile's accumulators as they are
+// written: the tiles run where the max is, and no pass over C is left.
+// CHECK-LABEL: func.func @matmul_column_max(
+// CHECK-SAME:    %{{[a-zA-Z0-9_]+}}: tensor<16x8xf32>, %{{[a-zA-Z0-9_]+}}: tensor<8x64xf32>, %[[C:[a-zA-Z0-9_]+]]: tensor<16x64xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<64xf32>)
+// CHECK-NOT:     linalg.generic
+// CHECK:         %[[R:.*]]:2 = scf.for %[[I:.*]] = {{.*}} iter_args(%[[OUTI:.*]] = %[[C]], %[[MI:.*]] = %[[M]])
+// CHECK:           %[[RJ:.*]]:2 = scf.for %[[J:.*]] = {{.*}} iter_args(%[[OUT:.*]] = %[[OUTI]], %[[MJ:.*]] = %[[MI]])
+// CHECK:             %[[SUMS:.*]]:8 = scf.for
+// CHECK-COUNT-8:     vector.transfer_write %[[SUMS]]
+// CHECK:             %[[M01:.*]] = arith.maxnumf %[[SUMS]]#0, %[[SUMS]]#1 : vector<32xf32>
+// CHECK:             %[[M02:.*]] = arith.maxnumf %[[M01]], %[[SUMS]]#2 : vector<32xf32>
+// CHECK-COUNT-4:     arith.maxnumf
+// CHECK:             %[[M07:.*]] = arith.maxnumf %{{.*}}, %[[SUMS]]#7 : vector<32xf32>
+// CHECK:             %[[SOFAR:.*]] = vector.transfer_read %[[MJ]][%[[J]]], %{{.*}} {in_bounds = [true]} : tensor<64xf32>, vector<32xf32>
+// CHECK:             %[[NEW:.*]] = arith.maxnumf %[[SOFAR]], %[[M07]] : vector<32xf32>
+// CHECK:             %[[MW:.*]] = vector.transfer_write %[[NEW]], %[[MJ]][%[[J]]] {in_bounds = [true]} : vector<32xf32>, tensor<64xf32>
+// CHECK:             scf.yield %{{.*}}, %[[MW]] : tensor<16x64xf32>, tensor<64xf32>
+// CHECK:           scf.yield %[[RJ]]#0, %[[RJ]]#1
+// CHECK-NOT:     linalg.generic
+// CHECK:         return %[[R]]#0, %[[R]]#1
+func.func @matmul_column_max(%a: tensor<16x8xf32>, %b: tensor<8x64xf32>, %c: tensor<16x64xf32>, %m: tensor<64xf32>) -> (tensor<16x64xf32>, tensor<64xf32>) {
+  %s = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<16x8xf32>, tensor<8x64xf32>) outs(%c : tensor<16x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %sum = arith.addf %acc, %p : f32
+    linalg.yield %sum : f32
+  } -> tensor<16x64xf32>
+  %max = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["reduction", "parallel"]}
+      ins(%s : tensor<16x64xf32>) outs(%m : tensor<64xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %y = arith.maxnumf %x, %acc : f32
+    linalg.yield %y : f32
+  } -> tensor<64xf32>
+  return %s, %max : tensor<16x64xf32>, tensor<64xf32>
+}
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+#id = affine_map<(i, j) -> (i, j)>
+#col = affine_map<(i, j) -> (j)>
+
+// Not in the tiles: a column max after another user of C (the tiles would
+// have to move past it), and a column maximumf (NaN-propagating, a different
+// combiner).
+// CHECK-LABEL: func.func @column_max_after_another_user(
+// CHECK:         scf.for
+// CHECK-NOT:       arith.maxnumf
+// CHECK:         linalg.generic
+// CHECK:           arith.mulf
+// CHECK:         linalg.generic
+// CHECK:           arith.maxnumf
+func.func @column_max_after_another_user(%a: tensor<16x8xf32>, %b: tensor<8x64xf32>, %c: tensor<16x64xf32>, %m: tensor<64xf32>) -> (tensor<16x64xf32>, tensor<64xf32>) {
+  %s = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<16x8xf32>, tensor<8x64xf32>) outs(%c : tensor<16x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %sum = arith.addf %acc, %p : f32
+    linalg.yield %sum : f32
+  } -> tensor<16x64xf32>
+  %sq = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%s : tensor<16x64xf32>) outs(%c : tensor<16x64xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %x : f32
+    linalg.yield %y : f32
+  } -> tensor<16x64xf32>
+  %max = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["reduction", "parallel"]}
+      ins(%s : tensor<16x64xf32>) outs(%m : tensor<64xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %y = arith.maxnumf %x, %acc : f32
+    linalg.yield %y : f32
+  } -> tensor<64xf32>
+  return %sq, %max : tensor<16x64xf32>, tensor<64xf32>
+}
+
+// CHECK-LABEL: func.func @column_maximumf(
+// CHECK:         scf.for
+// CHECK-NOT:       arith.maximumf
+// CHECK:         linalg.generic
+// CHECK:           arith.maximumf
+func.func @column_maximumf(%a: tensor<16x8xf32>, %b: tensor<8x64xf32>, %c: tensor<16x64xf32>, %m: tensor<64xf32>) -> (tensor<16x64xf32>, tensor<64xf32>) {
+  %s = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<16x8xf32>, tensor<8x64xf32>) outs(%c : tensor<16x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %sum = arith.addf %acc, %p : f32
+    linalg.yield %sum : f32
+  } -> tensor<16x64xf32>
+  %max = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["reduction", "parallel"]}
+      ins(%s : tensor<16x64xf32>) outs(%m : tensor<64xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %y = arith.maximumf %x, %acc : f32
+    linalg.yield %y : f32
+  } -> tensor<64xf32>
+  return %s, %max : tensor<16x64xf32>, tensor<64xf32>
+}

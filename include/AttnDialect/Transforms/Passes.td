@@ -394,7 +394,11 @@ def VectorizeContractionsPass : Pass<"attn-vectorize-contractions", "::mlir::fun
     An accumulator filled with a constant (`C = 0 + A B`) starts the
     tiles from that constant, and one whose rows are scaled by a per-row
     factor (`C = acc * a + A B`, flash attention's rescaled output) is
-    scaled as each tile is read: neither needs a pass of its own.
+    scaled as each tile is read: neither needs a pass of its own. Nor does
+    a column max of `C` (`m[j] = maxnumf(m[j], C[i, j])`, flash attention's
+    running max over its key-major scores) read before any other use of
+    `C`: each tile's accumulators are combined into it as they are written
+    (maxnumf gives the same value in any order).
 
     The tile is the largest power of two up to `rows` dividing the row count
     and up to `lanes` (at least 4) dividing the column count; other
