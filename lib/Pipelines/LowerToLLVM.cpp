@@ -103,6 +103,7 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
     ConvertSCFToOpenMPPassOptions openmp;
     openmp.numThreads = options.threads;
     pm.addPass(createConvertSCFToOpenMPPass(openmp));
+    pm.addPass(attn::createScheduleDynamicallyPass());
   }
   pm.addPass(attn::createMemRefCopyToLinalgPass());
   if (options.reassoc)

@@ -540,4 +540,30 @@ def ParallelizeRowsPass : Pass<"attn-parallelize-rows", "::mlir::func::FuncOp"> 
   ];
 }
 
+def ScheduleDynamicallyPass : Pass<"attn-schedule-dynamically"> {
+  let summary = "Hand out the iterations of OpenMP loops with more of them "
+                "than threads one at a time";
+  let description = [{
+    Sets `schedule(dynamic)` on each `omp.wsloop` inside an `omp.parallel`
+    unless its trip count is known and at most the parallel region's thread
+    count. A loop over flash attention's query blocks (128 of them for
+    B=1 H=8 S=1024 on 2 threads) then balances itself at run time: on
+    cores of uneven speed (a shared or throttled machine) the faster thread
+    takes more blocks instead of waiting for the slower one's static half.
+    Loops with one iteration per thread (the chunks of rows of
+    `--attn-parallelize-rows`) keep the static schedule, where a thread
+    that starts late would otherwise leave its chunk to another.
+
+    ```mlir
+    omp.parallel num_threads(%c2 : i32) {
+      omp.wsloop {
+        omp.loop_nest (%i) : index = (%c0) to (%c128) step (%c1) {...}
+      }
+    }
+    ```
+    becomes `omp.wsloop schedule(dynamic) {...}`.
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES

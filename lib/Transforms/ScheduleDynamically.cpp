@@ -1,0 +1,64 @@
+//===- ScheduleDynamically.cpp - OpenMP loops balanced at run time --------===//
+//
+// An OpenMP worksharing loop with more iterations than threads hands them
+// out one at a time (schedule(dynamic)) rather than as one contiguous share
+// per thread: on cores of uneven speed (a shared or throttled machine) the
+// faster threads take more, and no thread waits for the slowest share.
+// Loops with at most one iteration per thread (attn's chunks of rows) keep
+// the static schedule: there, a late thread's chunk would go to another.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/Transforms/Passes.h"
+
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_SCHEDULEDYNAMICALLYPASS
+#include "AttnDialect/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+
+namespace {
+
+/// The iterations of `nest`, if its bounds and steps are constants.
+std::optional<int64_t> tripCount(omp::LoopNestOp nest) {
+  int64_t trips = 1;
+  for (auto [lb, ub, step] :
+       llvm::zip(nest.getLoopLowerBounds(), nest.getLoopUpperBounds(),
+                 nest.getLoopSteps())) {
+    std::optional<int64_t> l = getConstantIntValue(lb),
+                           u = getConstantIntValue(ub),
+                           s = getConstantIntValue(step);
+    if (!l || !u || !s || *s <= 0)
+      return std::nullopt;
+    int64_t span = *u - *l + (nest.getLoopInclusive() ? 1 : 0);
+    trips *= std::max<int64_t>(0, llvm::divideCeil(span, *s));
+  }
+  return trips;
+}
+
+struct ScheduleDynamicallyPass
+    : attn::impl::ScheduleDynamicallyPassBase<ScheduleDynamicallyPass> {
+  void runOnOperation() override {
+    getOperation()->walk([](omp::WsloopOp loop) {
+      if (loop.getScheduleKind())
+        return;
+      auto nest = dyn_cast<omp::LoopNestOp>(loop.getWrappedLoop());
+      auto parallel = loop->getParentOfType<omp::ParallelOp>();
+      if (!nest || !parallel)
+        return;
+      std::optional<int64_t> threads;
+      if (Value n = parallel.getNumThreads())
+        threads = getConstantIntValue(n);
+      std::optional<int64_t> trips = tripCount(nest);
+      if (threads && trips && *trips <= *threads)
+        return;
+      loop.setScheduleKind(omp::ClauseScheduleKind::Dynamic);
+    });
+  }
+};
+
+} // namespace
