@@ -1,16 +1,19 @@
 //===- ScheduleDynamically.cpp - OpenMP loops balanced at run time --------===//
 //
 // An OpenMP worksharing loop with more iterations than threads hands them
-// out one at a time (schedule(dynamic)) rather than as one contiguous share
+// out in small chunks (schedule(dynamic)) rather than as one contiguous share
 // per thread: on cores of uneven speed (a shared or throttled machine) the
-// faster threads take more, and no thread waits for the slowest share.
-// Loops with at most one iteration per thread (attn's chunks of rows) keep
-// the static schedule: there, a late thread's chunk would go to another.
+// faster threads take more, and no thread waits for the slowest share. A
+// chunk is an eighth of a thread's share (when the counts are known): few
+// enough hand-outs to cost nothing, enough to even out. Loops with at most
+// one iteration per thread (attn's chunks of rows) keep the static
+// schedule: there, a late thread's chunk would go to another.
 //
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -57,6 +60,14 @@ struct ScheduleDynamicallyPass
       if (threads && trips && *trips <= *threads)
         return;
       loop.setScheduleKind(omp::ClauseScheduleKind::Dynamic);
+      if (!threads || !trips || *trips < 16 * *threads)
+        return;
+      OpBuilder b(parallel);
+      Type type = nest.getLoopLowerBounds()[0].getType();
+      Value chunk = arith::ConstantOp::create(
+          b, loop.getLoc(), type,
+          b.getIntegerAttr(type, *trips / (8 * *threads)));
+      loop.getScheduleChunkMutable().assign(chunk);
     });
   }
 };

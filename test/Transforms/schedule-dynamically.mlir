@@ -1,9 +1,11 @@
 // RUN: attn-opt %s --attn-schedule-dynamically --split-input-file | FileCheck %s
 
-// 128 query blocks on 2 threads: handed out one at a time.
+// 128 query blocks on 2 threads: handed out 8 at a time (an eighth of a
+// thread's share).
 // CHECK-LABEL: func.func @more_iterations_than_threads(
+// CHECK:         %[[CHUNK:.*]] = arith.constant 8 : index
 // CHECK:         omp.parallel
-// CHECK:           omp.wsloop schedule(dynamic) {
+// CHECK:           omp.wsloop schedule(dynamic = %[[CHUNK]] : index) {
 // CHECK:             omp.loop_nest
 func.func @more_iterations_than_threads() {
   %c0 = arith.constant 0 : index
@@ -45,8 +47,8 @@ func.func @one_iteration_per_thread() {
 // -----
 
 // Iterations unknown until run time (dynamic shapes), or threads unknown
-// (OpenMP's default): dynamic. A 2-d nest counts all its iterations
-// (2 x 2 = 4 > 2 threads).
+// (OpenMP's default), or fewer than 16 per thread: dynamic, one at a time.
+// A 2-d nest counts all its iterations (2 x 2 = 4 > 2 threads).
 // CHECK-LABEL: func.func @unknown_counts(
 // CHECK:         omp.wsloop schedule(dynamic) {
 // CHECK:         omp.wsloop schedule(dynamic) {
