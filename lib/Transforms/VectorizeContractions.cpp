@@ -141,8 +141,8 @@ linalg::GenericOp columnMaxOf(linalg::GenericOp matmul) {
   }
   if (!colMax)
     return {};
-  // The tiles then run where the column max is: every other user of C, and
-  // the column max's init, must come after it, in its block.
+  // The tiles then run where the column max is (its init is defined by
+  // then): every other user of C must come after it, in its block.
   Block *block = colMax->getBlock();
   if (matmul->getBlock() != block)
     return {};
