@@ -670,6 +670,22 @@ def test_attention_mask_broadcast(mask_shape, lowering, rng):
         assert (got[..., 1, :] == 0).all()
 
 
+@pytest.mark.parametrize("lowering", [FLASH_44, DECOMPOSED], ids=_lowering_id)
+def test_attention_mask_causal_diagonal_halves(lowering, rng):
+    # N - M = 4, a multiple of the 4 x 4 blocks: each diagonal block is done
+    # in halves, its mask read in halves too (rows padded 6 -> 8, keys
+    # 10 -> 12); one row fully masked.
+    q, k, v = qkv(rng, (2, 2), (2, 2), 6, 10, 8, 3)
+    mask = random_mask(rng, (2, 1, 6, 10), p_masked=0.3, dead_row=False)
+    mask[1, 0, 4, :] = -np.inf
+    for masked_rows in ("zero", "nan"):
+        got = ops.attention(q, k, v, mask=mask, causal=True,
+                            masked_rows=masked_rows, **lowering)
+        want = ref_attention(q, k, v, mask=mask, causal=True,
+                             masked_rows=masked_rows)
+        check(got, want, np.float32, magnitude=10.0)
+
+
 @pytest.mark.parametrize("lowering", [FLASH_23, DECOMPOSED], ids=_lowering_id)
 def test_attention_mask_causal_scale_nan_rows(lowering, rng):
     q, k, v = qkv(rng, (2, 4), (2, 2), 5, 7, 6, 5)
