@@ -60,3 +60,25 @@ def test_streamed_softmax_two_threads(two_threads):
     assert (got[:, 5, :] == 0).all()
     np.testing.assert_allclose(got, softmax64(x.astype(np.float64) + mask),
                                rtol=1e-5, atol=1e-7)
+
+
+def test_attention_query_blocks_two_threads(two_threads):
+    """128 query blocks (2 batches x 4 heads x 16 blocks of 16 rows), handed
+    out to the threads 8 at a time as they finish (schedule(dynamic)), give
+    the float64 causal attention."""
+    source = """
+    func.func @f(%q: tensor<2x4x256x32xf32>, %k: tensor<2x4x256x32xf32>, %v: tensor<2x4x256x32xf32>) -> tensor<2x4x256x32xf32> {
+      %r = attn.attention %q, %k, %v causal : tensor<2x4x256x32xf32>, tensor<2x4x256x32xf32>, tensor<2x4x256x32xf32>
+      return %r : tensor<2x4x256x32xf32>
+    }"""
+    llvm = attn.lower(source, to="llvm", threads=2, block_q=16, block_kv=16)
+    assert "omp.wsloop schedule(dynamic = " in llvm
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.standard_normal((2, 4, 256, 32)).astype(np.float32)
+               for _ in range(3))
+    got = ops.attention(q, k, v, causal=True, block_q=16, block_kv=16)
+    s = np.einsum("bhid,bhjd->bhij", q.astype(np.float64),
+                  k.astype(np.float64)) / np.sqrt(32)
+    s = np.where(np.tri(256, dtype=bool), s, -np.inf)
+    want = np.einsum("bhij,bhjd->bhid", softmax64(s), v.astype(np.float64))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
