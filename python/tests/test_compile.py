@@ -555,6 +555,29 @@ def test_attention_without_approximate_math(rng):
     np.testing.assert_allclose(libm, want, rtol=1e-4, atol=1e-5)
 
 
+def test_attention_strict_reassoc(rng):
+    """Attention with reassoc=false (in-order sums, multiply then add, the
+    running max taken in the tiles by llvm.maxnum) matches float64, NaN
+    score included: its query's row is NaN, the others are not."""
+    source = """
+      func.func @f(%q: tensor<1x2x128x64xf32>, %k: tensor<1x2x128x64xf32>, %v: tensor<1x2x128x64xf32>) -> tensor<1x2x128x64xf32> {
+        %r = attn.attention %q, %k, %v causal : tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>
+        return %r : tensor<1x2x128x64xf32>
+      }"""
+    assert "vector.fma" not in attn.lower(source, to="loops", reassoc=False)
+    assert "llvm.intr.maxnum" in attn.lower(source, to="llvm", reassoc=False)
+    q, k, v = (rng.standard_normal((1, 2, 128, 64)).astype(F32) for _ in range(3))
+    k[0, 1, 70, 5] = np.nan  # key 70 of head 1: seen by queries 70..127
+    got = attn.compile(source, reassoc=False)(q, k, v)
+    s = np.einsum("bhid,bhjd->bhij", q.astype(float), k.astype(float)) / 8.0
+    s[..., np.triu_indices(128, 1)[0], np.triu_indices(128, 1)[1]] = -np.inf
+    with np.errstate(invalid="ignore"):
+        p = np.exp(s - s.max(-1, keepdims=True))
+        want = (p / p.sum(-1, keepdims=True)) @ v.astype(float)
+    assert np.isnan(got[0, 1, 70:]).all() and not np.isnan(got[0, 1, :70]).any()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
 def test_approximate_math_replaces_exp_and_log():
     approx = attn.lower(SOFTMAX_LONG, to="llvm", approximate_math=True)
     libm = attn.lower(SOFTMAX_LONG, to="llvm", approximate_math=False)
