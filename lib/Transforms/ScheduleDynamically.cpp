@@ -38,7 +38,7 @@ std::optional<int64_t> tripCount(omp::LoopNestOp nest) {
     if (!l || !u || !s || *s <= 0)
       return std::nullopt;
     int64_t span = *u - *l + (nest.getLoopInclusive() ? 1 : 0);
-    trips *= std::max<int64_t>(0, llvm::divideCeil(span, *s));
+    trips *= span <= 0 ? 0 : (span + *s - 1) / *s;
   }
   return trips;
 }
