@@ -25,8 +25,10 @@ func.func @more_iterations_than_threads() {
 
 // -----
 
-// One chunk of rows per thread (4 rows, step 2, 2 threads): static.
+// One chunk of rows per thread (4 rows, step 2, 2 threads), or no
+// iteration at all (an upper bound below the lower): static.
 // CHECK-LABEL: func.func @one_iteration_per_thread(
+// CHECK:         omp.wsloop {
 // CHECK:         omp.wsloop {
 func.func @one_iteration_per_thread() {
   %c0 = arith.constant 0 : index
@@ -36,6 +38,14 @@ func.func @one_iteration_per_thread() {
   omp.parallel num_threads(%threads : i32) {
     omp.wsloop {
       omp.loop_nest (%i) : index = (%c0) to (%c4) step (%c2) {
+        omp.yield
+      }
+    }
+    omp.terminator
+  }
+  omp.parallel num_threads(%threads : i32) {
+    omp.wsloop {
+      omp.loop_nest (%i) : index = (%c4) to (%c0) step (%c2) {
         omp.yield
       }
     }
