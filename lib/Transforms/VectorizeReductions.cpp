@@ -168,20 +168,29 @@ void vectorizeColumnReduction(IRRewriter &rewriter, linalg::GenericOp op,
   tileAndVectorize(rewriter, op, tiles, order);
 }
 
-/// Whether `op` is a static f32 elementwise generic whose one input is read
-/// with its two innermost dims swapped (flash attention's qᵀ), each a
-/// multiple of `tile`.
+/// Whether `op` is a static f32 elementwise generic with one input read with
+/// its two innermost dims swapped (flash attention's qᵀ, or a mask block
+/// added to key-major scores) and any other read as it is written, the two
+/// innermost sizes multiples of `tile`.
 bool isInnerTranspose(linalg::GenericOp op, int64_t tile) {
-  if (!isVectorizableElementwise(op) || op.getNumDpsInputs() != 1 ||
-      op.getNumDpsInits() != 1 || op.getNumLoops() < 2 ||
+  if (!isVectorizableElementwise(op) || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() < 2 ||
       !getElementTypeOrSelf(op.getResultTypes()[0]).isF32())
     return false;
   unsigned n = op.getNumLoops();
   SmallVector<unsigned> swapped = llvm::to_vector(llvm::seq<unsigned>(0, n));
   std::swap(swapped[n - 2], swapped[n - 1]);
+  AffineMap transposed = AffineMap::getPermutationMap(swapped, op.getContext());
+  int64_t numTransposed = 0;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (map == transposed)
+      ++numTransposed;
+    else if (!map.isIdentity())
+      return false;
+  }
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
-  return op.getMatchingIndexingMap(op.getDpsInputOperand(0)) ==
-             AffineMap::getPermutationMap(swapped, op.getContext()) &&
+  return numTransposed == 1 &&
          op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() &&
          !ShapedType::isDynamic(sizes[n - 2]) && sizes[n - 2] % tile == 0 &&
          sizes[n - 1] % tile == 0;

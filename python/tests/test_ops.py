@@ -686,6 +686,22 @@ def test_attention_mask_causal_diagonal_halves(lowering, rng):
         check(got, want, np.float32, magnitude=10.0)
 
 
+@pytest.mark.parametrize("mask_shape,causal", [
+    pytest.param((1, 2, 128, 192), False, id="per-head"),
+    pytest.param((128, 192), True, id="shared-causal"),
+])
+def test_attention_mask_blocks_read_transposed(mask_shape, causal, rng):
+    # Whole 64 x 64 blocks of a mask (no copy of it), each transposed to
+    # key-major in 16 x 16 register squares, with default blocks.
+    q, k, v = qkv(rng, (1, 2), (1, 2), 128, 192, 32, 16)
+    mask = random_mask(rng, mask_shape, p_masked=0.3, dead_row=False)
+    mask[..., 3, :] = -np.inf
+    got = ops.attention(q, k, v, mask=mask, causal=causal)
+    want = ref_attention(q, k, v, mask=mask, causal=causal)
+    check(got, want, np.float32, magnitude=10.0)
+    assert (got[..., 3, :] == 0).all()
+
+
 @pytest.mark.parametrize("lowering", [FLASH_23, DECOMPOSED], ids=_lowering_id)
 def test_attention_mask_causal_scale_nan_rows(lowering, rng):
     q, k, v = qkv(rng, (2, 4), (2, 2), 5, 7, 6, 5)

@@ -200,6 +200,54 @@ func.func @scaled_transpose(%x: tensor<32x48xf32>) -> tensor<48x32xf32> {
 
 // -----
 
+// A mask block [queries, keys] added to key-major scores [keys, queries]
+// (flash attention's masked blocks): the same 16 x 16 squares, the scores
+// read as they are, the mask transposed in registers.
+// CHECK: #[[$PERM:.+]] = affine_map<(d0, d1) -> (d1, d0)>
+// CHECK-LABEL: func.func @masked_key_major(
+// CHECK-SAME:    %[[S:[a-zA-Z0-9_]+]]: tensor<64x32xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<32x64xf32>
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args
+// CHECK:           scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %[[C16]] iter_args(%[[ACC:.*]] = %{{.*}})
+// CHECK-DAG:         %[[SV:.*]] = vector.transfer_read %[[S]][%[[I]], %[[J]]], %{{.*}} {in_bounds = [true, true]} : tensor<64x32xf32>, vector<16x16xf32>
+// CHECK-DAG:         %[[MV:.*]] = vector.transfer_read %[[M]][%[[J]], %[[I]]], %{{.*}} {in_bounds = [true, true], permutation_map = #[[$PERM]]} : tensor<32x64xf32>, vector<16x16xf32>
+// CHECK:             %[[SUM:.*]] = arith.addf %[[SV]], %[[MV]] : vector<16x16xf32>
+// CHECK:             vector.transfer_write %[[SUM]], %[[ACC]][%[[I]], %[[J]]] {{.*}} : vector<16x16xf32>, tensor<64x32xf32>
+// CHECK:         return
+#t = affine_map<(d0, d1) -> (d1, d0)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @masked_key_major(%s: tensor<64x32xf32>, %m: tensor<32x64xf32>) -> tensor<64x32xf32> {
+  %e = tensor.empty() : tensor<64x32xf32>
+  %r = linalg.generic {indexing_maps = [#id, #t, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%s, %m : tensor<64x32xf32>, tensor<32x64xf32>) outs(%e : tensor<64x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %sum = arith.addf %a, %b : f32
+    linalg.yield %sum : f32
+  } -> tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
+
+// -----
+
+// Two transposed inputs: not one transpose per square, left to the
+// elementwise chunks (16 lanes along the innermost dim).
+// CHECK-LABEL: func.func @two_transposed(
+// CHECK-NOT:     vector<16x16xf32>
+// CHECK:         return
+#t = affine_map<(d0, d1) -> (d1, d0)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @two_transposed(%x: tensor<32x64xf32>, %y: tensor<32x64xf32>) -> tensor<64x32xf32> {
+  %e = tensor.empty() : tensor<64x32xf32>
+  %r = linalg.generic {indexing_maps = [#t, #t, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %y : tensor<32x64xf32>, tensor<32x64xf32>) outs(%e : tensor<64x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %sum = arith.addf %a, %b : f32
+    linalg.yield %sum : f32
+  } -> tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
+
+// -----
+
 // A column reduction with a second output written at every point (flash
 // attention's probabilities and their sums): one loop down each chunk of
 // columns writes the exponentials and carries their sum in a register.

@@ -475,9 +475,10 @@ def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::F
     written at every point, like the exponentials it sums): each chunk of columns
     keeps its accumulator in a register down the column, in order, so any
     combiner is vectorized, with `reassoc` or not. An f32 elementwise
-    generic whose input is read with its two innermost dims swapped (the
-    scaled `qᵀ` of flash attention) is tiled into 16 x 16 squares, each a
-    transposing `vector.transfer_read`: 16 row loads and a transpose in
+    generic with one input read with its two innermost dims swapped and any
+    other read as it is written (the scaled `qᵀ` of flash attention, a mask
+    block added to its key-major scores) is tiled into 16 x 16 squares, each
+    with a transposing `vector.transfer_read`: 16 row loads and a transpose in
     registers (`--convert-vector-to-llvm` shuffles 16 x 16 squares in 64
     two-source shuffles), instead of one load per element.
   }];

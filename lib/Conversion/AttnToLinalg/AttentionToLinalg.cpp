@@ -179,7 +179,8 @@ AffineMap broadcastMap(MLIRContext *ctx, Value mask) {
 /// keys first with `keyMajor`, on a 2-D block), with -inf where a causal key
 /// is hidden or, given `keyLimit`, where a key is padding (index >= limit).
 /// Without `scale`, the scores are scaled already; without `maskScale`, the
-/// mask is added as it is. The mask is laid out like the scores.
+/// mask is added as it is. The mask is laid out queries first (key-major
+/// scores read it transposed).
 Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
                    Value scores, Value mask, Value rowOffset, Value colOffset,
                    Value causalOffset, Value keyLimit, Value scale,
@@ -192,7 +193,10 @@ Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
   SmallVector<AffineMap> maps{id};
   if (mask) {
     inputs.push_back(mask);
-    maps.push_back(broadcastMap(ctx, mask));
+    AffineMap map = broadcastMap(ctx, mask);
+    if (keyMajor)
+      map = map.compose(dimsMap(ctx, 2, {1, 0}));
+    maps.push_back(map);
   }
   unsigned queryDim = keyMajor ? rank - 1 : rank - 2;
   unsigned keyDim = keyMajor ? rank - 2 : rank - 1;
@@ -396,16 +400,9 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
       maskSizes[2] = paddedRows;
     if (maskType.getDimSize(3) != 1)
       maskSizes[3] = paddedKeys;
+    // Read by blocks, each transposed to key-major in 16 x 16 register
+    // squares (--attn-vectorize-reductions): no copy of the mask.
     mask = padWithZeros(b, loc, a.mask, maskSizes);
-    // Key-major like the scores, [B, H, keys, rows]: transposed once, so
-    // that each block is read by rows (in 16 x 16 register squares,
-    // --attn-vectorize-reductions), not one element at a time per block.
-    std::swap(maskSizes[2], maskSizes[3]);
-    mask = linalg::TransposeOp::create(
-               b, loc, mask,
-               tensor::EmptyOp::create(b, loc, maskSizes, elementType),
-               ArrayRef<int64_t>{0, 1, 3, 2})
-               .getResult()[0];
   }
 
   SmallVector<OpFoldResult> outSizes(a.qSizes);
@@ -517,12 +514,12 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
             if (maskType.getDimSize(1) != 1)
               offsets[1] = h;
             if (maskType.getDimSize(2) != 1) {
-              offsets[2] = kb;
-              sizes[2] = keySize;
+              offsets[2] = rowOffset;
+              sizes[2] = querySize;
             }
             if (maskType.getDimSize(3) != 1) {
-              offsets[3] = rowOffset;
-              sizes[3] = querySize;
+              offsets[3] = kb;
+              sizes[3] = keySize;
             }
             maskBlock = block2D(b, loc, mask, offsets, sizes);
           }
