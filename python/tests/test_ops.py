@@ -686,6 +686,16 @@ def test_attention_mask_causal_diagonal_halves(lowering, rng):
         check(got, want, np.float32, magnitude=10.0)
 
 
+@pytest.mark.parametrize("m", [1, 3, 20])
+def test_attention_decode_step(m, rng):
+    # A few queries against a KV cache of 300 keys (grouped heads): blocks
+    # of the next multiple of 16 queries; causal aligned bottom-right.
+    q, k, v = qkv(rng, (2, 4), (2, 2), m, 300, 64, 32)
+    got = ops.attention(q, k, v, causal=True)
+    want = ref_attention(q, k, v, causal=True)
+    check(got, want, np.float32, magnitude=10.0)
+
+
 @pytest.mark.parametrize("mask_shape,causal", [
     pytest.param((1, 2, 128, 192), False, id="per-head"),
     pytest.param((128, 192), True, id="shared-causal"),

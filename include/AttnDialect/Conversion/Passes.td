@@ -44,9 +44,11 @@ def ConvertAttnToLinalgPass : Pass<"convert-attn-to-linalg"> {
                         "q kᵀ, attn.softmax, then p v, over all [M, N] "
                         "scores"))}]>,
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
-           "Query rows per block of the flash lowering">,
+           "Query rows per block of the flash lowering (at most: fewer "
+           "static queries make a block of the next multiple of 16)">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
-           "Keys per block of the flash lowering">,
+           "Keys per block of the flash lowering (at most: fewer static "
+           "keys make a block of the next multiple of 16)">,
     Option<"parallelQueryBlocks", "parallel-query-blocks", "bool",
            /*default=*/"false",
            "Compute the flash lowering's query blocks in an scf.forall "

@@ -23,7 +23,9 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "q kᵀ, softmax, p v over all [M, N] scores"))};
   PassOptions::Option<int64_t> blockQ{
       *this, "block-q",
-      llvm::cl::desc("Query rows per block of the flash lowering"),
+      llvm::cl::desc("Query rows per block of the flash lowering (at most: "
+                     "fewer static queries make a block of the next "
+                     "multiple of 16)"),
       llvm::cl::init(64)};
   PassOptions::Option<bool> reassoc{
       *this, "reassoc",
@@ -59,7 +61,8 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::init(1)};
   PassOptions::Option<int64_t> blockKV{
       *this, "block-kv",
-      llvm::cl::desc("Keys per block of the flash lowering"),
+      llvm::cl::desc("Keys per block of the flash lowering (at most: fewer "
+                     "static keys make a block of the next multiple of 16)"),
       llvm::cl::init(64)};
 };
 

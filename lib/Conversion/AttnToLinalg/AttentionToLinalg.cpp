@@ -354,6 +354,14 @@ Value block2D(OpBuilder &b, Location loc, Value x,
 /// whole blocks.
 Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                  int64_t blockQ, int64_t blockKV, bool parallel) {
+  // A few queries or keys (a decode step against a KV cache) make a block
+  // of the next multiple of 16 rows at most, not a whole block of padding:
+  // one query against 4096 keys streams the keys and values with 16 rows
+  // of work per key instead of 64.
+  if (std::optional<int64_t> m = getConstantIntValue(a.qSizes[2]); m && *m > 0)
+    blockQ = std::min<int64_t>(blockQ, llvm::alignTo(*m, 16));
+  if (std::optional<int64_t> n = getConstantIntValue(a.kSizes[2]); n && *n > 0)
+    blockKV = std::min<int64_t>(blockKV, llvm::alignTo(*n, 16));
   MLIRContext *ctx = b.getContext();
   Type elementType = a.elementType;
   Value rows = getValueOrCreateConstantIndexOp(b, loc, a.qSizes[2]);

@@ -189,6 +189,23 @@ func.func @rank2_mask(%q: tensor<100x32xf32>, %k: tensor<300x32xf32>, %v: tensor
 
 // -----
 
+// A decode step: one query against 40 keys. The blocks shrink to the next
+// multiple of 16 (16 rows, 48 keys) instead of padding to 32 x 64.
+// FLASH-LABEL: func.func @decode_step(
+// FLASH:         %[[QPAD:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, 4, 1, 64] [1, 1, 1, 1] : tensor<1x4x1x64xf32> into tensor<1x4x16x64xf32>
+// FLASH:         %[[KPAD:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, 4, 40, 64] [1, 1, 1, 1] : tensor<1x4x40x64xf32> into tensor<1x4x48x64xf32>
+// FLASH:         scf.for
+// FLASH:           tensor.extract_slice %[[QPAD]][%{{.*}}, %{{.*}}, 0, 0] [1, 1, 16, 64] [1, 1, 1, 1] : tensor<1x4x16x64xf32> to tensor<16x64xf32>
+// FLASH:           %[[QT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<64x16xf32>)
+// FLASH:           %[[KB:.*]] = tensor.extract_slice %[[KPAD]][%{{.*}}, %{{.*}}, 0, 0] [1, 1, 48, 64] [1, 1, 1, 1] : tensor<1x4x48x64xf32> to tensor<48x64xf32>
+// FLASH:           linalg.generic {{.*}} ins(%[[KB]], %[[QT]] : tensor<48x64xf32>, tensor<64x16xf32>) outs(%{{.*}} : tensor<48x16xf32>)
+func.func @decode_step(%q: tensor<1x4x1x64xf32>, %k: tensor<1x4x40x64xf32>, %v: tensor<1x4x40x64xf32>) -> tensor<1x4x1x64xf32> {
+  %r = attn.attention %q, %k, %v causal : tensor<1x4x1x64xf32>, tensor<1x4x40x64xf32>, tensor<1x4x40x64xf32>
+  return %r : tensor<1x4x1x64xf32>
+}
+
+// -----
+
 // For threads, the query blocks of all heads are an scf.forall, each head's
 // taken alternately from the start and the end (equal causal work per half).
 // RUN: attn-opt %s --convert-attn-to-linalg="block-q=32 parallel-query-blocks" --canonicalize --split-input-file | FileCheck %s --check-prefix=PARALLEL
