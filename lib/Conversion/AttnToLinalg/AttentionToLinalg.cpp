@@ -327,11 +327,36 @@ Value padWithZeros(OpBuilder &b, Location loc, Value x,
       }))
     return x;
   Type elementType = cast<RankedTensorType>(x.getType()).getElementType();
-  Value zeros = filled(b, loc, sizes, floatConstant(b, loc, elementType, 0.0));
   int64_t rank = sizes.size();
-  return tensor::InsertSliceOp::create(
-      b, loc, x, zeros, SmallVector<OpFoldResult>(rank, b.getIndexAttr(0)),
-      current, SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+  SmallVector<OpFoldResult> zeroOffsets(rank, b.getIndexAttr(0)),
+      unitStrides(rank, b.getIndexAttr(1));
+  Value padded = tensor::InsertSliceOp::create(
+      b, loc, x, tensor::EmptyOp::create(b, loc, sizes, elementType),
+      zeroOffsets, current, unitStrides);
+  // Only the padding is filled with zeros, not the whole tensor first: for
+  // each padded dim d, the elements past x along d and within x along the
+  // padded dims before it.
+  Value zero = floatConstant(b, loc, elementType, 0.0);
+  for (int64_t d = 0; d < rank; ++d) {
+    if (isEqualConstantIntOrValue(current[d], sizes[d]))
+      continue;
+    SmallVector<OpFoldResult> offsets(zeroOffsets), tail(sizes);
+    offsets[d] = current[d];
+    std::optional<int64_t> size = getConstantIntValue(sizes[d]),
+                           start = getConstantIntValue(current[d]);
+    tail[d] = size && start
+                  ? OpFoldResult(b.getIndexAttr(*size - *start))
+                  : OpFoldResult(arith::SubIOp::create(
+                        b, loc,
+                        getValueOrCreateConstantIndexOp(b, loc, sizes[d]),
+                        getValueOrCreateConstantIndexOp(b, loc, current[d])));
+    for (int64_t e = 0; e < d; ++e)
+      tail[e] = current[e];
+    Value zeros = filled(b, loc, tail, zero);
+    padded = tensor::InsertSliceOp::create(b, loc, zeros, padded, offsets,
+                                           tail, unitStrides);
+  }
+  return padded;
 }
 
 /// The block of `x` at `offsets` of `sizes`, all 1 but the last two, as a

@@ -159,9 +159,15 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // FLASH:         %[[Q4:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 32]
 // FLASH:         %[[K4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 300, 32]
 // FLASH:         %[[M4:.*]] = tensor.expand_shape %[[MASK]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 300]
-// FLASH:         %[[QPAD:.*]] = tensor.insert_slice %[[Q4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 32] [1, 1, 1, 1] : tensor<1x1x100x32xf32> into tensor<1x1x128x32xf32>
-// FLASH:         %[[KPAD:.*]] = tensor.insert_slice %[[K4]] into %{{.*}} : tensor<1x1x300x32xf32> into tensor<1x1x320x32xf32>
-// FLASH:         %[[MPAD:.*]] = tensor.insert_slice %[[M4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 300] [1, 1, 1, 1] : tensor<1x1x100x300xf32> into tensor<1x1x128x320xf32>
+// Each copied into a tensor whose padding alone is filled with zeros.
+// FLASH:         %[[QIN:.*]] = tensor.insert_slice %[[Q4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 32] [1, 1, 1, 1] : tensor<1x1x100x32xf32> into tensor<1x1x128x32xf32>
+// FLASH:         %[[QZ:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x1x28x32xf32>)
+// FLASH:         %[[QPAD:.*]] = tensor.insert_slice %[[QZ]] into %[[QIN]][0, 0, 100, 0] [1, 1, 28, 32] [1, 1, 1, 1]
+// FLASH:         %[[KIN:.*]] = tensor.insert_slice %[[K4]] into %{{.*}} : tensor<1x1x300x32xf32> into tensor<1x1x320x32xf32>
+// FLASH:         %[[KPAD:.*]] = tensor.insert_slice %{{.*}} into %[[KIN]][0, 0, 300, 0] [1, 1, 20, 32] [1, 1, 1, 1] : tensor<1x1x20x32xf32> into tensor<1x1x320x32xf32>
+// FLASH:         %[[MIN:.*]] = tensor.insert_slice %[[M4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 300] [1, 1, 1, 1] : tensor<1x1x100x300xf32> into tensor<1x1x128x320xf32>
+// FLASH:         %[[MROWS:.*]] = tensor.insert_slice %{{.*}} into %[[MIN]][0, 0, 100, 0] [1, 1, 28, 320] [1, 1, 1, 1] : tensor<1x1x28x320xf32> into tensor<1x1x128x320xf32>
+// FLASH:         %[[MPAD:.*]] = tensor.insert_slice %{{.*}} into %[[MROWS]][0, 0, 0, 300] [1, 1, 100, 20] [1, 1, 1, 1] : tensor<1x1x100x20xf32> into tensor<1x1x128x320xf32>
 // FLASH-NOT:     linalg.transpose
 // FLASH:         scf.for %[[T:[a-zA-Z0-9_]+]] =
 // FLASH:           %[[QB:.*]] = arith.muli
@@ -192,8 +198,10 @@ func.func @rank2_mask(%q: tensor<100x32xf32>, %k: tensor<300x32xf32>, %v: tensor
 // A decode step: one query against 40 keys. The blocks shrink to the next
 // multiple of 16 (16 rows, 48 keys) instead of padding to 32 x 64.
 // FLASH-LABEL: func.func @decode_step(
-// FLASH:         %[[QPAD:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, 4, 1, 64] [1, 1, 1, 1] : tensor<1x4x1x64xf32> into tensor<1x4x16x64xf32>
-// FLASH:         %[[KPAD:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, 4, 40, 64] [1, 1, 1, 1] : tensor<1x4x40x64xf32> into tensor<1x4x48x64xf32>
+// FLASH:         %[[QIN:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, 4, 1, 64] [1, 1, 1, 1] : tensor<1x4x1x64xf32> into tensor<1x4x16x64xf32>
+// FLASH:         %[[QPAD:.*]] = tensor.insert_slice %{{.*}} into %[[QIN]][0, 0, 1, 0] [1, 4, 15, 64]
+// FLASH:         %[[KIN:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, 4, 40, 64] [1, 1, 1, 1] : tensor<1x4x40x64xf32> into tensor<1x4x48x64xf32>
+// FLASH:         %[[KPAD:.*]] = tensor.insert_slice %{{.*}} into %[[KIN]][0, 0, 40, 0] [1, 4, 8, 64]
 // FLASH:         scf.for
 // FLASH:           tensor.extract_slice %[[QPAD]][%{{.*}}, %{{.*}}, 0, 0] [1, 1, 16, 64] [1, 1, 1, 1] : tensor<1x4x16x64xf32> to tensor<16x64xf32>
 // FLASH:           %[[QT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<64x16xf32>)
