@@ -106,6 +106,11 @@ class Kernel:
         self._module = module
         self.entry = entry
         self.arguments, self.results = signature
+        # What a well-formed argument has, checked at once on each call:
+        # (dtype, shape if static else None).
+        self._expected = [
+            (_DTYPES.get(elt), tuple(shape) if min(shape, default=0) >= 0 else None)
+            for elt, shape in self.arguments]
 
     def __repr__(self):
         def fmt(types):
@@ -124,9 +129,16 @@ class Kernel:
         if len(arrays) != len(self.arguments):
             raise TypeError(
                 f"@{self.entry} takes {len(self.arguments)} arrays, got {len(arrays)}")
-        prepared = []
-        for i, (array, (elt, shape)) in enumerate(zip(arrays, self.arguments)):
-            prepared.append(_prepare(array, elt, shape, f"argument {i} of @{self.entry}"))
+        prepared = list(arrays)
+        for i, (array, (dtype, shape)) in enumerate(zip(arrays, self._expected)):
+            # The common case, an aligned C-contiguous array of the static
+            # shape, in one test; anything else is checked in detail.
+            if not (type(array) is np.ndarray and array.dtype == dtype
+                    and shape is not None and array.shape == shape
+                    and array.flags.c_contiguous and array.flags.aligned):
+                elt, want = self.arguments[i]
+                prepared[i] = _prepare(array, elt, want,
+                                       f"argument {i} of @{self.entry}")
         results = self._module.call(self.entry, prepared)
         return results[0] if len(results) == 1 else tuple(results)
 

@@ -239,11 +239,16 @@ py::dtype dtypeOf(const std::string &elementType) {
       {"f16", "float16"}, {"f32", "float32"}, {"f64", "float64"},
       {"i8", "int8"},     {"i16", "int16"},   {"i32", "int32"},
       {"i64", "int64"},   {"i1", "bool"}};
+  // Made once per type: numpy parses the name each time otherwise.
+  static std::map<std::string, py::dtype> *made =
+      new std::map<std::string, py::dtype>();
+  if (auto known = made->find(elementType); known != made->end())
+    return known->second;
   auto it = names.find(elementType);
   if (it == names.end())
     throw py::type_error("element type " + elementType +
                          " has no numpy dtype");
-  return py::dtype(it->second);
+  return made->emplace(elementType, py::dtype(it->second)).first->second;
 }
 
 /// A module compiled to native code; its functions take and return arrays.
@@ -380,14 +385,11 @@ public:
       descriptorPointers.push_back(d.data());
     for (void *&p : descriptorPointers)
       pointers.push_back(&p);
-    auto function = engine->lookupPacked("_mlir_ciface_" + name);
-    if (!function)
-      session.fail("cannot call @" + name + ": " +
-                   llvm::toString(function.takeError()));
+    void (*function)(void **) = packedFunction(name);
     bool passed;
     {
       py::gil_scoped_release release;
-      passed = invokeGuarded(*function, pointers.data());
+      passed = invokeGuarded(function, pointers.data());
     }
     if (!passed)
       throw py::value_error("runtime check failed: " + checkMessage);
@@ -434,11 +436,28 @@ public:
   }
 
 private:
+  /// The packed wrapper of @name, looked up in the JIT once: a lookup
+  /// costs about as much as a small kernel's whole call.
+  void (*packedFunction(const std::string &name))(void **) {
+    auto [it, inserted] = packedFunctions.try_emplace(name, nullptr);
+    if (inserted) {
+      auto function = engine->lookupPacked("_mlir_ciface_" + name);
+      if (!function) {
+        packedFunctions.erase(it);
+        session.fail("cannot call @" + name + ": " +
+                     llvm::toString(function.takeError()));
+      }
+      it->second = *function;
+    }
+    return it->second;
+  }
+
   Session session;
   std::map<std::string, std::pair<std::vector<TensorSignature>,
                                   std::vector<TensorSignature>>>
       signatures;
   std::unique_ptr<ExecutionEngine> engine;
+  std::map<std::string, void (*)(void **)> packedFunctions;
 };
 
 } // namespace
