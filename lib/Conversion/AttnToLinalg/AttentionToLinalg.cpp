@@ -28,7 +28,9 @@
 // that the diagonal crosses corner to corner is done in halves, skipping
 // the quarter that no row sees. Both contractions have the matmul form
 // (i, j, r) that --attn-vectorize-contractions register-blocks (Pᵀ read as
-// [r, i]).
+// [r, i]). The mask is read by blocks as it is laid out, queries first
+// (maskᵀ: transposed in registers where it is added). Fewer queries or keys
+// than a block (a decode step) make a block of the next multiple of 16.
 //
 //===----------------------------------------------------------------------===//
 
