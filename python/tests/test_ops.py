@@ -696,6 +696,22 @@ def test_attention_decode_step(m, rng):
     check(got, want, np.float32, magnitude=10.0)
 
 
+@pytest.mark.parametrize("mask_shape", [(1, 300), (2, 4, 1, 300)],
+                         ids=["keys", "per-head"])
+def test_attention_decode_step_masked(mask_shape, rng):
+    # One query per head against 300 keys, a padding mask over the keys
+    # (shared, or per head with one head's keys all masked).
+    q, k, v = qkv(rng, (2, 4), (2, 2), 1, 300, 64, 32)
+    mask = random_mask(rng, mask_shape, p_masked=0.3, dead_row=False)
+    if len(mask_shape) == 4:
+        mask[1, 2] = -np.inf
+    got = ops.attention(q, k, v, mask=mask)
+    want = ref_attention(q, k, v, mask=mask)
+    check(got, want, np.float32, magnitude=10.0)
+    if len(mask_shape) == 4:
+        assert (got[1, 2] == 0).all()
+
+
 @pytest.mark.parametrize("mask_shape,causal", [
     pytest.param((1, 2, 128, 192), False, id="per-head"),
     pytest.param((128, 192), True, id="shared-causal"),
