@@ -3,10 +3,11 @@
 
 For each op at the seed sizes and at large sizes, every implementation's
 result is first checked against a float64 numpy reference, then timed
-(median of >= 5 runs after a warm-up). Reported: time, GB/s (minimum bytes
-read + written / time) or GFLOP/s, % of this machine's read bandwidth (or
-FMA peak) measured in the same run, and ratios against the baselines run
-side by side: attn's own unfused, unvectorized lowering; hand-written C
+(median of >= 5 runs after a warm-up, up to 50 for fast ones). Reported:
+time, GB/s (minimum bytes read + written / time) or GFLOP/s, % of this
+machine's read bandwidth (or FMA peak) measured in the same run, and
+ratios against the baselines run side by side: attn's own unfused,
+unvectorized lowering; hand-written C
 (clang-22 -O3 -march=native, strict and -ffast-math); numpy; PyTorch.
 Inputs start on a 64-byte boundary (attn.aligned), the same for all.
 
@@ -73,12 +74,18 @@ def ptr(a):
 
 
 def timed(fn, repeats):
+    """Median time of `repeats` runs after a warm-up, or of as many as fit
+    in half a second (up to 50) when that is more: a shared machine's
+    hiccups move the median of a few short runs."""
     fn()  # warm-up (and compilation for JIT'd code)
     times = []
-    for _ in range(repeats):
+    runs = repeats
+    while len(times) < runs:
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
+        if len(times) == 1:
+            runs = max(repeats, min(50, int(0.5 / max(times[0], 1e-6))))
     return statistics.median(times)
 
 
