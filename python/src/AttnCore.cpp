@@ -214,8 +214,12 @@ extern "C" void attnCheckFailed(const char *message, int64_t length) {
   std::longjmp(*checkJump, 1);
 }
 
+/// A compiled function's packed wrapper: it takes a pointer to each
+/// argument (and to the results).
+using PackedFunction = void (*)(void **);
+
 /// Calls a packed function; false if a runtime check failed.
-bool invokeGuarded(void (*function)(void **), void **args) {
+bool invokeGuarded(PackedFunction function, void **args) {
   std::jmp_buf buffer;
   checkJump = &buffer;
   if (setjmp(buffer)) {
@@ -385,7 +389,7 @@ public:
       descriptorPointers.push_back(d.data());
     for (void *&p : descriptorPointers)
       pointers.push_back(&p);
-    void (*function)(void **) = packedFunction(name);
+    PackedFunction function = packedFunction(name);
     bool passed;
     {
       py::gil_scoped_release release;
@@ -438,7 +442,7 @@ public:
 private:
   /// The packed wrapper of @name, looked up in the JIT once: a lookup
   /// costs about as much as a small kernel's whole call.
-  void (*packedFunction(const std::string &name))(void **) {
+  PackedFunction packedFunction(const std::string &name) {
     auto [it, inserted] = packedFunctions.try_emplace(name, nullptr);
     if (inserted) {
       auto function = engine->lookupPacked("_mlir_ciface_" + name);
@@ -457,7 +461,7 @@ private:
                                   std::vector<TensorSignature>>>
       signatures;
   std::unique_ptr<ExecutionEngine> engine;
-  std::map<std::string, void (*)(void **)> packedFunctions;
+  std::map<std::string, PackedFunction> packedFunctions;
 };
 
 } // namespace
