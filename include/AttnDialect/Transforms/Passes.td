@@ -543,7 +543,7 @@ def ParallelizeRowsPass : Pass<"attn-parallelize-rows", "::mlir::func::FuncOp"> 
 
 def ScheduleDynamicallyPass : Pass<"attn-schedule-dynamically"> {
   let summary = "Hand out the iterations of OpenMP loops with more of them "
-                "than threads one at a time";
+                "than threads in small chunks, as threads finish";
   let description = [{
     Sets `schedule(dynamic)` on each `omp.wsloop` inside an `omp.parallel`
     unless its trip count is known and at most the parallel region's thread
