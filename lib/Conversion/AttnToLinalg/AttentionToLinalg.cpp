@@ -405,7 +405,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
   AffineMap col2 = dimsMap(ctx, 2, {1});
   AffineMap transposed2 = dimsMap(ctx, 2, {1, 0});
   OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
-  OpFoldResult bq = b.getIndexAttr(blockQ), bkv = b.getIndexAttr(blockKV);
+  OpFoldResult bq = b.getIndexAttr(blockQ);
 
   std::optional<int64_t> staticRows = getConstantIntValue(a.qSizes[2]),
                          staticKeys = getConstantIntValue(a.kSizes[2]);
