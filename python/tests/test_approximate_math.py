@@ -50,6 +50,9 @@ def test_special_values(op):
             assert np.isnan(g), f"{name}({xi}) = {g}, want nan"
         elif np.isinf(w) or w == 0:
             assert g == w, f"{name}({xi}) = {g}, want {w}"
+        elif abs(w) >= np.finfo(np.float32).tiny:
+            err = ulp_error(np.float32(g), np.float64(w))
+            assert err <= 5, f"{name}({xi}) = {g}, want {w} ({err:.1f} ulp)"
 
 
 def test_sweep_accuracy(op):

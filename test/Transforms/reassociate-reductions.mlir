@@ -8,8 +8,8 @@
 // CHECK-LABEL: func.func @flags(
 // CHECK:         %[[SQ:.*]] = arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : f32
 // CHECK-NEXT:    arith.addf %[[SQ]], %{{.*}} fastmath<reassoc,contract> : f32
-// CHECK:         arith.maximumf %{{.*}}, %{{.*}} : f32
-// CHECK:         arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK:         arith.maximumf %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} : f32
+// CHECK:         arith.addf %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} : f32
 func.func @flags(%x: tensor<4x8xf32>, %init: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4x8xf32>) {
   %sum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
       ins(%x : tensor<4x8xf32>) outs(%init : tensor<4xf32>) {

@@ -188,6 +188,24 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // FLASH:           %[[ROWS:.*]] = tensor.extract_slice %{{.*}}[0, 0] [%[[VALID]], 32] [1, 1] : tensor<32x32xf32> to tensor<?x32xf32>
 // FLASH:           tensor.insert_slice %[[ROWS]] into %{{.*}}[%{{.*}}, 0, %[[QB]], 0] [1, 1, %[[VALID]], 32] [1, 1, 1, 1] : tensor<?x32xf32> into tensor<1x1x100x32xf32>
 // FLASH:         tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3]] : tensor<1x1x100x32xf32> into tensor<100x32xf32>
+// Decomposed: no padding; the mask is added to the scaled scores of the
+// [M, N] contraction.
+// DECOMP-LABEL: func.func @rank2_mask(
+// DECOMP-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<100x32xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<300x32xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<300x32xf32>, %[[MASK:[a-zA-Z0-9_]+]]: tensor<100x300xf32>)
+// DECOMP-NOT:     tensor<1x1x128x
+// DECOMP-DAG:     %[[SCALE:.*]] = arith.constant 0.176776692 : f32
+// DECOMP-DAG:     %[[Q4:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 32]
+// DECOMP-DAG:     %[[K4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 300, 32]
+// DECOMP-DAG:     %[[V4:.*]] = tensor.expand_shape %[[V]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 300, 32]
+// DECOMP-DAG:     %[[M4:.*]] = tensor.expand_shape %[[MASK]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 300]
+// DECOMP:         %[[QK:.*]] = linalg.generic {{.*}} ins(%[[Q4]], %[[K4]] : tensor<1x1x100x32xf32>, tensor<1x1x300x32xf32>) outs(%{{.*}} : tensor<1x1x100x300xf32>)
+// DECOMP:         linalg.generic {{.*}} ins(%[[QK]], %[[M4]] : tensor<1x1x100x300xf32>, tensor<1x1x100x300xf32>)
+// DECOMP-NEXT:    ^bb0(%[[S:.*]]: f32, %[[MB:.*]]: f32, %{{.*}}: f32):
+// DECOMP-NEXT:      %[[SS:.*]] = arith.mulf %[[S]], %[[SCALE]] : f32
+// DECOMP-NEXT:      %[[SUM:.*]] = arith.addf %[[SS]], %[[MB]] : f32
+// DECOMP-NEXT:      linalg.yield %[[SUM]] : f32
+// DECOMP:         %[[O:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[V4]] : tensor<1x1x100x300xf32>, tensor<1x1x300x32xf32>) outs(%{{.*}} : tensor<1x1x100x32xf32>)
+// DECOMP:         tensor.collapse_shape %[[O]] {{\[}}[0, 1, 2], [3]] : tensor<1x1x100x32xf32> into tensor<100x32xf32>
 func.func @rank2_mask(%q: tensor<100x32xf32>, %k: tensor<300x32xf32>, %v: tensor<300x32xf32>, %m: tensor<100x300xf32>) -> tensor<100x32xf32> {
   %r = attn.attention %q, %k, %v mask %m : tensor<100x32xf32>, tensor<300x32xf32>, tensor<300x32xf32>, tensor<100x300xf32>
   return %r : tensor<100x32xf32>
@@ -207,6 +225,14 @@ func.func @rank2_mask(%q: tensor<100x32xf32>, %k: tensor<300x32xf32>, %v: tensor
 // FLASH:           %[[QT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<64x16xf32>)
 // FLASH:           %[[KB:.*]] = tensor.extract_slice %[[KPAD]][%{{.*}}, %{{.*}}, 0, 0] [1, 1, 48, 64] [1, 1, 1, 1] : tensor<1x4x48x64xf32> to tensor<48x64xf32>
 // FLASH:           linalg.generic {{.*}} ins(%[[KB]], %[[QT]] : tensor<48x64xf32>, tensor<64x16xf32>) outs(%{{.*}} : tensor<48x16xf32>)
+// Decomposed: one query sees all 40 keys (key j hidden when j > 0 + 39).
+// DECOMP-LABEL: func.func @decode_step(
+// DECOMP:         %[[C39:.*]] = arith.constant 39 : index
+// DECOMP-NOT:     tensor<1x4x16x
+// DECOMP:         linalg.generic {{.*}} outs(%{{.*}} : tensor<1x4x1x40xf32>)
+// DECOMP:           %[[J:.*]] = linalg.index 3 : index
+// DECOMP-NEXT:      %[[HIDDEN:.*]] = arith.cmpi sgt, %[[J]], %[[C39]] : index
+// DECOMP-NEXT:      arith.select %[[HIDDEN]], %{{.*}}, %{{.*}} : f32
 func.func @decode_step(%q: tensor<1x4x1x64xf32>, %k: tensor<1x4x40x64xf32>, %v: tensor<1x4x40x64xf32>) -> tensor<1x4x1x64xf32> {
   %r = attn.attention %q, %k, %v causal : tensor<1x4x1x64xf32>, tensor<1x4x40x64xf32>, tensor<1x4x40x64xf32>
   return %r : tensor<1x4x1x64xf32>
