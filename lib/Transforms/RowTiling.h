@@ -41,7 +41,8 @@ inline SmallVector<int64_t> broadcastInnermostOrder(linalg::LinalgOp op,
 }
 
 /// Tiles `op` with `tiling`, fuses all its producers into the loops,
-/// replaces its uses and erases what is left dead in `func`.
+/// replaces the uses of all its results (an online softmax has two) and
+/// erases what is left dead in `func`.
 inline LogicalResult tileAndFuseChain(RewriterBase &rewriter,
                                       func::FuncOp func, linalg::GenericOp op,
                                       const scf::SCFTilingOptions &tiling) {
@@ -51,12 +52,16 @@ inline LogicalResult tileAndFuseChain(RewriterBase &rewriter,
   FailureOr<scf::SCFTileAndFuseResult> fused =
       scf::tileConsumerAndFuseProducersUsingSCF(
           rewriter, cast<TilingInterface>(op.getOperation()), options);
-  Value replacement = succeeded(fused)
-                          ? fused->replacements.lookup(op->getResult(0))
-                          : Value();
-  if (!replacement)
-    return failure();
-  rewriter.replaceAllUsesWith(op->getResult(0), replacement);
+  SmallVector<Value> replacements;
+  if (succeeded(fused))
+    for (Value result : op->getResults())
+      if (Value replacement = fused->replacements.lookup(result))
+        replacements.push_back(replacement);
+  if (replacements.size() != op->getNumResults())
+    return op.emitOpError("could not be tiled into row loops");
+  // Erased here, not left to the cleanup: the callers look for the next op
+  // to tile among what is left.
+  rewriter.replaceOp(op, replacements);
   // The producers now computed in the loops (and their slices) are dead.
   return applyPatternsGreedily(func, FrozenRewritePatternSet());
 }

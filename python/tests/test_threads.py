@@ -1,6 +1,10 @@
 """Multi-threaded kernels (rows split across OpenMP threads) give the
 results of the single-threaded ones, against float64 references."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -86,3 +90,40 @@ def test_attention_query_blocks_two_threads(two_threads):
     s = np.where(np.tri(256, dtype=bool), s, -np.inf)
     want = np.einsum("bhij,bhjd->bhid", softmax64(s), v.astype(np.float64))
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+
+ONLINE_ROWS = """
+import numpy as np, attn
+x = (np.random.default_rng(0).standard_normal((4, 70000)) * 3).astype(np.float32)
+t = np.array([0, 69999, 12345, -100])
+lse = attn.compile('''
+func.func @lse(%x: tensor<4x?xf32>) -> tensor<4xf32> {
+  %r = attn.logsumexp %x : tensor<4x?xf32>
+  return %r : tensor<4xf32>
+}''', threads=2)(x)
+loss = attn.compile('''
+func.func @loss(%x: tensor<4x70000xf32>, %t: tensor<4xi64>) -> tensor<f32> {
+  %r = attn.xent_logits %x, %t reduction = sum : tensor<4x70000xf32>, tensor<4xi64>
+  return %r : tensor<f32>
+}''', threads=2)(x, t)
+print(*map(float, lse), float(loss))
+"""
+
+
+def test_online_softmax_rows_split_across_threads():
+    """Rows long or unknown enough for the one-pass online softmax (a generic
+    with two results) split across threads. Run in a child process: the
+    compiler once looped forever on these."""
+    package = os.path.dirname(os.path.dirname(attn.__file__))
+    env = {**os.environ, "PYTHONPATH": package}
+    out = subprocess.run([sys.executable, "-c", ONLINE_ROWS], capture_output=True,
+                         text=True, timeout=300, check=True, env=env)
+    got = np.array(out.stdout.split()[-5:], np.float64)
+    x = (np.random.default_rng(0).standard_normal((4, 70000)) * 3).astype(np.float32)
+    x = x.astype(np.float64)
+    m = x.max(-1)
+    lse = m + np.log(np.exp(x - m[:, None]).sum(-1))
+    rows, targets = [0, 1, 2], [0, 69999, 12345]
+    np.testing.assert_allclose(got[:4], lse, rtol=1e-5)
+    np.testing.assert_allclose(got[4], (lse[rows] - x[rows, targets]).sum(), rtol=1e-5)
