@@ -452,6 +452,11 @@ def test_attention_attribute_errors():
     for scale in (np.inf, -np.inf, np.nan):
         with pytest.raises(ValueError, match="scale must be finite"):
             ops.attention(Q, K, V, scale=scale)
+    with pytest.raises(ValueError, match="scale must be finite in float32, got 1e"):
+        ops.attention(Q, K, V, scale=1e39)
+    q16 = Q.astype(np.float16)
+    with pytest.raises(ValueError, match="scale must be finite in float16, got 100000"):
+        ops.attention(q16, q16, q16, scale=1e5)
     with pytest.raises(ValueError):
         ops.attention(Q, K, V, scale="large")
     with pytest.raises(ValueError, match="masked_rows must be 'zero' or 'nan'"):

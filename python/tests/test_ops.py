@@ -608,6 +608,43 @@ def test_attention(lead_q, lead_kv, m, n, d, dv, lowering, seed):
     check(got, ref_attention(q, k, v), np.float32, magnitude=10.0)
 
 
+
+# (query leading dims, key/value leading dims, M, N, D, Dv) with a size 0.
+EMPTY_ATTENTION_SHAPES = [
+    pytest.param((2, 4), (2, 2), 5, 7, 0, 3, id="D0"),
+    pytest.param((), (), 5, 7, 0, 3, id="rank2-D0"),
+    pytest.param((2, 4), (2, 2), 5, 7, 6, 0, id="Dv0"),
+    pytest.param((0, 4), (0, 2), 5, 7, 6, 3, id="B0"),
+    pytest.param((0,), (2,), 5, 7, 6, 3, id="Hq0"),
+    pytest.param((2, 4), (2, 2), 0, 7, 6, 3, id="M0"),
+    pytest.param((2, 4), (2, 2), 5, 0, 6, 3, id="N0"),
+]
+
+
+@pytest.mark.parametrize("lowering", LOWERINGS, ids=_lowering_id)
+@pytest.mark.parametrize("lead_q,lead_kv,m,n,d,dv", EMPTY_ATTENTION_SHAPES)
+def test_attention_empty_sizes(lead_q, lead_kv, m, n, d, dv, lowering, rng):
+    """Static sizes 0: D = 0 makes every score 0 with the default scale 1
+    (each query gets the mean of the values); N = 0 leaves every row without
+    a key (zeros, or NaN with masked_rows = nan); others give empty results."""
+    q, k, v = qkv(rng, lead_q, lead_kv, m, n, d, dv)
+    for masked_rows in ("zero", "nan"):
+        got = ops.attention(q, k, v, causal=True, masked_rows=masked_rows,
+                            **lowering)
+        if n == 0:
+            want = np.full(q.shape[:-1] + (dv,), 0.0 if masked_rows == "zero" else np.nan)
+        else:
+            want = ref_attention(q, k, v, causal=True, scale=1.0 if d == 0 else None,
+                                 masked_rows=masked_rows)
+        check(got, want, np.float32)
+    if d == 0 and m <= n:
+        # Causal: query i sees keys 0 .. i + N - M.
+        seen = np.arange(m) + n - m + 1
+        means = np.cumsum(v.astype(np.float64), axis=-2)[..., seen - 1, :] / seen[:, None]
+        want = np.repeat(means, q.shape[-3] // k.shape[-3], axis=-3) if q.ndim > 2 else means
+        check(ops.attention(q, k, v, causal=True, **lowering), want, np.float32)
+
+
 # (M, N, lowering, masked_rows): M == N, M < N and M > N (whose first M - N
 # query rows see no key), with blocks that divide neither M nor N.
 CAUSAL_CASES = [

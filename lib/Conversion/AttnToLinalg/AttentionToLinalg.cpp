@@ -304,8 +304,21 @@ Value lowerDecomposed(OpBuilder &b, Location loc, const Attention &a,
       b, loc, scores, /*mask=*/Value(), a.causal, maskedRows);
   SmallVector<OpFoldResult> outSizes(a.qSizes);
   outSizes[3] = a.vSizes[3];
-  Value init =
-      filled(b, loc, outSizes, floatConstant(b, loc, a.elementType, 0.0));
+  // With no key at all (N == 0) the product sums nothing: its initial value
+  // is the result of rows that see no key, NaN for masked_rows = nan.
+  Value zero = floatConstant(b, loc, a.elementType, 0.0);
+  Value initValue = zero;
+  if (maskedRows != attn::MaskedRows::Zero) {
+    Value noKey = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        getValueOrCreateConstantIndexOp(b, loc, a.kSizes[2]), zeroIndex);
+    initValue = arith::SelectOp::create(
+        b, loc, noKey,
+        floatConstant(b, loc, a.elementType,
+                      std::numeric_limits<double>::quiet_NaN()),
+        zero);
+  }
+  Value init = filled(b, loc, outSizes, initValue);
   return probabilityValueProduct(b, loc, a, probabilities, a.v, init);
 }
 
@@ -775,8 +788,20 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
 
   LogicalResult matchAndRewrite(attn::AttentionOp op,
                                 PatternRewriter &rewriter) const override {
+    if (failed(attn::checkAttentionLowerable(op)))
+      return failure();
     Location loc = op.getLoc();
     int64_t rank = op.getQuery().getType().getRank();
+    // No batch, query head, query row or value feature: nothing to compute
+    // (and no head group to read through).
+    if (llvm::is_contained(op.getType().getShape(), 0)) {
+      SmallVector<OpFoldResult> sizes =
+          tensor::getMixedSizes(rewriter, loc, op.getQuery());
+      sizes.back() = tensor::getMixedSizes(rewriter, loc, op.getValue()).back();
+      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(
+          op, sizes, op.getType().getElementType());
+      return success();
+    }
     Attention a;
     a.elementType = op.getQuery().getType().getElementType();
     a.q = expandToRank4(rewriter, loc, op.getQuery());
@@ -791,21 +816,23 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
     a.causal = op.getCausal();
     a.zeroRows = op.getMaskedRows() == attn::MaskedRows::Zero;
 
-    if (failed(attn::checkAttentionLowerable(op)))
-      return failure();
     auto q4 = cast<RankedTensorType>(a.q.getType());
     auto k4 = cast<RankedTensorType>(a.k.getType());
     a.groups = q4.getDimSize(1) / k4.getDimSize(1);
 
-    // scale = 1 / sqrt(D) unless given.
+    // scale = 1 / sqrt(max(D, 1)) unless given: with D = 0 every score is an
+    // empty dot product, 0, and stays 0 (not 0 * inf).
     if (std::optional<APFloat> scale = op.getScale()) {
       a.scale = floatConstant(rewriter, loc, a.elementType,
                               scale->convertToDouble());
     } else if (int64_t d = q4.getDimSize(3); !ShapedType::isDynamic(d)) {
-      a.scale = floatConstant(rewriter, loc, a.elementType,
-                              1.0 / std::sqrt(static_cast<double>(d)));
+      a.scale = floatConstant(
+          rewriter, loc, a.elementType,
+          1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(d, 1))));
     } else {
-      Value dim = tensor::DimOp::create(rewriter, loc, a.q, 3);
+      Value dim = arith::MaxUIOp::create(
+          rewriter, loc, tensor::DimOp::create(rewriter, loc, a.q, 3),
+          arith::ConstantIndexOp::create(rewriter, loc, 1));
       Value dimInt = arith::IndexCastOp::create(rewriter, loc,
                                                 rewriter.getI64Type(), dim);
       Value dimFloat =
@@ -815,8 +842,12 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
           math::SqrtOp::create(rewriter, loc, dimFloat));
     }
 
+    // D == 0 leaves the flash blocks' contractions nothing to slice: the
+    // decomposed form computes the empty dot products.
+    bool flash = options.lowering == attn::AttentionLowering::Flash &&
+                 q4.getDimSize(3) != 0;
     Value result =
-        options.lowering == attn::AttentionLowering::Flash
+        flash
             ? lowerFlash(rewriter, loc, a, options.blockQ, options.blockKV,
                          options.parallelQueryBlocks)
             : lowerDecomposed(rewriter, loc, a, op.getMaskedRows());

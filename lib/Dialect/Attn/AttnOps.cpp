@@ -312,7 +312,7 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                                     adaptor.getValue().getType());
   if (!result)
     return emitOptionalError(loc, "'", getOperationName(),
-                             "' op expects ranked query and value tensors");
+                             "' op expects ranked query and value tensors of rank >= 1");
   inferred.push_back(result);
   return success();
 }
@@ -353,10 +353,20 @@ LogicalResult AttentionOp::verify() {
              << ")";
   }
 
-  if (std::optional<APFloat> scale = getScale())
+  if (std::optional<APFloat> scale = getScale()) {
     if (!scale->isFinite())
       return emitOpError("expects a finite scale, got ")
              << scale->convertToDouble();
+    // The scores are scaled in the element type: 1e5 is no f16.
+    Type elementType = q.getElementType();
+    APFloat converted = *scale;
+    bool losesInfo;
+    converted.convert(cast<FloatType>(elementType).getFloatSemantics(),
+                      APFloat::rmNearestTiesToEven, &losesInfo);
+    if (!converted.isFinite())
+      return emitOpError("expects a scale finite in ")
+             << elementType << ", got " << scale->convertToDouble();
+  }
 
   if (Value mask = getMask()) {
     // Broadcastable to the scores [..., M, N] by numpy rules.

@@ -372,6 +372,56 @@ func.func @attention_scale(%q: tensor<8x16xf32>) {
 
 // -----
 
+// The scores are scaled in their element type: the scale must be finite there.
+func.func @attention_scale_f16(%q: tensor<2x8xf16>, %k: tensor<3x8xf16>, %v: tensor<3x2xf16>) {
+  // expected-error @+1 {{'attn.attention' op expects a scale finite in 'f16', got 1.000000e+05}}
+  %r = attn.attention %q, %k, %v scale = 1.0e5 : tensor<2x8xf16>, tensor<3x8xf16>, tensor<3x2xf16>
+  return
+}
+
+// -----
+
+func.func @attention_scale_bf16(%q: tensor<2x8xbf16>) {
+  // expected-error @+1 {{'attn.attention' op expects a scale finite in 'bf16', got 1.000000e+39}}
+  %r = attn.attention %q, %q, %q scale = 1.0e39 : tensor<2x8xbf16>, tensor<2x8xbf16>, tensor<2x8xbf16>
+  return
+}
+
+// -----
+
+func.func @attention_key_element_type(%q: tensor<4x8xf32>, %k: tensor<4x8xf16>) {
+  // expected-error @+1 {{'attn.attention' op expects key element type 'f16' to match query element type 'f32'}}
+  %r = attn.attention %q, %k, %q : tensor<4x8xf32>, tensor<4x8xf16>, tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_value_batch(%q: tensor<2x4x8x16xf32>, %v: tensor<3x4x8x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects value dimension 0 (3) to match query dimension 0 (2)}}
+  %r = attn.attention %q, %q, %v : tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<3x4x8x16xf32>
+  return
+}
+
+// -----
+
+// The custom form infers the result type from query and value first.
+func.func @attention_rank0_inferred(%q: tensor<f32>) {
+  // expected-error @+1 {{'attn.attention' op expects ranked query and value tensors of rank >= 1}}
+  %r = attn.attention %q, %q, %q : tensor<f32>, tensor<f32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @xent_logits_rank0_inferred(%z: tensor<f32>, %t: tensor<i64>) {
+  // expected-error @+1 {{'attn.xent_logits' op expects logits of rank >= 1 (a last dimension to reduce), got 'tensor<f32>'}}
+  %r = attn.xent_logits %z, %t : tensor<f32>, tensor<i64>
+  return
+}
+
+// -----
+
 func.func @attention_mask_element_type(%q: tensor<8x16xf32>, %m: tensor<8x8xf64>) {
   // expected-error @+1 {{'attn.attention' op expects mask element type 'f64' to match query element type 'f32'}}
   %r = attn.attention %q, %q, %q mask %m : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x8xf64>

@@ -332,7 +332,12 @@ def Attn_AttentionOp : Attn_InferredResultOp<"attention"> {
     (`[H, S, D]`), rank 2 also the heads (`[S, D]`); all three operands have
     the same rank and element type.
 
-    - `scale` defaults to `1 / sqrt(D)`; it must be finite.
+    - `scale` defaults to `1 / sqrt(D)` (`1` when `D == 0`: every score is
+      then an empty dot product, `0`, and each query gets the mean of the
+      values it sees); it must be finite in the element type.
+    - Other sizes may be 0 too: `B`, `Hq`, `M` or `Dv` of 0 gives an empty
+      result, and with no key (`N == 0`) every query row sees no key
+      (`masked_rows`).
     - `mask` is additive (`0` keeps, `-inf` removes) and broadcasts to the
       scores `[B, Hq, M, N]` by numpy rules: aligned to the trailing
       dimensions, each of its dimensions either equal or 1 (so `[M, N]`,
