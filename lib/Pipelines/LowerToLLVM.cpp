@@ -85,6 +85,9 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // A user's loop may carry an attn op's result to its next iteration (it
+  // cannot be computed in place of its input): a new buffer each time.
+  bufferize.allowReturnAllocsFromLoops = true;
   // A result computed into an empty tensor and inserted into a larger one
   // (a flash-attention block into the output) is computed in place.
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
@@ -144,19 +147,58 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+namespace {
+/// Option values no pipeline can use; reported like an unparsable option.
+LogicalResult
+checkOptions(const attn::LowerToLLVMOptions &options,
+             function_ref<LogicalResult(const Twine &)> errorHandler) {
+  if (options.threads < 1)
+    return errorHandler("threads must be at least 1, got " +
+                        Twine(options.threads));
+  if (options.blockQ < 1 || options.blockKV < 1)
+    return errorHandler("block-q and block-kv must be positive, got " +
+                        Twine(options.blockQ) + " and " +
+                        Twine(options.blockKV));
+  if (options.onlineSoftmaxMinRow < 0)
+    return errorHandler("online-softmax-min-row must not be negative, got " +
+                        Twine(options.onlineSoftmaxMinRow));
+  return success();
+}
+
+/// PassPipelineRegistration with the options checked before building.
+void registerPipeline(StringRef name, StringRef description,
+                      void (*build)(OpPassManager &,
+                                    const attn::LowerToLLVMOptions &)) {
+  registerPassPipeline(
+      name, description,
+      [build](OpPassManager &pm, StringRef text,
+              function_ref<LogicalResult(const Twine &)> errorHandler) {
+        attn::LowerToLLVMOptions options;
+        if (failed(options.parseFromString(text)) ||
+            failed(checkOptions(options, errorHandler)))
+          return failure();
+        build(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optionHandler) {
+        optionHandler(attn::LowerToLLVMOptions());
+      });
+}
+} // namespace
+
 void attn::registerPipelines() {
-  PassPipelineRegistration<LowerToLLVMOptions>(
+  registerPipeline(
       "attn-lower-to-fused-linalg",
       "Lower attn ops to fused linalg on tensors: one linalg.generic per "
       "reduction (a long row's softmax max and sum as one online reduction)",
       buildLowerToFusedLinalgPipeline);
-  PassPipelineRegistration<LowerToLLVMOptions>(
+  registerPipeline(
       "attn-lower-to-loops",
       "Lower attn ops to loops on buffers: --attn-lower-to-fused-linalg, "
       "row-fused and vectorized reductions, threads, C interfaces, "
       "bufferization, deallocation, loops",
       buildLowerToLoopsPipeline);
-  PassPipelineRegistration<LowerToLLVMOptions>(
+  registerPipeline(
       "attn-lower-to-llvm",
       "Lower attn ops to the LLVM dialect: --attn-lower-to-loops, polynomial "
       "exp/log, runtime checks, LLVM (ready for mlir-translate)",

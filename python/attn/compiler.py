@@ -147,6 +147,9 @@ def _prepare(array, elt, shape, what):
     """`array` checked against tensor<shape x elt>, C-contiguous and aligned."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{what} must be a numpy.ndarray, got {type(array).__name__}")
+    if isinstance(array, np.ma.MaskedArray):
+        raise TypeError(f"{what} is a masked array, whose mask would be ignored: "
+                        "pass array.filled(value)")
     dtype = _DTYPES.get(elt)
     if dtype is None:
         raise TypeError(f"{what} has element type {elt}, which numpy cannot hold")

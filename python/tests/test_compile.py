@@ -658,3 +658,27 @@ def test_nan_ignoring_max_reduction(order, reassoc, rng):
     else:
         assert got[4] == np.float32(want[4])
         assert np.isnan(got[5]) or got[5] == -np.inf
+
+
+LOOP_CARRIED = """
+func.func @f(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%a = %x) -> tensor<4x8xf32> {
+    %s = attn.softmax %a causal : tensor<4x8xf32>
+    scf.yield %s : tensor<4x8xf32>
+  }
+  return %r : tensor<4x8xf32>
+}
+"""
+
+
+def test_result_carried_by_a_loop(rng):
+    """An attn op's result yielded to the next iteration of the user's loop
+    (it cannot be computed in place of its input)."""
+    x = rng.standard_normal((4, 8)).astype(F32)
+    want = x.astype(np.float64)
+    for _ in range(3):
+        want = ref_softmax_causal(want, np.zeros((4, 8)))
+    np.testing.assert_allclose(attn.compile(LOOP_CARRIED)(x), want, rtol=1e-5, atol=1e-7)

@@ -259,6 +259,12 @@ def test_kernel_wrong_dtype(kernel, dtype):
         kernel(x.astype(dtype), m)
 
 
+def test_kernel_masked_array(kernel):
+    x, m = _good()
+    with pytest.raises(TypeError, match=r"argument 0 of @f is a masked array"):
+        kernel(np.ma.masked_less(x, 0), m)
+
+
 def test_kernel_wrong_argument_count(kernel):
     x, m = _good()
     with pytest.raises(TypeError, match=r"@f takes 2 arrays, got 1"):
@@ -328,6 +334,17 @@ K = np.zeros((2, 2, 7, 6), F32)
 V = np.zeros((2, 2, 7, 3), F32)
 
 NOT_ARRAYS = [[1.0, 2.0], None, 1.0, np.float32(1.0)]
+
+
+def test_ops_masked_arrays():
+    # Its mask would be ignored: numpy's masked sum of [1, 1, --] is 2.
+    x = np.ma.masked_array(np.ones((1, 3), F32), mask=[[0, 0, 1]])
+    with pytest.raises(TypeError, match="x is a masked array, whose mask would be ignored"):
+        ops.sum_sq(x)
+    with pytest.raises(TypeError, match="mask is a masked array"):
+        ops.softmax(X, mask=np.ma.masked_array(np.zeros((3, 5), F32)))
+    with pytest.raises(TypeError, match="q is a masked array"):
+        ops.attention(np.ma.masked_array(Q), K, V)
 
 
 @pytest.mark.parametrize("bad", NOT_ARRAYS, ids=["list", "None", "float", "npscalar"])

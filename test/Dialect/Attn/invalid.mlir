@@ -12,7 +12,7 @@ func.func @masked_max_rank0(%s: tensor<f32>, %m: tensor<f32>) -> tensor<f32> {
 
 // The same rule in generic form is the operand type constraint's.
 func.func @masked_max_rank0_generic(%s: tensor<f32>, %m: tensor<4xf32>) -> tensor<f32> {
-  // expected-error @+1 {{'attn.masked_max' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<f32>'}}
+  // expected-error @+1 {{'attn.masked_max' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements and no encoding, but got 'tensor<f32>'}}
   %r = "attn.masked_max"(%s, %m) : (tensor<f32>, tensor<4xf32>) -> tensor<f32>
   return %r : tensor<f32>
 }
@@ -20,7 +20,7 @@ func.func @masked_max_rank0_generic(%s: tensor<f32>, %m: tensor<4xf32>) -> tenso
 // -----
 
 func.func @masked_max_mask_rank0(%s: tensor<4xf32>, %m: tensor<f32>) -> tensor<f32> {
-  // expected-error @+1 {{'attn.masked_max' op operand #1 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<f32>'}}
+  // expected-error @+1 {{'attn.masked_max' op operand #1 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements and no encoding, but got 'tensor<f32>'}}
   %r = "attn.masked_max"(%s, %m) : (tensor<4xf32>, tensor<f32>) -> tensor<f32>
   return %r : tensor<f32>
 }
@@ -60,7 +60,7 @@ func.func @masked_max_mask_shape(%s: tensor<4x512x512xf32>, %m: tensor<512x256xf
 // -----
 
 func.func @masked_max_integer(%s: tensor<4x8xi32>, %m: tensor<4x8xi32>) -> tensor<4xi32> {
-  // expected-error @+1 {{'attn.masked_max' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<4x8xi32>'}}
+  // expected-error @+1 {{'attn.masked_max' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements and no encoding, but got 'tensor<4x8xi32>'}}
   %r = "attn.masked_max"(%s, %m) : (tensor<4x8xi32>, tensor<4x8xi32>) -> tensor<4xi32>
   return %r : tensor<4xi32>
 }
@@ -68,7 +68,7 @@ func.func @masked_max_integer(%s: tensor<4x8xi32>, %m: tensor<4x8xi32>) -> tenso
 // -----
 
 func.func @masked_max_unranked(%s: tensor<*xf32>, %m: tensor<4x8xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{'attn.masked_max' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<*xf32>'}}
+  // expected-error @+1 {{'attn.masked_max' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements and no encoding, but got 'tensor<*xf32>'}}
   %r = "attn.masked_max"(%s, %m) : (tensor<*xf32>, tensor<4x8xf32>) -> tensor<4xf32>
   return %r : tensor<4xf32>
 }
@@ -92,7 +92,7 @@ func.func @sum_sq_rank0(%x: tensor<f32>) -> tensor<f32> {
 // -----
 
 func.func @sum_sq_integer(%x: tensor<4x8xi8>) -> tensor<4xi8> {
-  // expected-error @+1 {{'attn.sum_sq' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<4x8xi8>'}}
+  // expected-error @+1 {{'attn.sum_sq' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements and no encoding, but got 'tensor<4x8xi8>'}}
   %r = "attn.sum_sq"(%x) : (tensor<4x8xi8>) -> tensor<4xi8>
   return %r : tensor<4xi8>
 }
@@ -245,7 +245,7 @@ func.func @logsumexp_result_type(%x: tensor<4x8xf32>) {
 // -----
 
 func.func @xent_logits_float_target(%x: tensor<4x8xf32>, %t: tensor<4xf32>) {
-  // expected-error @+1 {{'attn.xent_logits' op operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values, but got 'tensor<4xf32>'}}
+  // expected-error @+1 {{'attn.xent_logits' op operand #1 must be ranked tensor of i32 or i64 elements and no encoding, but got 'tensor<4xf32>'}}
   %r = "attn.xent_logits"(%x, %t) : (tensor<4x8xf32>, tensor<4xf32>) -> tensor<f32>
   return
 }
@@ -253,7 +253,7 @@ func.func @xent_logits_float_target(%x: tensor<4x8xf32>, %t: tensor<4xf32>) {
 // -----
 
 func.func @xent_logits_integer_logits(%x: tensor<4x8xi32>, %t: tensor<4xi32>) {
-  // expected-error @+1 {{'attn.xent_logits' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements, but got 'tensor<4x8xi32>'}}
+  // expected-error @+1 {{'attn.xent_logits' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements and no encoding, but got 'tensor<4x8xi32>'}}
   %r = "attn.xent_logits"(%x, %t) : (tensor<4x8xi32>, tensor<4xi32>) -> tensor<i32>
   return
 }
@@ -409,6 +409,22 @@ func.func @attention_value_batch(%q: tensor<2x4x8x16xf32>, %v: tensor<3x4x8x16xf
 func.func @attention_rank0_inferred(%q: tensor<f32>) {
   // expected-error @+1 {{'attn.attention' op expects ranked query and value tensors of rank >= 1}}
   %r = attn.attention %q, %q, %q : tensor<f32>, tensor<f32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @softmax_encoding(%x: tensor<4x8xf32, "enc">) {
+  // expected-error @+1 {{'attn.softmax' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements and no encoding, but got 'tensor<4x8xf32, "enc">'}}
+  %r = "attn.softmax"(%x) : (tensor<4x8xf32, "enc">) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @xent_logits_target_encoding(%z: tensor<4x8xf32>, %t: tensor<4xi64, "enc">) {
+  // expected-error @+1 {{'attn.xent_logits' op operand #1 must be ranked tensor of i32 or i64 elements and no encoding, but got 'tensor<4xi64, "enc">'}}
+  %r = "attn.xent_logits"(%z, %t) : (tensor<4x8xf32>, tensor<4xi64, "enc">) -> tensor<f32>
   return
 }
 

@@ -31,11 +31,22 @@ def Attn_Reduction : I32EnumAttr<"Reduction",
 
 def Attn_FloatTensor : RankedTensorOf<[F16, BF16, F32, F64]>;
 
+// Operands carry no encoding: the lowering makes plain tensors of them.
+def Attn_NoEncoding : CPred<
+    "!::llvm::cast<::mlir::RankedTensorType>($_self).getEncoding()">;
+
 // An operand with a last dimension to reduce over.
 def Attn_ReducibleTensor : Type<
     And<[Attn_FloatTensor.predicate,
-         CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() >= 1">]>,
-    "ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements",
+         CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() >= 1">,
+         Attn_NoEncoding]>,
+    "ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements and no "
+    "encoding",
+    "::mlir::RankedTensorType">;
+
+def Attn_TargetTensor : Type<
+    And<[RankedTensorOf<[I32, I64]>.predicate, Attn_NoEncoding]>,
+    "ranked tensor of i32 or i64 elements and no encoding",
     "::mlir::RankedTensorType">;
 
 // An op whose result type is inferred from its operands, so that the custom
@@ -299,7 +310,7 @@ def Attn_XentLogitsOp : Attn_InferredResultOp<"xent_logits"> {
     ```
   }];
   let arguments = (ins Attn_ReducibleTensor:$logits,
-                       RankedTensorOf<[I32, I64]>:$target,
+                       Attn_TargetTensor:$target,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
                        DefaultValuedAttr<Attn_Reduction,
                            "::mlir::attn::Reduction::Mean">:$reduction);
