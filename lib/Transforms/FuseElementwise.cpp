@@ -11,6 +11,7 @@
 #include "AttnDialect/Transforms/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -33,11 +34,32 @@ bool hasSingleUseProducer(OpOperand *operand) {
   return producer && producer->hasOneUse();
 }
 
+/// Whether `op` only converts its one input elementwise (an f16 input
+/// widened to f32): cheaper to redo in each consumer than to store.
+bool isElementwiseConversion(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return false;
+  Block &body = generic.getRegion().front();
+  return body.getOperations().size() == 2 &&
+         isa<arith::ExtFOp, arith::TruncFOp>(body.front());
+}
+
+/// Whether fusion keeps the producer of `operand` computed once, or
+/// duplicates only a conversion.
+bool fusionDuplicatesNothingCostly(OpOperand *operand) {
+  return hasSingleUseProducer(operand) ||
+         isElementwiseConversion(operand->get().getDefiningOp());
+}
+
 /// Whether fusing the producer of `operand` into its consumer keeps the
 /// amount of work: not when the consumer reduces and reads the operand
 /// broadcast along one of its parallel loops (a contraction's operand).
 bool fusionKeepsWork(OpOperand *operand) {
-  if (!hasSingleUseProducer(operand))
+  if (!fusionDuplicatesNothingCostly(operand))
     return false;
   auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
   if (!consumer || consumer.getNumReductionLoops() == 0)

@@ -228,10 +228,12 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
         scale = float(scale)
         if not np.isfinite(scale):
             raise ValueError(f"scale must be finite, got {scale}")
-        # The scores are scaled in q's dtype: 1e5 is no float16.
+        # The scores are scaled in float32 (float64 for float64 inputs).
+        compute = np.float64 if q.dtype == np.float64 else np.float32
         with np.errstate(over="ignore"):
-            if not np.isfinite(np.asarray(scale, q.dtype)):
-                raise ValueError(f"scale must be finite in {q.dtype}, got {scale}")
+            if not np.isfinite(np.asarray(scale, compute)):
+                raise ValueError(
+                    f"scale must be finite in {np.dtype(compute)}, got {scale}")
         attrs += f" scale = {scale:.17e}"
     attrs += _row_attrs(causal, masked_rows)
     options = tuple(sorted(compiler._pipeline_options(

@@ -833,6 +833,33 @@ def test_attention_float16(rng):
                                rtol=2e-2, atol=2e-2)
 
 
+@pytest.mark.parametrize("lowering", LOWERINGS[::2], ids=_lowering_id)
+def test_attention_float16_many_keys(lowering, rng):
+    """f16 is computed in f32: 4096 keys of equal scores (the running sum
+    passes 2048, where f16 stops counting by ones) give the mean of the
+    values, rounded once."""
+    q = np.zeros((2, 64), np.float16)
+    k = normal(rng, (4096, 64), np.float16)
+    v = (rng.random((4096, 16)) + 1).astype(np.float16)
+    got = ops.attention(q, k, v, **lowering)
+    want = np.broadcast_to(v.astype(np.float64).mean(0), (2, 16))
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=2 ** -10)
+
+
+def test_row_ops_float16_long_rows():
+    """Rows of 70000 f16 elements: sums past 2048 (and past 65504, the
+    largest f16) accumulate in f32, and round once."""
+    n = 70000
+    ones = np.ones((1, n), np.float16)
+    assert ops.sum_sq(ones)[0] == np.inf  # 70000 > 65504
+    np.testing.assert_array_equal(ops.sum_sq(ones[:, :60000]), [60000])
+    zeros = np.zeros((2, n), np.float16)
+    check(ops.softmax(zeros), np.full((2, n), 1.0 / n), np.float16)
+    check(ops.logsumexp(zeros), np.full(2, np.log(n)), np.float16, magnitude=np.log(n))
+    p = np.full((1, n), 1.0 / n, np.float16)
+    check(ops.xent(p, p), ref_xent(p, p), np.float16, magnitude=np.log(n))
+
+
 def test_attention_default_scale_is_inverse_sqrt_d(rng):
     q, k, v = qkv(rng, (), (), 5, 7, 8, 3)
     default = ops.attention(q, k, v)

@@ -103,3 +103,42 @@ func.func @two_uses(%x: tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>) {
   } -> tensor<64xf32>
   return %b, %c : tensor<64xf32>, tensor<64xf32>
 }
+
+// -----
+
+// A widening of f16 to f32 read by two consumers is fused into each (one
+// vcvtph2ps per element read) rather than stored as an f32 copy.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @conversion_into_each_use(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<4x64xf16>
+// CHECK-NOT:     tensor<4x64xf32>
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<4x64xf16>)
+// CHECK:           arith.extf
+// CHECK:           arith.maximumf
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<4x64xf16>)
+// CHECK:           arith.extf
+// CHECK:           arith.addf
+// CHECK-NOT:     tensor<4x64xf32>
+func.func @conversion_into_each_use(%x: tensor<4x64xf16>, %init: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %e = tensor.empty() : tensor<4x64xf32>
+  %w = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x64xf16>) outs(%e : tensor<4x64xf32>) {
+  ^bb0(%a: f16, %o: f32):
+    %f = arith.extf %a : f16 to f32
+    linalg.yield %f : f32
+  } -> tensor<4x64xf32>
+  %max = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%w : tensor<4x64xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%w : tensor<4x64xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  return %max, %sum : tensor<4xf32>, tensor<4xf32>
+}

@@ -86,3 +86,39 @@ func.func @different_exps(%x: tensor<4x64xf32>, %m: tensor<4xf32>, %m2: tensor<4
   } -> tensor<4x64xf32>
   return %o, %o2 : tensor<4x64xf32>, tensor<4x64xf32>
 }
+
+// -----
+
+// An f16 softmax computed in f32: the shared exps are kept in f32, the
+// output op rounds them.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @half_output(
+// CHECK:         %[[E:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x64xf32>)
+// CHECK:           math.exp
+// CHECK:         %[[S:.*]] = linalg.generic {{.*}} ins(%[[E]] : tensor<4x64xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %[[S]], %[[E]] : tensor<4x64xf16>, tensor<4xf32>, tensor<4xf32>, tensor<4x64xf32>) outs(%{{.*}} : tensor<4x64xf16>)
+// CHECK-NOT:       math.exp
+// CHECK:           arith.truncf %{{.*}} : f32 to f16
+func.func @half_output(%x: tensor<4x64xf16>, %m: tensor<4xf32>, %zero: tensor<4xf32>, %out: tensor<4x64xf16>) -> tensor<4x64xf16> {
+  %s = linalg.generic {indexing_maps = [#id, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %m : tensor<4x64xf16>, tensor<4xf32>) outs(%zero : tensor<4xf32>) {
+  ^bb0(%a: f16, %b: f32, %acc: f32):
+    %w = arith.extf %a : f16 to f32
+    %d = arith.subf %w, %b : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %e, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %o = linalg.generic {indexing_maps = [#id, #row, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %m, %s : tensor<4x64xf16>, tensor<4xf32>, tensor<4xf32>) outs(%out : tensor<4x64xf16>) {
+  ^bb0(%a: f16, %b: f32, %sum: f32, %unused: f16):
+    %w = arith.extf %a : f16 to f32
+    %d = arith.subf %w, %b : f32
+    %e = math.exp %d : f32
+    %p = arith.divf %e, %sum : f32
+    %h = arith.truncf %p : f32 to f16
+    linalg.yield %h : f16
+  } -> tensor<4x64xf16>
+  return %o : tensor<4x64xf16>
+}

@@ -357,15 +357,17 @@ LogicalResult AttentionOp::verify() {
     if (!scale->isFinite())
       return emitOpError("expects a finite scale, got ")
              << scale->convertToDouble();
-    // The scores are scaled in the element type: 1e5 is no f16.
-    Type elementType = q.getElementType();
+    // The scores are scaled in f32 (f64 for f64 inputs): 1e39 is no f32.
+    Type computeType = q.getElementType();
+    if (!computeType.isF64())
+      computeType = Float32Type::get(getContext());
     APFloat converted = *scale;
     bool losesInfo;
-    converted.convert(cast<FloatType>(elementType).getFloatSemantics(),
+    converted.convert(cast<FloatType>(computeType).getFloatSemantics(),
                       APFloat::rmNearestTiesToEven, &losesInfo);
     if (!converted.isFinite())
       return emitOpError("expects a scale finite in ")
-             << elementType << ", got " << scale->convertToDouble();
+             << computeType << ", got " << scale->convertToDouble();
   }
 
   if (Value mask = getMask()) {

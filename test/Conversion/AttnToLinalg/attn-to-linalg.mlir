@@ -87,14 +87,24 @@ func.func @sum_sq(%x: tensor<4x1024xf32>) -> tensor<4xf32> {
 
 // -----
 
+// bf16 (and f16) is computed in f32: the input widened elementwise, the
+// result rounded once.
 // CHECK-LABEL: func.func @sum_sq_dynamic_rank1(
 // CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<?xbf16>)
 // CHECK:         %[[D0:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?xbf16>
-// CHECK:         %[[E1:.*]] = tensor.empty(%[[D0]]) : tensor<?xbf16>
-// CHECK:         %[[SQ:.*]] = linalg.square ins(%[[X]] : tensor<?xbf16>) outs(%[[E1]] : tensor<?xbf16>)
-// CHECK:         %[[E0:.*]] = tensor.empty() : tensor<bf16>
-// CHECK:         %[[INIT:.*]] = linalg.fill ins(%{{.*}} : bf16) outs(%[[E0]] : tensor<bf16>)
-// CHECK:         linalg.reduce ins(%[[SQ]] : tensor<?xbf16>) outs(%[[INIT]] : tensor<bf16>) dimensions = [0]
+// CHECK:         %[[E:.*]] = tensor.empty(%[[D0]]) : tensor<?xf32>
+// CHECK:         %[[WIDE:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[X]] : tensor<?xbf16>) outs(%[[E]] : tensor<?xf32>)
+// CHECK-NEXT:    ^bb0(%[[IN:.*]]: bf16, %{{.*}}: f32):
+// CHECK-NEXT:      %[[W:.*]] = arith.extf %[[IN]] : bf16 to f32
+// CHECK-NEXT:      linalg.yield %[[W]] : f32
+// CHECK:         %[[SQ:.*]] = linalg.square ins(%[[WIDE]] : tensor<?xf32>) outs(%{{.*}} : tensor<?xf32>)
+// CHECK:         %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<f32>)
+// CHECK:         %[[SUM:.*]] = linalg.reduce ins(%[[SQ]] : tensor<?xf32>) outs(%[[INIT]] : tensor<f32>) dimensions = [0]
+// CHECK:         %[[R:.*]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<f32>) outs(%{{.*}} : tensor<bf16>)
+// CHECK-NEXT:    ^bb0(%[[S:.*]]: f32, %{{.*}}: bf16):
+// CHECK-NEXT:      %[[N:.*]] = arith.truncf %[[S]] : f32 to bf16
+// CHECK-NEXT:      linalg.yield %[[N]] : bf16
+// CHECK:         return %[[R]] : tensor<bf16>
 func.func @sum_sq_dynamic_rank1(%x: tensor<?xbf16>) -> tensor<bf16> {
   %r = attn.sum_sq %x : tensor<?xbf16>
   return %r : tensor<bf16>
@@ -129,14 +139,14 @@ func.func @xent(%p: tensor<8x1000xf32>, %q: tensor<8x1000xf32>) -> tensor<8xf32>
 
 // CHECK-LABEL: func.func @xent_dynamic(
 // CHECK-SAME:    %[[P:[a-zA-Z0-9_]+]]: tensor<?x?xf16>, %[[Q:[a-zA-Z0-9_]+]]: tensor<?x?xf16>)
-// CHECK-DAG:     %[[D0:.*]] = tensor.dim %[[P]], %{{.*}} : tensor<?x?xf16>
-// CHECK-DAG:     %[[D1:.*]] = tensor.dim %[[P]], %{{.*}} : tensor<?x?xf16>
-// CHECK:         tensor.empty(%[[D0]], %[[D1]]) : tensor<?x?xf16>
-// CHECK:         linalg.log
-// CHECK:         linalg.mul
+// CHECK:         %[[PW:.*]] = linalg.generic {{.*}} ins(%[[P]] : tensor<?x?xf16>) outs(%{{.*}} : tensor<?x?xf32>)
+// CHECK:         %[[QW:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<?x?xf16>) outs(%{{.*}} : tensor<?x?xf32>)
+// CHECK:         linalg.log ins(%[[PW]] : tensor<?x?xf32>)
+// CHECK:         linalg.mul ins(%[[QW]], %{{.*}} : tensor<?x?xf32>, tensor<?x?xf32>)
 // CHECK:         linalg.map
-// CHECK:         tensor.empty(%[[D0]]) : tensor<?xf16>
-// CHECK:         linalg.reduce
+// CHECK:         %[[SUM:.*]] = linalg.reduce ins(%{{.*}} : tensor<?x?xf32>) outs(%{{.*}} : tensor<?xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[SUM]] : tensor<?xf32>) outs(%{{.*}} : tensor<?xf16>)
+// CHECK:           arith.truncf %{{.*}} : f32 to f16
 func.func @xent_dynamic(%p: tensor<?x?xf16>, %q: tensor<?x?xf16>) -> tensor<?xf16> {
   %r = attn.xent %p, %q : tensor<?x?xf16>, tensor<?x?xf16>
   return %r : tensor<?xf16>

@@ -37,8 +37,10 @@ def Attn_Dialect : Dialect {
     `--attn-fuse-online-softmax`). Any other `attn.` attribute is an
     error.
 
-    Element types: `f32` is the reference type; `f16`, `bf16` and `f64` are
-    accepted and computed in their own precision.
+    Element types: `f32` is the reference type; `f64` is computed in `f64`;
+    `f16` and `bf16` are computed in `f32` (sums and running maxima of many
+    terms: a sum of 4096 ones stops at 2048 in `f16`) and the result is
+    rounded once to the element type.
   }];
 }
 

@@ -345,7 +345,7 @@ def Attn_AttentionOp : Attn_InferredResultOp<"attention"> {
 
     - `scale` defaults to `1 / sqrt(D)` (`1` when `D == 0`: every score is
       then an empty dot product, `0`, and each query gets the mean of the
-      values it sees); it must be finite in the element type.
+      values it sees); it must be finite in f32 (f64 for f64 operands).
     - Other sizes may be 0 too: `B`, `Hq`, `M` or `Dv` of 0 gives an empty
       result, and with no key (`N == 0`) every query row sees no key
       (`masked_rows`).
