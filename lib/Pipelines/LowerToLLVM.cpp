@@ -147,9 +147,8 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
-namespace {
 /// Option values no pipeline can use; reported like an unparsable option.
-LogicalResult
+static LogicalResult
 checkOptions(const attn::LowerToLLVMOptions &options,
              function_ref<LogicalResult(const Twine &)> errorHandler) {
   if (options.threads < 1)
@@ -166,9 +165,9 @@ checkOptions(const attn::LowerToLLVMOptions &options,
 }
 
 /// PassPipelineRegistration with the options checked before building.
-void registerPipeline(StringRef name, StringRef description,
-                      void (*build)(OpPassManager &,
-                                    const attn::LowerToLLVMOptions &)) {
+static void registerPipeline(StringRef name, StringRef description,
+                             void (*build)(OpPassManager &,
+                                           const attn::LowerToLLVMOptions &)) {
   registerPassPipeline(
       name, description,
       [build](OpPassManager &pm, StringRef text,
@@ -184,7 +183,6 @@ void registerPipeline(StringRef name, StringRef description,
         optionHandler(attn::LowerToLLVMOptions());
       });
 }
-} // namespace
 
 void attn::registerPipelines() {
   registerPipeline(

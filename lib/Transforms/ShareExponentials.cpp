@@ -136,8 +136,8 @@ void shareExp(RewriterBase &rewriter, linalg::GenericOp s, math::ExpOp exp,
   // own: the output is then written once, by n (which may stream it). Its
   // elements are the exp's (f32 for an f16 output rounded by n).
   auto outType = cast<RankedTensorType>(n.getDpsInits()[0].getType());
-  Value out = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
-                                      exp.getType());
+  Value out =
+      tensor::EmptyOp::create(rewriter, loc, outType.getShape(), exp.getType());
   SmallVector<AffineMap> maps;
   for (OpOperand *in : s.getDpsInputOperands())
     maps.push_back(s.getMatchingIndexingMap(in));

@@ -74,7 +74,10 @@ def _pipeline_options(attention=None, block_q=None, block_kv=None,
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"{name.replace('-', '_')} must be an integer, got {value!r}")
-            if value < (0 if name == "online-softmax-min-row" else 1):
+            if name == "online-softmax-min-row":
+                if value < 0:
+                    raise ValueError(f"online_softmax_min_row must not be negative, got {value!r}")
+            elif value < 1:
                 raise ValueError(f"{name.replace('-', '_')} must be positive, got {value!r}")
             options[name] = int(value)
     return options

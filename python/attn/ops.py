@@ -21,8 +21,7 @@ def _check_array(x, name, types, kind):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(f"{name} is a masked array, whose mask would be ignored: "
-                        "pass an additive mask (0 keeps, -inf removes) or "
-                        f"{name}.filled(value)")
+                        f"pass {name}.filled(value)")
     if x.dtype not in types:
         allowed = ", ".join(str(t) for t in types)
         raise TypeError(f"{name} must be a {kind} array ({allowed}), got {x.dtype}")

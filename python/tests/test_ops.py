@@ -8,6 +8,8 @@ are not multiples of the vector widths and block sizes (8, 16, 64), at ranks
 the number of compilations modest.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -628,14 +630,15 @@ def test_attention_empty_sizes(lead_q, lead_kv, m, n, d, dv, lowering, rng):
     (each query gets the mean of the values); N = 0 leaves every row without
     a key (zeros, or NaN with masked_rows = nan); others give empty results."""
     q, k, v = qkv(rng, lead_q, lead_kv, m, n, d, dv)
-    for masked_rows in ("zero", "nan"):
+    mask = random_mask(rng, (m, n), dead_row=False)
+    for masked_rows, kwargs in itertools.product(("zero", "nan"), ({}, {"mask": mask})):
         got = ops.attention(q, k, v, causal=True, masked_rows=masked_rows,
-                            **lowering)
+                            **kwargs, **lowering)
         if n == 0:
             want = np.full(q.shape[:-1] + (dv,), 0.0 if masked_rows == "zero" else np.nan)
         else:
             want = ref_attention(q, k, v, causal=True, scale=1.0 if d == 0 else None,
-                                 masked_rows=masked_rows)
+                                 masked_rows=masked_rows, **kwargs)
         check(got, want, np.float32)
     if d == 0 and m <= n:
         # Causal: query i sees keys 0 .. i + N - M.
@@ -831,6 +834,28 @@ def test_attention_float16(rng):
     assert got.dtype == np.float16
     np.testing.assert_allclose(got.astype(np.float64), ref_attention(q, k, v),
                                rtol=2e-2, atol=2e-2)
+
+
+def test_attention_size_0_known_from_one_operand(rng):
+    """A static 0 in one operand, the matching size dynamic in another (0
+    when called): no keys in k, no batch in k and v, D = 0 in k."""
+    def kernel(q, k, v, extra=""):
+        out = q.rsplit("x", 1)[0] + "x4"
+        return attn.compile(f"""
+        func.func @f(%q: tensor<{q}xf32>, %k: tensor<{k}xf32>, %v: tensor<{v}xf32>) -> tensor<{out}xf32> {{
+          %r = attn.attention %q, %k, %v {extra} : tensor<{q}xf32>, tensor<{k}xf32>, tensor<{v}xf32>
+          return %r : tensor<{out}xf32>
+        }}""")
+    q = normal(rng, (8, 16))
+    v = normal(rng, (5, 4))
+    got = kernel("8x16", "0x16", "?x4", "masked_rows = nan")(q, np.zeros((0, 16), np.float32), v[:0])
+    assert got.shape == (8, 4) and np.isnan(got).all()
+    got = kernel("?x2x8x16", "0x2x5x16", "0x2x5x4")(
+        np.zeros((0, 2, 8, 16), np.float32), np.zeros((0, 2, 5, 16), np.float32),
+        np.zeros((0, 2, 5, 4), np.float32))
+    assert got.shape == (0, 2, 8, 4)
+    got = kernel("8x?", "5x0", "5x4")(np.zeros((8, 0), np.float32), np.zeros((5, 0), np.float32), v)
+    check(got, np.broadcast_to(v.astype(np.float64).mean(0), (8, 4)), np.float32)
 
 
 @pytest.mark.parametrize("lowering", LOWERINGS[::2], ids=_lowering_id)

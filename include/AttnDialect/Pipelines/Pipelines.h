@@ -67,7 +67,9 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
 };
 
 /// The levels of the attn lowering; each pipeline extends the one before.
-/// All take a pass manager anchored on `builtin.module`.
+/// All take a pass manager anchored on `builtin.module`, and options in
+/// range (threads >= 1, block sizes >= 1, online-softmax-min-row >= 0), as
+/// the registered pipelines check when they parse them.
 
 /// attn ops -> linalg named ops -> fused generics, on tensors.
 void buildLowerToFusedLinalgPipeline(OpPassManager &pm,

@@ -308,7 +308,7 @@ Value lowerDecomposed(OpBuilder &b, Location loc, const Attention &a,
   // is the result of rows that see no key, NaN for masked_rows = nan.
   Value zero = floatConstant(b, loc, a.elementType, 0.0);
   Value initValue = zero;
-  if (maskedRows != attn::MaskedRows::Zero) {
+  if (!a.zeroRows) {
     Value noKey = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::eq,
         getValueOrCreateConstantIndexOp(b, loc, a.kSizes[2]), zeroIndex);
@@ -781,6 +781,33 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
   return result;
 }
 
+/// The sizes of an attention that are a static 0 in any operand (the others
+/// must agree at run time), by name.
+struct EmptySizes {
+  bool batch = false, queryHeads = false, queries = false, keys = false,
+       features = false, valueFeatures = false;
+};
+
+EmptySizes emptySizes(attn::AttentionOp op) {
+  // Each operand's dims from the last: (which size, ...) for rank 4.
+  auto isZero = [](Value t, int64_t fromEnd) {
+    if (!t)
+      return false;
+    auto type = cast<RankedTensorType>(t.getType());
+    return fromEnd <= type.getRank() &&
+           type.getDimSize(type.getRank() - fromEnd) == 0;
+  };
+  Value q = op.getQuery(), k = op.getKey(), v = op.getValue(), m = op.getMask();
+  EmptySizes e;
+  e.batch = isZero(q, 4) || isZero(k, 4) || isZero(v, 4) || isZero(m, 4);
+  e.queryHeads = isZero(q, 3) || isZero(m, 3);
+  e.queries = isZero(q, 2) || isZero(m, 2);
+  e.keys = isZero(k, 2) || isZero(v, 2) || isZero(m, 1);
+  e.features = isZero(q, 1) || isZero(k, 1);
+  e.valueFeatures = isZero(v, 1);
+  return e;
+}
+
 /// attention(q, k, v [, mask]) -> flash loops or contractions + softmax.
 struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
   AttentionToLinalg(MLIRContext *ctx, attn::AttentionLoweringOptions options)
@@ -792,14 +819,27 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
       return failure();
     Location loc = op.getLoc();
     int64_t rank = op.getQuery().getType().getRank();
-    // No batch, query head, query row or value feature: nothing to compute
-    // (and no head group to read through).
-    if (llvm::is_contained(op.getType().getShape(), 0)) {
+    Type elementType = op.getType().getElementType();
+    // A size 0 in any operand (the others agree at run time): no batch,
+    // query head, query row or value feature leaves nothing to compute (and
+    // no head group to read through); no key leaves every row without one.
+    EmptySizes empty = emptySizes(op);
+    if (empty.batch || empty.queryHeads || empty.queries ||
+        empty.valueFeatures || empty.keys) {
       SmallVector<OpFoldResult> sizes =
           tensor::getMixedSizes(rewriter, loc, op.getQuery());
       sizes.back() = tensor::getMixedSizes(rewriter, loc, op.getValue()).back();
-      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(
-          op, sizes, op.getType().getElementType());
+      Value result = tensor::EmptyOp::create(rewriter, loc, sizes, elementType);
+      if (!empty.batch && !empty.queryHeads && !empty.queries &&
+          !empty.valueFeatures) {
+        bool zeroRows = op.getMaskedRows() == attn::MaskedRows::Zero;
+        Value fill = floatConstant(
+            rewriter, loc, elementType,
+            zeroRows ? 0.0 : std::numeric_limits<double>::quiet_NaN());
+        result =
+            linalg::FillOp::create(rewriter, loc, fill, result).getResult(0);
+      }
+      rewriter.replaceOp(op, result);
       return success();
     }
     Attention a;
@@ -844,13 +884,12 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
 
     // D == 0 leaves the flash blocks' contractions nothing to slice: the
     // decomposed form computes the empty dot products.
-    bool flash = options.lowering == attn::AttentionLowering::Flash &&
-                 q4.getDimSize(3) != 0;
+    bool flash =
+        options.lowering == attn::AttentionLowering::Flash && !empty.features;
     Value result =
-        flash
-            ? lowerFlash(rewriter, loc, a, options.blockQ, options.blockKV,
-                         options.parallelQueryBlocks)
-            : lowerDecomposed(rewriter, loc, a, op.getMaskedRows());
+        flash ? lowerFlash(rewriter, loc, a, options.blockQ, options.blockKV,
+                           options.parallelQueryBlocks)
+              : lowerDecomposed(rewriter, loc, a, op.getMaskedRows());
     rewriter.replaceOp(op, collapseToRank(rewriter, loc, result, rank));
     return success();
   }

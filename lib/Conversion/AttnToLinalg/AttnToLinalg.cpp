@@ -597,17 +597,17 @@ struct ComputeHalfInF32 : RewritePattern {
     Type f32 = rewriter.getF32Type();
     SmallVector<Value> operands;
     for (Value operand : op->getOperands())
-      operands.push_back(isHalf(operand.getType())
-                             ? convertElements<arith::ExtFOp>(rewriter, loc,
-                                                              operand, f32)
-                             : operand);
+      operands.push_back(
+          isHalf(operand.getType())
+              ? convertElements<arith::ExtFOp>(rewriter, loc, operand, f32)
+              : operand);
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     OperationState state(loc, op->getName(), operands,
                          TypeRange{resultType.clone(f32)}, op->getAttrs());
     Operation *wide = rewriter.create(state);
-    rewriter.replaceOp(op, convertElements<arith::TruncFOp>(
-                               rewriter, loc, wide->getResult(0),
-                               resultType.getElementType()));
+    rewriter.replaceOp(
+        op, convertElements<arith::TruncFOp>(rewriter, loc, wide->getResult(0),
+                                             resultType.getElementType()));
     return success();
   }
 };

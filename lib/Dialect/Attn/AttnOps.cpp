@@ -311,8 +311,9 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   Type result = attentionResultType(adaptor.getQuery().getType(),
                                     adaptor.getValue().getType());
   if (!result)
-    return emitOptionalError(loc, "'", getOperationName(),
-                             "' op expects ranked query and value tensors of rank >= 1");
+    return emitOptionalError(
+        loc, "'", getOperationName(),
+        "' op expects ranked query and value tensors of rank >= 1");
   inferred.push_back(result);
   return success();
 }

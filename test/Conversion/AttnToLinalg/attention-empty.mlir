@@ -59,3 +59,54 @@ func.func @keys_nan_rows(%q: tensor<8x16xf32>, %k: tensor<?x16xf32>, %v: tensor<
   %r = attn.attention %q, %k, %v masked_rows = nan : tensor<8x16xf32>, tensor<?x16xf32>, tensor<?x4xf32>
   return %r : tensor<8x4xf32>
 }
+
+// -----
+
+// A size 0 in any operand counts, the others agreeing at run time: no key
+// in the mask (and in k, v) leaves every row without a key, filled with 0
+// (NaN with masked_rows = nan).
+// CHECK-LABEL: func.func @no_keys_masked(
+// CHECK:         %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<8x4xf32>
+// CHECK:         %[[R:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E]] : tensor<8x4xf32>)
+// CHECK-NEXT:    return %[[R]]
+func.func @no_keys_masked(%q: tensor<8x16xf32>, %k: tensor<0x16xf32>, %v: tensor<0x4xf32>, %m: tensor<8x0xf32>) -> tensor<8x4xf32> {
+  %r = attn.attention %q, %k, %v mask %m : tensor<8x16xf32>, tensor<0x16xf32>, tensor<0x4xf32>, tensor<8x0xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @no_keys_dynamic_values(
+// CHECK:         %[[NAN:.*]] = arith.constant 0x7FC00000 : f32
+// CHECK:         linalg.fill ins(%[[NAN]] : f32) outs(%{{.*}} : tensor<8x4xf32>)
+func.func @no_keys_dynamic_values(%q: tensor<8x16xf32>, %k: tensor<0x16xf32>, %v: tensor<?x4xf32>) -> tensor<8x4xf32> {
+  %r = attn.attention %q, %k, %v masked_rows = nan : tensor<8x16xf32>, tensor<0x16xf32>, tensor<?x4xf32>
+  return %r : tensor<8x4xf32>
+}
+
+// -----
+
+// No batch in the keys and values: an empty result of the queries' dynamic
+// batch (0 at run time).
+// CHECK-LABEL: func.func @no_batch_in_keys(
+// CHECK-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<?x2x8x16xf32>
+// CHECK:         %[[B:.*]] = tensor.dim %[[Q]], %{{.*}} : tensor<?x2x8x16xf32>
+// CHECK-NEXT:    %[[E:.*]] = tensor.empty(%[[B]]) : tensor<?x2x8x4xf32>
+// CHECK-NEXT:    return %[[E]]
+func.func @no_batch_in_keys(%q: tensor<?x2x8x16xf32>, %k: tensor<0x2x5x16xf32>, %v: tensor<0x2x5x4xf32>) -> tensor<?x2x8x4xf32> {
+  %r = attn.attention %q, %k, %v : tensor<?x2x8x16xf32>, tensor<0x2x5x16xf32>, tensor<0x2x5x4xf32>
+  return %r : tensor<?x2x8x4xf32>
+}
+
+// -----
+
+// D = 0 known from the keys alone: still no flash blocks.
+// CHECK-LABEL: func.func @no_features_in_keys(
+// CHECK-NOT:     scf.for
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x1x8x{{[?0]}}xf32>, tensor<1x1x5x0xf32>) outs(%{{.*}} : tensor<1x1x8x5xf32>)
+// CHECK-NOT:     scf.for
+func.func @no_features_in_keys(%q: tensor<8x?xf32>, %k: tensor<5x0xf32>, %v: tensor<5x4xf32>) -> tensor<8x4xf32> {
+  %r = attn.attention %q, %k, %v : tensor<8x?xf32>, tensor<5x0xf32>, tensor<5x4xf32>
+  return %r : tensor<8x4xf32>
+}
