@@ -76,7 +76,9 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   // a flash row's shift) once per row, not per chunk: on tensors, reads
   // are pure and move.
   pm.addPass(createLoopInvariantCodeMotionPass());
-  pm.addPass(attn::createSplitOnlineSoftmaxLanesPass());
+  // Lanes sum a row in another order: only where sums may reassociate.
+  if (options.reassoc)
+    pm.addPass(attn::createSplitOnlineSoftmaxLanesPass());
   pm.addPass(attn::createEmitCInterfacePass());
 
   // Buffers. Identity layouts at function boundaries keep the C ABI simple

@@ -1,8 +1,9 @@
 //===- SplitOnlineSoftmaxLanes.cpp - online softmax in vector lanes -------===//
 //
-// (m, s) over a row of N = C x L elements -> per-lane (m_l, s_l) over C
+// (m, s) over a row of N = C x L + T elements -> per-lane (m_l, s_l) over C
 // chunks of L contiguous elements (a reduction over chunks, parallel over
-// lanes, so the innermost loop vectorizes), then a merge of the L lanes.
+// lanes, so the innermost loop vectorizes), a merge of the L lanes, then the
+// T < L elements left, one at a time, from the merged (m, s).
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,17 +27,31 @@ using namespace mlir;
 
 namespace {
 
+/// The elements [offset, offset + size) of the last dimension of `operand`.
+Value sliceLastDim(OpBuilder &b, Location loc, Value operand,
+                   OpFoldResult offset, OpFoldResult size) {
+  int64_t rank = cast<RankedTensorType>(operand.getType()).getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, operand);
+  offsets.back() = offset;
+  sizes.back() = size;
+  return tensor::ExtractSliceOp::create(
+      b, loc, operand, offsets, sizes,
+      SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+}
+
 /// `operand` with its last dimension (of size `chunks * lanes`) split into
 /// [chunks, lanes].
-Value splitLastDim(OpBuilder &b, Location loc, Value operand, int64_t chunks,
-                   int64_t lanes) {
+Value splitLastDim(OpBuilder &b, Location loc, Value operand,
+                   OpFoldResult chunks, int64_t lanes) {
   auto type = cast<RankedTensorType>(operand.getType());
   int64_t rank = type.getRank();
   SmallVector<int64_t> shape(type.getShape().drop_back());
-  shape.append({chunks, lanes});
+  std::optional<int64_t> staticChunks = getConstantIntValue(chunks);
+  shape.append({staticChunks ? *staticChunks : ShapedType::kDynamic, lanes});
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, operand);
   sizes.pop_back();
-  sizes.append({b.getIndexAttr(chunks), b.getIndexAttr(lanes)});
+  sizes.append({chunks, b.getIndexAttr(lanes)});
   SmallVector<ReassociationIndices> reassociation;
   for (int64_t i = 0; i < rank - 1; ++i)
     reassociation.push_back({i});
@@ -46,8 +61,8 @@ Value splitLastDim(OpBuilder &b, Location loc, Value operand, int64_t chunks,
       reassociation, sizes);
 }
 
-/// online(m, s) over [..., C x L] -> online(m_l, s_l) over [..., C, L] and a
-/// merge of the L lanes.
+/// online(m, s) over [..., C x L + T] -> online(m_l, s_l) over [..., C, L],
+/// a merge of the L lanes, and online(m, s) over the last T from the merge.
 struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
   SplitLanes(MLIRContext *ctx, int64_t lanes)
       : OpRewritePattern(ctx), lanes(lanes) {}
@@ -59,17 +74,36 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
       return failure();
     unsigned numLoops = op.getNumLoops();
     unsigned red = numLoops - 1;
-    std::optional<int64_t> length;
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    if (!ShapedType::isDynamic(ranges[red]))
-      length = ranges[red];
-    if (!length || *length < lanes || *length % lanes != 0)
-      return rewriter.notifyMatchFailure(op, "row length not a multiple of lanes");
-    int64_t chunks = *length / lanes;
+    int64_t staticLength = op.getStaticLoopRanges()[red];
+    if (!ShapedType::isDynamic(staticLength) && staticLength < lanes)
+      return rewriter.notifyMatchFailure(op, "row shorter than the lanes");
 
     // Inputs read along the row must have it as their last dimension.
     MLIRContext *ctx = rewriter.getContext();
     Location loc = op.getLoc();
+    Value row;
+    for (OpOperand *operand : op.getDpsInputOperands())
+      if (op.getMatchingIndexingMap(operand).isFunctionOfDim(red))
+        row = operand->get();
+    if (!row)
+      return rewriter.notifyMatchFailure(op, "no input along the row");
+    // N = C x L + T: C chunks of L lanes, then T elements.
+    OpFoldResult length = tensor::getMixedSizes(rewriter, loc, row).back();
+    OpFoldResult chunks, whole, tail;
+    if (std::optional<int64_t> staticN = getConstantIntValue(length)) {
+      chunks = rewriter.getIndexAttr(*staticN / lanes);
+      whole = rewriter.getIndexAttr(*staticN / lanes * lanes);
+      tail = rewriter.getIndexAttr(*staticN % lanes);
+    } else {
+      Value n = cast<Value>(length);
+      Value width = arith::ConstantIndexOp::create(rewriter, loc, lanes);
+      Value c = arith::DivUIOp::create(rewriter, loc, n, width);
+      Value w = arith::MulIOp::create(rewriter, loc, c, width);
+      chunks = c;
+      whole = w;
+      tail = arith::SubIOp::create(rewriter, loc, n, w).getResult();
+    }
+    bool hasTail = !isConstantIntValue(tail, 0);
     SmallVector<Value> inputs;
     SmallVector<AffineMap> maps;
     auto remap = [&](AffineMap map, bool split) {
@@ -92,9 +126,13 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
       bool readsRow = map.isFunctionOfDim(red);
       if (readsRow && map.getResults().back() != getAffineDimExpr(red, ctx))
         return rewriter.notifyMatchFailure(op, "row dim not innermost");
-      inputs.push_back(readsRow ? splitLastDim(rewriter, loc, operand->get(),
-                                               chunks, lanes)
-                                : operand->get());
+      Value input = operand->get();
+      if (readsRow && hasTail)
+        input = sliceLastDim(rewriter, loc, input, rewriter.getIndexAttr(0),
+                             whole);
+      inputs.push_back(readsRow ? splitLastDim(rewriter, loc, input, chunks,
+                                               lanes)
+                                : input);
       maps.push_back(remap(map, readsRow));
     }
 
@@ -208,7 +246,37 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
                                              rescaled(sl, ml));
           linalg::YieldOp::create(b, l, ValueRange{mNew, sNew});
         });
-    rewriter.replaceOp(op, merge.getResults());
+    if (!hasTail) {
+      rewriter.replaceOp(op, merge.getResults());
+      return success();
+    }
+
+    // The last T elements: the op itself over them, from the merged (m, s),
+    // its row index shifted by C x L. Unmarked: it is the rest, not a row.
+    Value offset = getValueOrCreateConstantIndexOp(rewriter, loc, whole);
+    SmallVector<Value> tailInputs;
+    for (OpOperand *operand : op.getDpsInputOperands())
+      tailInputs.push_back(
+          op.getMatchingIndexingMap(operand).isFunctionOfDim(red)
+              ? sliceLastDim(rewriter, loc, operand->get(), whole, tail)
+              : operand->get());
+    auto rest = cast<linalg::GenericOp>(rewriter.clone(*op));
+    rest->removeAttr(attn::kOnlineSoftmaxAttrName);
+    rewriter.modifyOpInPlace(rest, [&] {
+      for (auto [operand, input] :
+           llvm::zip_equal(rest.getDpsInputOperands(), tailInputs))
+        operand->set(input);
+      rest.getDpsInitsMutable().assign(merge.getResults());
+    });
+    for (auto index :
+         llvm::make_early_inc_range(rest.getBody()->getOps<linalg::IndexOp>())) {
+      if (index.getDim() != red)
+        continue;
+      rewriter.setInsertionPointAfter(index);
+      auto shifted = arith::AddIOp::create(rewriter, loc, index, offset);
+      rewriter.replaceAllUsesExcept(index, shifted, shifted);
+    }
+    rewriter.replaceOp(op, rest.getResults());
     return success();
   }
 

@@ -443,6 +443,32 @@ def test_causal_shapes_softmax_exact_pattern():
     assert np.all(lsm[:2] == -np.inf)
 
 
+@pytest.mark.parametrize("n", [70001, 100003])
+def test_long_rows_not_a_multiple_of_the_lanes(n, rng):
+    """Rows long enough for the one-pass online softmax whose length is no
+    multiple of its 16 lanes: the lanes take the first 16 x (n // 16), the
+    rest follows them (causal: its key index shifted). The sums stay
+    reassociated (in-order, a row of 100003 was off by 3e-4)."""
+    x = normal(rng, (4, n), scale=3.0)
+    check(ops.softmax(x, causal=True), ref_softmax(x, causal=True), np.float32)
+    check(ops.logsumexp(x, causal=True), ref_logsumexp(x, causal=True),
+          np.float32, magnitude=20.0)
+    dynamic = attn.compile("""
+    func.func @f(%x: tensor<?x?xf32>) -> tensor<?xf32> {
+      %r = attn.logsumexp %x : tensor<?x?xf32>
+      return %r : tensor<?xf32>
+    }""")
+    for rows in (x, x[:, :17], x[:, :15]):
+        check(dynamic(np.ascontiguousarray(rows)), ref_logsumexp(rows), np.float32,
+              magnitude=20.0)
+    in_order = attn.compile("""
+    func.func @f(%x: tensor<?x?xf32>) -> tensor<?xf32> {
+      %r = attn.logsumexp %x : tensor<?x?xf32>
+      return %r : tensor<?xf32>
+    }""", reassoc=False)
+    np.testing.assert_allclose(in_order(x), ref_logsumexp(x), rtol=1e-4)
+
+
 def test_nan_and_inf_propagate_to_their_row():
     x = np.zeros((3, 17), np.float32)
     x[1, 4] = np.nan

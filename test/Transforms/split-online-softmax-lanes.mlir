@@ -40,11 +40,58 @@ func.func @softmax_mask_causal(%x: tensor<2x8x32xf32>, %m: tensor<8x32xf32>) -> 
 
 // -----
 
-// A row of 50 is not a multiple of 16: the one-lane reduction stays.
-// CHECK-LABEL: func.func @not_a_multiple(
+// A row of 50 = 3 x 16 + 2: the first 48 in lanes and merged, then the op
+// itself over the last 2 from the merged (max, sum), its causal index j
+// shifted by 48 (and unmarked: no second split).
+// CHECK-LABEL: func.func @tail_causal(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<8x50xf32>)
+// CHECK:         %[[HEAD:.*]] = tensor.extract_slice %[[X]][0, 0] [8, 48] [1, 1] : tensor<8x50xf32> to tensor<8x48xf32>
+// CHECK:         %[[SPLIT:.*]] = tensor.expand_shape %[[HEAD]] {{\[}}[0], [1, 2]] output_shape [8, 3, 16]
+// CHECK:         %[[LANES:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[SPLIT]] : tensor<8x3x16xf32>)
+// CHECK:         %[[MERGED:.*]]:2 = linalg.generic {{.*}} ins(%[[LANES]]#0, %[[LANES]]#1 : tensor<8x16xf32>, tensor<8x16xf32>) outs(%{{.*}}, %{{.*}} : tensor<8xf32>, tensor<8xf32>)
+// CHECK:         %[[REST:.*]] = tensor.extract_slice %[[X]][0, 48] [8, 2] [1, 1] : tensor<8x50xf32> to tensor<8x2xf32>
+// CHECK:         %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[REST]] : tensor<8x2xf32>) outs(%[[MERGED]]#0, %[[MERGED]]#1 : tensor<8xf32>, tensor<8xf32>) {
+// CHECK:           %[[J:.*]] = linalg.index 1 : index
+// CHECK-NEXT:      %[[JJ:.*]] = arith.addi %[[J]], %[[C48:.*]] : index
+// CHECK:           arith.cmpi sgt, %[[JJ]], %{{.*}} : index
+// CHECK:         } -> (tensor<8xf32>, tensor<8xf32>)
+// CHECK-NOT:     attn.online_softmax
+// CHECK:         linalg.generic {{.*}} ins(%[[R]]#0 : tensor<8xf32>)
+func.func @tail_causal(%x: tensor<8x50xf32>) -> tensor<8xf32> {
+  %r = attn.logsumexp %x causal : tensor<8x50xf32>
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// A row of unknown length N: N floordiv 16 chunks in lanes, the N mod 16
+// left after them.
+// CHECK-LABEL: func.func @dynamic(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<8x?xf32>)
+// CHECK-DAG:     %[[C16:.*]] = arith.constant 16 : index
+// CHECK:         %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<8x?xf32>
+// CHECK:         %[[C:.*]] = arith.divui %[[N]], %[[C16]] : index
+// CHECK:         %[[W:.*]] = arith.muli %[[C]], %[[C16]] : index
+// CHECK:         %[[T:.*]] = arith.subi %[[N]], %[[W]] : index
+// CHECK:         %[[HEAD:.*]] = tensor.extract_slice %[[X]][0, 0] [8, %[[W]]] [1, 1]
+// CHECK:         %[[SPLIT:.*]] = tensor.expand_shape %[[HEAD]] {{\[}}[0], [1, 2]] output_shape [8, %[[C]], 16] : tensor<8x?xf32> into tensor<8x?x16xf32>
+// CHECK:         %[[LANES:.*]]:2 = linalg.generic {{.*}} ins(%[[SPLIT]] : tensor<8x?x16xf32>)
+// CHECK:         %[[MERGED:.*]]:2 = linalg.generic {{.*}} ins(%[[LANES]]#0, %[[LANES]]#1 : tensor<8x16xf32>, tensor<8x16xf32>)
+// CHECK:         %[[REST:.*]] = tensor.extract_slice %[[X]][0, %[[W]]] [8, %[[T]]] [1, 1]
+// CHECK:         linalg.generic {{.*}} ins(%[[REST]] : tensor<8x?xf32>) outs(%[[MERGED]]#0, %[[MERGED]]#1 : tensor<8xf32>, tensor<8xf32>)
+func.func @dynamic(%x: tensor<8x?xf32>) -> tensor<8xf32> {
+  %r = attn.logsumexp %x : tensor<8x?xf32>
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// A row of 10 fills no lane once: the one-lane reduction stays.
+// CHECK-LABEL: func.func @shorter_than_lanes(
 // CHECK-NOT:     tensor.expand_shape
-// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<8x50xf32>)
-func.func @not_a_multiple(%x: tensor<8x50xf32>) -> tensor<8xf32> {
-  %r = attn.logsumexp %x : tensor<8x50xf32>
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<8x10xf32>) {{.*}} attrs = {attn.online_softmax}
+// CHECK-NOT:     tensor.expand_shape
+func.func @shorter_than_lanes(%x: tensor<8x10xf32>) -> tensor<8xf32> {
+  %r = attn.logsumexp %x : tensor<8x10xf32>
   return %r : tensor<8xf32>
 }
