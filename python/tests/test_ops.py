@@ -990,6 +990,21 @@ def test_attention_nan_reaches_the_rows_that_see_it(lowering, rng):
     np.testing.assert_allclose(got[good], want[good], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("lowering", LOWERINGS, ids=_lowering_id)
+def test_attention_mask_of_lowest_finite(lowering, rng):
+    """A mask of finfo.min (a common finite "masked" value): partly masked
+    rows ignore those keys; a row masked whole by it is not fully masked (its
+    scores are finite and equal): the mean of the values, in both
+    lowerings. In base 2 the mask stays finite."""
+    q, k, v = qkv(rng, (2,), (2,), 5, 7, 8, 3)
+    mask = np.zeros((5, 7), np.float32)
+    mask[0, :3] = np.finfo(np.float32).min
+    mask[2, :] = np.finfo(np.float32).min
+    got = ops.attention(q, k, v, mask=mask, **lowering)
+    check(got, ref_attention(q, k, v, mask=mask), np.float32)
+    np.testing.assert_allclose(got[:, 2], v.astype(np.float64).mean(1), rtol=1e-5)
+
+
 def test_attention_mask_register_blocked(rng):
     """A non-causal attention with a mask at a head dim of 64: one key loop,
     whose scaled qᵀ must stay apart from k qᵀ (not fused into it) so that

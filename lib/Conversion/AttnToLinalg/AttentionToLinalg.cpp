@@ -212,8 +212,29 @@ Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
           s = arith::MulFOp::create(nb, l, s, scale);
         if (mask) {
           Value m = args[1];
-          if (maskScale)
-            m = arith::MulFOp::create(nb, l, m, maskScale);
+          if (maskScale) {
+            // A finite mask value stays finite in base 2: finfo.min, a
+            // common "masked" value, would overflow to -inf and hide a row
+            // the decomposed form keeps.
+            Value scaled = arith::MulFOp::create(nb, l, m, maskScale);
+            const llvm::fltSemantics &semantics =
+                cast<FloatType>(a.elementType).getFloatSemantics();
+            Value lowest = arith::ConstantOp::create(
+                nb, l, nb.getFloatAttr(a.elementType,
+                                       APFloat::getLargest(semantics, true)));
+            Value largest = arith::ConstantOp::create(
+                nb, l, nb.getFloatAttr(a.elementType,
+                                       APFloat::getLargest(semantics)));
+            Value clamped = arith::MinimumFOp::create(
+                nb, l, arith::MaximumFOp::create(nb, l, scaled, lowest),
+                largest);
+            Value isFinite = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::ONE,
+                math::AbsFOp::create(nb, l, m),
+                floatConstant(nb, l, a.elementType,
+                              std::numeric_limits<double>::infinity()));
+            m = arith::SelectOp::create(nb, l, isFinite, clamped, scaled);
+          }
           s = arith::AddFOp::create(nb, l, s, m);
         }
         if (!a.causal && !keyLimit)

@@ -156,6 +156,9 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // FLASH-DAG:     %[[C100:.*]] = arith.constant 100 : index
 // FLASH-DAG:     %[[C300:.*]] = arith.constant 300 : index
 // FLASH-DAG:     %[[LOG2E:.*]] = arith.constant 1.44269502 : f32
+// FLASH-DAG:     %[[INF:.*]] = arith.constant 0x7F800000 : f32
+// FLASH-DAG:     %[[LARGEST:.*]] = arith.constant 3.40282347E+38 : f32
+// FLASH-DAG:     %[[LOWEST:.*]] = arith.constant -3.40282347E+38 : f32
 // FLASH:         %[[Q4:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 32]
 // FLASH:         %[[K4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 300, 32]
 // FLASH:         %[[M4:.*]] = tensor.expand_shape %[[MASK]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 300]
@@ -177,8 +180,15 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // FLASH:             %[[MBLK:.*]] = tensor.extract_slice %[[MPAD]][0, 0, %[[QB]], %[[KB]]] [1, 1, 32, 64] [1, 1, 1, 1] : tensor<1x1x128x320xf32> to tensor<32x64xf32>
 // FLASH:             %[[KQ:.*]] = linalg.generic
 // FLASH:             linalg.generic {indexing_maps = [#[[$ID2]], #[[$T2]], #[[$ID2]]], {{.*}} ins(%[[KQ]], %[[MBLK]] : tensor<64x32xf32>, tensor<32x64xf32>)
-// FLASH:               %[[MB2:.*]] = arith.mulf %{{.*}}, %[[LOG2E]] : f32
-// FLASH:               arith.addf %{{.*}}, %[[MB2]] : f32
+// A finite mask value stays finite in base 2 (finfo.min * log2(e) would
+// overflow): clamped to the finite range unless it is +-inf.
+// FLASH:               %[[MB2:.*]] = arith.mulf %[[MV:.*]], %[[LOG2E]] : f32
+// FLASH-NEXT:          %[[LO:.*]] = arith.maximumf %[[MB2]], %[[LOWEST]] : f32
+// FLASH-NEXT:          %[[HI:.*]] = arith.minimumf %[[LO]], %[[LARGEST]] : f32
+// FLASH-NEXT:          %[[ABS:.*]] = math.absf %[[MV]] : f32
+// FLASH-NEXT:          %[[FIN:.*]] = arith.cmpf one, %[[ABS]], %[[INF]] : f32
+// FLASH-NEXT:          %[[MB:.*]] = arith.select %[[FIN]], %[[HI]], %[[MB2]] : f32
+// FLASH-NEXT:          arith.addf %{{.*}}, %[[MB]] : f32
 // FLASH:               %[[J0:.*]] = linalg.index 0 : index
 // FLASH:               %[[J:.*]] = arith.addi %[[KB]], %[[J0]] : index
 // FLASH:               %[[PAD:.*]] = arith.cmpi sge, %[[J]], %[[C300]] : index

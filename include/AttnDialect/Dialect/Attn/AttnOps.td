@@ -116,7 +116,9 @@ def Attn_SumSqOp : Attn_LastDimReductionOp<"sum_sq"> {
     the core of RMS and L2 normalization. The result has the shape of `x`
     without its last dimension; a rank-1 input gives a rank-0 result.
 
-    Numerics: the sum is accumulated in the element type; the pipelines sum
+    Numerics: the sum is accumulated in f32 for f16 and bf16 (rounded once:
+    a sum past 65504 is `inf` in f16), in the element type otherwise; the
+    pipelines sum
     in vector lanes unless `reassoc=false`, which keeps the in-order sum (a
     difference of rounding only). An empty row gives `0`; an `inf` or NaN
     entry makes the row `inf` or NaN.
@@ -300,7 +302,8 @@ def Attn_XentLogitsOp : Attn_InferredResultOp<"xent_logits"> {
     - `reduction`: `none` returns the per-row losses (shape `[...]`); `sum`
       their sum and `mean` (the default) their mean over the kept rows, both
       as a rank-0 tensor. The mean over zero kept rows is NaN (0 / 0), as in
-      PyTorch.
+      PyTorch. The mean divides the sum, which is formed in f32 (f64 for
+      f64): losses summing past its range give `inf`.
 
     Example:
 
@@ -358,6 +361,18 @@ def Attn_AttentionOp : Attn_InferredResultOp<"attention"> {
     - `causal` and `masked_rows` are exactly those of `attn.softmax`: key j
       is hidden from query i when `j > i + (N - M)`, and a query row that
       sees no key returns zeros (`masked_rows = zero`, the default) or NaN.
+      A finite mask value, even `-3.4e38` (`finfo.min`), is finite: a row
+      masked whole by it gets the mean of its values, not the fully masked
+      result.
+    - NaN: a NaN in a query, or in a key or score its row sees, makes the
+      row NaN. A NaN (or inf) in a value reaches the rows that see its key;
+      for rows that do not, it depends on the lowering (`0 * NaN` is NaN in
+      the decomposed form and in a flash block that reads the key; blocks a
+      causal mask hides are never read).
+    - Score range: the flash lowering works in base 2 (scores times
+      `log2(e)`): scores `q kᵀ · scale` beyond `3.4e38 / log2(e)` (2.36e38;
+      1.25e308 in f64) overflow there, and their rows are NaN. The
+      decomposed form takes any finite score.
 
     Lowering: `--convert-attn-to-linalg` either decomposes the op into the
     two contractions and `attn.softmax` (materializing the `[M, N]` scores),
