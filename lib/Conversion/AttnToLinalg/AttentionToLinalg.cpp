@@ -225,8 +225,9 @@ Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
             Value largest = arith::ConstantOp::create(
                 nb, l, nb.getFloatAttr(a.elementType,
                                        APFloat::getLargest(semantics)));
-            Value clamped = arith::MinimumFOp::create(
-                nb, l, arith::MaximumFOp::create(nb, l, scaled, lowest),
+            // Selected for finite values only: no NaN to propagate.
+            Value clamped = arith::MinNumFOp::create(
+                nb, l, arith::MaxNumFOp::create(nb, l, scaled, lowest),
                 largest);
             Value isFinite = arith::CmpFOp::create(
                 nb, l, arith::CmpFPredicate::ONE,
@@ -802,15 +803,16 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
   return result;
 }
 
-/// The sizes of an attention that are a static 0 in any operand (the others
-/// must agree at run time), by name.
+/// What a size that is a static 0 in any operand (the others agree at run
+/// time) leaves of an attention.
 struct EmptySizes {
-  bool batch = false, queryHeads = false, queries = false, keys = false,
-       features = false, valueFeatures = false;
+  bool result;   // no batch, query head, query row or value feature
+  bool keys;     // no key (N)
+  bool features; // no query/key feature (D)
 };
 
 EmptySizes emptySizes(attn::AttentionOp op) {
-  // Each operand's dims from the last: (which size, ...) for rank 4.
+  // Whether dim `fromEnd` (1: the last) of `t` is a static 0.
   auto isZero = [](Value t, int64_t fromEnd) {
     if (!t)
       return false;
@@ -819,14 +821,13 @@ EmptySizes emptySizes(attn::AttentionOp op) {
            type.getDimSize(type.getRank() - fromEnd) == 0;
   };
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue(), m = op.getMask();
-  EmptySizes e;
-  e.batch = isZero(q, 4) || isZero(k, 4) || isZero(v, 4) || isZero(m, 4);
-  e.queryHeads = isZero(q, 3) || isZero(m, 3);
-  e.queries = isZero(q, 2) || isZero(m, 2);
-  e.keys = isZero(k, 2) || isZero(v, 2) || isZero(m, 1);
-  e.features = isZero(q, 1) || isZero(k, 1);
-  e.valueFeatures = isZero(v, 1);
-  return e;
+  // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv] / mask [B, H, M, N].
+  bool batch = isZero(q, 4) || isZero(k, 4) || isZero(v, 4) || isZero(m, 4);
+  bool queryHeads = isZero(q, 3) || isZero(m, 3);
+  bool queries = isZero(q, 2) || isZero(m, 2);
+  return {batch || queryHeads || queries || isZero(v, 1),
+          isZero(k, 2) || isZero(v, 2) || isZero(m, 1),
+          isZero(q, 1) || isZero(k, 1)};
 }
 
 /// attention(q, k, v [, mask]) -> flash loops or contractions + softmax.
@@ -845,14 +846,12 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
     // query head, query row or value feature leaves nothing to compute (and
     // no head group to read through); no key leaves every row without one.
     EmptySizes empty = emptySizes(op);
-    if (empty.batch || empty.queryHeads || empty.queries ||
-        empty.valueFeatures || empty.keys) {
+    if (empty.result || empty.keys) {
       SmallVector<OpFoldResult> sizes =
           tensor::getMixedSizes(rewriter, loc, op.getQuery());
       sizes.back() = tensor::getMixedSizes(rewriter, loc, op.getValue()).back();
       Value result = tensor::EmptyOp::create(rewriter, loc, sizes, elementType);
-      if (!empty.batch && !empty.queryHeads && !empty.queries &&
-          !empty.valueFeatures) {
+      if (!empty.result) {
         bool zeroRows = op.getMaskedRows() == attn::MaskedRows::Zero;
         Value fill = floatConstant(
             rewriter, loc, elementType,

@@ -183,8 +183,8 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // A finite mask value stays finite in base 2 (finfo.min * log2(e) would
 // overflow): clamped to the finite range unless it is +-inf.
 // FLASH:               %[[MB2:.*]] = arith.mulf %[[MV:.*]], %[[LOG2E]] : f32
-// FLASH-NEXT:          %[[LO:.*]] = arith.maximumf %[[MB2]], %[[LOWEST]] : f32
-// FLASH-NEXT:          %[[HI:.*]] = arith.minimumf %[[LO]], %[[LARGEST]] : f32
+// FLASH-NEXT:          %[[LO:.*]] = arith.maxnumf %[[MB2]], %[[LOWEST]] : f32
+// FLASH-NEXT:          %[[HI:.*]] = arith.minnumf %[[LO]], %[[LARGEST]] : f32
 // FLASH-NEXT:          %[[ABS:.*]] = math.absf %[[MV]] : f32
 // FLASH-NEXT:          %[[FIN:.*]] = arith.cmpf one, %[[ABS]], %[[INF]] : f32
 // FLASH-NEXT:          %[[MB:.*]] = arith.select %[[FIN]], %[[HI]], %[[MB2]] : f32
