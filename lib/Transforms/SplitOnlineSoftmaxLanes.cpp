@@ -78,15 +78,29 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
     if (!ShapedType::isDynamic(staticLength) && staticLength < lanes)
       return rewriter.notifyMatchFailure(op, "row shorter than the lanes");
 
-    // Inputs read along the row must have it as their last dimension.
+    // Inputs read along the row must have it as their last dimension
+    // (checked before any IR is made).
     MLIRContext *ctx = rewriter.getContext();
     Location loc = op.getLoc();
     Value row;
-    for (OpOperand *operand : op.getDpsInputOperands())
-      if (op.getMatchingIndexingMap(operand).isFunctionOfDim(red))
-        row = operand->get();
+    for (OpOperand *operand : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(operand);
+      if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+        return rewriter.notifyMatchFailure(op, "non-permutation map");
+      if (!map.isFunctionOfDim(red))
+        continue;
+      if (map.getResults().back() != getAffineDimExpr(red, ctx))
+        return rewriter.notifyMatchFailure(op, "row dim not innermost");
+      row = operand->get();
+    }
     if (!row)
       return rewriter.notifyMatchFailure(op, "no input along the row");
+    auto maxOp = op.getBody()
+                     ->getTerminator()
+                     ->getOperand(0)
+                     .getDefiningOp<arith::MaximumFOp>();
+    if (!maxOp)
+      return rewriter.notifyMatchFailure(op, "not an online softmax body");
     // N = C x L + T: C chunks of L lanes, then T elements.
     OpFoldResult length = tensor::getMixedSizes(rewriter, loc, row).back();
     OpFoldResult chunks, whole, tail;
@@ -121,11 +135,7 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
     };
     for (OpOperand *operand : op.getDpsInputOperands()) {
       AffineMap map = op.getMatchingIndexingMap(operand);
-      if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
-        return rewriter.notifyMatchFailure(op, "non-permutation map");
       bool readsRow = map.isFunctionOfDim(red);
-      if (readsRow && map.getResults().back() != getAffineDimExpr(red, ctx))
-        return rewriter.notifyMatchFailure(op, "row dim not innermost");
       Value input = operand->get();
       if (readsRow && hasTail)
         input = sliceLastDim(rewriter, loc, input, rewriter.getIndexAttr(0),
@@ -169,10 +179,6 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
 
     // The body: x as before (the row index is c * L + l), then the update.
     Block *oldBody = op.getBody();
-    Operation *yield = oldBody->getTerminator();
-    auto maxOp = yield->getOperand(0).getDefiningOp<arith::MaximumFOp>();
-    if (!maxOp)
-      return rewriter.notifyMatchFailure(op, "not an online softmax body");
     Value mAccOld = op.getRegionOutputArgs()[0];
     Value x = maxOp.getLhs() == mAccOld ? maxOp.getRhs() : maxOp.getLhs();
     Block *body = rewriter.createBlock(&split.getRegion(), {},
