@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -103,6 +104,33 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
       return rewriter.notifyMatchFailure(op, "not an online softmax body");
     // N = C x L + T: C chunks of L lanes, then T elements.
     OpFoldResult length = tensor::getMixedSizes(rewriter, loc, row).back();
+    // A row of unknown length takes the lanes only when it has 4 x L
+    // elements or more: shorter, their fills and merge cost more than they
+    // save. Otherwise the reduction as it is (unmarked: done).
+    scf::IfOp longRows;
+    if (!getConstantIntValue(length)) {
+      Value enough = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::uge, cast<Value>(length),
+          arith::ConstantIndexOp::create(rewriter, loc, 4 * lanes));
+      longRows = scf::IfOp::create(rewriter, loc, op.getResultTypes(), enough,
+                                   /*addThenBlock=*/true,
+                                   /*addElseBlock=*/true);
+      rewriter.setInsertionPointToStart(longRows.elseBlock());
+      Operation *asIs = rewriter.clone(*op);
+      asIs->removeAttr(attn::kOnlineSoftmaxAttrName);
+      scf::YieldOp::create(rewriter, loc, asIs->getResults());
+      rewriter.setInsertionPointToStart(longRows.thenBlock());
+    }
+    // The results of the lanes (and tail): the op's, or the long rows'.
+    auto finish = [&](ValueRange results) {
+      if (!longRows) {
+        rewriter.replaceOp(op, results);
+        return;
+      }
+      rewriter.setInsertionPointToEnd(longRows.thenBlock());
+      scf::YieldOp::create(rewriter, loc, results);
+      rewriter.replaceOp(op, longRows.getResults());
+    };
     OpFoldResult chunks, whole, tail;
     if (std::optional<int64_t> staticN = getConstantIntValue(length)) {
       chunks = rewriter.getIndexAttr(*staticN / lanes);
@@ -253,7 +281,7 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
           linalg::YieldOp::create(b, l, ValueRange{mNew, sNew});
         });
     if (!hasTail) {
-      rewriter.replaceOp(op, merge.getResults());
+      finish(merge.getResults());
       return success();
     }
 
@@ -282,7 +310,7 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
       auto shifted = arith::AddIOp::create(rewriter, loc, index, offset);
       rewriter.replaceAllUsesExcept(index, shifted, shifted);
     }
-    rewriter.replaceOp(op, rest.getResults());
+    finish(rest.getResults());
     return success();
   }
 

@@ -64,12 +64,15 @@ func.func @tail_causal(%x: tensor<8x50xf32>) -> tensor<8xf32> {
 
 // -----
 
-// A row of unknown length N: N floordiv 16 chunks in lanes, the N mod 16
-// left after them.
+// A row of unknown length N: when N >= 64 at run time, N floordiv 16 chunks
+// in lanes, the N mod 16 left after them; shorter, the reduction as it is.
 // CHECK-LABEL: func.func @dynamic(
 // CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<8x?xf32>)
 // CHECK-DAG:     %[[C16:.*]] = arith.constant 16 : index
+// CHECK-DAG:     %[[C64:.*]] = arith.constant 64 : index
 // CHECK:         %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<8x?xf32>
+// CHECK:         %[[LONG:.*]] = arith.cmpi uge, %[[N]], %[[C64]] : index
+// CHECK:         %[[R:.*]]:2 = scf.if %[[LONG]] -> (tensor<8xf32>, tensor<8xf32>) {
 // CHECK:         %[[C:.*]] = arith.divui %[[N]], %[[C16]] : index
 // CHECK:         %[[W:.*]] = arith.muli %[[C]], %[[C16]] : index
 // CHECK:         %[[T:.*]] = arith.subi %[[N]], %[[W]] : index
@@ -78,7 +81,13 @@ func.func @tail_causal(%x: tensor<8x50xf32>) -> tensor<8xf32> {
 // CHECK:         %[[LANES:.*]]:2 = linalg.generic {{.*}} ins(%[[SPLIT]] : tensor<8x?x16xf32>)
 // CHECK:         %[[MERGED:.*]]:2 = linalg.generic {{.*}} ins(%[[LANES]]#0, %[[LANES]]#1 : tensor<8x16xf32>, tensor<8x16xf32>)
 // CHECK:         %[[REST:.*]] = tensor.extract_slice %[[X]][0, %[[W]]] [8, %[[T]]] [1, 1]
-// CHECK:         linalg.generic {{.*}} ins(%[[REST]] : tensor<8x?xf32>) outs(%[[MERGED]]#0, %[[MERGED]]#1 : tensor<8xf32>, tensor<8xf32>)
+// CHECK:         %[[TAIL:.*]]:2 = linalg.generic {{.*}} ins(%[[REST]] : tensor<8x?xf32>) outs(%[[MERGED]]#0, %[[MERGED]]#1 : tensor<8xf32>, tensor<8xf32>)
+// CHECK:           scf.yield %[[TAIL]]#0, %[[TAIL]]#1
+// CHECK:         } else {
+// CHECK:           %[[ASIS:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<8x?xf32>)
+// CHECK-NOT:         attn.online_softmax
+// CHECK:           scf.yield %[[ASIS]]#0, %[[ASIS]]#1
+// CHECK:         linalg.generic {{.*}} ins(%[[R]]#0 : tensor<8xf32>)
 func.func @dynamic(%x: tensor<8x?xf32>) -> tensor<8xf32> {
   %r = attn.logsumexp %x : tensor<8x?xf32>
   return %r : tensor<8xf32>
