@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::attn {
@@ -72,12 +73,34 @@ bool fusionKeepsWork(OpOperand *operand) {
   return true;
 }
 
+// extract(convert(x))[i] -> convert(extract(x)[i]): a conversion read at
+// one index (a gather of each row's target logit) is done on that element,
+// so that the converted tensor need not be stored.
+struct ExtractOfConversion : OpRewritePattern<tensor::ExtractOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::ExtractOp op,
+                                PatternRewriter &rewriter) const override {
+    auto conversion = op.getTensor().getDefiningOp<linalg::GenericOp>();
+    if (!isElementwiseConversion(conversion))
+      return failure();
+    Value element = tensor::ExtractOp::create(
+        rewriter, op.getLoc(), conversion.getDpsInputs()[0], op.getIndices());
+    Operation &convert = conversion.getBody()->front();
+    IRMapping mapping;
+    mapping.map(convert.getOperand(0), element);
+    rewriter.replaceOp(op, rewriter.clone(convert, mapping)->getResults());
+    return success();
+  }
+};
+
 struct FuseElementwisePass
     : attn::impl::FuseElementwisePassBase<FuseElementwisePass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     linalg::populateElementwiseOpsFusionPatterns(patterns, fusionKeepsWork);
+    patterns.add<ExtractOfConversion>(ctx);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns,
                                                       hasSingleUseProducer);
     tensor::populateBubbleUpExpandShapePatterns(patterns);

@@ -142,3 +142,35 @@ func.func @conversion_into_each_use(%x: tensor<4x64xf16>, %init: tensor<4xf32>) 
   } -> tensor<4xf32>
   return %max, %sum : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// A conversion read at one index (a row's target logit) is done on that
+// element alone: nothing converted is stored.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0) -> (d0)>
+// CHECK-LABEL: func.func @extract_of_conversion(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<4x64xf16>
+// CHECK-NOT:     tensor<4x64xf32>
+// CHECK:         linalg.generic
+// CHECK:           %[[E:.*]] = tensor.extract %[[X]][%{{.*}}, %{{.*}}] : tensor<4x64xf16>
+// CHECK-NEXT:      %[[W:.*]] = arith.extf %[[E]] : f16 to f32
+// CHECK-NEXT:      linalg.yield %[[W]] : f32
+func.func @extract_of_conversion(%x: tensor<4x64xf16>, %t: tensor<4xindex>) -> tensor<4xf32> {
+  %e = tensor.empty() : tensor<4x64xf32>
+  %w = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x64xf16>) outs(%e : tensor<4x64xf32>) {
+  ^bb0(%a: f16, %o: f32):
+    %f = arith.extf %a : f16 to f32
+    linalg.yield %f : f32
+  } -> tensor<4x64xf32>
+  %r0 = tensor.empty() : tensor<4xf32>
+  %r = linalg.generic {indexing_maps = [#row, #row], iterator_types = ["parallel"]}
+      ins(%t : tensor<4xindex>) outs(%r0 : tensor<4xf32>) {
+  ^bb0(%j: index, %o: f32):
+    %i = linalg.index 0 : index
+    %v = tensor.extract %w[%i, %j] : tensor<4x64xf32>
+    linalg.yield %v : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}

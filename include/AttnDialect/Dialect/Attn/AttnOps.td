@@ -363,7 +363,9 @@ def Attn_AttentionOp : Attn_InferredResultOp<"attention"> {
       sees no key returns zeros (`masked_rows = zero`, the default) or NaN.
       A finite mask value, even `-3.4e38` (`finfo.min`), is finite: a row
       masked whole by it gets the mean of its values, not the fully masked
-      result.
+      result. (The flash loop, in base 2, takes finite mask values beyond
+      `+-2.36e38` as the largest finite float: two of them in one row weigh
+      alike.)
     - NaN: a NaN in a query, or in a key or score its row sees, makes the
       row NaN. A NaN (or inf) in a value reaches the rows that see its key;
       for rows that do not, it depends on the lowering (`0 * NaN` is NaN in
