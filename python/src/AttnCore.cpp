@@ -41,7 +41,9 @@
 #include <pybind11/stl.h>
 
 #include <csetjmp>
+#include <cstdio>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -193,6 +195,7 @@ std::string translateToLLVMIR(const std::string &source,
 /// attn_check_failed, which this extension provides.
 thread_local std::jmp_buf *checkJump = nullptr;
 thread_local std::string checkMessage;
+thread_local bool checkOutOfMemory = false;
 
 /// The compiled code's malloc and free (see BufferCache.h); results handed
 /// to numpy are released here too. Keeps at most 1 GiB of freed buffers.
@@ -201,8 +204,35 @@ attn_jit::BufferCache &bufferCache() {
   return *cache;
 }
 
+/// Whether the calling thread runs an OpenMP parallel region (libomp is
+/// loaded once a kernel compiled with threads is).
+static bool inParallelRegion() {
+  auto query =
+      reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_in_parallel"));
+  return query && query();
+}
+
 extern "C" void *attnMalloc(size_t size) {
-  return bufferCache().allocate(size);
+  void *p = bufferCache().allocate(size);
+  if (!p && size != 0) {
+    // The cache's freed buffers may be what is missing.
+    bufferCache().trim();
+    p = bufferCache().allocate(size);
+  }
+  if (p || size == 0)
+    return p;
+  // The compiled code does not check malloc: back to the caller with a
+  // MemoryError, or, inside an OpenMP region (no way out of it), stop with a
+  // message.
+  std::string message =
+      "out of memory: cannot allocate " + std::to_string(size) + " bytes";
+  if (!checkJump || inParallelRegion()) {
+    std::fprintf(stderr, "attn: %s\n", message.c_str());
+    std::abort();
+  }
+  checkMessage = std::move(message);
+  checkOutOfMemory = true;
+  std::longjmp(*checkJump, 1);
 }
 
 extern "C" void attnFree(void *p) { bufferCache().release(p); }
@@ -222,6 +252,7 @@ using PackedFunction = void (*)(void **);
 bool invokeGuarded(PackedFunction function, void **args) {
   std::jmp_buf buffer;
   checkJump = &buffer;
+  checkOutOfMemory = false;
   if (setjmp(buffer)) {
     checkJump = nullptr;
     return false;
@@ -394,6 +425,10 @@ public:
     {
       py::gil_scoped_release release;
       passed = invokeGuarded(function, pointers.data());
+    }
+    if (!passed && checkOutOfMemory) {
+      PyErr_SetString(PyExc_MemoryError, checkMessage.c_str());
+      throw py::error_already_set();
     }
     if (!passed)
       throw py::value_error("runtime check failed: " + checkMessage);

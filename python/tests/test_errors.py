@@ -518,3 +518,24 @@ def test_ignore_index_not_truncated_for_int32_targets():
     target = np.array([-100, 1, 2], np.int32)
     with pytest.raises(ValueError, match="does not fit the target dtype int32"):
         ops.xent_logits(logits, target, ignore_index=2**32 - 100, reduction="none")
+
+
+def _overcommits_always():
+    try:
+        with open("/proc/sys/vm/overcommit_memory") as f:
+            return f.read().strip() == "1"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(_overcommits_always(),
+                    reason="malloc of 64 TiB succeeds when memory is always overcommitted")
+def test_out_of_memory_raises():
+    """A buffer the machine cannot allocate (the decomposed scores of 2^22 x
+    2^22 keys, 64 TiB) raises MemoryError instead of writing through a null
+    pointer; the process goes on."""
+    n = 1 << 22
+    q = np.zeros((n, 1), F32)
+    with pytest.raises(MemoryError, match=r"cannot allocate 70368744177728 bytes"):
+        ops.attention(q, q, q, lowering="decomposed")
+    np.testing.assert_array_equal(ops.sum_sq(np.ones((2, 3), F32)), [3, 3])
