@@ -254,3 +254,14 @@ def test_reassoc_false_online_rows_are_in_order(rng):
             for before in (0, n // 2, n - 1)]
     np.testing.assert_allclose(first[2:], want, rtol=0, atol=3e-7)
     assert abs(want[0]) < 1e-9 and ref_lse(x[2:3])[0] > 1e-3
+
+
+def test_xent_logits_mean_of_huge_losses():
+    """The sum behind a mean is formed in f64: losses of 2e38 have their mean;
+    their sum, beyond float32, is inf."""
+    z = np.array([[0.0, -2e38], [0.0, -2e38], [0.0, -1e38]], F32)
+    t = np.array([1, 1, 1])
+    np.testing.assert_allclose(ops.xent_logits(z, t, reduction="none"), [2e38, 2e38, 1e38],
+                               rtol=1e-6)
+    np.testing.assert_allclose(ops.xent_logits(z, t), 5e38 / 3, rtol=1e-6)
+    assert ops.xent_logits(z, t, reduction="sum") == INF

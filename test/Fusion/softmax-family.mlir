@@ -91,8 +91,9 @@ func.func @log_softmax(%x: tensor<4x1024xf32>) -> tensor<4x1024xf32> {
 // CHECK:         %[[TOTAL:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[T]], %[[SHIFT]], %[[STATS]]#1 : tensor<4xi64>, tensor<4xf32>, tensor<4xf32>)
 // CHECK:           tensor.extract %[[Z]][%{{.*}}, %{{.*}}] : tensor<4x1024xf32>
 // CHECK:         %[[COUNT:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[T]] : tensor<4xi64>)
-// CHECK:         %[[MEAN:.*]] = linalg.generic {{.*}} iterator_types = []} ins(%[[TOTAL]], %[[COUNT]] : tensor<f32>, tensor<f32>)
-// CHECK:           arith.divf
+// CHECK:         %[[MEAN:.*]] = linalg.generic {{.*}} iterator_types = []} ins(%[[TOTAL]], %[[COUNT]] : tensor<f64>, tensor<f64>) outs(%{{.*}} : tensor<f32>)
+// CHECK:           arith.divf %{{.*}}, %{{.*}} : f64
+// CHECK:           arith.truncf %{{.*}} : f64 to f32
 // CHECK:         return %[[MEAN]]
 func.func @xent_logits(%x: tensor<4x1024xf32>, %t: tensor<4xi64>) -> tensor<f32> {
   %r = attn.xent_logits %x, %t : tensor<4x1024xf32>, tensor<4xi64>

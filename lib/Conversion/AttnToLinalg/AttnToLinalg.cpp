@@ -373,6 +373,27 @@ struct LogSoftmaxToLinalg : OpRewritePattern<attn::LogSoftmaxOp> {
   }
 };
 
+/// `x` with its elements converted to `elementType` by `convert`, elementwise.
+template <typename ConvertOp>
+Value convertElements(OpBuilder &b, Location loc, Value x, Type elementType) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                       elementType);
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nloc,
+                   ConvertOp::create(nb, nloc, elementType, args[0])
+                       .getResult());
+             })
+      .getResult(0);
+}
+
 /// xent_logits(z, t) -> per row (ms - z[t]) + log(s), 0 where t is ignored,
 /// NaN where t is out of range; then a sum or a mean over the kept rows.
 /// (ms - z[t] first: logsumexp(z) - z[t] would cancel the digits of a loss
@@ -449,8 +470,17 @@ struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
       return success();
     }
 
-    // Sum (and count the kept rows) over every row dimension into rank 0.
-    auto scalarType = RankedTensorType::get({}, elementType);
+    // Sum (and count the kept rows) over every row dimension into rank 0,
+    // in f64: losses of 1e38 have a mean f32 holds.
+    Type sumType = rewriter.getF64Type();
+    if (!elementType.isF64())
+      losses = convertElements<arith::ExtFOp>(rewriter, loc, losses, sumType);
+    auto narrowed = [&](Value x) -> Value {
+      return elementType.isF64() ? x
+                                 : convertElements<arith::TruncFOp>(
+                                       rewriter, loc, x, elementType);
+    };
+    auto scalarType = RankedTensorType::get({}, sumType);
     auto sumAll = [&](Value x) -> Value {
       if (rowRank == 0)
         return x;
@@ -458,7 +488,7 @@ struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
           linalg::FillOp::create(
               rewriter, loc,
               ValueRange{arith::ConstantOp::create(
-                  rewriter, loc, rewriter.getZeroAttr(elementType))},
+                  rewriter, loc, rewriter.getZeroAttr(sumType))},
               ValueRange{tensor::EmptyOp::create(rewriter, loc, scalarType,
                                                  ValueRange{})})
               .getResult(0);
@@ -473,20 +503,20 @@ struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
     };
     Value total = sumAll(losses);
     if (reduction == attn::Reduction::Sum) {
-      rewriter.replaceOp(op, total);
+      rewriter.replaceOp(op, narrowed(total));
       return success();
     }
 
     // mean = total / kept; no kept row gives 0 / 0 = NaN.
     Value kept = rows.map(
-        {target}, rows.emptyRows(),
+        {target}, rows.emptyRows(sumType),
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value ignored = arith::CmpIOp::create(
               b, l, arith::CmpIPredicate::eq, args[0],
               arith::ConstantOp::create(
                   b, l, b.getIntegerAttr(targetType, ignoreIndex)));
-          Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
-          Value one = arith::ConstantOp::create(b, l, b.getOneAttr(elementType));
+          Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(sumType));
+          Value one = arith::ConstantOp::create(b, l, b.getOneAttr(sumType));
           return arith::SelectOp::create(b, l, ignored, zero, one);
         });
     Value count = sumAll(kept);
@@ -496,7 +526,7 @@ struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
                                                         scalarType,
                                                         ValueRange{})})
                      .getResult(0);
-    rewriter.replaceOp(op, mean);
+    rewriter.replaceOp(op, narrowed(mean));
     return success();
   }
 };
@@ -553,27 +583,6 @@ struct ConvertAttnToLinalgPass
 } // namespace
 
 namespace {
-
-/// `x` with its elements converted to `elementType` by `convert`, elementwise.
-template <typename ConvertOp>
-Value convertElements(OpBuilder &b, Location loc, Value x, Type elementType) {
-  auto type = cast<RankedTensorType>(x.getType());
-  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
-                                       elementType);
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{x}, ValueRange{init},
-             ArrayRef<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(type.getRank(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, nloc,
-                   ConvertOp::create(nb, nloc, elementType, args[0])
-                       .getResult());
-             })
-      .getResult(0);
-}
 
 /// attn op on f16/bf16 -> truncf(the op on extf(operands) in f32): sums and
 /// running maxima of many terms in f32, one rounding at the end. The

@@ -135,13 +135,19 @@ func.func @xent_logits_none(%z: tensor<4x10xf32>, %t: tensor<4xi32>) -> tensor<4
 
 // CHECK-LABEL: func.func @xent_logits_mean(
 // CHECK-SAME:    %[[Z:[a-zA-Z0-9_]+]]: tensor<2x3x10xf32>, %[[T:[a-zA-Z0-9_]+]]: tensor<2x3xi64>)
+// The sum and the count in f64 (losses of 1e38 have a mean), the mean
+// rounded once.
 // CHECK:         %[[LOSS:.*]] = linalg.generic {{.*}} ins(%[[T]],
-// CHECK:         %[[TOTAL:.*]] = linalg.reduce ins(%[[LOSS]] : tensor<2x3xf32>) outs(%{{.*}} : tensor<f32>) dimensions = [0, 1]
+// CHECK:         %[[WIDE:.*]] = linalg.generic {{.*}} ins(%[[LOSS]] : tensor<2x3xf32>) outs(%{{.*}} : tensor<2x3xf64>)
+// CHECK:           arith.extf %{{.*}} : f32 to f64
+// CHECK:         %[[TOTAL:.*]] = linalg.reduce ins(%[[WIDE]] : tensor<2x3xf64>) outs(%{{.*}} : tensor<f64>) dimensions = [0, 1]
 // CHECK:         %[[KEPT:.*]] = linalg.map ins(%[[T]] : tensor<2x3xi64>)
 // CHECK:           arith.cmpi eq, %{{.*}}, %{{.*}} : i64
-// CHECK:         %[[COUNT:.*]] = linalg.reduce ins(%[[KEPT]] : tensor<2x3xf32>) outs(%{{.*}} : tensor<f32>) dimensions = [0, 1]
-// CHECK:         %[[MEAN:.*]] = linalg.div ins(%[[TOTAL]], %[[COUNT]] : tensor<f32>, tensor<f32>)
-// CHECK:         return %[[MEAN]] : tensor<f32>
+// CHECK:         %[[COUNT:.*]] = linalg.reduce ins(%[[KEPT]] : tensor<2x3xf64>) outs(%{{.*}} : tensor<f64>) dimensions = [0, 1]
+// CHECK:         %[[MEAN:.*]] = linalg.div ins(%[[TOTAL]], %[[COUNT]] : tensor<f64>, tensor<f64>)
+// CHECK:         %[[R:.*]] = linalg.generic {{.*}} ins(%[[MEAN]] : tensor<f64>) outs(%{{.*}} : tensor<f32>)
+// CHECK:           arith.truncf %{{.*}} : f64 to f32
+// CHECK:         return %[[R]] : tensor<f32>
 func.func @xent_logits_mean(%z: tensor<2x3x10xf32>, %t: tensor<2x3xi64>) -> tensor<f32> {
   %r = attn.xent_logits %z, %t : tensor<2x3x10xf32>, tensor<2x3xi64>
   return %r : tensor<f32>

@@ -302,8 +302,9 @@ def Attn_XentLogitsOp : Attn_InferredResultOp<"xent_logits"> {
     - `reduction`: `none` returns the per-row losses (shape `[...]`); `sum`
       their sum and `mean` (the default) their mean over the kept rows, both
       as a rank-0 tensor. The mean over zero kept rows is NaN (0 / 0), as in
-      PyTorch. The mean divides the sum, which is formed in f32 (f64 for
-      f64): losses summing past its range give `inf`.
+      PyTorch. The sum and the mean are formed in f64 and rounded once:
+      losses of `2e38` have their mean, and a sum beyond the element type is
+      `inf`.
 
     Example:
 
