@@ -40,6 +40,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <cstdlib>
@@ -47,6 +48,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 namespace py = pybind11;
 using namespace mlir;
@@ -196,6 +198,9 @@ std::string translateToLLVMIR(const std::string &source,
 thread_local std::jmp_buf *checkJump = nullptr;
 thread_local std::string checkMessage;
 thread_local bool checkOutOfMemory = false;
+/// The buffers a guarded call has allocated on its own thread and not freed
+/// yet: released if it jumps back, whose code would have freed them.
+thread_local std::vector<void *> *callAllocations = nullptr;
 
 /// The compiled code's malloc and free (see BufferCache.h); results handed
 /// to numpy are released here too. Keeps at most 1 GiB of freed buffers.
@@ -204,12 +209,12 @@ attn_jit::BufferCache &bufferCache() {
   return *cache;
 }
 
-/// Whether the calling thread runs an OpenMP parallel region (libomp is
-/// loaded once a kernel compiled with threads is).
+/// Whether the calling thread is inside an OpenMP parallel region, of one
+/// thread or more (libomp is loaded once a kernel compiled with threads is).
 static bool inParallelRegion() {
-  auto query =
-      reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_in_parallel"));
-  return query && query();
+  auto level =
+      reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_level"));
+  return level && level() > 0;
 }
 
 extern "C" void *attnMalloc(size_t size) {
@@ -219,6 +224,8 @@ extern "C" void *attnMalloc(size_t size) {
     bufferCache().trim();
     p = bufferCache().allocate(size);
   }
+  if (p && callAllocations)
+    callAllocations->push_back(p);
   if (p || size == 0)
     return p;
   // The compiled code does not check malloc: back to the caller with a
@@ -235,12 +242,19 @@ extern "C" void *attnMalloc(size_t size) {
   std::longjmp(*checkJump, 1);
 }
 
-extern "C" void attnFree(void *p) { bufferCache().release(p); }
+extern "C" void attnFree(void *p) {
+  if (callAllocations) {
+    auto it = std::find(callAllocations->rbegin(), callAllocations->rend(), p);
+    if (it != callAllocations->rend())
+      callAllocations->erase(std::next(it).base());
+  }
+  bufferCache().release(p);
+}
 
 extern "C" void attnCheckFailed(const char *message, int64_t length) {
   checkMessage.assign(message, length);
   // Checks run before the op they guard; the generated code holds no
-  // resources but the buffers of earlier ops, which leak.
+  // resources but the buffers of earlier ops, which the guarded call frees.
   std::longjmp(*checkJump, 1);
 }
 
@@ -251,14 +265,20 @@ using PackedFunction = void (*)(void **);
 /// Calls a packed function; false if a runtime check failed.
 bool invokeGuarded(PackedFunction function, void **args) {
   std::jmp_buf buffer;
+  std::vector<void *> allocations;
   checkJump = &buffer;
   checkOutOfMemory = false;
+  callAllocations = &allocations;
   if (setjmp(buffer)) {
     checkJump = nullptr;
+    callAllocations = nullptr;
+    for (void *p : allocations)
+      bufferCache().release(p);
     return false;
   }
   function(args);
   checkJump = nullptr;
+  callAllocations = nullptr;
   return true;
 }
 

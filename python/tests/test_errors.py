@@ -3,7 +3,10 @@ crash): CompileError with MLIR's message and location for bad MLIR,
 TypeError/ValueError for bad arguments, NotImplementedError for features
 that have not arrived."""
 
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -539,3 +542,38 @@ def test_out_of_memory_raises():
     with pytest.raises(MemoryError, match=r"cannot allocate 70368744177728 bytes"):
         ops.attention(q, q, q, lowering="decomposed")
     np.testing.assert_array_equal(ops.sum_sq(np.ones((2, 3), F32)), [3, 3])
+
+
+RECOVERS_AFTER_OOM = """
+import resource, numpy as np, attn
+two = attn.compile('''
+func.func @two(%x: tensor<?x?xf32>) -> (tensor<?x?xf32>, tensor<?x?xf32>) {
+  %a = attn.softmax %x : tensor<?x?xf32>
+  %b = attn.log_softmax %x : tensor<?x?xf32>
+  return %a, %b : tensor<?x?xf32>, tensor<?x?xf32>
+}''')
+x = np.zeros((1 << 12, 1 << 14), np.float32)  # 256 MiB
+two(x[:2])
+vm = lambda: next(int(l.split()[1]) << 10 for l in open("/proc/self/status")
+                  if l.startswith("VmSize"))
+# Room for one result, not two.
+resource.setrlimit(resource.RLIMIT_AS, (vm() + (3 << 27), resource.RLIM_INFINITY))
+for _ in range(3):
+    try:
+        two(x)
+        print("two ok")
+    except MemoryError:
+        print("MemoryError")
+    print(attn.ops.softmax(x).shape)
+"""
+
+
+def test_memory_error_frees_what_the_call_allocated():
+    """After a MemoryError, the buffers the call had allocated are freed: a
+    call that fits before still fits after (run in a child, whose address
+    space is capped)."""
+    package = os.path.dirname(os.path.dirname(attn.__file__))
+    out = subprocess.run([sys.executable, "-c", RECOVERS_AFTER_OOM], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": package})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:6] == ["MemoryError", "(4096, 16384)"] * 3
