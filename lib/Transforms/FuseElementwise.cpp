@@ -45,8 +45,11 @@ bool isElementwiseConversion(Operation *op) {
                     [](AffineMap map) { return map.isIdentity(); }))
     return false;
   Block &body = generic.getRegion().front();
+  Operation &convert = body.front();
   return body.getOperations().size() == 2 &&
-         isa<arith::ExtFOp, arith::TruncFOp>(body.front());
+         isa<arith::ExtFOp, arith::TruncFOp>(convert) &&
+         convert.getOperand(0) == body.getArgument(0) &&
+         body.getTerminator()->getOperand(0) == convert.getResult(0);
 }
 
 /// Whether fusion keeps the producer of `operand` computed once, or
