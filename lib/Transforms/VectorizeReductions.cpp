@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -306,6 +307,36 @@ void accumulatorSecond(RewriterBase &rewriter, linalg::GenericOp op) {
   });
 }
 
+/// Offsets the `linalg.index` ops of the chunk ops that partial-reduction
+/// tiling made by the chunk loops' induction variables, `tiles` being the
+/// tile sizes it was given (0: not tiled). LLVM 22's partial-reduction
+/// tiling clones the body as it is, so an index of the tiled reduction
+/// dimension would count from the chunk's start, not the row's: a reduction
+/// that reads an operand at `linalg.index` (a target logit) would pair each
+/// chunk with the first chunk's elements.
+void offsetChunkIndices(RewriterBase &rewriter,
+                        const scf::SCFTilingResult &partial,
+                        ArrayRef<OpFoldResult> tiles) {
+  SmallVector<OpFoldResult> offsets(tiles.size(), rewriter.getIndexAttr(0));
+  size_t loop = 0;
+  for (auto [dim, tile] : llvm::enumerate(tiles)) {
+    if (isZeroInteger(tile))
+      continue;
+    if (loop == partial.loops.size())
+      return;
+    LoopLikeOpInterface chunkLoop = partial.loops[loop++];
+    std::optional<SmallVector<Value>> ivs = chunkLoop.getLoopInductionVars();
+    if (!ivs || ivs->size() != 1)
+      return;
+    offsets[dim] = ivs->front();
+  }
+  for (Operation *op : partial.tiledOps)
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+        linalgOp && linalgOp.getNumLoops() == tiles.size() &&
+        linalgOp.hasIndexSemantics())
+      linalg::offsetIndices(rewriter, linalgOp, offsets);
+}
+
 struct VectorizeReductionsPass
     : attn::impl::VectorizeReductionsPassBase<VectorizeReductionsPass> {
   using VectorizeReductionsPassBase::VectorizeReductionsPassBase;
@@ -394,6 +425,7 @@ struct VectorizeReductionsPass
           rewriter, cast<PartialReductionOpInterface>(rowOp), chunkTiles);
       if (failed(partial))
         continue;
+      offsetChunkIndices(rewriter, *partial, chunkTiles);
       rewriter.replaceOp(rowOp, partial->replacements);
 
       SmallVector<Operation *> toVectorize;

@@ -278,3 +278,36 @@ func.func @exps_and_column_sums(%s: tensor<64x32xf32>, %p: tensor<64x32xf32>, %l
   } -> (tensor<64x32xf32>, tensor<32xf32>)
   return %r#0, %r#1 : tensor<64x32xf32>, tensor<32xf32>
 }
+
+// -----
+
+// A reduction that reads an operand at its own index (xent_logits' target
+// logit, summed over rows): chunked into lanes, each chunk's index counts
+// from the chunk loop's position, not from 0 (upstream's partial-reduction
+// tiling leaves `linalg.index` as it was: chunk k read chunk 0's rows).
+// CHECK-DAG:   #[[SHIFT:.*]] = affine_map<(d0)[s0] -> (d0 + s0)>
+// CHECK-LABEL: func.func @indexed_sum(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<80x5xf32>
+// CHECK:         scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args(%{{.*}}) -> (tensor<16xf32>)
+// CHECK:           linalg.generic
+// CHECK:             %[[I:.*]] = linalg.index 0 : index
+// CHECK:             %[[ROW:.*]] = affine.apply #[[SHIFT]](%[[J]])[%[[I]]]
+// CHECK:             tensor.extract %[[X]][%[[ROW]], %{{.*}}] : tensor<80x5xf32>
+// STRICT-LABEL: func.func @indexed_sum(
+// STRICT-NOT:     scf.for
+// STRICT:         linalg.index 0
+func.func @indexed_sum(%x: tensor<80x5xf32>, %t: tensor<80xindex>) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<f32>
+  %init = linalg.fill ins(%c0 : f32) outs(%e : tensor<f32>) -> tensor<f32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>],
+                       iterator_types = ["reduction"]}
+      ins(%t : tensor<80xindex>) outs(%init : tensor<f32>) {
+  ^bb0(%col: index, %acc: f32):
+    %row = linalg.index 0 : index
+    %v = tensor.extract %x[%row, %col] : tensor<80x5xf32>
+    %s = arith.addf %v, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
