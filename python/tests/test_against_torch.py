@@ -230,3 +230,23 @@ def test_attention(case):
             got, want, rtol=0, atol=tol,
             err_msg=f"B={batch} Hq={hq} Hkv={hkv} M={m} N={n} D={d} "
                     f"causal={causal} mask={mask is not None} scale={scale}")
+
+
+@pytest.mark.parametrize("length", [65536, 70001])
+def test_online_softmax_rows(length):
+    """Rows long enough for the one-pass online softmax, split into lanes
+    (whose index arithmetic the causal select reads) and a tail."""
+    rng = np.random.default_rng(length)
+    x = (rng.standard_normal((3, length)) * 10).astype(np.float32)
+    causal = t64(x) + t64(_causal_mask(3, length))
+    tol = log_tol(x, length)
+    np.testing.assert_allclose(attn.ops.logsumexp(x, causal=True),
+                               torch.logsumexp(causal, -1).numpy(), rtol=0, atol=tol)
+    np.testing.assert_allclose(attn.ops.log_softmax(x, causal=True),
+                               torch.log_softmax(causal, -1).numpy(), rtol=0, atol=tol)
+    t = rng.integers(0, length, 3)
+    for reduction in ("none", "sum", "mean"):
+        want = F.cross_entropy(t64(x), torch.from_numpy(t), reduction=reduction)
+        np.testing.assert_allclose(
+            np.asarray(attn.ops.xent_logits(x, t, reduction=reduction), np.float64),
+            want.numpy(), rtol=1e-5, atol=tol)
