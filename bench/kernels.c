@@ -1,7 +1,9 @@
 // Hand-written C versions of the attn ops, the benchmark's C baselines.
-// Compiled twice by bench/run.py: strict (-O3 -march=native) and with
-// -ffast-math. Row-major, float32, one thread; written as a careful C
-// programmer would, not tuned with intrinsics.
+// Compiled three times by bench/run.py: strict (-O3 -march=native), with
+// -ffast-math, and with -ffast-math -fveclib=libmvec (glibc's vector math,
+// what a user who wants vectorized logf/expf compiles). Row-major, float32,
+// one thread; written as a careful C programmer would, not tuned with
+// intrinsics.
 
 #include <math.h>
 #include <stddef.h>
@@ -95,44 +97,4 @@ void c_attention_causal(const float *q, const float *k, const float *v,
       for (int64_t d = 0; d < D; ++d)
         o[d] /= sum;
     }
-}
-
-// A streaming read of n floats (n a multiple of 64): the machine's read
-// bandwidth. Four independent 16-float accumulators keep the adds off the
-// critical path, so the loads are the limit.
-typedef float v16 __attribute__((vector_size(64), aligned(4)));
-float c_read(const float *x, int64_t n) {
-  v16 a = {0}, b = {0}, c = {0}, d = {0};
-  for (int64_t i = 0; i + 64 <= n; i += 64) {
-    a += *(const v16 *)(x + i);
-    b += *(const v16 *)(x + i + 16);
-    c += *(const v16 *)(x + i + 32);
-    d += *(const v16 *)(x + i + 48);
-  }
-  v16 s = a + b + c + d;
-  float total = 0;
-  for (int k = 0; k < 16; ++k)
-    total += s[k];
-  return total;
-}
-
-// FMA throughput: 12 independent chains of 16-float vector FMAs, `iters`
-// times (12 * 16 * 2 flops each).
-typedef float v16f __attribute__((vector_size(64)));
-float c_fma_peak(int64_t iters) {
-  v16f a[12], x = {0}, y = {0};
-  for (int i = 0; i < 16; ++i) {
-    x[i] = 1.0f + 1e-7f * i;
-    y[i] = 0.999999f;
-  }
-  for (int c = 0; c < 12; ++c)
-    a[c] = x * (float)c;
-  for (int64_t it = 0; it < iters; ++it)
-    for (int c = 0; c < 12; ++c)
-      a[c] = a[c] * y + x;
-  float total = 0;
-  for (int c = 0; c < 12; ++c)
-    for (int i = 0; i < 16; ++i)
-      total += a[c][i];
-  return total;
 }

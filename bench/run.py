@@ -6,9 +6,13 @@ result is first checked against a float64 numpy reference, then timed
 (median of >= 5 runs after a warm-up, up to 50 for fast ones). Reported:
 time, GB/s (minimum bytes read + written / time) or GFLOP/s, % of this
 machine's read bandwidth (or FMA peak) measured in the same run, and
-ratios against the baselines run side by side: attn's own unfused,
-unvectorized lowering; hand-written C
-(clang-22 -O3 -march=native, strict and -ffast-math); numpy; PyTorch.
+ratios against the baselines run side by side: upstream MLIR's plain
+fused lowering (attn's decomposition, linalg-fuse-elementwise-ops, loops);
+attn's own unfused, unvectorized lowering; hand-written C (clang-22 -O3
+-march=native: strict, -ffast-math, and -ffast-math -fveclib=libmvec);
+numpy; PyTorch. The host (CPU model, vector extensions, caches) and its 1-
+and 2-thread roofs (read bandwidth, FMA peak from intrinsic chains built
+without fast-math) are printed with every table.
 Inputs start on a 64-byte boundary (attn.aligned), the same for all.
 
 Usage: bench/run [--quick] [--ops softmax,xent] [--out bench/out]
@@ -53,20 +57,64 @@ UNFUSED = ",".join([
 ])
 
 
+# Upstream MLIR's plain lowering of the same op: attn's decomposition into
+# linalg, upstream's elementwise fusion, plain loops, strict FP. What a user
+# of MLIR gets without attn's passes: attn must never be slower.
+MLIR_PLAIN = ",".join([
+    "convert-attn-to-linalg{attention=decomposed}",
+    "linalg-generalize-named-ops",
+    "linalg-fuse-elementwise-ops",
+    "attn-emit-c-interface",
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map}",
+    "buffer-deallocation-pipeline",
+    "func.func(convert-linalg-to-loops)",
+    "convert-scf-to-cf", "expand-strided-metadata", "lower-affine",
+    "finalize-memref-to-llvm", "convert-math-to-llvm", "convert-arith-to-llvm",
+    "convert-cf-to-llvm", "convert-func-to-llvm", "convert-ub-to-llvm",
+    "reconcile-unrealized-casts",
+])
+
+C_BASELINES = {
+    "C strict": [],
+    "C fast-math": ["-ffast-math"],
+    # glibc's vector expf/logf: a loop calling them vectorizes.
+    "C libmvec": ["-ffast-math", "-fveclib=libmvec"],
+}
+
+
 def build_c(out_dir):
-    """kernels.c as two shared libraries: strict and -ffast-math."""
+    """kernels.c as one shared library per C baseline, and roofs.c."""
     libs = {}
-    # "machine" measures the core: full-width vectors for the FMA peak.
-    for name, flags in (("C strict", []), ("C fast-math", ["-ffast-math"]),
-                        ("machine", ["-ffast-math", "-mprefer-vector-width=512"])):
+    for name, flags in C_BASELINES.items():
         path = os.path.join(out_dir, f"kernels_{name.split()[-1]}.so")
         subprocess.run(
             ["clang-22", "-O3", "-march=native", "-shared", "-fPIC",
              "-Wno-nan-infinity-disabled", *flags,
-             os.path.join(ROOT, "bench", "kernels.c"), "-lm", "-o", path],
+             os.path.join(ROOT, "bench", "kernels.c"), "-lmvec", "-lm", "-o", path],
             check=True)
         libs[name] = ctypes.CDLL(path)
+    # No -ffast-math: it would reassociate the FMA chains (see roofs.c).
+    path = os.path.join(out_dir, "roofs.so")
+    subprocess.run(["clang-22", "-O3", "-march=native", "-shared", "-fPIC",
+                    os.path.join(ROOT, "bench", "roofs.c"), "-lpthread", "-o", path],
+                   check=True)
+    roofs = ctypes.CDLL(path)
+    check_fma_probe(path, roofs)
+    libs["roofs"] = roofs
     return libs
+
+
+def check_fma_probe(path, roofs):
+    """The FMA probe's loop must execute the FMAs it counts: one FMA
+    instruction per chain in roof_fma's body."""
+    asm = subprocess.run(["objdump", "-d", "--no-show-raw-insn", path],
+                         capture_output=True, text=True).stdout
+    body = asm.split("<roof_fma>:", 1)[1].split("\n\n", 1)[0]
+    fmas = body.count("vfmadd")
+    if fmas != roofs.roof_fma_chains():
+        sys.exit(f"bench: roof_fma has {fmas} FMA instructions, counts "
+                 f"{roofs.roof_fma_chains()}: its GFLOP/s would be wrong")
 
 
 def ptr(a):
@@ -89,26 +137,78 @@ def timed(fn, repeats):
     return statistics.median(times)
 
 
-def measure_bandwidth(lib, repeats):
-    """Read bandwidth (GB/s) of one core."""
-    x = attn.empty(1 << 28, np.float32)  # 1 GiB, cache-line aligned
-    x[...] = 1
-    lib.c_read.restype = ctypes.c_float
-    t = timed(lambda: lib.c_read(ptr(x), ctypes.c_int64(x.size)), repeats)
+_READ_BUFFER = {}
+
+
+def measure_bandwidth(roofs, repeats, threads=1):
+    """Read bandwidth (GB/s) of `threads` threads streaming 512 MiB each."""
+    n = 1 << 27
+    x = _READ_BUFFER.get(threads)
+    if x is None:
+        x = _READ_BUFFER[threads] = attn.empty(n * threads, np.float32)
+        x[...] = 1
+    roofs.roof_read_threads.restype = ctypes.c_float
+    t = timed(lambda: roofs.roof_read_threads(ptr(x), ctypes.c_int64(n),
+                                              ctypes.c_int(threads)), repeats)
     return x.nbytes / t / 1e9
 
 
-def measure_peak(lib):
-    """FMA peak (GFLOP/s) of one core."""
+def measure_peak(roofs, threads=1):
+    """FMA peak (GFLOP/s) of `threads` threads."""
     iters = 20_000_000
-    lib.c_fma_peak.restype = ctypes.c_float
-    t = timed(lambda: lib.c_fma_peak(ctypes.c_int64(iters)), 3)
-    return iters * 12 * 16 * 2 / t / 1e9
+    roofs.roof_fma_threads.restype = ctypes.c_float
+    t = timed(lambda: roofs.roof_fma_threads(ctypes.c_int64(iters),
+                                             ctypes.c_int(threads)), 3)
+    flops = iters * roofs.roof_fma_chains() * roofs.roof_fma_lanes() * 2
+    return threads * flops / t / 1e9
 
 
-def measure_machine(lib, repeats):
-    """Read bandwidth (GB/s) and FMA peak (GFLOP/s) of one core."""
-    return measure_bandwidth(lib, repeats), measure_peak(lib)
+def host_facts():
+    """The CPU model, its vector extensions and caches, as this host says."""
+    info = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                info.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    model = (f"{info.get('model name', 'unknown CPU')} (family "
+             f"{info.get('cpu family', '?')}, model {info.get('model', '?')})")
+    flags = set(info.get("flags", "").split())
+    isa = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512fp16",
+                       "f16c") if f in flags]
+    caches = []
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    for index in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        try:
+            with open(f"{base}/{index}/level") as f:
+                level = f.read().strip()
+            with open(f"{base}/{index}/type") as f:
+                kind = f.read().strip()
+            with open(f"{base}/{index}/size") as f:
+                size = f.read().strip()
+        except OSError:
+            continue
+        if kind != "Instruction":
+            caches.append(f"L{level}{'d' if kind == 'Data' else ''} {size}")
+    return f"{model}; {' '.join(isa)}; {', '.join(caches)}; {os.cpu_count()} CPUs"
+
+
+class Roofs:
+    """The 1- and 2-thread roofs measured at the start of the run."""
+
+    def __init__(self, roofs, repeats):
+        self.read1 = measure_bandwidth(roofs, repeats, 1)
+        self.read2 = measure_bandwidth(roofs, repeats, 2)
+        self.fma1 = measure_peak(roofs, 1)
+        self.fma2 = measure_peak(roofs, 2)
+
+    def text(self):
+        return (f"read bandwidth {self.read1:.1f} GB/s on 1 thread, "
+                f"{self.read2:.1f} GB/s on 2 ({self.read2 / self.read1:.2f}x); "
+                f"FMA peak {self.fma1:.1f} GFLOP/s on 1 thread, "
+                f"{self.fma2:.1f} on 2 ({self.fma2 / self.fma1:.2f}x)")
 
 
 # ----------------------------------------------------------------------------
@@ -303,16 +403,17 @@ def threaded(impl, threads):
     return run
 
 
-def unfused_impl(op, args):
-    """attn's own unfused, unvectorized lowering of the same op."""
+def lowered_impl(op, args, pipeline):
+    """The same op compiled with another pipeline (attn's unfused one, or
+    upstream MLIR's plain fused lowering)."""
     calls = {
-        "masked_max": lambda a: ("masked_max", "", "%a0, %a1"),
-        "sum_sq": lambda a: ("sum_sq", "", "%a0"),
-        "xent": lambda a: ("xent", "", "%a0, %a1"),
-        "softmax": lambda a: ("softmax", "", "%a0 mask %a1"),
-        "attention": lambda a: ("attention", " causal", "%a0, %a1, %a2"),
+        "masked_max": ("masked_max", "", "%a0, %a1"),
+        "sum_sq": ("sum_sq", "", "%a0"),
+        "xent": ("xent", "", "%a0, %a1"),
+        "softmax": ("softmax", "", "%a0 mask %a1"),
+        "attention": ("attention", " causal", "%a0, %a1, %a2"),
     }
-    name, attrs, operands = calls[op.name](args)
+    name, attrs, operands = calls[op.name]
     result = op.impls["numpy"](*args)
     types = [f"tensor<{'x'.join(map(str, a.shape))}xf32>" for a in args]
     rtype = f"tensor<{'x'.join(map(str, np.shape(result)))}{'x' if np.ndim(result) else ''}f32>"
@@ -320,7 +421,7 @@ def unfused_impl(op, args):
     source = (f"func.func @f({params}) -> {rtype} {{\n"
               f"  %r = attn.{name} {operands}{attrs} : {', '.join(types)}\n"
               f"  return %r : {rtype}\n}}\n")
-    kernel = attn.compile(source, pipeline=UNFUSED)
+    kernel = attn.compile(source, pipeline=pipeline)
     return lambda *a: kernel(*a)
 
 
@@ -334,9 +435,10 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     libs = build_c(args.out)
-    bandwidth, peak = measure_machine(libs["machine"], args.repeats)
-    print(f"machine: read bandwidth {bandwidth:.1f} GB/s, FMA peak "
-          f"{peak:.0f} GFLOP/s (one core, measured now)\n", flush=True)
+    roofs_lib = libs["roofs"]
+    host = host_facts()
+    roofs = Roofs(roofs_lib, args.repeats)
+    print(f"host: {host}\nroofs (measured now): {roofs.text()}\n", flush=True)
 
     wanted = set(filter(None, args.ops.split(",")))
     results = []
@@ -349,19 +451,22 @@ def main():
         want = op.reference(*inputs)
         impls = {"attn": op.impls["attn"],
                  "attn 2 threads": threaded(op.impls["attn"], 2),
-                 "attn unfused": unfused_impl(op, inputs)}
-        for cname in ("C strict", "C fast-math"):
+                 "MLIR plain": lowered_impl(op, inputs, MLIR_PLAIN),
+                 "attn unfused": lowered_impl(op, inputs, UNFUSED)}
+        for cname in C_BASELINES:
             impls[cname] = op.impls["C"](libs[cname])
         impls["numpy"] = op.impls["numpy"]
         if op.impls.get("torch"):
             impls["PyTorch"] = op.impls["torch"]
         row = {"op": op.label, "times": {}}
-        # The machine's figure for this row is measured just before and
-        # just after attn is timed (a shared machine's speed drifts over a
+        # The roof of this row is measured just before and just after attn
+        # (1 and 2 threads) is timed (a shared machine's speed drifts over a
         # run): the row's percentage compares like with like.
-        measure = ((lambda: measure_bandwidth(libs["machine"], args.repeats))
-                   if op.nbytes else (lambda: measure_peak(libs["machine"])))
-        machine = []
+        if op.nbytes:
+            measure = lambda threads: measure_bandwidth(roofs_lib, args.repeats, threads)
+        else:
+            measure = lambda threads: measure_peak(roofs_lib, threads)
+        machine = {1: [], 2: []}
         for name, fn in impls.items():
             got = np.asarray(fn(*inputs), np.float64)
             finite = np.isfinite(want)
@@ -372,14 +477,15 @@ def main():
                 err = np.nanmax(np.abs(got - want)) if got.shape == want.shape else "shape"
                 print(f"  {op.label}: {name} WRONG (max error {err}); not timed", flush=True)
                 continue
-            if name == "attn":
-                machine.append(measure())
+            threads = 2 if name == "attn 2 threads" else 1
+            if name.startswith("attn") and name != "attn unfused":
+                machine[threads].append(measure(threads))
             row["times"][name] = timed(lambda: fn(*inputs), args.repeats)
-            if name == "attn":
-                machine.append(measure())
-        t = row["times"].get("attn")
+            if name.startswith("attn") and name != "attn unfused":
+                machine[threads].append(measure(threads))
+        t, two = row["times"].get("attn"), row["times"].get("attn 2 threads")
         if t is not None:
-            reference = statistics.mean(machine)
+            reference = statistics.mean(machine[1])
             if op.nbytes:
                 rate = op.nbytes(*inputs) / t / 1e9
                 row["rate"] = f"{rate:.1f} GB/s"
@@ -389,14 +495,20 @@ def main():
                 rate = op.flops(*inputs) / t / 1e9
                 row["rate"] = f"{rate:.1f} GFLOP/s"
                 row["pct"] = (f"{100 * rate / reference:.0f}% of FMA peak "
-                              f"({reference:.0f} GFLOP/s)")
+                              f"({reference:.1f} GFLOP/s)")
+            if two is not None and machine[2]:
+                # The 2-thread roof's gain over 1 thread bounds attn's.
+                roof_gain = statistics.mean(machine[2]) / reference
+                row["two"] = (f"{t / two:.2f}x of {roof_gain:.2f}x "
+                              f"({100 * (t / two) / roof_gain:.0f}%)")
         results.append(row)
         print_row(row, flush=True)
 
-    write_report(results, bandwidth, peak, args.out)
+    write_report(results, host, roofs, args.out)
 
 
-BASELINES = ["attn unfused", "C strict", "C fast-math", "numpy", "PyTorch"]
+BASELINES = ["MLIR plain", "attn unfused", "C strict", "C fast-math",
+             "C libmvec", "numpy", "PyTorch"]
 
 
 def print_row(row, flush=False):
@@ -406,29 +518,28 @@ def print_row(row, flush=False):
 
 
 def table(results):
-    head = ("| op | attn time | attn rate | of machine | 2 threads | "
+    head = ("| op | attn time | attn rate | of roof | 2 threads (of roof) | "
             + " | ".join(f"vs {b}" for b in BASELINES) + " |")
     lines = [head, "|" + "---|" * (5 + len(BASELINES))]
     for r in results:
         t = r["times"]
         a = t.get("attn")
-        two = t.get("attn 2 threads")
         cells = [r["op"], f"{1e3 * a:.2f} ms" if a else "wrong",
-                 r.get("rate", ""), r.get("pct", ""),
-                 f"{a / two:.2f}x" if a and two else "n/a"]
+                 r.get("rate", ""), r.get("pct", ""), r.get("two", "n/a")]
         for b in BASELINES:
             cells.append(f"{t[b] / a:.2f}x" if a and b in t else "n/a")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def write_report(results, bandwidth, peak, out):
-    text = (f"Read bandwidth {bandwidth:.1f} GB/s, FMA peak {peak:.0f} GFLOP/s "
-            "(one core, measured at the start of this run; each row's "
-            "percentage is of the figure measured just before and after its "
-            "attn timing, in parentheses). Ratios are baseline time / attn "
-            "time: above 1x, attn is faster. \"2 threads\": attn's speed-up on 2 "
-            "threads (OpenMP) over 1.\n\n" + table(results) + "\n")
+def write_report(results, host, roofs, out):
+    text = (f"Host: {host}.\nRoofs at the start of this run: {roofs.text()}.\n"
+            "Each row's percentage is of the roof measured just before and "
+            "after its attn timing (in parentheses). Ratios are baseline "
+            "time / attn time: above 1x, attn is faster. \"2 threads\": "
+            "attn's speed-up on 2 threads (OpenMP) over 1, of the speed-up "
+            "of the 2-thread roof measured around it.\n\n"
+            + table(results) + "\n")
     print("\n" + text)
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write(text)
@@ -453,7 +564,7 @@ def write_report(results, bandwidth, peak, out):
                        fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel("time / attn time (higher: attn faster)")
-    ax.set_title("attn vs baselines, one core")
+    ax.set_title(f"attn vs baselines, one core of {host.split(';')[0]}")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "results.png"), dpi=120)
