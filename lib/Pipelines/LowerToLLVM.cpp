@@ -58,7 +58,9 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
     parallel.threads = options.threads;
     pm.addNestedPass<func::FuncOp>(attn::createParallelizeRowsPass(parallel));
   }
-  pm.addNestedPass<func::FuncOp>(attn::createFuseRowsPass());
+  attn::FuseRowsPassOptions fuseRows;
+  fuseRows.cacheBytes = options.cacheBytes;
+  pm.addNestedPass<func::FuncOp>(attn::createFuseRowsPass(fuseRows));
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(attn::createShareExponentialsPass());
@@ -70,6 +72,7 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
       attn::createVectorizeContractionsPass(contractions));
   attn::VectorizeReductionsPassOptions vectorize;
   vectorize.reassoc = options.reassoc;
+  vectorize.cacheBytes = options.cacheBytes;
   pm.addNestedPass<func::FuncOp>(
       attn::createVectorizeReductionsPass(vectorize));
   // What a chunk loop computes from its row alone (a softmax row's 1/sum,
@@ -102,7 +105,8 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Large results streamed past the caches; what stays cached prefetched.
   pm.addNestedPass<func::FuncOp>(attn::createStreamResultsPass());
-  pm.addNestedPass<func::FuncOp>(attn::createPrefetchRowsPass());
+  if (options.prefetch)
+    pm.addNestedPass<func::FuncOp>(attn::createPrefetchRowsPass());
   if (options.threads > 1) {
     pm.addPass(createForallToParallelLoopPass());
     ConvertSCFToOpenMPPassOptions openmp;
@@ -160,6 +164,9 @@ checkOptions(const attn::LowerToLLVMOptions &options,
     return errorHandler("block-q and block-kv must be positive, got " +
                         Twine(options.blockQ) + " and " +
                         Twine(options.blockKV));
+  if (options.cacheBytes < 0)
+    return errorHandler("cache-bytes must not be negative, got " +
+                        Twine(options.cacheBytes));
   if (options.onlineSoftmaxMinRow < 0)
     return errorHandler("online-softmax-min-row must not be negative, got " +
                         Twine(options.onlineSoftmaxMinRow));

@@ -87,6 +87,8 @@ findLastChainOp(Block &block) {
 }
 
 struct FuseRowsPass : attn::impl::FuseRowsPassBase<FuseRowsPass> {
+  using FuseRowsPassBase::FuseRowsPassBase;
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isDeclaration())
@@ -108,11 +110,25 @@ struct FuseRowsPass : attn::impl::FuseRowsPassBase<FuseRowsPass> {
       SmallVector<OpFoldResult> tiles;
       for (int64_t t : tileSizes)
         tiles.push_back(rewriter.getIndexAttr(t));
-      scf::SCFTilingOptions tiling;
-      tiling.setTileSizes(tiles);
       unsigned rowDims = tileSizes.back() == 0 ? tileSizes.size() - 1
                                                : tileSizes.size();
-      tiling.setInterchange(attn::broadcastInnermostOrder(op, rowDims));
+      // Blocks of rows that keep a broadcast mask in cache first, then the
+      // rows of each block.
+      SmallVector<int64_t> blocks =
+          attn::broadcastRowBlocks(op, rowDims, cacheBytes);
+      if (!blocks.empty()) {
+        scf::SCFTilingOptions blocking;
+        blocking.setTileSizes(getAsIndexOpFoldResult(&getContext(), blocks));
+        FailureOr<LoopLikeOpInterface> loop =
+            attn::tileAndFuseChainInLoop(rewriter, func, op, blocking);
+        if (failed(loop) ||
+            failed(fuseChains(rewriter, func,
+                              (*loop)->getRegion(0).front())))
+          return failure();
+        continue;
+      }
+      scf::SCFTilingOptions tiling;
+      tiling.setTileSizes(tiles);
       if (failed(attn::tileAndFuseChain(rewriter, func, op, tiling)))
         return failure();
     }

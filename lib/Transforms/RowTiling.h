@@ -14,38 +14,82 @@
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <algorithm>
+
 namespace mlir::attn {
 
-/// When an input is broadcast over some row dimension (an attention mask
-/// [M, N] over a batch B), iterating that dimension innermost among the row
-/// loops re-reads each of the input's rows from cache instead of memory.
-/// The interchange of `op`'s `numRowDims` leading (parallel) loops that puts
-/// the dims some input does not depend on innermost, keeping the order
-/// otherwise; the remaining loops stay last. Empty if nothing moves.
-inline SmallVector<int64_t> broadcastInnermostOrder(linalg::LinalgOp op,
-                                                    unsigned numRowDims) {
-  SmallVector<int64_t> used, broadcast;
+/// The tile sizes that split the `numRowDims` leading (parallel) loops of
+/// `op` into blocks of rows whose rows of the broadcast inputs fit in
+/// `cacheBytes`, when some input does not depend on some row dimension (a
+/// mask [M, N] of scores [B, M, N]): the dims every input uses by 1, but
+/// the innermost of them by the block, the broadcast dims untiled (0), as
+/// the remaining loops. Each block then reads the other inputs as
+/// contiguous runs of rows (a block of scores per batch) and the broadcast
+/// block from cache for every batch. (Visiting the batches at one row
+/// instead jumps a batch's size between reads, which hardware prefetchers
+/// follow on some hosts and not on others.) Empty if nothing is broadcast,
+/// or all of it fits at once.
+inline SmallVector<int64_t> broadcastRowBlocks(linalg::LinalgOp op,
+                                               unsigned numRowDims,
+                                               int64_t cacheBytes) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<unsigned> used, broadcast;
   for (unsigned d = 0; d < numRowDims; ++d) {
-    bool everyInputUses = llvm::all_of(op.getDpsInputOperands(), [&](OpOperand *in) {
-      return op.getMatchingIndexingMap(in).isFunctionOfDim(d);
-    });
+    bool everyInputUses =
+        llvm::all_of(op.getDpsInputOperands(), [&](OpOperand *in) {
+          return op.getMatchingIndexingMap(in).isFunctionOfDim(d);
+        });
     (everyInputUses ? used : broadcast).push_back(d);
   }
-  if (broadcast.empty() || used.empty())
+  if (used.empty() || broadcast.empty() || cacheBytes <= 0)
     return {};
-  SmallVector<int64_t> order(used);
-  llvm::append_range(order, broadcast);
-  for (unsigned d = numRowDims, e = op.getNumLoops(); d < e; ++d)
-    order.push_back(d);
-  return order;
+  // Bytes of the broadcast inputs per step of the blocked dim.
+  unsigned blocked = used.back();
+  if (ShapedType::isDynamic(ranges[blocked]))
+    return {};
+  int64_t rowBytes = 0;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(in);
+    if (llvm::all_of(broadcast,
+                     [&](unsigned d) { return map.isFunctionOfDim(d); }))
+      continue;
+    auto type = dyn_cast<ShapedType>(in->get().getType());
+    if (!type || !type.getElementType().isIntOrFloat())
+      return {};
+    int64_t bytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+    for (unsigned d = blocked + 1; d < op.getNumLoops(); ++d)
+      if (map.isFunctionOfDim(d)) {
+        if (ShapedType::isDynamic(ranges[d]))
+          return {};
+        bytes *= ranges[d];
+      }
+    rowBytes += bytes;
+  }
+  if (rowBytes == 0)
+    return {};
+  int64_t block = std::clamp<int64_t>(cacheBytes / rowBytes, 1,
+                                      ranges[blocked]);
+  if (block == ranges[blocked] &&
+      llvm::all_of(ArrayRef(used).drop_back(),
+                   [&](unsigned d) { return ranges[d] == 1; }))
+    return {};
+  // Blocks that split the rows evenly: no partial block.
+  while (ranges[blocked] % block != 0)
+    --block;
+  SmallVector<int64_t> tiles(op.getNumLoops(), 0);
+  for (unsigned d : used)
+    tiles[d] = d == blocked ? block : 1;
+  return tiles;
 }
 
 /// Tiles `op` with `tiling`, fuses all its producers into the loops,
 /// replaces the uses of all its results (an online softmax has two) and
-/// erases what is left dead in `func`.
-inline LogicalResult tileAndFuseChain(RewriterBase &rewriter,
-                                      func::FuncOp func, linalg::GenericOp op,
-                                      const scf::SCFTilingOptions &tiling) {
+/// erases what is left dead in `func`. Returns the innermost loop, whose
+/// body computes a tile.
+inline FailureOr<LoopLikeOpInterface>
+tileAndFuseChainInLoop(RewriterBase &rewriter, func::FuncOp func,
+                       linalg::GenericOp op,
+                       const scf::SCFTilingOptions &tiling) {
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
   rewriter.setInsertionPoint(op);
@@ -57,13 +101,23 @@ inline LogicalResult tileAndFuseChain(RewriterBase &rewriter,
     for (Value result : op->getResults())
       if (Value replacement = fused->replacements.lookup(result))
         replacements.push_back(replacement);
-  if (replacements.size() != op->getNumResults())
+  if (replacements.size() != op->getNumResults() || fused->loops.empty())
     return op.emitOpError("could not be tiled into row loops");
+  LoopLikeOpInterface innermost = fused->loops.back();
   // Erased here, not left to the cleanup: the callers look for the next op
   // to tile among what is left.
   rewriter.replaceOp(op, replacements);
   // The producers now computed in the loops (and their slices) are dead.
-  return applyPatternsGreedily(func, FrozenRewritePatternSet());
+  if (failed(applyPatternsGreedily(func, FrozenRewritePatternSet())))
+    return failure();
+  return innermost;
+}
+
+/// tileAndFuseChainInLoop when the loops are not needed.
+inline LogicalResult tileAndFuseChain(RewriterBase &rewriter,
+                                      func::FuncOp func, linalg::GenericOp op,
+                                      const scf::SCFTilingOptions &tiling) {
+  return tileAndFuseChainInLoop(rewriter, func, op, tiling);
 }
 
 } // namespace mlir::attn

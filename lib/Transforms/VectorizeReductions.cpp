@@ -307,6 +307,26 @@ void accumulatorSecond(RewriterBase &rewriter, linalg::GenericOp op) {
   });
 }
 
+/// Tiles the rows of row reduction `op` into blocks that keep its
+/// broadcast inputs' rows in `cacheBytes` (attn::broadcastRowBlocks).
+/// Returns the op that computes one block, `op` itself if none is made.
+linalg::GenericOp blockBroadcastRows(IRRewriter &rewriter, linalg::GenericOp op,
+                                     int64_t cacheBytes) {
+  SmallVector<int64_t> blocks =
+      attn::broadcastRowBlocks(op, op.getNumLoops() - 1, cacheBytes);
+  if (blocks.empty())
+    return op;
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(op.getContext(), blocks));
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return op;
+  rewriter.replaceOp(op, tiled->replacements);
+  return cast<linalg::GenericOp>(tiled->tiledOps.back());
+}
+
 /// Offsets the `linalg.index` ops of the chunk ops that partial-reduction
 /// tiling made by the chunk loops' induction variables, `tiles` being the
 /// tile sizes it was given (0: not tiled). LLVM 22's partial-reduction
@@ -399,21 +419,21 @@ struct VectorizeReductionsPass
         continue;
       accumulatorSecond(rewriter, op);
 
-      // One row at a time.
-      rewriter.setInsertionPoint(op);
+      // Blocks of rows whose broadcast operands stay in cache, then one row
+      // at a time.
+      linalg::GenericOp rowsOp = blockBroadcastRows(rewriter, op, cacheBytes);
+      rewriter.setInsertionPoint(rowsOp);
       SmallVector<OpFoldResult> rowTiles(numLoops, rewriter.getIndexAttr(1));
       rowTiles.back() = rewriter.getIndexAttr(0);
       scf::SCFTilingOptions rowOptions;
       rowOptions.setTileSizes(rowTiles);
-      rowOptions.setInterchange(
-          attn::broadcastInnermostOrder(op, numLoops - 1));
-      Operation *rowOp = op;
+      Operation *rowOp = rowsOp;
       if (numLoops > 1) {
         FailureOr<scf::SCFTilingResult> rows = scf::tileUsingSCF(
-            rewriter, cast<TilingInterface>(op.getOperation()), rowOptions);
+            rewriter, cast<TilingInterface>(rowsOp.getOperation()), rowOptions);
         if (failed(rows))
           continue;
-        rewriter.replaceOp(op, rows->replacements);
+        rewriter.replaceOp(rowsOp, rows->replacements);
         rowOp = rows->tiledOps.back();
       }
 

@@ -49,16 +49,40 @@ def _pipeline(level, options):
     return f"{name}{{{rendered}}}"
 
 
+def host_l2_bytes():
+    """The L2 cache of this host's first core, as Linux reports it (None
+    where it does not)."""
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for index in sorted(os.listdir(base)):
+            with open(os.path.join(base, index, "level")) as f:
+                if f.read().strip() != "2":
+                    continue
+            with open(os.path.join(base, index, "size")) as f:
+                size = f.read().strip()
+            scale = {"K": 1 << 10, "M": 1 << 20}.get(size[-1:], 1)
+            return int(size.rstrip("KM")) * scale
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+# Blocks of rows keep half the host's L2 of broadcast operands (a mask)
+# cached; the other half streams the rest.
+_HOST_CACHE_BYTES = (host_l2_bytes() or 512 * 1024) // 2
+
+
 # The OpenMP runtime that multi-threaded code calls (Debian's libomp-22-dev).
 LIBOMP = "/usr/lib/llvm-22/lib/libomp.so"
 
 
 def _pipeline_options(attention=None, block_q=None, block_kv=None,
                       reassoc=None, approximate_math=None, checked=None,
-                      online_softmax_min_row=None, threads=None):
+                      online_softmax_min_row=None, threads=None,
+                      cache_bytes=None, prefetch=None):
     options = {}
     for name, value in (("reassoc", reassoc), ("approximate-math", approximate_math),
-                        ("checked", checked)):
+                        ("checked", checked), ("prefetch", prefetch)):
         if value is not None:
             if not isinstance(value, bool):
                 raise TypeError(f"{name.replace('-', '_')} must be a bool, got {value!r}")
@@ -70,13 +94,13 @@ def _pipeline_options(attention=None, block_q=None, block_kv=None,
         options["attention"] = attention
     for name, value in (("block-q", block_q), ("block-kv", block_kv),
                         ("online-softmax-min-row", online_softmax_min_row),
-                        ("threads", threads)):
+                        ("threads", threads), ("cache-bytes", cache_bytes)):
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"{name.replace('-', '_')} must be an integer, got {value!r}")
-            if name == "online-softmax-min-row":
+            if name in ("online-softmax-min-row", "cache-bytes"):
                 if value < 0:
-                    raise ValueError(f"online_softmax_min_row must not be negative, got {value!r}")
+                    raise ValueError(f"{name.replace('-', '_')} must not be negative, got {value!r}")
             elif value < 1:
                 raise ValueError(f"{name.replace('-', '_')} must be positive, got {value!r}")
             options[name] = int(value)
@@ -186,9 +210,12 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
     ValueError instead of reading out of bounds. `pipeline` replaces
     the default "attn-lower-to-llvm" (a textual pass list reaching the LLVM
     dialect). `options`: attention="flash" | "decomposed", block_q,
-    block_kv, approximate_math (polynomial exp/log, default True)."""
+    block_kv, approximate_math (polynomial exp/log, default True),
+    cache_bytes (bytes of a broadcast mask that blocks of rows keep cached;
+    default half this host's L2)."""
     text = _read_source(source)
     if pipeline is None:
+        options.setdefault("cache_bytes", _HOST_CACHE_BYTES)
         opts = _pipeline_options(reassoc=reassoc, checked=checked,
                                  threads=threads, **options)
         # Failed checks come back here as exceptions, not aborts.

@@ -59,6 +59,17 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("Split rows across this many threads (OpenMP; the code "
                      "then needs libomp)"),
       llvm::cl::init(1)};
+  PassOptions::Option<int64_t> cacheBytes{
+      *this, "cache-bytes",
+      llvm::cl::desc("Bytes of a broadcast operand (a mask) that blocks of "
+                     "rows keep in cache: half the target core's L2 (the "
+                     "Python JIT passes the host's; 0: no blocking)"),
+      llvm::cl::init(262144)};
+  PassOptions::Option<bool> prefetch{
+      *this, "prefetch",
+      llvm::cl::desc("Software-prefetch the next row of an input while "
+                     "computing on this one (--attn-prefetch-rows)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> blockKV{
       *this, "block-kv",
       llvm::cl::desc("Keys per block of the flash lowering (at most: fewer "

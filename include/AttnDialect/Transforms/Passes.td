@@ -473,6 +473,14 @@ def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::F
     becomes, per row, an `scf.for` over 128 chunks carrying a
     `vector<1x64xf32>` accumulator, then `vector.reduction <add>`.
 
+    When an input does not depend on some row dimension (a mask `[M, N]`
+    over scores `[B, M, N]`), the rows are first tiled into blocks of `M`
+    whose mask rows fit in `cache-bytes` (half the core's L2 by default),
+    and each block is computed for every batch in turn: the scores are read
+    as contiguous runs of rows, the mask block from cache. Visiting the
+    batches at one row instead jumps a batch's size between reads, which
+    hardware prefetchers follow on some hosts and not on others.
+
     Static elementwise generics (every loop parallel) are tiled into chunks
     of `width / 4` innermost elements (one register) and vectorized too, and
     so are static reductions whose innermost loop is parallel (a column
@@ -493,6 +501,9 @@ def VectorizeReductionsPass : Pass<"attn-vectorize-reductions", "::mlir::func::F
            "Elements per chunk: the accumulator's vector length">,
     Option<"reassoc", "reassoc", "bool", /*default=*/"true",
            "Vectorize sums too (they reassociate)">,
+    Option<"cacheBytes", "cache-bytes", "int64_t", /*default=*/"262144",
+           "Bytes of broadcast operand rows (a mask) kept in cache per "
+           "block of rows: half the core's L2 (0: no blocking)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -517,7 +528,18 @@ def FuseRowsPass : Pass<"attn-fuse-rows", "::mlir::func::FuncOp"> {
     Rows must fit in cache for this to pay: the pipelines use it where
     `--attn-fuse-online-softmax` is not (rows shorter than its
     `min-row-length`).
+
+    When an input does not depend on some row dimension (a mask `[M, N]`
+    over scores `[B, M, N]`), the chain is first tiled into blocks of `M`
+    whose mask rows fit in `cache-bytes`, each block for every batch in
+    turn, then each block by rows: the scores are read as contiguous runs of
+    rows, the mask block from cache.
   }];
+  let options = [
+    Option<"cacheBytes", "cache-bytes", "int64_t", /*default=*/"262144",
+           "Bytes of broadcast operand rows (a mask) kept in cache per "
+           "block of rows: half the core's L2 (0: no blocking)">,
+  ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",
     "::mlir::scf::SCFDialect",
