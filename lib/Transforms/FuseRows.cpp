@@ -121,9 +121,10 @@ struct FuseRowsPass : attn::impl::FuseRowsPassBase<FuseRowsPass> {
         blocking.setTileSizes(getAsIndexOpFoldResult(&getContext(), blocks));
         FailureOr<LoopLikeOpInterface> loop =
             attn::tileAndFuseChainInLoop(rewriter, func, op, blocking);
-        if (failed(loop) ||
-            failed(fuseChains(rewriter, func,
-                              (*loop)->getRegion(0).front())))
+        if (failed(loop))
+          return failure();
+        if (*loop &&
+            failed(fuseChains(rewriter, func, (*loop)->getRegion(0).front())))
           return failure();
         continue;
       }

@@ -67,15 +67,22 @@ inline SmallVector<int64_t> broadcastRowBlocks(linalg::LinalgOp op,
   }
   if (rowBytes == 0)
     return {};
+  if (ranges[blocked] <= 0)
+    return {};
   int64_t block = std::clamp<int64_t>(cacheBytes / rowBytes, 1,
                                       ranges[blocked]);
   if (block == ranges[blocked] &&
       llvm::all_of(ArrayRef(used).drop_back(),
                    [&](unsigned d) { return ranges[d] == 1; }))
     return {};
-  // Blocks that split the rows evenly: no partial block.
-  while (ranges[blocked] % block != 0)
-    --block;
+  // Blocks that split the rows evenly where one of at least half the size
+  // does; otherwise a shorter last block (a prime row count must not fall
+  // back to blocks of one row).
+  for (int64_t even = block; even > block / 2; --even)
+    if (ranges[blocked] % even == 0) {
+      block = even;
+      break;
+    }
   SmallVector<int64_t> tiles(op.getNumLoops(), 0);
   for (unsigned d : used)
     tiles[d] = d == blocked ? block : 1;
@@ -85,7 +92,8 @@ inline SmallVector<int64_t> broadcastRowBlocks(linalg::LinalgOp op,
 /// Tiles `op` with `tiling`, fuses all its producers into the loops,
 /// replaces the uses of all its results (an online softmax has two) and
 /// erases what is left dead in `func`. Returns the innermost loop, whose
-/// body computes a tile.
+/// body computes a tile (null if the chain's result was unused, and the
+/// loops with it).
 inline FailureOr<LoopLikeOpInterface>
 tileAndFuseChainInLoop(RewriterBase &rewriter, func::FuncOp func,
                        linalg::GenericOp op,
@@ -107,10 +115,13 @@ tileAndFuseChainInLoop(RewriterBase &rewriter, func::FuncOp func,
   // Erased here, not left to the cleanup: the callers look for the next op
   // to tile among what is left.
   rewriter.replaceOp(op, replacements);
+  // A chain whose result is unused leaves a dead nest that the cleanup
+  // below erases: no loop to return then.
+  bool dead = fused->loops.front()->use_empty();
   // The producers now computed in the loops (and their slices) are dead.
   if (failed(applyPatternsGreedily(func, FrozenRewritePatternSet())))
     return failure();
-  return innermost;
+  return dead ? LoopLikeOpInterface() : innermost;
 }
 
 /// tileAndFuseChainInLoop when the loops are not needed.

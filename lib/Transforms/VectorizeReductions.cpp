@@ -12,6 +12,7 @@
 #include "AttnDialect/Transforms/Passes.h"
 #include "RowTiling.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -350,11 +351,25 @@ void offsetChunkIndices(RewriterBase &rewriter,
       return;
     offsets[dim] = ivs->front();
   }
-  for (Operation *op : partial.tiledOps)
-    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-        linalgOp && linalgOp.getNumLoops() == tiles.size() &&
-        linalgOp.hasIndexSemantics())
+  for (Operation *op : partial.tiledOps) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (!linalgOp || linalgOp.getNumLoops() != tiles.size() ||
+        !linalgOp.hasIndexSemantics())
+      continue;
+    // A later LLVM offsets them itself (an index used by an affine.apply
+    // of the chunk loop's variable): not twice.
+    bool offsetAlready = llvm::any_of(
+        linalgOp.getBlock()->getOps<linalg::IndexOp>(),
+        [&](linalg::IndexOp index) {
+          Value iv = dyn_cast_if_present<Value>(offsets[index.getDim()]);
+          return iv && llvm::any_of(index->getUsers(), [&](Operation *user) {
+                   return isa<affine::AffineApplyOp>(user) &&
+                          llvm::is_contained(user->getOperands(), iv);
+                 });
+        });
+    if (!offsetAlready)
       linalg::offsetIndices(rewriter, linalgOp, offsets);
+  }
 }
 
 struct VectorizeReductionsPass

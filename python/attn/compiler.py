@@ -112,8 +112,11 @@ def lower(source, to="llvm", **options):
     "linalg", "fused", "loops", "llvm" (dialects) or "llvmir" (LLVM IR).
     Options: attention="flash"|"decomposed", block_q, block_kv, reassoc,
     approximate_math, checked, online_softmax_min_row (rows of at least this
-    many elements get the one-pass online softmax; default 65536)."""
+    many elements get the one-pass online softmax; default 65536),
+    cache_bytes (default half this host's L2, as `compile`), prefetch."""
     text = _read_source(source)
+    if to in ("loops", "llvm", "llvmir") and options.get("cache_bytes") is None:
+        options["cache_bytes"] = _HOST_CACHE_BYTES
     opts = _pipeline_options(**options)
     if to == "llvmir":
         return _attn_core.translate_to_llvmir(text, _pipeline("llvm", opts))
@@ -212,10 +215,12 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
     dialect). `options`: attention="flash" | "decomposed", block_q,
     block_kv, approximate_math (polynomial exp/log, default True),
     cache_bytes (bytes of a broadcast mask that blocks of rows keep cached;
-    default half this host's L2)."""
+    default half this host's L2), prefetch (software prefetch of the next
+    row, default True)."""
     text = _read_source(source)
     if pipeline is None:
-        options.setdefault("cache_bytes", _HOST_CACHE_BYTES)
+        if options.get("cache_bytes") is None:
+            options["cache_bytes"] = _HOST_CACHE_BYTES
         opts = _pipeline_options(reassoc=reassoc, checked=checked,
                                  threads=threads, **options)
         # Failed checks come back here as exceptions, not aborts.

@@ -250,3 +250,38 @@ def test_online_softmax_rows(length):
         np.testing.assert_allclose(
             np.asarray(attn.ops.xent_logits(x, t, reduction=reduction), np.float64),
             want.numpy(), rtol=1e-5, atol=tol)
+
+
+@pytest.mark.parametrize("cache_bytes", [0, 64, 4096, 65536])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_mask_blocks(cache_bytes, threads):
+    """Rows in blocks that keep a broadcast mask cached (--attn-vectorize-
+    reductions, --attn-fuse-rows): blocks of one row, of a few, a shorter
+    last block (257 rows, a prime), none; with threads over the batch."""
+    rng = np.random.default_rng(cache_bytes + threads)
+    shape, mask_shape = (3, 2, 257, 96), (257, 96)
+    x = (rng.standard_normal(shape) * 10).astype(np.float32)
+    m = _row_mask(rng, mask_shape)
+    full = t64(x) + t64(m)
+    dead = torch.isinf(full).all(-1).numpy()
+    tol = log_tol(x, shape[-1])
+    ty = lambda s: "tensor<" + "x".join(map(str, s)) + "xf32>"
+    X, M, R = ty(shape), ty(mask_shape), ty(shape[:-1])
+    for op, result, reference, rtol, atol in (
+            ("masked_max", R, torch.amax(full, -1).numpy(), EPS, 0),
+            ("softmax", X, torch.softmax(full, -1).numpy(), tol, 1e-30),
+            ("log_softmax", X, torch.log_softmax(full, -1).numpy(), 0, tol),
+            ("logsumexp", R, torch.logsumexp(full, -1).numpy(), 0, tol)):
+        operands = "%x, %m" if op == "masked_max" else "%x mask %m"
+        kernel = attn.compile(
+            f"func.func @f(%x: {X}, %m: {M}) -> {result} {{\n"
+            f"  %r = attn.{op} {operands} : {X}, {M}\n"
+            f"  return %r : {result}\n}}\n",
+            cache_bytes=cache_bytes, threads=threads)
+        want = reference.copy()
+        if op == "softmax":
+            want[dead] = 0
+        elif op != "masked_max":
+            want[dead] = -np.inf
+        np.testing.assert_allclose(kernel(x, m), want, rtol=rtol, atol=atol,
+                                   err_msg=f"{op} cache_bytes={cache_bytes}")
