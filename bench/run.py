@@ -40,40 +40,33 @@ try:
 except ImportError:
     torch = None
 
+def plain_lowering(*tensor_passes):
+    """attn's decomposition into linalg named ops, then `tensor_passes`, then
+    buffers and plain loops down to the LLVM dialect (strict FP)."""
+    return ",".join([
+        "convert-attn-to-linalg{attention=decomposed}",
+        "linalg-generalize-named-ops",
+        *tensor_passes,
+        "attn-emit-c-interface",
+        "one-shot-bufferize{bufferize-function-boundaries "
+        "function-boundary-type-conversion=identity-layout-map}",
+        "buffer-deallocation-pipeline",
+        "func.func(convert-linalg-to-loops)",
+        "convert-scf-to-cf", "expand-strided-metadata", "lower-affine",
+        "finalize-memref-to-llvm", "convert-math-to-llvm", "convert-arith-to-llvm",
+        "convert-cf-to-llvm", "convert-func-to-llvm", "convert-ub-to-llvm",
+        "reconcile-unrealized-casts",
+    ])
+
+
 # attn's own lowering without fusion or the online softmax: each named op
 # its own loop nest over memory.
-UNFUSED = ",".join([
-    "convert-attn-to-linalg{attention=decomposed}",
-    "linalg-generalize-named-ops",
-    "attn-emit-c-interface",
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map}",
-    "buffer-deallocation-pipeline",
-    "func.func(convert-linalg-to-loops)",
-    "convert-scf-to-cf", "expand-strided-metadata", "lower-affine",
-    "finalize-memref-to-llvm", "convert-math-to-llvm", "convert-arith-to-llvm",
-    "convert-cf-to-llvm", "convert-func-to-llvm", "convert-ub-to-llvm",
-    "reconcile-unrealized-casts",
-])
+UNFUSED = plain_lowering()
 
-
-# Upstream MLIR's plain lowering of the same op: attn's decomposition into
-# linalg, upstream's elementwise fusion, plain loops, strict FP. What a user
-# of MLIR gets without attn's passes: attn must never be slower.
-MLIR_PLAIN = ",".join([
-    "convert-attn-to-linalg{attention=decomposed}",
-    "linalg-generalize-named-ops",
-    "linalg-fuse-elementwise-ops",
-    "attn-emit-c-interface",
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map}",
-    "buffer-deallocation-pipeline",
-    "func.func(convert-linalg-to-loops)",
-    "convert-scf-to-cf", "expand-strided-metadata", "lower-affine",
-    "finalize-memref-to-llvm", "convert-math-to-llvm", "convert-arith-to-llvm",
-    "convert-cf-to-llvm", "convert-func-to-llvm", "convert-ub-to-llvm",
-    "reconcile-unrealized-casts",
-])
+# Upstream MLIR's plain lowering of the same op: upstream's elementwise
+# fusion, plain loops. What a user of MLIR gets without attn's passes: attn
+# must never be slower.
+MLIR_PLAIN = plain_lowering("linalg-fuse-elementwise-ops")
 
 C_BASELINES = {
     "C strict": [],
