@@ -22,6 +22,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include "llvm/Support/Debug.h"
+
 #define DEBUG_TYPE "attn-fuse-online-softmax"
 
 namespace mlir::attn {
@@ -228,6 +230,8 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
     if (!equivalence.equivalent(sub.getLhs(), x))
       return rewriter.notifyMatchFailure(sum, "sums another x than the max");
 
+    LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": one online pass for the max "
+                            << "and sum of rows of " << rowLength << "\n");
     rewriter.replaceOp(sum, buildOnlineReduction(rewriter, max, x, safeShift));
     return success();
   }

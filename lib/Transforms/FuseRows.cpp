@@ -18,6 +18,8 @@
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include "llvm/Support/Debug.h"
+
 #define DEBUG_TYPE "attn-fuse-rows"
 
 namespace mlir::attn {
@@ -117,6 +119,11 @@ struct FuseRowsPass : attn::impl::FuseRowsPassBase<FuseRowsPass> {
       SmallVector<int64_t> blocks =
           attn::broadcastRowBlocks(op, rowDims, cacheBytes);
       if (!blocks.empty()) {
+        LLVM_DEBUG({
+          llvm::dbgs() << DEBUG_TYPE ": blocks of rows ";
+          llvm::interleaveComma(blocks, llvm::dbgs());
+          llvm::dbgs() << " for " << op << "\n";
+        });
         scf::SCFTilingOptions blocking;
         blocking.setTileSizes(getAsIndexOpFoldResult(&getContext(), blocks));
         FailureOr<LoopLikeOpInterface> loop =

@@ -18,6 +18,8 @@
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include "llvm/Support/Debug.h"
+
 #define DEBUG_TYPE "attn-parallelize-rows"
 
 namespace mlir::attn {
@@ -66,6 +68,9 @@ struct ParallelizeRowsPass
       scf::SCFTilingOptions tiling;
       tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
       tiling.setNumThreads(numThreads);
+      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": rows of " << op
+                              << " split across " << threads
+                              << " threads\n");
       if (failed(attn::tileAndFuseChain(rewriter, func, op, tiling)))
         return signalPassFailure();
     }

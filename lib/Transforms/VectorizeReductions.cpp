@@ -30,6 +30,8 @@
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "llvm/ADT/SmallBitVector.h"
 
+#include "llvm/Support/Debug.h"
+
 #define DEBUG_TYPE "attn-vectorize-reductions"
 
 namespace mlir::attn {
@@ -317,6 +319,11 @@ linalg::GenericOp blockBroadcastRows(IRRewriter &rewriter, linalg::GenericOp op,
       attn::broadcastRowBlocks(op, op.getNumLoops() - 1, cacheBytes);
   if (blocks.empty())
     return op;
+  LLVM_DEBUG({
+    llvm::dbgs() << DEBUG_TYPE ": blocks of rows ";
+    llvm::interleaveComma(blocks, llvm::dbgs());
+    llvm::dbgs() << " for " << op << "\n";
+  });
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(op.getContext(), blocks));
   rewriter.setInsertionPoint(op);
@@ -430,6 +437,9 @@ struct VectorizeReductionsPass
       unsigned numLoops = op.getNumLoops();
       int64_t length = op.getStaticLoopRanges().back();
       int64_t chunk = chunkWidth(length, width);
+      LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": row of " << length
+                              << " in chunks of " << chunk << " (0: left to "
+                              << "LLVM) for " << op << "\n");
       if (chunk == 0)
         continue;
       accumulatorSecond(rewriter, op);
