@@ -59,6 +59,10 @@ def dense(a, fmt):
     return f"dense<{nested(a)}>"
 
 
+def result_type(rows, reduction):
+    return f"tensor<{rows}xf32>" if reduction == "none" else "tensor<f32>"
+
+
 def emit():
     out = ["func.func private @printMemrefF32(tensor<*xf32>)", ""]
     calls = []
@@ -66,7 +70,7 @@ def emit():
         zt = f"tensor<{rows}x{classes}xf32>"
         tt = f"tensor<{rows}xi64>"
         for reduction in REDUCTIONS:
-            rt = f"tensor<{rows}xf32>" if reduction == "none" else "tensor<f32>"
+            rt = result_type(rows, reduction)
             out += [
                 f"func.func @xent_{n}_{reduction}(%z: {zt}, %t: {tt}) -> {rt} {{",
                 f"  %r = attn.xent_logits %z, %t reduction = {reduction} : {zt}, {tt}",
@@ -77,7 +81,7 @@ def emit():
         for k, t in enumerate(targets):
             calls.append(f"  %t{n}_{k} = arith.constant {dense(t, '%d')} : {tt}")
             for reduction in REDUCTIONS:
-                rt = f"tensor<{rows}xf32>" if reduction == "none" else "tensor<f32>"
+                rt = result_type(rows, reduction)
                 calls += [
                     f"  %r{n}_{k}_{reduction} = call @xent_{n}_{reduction}(%z{n}, %t{n}_{k}) : ({zt}, {tt}) -> {rt}",
                     f"  %u{n}_{k}_{reduction} = tensor.cast %r{n}_{k}_{reduction} : {rt} to tensor<*xf32>",
