@@ -162,6 +162,8 @@ struct Attention {
   Type elementType;
   SmallVector<OpFoldResult> qSizes, kSizes, vSizes;
   bool causal;
+  Value diagonal; // key j is hidden from query i when j > i + diagonal
+  bool defaultDiagonal; // diagonal == N - M
   bool zeroRows;
 
 };
@@ -244,16 +246,18 @@ Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
             nb, l, colOffset, linalg::IndexOp::create(nb, l, keyDim));
         Value hidden;
         if (a.causal) {
-          // Key j is hidden from query i when j > i + (N - M); for rows
-          // i < M that includes every padding key j >= N.
+          // Key j is hidden from query i when j > i + d.
           Value i = arith::AddIOp::create(
               nb, l, rowOffset, linalg::IndexOp::create(nb, l, queryDim));
           Value last = arith::AddIOp::create(nb, l, i, causalOffset);
           hidden =
               arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt, j, last);
-        } else {
-          hidden = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, j,
-                                         keyLimit);
+        }
+        if (keyLimit) {
+          Value padding = arith::CmpIOp::create(
+              nb, l, arith::CmpIPredicate::sge, j, keyLimit);
+          hidden = hidden ? arith::OrIOp::create(nb, l, hidden, padding)
+                          : padding;
         }
         return arith::SelectOp::create(nb, l, hidden,
                                        negInfinity(nb, l, a.elementType), s);
@@ -323,7 +327,7 @@ Value lowerDecomposed(OpBuilder &b, Location loc, const Attention &a,
                         zeroIndex, /*keyLimit=*/Value(), a.scale,
                         /*maskScale=*/Value());
   Value probabilities = attn::SoftmaxOp::create(
-      b, loc, scores, /*mask=*/Value(), a.causal, maskedRows);
+      b, loc, scores, /*mask=*/Value(), a.causal, a.diagonal, maskedRows);
   SmallVector<OpFoldResult> outSizes(a.qSizes);
   outSizes[3] = a.vSizes[3];
   // With no key at all (N == 0) the product sums nothing: its initial value
@@ -431,7 +435,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
   Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
   Value oneIndex = arith::ConstantIndexOp::create(b, loc, 1);
   Value twoIndex = arith::ConstantIndexOp::create(b, loc, 2);
-  Value causalOffset = arith::SubIOp::create(b, loc, keys, rows);
+  Value causalOffset = a.diagonal;
   Value zero = floatConstant(b, loc, elementType, 0.0);
   Value negInf = negInfinity(b, loc, elementType);
   AffineMap id1 = b.getMultiDimIdentityMap(1);
@@ -444,9 +448,10 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
 
   std::optional<int64_t> staticRows = getConstantIntValue(a.qSizes[2]),
                          staticKeys = getConstantIntValue(a.kSizes[2]);
+  std::optional<int64_t> staticDiagonal = getConstantIntValue(a.diagonal);
   bool splitDiagonal = a.causal && blockQ == blockKV && blockKV % 2 == 0 &&
-                       staticRows && staticKeys &&
-                       (*staticKeys - *staticRows) % blockKV == 0;
+                       staticRows && staticKeys && staticDiagonal &&
+                       *staticDiagonal % blockKV == 0;
 
   // Whole blocks of rows and keys.
   OpFoldResult paddedRows = roundUp(b, loc, a.qSizes[2], blockQ);
@@ -602,10 +607,13 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
                      floatConstant(b, loc, elementType, 0)));
           // The queries are scaled: only masks are left to apply.
           Value scores = products;
+          // The default diagonal (N - M) hides every padding key j >= N
+          // from the rows i < M; another may show them.
+          bool padKeys = keysPadded && (!block.causal || !a.defaultDiagonal);
           if (maskBlock || block.causal || keysPadded)
             scores = maskedScores(b, loc, block, products, maskBlock,
                                   rowOffset, kb,
-                                  causalOffset, keysPadded ? keys : Value(),
+                                  causalOffset, padKeys ? keys : Value(),
                                   /*scale=*/Value(), /*maskScale=*/log2e,
                                   /*keyMajor=*/true);
 
@@ -874,6 +882,14 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
     a.kSizes = tensor::getMixedSizes(rewriter, loc, a.k);
     a.vSizes = tensor::getMixedSizes(rewriter, loc, a.v);
     a.causal = op.getCausal();
+    // d = N - M unless given: the diagonal aligned to the bottom-right.
+    a.diagonal = op.getDiagonal();
+    a.defaultDiagonal = !a.diagonal;
+    if (a.causal && !a.diagonal)
+      a.diagonal = rewriter.createOrFold<arith::SubIOp>(
+          loc,
+          getValueOrCreateConstantIndexOp(rewriter, loc, a.kSizes[2]),
+          getValueOrCreateConstantIndexOp(rewriter, loc, a.qSizes[2]));
     a.zeroRows = op.getMaskedRows() == attn::MaskedRows::Zero;
 
     auto q4 = cast<RankedTensorType>(a.q.getType());

@@ -126,13 +126,16 @@ public:
   }
 
   /// `x` with entry (i, j) of the trailing [M, N] dims set to -inf where
-  /// j > i + (N - M): a causal mask aligned to the bottom-right corner,
-  /// computed from indices.
-  Value applyCausalMask(Value x) {
+  /// j > i + d: a causal mask computed from indices, its diagonal `d`
+  /// aligned to the bottom-right corner (N - M) unless given.
+  Value applyCausalMask(Value x, Value diagonal) {
     int64_t r = rank();
-    Value rows = getValueOrCreateConstantIndexOp(b, loc, sizes[r - 2]);
-    Value cols = getValueOrCreateConstantIndexOp(b, loc, sizes[r - 1]);
-    Value offset = arith::SubIOp::create(b, loc, cols, rows);
+    Value offset = diagonal;
+    if (!offset) {
+      Value rows = getValueOrCreateConstantIndexOp(b, loc, sizes[r - 2]);
+      Value cols = getValueOrCreateConstantIndexOp(b, loc, sizes[r - 1]);
+      offset = arith::SubIOp::create(b, loc, cols, rows);
+    }
     Value negInf = arith::getIdentityValue(arith::AtomicRMWKind::maximumf,
                                            elementType, b, loc);
     AffineMap id = b.getMultiDimIdentityMap(r);
@@ -237,13 +240,14 @@ struct XentToLinalg : OpRewritePattern<attn::XentOp> {
 struct MaskedScores {
   Value input, mask;
   bool causal;
+  Value diagonal;
 
   Value build(RowOpBuilder &rows) const {
     Value x = input;
     if (mask)
       x = rows.addMask(x, mask);
     if (causal)
-      x = rows.applyCausalMask(x);
+      x = rows.applyCausalMask(x, diagonal);
     return x;
   }
 };
@@ -298,7 +302,8 @@ struct SoftmaxToLinalg : OpRewritePattern<attn::SoftmaxOp> {
   LogicalResult matchAndRewrite(attn::SoftmaxOp op,
                                 PatternRewriter &rewriter) const override {
     RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
-    MaskedScores scores{op.getInput(), op.getMask(), op.getCausal()};
+    MaskedScores scores{op.getInput(), op.getMask(), op.getCausal(),
+                        op.getDiagonal()};
     RowStats stats = buildRowStats(rows, scores);
 
     // One reciprocal per row, then a multiply per entry. A fully masked row
@@ -332,7 +337,8 @@ struct LogSumExpToLinalg : OpRewritePattern<attn::LogSumExpOp> {
                                 PatternRewriter &rewriter) const override {
     RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
     RowStats stats = buildRowStats(
-        rows, MaskedScores{op.getInput(), op.getMask(), op.getCausal()});
+        rows, MaskedScores{op.getInput(), op.getMask(), op.getCausal(),
+                             op.getDiagonal()});
     // A fully masked row: 0 + log(0) = -inf.
     rewriter.replaceOp(
         op, rows.map({stats.shift, stats.sum}, rows.emptyRows(),
@@ -353,7 +359,8 @@ struct LogSoftmaxToLinalg : OpRewritePattern<attn::LogSoftmaxOp> {
   LogicalResult matchAndRewrite(attn::LogSoftmaxOp op,
                                 PatternRewriter &rewriter) const override {
     RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
-    MaskedScores scores{op.getInput(), op.getMask(), op.getCausal()};
+    MaskedScores scores{op.getInput(), op.getMask(), op.getCausal(),
+                        op.getDiagonal()};
     RowStats stats = buildRowStats(rows, scores);
     Type elementType = rows.getElementType();
     Value logSum = rows.map(
@@ -406,7 +413,7 @@ struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
     Location loc = op.getLoc();
     Value logits = op.getLogits(), target = op.getTarget();
     RowOpBuilder rows(rewriter, loc, logits);
-    RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false});
+    RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false, {}});
     Type elementType = rows.getElementType();
     Type targetType = getElementTypeOrSelf(target.getType());
     int64_t rowRank = rows.rank() - 1;

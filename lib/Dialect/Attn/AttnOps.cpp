@@ -100,9 +100,20 @@ static LogicalResult verifyAdditiveMask(Operation *op, StringRef scoresName,
   return success();
 }
 
+/// Checks that an explicit causal diagonal comes with `causal`.
+static LogicalResult verifyDiagonal(Operation *op, bool causal,
+                                    Value diagonal) {
+  if (diagonal && !causal)
+    return op->emitOpError("expects 'diagonal' only with 'causal' (it places "
+                           "the causal mask's diagonal)");
+  return success();
+}
+
 /// Checks the masks of a softmax-family op.
 static LogicalResult verifyRowMasks(Operation *op, RankedTensorType input,
-                                    Value mask, bool causal) {
+                                    Value mask, bool causal, Value diagonal) {
+  if (failed(verifyDiagonal(op, causal, diagonal)))
+    return failure();
   if (mask && failed(verifyAdditiveMask(
                   op, "input", input,
                   cast<RankedTensorType>(mask.getType()))))
@@ -205,7 +216,8 @@ LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *,
 template <typename OpT>
 static LogicalResult verifySameTypeRowOp(OpT op) {
   RankedTensorType input = op.getInput().getType();
-  if (failed(verifyRowMasks(op, input, op.getMask(), op.getCausal())))
+  if (failed(verifyRowMasks(op, input, op.getMask(), op.getCausal(),
+                            op.getDiagonal())))
     return failure();
   return verifyResultType(op, input, "the type of input");
 }
@@ -231,7 +243,8 @@ LogicalResult LogSumExpOp::inferReturnTypes(MLIRContext *,
 
 LogicalResult LogSumExpOp::verify() {
   RankedTensorType input = getInput().getType();
-  if (failed(verifyRowMasks(*this, input, getMask(), getCausal())))
+  if (failed(verifyRowMasks(*this, input, getMask(), getCausal(),
+                            getDiagonal())))
     return failure();
   return verifyResultType(*this, dropLastDim(input),
                           "input without its last dimension");
@@ -354,6 +367,8 @@ LogicalResult AttentionOp::verify() {
              << ")";
   }
 
+  if (failed(verifyDiagonal(*this, getCausal(), getDiagonal())))
+    return failure();
   if (std::optional<APFloat> scale = getScale()) {
     if (!scale->isFinite())
       return emitOpError("expects a finite scale, got ")

@@ -214,7 +214,7 @@ func.func @logsumexp_causal_rank1(%x: tensor<8xf32>) {
 
 func.func @softmax_masked_rows_value(%x: tensor<4x8xf32>) {
   // expected-error @+1 {{'attn.softmax' op attribute 'masked_rows' failed to satisfy constraint: what a fully masked row returns: zero or nan}}
-  %r = "attn.softmax"(%x) {masked_rows = 7 : i32} : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %r = "attn.softmax"(%x) {masked_rows = 7 : i32, operandSegmentSizes = array<i32: 1, 0, 0>} : (tensor<4x8xf32>) -> tensor<4x8xf32>
   return
 }
 
@@ -230,7 +230,7 @@ func.func @softmax_masked_rows_keyword(%x: tensor<4x8xf32>) {
 
 func.func @log_softmax_result_type(%x: tensor<4x8xf32>) {
   // expected-error @+1 {{'attn.log_softmax' op expects result type 'tensor<4x8xf32>' (the type of input), got 'tensor<4xf32>'}}
-  %r = "attn.log_softmax"(%x) : (tensor<4x8xf32>) -> tensor<4xf32>
+  %r = "attn.log_softmax"(%x) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<4x8xf32>) -> tensor<4xf32>
   return
 }
 
@@ -238,7 +238,7 @@ func.func @log_softmax_result_type(%x: tensor<4x8xf32>) {
 
 func.func @logsumexp_result_type(%x: tensor<4x8xf32>) {
   // expected-error @+1 {{'attn.logsumexp' op expects result type 'tensor<4xf32>' (input without its last dimension), got 'tensor<4x8xf32>'}}
-  %r = "attn.logsumexp"(%x) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %r = "attn.logsumexp"(%x) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<4x8xf32>) -> tensor<4x8xf32>
   return
 }
 
@@ -366,7 +366,7 @@ func.func @attention_groups(%q: tensor<1x6x8x16xf32>, %k: tensor<1x4x8x16xf32>) 
 
 func.func @attention_scale(%q: tensor<8x16xf32>) {
   // expected-error @+1 {{'attn.attention' op expects a finite scale, got INF}}
-  %r = "attn.attention"(%q, %q, %q) <{scale = 0x7FF0000000000000 : f64}> : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
+  %r = "attn.attention"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>, scale = 0x7FF0000000000000 : f64}> : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
   return
 }
 
@@ -416,7 +416,7 @@ func.func @attention_rank0_inferred(%q: tensor<f32>) {
 
 func.func @softmax_encoding(%x: tensor<4x8xf32, "enc">) {
   // expected-error @+1 {{'attn.softmax' op operand #0 must be ranked tensor of rank >= 1 with f16, bf16, f32 or f64 elements and no encoding, but got 'tensor<4x8xf32, "enc">'}}
-  %r = "attn.softmax"(%x) : (tensor<4x8xf32, "enc">) -> tensor<4x8xf32>
+  %r = "attn.softmax"(%x) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<4x8xf32, "enc">) -> tensor<4x8xf32>
   return
 }
 
@@ -464,7 +464,7 @@ func.func @attention_mask_shape(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x10x16xf
 
 func.func @attention_result_type(%q: tensor<8x16xf32>, %v: tensor<8x4xf32>) {
   // expected-error @+1 {{'attn.attention' op expects result type 'tensor<8x4xf32>' (query with the last dimension of value), got 'tensor<8x16xf32>'}}
-  %r = "attn.attention"(%q, %q, %v) : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) -> tensor<8x16xf32>
+  %r = "attn.attention"(%q, %q, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) -> tensor<8x16xf32>
   return
 }
 
@@ -472,7 +472,7 @@ func.func @attention_result_type(%q: tensor<8x16xf32>, %v: tensor<8x4xf32>) {
 
 func.func @attention_masked_rows(%q: tensor<8x16xf32>) {
   // expected-error @+1 {{'attn.attention' op attribute 'masked_rows' failed to satisfy constraint: what a fully masked row returns: zero or nan}}
-  %r = "attn.attention"(%q, %q, %q) {masked_rows = 3 : i32} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
+  %r = "attn.attention"(%q, %q, %q) {masked_rows = 3 : i32, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
   return
 }
 
@@ -524,4 +524,20 @@ func.func @online_softmax_on_math(%x: f32) -> f32 {
   // expected-error @+1 {{'attn.online_softmax' applies to 'linalg.generic' only}}
   %0 = math.exp %x {attn.online_softmax} : f32
   return %0 : f32
+}
+
+// -----
+
+func.func @diagonal_without_causal(%x: tensor<8x16xf32>, %d: index) {
+  // expected-error @+1 {{'attn.softmax' op expects 'diagonal' only with 'causal' (it places the causal mask's diagonal)}}
+  %r = attn.softmax %x diagonal %d : tensor<8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_diagonal_without_causal(%x: tensor<8x16xf32>, %d: index) {
+  // expected-error @+1 {{'attn.attention' op expects 'diagonal' only with 'causal'}}
+  %r = attn.attention %x, %x, %x diagonal %d : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>
+  return
 }

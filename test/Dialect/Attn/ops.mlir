@@ -132,6 +132,24 @@ func.func @softmax_family(%x: tensor<2x8x16xf32>, %m: tensor<8x16xf32>, %t: tens
 
 // -----
 
+// An explicit causal diagonal, on the softmax family and on attention.
+// CHECK-LABEL: func.func @causal_diagonal(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<8x16xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<8x16xf32>, %[[D:[a-zA-Z0-9_]+]]: index
+// CHECK:         attn.softmax %[[X]] mask %[[M]] causal diagonal %[[D]] masked_rows = nan : tensor<8x16xf32>, tensor<8x16xf32>
+// CHECK:         attn.logsumexp %[[X]] causal diagonal %[[D]] : tensor<8x16xf32>
+// CHECK:         attn.log_softmax %[[X]] causal diagonal %[[D]] : tensor<8x16xf32>
+// CHECK:         attn.attention %[[X]], %[[X]], %[[X]] causal diagonal %[[D]] : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>
+func.func @causal_diagonal(%x: tensor<8x16xf32>, %m: tensor<8x16xf32>, %d: index)
+    -> (tensor<8x16xf32>, tensor<8xf32>, tensor<8x16xf32>, tensor<8x16xf32>) {
+  %0 = attn.softmax %x mask %m causal diagonal %d masked_rows = nan : tensor<8x16xf32>, tensor<8x16xf32>
+  %1 = attn.logsumexp %x causal diagonal %d : tensor<8x16xf32>
+  %2 = attn.log_softmax %x causal diagonal %d : tensor<8x16xf32>
+  %3 = attn.attention %x, %x, %x causal diagonal %d : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>
+  return %0, %1, %2, %3 : tensor<8x16xf32>, tensor<8xf32>, tensor<8x16xf32>, tensor<8x16xf32>
+}
+
+// -----
+
 // Generic form with no attributes: every attribute takes its default.
 // CHECK-LABEL: func.func @softmax_family_generic(
 // CHECK:         attn.softmax %{{.*}} : tensor<4x8xf32>
@@ -141,11 +159,11 @@ func.func @softmax_family(%x: tensor<2x8x16xf32>, %m: tensor<8x16xf32>, %t: tens
 // CHECK:         attn.logsumexp %{{.*}} : tensor<?xf64>
 func.func @softmax_family_generic(%x: tensor<4x8xf32>, %t: tensor<4xi32>, %y: tensor<?xf64>)
     -> (tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32>, tensor<f32>, tensor<f64>) {
-  %0 = "attn.softmax"(%x) : (tensor<4x8xf32>) -> tensor<4x8xf32>
-  %1 = "attn.logsumexp"(%x) : (tensor<4x8xf32>) -> tensor<4xf32>
-  %2 = "attn.log_softmax"(%x) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %0 = "attn.softmax"(%x) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %1 = "attn.logsumexp"(%x) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<4x8xf32>) -> tensor<4xf32>
+  %2 = "attn.log_softmax"(%x) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<4x8xf32>) -> tensor<4x8xf32>
   %3 = "attn.xent_logits"(%x, %t) : (tensor<4x8xf32>, tensor<4xi32>) -> tensor<f32>
-  %4 = "attn.logsumexp"(%y) : (tensor<?xf64>) -> tensor<f64>
+  %4 = "attn.logsumexp"(%y) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<?xf64>) -> tensor<f64>
   return %0, %1, %2, %3, %4 : tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32>, tensor<f32>, tensor<f64>
 }
 
@@ -166,6 +184,6 @@ func.func @attention(%q: tensor<2x8x128x64xf32>, %k: tensor<2x2x256x64xf32>, %v:
       : tensor<2x8x128x64xf32>, tensor<2x2x256x64xf32>, tensor<2x2x256x32xf32>, tensor<2x1x128x256xf32>
   %2 = attn.attention %x, %x, %x causal : tensor<8x?x64xbf16>, tensor<8x?x64xbf16>, tensor<8x?x64xbf16>
   %3 = attn.attention %q2, %k2, %k2 mask %m2 : tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>, tensor<32xf32>
-  %4 = "attn.attention"(%q2, %k2, %k2) : (tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>) -> tensor<16x64xf32>
+  %4 = "attn.attention"(%q2, %k2, %k2) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>) -> tensor<16x64xf32>
   return %0, %1, %2, %3, %4 : tensor<2x8x128x32xf32>, tensor<2x8x128x32xf32>, tensor<8x?x64xbf16>, tensor<16x64xf32>, tensor<16x64xf32>
 }

@@ -6,6 +6,7 @@
 include "AttnDialect/Dialect/Attn/AttnDialect.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/TilingInterface.td"
 include "mlir/IR/EnumAttr.td"
 
 //===----------------------------------------------------------------------===//
@@ -53,8 +54,21 @@ def Attn_TargetTensor : Type<
 // assembly format names only the operand types. Inference is lenient; every
 // rule, the result type included, is checked by the op's verifier, so that
 // each broken rule gives exactly one diagnostic with its own message.
+//
+// Every op is a structured op that upstream transforms drive: its loops and
+// how each operand is read over them (TilingInterface: tiled along its
+// parallel loops by `transform.structured.tile_using_for` / `_forall`), its
+// result shapes (ReifyRankedShapedTypeOpInterface: the loops' results), and
+// its linalg form (AggregatedOpInterface: `decompose_interface`).
 class Attn_InferredResultOp<string mnemonic, list<Trait> traits = []>
-    : Attn_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor])> {
+    : Attn_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor,
+        DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                                  ["reifyResultShapes"]>,
+        DeclareOpInterfaceMethods<TilingInterface, [
+            "getLoopIteratorTypes", "getIterationDomain",
+            "getTiledImplementation", "getResultTilePosition",
+            "getIterationDomainTileFromResultTile",
+            "generateResultTileValue"]>])> {
   let results = (outs Attn_FloatTensor:$result);
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -170,7 +184,8 @@ def Attn_XentOp : Attn_LastDimReductionOp<"xent"> {
 
 // An op over the rows (last dimension) of scores with an optional additive
 // mask and an optional causal mask computed from indices.
-class Attn_MaskedRowOp<string mnemonic> : Attn_InferredResultOp<mnemonic>;
+class Attn_MaskedRowOp<string mnemonic>
+    : Attn_InferredResultOp<mnemonic, [AttrSizedOperandSegments]>;
 
 defvar Attn_MaskingDoc = [{
     Masking: `mask` is additive, as in `attn.masked_max`: `[M, N]` (the
@@ -182,8 +197,12 @@ defvar Attn_MaskingDoc = [{
     `j > i + (N - M)`: the diagonal is aligned to the bottom-right corner,
     as when M new queries attend to a KV cache of N keys whose last M are
     their own (M == N is the usual lower-triangular mask; with M > N the
-    first M - N rows are fully masked). The causal mask is computed from
-    indices, never materialized. Both masks may be given together.
+    first M - N rows are fully masked). `diagonal %d` (an `index`, only with
+    `causal`) places the diagonal explicitly: entry `(i, j)` is removed when
+    `j > i + d` (`torch.tril`'s `diagonal`; the default is `d = N - M`). A
+    tile of rows `[o, o + m)` of a causal op is the same op on those rows
+    with `diagonal` `d + o`. The causal mask is computed from indices, never
+    materialized. Both masks may be given together.
 
     Stability: every row is shifted by its maximum before `exp`, so logits
     of any finite magnitude (1e4, 1e30) neither overflow nor underflow to
@@ -217,10 +236,11 @@ def Attn_SoftmaxOp : Attn_MaskedRowOp<"softmax"> {
   let arguments = (ins Attn_ReducibleTensor:$input,
                        Optional<Attn_ReducibleTensor>:$mask,
                        UnitAttr:$causal,
+                       Optional<Index>:$diagonal,
                        DefaultValuedAttr<Attn_MaskedRows,
                            "::mlir::attn::MaskedRows::Zero">:$masked_rows);
   let assemblyFormat = [{
-    $input (`mask` $mask^)? (`causal` $causal^)?
+    $input (`mask` $mask^)? (`causal` $causal^)? (`diagonal` $diagonal^)?
     (`masked_rows` `=` $masked_rows^)? attr-dict
     `:` type($input) (`,` type($mask)^)?
   }];
@@ -248,10 +268,11 @@ def Attn_LogSumExpOp : Attn_MaskedRowOp<"logsumexp"> {
   }]);
   let arguments = (ins Attn_ReducibleTensor:$input,
                        Optional<Attn_ReducibleTensor>:$mask,
-                       UnitAttr:$causal);
+                       UnitAttr:$causal,
+                       Optional<Index>:$diagonal);
   let assemblyFormat = [{
-    $input (`mask` $mask^)? (`causal` $causal^)? attr-dict
-    `:` type($input) (`,` type($mask)^)?
+    $input (`mask` $mask^)? (`causal` $causal^)? (`diagonal` $diagonal^)?
+    attr-dict `:` type($input) (`,` type($mask)^)?
   }];
 }
 
@@ -277,10 +298,11 @@ def Attn_LogSoftmaxOp : Attn_MaskedRowOp<"log_softmax"> {
   }]);
   let arguments = (ins Attn_ReducibleTensor:$input,
                        Optional<Attn_ReducibleTensor>:$mask,
-                       UnitAttr:$causal);
+                       UnitAttr:$causal,
+                       Optional<Index>:$diagonal);
   let assemblyFormat = [{
-    $input (`mask` $mask^)? (`causal` $causal^)? attr-dict
-    `:` type($input) (`,` type($mask)^)?
+    $input (`mask` $mask^)? (`causal` $causal^)? (`diagonal` $diagonal^)?
+    attr-dict `:` type($input) (`,` type($mask)^)?
   }];
 }
 
@@ -329,7 +351,8 @@ def Attn_XentLogitsOp : Attn_InferredResultOp<"xent_logits"> {
 // Attention
 //===----------------------------------------------------------------------===//
 
-def Attn_AttentionOp : Attn_InferredResultOp<"attention"> {
+def Attn_AttentionOp
+    : Attn_InferredResultOp<"attention", [AttrSizedOperandSegments]> {
   let summary = "scaled dot-product attention, with grouped-query heads";
   let description = [{
     Computes
@@ -359,8 +382,9 @@ def Attn_AttentionOp : Attn_InferredResultOp<"attention"> {
       `[B, 1, M, N]`, `[1, 1, 1, N]`, ...). A broadcast dimension must be a
       static 1: a dynamic (`?`) mask dimension is read whole and must equal
       the scores' (checked at run time, see `--attn-insert-runtime-checks`).
-    - `causal` and `masked_rows` are exactly those of `attn.softmax`: key j
-      is hidden from query i when `j > i + (N - M)`, and a query row that
+    - `causal`, `diagonal` and `masked_rows` are exactly those of
+      `attn.softmax`: key j is hidden from query i when `j > i + d`
+      (`d = N - M` unless `diagonal %d` is given), and a query row that
       sees no key returns zeros (`masked_rows = zero`, the default) or NaN.
       A finite mask value, even `-3.4e38` (`finfo.min`), is finite: a row
       masked whole by it gets the mean of its values, not the fully masked
@@ -396,11 +420,13 @@ def Attn_AttentionOp : Attn_InferredResultOp<"attention"> {
                        Optional<Attn_ReducibleTensor>:$mask,
                        OptionalAttr<F64Attr>:$scale,
                        UnitAttr:$causal,
+                       Optional<Index>:$diagonal,
                        DefaultValuedAttr<Attn_MaskedRows,
                            "::mlir::attn::MaskedRows::Zero">:$masked_rows);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? (`scale` `=` $scale^)?
-    (`causal` $causal^)? (`masked_rows` `=` $masked_rows^)? attr-dict
+    (`causal` $causal^)? (`diagonal` $diagonal^)?
+    (`masked_rows` `=` $masked_rows^)? attr-dict
     `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
   }];
 }

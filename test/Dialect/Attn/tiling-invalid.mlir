@@ -1,0 +1,54 @@
+// RUN: attn-opt %s --transform-interpreter -split-input-file -verify-diagnostics
+
+// Tiles that are not the op on slices are refused with the reason.
+
+func.func @sum_sq_reduction(%x: tensor<8x100xf32>) -> tensor<8xf32> {
+  // expected-error @+3 {{'attn.sum_sq' op cannot tile reduction loop 1 as a parallel loop (tile it as a partial reduction)}}
+  // expected-error @+2 {{to tile operation}}
+  // expected-error @+1 {{failed to generate tiling loops}}
+  %r = attn.sum_sq %x : tensor<8x100xf32>
+  return %r : tensor<8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.sum_sq"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_for %s tile_sizes [0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Query heads 0..1 and 2..3 of a group of 3 would read parts of two groups.
+func.func @attention_heads(%q: tensor<6x16x8xf32>, %k: tensor<2x16x8xf32>, %v: tensor<2x16x8xf32>) -> tensor<6x16x8xf32> {
+  // expected-error @+3 {{'attn.attention' op cannot tile the query heads by a tile that is neither a multiple nor a divisor of the 3 query heads per key/value head}}
+  // expected-error @+2 {{to tile operation}}
+  // expected-error @+1 {{failed to generate tiling loops}}
+  %r = attn.attention %q, %k, %v : tensor<6x16x8xf32>, tensor<2x16x8xf32>, tensor<2x16x8xf32>
+  return %r : tensor<6x16x8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_for %s tile_sizes [2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Attention's keys are a reduction: a tile of keys alone would lose the others.
+func.func @attention_keys(%q: tensor<16x8xf32>, %k: tensor<32x8xf32>, %v: tensor<32x8xf32>) -> tensor<16x8xf32> {
+  // expected-error @+3 {{'attn.attention' op cannot tile reduction loop 1 as a parallel loop (tile it as a partial reduction)}}
+  // expected-error @+2 {{to tile operation}}
+  // expected-error @+1 {{failed to generate tiling loops}}
+  %r = attn.attention %q, %k, %v : tensor<16x8xf32>, tensor<32x8xf32>, tensor<32x8xf32>
+  return %r : tensor<16x8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_for %s tile_sizes [0, 8] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

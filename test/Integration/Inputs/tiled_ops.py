@@ -1,0 +1,220 @@
+"""Execution test of attn ops tiled by upstream transforms (TilingInterface).
+
+Every case is one attn op written twice, in @ref_N and in @tiled_N; the
+schedule tiles the op of @tiled_N with `transform.structured.tile_using_for`
+or `tile_using_forall` (partial tiles included, causal ops tiled along their
+rows with M != N, attention along batch, heads, queries and value features),
+and both are lowered and run. `check` compares both printouts with float64
+numpy references computed here from the same float32 inputs, never from
+attn's output.
+
+Usage: tiled_ops.py payload > p.mlir
+       tiled_ops.py schedule > s.mlir
+       tiled_ops.py check < printout
+"""
+
+import re
+import sys
+
+import numpy as np
+
+INF = np.inf
+
+
+def additive(shape, mask=None, causal=False, diagonal=None):
+    add = np.zeros(shape)
+    if mask is not None:
+        add = add + mask.astype(np.float64)
+    if causal:
+        m, n = shape[-2:]
+        i, j = np.arange(m)[:, None], np.arange(n)[None, :]
+        d = n - m if diagonal is None else diagonal
+        add = np.where(j > i + d, -INF, add)
+    return add
+
+
+def lse(x):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = x.max(axis=-1, keepdims=True)
+        shift = np.where(m == -INF, 0.0, m)
+        return (shift + np.log(np.exp(x - shift).sum(axis=-1, keepdims=True)))[..., 0]
+
+
+def softmax(x):
+    l = lse(x)[..., None]
+    with np.errstate(invalid="ignore"):
+        return np.where(l == -INF, 0.0, np.exp(x - l))
+
+
+def log_softmax(x):
+    l = lse(x)[..., None]
+    with np.errstate(invalid="ignore"):
+        return np.where(l == -INF, -INF, x - l)
+
+
+def attention(q, k, v, mask, causal, diagonal=None):
+    q, k, v = (a.astype(np.float64) for a in (q, k, v))
+    groups = q.shape[-3] // k.shape[-3]
+    k = np.repeat(k, groups, axis=-3)
+    v = np.repeat(v, groups, axis=-3)
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    return softmax(s + additive(s.shape, mask, causal, diagonal)) @ v
+
+
+def cases():
+    """(name, operands, op text, result shape, reference, tiling)."""
+    rng = np.random.default_rng(15)
+    f32 = lambda *shape: rng.standard_normal(shape).astype(np.float32)
+
+    def mask(*shape, p=0.25):
+        return np.where(rng.random(shape) < p, -INF, 0.0).astype(np.float32)
+
+    s, m = f32(3, 5, 37), mask(5, 37)
+    yield ("masked_max", [s, m], "attn.masked_max %a0, %a1 : {t0}, {t1}",
+           (3, 5), (s + m.astype(np.float64)).max(-1), "for [2, 2]")
+    x = f32(7, 33) * 10
+    yield ("sum_sq", [x], "attn.sum_sq %a0 : {t0}", (7,),
+           (x.astype(np.float64) ** 2).sum(-1), "forall [3]")
+    p = rng.random((6, 20)).astype(np.float32)
+    q = rng.random((6, 20)).astype(np.float32)
+    q[:, ::3] = 0
+    p[0, 0] = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = -np.where(q == 0, 0.0, q * np.log(p.astype(np.float64))).sum(-1)
+    yield ("xent", [p, q], "attn.xent %a0, %a1 : {t0}, {t1}", (6,), ref,
+           "for [4]")
+    x, m = f32(2, 7, 19) * 3, mask(7, 19)
+    yield ("softmax", [x, m],
+           "attn.softmax %a0 mask %a1 causal : {t0}, {t1}", (2, 7, 19),
+           softmax(x + additive(x.shape, m, True)), "for [1, 3]")
+    # M > N: the first rows are fully masked.
+    x = f32(9, 5)
+    yield ("log_softmax", [x], "attn.log_softmax %a0 causal : {t0}", (9, 5),
+           log_softmax(x + additive(x.shape, None, True)), "forall [4]")
+    x, m = f32(2, 6, 10) * 30, mask(2, 6, 10, p=0.5)
+    yield ("logsumexp", [x, m],
+           "attn.logsumexp %a0 mask %a1 causal : {t0}, {t1}", (2, 6),
+           lse(x + additive(x.shape, m, True)), "for [0, 4]")
+    z = f32(10, 13) * 5
+    t = rng.integers(0, 13, 10)
+    t[3] = -100
+    picked = z.astype(np.float64)[np.arange(10), np.clip(t, 0, 12)]
+    yield ("xent_logits", [z, t],
+           "attn.xent_logits %a0, %a1 reduction = none : {t0}, {t1}", (10,),
+           np.where(t == -100, 0.0, lse(z.astype(np.float64)) - picked),
+           "for [3]")
+    q, k, v, m = f32(2, 4, 10, 8), f32(2, 2, 13, 8), f32(2, 2, 13, 6), mask(10, 13)
+    op = "attn.attention %a0, %a1, %a2 mask %a3 causal : {t0}, {t1}, {t2}, {t3}"
+    ref = attention(q, k, v, m, True)
+    yield ("attention", [q, k, v, m], op, (2, 4, 10, 6), ref, "for [1, 2, 3]")
+    # A head tile within a group, queries in one tile of 7 and a partial one,
+    # value features in halves.
+    yield ("attention", [q, k, v, m], op, (2, 4, 10, 6), ref,
+           "forall [0, 1, 7, 0, 0, 3]")
+    q, k, v = f32(3, 6, 8), f32(1, 6, 8), f32(1, 6, 8)
+    yield ("attention", [q, k, v], "attn.attention %a0, %a1, %a2 causal : {t0}, {t1}, {t2}",
+           (3, 6, 8), attention(q, k, v, None, True), "for [3, 4]")
+
+    # Explicit diagonals, untiled and tiled: below, on and above the default
+    # N - M, so that the flash loop's padding keys (13 keys in blocks of 16)
+    # and its halved diagonal blocks (a diagonal multiple of the block) are
+    # seen.
+    x = f32(6, 10)
+    yield ("softmax", [x], "%d = arith.constant -2 : index; attn.softmax %a0 causal diagonal %d : {t0}",
+           (6, 10), softmax(x + additive(x.shape, None, True, -2)), "for [4]")
+    q, k, v = f32(2, 9, 8), f32(2, 13, 8), f32(2, 13, 5)
+    for d in (1, 9):
+        yield ("attention", [q, k, v],
+               f"%d = arith.constant {d} : index; attn.attention %a0, %a1, %a2 causal diagonal %d : {{t0}}, {{t1}}, {{t2}}",
+               (2, 9, 5), attention(q, k, v, None, True, d), "none")
+    q, k, v = f32(1, 128, 16), f32(1, 192, 16), f32(1, 192, 8)
+    yield ("attention", [q, k, v],
+           "%d = arith.constant 64 : index; attn.attention %a0, %a1, %a2 causal diagonal %d : {t0}, {t1}, {t2}",
+           (1, 128, 8), attention(q, k, v, None, True, 64), "none")
+    yield ("attention", [q, k, v],
+           "%d = arith.constant 64 : index; attn.attention %a0, %a1, %a2 causal diagonal %d : {t0}, {t1}, {t2}",
+           (1, 128, 8), attention(q, k, v, None, True, 64), "for [0, 48]")
+
+
+def tensor_type(a):
+    elem = "i64" if a.dtype.kind == "i" else "f32"
+    return f"tensor<{'x'.join(map(str, a.shape))}x{elem}>"
+
+
+def dense(a):
+    fmt = "%d" if a.dtype.kind == "i" else "%.9e"
+
+    def nested(x):
+        if x.ndim == 1:
+            return "[" + ", ".join(fmt % v for v in x).replace("inf", "0x7F800000") + "]"
+        return "[" + ", ".join(nested(r) for r in x) + "]"
+    return "dense<" + nested(a).replace("-0x7F800000", "0xFF800000") + ">"
+
+
+def payload():
+    out = ["func.func private @printMemrefF32(tensor<*xf32>)"]
+    calls = []
+    for n, (name, operands, op, shape, _, _) in enumerate(cases()):
+        types = {f"t{i}": tensor_type(a) for i, a in enumerate(operands)}
+        args = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types.values()))
+        rt = f"tensor<{'x'.join(map(str, shape))}xf32>"
+        *prelude, op = op.format(**types).split("; ")
+        for kind in ("ref", "tiled"):
+            out += [f"func.func @{kind}_{n}({args}) -> {rt} {{"]
+            out += [f"  {line}" for line in prelude]
+            out += [f"  %r = {op}", f"  return %r : {rt}", "}"]
+        for i, a in enumerate(operands):
+            calls.append(f"  %c{n}_{i} = arith.constant {dense(a)} : {tensor_type(a)}")
+        values = ", ".join(f"%c{n}_{i}" for i in range(len(operands)))
+        for kind in ("ref", "tiled"):
+            calls += [
+                f"  %{kind}{n} = call @{kind}_{n}({values}) : ({', '.join(types.values())}) -> {rt}",
+                f"  %u{kind}{n} = tensor.cast %{kind}{n} : {rt} to tensor<*xf32>",
+                f"  call @printMemrefF32(%u{kind}{n}) : (tensor<*xf32>) -> ()"]
+    out += ["func.func @main() {"] + calls + ["  return", "}"]
+    print("\n".join(out))
+
+
+def schedule():
+    out = ["module attributes {transform.with_named_sequence} {",
+           "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {"]
+    for n, (name, _, _, _, _, tiling) in enumerate(cases()):
+        if tiling == "none":
+            continue
+        loop, sizes = tiling.split(" ", 1)
+        tiled = sum(1 for s in sizes.strip("[]").split(",") if int(s) != 0)
+        loops = 1 if loop == "forall" else tiled
+        handles = ", ".join(["!transform.any_op"] * (1 + loops))
+        out += [
+            f"    %f{n} = transform.structured.match ops{{[\"func.func\"]}} attributes{{sym_name = \"tiled_{n}\"}} in %root : (!transform.any_op) -> !transform.any_op",
+            f"    %o{n} = transform.structured.match ops{{[\"attn.{name}\"]}} in %f{n} : (!transform.any_op) -> !transform.any_op",
+            f"    %t{n}, %l{n}:{loops} = transform.structured.tile_using_{loop} %o{n} tile_sizes {sizes} : (!transform.any_op) -> ({handles})"]
+    out += ["    transform.yield", "  }", "}"]
+    print("\n".join(out))
+
+
+def check():
+    blocks = re.split(r"Unranked Memref", sys.stdin.read())[1:]
+    expected = [(n, kind, name, tiling, ref)
+                for n, (name, _, _, _, ref, tiling) in enumerate(cases())
+                for kind in ("ref", "tiled")]
+    if len(blocks) != len(expected):
+        print(f"FAIL: {len(blocks)} results printed, {len(expected)} expected")
+        return 1
+    failures = 0
+    for block, (n, kind, name, tiling, want) in zip(blocks, expected):
+        data = block.split("data =", 1)[1]
+        got = np.array([float(v) for v in re.findall(
+            r"-?(?:nan|inf|[0-9.]+(?:e[-+]?[0-9]+)?)", data)])
+        want = np.asarray(want, np.float64).ravel()
+        # printMemrefF32 prints 6 significant digits.
+        if not (got.shape == want.shape and
+                np.allclose(got, want, rtol=2e-5, atol=2e-5, equal_nan=True)):
+            failures += 1
+            print(f"FAIL: case {n} {kind} {name} ({tiling}): got {got[:6]}, want {want[:6]}")
+    print(f"{len(expected) - failures} of {len(expected)} results match float64")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit({"payload": payload, "schedule": schedule, "check": check}[sys.argv[1]]())
