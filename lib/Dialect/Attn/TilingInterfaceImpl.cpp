@@ -21,6 +21,8 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -239,25 +241,19 @@ std::string tileRefusal(const LoopNest &nest, ArrayRef<bool> whole,
   return "";
 }
 
-/// The tile [offsets, sizes) of `op`'s loops: the op on slices of its
-/// operands, with the diagonal of a causal tile of rows moved.
-FailureOr<TilingResult> tileOp(OpBuilder &b, Operation *op,
-                               ArrayRef<OpFoldResult> offsets,
-                               ArrayRef<OpFoldResult> sizes,
-                               bool diagnose) {
-  LoopNest nest = buildLoopNest(op);
-  SmallVector<bool> whole = wholeLoops(op, nest, offsets, sizes);
-  if (std::string why = tileRefusal(nest, whole, sizes); !why.empty()) {
-    if (diagnose)
-      op->emitOpError(why);
-    return failure();
-  }
+/// Slices of `op`'s tensor operands read by the loops [offsets, sizes)
+/// (`whole` says which loops the tile covers whole).
+SmallVector<Value> sliceOperands(OpBuilder &b, Operation *op,
+                                 const LoopNest &nest,
+                                 ArrayRef<OpFoldResult> offsets,
+                                 ArrayRef<OpFoldResult> sizes,
+                                 ArrayRef<bool> whole,
+                                 SmallVectorImpl<Operation *> &slices) {
   Location loc = op->getLoc();
   MLIRContext *ctx = op->getContext();
-  TilingResult result;
-  SmallVector<Value> tensors = tensorOperands(op);
   SmallVector<Value> sliced;
-  for (auto [tensor, map] : llvm::zip_equal(tensors, nest.operandMaps)) {
+  for (auto [tensor, map] :
+       llvm::zip_equal(tensorOperands(op), nest.operandMaps)) {
     SmallVector<OpFoldResult> sliceOffsets, sliceSizes;
     bool isWhole = true;
     for (auto [dim, dimExpr] : llvm::enumerate(map.getResults())) {
@@ -295,45 +291,87 @@ FailureOr<TilingResult> tileOp(OpBuilder &b, Operation *op,
     SmallVector<OpFoldResult> strides(sliceOffsets.size(), b.getIndexAttr(1));
     auto slice = tensor::ExtractSliceOp::create(b, loc, tensor, sliceOffsets,
                                                 sliceSizes, strides);
-    result.generatedSlices.push_back(slice);
+    slices.push_back(slice);
     sliced.push_back(slice);
   }
+  return sliced;
+}
 
-  Value diagonalValue;
-  if (nest.rowLoop >= 0 && !whole[nest.rowLoop]) {
-    // d' = d + o, with d = N - M unless given.
+/// The causal diagonal of the tile whose rows and keys start at the loops'
+/// `offsets`: key j' of the tile is key j' + k of the op and row i' is row
+/// i' + o, so j' > i' + d' with d' = d + o - k (d = N - M unless given).
+/// Null when the tile starts at the op's first row and key.
+Value tileDiagonal(OpBuilder &b, Operation *op, const LoopNest &nest,
+                   ArrayRef<OpFoldResult> offsets, ArrayRef<bool> whole) {
+  if (nest.rowLoop < 0 || (whole[nest.rowLoop] && whole[nest.keyLoop]))
+    return Value();
+  Location loc = op->getLoc();
+  MLIRContext *ctx = op->getContext();
+  AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx),
+             s2 = getAffineSymbolExpr(2, ctx), s3 = getAffineSymbolExpr(3, ctx);
+  OpFoldResult rowOffset = offsets[nest.rowLoop],
+               keyOffset = offsets[nest.keyLoop];
+  Value given = TypeSwitch<Operation *, Value>(op)
+                    .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, AttentionOp>(
+                        [](auto o) { return o.getDiagonal(); })
+                    .Default([](Operation *) { return Value(); });
+  OpFoldResult diagonal;
+  if (given) {
+    diagonal = affine::makeComposedFoldedAffineApply(
+        b, loc, s0 + s1 - s2, {given, rowOffset, keyOffset});
+  } else {
     SmallVector<OpFoldResult> extents = loopExtents(b, op, nest);
-    AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx),
-               s2 = getAffineSymbolExpr(2, ctx);
-    Value given = TypeSwitch<Operation *, Value>(op)
-                      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, AttentionOp>(
-                          [](auto o) { return o.getDiagonal(); })
-                      .Default([](Operation *) { return Value(); });
-    OpFoldResult diagonal =
-        given ? affine::makeComposedFoldedAffineApply(
-                    b, loc, s0 + s1, {given, offsets[nest.rowLoop]})
-              : affine::makeComposedFoldedAffineApply(
-                    b, loc, s0 - s1 + s2,
-                    {extents[nest.keyLoop], extents[nest.rowLoop],
-                     offsets[nest.rowLoop]});
-    diagonalValue = getValueOrCreateConstantIndexOp(b, loc, diagonal);
+    diagonal = affine::makeComposedFoldedAffineApply(
+        b, loc, s0 - s1 + s2 - s3,
+        {extents[nest.keyLoop], extents[nest.rowLoop], rowOffset, keyOffset});
   }
+  return getValueOrCreateConstantIndexOp(b, loc, diagonal);
+}
+
+/// `op` on the tile [offsets, sizes) of its loops: the op on slices of its
+/// operands, with a causal diagonal moved to the tile's first row and key.
+Operation *cloneOnTile(OpBuilder &b, Operation *op, const LoopNest &nest,
+                       ArrayRef<OpFoldResult> offsets,
+                       ArrayRef<OpFoldResult> sizes, ArrayRef<bool> whole,
+                       SmallVectorImpl<Operation *> &slices) {
+  SmallVector<Value> sliced =
+      sliceOperands(b, op, nest, offsets, sizes, whole, slices);
+  Value diagonal = tileDiagonal(b, op, nest, offsets, whole);
   Operation *tiled = b.clone(*op);
   unsigned next = 0;
   for (OpOperand &operand : tiled->getOpOperands())
     if (isa<RankedTensorType>(operand.get().getType()))
       operand.set(sliced[next++]);
-  if (diagonalValue)
+  if (diagonal)
     TypeSwitch<Operation *>(tiled)
         .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, AttentionOp>(
-            [&](auto o) { o.getDiagonalMutable().assign(diagonalValue); });
+            [&](auto o) { o.getDiagonalMutable().assign(diagonal); });
   // The tile's result type follows from its operands.
   SmallVector<Type> types;
   if (failed(cast<InferTypeOpInterface>(tiled).inferReturnTypes(
-          ctx, loc, tiled->getOperands(), tiled->getRawDictionaryAttrs(),
-          tiled->getPropertiesStorage(), tiled->getRegions(), types)))
-    return failure();
+          op->getContext(), op->getLoc(), tiled->getOperands(),
+          tiled->getRawDictionaryAttrs(), tiled->getPropertiesStorage(),
+          tiled->getRegions(), types)))
+    llvm_unreachable("the verified op's slices infer a type");
   tiled->getResult(0).setType(types.front());
+  return tiled;
+}
+
+/// The tile [offsets, sizes) of `op`'s parallel loops.
+FailureOr<TilingResult> tileOp(OpBuilder &b, Operation *op,
+                               ArrayRef<OpFoldResult> offsets,
+                               ArrayRef<OpFoldResult> sizes,
+                               bool diagnose) {
+  LoopNest nest = buildLoopNest(op);
+  SmallVector<bool> whole = wholeLoops(op, nest, offsets, sizes);
+  if (std::string why = tileRefusal(nest, whole, sizes); !why.empty()) {
+    if (diagnose)
+      op->emitOpError(why);
+    return failure();
+  }
+  TilingResult result;
+  Operation *tiled =
+      cloneOnTile(b, op, nest, offsets, sizes, whole, result.generatedSlices);
   result.tiledOps.push_back(tiled);
   result.tiledValues.push_back(tiled->getResult(0));
   return result;
@@ -401,6 +439,265 @@ LogicalResult reifyShapes(Operation *op, OpBuilder &b,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Partial reductions over the last dimension
+//===----------------------------------------------------------------------===//
+//
+// sum_sq, xent, masked_max and logsumexp reduce the terms of a row with one
+// associative combiner, so a row splits into partial results merged by the
+// same combiner:
+// - outer-parallel (`tile_reduction_using_forall`): chunk k of the row is
+//   the op on that chunk (its causal diagonal moved by the chunk's first
+//   key), written to slot k of a [..., chunks] tensor;
+// - outer-reduction (`tile_reduction_using_for`): a loop over chunks of T
+//   keys accumulates entry k T + t into lane t of a [..., T] tensor, a
+//   linalg.generic of the op's terms;
+// and the merge reduces the slots or lanes: a sum, a max, or (logsumexp) a
+// logsumexp of the partial logsumexps, exact for any row: a lane adds a term
+// x as acc' = ms + log(exp(acc - ms) + exp(x - ms)), ms = max(acc, x) (0 when
+// both are -inf, which keeps an empty lane -inf).
+
+enum class Combiner { Add, Max, LogAddExp };
+
+Combiner combinerOf(Operation *op) {
+  return TypeSwitch<Operation *, Combiner>(op)
+      .Case<SumSqOp, XentOp>([](auto) { return Combiner::Add; })
+      .Case([](MaskedMaxOp) { return Combiner::Max; })
+      .Default([](Operation *) { return Combiner::LogAddExp; });
+}
+
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+Value identityOf(OpBuilder &b, Location loc, Combiner combiner, Type type) {
+  return floatConstant(b, loc, type,
+                       combiner == Combiner::Add
+                           ? 0.0
+                           : -std::numeric_limits<double>::infinity());
+}
+
+Value combine(OpBuilder &b, Location loc, Combiner combiner, Value acc,
+              Value term) {
+  switch (combiner) {
+  case Combiner::Add:
+    return arith::AddFOp::create(b, loc, acc, term);
+  case Combiner::Max:
+    return arith::MaximumFOp::create(b, loc, acc, term);
+  case Combiner::LogAddExp: {
+    // ms + log(exp(acc - ms) + exp(term - ms)), ms = max (0 if -inf).
+    Type type = acc.getType();
+    Value max = arith::MaximumFOp::create(b, loc, acc, term);
+    Value isNegInf = arith::CmpFOp::create(
+        b, loc, arith::CmpFPredicate::OEQ, max,
+        floatConstant(b, loc, type, -std::numeric_limits<double>::infinity()));
+    Value shift = arith::SelectOp::create(b, loc, isNegInf,
+                                          floatConstant(b, loc, type, 0.0), max);
+    Value sum = arith::AddFOp::create(
+        b, loc,
+        math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, acc, shift)),
+        math::ExpOp::create(b, loc,
+                            arith::SubFOp::create(b, loc, term, shift)));
+    return arith::AddFOp::create(b, loc, shift,
+                                 math::LogOp::create(b, loc, sum));
+  }
+  }
+  llvm_unreachable("a combiner");
+}
+
+/// The term of one entry of a row: `args` are the tensor operands' elements,
+/// `row` and `key` the entry's indices in the trailing [M, N] dims, against
+/// the causal diagonal `diagonal`.
+Value rowTerm(OpBuilder &b, Location loc, Operation *op, ValueRange args,
+              Value row, Value key, Value diagonal) {
+  Type type = args[0].getType();
+  return TypeSwitch<Operation *, Value>(op)
+      .Case([&](SumSqOp) {
+        return arith::MulFOp::create(b, loc, args[0], args[0]);
+      })
+      .Case([&](MaskedMaxOp) {
+        return arith::AddFOp::create(b, loc, args[0], args[1]);
+      })
+      .Case([&](XentOp) -> Value {
+        // -q log p, exactly 0 where q == 0 (even where p == 0).
+        Value zero = floatConstant(b, loc, type, 0.0);
+        Value qIsZero = arith::CmpFOp::create(
+            b, loc, arith::CmpFPredicate::OEQ, args[1], zero);
+        Value term = arith::NegFOp::create(
+            b, loc,
+            arith::MulFOp::create(b, loc, args[1],
+                                  math::LogOp::create(b, loc, args[0])));
+        return arith::SelectOp::create(b, loc, qIsZero, zero, term);
+      })
+      .Case([&](LogSumExpOp o) -> Value {
+        Value x = args[0];
+        if (o.getMask())
+          x = arith::AddFOp::create(b, loc, x, args[1]);
+        if (!o.getCausal())
+          return x;
+        Value hidden = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::sgt, key,
+            arith::AddIOp::create(b, loc, row, diagonal));
+        return arith::SelectOp::create(
+            b, loc, hidden,
+            floatConstant(b, loc, type,
+                          -std::numeric_limits<double>::infinity()),
+            x);
+      });
+}
+
+/// Why `op` cannot be split along `reductionDims`, or empty if it can.
+std::string partialRefusal(Operation *op, const LoopNest &nest,
+                           const SetVector<unsigned> &reductionDims) {
+  Type type = getElementTypeOrSelf(op->getResult(0).getType());
+  if (!type.isF32() && !type.isF64())
+    return "splits f32 and f64 reductions only (f16 and bf16 sums are "
+           "formed in f32 by the op itself)";
+  if (reductionDims.size() != 1 ||
+      reductionDims.front() != nest.iterators.size() - 1)
+    return "splits its last loop (the reduction) only";
+  return "";
+}
+
+FailureOr<SmallVector<Value>>
+initialPartials(OpBuilder &b, Location loc, Operation *op,
+                ArrayRef<OpFoldResult> sizes,
+                const SetVector<unsigned> &reductionDims) {
+  LoopNest nest = buildLoopNest(op);
+  if (std::string why = partialRefusal(op, nest, reductionDims);
+      !why.empty())
+    return op->emitOpError(why);
+  // The result's dims, then one slot or lane per chunk or key of a chunk.
+  SmallVector<OpFoldResult> shape;
+  for (AffineExpr expr : nest.resultMap.getResults())
+    shape.push_back(sizes[cast<AffineDimExpr>(expr).getPosition()]);
+  shape.push_back(sizes[reductionDims.front()]);
+  Type type = getElementTypeOrSelf(op->getResult(0).getType());
+  Value empty = tensor::EmptyOp::create(b, loc, shape, type);
+  Value identity = identityOf(b, loc, combinerOf(op), type);
+  return SmallVector<Value>{
+      linalg::FillOp::create(b, loc, identity, empty).getResult(0)};
+}
+
+/// Where a chunk's partial result goes: its slot (outer-parallel), or the
+/// lanes of its keys (outer-reduction).
+void partialPosition(Operation *op, ReductionTilingStrategy strategy,
+                     ArrayRef<OpFoldResult> offsets,
+                     ArrayRef<OpFoldResult> sizes,
+                     ArrayRef<OpFoldResult> splitReductionIvs,
+                     SmallVector<OpFoldResult> &resultOffsets,
+                     SmallVector<OpFoldResult> &resultSizes) {
+  LoopNest nest = buildLoopNest(op);
+  for (AffineExpr expr : nest.resultMap.getResults()) {
+    unsigned loop = cast<AffineDimExpr>(expr).getPosition();
+    resultOffsets.push_back(offsets[loop]);
+    resultSizes.push_back(sizes[loop]);
+  }
+  OpBuilder b(op->getContext());
+  if (strategy == ReductionTilingStrategy::PartialReductionOuterParallel) {
+    resultOffsets.push_back(splitReductionIvs.front());
+    resultSizes.push_back(b.getIndexAttr(1));
+  } else {
+    resultOffsets.push_back(b.getIndexAttr(0));
+    resultSizes.push_back(sizes.back());
+  }
+}
+
+FailureOr<TilingResult>
+tileToPartial(OpBuilder &b, Location loc, Operation *op,
+              ReductionTilingStrategy strategy, ValueRange init,
+              ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
+              const SetVector<unsigned> &reductionDims) {
+  LoopNest nest = buildLoopNest(op);
+  if (std::string why = partialRefusal(op, nest, reductionDims);
+      !why.empty())
+    return op->emitOpError(why);
+  SmallVector<bool> whole = wholeLoops(op, nest, offsets, sizes);
+  TilingResult result;
+  if (strategy == ReductionTilingStrategy::PartialReductionOuterParallel) {
+    // The op on its chunk of keys, a slot of the partial results.
+    Operation *chunk = cloneOnTile(b, op, nest, offsets, sizes, whole,
+                                   result.generatedSlices);
+    result.tiledOps.push_back(chunk);
+    result.tiledValues.push_back(chunk->getResult(0));
+    return result;
+  }
+
+  // Lanes [0, size) accumulate the chunk's keys.
+  SmallVector<OpFoldResult> laneOffsets, laneSizes;
+  partialPosition(op, strategy, offsets, sizes, {}, laneOffsets, laneSizes);
+  SmallVector<OpFoldResult> strides(laneOffsets.size(), b.getIndexAttr(1));
+  auto lanes = tensor::ExtractSliceOp::create(b, loc, init.front(),
+                                              laneOffsets, laneSizes, strides);
+  SmallVector<Value> operands = sliceOperands(b, op, nest, offsets, sizes,
+                                              whole, result.generatedSlices);
+  Value diagonal;
+  int64_t key = nest.iterators.size() - 1;
+  if (nest.rowLoop >= 0) {
+    // The first key of the chunk is key 0 of the lanes' indices.
+    SmallVector<bool> shifted(whole);
+    shifted[key] = false;
+    diagonal = tileDiagonal(b, op, nest, offsets, shifted);
+  }
+  SmallVector<AffineMap> maps(nest.operandMaps);
+  SmallVector<AffineExpr> laneExprs(nest.resultMap.getResults());
+  laneExprs.push_back(getAffineDimExpr(key, b.getContext()));
+  maps.push_back(AffineMap::get(nest.iterators.size(), 0, laneExprs,
+                                b.getContext()));
+  Combiner combiner = combinerOf(op);
+  auto generic = linalg::GenericOp::create(
+      b, loc, lanes.getType(), operands, ValueRange{lanes}, maps,
+      SmallVector<IteratorType>(nest.iterators.size(), IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value row, col;
+        if (diagonal) {
+          row = linalg::IndexOp::create(nb, l, key - 1);
+          col = linalg::IndexOp::create(nb, l, key);
+        }
+        Value term =
+            rowTerm(nb, l, op, args.drop_back(), row, col, diagonal);
+        linalg::YieldOp::create(
+            nb, l, combine(nb, l, combiner, args.back(), term));
+      });
+  result.generatedSlices.push_back(lanes);
+  result.tiledOps.push_back(generic);
+  result.tiledValues.push_back(generic.getResult(0));
+  return result;
+}
+
+FailureOr<MergeResult> mergePartials(OpBuilder &b, Location loc, Operation *op,
+                                     ValueRange partials) {
+  Value partial = partials.front();
+  auto type = cast<RankedTensorType>(partial.getType());
+  Combiner combiner = combinerOf(op);
+  MergeResult result;
+  if (combiner == Combiner::LogAddExp) {
+    // logsumexp over the partial logsumexps: stable and exact.
+    auto merge = LogSumExpOp::create(b, loc, partial, /*mask=*/Value(),
+                                     /*causal=*/false, /*diagonal=*/Value());
+    result.mergeOps.push_back(merge);
+    result.replacements.push_back(merge.getResult());
+    return result;
+  }
+  SmallVector<OpFoldResult> shape = tensor::getMixedSizes(b, loc, partial);
+  shape.pop_back();
+  Value init = linalg::FillOp::create(
+                   b, loc, identityOf(b, loc, combiner, type.getElementType()),
+                   tensor::EmptyOp::create(b, loc, shape,
+                                           type.getElementType())
+                       .getResult())
+                   .getResult(0);
+  auto merge = linalg::ReduceOp::create(
+      b, loc, ValueRange{partial}, ValueRange{init}, {type.getRank() - 1},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(nb, l,
+                                combine(nb, l, combiner, args[1], args[0]));
+      });
+  result.mergeOps.push_back(merge);
+  result.replacements.push_back(merge.getResult(0));
+  return result;
+}
+
 } // namespace
 
 // Every op's interface methods are those of its loop nest.
@@ -451,3 +748,41 @@ ATTN_STRUCTURED_OP_METHODS(XentLogitsOp)
 ATTN_STRUCTURED_OP_METHODS(AttentionOp)
 
 #undef ATTN_STRUCTURED_OP_METHODS
+
+// The reductions over the last dimension split into partial reductions.
+#define ATTN_PARTIAL_REDUCTION_METHODS(OP)                                     \
+  FailureOr<SmallVector<Value>> OP::generateInitialTensorForPartialReduction(  \
+      OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,                \
+      const SetVector<unsigned> &reductionDims) {                              \
+    return initialPartials(b, loc, *this, sizes, reductionDims);               \
+  }                                                                            \
+  FailureOr<TilingResult> OP::tileToPartialReduction(                          \
+      OpBuilder &b, Location loc, ReductionTilingStrategy strategy,            \
+      ValueRange init, ArrayRef<OpFoldResult> offsets,                         \
+      ArrayRef<OpFoldResult> sizes, const SetVector<unsigned> &reductionDims,  \
+      ArrayRef<OpFoldResult>) {                                                \
+    return tileToPartial(b, loc, *this, strategy, init, offsets, sizes,        \
+                         reductionDims);                                       \
+  }                                                                            \
+  FailureOr<MergeResult> OP::mergeReductions(                                  \
+      OpBuilder &b, Location loc, ValueRange partials,                         \
+      const SetVector<unsigned> &) {                                           \
+    return mergePartials(b, loc, *this, partials);                             \
+  }                                                                            \
+  LogicalResult OP::getPartialResultTilePosition(                              \
+      OpBuilder &, unsigned, ReductionTilingStrategy strategy,                 \
+      ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,            \
+      const SetVector<unsigned> &, ArrayRef<OpFoldResult> splitReductionIvs,   \
+      SmallVector<OpFoldResult> &resultOffsets,                                \
+      SmallVector<OpFoldResult> &resultSizes) {                                \
+    partialPosition(*this, strategy, offsets, sizes, splitReductionIvs,        \
+                    resultOffsets, resultSizes);                               \
+    return success();                                                          \
+  }
+
+ATTN_PARTIAL_REDUCTION_METHODS(MaskedMaxOp)
+ATTN_PARTIAL_REDUCTION_METHODS(SumSqOp)
+ATTN_PARTIAL_REDUCTION_METHODS(XentOp)
+ATTN_PARTIAL_REDUCTION_METHODS(LogSumExpOp)
+
+#undef ATTN_PARTIAL_REDUCTION_METHODS

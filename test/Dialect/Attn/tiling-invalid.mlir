@@ -52,3 +52,20 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// bf16 rows are summed in f32 by the op itself: no bf16 partial sums.
+func.func @sum_sq_bf16_partial(%x: tensor<8x100xbf16>) -> tensor<8xbf16> {
+  // expected-error @+1 {{'attn.sum_sq' op splits f32 and f64 reductions only (f16 and bf16 sums are formed in f32 by the op itself)}}
+  %r = attn.sum_sq %x : tensor<8x100xbf16>
+  return %r : tensor<8xbf16>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.sum_sq"]} in %root : (!transform.any_op) -> !transform.any_op
+    // expected-error @+1 {{failed to tile using partial reduction}}
+    %fill, %split, %comb, %loop = transform.structured.tile_reduction_using_for %s by tile_sizes = [0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

@@ -79,6 +79,7 @@ def cases():
     q = rng.random((6, 20)).astype(np.float32)
     q[:, ::3] = 0
     p[0, 0] = 0
+    p2, q2 = p, q
     with np.errstate(divide="ignore", invalid="ignore"):
         ref = -np.where(q == 0, 0.0, q * np.log(p.astype(np.float64))).sum(-1)
     yield ("xent", [p, q], "attn.xent %a0, %a1 : {t0}, {t1}", (6,), ref,
@@ -114,6 +115,31 @@ def cases():
     q, k, v = f32(3, 6, 8), f32(1, 6, 8), f32(1, 6, 8)
     yield ("attention", [q, k, v], "attn.attention %a0, %a1, %a2 causal : {t0}, {t1}, {t2}",
            (3, 6, 8), attention(q, k, v, None, True), "for [3, 4]")
+
+    # Rows split into partial reductions (tile_reduction_using_for: lanes
+    # of a chunk; _forall: one slot per chunk) and merged, partial last
+    # chunks included; logsumexp with fully masked rows and logits of 1e4.
+    x = f32(7, 33) * 10
+    ref = (x.astype(np.float64) ** 2).sum(-1)
+    yield ("sum_sq", [x], "attn.sum_sq %a0 : {t0}", (7,), ref, "reduce_for [0, 8]")
+    yield ("sum_sq", [x], "attn.sum_sq %a0 : {t0}", (7,), ref, "reduce_forall [0, 5]")
+    s, m = f32(3, 5, 37), mask(5, 37)
+    ref = (s + m.astype(np.float64)).max(-1)
+    for tiling in ("reduce_for [0, 0, 16]", "reduce_forall [0, 0, 16]"):
+        yield ("masked_max", [s, m], "attn.masked_max %a0, %a1 : {t0}, {t1}",
+               (3, 5), ref, tiling)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = -np.where(q2 == 0, 0.0, q2 * np.log(p2.astype(np.float64))).sum(-1)
+    for tiling in ("reduce_for [0, 6]", "reduce_forall [0, 7]"):
+        yield ("xent", [p2, q2], "attn.xent %a0, %a1 : {t0}, {t1}", (6,), ref, tiling)
+    x, m = f32(2, 6, 10) * 30, mask(2, 6, 10, p=0.5)
+    ref = lse(x + additive(x.shape, m, True))
+    for tiling in ("reduce_for [0, 0, 4]", "reduce_forall [0, 0, 3]"):
+        yield ("logsumexp", [x, m],
+               "attn.logsumexp %a0 mask %a1 causal : {t0}, {t1}", (2, 6), ref, tiling)
+    x = f32(4, 50) * 1e4
+    yield ("logsumexp", [x], "attn.logsumexp %a0 : {t0}", (4,),
+           lse(x.astype(np.float64)), "reduce_for [0, 16]")
 
     # Explicit diagonals, untiled and tiled: below, on and above the default
     # N - M, so that the flash loop's padding keys (13 keys in blocks of 16)
@@ -182,13 +208,19 @@ def schedule():
         if tiling == "none":
             continue
         loop, sizes = tiling.split(" ", 1)
+        out += [
+            f"    %f{n} = transform.structured.match ops{{[\"func.func\"]}} attributes{{sym_name = \"tiled_{n}\"}} in %root : (!transform.any_op) -> !transform.any_op",
+            f"    %o{n} = transform.structured.match ops{{[\"attn.{name}\"]}} in %f{n} : (!transform.any_op) -> !transform.any_op"]
+        if loop.startswith("reduce_"):
+            handles = ", ".join(["!transform.any_op"] * 4)
+            out.append(
+                f"    %i{n}, %p{n}, %m{n}, %l{n} = transform.structured.tile_reduction_using_{loop[7:]} %o{n} by tile_sizes = {sizes} : (!transform.any_op) -> ({handles})")
+            continue
         tiled = sum(1 for s in sizes.strip("[]").split(",") if int(s) != 0)
         loops = 1 if loop == "forall" else tiled
         handles = ", ".join(["!transform.any_op"] * (1 + loops))
-        out += [
-            f"    %f{n} = transform.structured.match ops{{[\"func.func\"]}} attributes{{sym_name = \"tiled_{n}\"}} in %root : (!transform.any_op) -> !transform.any_op",
-            f"    %o{n} = transform.structured.match ops{{[\"attn.{name}\"]}} in %f{n} : (!transform.any_op) -> !transform.any_op",
-            f"    %t{n}, %l{n}:{loops} = transform.structured.tile_using_{loop} %o{n} tile_sizes {sizes} : (!transform.any_op) -> ({handles})"]
+        out.append(
+            f"    %t{n}, %l{n}:{loops} = transform.structured.tile_using_{loop} %o{n} tile_sizes {sizes} : (!transform.any_op) -> ({handles})")
     out += ["    transform.yield", "  }", "}"]
     print("\n".join(out))
 

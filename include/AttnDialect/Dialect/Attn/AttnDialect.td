@@ -14,6 +14,12 @@ def Attn_Dialect : Dialect {
   let name = "attn";
   let cppNamespace = "::mlir::attn";
   let hasOperationAttrVerify = 1;
+  // The ops' tiles, partial reductions and decompositions are built of these.
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
   let summary = "Fused reductions for attention and losses";
   let description = [{
     The `attn` dialect holds the reductions that attention layers and loss

@@ -80,13 +80,33 @@ class Attn_InferredResultOp<string mnemonic, list<Trait> traits = []>
   }];
 }
 
+// A reduction over the last dimension that upstream can split into partial
+// reductions and their merge (`transform.structured.tile_reduction_using_for`
+// / `_forall`); see the op's "Partial reductions".
+defvar Attn_PartialReduction = DeclareOpInterfaceMethods<
+    PartialReductionOpInterface, [
+        "generateInitialTensorForPartialReduction", "tileToPartialReduction",
+        "mergeReductions", "getPartialResultTilePosition"]>;
+
+// What every reduction over the last dimension says of its partial reductions.
+defvar Attn_PartialReductionDoc = [{
+
+    Partial reductions (PartialReductionOpInterface, f32 and f64): upstream's
+    `transform.structured.tile_reduction_using_forall` splits each row into
+    chunks, each the op on its chunk (a causal diagonal moved by the chunk's
+    first key), and `tile_reduction_using_for` into lanes that a loop over
+    chunks accumulates; the merge combines the partial results by the op's
+    own combiner (sum, max, or a logsumexp of partial logsumexps), so a
+    split row has the numerics above, up to the order of rounding.
+}];
+
 // A reduction over the last dimension.
 class Attn_LastDimReductionOp<string mnemonic>
-    : Attn_InferredResultOp<mnemonic>;
+    : Attn_InferredResultOp<mnemonic, [Attn_PartialReduction]>;
 
 def Attn_MaskedMaxOp : Attn_LastDimReductionOp<"masked_max"> {
   let summary = "row maximum of additively masked scores";
-  let description = [{
+  let description = !strconcat([{
     Computes, for scores of shape `[..., M, N]`,
 
         result[..., i] = max_j (scores[..., i, j] + mask[i, j])
@@ -113,7 +133,7 @@ def Attn_MaskedMaxOp : Attn_LastDimReductionOp<"masked_max"> {
         : tensor<4x512x512xf32>, tensor<512x512xf32>
     // %max : tensor<4x512xf32>
     ```
-  }];
+  }], Attn_PartialReductionDoc);
   let arguments = (ins Attn_ReducibleTensor:$scores, Attn_ReducibleTensor:$mask);
   let assemblyFormat = [{
     $scores `,` $mask attr-dict `:` type($scores) `,` type($mask)
@@ -122,7 +142,7 @@ def Attn_MaskedMaxOp : Attn_LastDimReductionOp<"masked_max"> {
 
 def Attn_SumSqOp : Attn_LastDimReductionOp<"sum_sq"> {
   let summary = "sum of squares over the last dimension";
-  let description = [{
+  let description = !strconcat([{
     Computes, for `x` of shape `[..., N]`,
 
         result[...] = sum_j x[..., j]^2
@@ -143,14 +163,14 @@ def Attn_SumSqOp : Attn_LastDimReductionOp<"sum_sq"> {
     %ss = attn.sum_sq %x : tensor<4x1024xf32>
     // %ss : tensor<4xf32>
     ```
-  }];
+  }], Attn_PartialReductionDoc);
   let arguments = (ins Attn_ReducibleTensor:$input);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
 def Attn_XentOp : Attn_LastDimReductionOp<"xent"> {
   let summary = "cross-entropy of a predicted distribution against a target";
-  let description = [{
+  let description = !strconcat([{
     Computes, for predicted probabilities `p` and target distribution `q`,
     both of shape `[..., C]`,
 
@@ -173,7 +193,7 @@ def Attn_XentOp : Attn_LastDimReductionOp<"xent"> {
     %loss = attn.xent %p, %q : tensor<8x1000xf32>, tensor<8x1000xf32>
     // %loss : tensor<8xf32>
     ```
-  }];
+  }], Attn_PartialReductionDoc);
   let arguments = (ins Attn_ReducibleTensor:$p, Attn_ReducibleTensor:$q);
   let assemblyFormat = "$p `,` $q attr-dict `:` type($p) `,` type($q)";
 }
@@ -184,8 +204,9 @@ def Attn_XentOp : Attn_LastDimReductionOp<"xent"> {
 
 // An op over the rows (last dimension) of scores with an optional additive
 // mask and an optional causal mask computed from indices.
-class Attn_MaskedRowOp<string mnemonic>
-    : Attn_InferredResultOp<mnemonic, [AttrSizedOperandSegments]>;
+class Attn_MaskedRowOp<string mnemonic, list<Trait> traits = []>
+    : Attn_InferredResultOp<mnemonic,
+                            !listconcat([AttrSizedOperandSegments], traits)>;
 
 defvar Attn_MaskingDoc = [{
     Masking: `mask` is additive, as in `attn.masked_max`: `[M, N]` (the
@@ -246,7 +267,8 @@ def Attn_SoftmaxOp : Attn_MaskedRowOp<"softmax"> {
   }];
 }
 
-def Attn_LogSumExpOp : Attn_MaskedRowOp<"logsumexp"> {
+def Attn_LogSumExpOp
+    : Attn_MaskedRowOp<"logsumexp", [Attn_PartialReduction]> {
   let summary = "numerically stable log-sum-exp over the last dimension";
   let description = !strconcat([{
     Computes, with `x = input + mask` (masked entries `-inf`),
@@ -258,7 +280,7 @@ def Attn_LogSumExpOp : Attn_MaskedRowOp<"logsumexp"> {
     whose every entry is masked gives `-inf` (the log of an empty sum); a
     row holding `+inf` gives NaN (`inf - inf`); NaN propagates.
 
-  }], Attn_MaskingDoc, [{
+  }], Attn_MaskingDoc, Attn_PartialReductionDoc, [{
 
     Example:
 

@@ -1,0 +1,162 @@
+// RUN: attn-opt %s --transform-interpreter -split-input-file -canonicalize -cse | FileCheck %s
+
+// The reductions over the last dimension split by upstream's
+// tile_reduction_using_for (lanes of a chunk, PartialReductionOuterReduction)
+// and tile_reduction_using_forall (one slot per chunk,
+// PartialReductionOuterParallel) through PartialReductionOpInterface, and
+// merged by their combiner.
+
+// Lanes: entry 16 k + t of a row accumulates into lane t; the merge sums
+// the lanes.
+// CHECK-LABEL: func.func @sum_sq(
+// CHECK-SAME:      %[[X:.*]]: tensor<8x100xf32>
+// CHECK:         %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:         %[[LANES:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<8x16xf32>)
+// CHECK:         %[[PART:.*]] = scf.for %[[K:.*]] = %c0 to %c100 step %c16 iter_args(%[[ACC:.*]] = %[[LANES]])
+// CHECK:           %[[SIZE:.*]] = affine.min
+// CHECK:           %[[OLD:.*]] = tensor.extract_slice %[[ACC]][0, 0] [8, %[[SIZE]]] [1, 1]
+// CHECK:           %[[XK:.*]] = tensor.extract_slice %[[X]][0, %[[K]]] [8, %[[SIZE]]] [1, 1]
+// CHECK:           %[[NEW:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[XK]] : tensor<8x?xf32>) outs(%[[OLD]] : tensor<8x?xf32>)
+// CHECK:           ^bb0(%[[IN:.*]]: f32, %[[OUT:.*]]: f32):
+// CHECK:             %[[SQ:.*]] = arith.mulf %[[IN]], %[[IN]]
+// CHECK:             %[[SUM:.*]] = arith.addf %[[OUT]], %[[SQ]]
+// CHECK:             linalg.yield %[[SUM]]
+// CHECK:           tensor.insert_slice %[[NEW]] into %[[ACC]][0, 0] [8, %[[SIZE]]] [1, 1]
+// CHECK:         %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<8xf32>)
+// CHECK:         linalg.reduce { arith.addf } ins(%[[PART]] : tensor<8x16xf32>) outs(%[[INIT]] : tensor<8xf32>) dimensions = [1]
+
+func.func @sum_sq(%x: tensor<8x100xf32>) -> tensor<8xf32> {
+  %r = attn.sum_sq %x : tensor<8x100xf32>
+  return %r : tensor<8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.sum_sq"]} in %root : (!transform.any_op) -> !transform.any_op
+    %fill, %split, %comb, %loop = transform.structured.tile_reduction_using_for %s by tile_sizes = [0, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Slots: chunk k is the op on its keys, its causal diagonal moved by the
+// chunk's first key (N - M - k = 92 - k); the merge is a logsumexp of the
+// slots.
+// CHECK:       #[[DIAG:.*]] = affine_map<()[s0] -> (-s0 + 92)>
+// CHECK:       #[[SLOT:.*]] = affine_map<()[s0] -> (s0 floordiv 32)>
+// CHECK-LABEL: func.func @lse(
+// CHECK-SAME:      %[[X:.*]]: tensor<8x100xf32>
+// CHECK:         %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK:         %[[SLOTS:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<8x4xf32>)
+// CHECK:         %[[PART:.*]] = scf.forall (%[[K:.*]]) = (0) to (100) step (32) shared_outs(%[[OUT:.*]] = %[[SLOTS]])
+// CHECK:           %[[XK:.*]] = tensor.extract_slice %[[X]][0, %[[K]]] [8, %{{.*}}] [1, 1]
+// CHECK:           %[[D:.*]] = affine.apply #[[DIAG]]()[%[[K]]]
+// CHECK:           %[[L:.*]] = attn.logsumexp %[[XK]] causal diagonal %[[D]] : tensor<8x?xf32>
+// CHECK:           %[[S:.*]] = affine.apply #[[SLOT]]()[%[[K]]]
+// CHECK:           tensor.parallel_insert_slice %[[L]] into %[[OUT]][0, %[[S]]] [8, 1] [1, 1] : tensor<8xf32> into tensor<8x4xf32>
+// CHECK:         attn.logsumexp %[[PART]] : tensor<8x4xf32>
+
+func.func @lse(%x: tensor<8x100xf32>) -> tensor<8xf32> {
+  %r = attn.logsumexp %x causal : tensor<8x100xf32>
+  return %r : tensor<8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.logsumexp"]} in %root : (!transform.any_op) -> !transform.any_op
+    %fill, %split, %comb, %loop = transform.structured.tile_reduction_using_forall %s by tile_sizes = [0, 32] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Lanes of a logsumexp: acc' = ms + log(exp(acc - ms) + exp(x - ms)), with
+// ms = max(acc, x), or 0 when both are -inf.
+// CHECK-LABEL: func.func @lse(
+// CHECK:         %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:         %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK:         %[[PART:.*]] = scf.for %[[K:.*]] = %c0 to %c100 step %c32
+// CHECK:           %[[D:.*]] = affine.apply #{{.*}}()[%[[K]]]
+// CHECK:           linalg.generic
+// CHECK:           ^bb0(%[[IN:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK:             %[[I:.*]] = linalg.index 0
+// CHECK:             %[[J:.*]] = linalg.index 1
+// CHECK:             %[[LAST:.*]] = arith.addi %[[I]], %[[D]]
+// CHECK:             %[[HIDDEN:.*]] = arith.cmpi sgt, %[[J]], %[[LAST]]
+// CHECK:             %[[X:.*]] = arith.select %[[HIDDEN]], %[[NEGINF]], %[[IN]]
+// CHECK:             %[[MAX:.*]] = arith.maximumf %[[ACC]], %[[X]]
+// CHECK:             %[[EMPTY:.*]] = arith.cmpf oeq, %[[MAX]], %[[NEGINF]]
+// CHECK:             %[[MS:.*]] = arith.select %[[EMPTY]], %[[ZERO]], %[[MAX]]
+// CHECK:             %[[A:.*]] = arith.subf %[[ACC]], %[[MS]]
+// CHECK:             %[[EA:.*]] = math.exp %[[A]]
+// CHECK:             %[[B:.*]] = arith.subf %[[X]], %[[MS]]
+// CHECK:             %[[EB:.*]] = math.exp %[[B]]
+// CHECK:             %[[S:.*]] = arith.addf %[[EA]], %[[EB]]
+// CHECK:             %[[LOG:.*]] = math.log %[[S]]
+// CHECK:             %[[R:.*]] = arith.addf %[[MS]], %[[LOG]]
+// CHECK:             linalg.yield %[[R]]
+// CHECK:         attn.logsumexp %[[PART]] : tensor<8x32xf32>
+
+func.func @lse(%x: tensor<8x100xf32>) -> tensor<8xf32> {
+  %r = attn.logsumexp %x causal : tensor<8x100xf32>
+  return %r : tensor<8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.logsumexp"]} in %root : (!transform.any_op) -> !transform.any_op
+    %fill, %split, %comb, %loop = transform.structured.tile_reduction_using_for %s by tile_sizes = [0, 32] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// The [M, N] mask is read along the chunk's keys; lanes combine by max.
+// CHECK:       #[[ID:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK:       #[[MASK:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func.func @masked_max(
+// CHECK-SAME:      %[[S:.*]]: tensor<4x64x128xf32>, %[[M:.*]]: tensor<64x128xf32>
+// CHECK:         %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK:         %[[LANES:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<4x64x32xf32>)
+// CHECK:         %[[PART:.*]] = scf.for %[[K:.*]] = %c0 to %c128 step %c32 iter_args(%[[ACC:.*]] = %[[LANES]])
+// CHECK:           %[[SK:.*]] = tensor.extract_slice %[[S]][0, 0, %[[K]]] [4, 64, 32] [1, 1, 1]
+// CHECK:           %[[MK:.*]] = tensor.extract_slice %[[M]][0, %[[K]]] [64, 32] [1, 1]
+// CHECK:           linalg.generic {indexing_maps = [#[[ID]], #[[MASK]], #[[ID]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[SK]], %[[MK]] : tensor<4x64x32xf32>, tensor<64x32xf32>) outs(%[[ACC]] : tensor<4x64x32xf32>)
+// CHECK:             %[[T:.*]] = arith.addf
+// CHECK:             arith.maximumf %{{.*}}, %[[T]]
+// CHECK:         linalg.reduce { arith.maximumf } ins(%[[PART]] : tensor<4x64x32xf32>) outs(%{{.*}} : tensor<4x64xf32>) dimensions = [2]
+
+func.func @masked_max(%s: tensor<4x64x128xf32>, %m: tensor<64x128xf32>) -> tensor<4x64xf32> {
+  %r = attn.masked_max %s, %m : tensor<4x64x128xf32>, tensor<64x128xf32>
+  return %r : tensor<4x64xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.masked_max"]} in %root : (!transform.any_op) -> !transform.any_op
+    %fill, %split, %comb, %loop = transform.structured.tile_reduction_using_for %s by tile_sizes = [0, 0, 32] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// CHECK-LABEL: func.func @xent(
+// CHECK-SAME:      %[[P:.*]]: tensor<16x1000xf64>, %[[Q:.*]]: tensor<16x1000xf64>
+// CHECK:         %[[PART:.*]] = scf.forall (%[[K:.*]]) = (0) to (1000) step (250) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<16x4xf64>)
+// CHECK:           %[[PK:.*]] = tensor.extract_slice %[[P]][0, %[[K]]] [16, 250] [1, 1]
+// CHECK:           %[[QK:.*]] = tensor.extract_slice %[[Q]][0, %[[K]]] [16, 250] [1, 1]
+// CHECK:           %[[L:.*]] = attn.xent %[[PK]], %[[QK]] : tensor<16x250xf64>, tensor<16x250xf64>
+// CHECK:           tensor.parallel_insert_slice %[[L]] into %[[OUT]][0, %{{.*}}] [16, 1] [1, 1] : tensor<16xf64> into tensor<16x4xf64>
+// CHECK:         linalg.reduce { arith.addf } ins(%[[PART]] : tensor<16x4xf64>) outs(%{{.*}} : tensor<16xf64>) dimensions = [1]
+
+func.func @xent(%p: tensor<16x1000xf64>, %q: tensor<16x1000xf64>) -> tensor<16xf64> {
+  %r = attn.xent %p, %q : tensor<16x1000xf64>, tensor<16x1000xf64>
+  return %r : tensor<16xf64>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.xent"]} in %root : (!transform.any_op) -> !transform.any_op
+    %fill, %split, %comb, %loop = transform.structured.tile_reduction_using_forall %s by tile_sizes = [0, 250] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
