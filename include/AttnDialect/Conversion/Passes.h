@@ -3,6 +3,8 @@
 #ifndef ATTNDIALECT_CONVERSION_PASSES_H
 #define ATTNDIALECT_CONVERSION_PASSES_H
 
+#include "AttnDialect/Dialect/Attn/AttnOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -32,6 +34,11 @@ struct AttentionLoweringOptions {
 /// Adds the patterns that decompose attn ops into linalg named ops.
 void populateAttnToLinalgPatterns(RewritePatternSet &patterns,
                                   AttentionLoweringOptions attention = {});
+
+/// Whether `options` lower `attention` to flash loops (otherwise to its
+/// decomposition).
+bool lowersToFlash(AttentionOp attention,
+                   const AttentionLoweringOptions &options);
 
 /// Reports, at the op, an attn.attention that the lowering cannot handle
 /// (dynamic head counts).

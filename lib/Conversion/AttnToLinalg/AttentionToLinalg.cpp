@@ -36,6 +36,7 @@
 
 #include "AttnDialect/Conversion/Passes.h"
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
+#include "AttnDialect/Dialect/Attn/AttnUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -47,6 +48,7 @@
 #include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
+using namespace mlir::attn;
 
 namespace {
 
@@ -54,214 +56,11 @@ using utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
 constexpr IteratorType kRed = IteratorType::reduction;
 
-/// A linalg.generic with one result into `init`; `body` maps the input
-/// elements and the accumulator to the yielded value.
-Value buildGeneric(OpBuilder &b, Location loc, ValueRange inputs,
-                   ArrayRef<AffineMap> inputMaps, Value init, AffineMap initMap,
-                   ArrayRef<IteratorType> iterators,
-                   function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  SmallVector<AffineMap> maps(inputMaps);
-  maps.push_back(initMap);
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), inputs, ValueRange{init}, maps, iterators,
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
-             })
-      .getResult(0);
-}
-
-/// An affine map of `numDims` dims selecting `dims` (-1: the constant 0).
-AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<int64_t> dims) {
-  SmallVector<AffineExpr> exprs;
-  for (int64_t d : dims)
-    exprs.push_back(d < 0 ? getAffineConstantExpr(0, ctx)
-                          : getAffineDimExpr(d, ctx));
-  return AffineMap::get(numDims, 0, exprs, ctx);
-}
-
-/// The grouped-query map of key/value: (b, h, x, y) -> (b, h floordiv G, x, y)
-/// over the dims `batch, head, row, col` of a `numDims`-dim iteration space.
-AffineMap groupedMap(MLIRContext *ctx, unsigned numDims, int64_t groups,
-                     unsigned row, unsigned col) {
-  AffineExpr head = getAffineDimExpr(1, ctx);
-  if (groups != 1)
-    head = head.floorDiv(groups);
-  return AffineMap::get(numDims, 0,
-                        {getAffineDimExpr(0, ctx), head,
-                         getAffineDimExpr(row, ctx), getAffineDimExpr(col, ctx)},
-                        ctx);
-}
-
-/// `x` of rank 1 to 4 with leading unit dims up to rank 4.
-Value expandToRank4(OpBuilder &b, Location loc, Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  int64_t rank = type.getRank(), missing = 4 - rank;
-  if (missing == 0)
-    return x;
-  SmallVector<int64_t> shape(missing, 1);
-  llvm::append_range(shape, type.getShape());
-  SmallVector<OpFoldResult> sizes(missing, b.getIndexAttr(1));
-  llvm::append_range(sizes, tensor::getMixedSizes(b, loc, x));
-  // The new unit dims join the first dim of x.
-  SmallVector<ReassociationIndices> reassociation(rank);
-  for (int64_t i = 0; i <= missing; ++i)
-    reassociation[0].push_back(i);
-  for (int64_t i = 1; i < rank; ++i)
-    reassociation[i].push_back(missing + i);
-  return tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get(shape, type.getElementType()), x,
-      reassociation, sizes);
-}
-
-/// `x` of rank 4 back to `rank`, folding the leading unit dims.
-Value collapseToRank(OpBuilder &b, Location loc, Value x, int64_t rank) {
-  int64_t missing = 4 - rank;
-  if (missing == 0)
-    return x;
-  SmallVector<ReassociationIndices> reassociation(rank);
-  for (int64_t i = 0; i <= missing; ++i)
-    reassociation[0].push_back(i);
-  for (int64_t i = 1; i < rank; ++i)
-    reassociation[i].push_back(missing + i);
-  return tensor::CollapseShapeOp::create(b, loc, x, reassociation);
-}
-
-Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
-}
-
-Value negInfinity(OpBuilder &b, Location loc, Type type) {
-  return arith::getIdentityValue(arith::AtomicRMWKind::maximumf, type, b, loc);
-}
-
-Value isNegInfinity(OpBuilder &b, Location loc, Value v) {
-  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, v,
-                               negInfinity(b, loc, v.getType()));
-}
-
 /// exp2(x) of an `x` never positive (`s - max`; -inf or NaN allowed).
 Value exp2NonPositive(OpBuilder &b, Location loc, Value x) {
   auto exp2 = math::Exp2Op::create(b, loc, x);
   exp2->setAttr(attn::kNonPositiveAttrName, b.getUnitAttr());
   return exp2;
-}
-
-/// A tensor of `sizes` filled with `value`.
-Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
-             Value value) {
-  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
-  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{empty})
-      .getResult(0);
-}
-
-/// The operands of an attention at rank 4 and what both lowerings need.
-struct Attention {
-  Value q, k, v, mask; // rank 4; mask null or rank 4
-  int64_t groups;      // query heads per key/value head
-  Value scale;
-  Type elementType;
-  SmallVector<OpFoldResult> qSizes, kSizes, vSizes;
-  bool causal;
-  Value diagonal; // key j is hidden from query i when j > i + diagonal
-  bool defaultDiagonal; // diagonal == N - M
-  bool zeroRows;
-
-};
-
-/// The map reading `mask` (same rank as the iteration space) over the
-/// iteration space: its unit dims broadcast.
-AffineMap broadcastMap(MLIRContext *ctx, Value mask) {
-  auto type = cast<RankedTensorType>(mask.getType());
-  SmallVector<int64_t> dims;
-  for (int64_t i = 0, e = type.getRank(); i < e; ++i)
-    dims.push_back(type.getDimSize(i) == 1 ? -1 : i);
-  return dimsMap(ctx, type.getRank(), dims);
-}
-
-/// Scores s * scale (+ mask * maskScale) of the query rows from `rowOffset`
-/// and keys from `colOffset` (the last two dims of `scores`, queries first;
-/// keys first with `keyMajor`, on a 2-D block), with -inf where a causal key
-/// is hidden or, given `keyLimit`, where a key is padding (index >= limit).
-/// Without `scale`, the scores are scaled already; without `maskScale`, the
-/// mask is added as it is. The mask is laid out queries first (key-major
-/// scores read it transposed).
-Value maskedScores(OpBuilder &b, Location loc, const Attention &a,
-                   Value scores, Value mask, Value rowOffset, Value colOffset,
-                   Value causalOffset, Value keyLimit, Value scale,
-                   Value maskScale, bool keyMajor = false) {
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = cast<RankedTensorType>(scores.getType()).getRank();
-  assert((!keyMajor || rank == 2) && "key-major scores are a 2-D block");
-  AffineMap id = b.getMultiDimIdentityMap(rank);
-  SmallVector<Value> inputs{scores};
-  SmallVector<AffineMap> maps{id};
-  if (mask) {
-    inputs.push_back(mask);
-    AffineMap map = broadcastMap(ctx, mask);
-    if (keyMajor)
-      map = map.compose(dimsMap(ctx, 2, {1, 0}));
-    maps.push_back(map);
-  }
-  unsigned queryDim = keyMajor ? rank - 1 : rank - 2;
-  unsigned keyDim = keyMajor ? rank - 2 : rank - 1;
-  Value init = tensor::EmptyOp::create(
-      b, loc, tensor::getMixedSizes(b, loc, scores), a.elementType);
-  return buildGeneric(
-      b, loc, inputs, maps, init, id, SmallVector<IteratorType>(rank, kPar),
-      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value s = args[0];
-        if (scale)
-          s = arith::MulFOp::create(nb, l, s, scale);
-        if (mask) {
-          Value m = args[1];
-          if (maskScale) {
-            // A finite mask value stays finite in base 2: finfo.min, a
-            // common "masked" value, would overflow to -inf and hide a row
-            // the decomposed form keeps.
-            Value scaled = arith::MulFOp::create(nb, l, m, maskScale);
-            const llvm::fltSemantics &semantics =
-                cast<FloatType>(a.elementType).getFloatSemantics();
-            Value lowest = arith::ConstantOp::create(
-                nb, l, nb.getFloatAttr(a.elementType,
-                                       APFloat::getLargest(semantics, true)));
-            Value largest = arith::ConstantOp::create(
-                nb, l, nb.getFloatAttr(a.elementType,
-                                       APFloat::getLargest(semantics)));
-            // Selected for finite values only: no NaN to propagate.
-            Value clamped = arith::MinNumFOp::create(
-                nb, l, arith::MaxNumFOp::create(nb, l, scaled, lowest),
-                largest);
-            Value isFinite = arith::CmpFOp::create(
-                nb, l, arith::CmpFPredicate::ONE,
-                math::AbsFOp::create(nb, l, m),
-                floatConstant(nb, l, a.elementType,
-                              std::numeric_limits<double>::infinity()));
-            m = arith::SelectOp::create(nb, l, isFinite, clamped, scaled);
-          }
-          s = arith::AddFOp::create(nb, l, s, m);
-        }
-        if (!a.causal && !keyLimit)
-          return s;
-        Value j = arith::AddIOp::create(
-            nb, l, colOffset, linalg::IndexOp::create(nb, l, keyDim));
-        Value hidden;
-        if (a.causal) {
-          // Key j is hidden from query i when j > i + d.
-          Value i = arith::AddIOp::create(
-              nb, l, rowOffset, linalg::IndexOp::create(nb, l, queryDim));
-          Value last = arith::AddIOp::create(nb, l, i, causalOffset);
-          hidden =
-              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt, j, last);
-        }
-        if (keyLimit) {
-          Value padding = arith::CmpIOp::create(
-              nb, l, arith::CmpIPredicate::sge, j, keyLimit);
-          hidden = hidden ? arith::OrIOp::create(nb, l, hidden, padding)
-                          : padding;
-        }
-        return arith::SelectOp::create(nb, l, hidden,
-                                       negInfinity(nb, l, a.elementType), s);
-      });
 }
 
 /// init + lhs rhs over (i, j, r): lhs [i, r] ([r, i] with `lhsTransposed`),
@@ -279,73 +78,6 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
         Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
         return arith::AddFOp::create(nb, l, args[2], product);
       });
-}
-
-/// init + sum over the last of 5 loops (b, h, i, x, r) of lhs * rhs: lhs
-/// read as (b, h, i, r), rhs through `rhsMap` (grouped heads).
-Value accumulateProducts(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                         AffineMap rhsMap, Value init) {
-  MLIRContext *ctx = b.getContext();
-  return buildGeneric(
-      b, loc, {lhs, rhs}, {dimsMap(ctx, 5, {0, 1, 2, 4}), rhsMap}, init,
-      dimsMap(ctx, 5, {0, 1, 2, 3}), {kPar, kPar, kPar, kPar, kRed},
-      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
-        return arith::AddFOp::create(nb, l, args[2], product);
-      });
-}
-
-/// q kᵀ over (b, h, i, j, d) into a zero-filled [B, H, rows, cols].
-Value queryKeyProduct(OpBuilder &b, Location loc, const Attention &a, Value q,
-                      Value k) {
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, q);
-  sizes[3] = tensor::getMixedSize(b, loc, k, 2);
-  Value init =
-      filled(b, loc, sizes, floatConstant(b, loc, a.elementType, 0.0));
-  return accumulateProducts(b, loc, q, k,
-                            groupedMap(b.getContext(), 5, a.groups, 3, 4),
-                            init);
-}
-
-/// acc + p v over (b, h, i, e, j) into `init` [B, H, rows, Dv].
-Value probabilityValueProduct(OpBuilder &b, Location loc, const Attention &a,
-                              Value p, Value v, Value init) {
-  return accumulateProducts(b, loc, p, v,
-                            groupedMap(b.getContext(), 5, a.groups, 4, 3),
-                            init);
-}
-
-/// attention(q, k, v) -> (softmax((q kᵀ) * scale + mask)) v, all scores.
-Value lowerDecomposed(OpBuilder &b, Location loc, const Attention &a,
-                      attn::MaskedRows maskedRows) {
-  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
-  Value scores = queryKeyProduct(b, loc, a, a.q, a.k);
-  // The causal mask is left to attn.softmax.
-  Attention unmasked = a;
-  unmasked.causal = false;
-  scores = maskedScores(b, loc, unmasked, scores, a.mask, zeroIndex, zeroIndex,
-                        zeroIndex, /*keyLimit=*/Value(), a.scale,
-                        /*maskScale=*/Value());
-  Value probabilities = attn::SoftmaxOp::create(
-      b, loc, scores, /*mask=*/Value(), a.causal, a.diagonal, maskedRows);
-  SmallVector<OpFoldResult> outSizes(a.qSizes);
-  outSizes[3] = a.vSizes[3];
-  // With no key at all (N == 0) the product sums nothing: its initial value
-  // is the result of rows that see no key, NaN for masked_rows = nan.
-  Value zero = floatConstant(b, loc, a.elementType, 0.0);
-  Value initValue = zero;
-  if (!a.zeroRows) {
-    Value noKey = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::eq,
-        getValueOrCreateConstantIndexOp(b, loc, a.kSizes[2]), zeroIndex);
-    initValue = arith::SelectOp::create(
-        b, loc, noKey,
-        floatConstant(b, loc, a.elementType,
-                      std::numeric_limits<double>::quiet_NaN()),
-        zero);
-  }
-  Value init = filled(b, loc, outSizes, initValue);
-  return probabilityValueProduct(b, loc, a, probabilities, a.v, init);
 }
 
 /// `size` rounded up to a multiple of `block`.
@@ -385,17 +117,17 @@ Value padWithZeros(OpBuilder &b, Location loc, Value x,
     offsets[d] = current[d];
     std::optional<int64_t> size = getConstantIntValue(sizes[d]),
                            start = getConstantIntValue(current[d]);
-    tail[d] = size && start
-                  ? OpFoldResult(b.getIndexAttr(*size - *start))
-                  : OpFoldResult(arith::SubIOp::create(
-                        b, loc,
-                        getValueOrCreateConstantIndexOp(b, loc, sizes[d]),
-                        getValueOrCreateConstantIndexOp(b, loc, current[d])));
+    tail[d] =
+        size && start
+            ? OpFoldResult(b.getIndexAttr(*size - *start))
+            : OpFoldResult(arith::SubIOp::create(
+                  b, loc, getValueOrCreateConstantIndexOp(b, loc, sizes[d]),
+                  getValueOrCreateConstantIndexOp(b, loc, current[d])));
     for (int64_t e = 0; e < d; ++e)
       tail[e] = current[e];
     Value zeros = filled(b, loc, tail, zero);
-    padded = tensor::InsertSliceOp::create(b, loc, zeros, padded, offsets,
-                                           tail, unitStrides);
+    padded = tensor::InsertSliceOp::create(b, loc, zeros, padded, offsets, tail,
+                                           unitStrides);
   }
   return padded;
 }
@@ -418,7 +150,7 @@ Value block2D(OpBuilder &b, Location loc, Value x,
 /// zeros to whole blocks (padding keys get -inf scores; padding rows are
 /// dropped from the result). Nothing is copied whole when the sizes are
 /// whole blocks.
-Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
+Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
                  int64_t blockQ, int64_t blockKV, bool parallel) {
   // A few queries or keys (a decode step against a KV cache) make a block
   // of the next multiple of 16 rows at most, not a whole block of padding:
@@ -513,12 +245,12 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
     Value qb = arith::MulIOp::create(b, loc, block, stepQ);
     Value batch = arith::DivUIOp::create(b, loc, head, headsValue);
     Value h = arith::RemUIOp::create(b, loc, head, headsValue);
-    Value hkv = a.groups == 1
-                    ? h
-                    : arith::DivUIOp::create(
-                          b, loc, h,
-                          arith::ConstantIndexOp::create(b, loc, a.groups))
-                          .getResult();
+    Value hkv =
+        a.groups == 1
+            ? h
+            : arith::DivUIOp::create(
+                  b, loc, h, arith::ConstantIndexOp::create(b, loc, a.groups))
+                  .getResult();
     Value qBlock = block2D(b, loc, q, {batch, h, qb, zeroAttr},
                            {one, one, bq, a.qSizes[3]});
     SmallVector<OpFoldResult> rowSizes{bq}, accSizes{bq, a.vSizes[3]};
@@ -526,8 +258,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
     // operand of k qᵀ, read by rows.
     Value qtBlock = buildGeneric(
         b, loc, {qBlock}, {transposed2},
-        tensor::EmptyOp::create(b, loc,
-                                ArrayRef<OpFoldResult>{a.qSizes[3], bq},
+        tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{a.qSizes[3], bq},
                                 elementType),
         id2, {kPar, kPar},
         [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
@@ -551,139 +282,137 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
     auto keyBlock = [&](OpBuilder &b, Location loc, Value kb, int64_t numKeys,
                         int64_t qs, int64_t numQueries, ValueRange state,
                         bool hidesKeys) {
-          Attention block = a;
-          block.causal = a.causal && hidesKeys;
-          OpFoldResult keySize = b.getIndexAttr(numKeys),
-                       querySize = b.getIndexAttr(numQueries),
-                       qsAttr = b.getIndexAttr(qs);
-          SmallVector<OpFoldResult> stateSizes{querySize},
-              accStateSizes{querySize, a.vSizes[3]};
-          Value m = state[0], l = state[1], acc = state[2], qt = qtBlock;
-          Value rowOffset = qb;
-          bool part = numQueries != blockQ;
-          if (part) {
-            // The queries' share of the state and of qᵀ.
-            m = tensor::ExtractSliceOp::create(b, loc, m, {qsAttr}, stateSizes,
-                                               {one});
-            l = tensor::ExtractSliceOp::create(b, loc, l, {qsAttr}, stateSizes,
-                                               {one});
-            acc = tensor::ExtractSliceOp::create(
-                b, loc, acc, {qsAttr, zeroAttr}, accStateSizes, {one, one});
-            qt = tensor::ExtractSliceOp::create(
-                b, loc, qt, {zeroAttr, qsAttr}, {a.qSizes[3], querySize},
-                {one, one});
-            rowOffset = arith::AddIOp::create(
-                b, loc, qb, arith::ConstantIndexOp::create(b, loc, qs));
-          }
-          Value kBlock = block2D(b, loc, k, {batch, hkv, kb, zeroAttr},
-                                 {one, one, keySize, a.kSizes[3]});
-          Value vBlock = block2D(b, loc, v, {batch, hkv, kb, zeroAttr},
-                                 {one, one, keySize, a.vSizes[3]});
-          Value maskBlock;
-          if (mask) {
-            // Unit (broadcast) dims of the mask are read whole.
-            auto maskType = cast<RankedTensorType>(mask.getType());
-            SmallVector<OpFoldResult> offsets(4, zeroAttr), sizes(4, one);
-            if (maskType.getDimSize(0) != 1)
-              offsets[0] = batch;
-            if (maskType.getDimSize(1) != 1)
-              offsets[1] = h;
-            if (maskType.getDimSize(2) != 1) {
-              offsets[2] = rowOffset;
-              sizes[2] = querySize;
-            }
-            if (maskType.getDimSize(3) != 1) {
-              offsets[3] = kb;
-              sizes[3] = keySize;
-            }
-            maskBlock = block2D(b, loc, mask, offsets, sizes);
-          }
-          // Scores key-major, S [keys, queries] = k qᵀ: the row max and sum
-          // of each query are then a max and sum down a column, vector lanes
-          // side by side, with no cross-lane reduction.
-          Value products = matmul(
-              b, loc, kBlock, qt,
-              filled(b, loc, {keySize, querySize},
-                     floatConstant(b, loc, elementType, 0)));
-          // The queries are scaled: only masks are left to apply.
-          Value scores = products;
-          // The default diagonal (N - M) hides every padding key j >= N
-          // from the rows i < M; another may show them.
-          bool padKeys = keysPadded && (!block.causal || !a.defaultDiagonal);
-          if (maskBlock || block.causal || keysPadded)
-            scores = maskedScores(b, loc, block, products, maskBlock,
-                                  rowOffset, kb,
-                                  causalOffset, padKeys ? keys : Value(),
-                                  /*scale=*/Value(), /*maskScale=*/log2e,
-                                  /*keyMajor=*/true);
+      attn::AttentionOperands block = a;
+      block.causal = a.causal && hidesKeys;
+      OpFoldResult keySize = b.getIndexAttr(numKeys),
+                   querySize = b.getIndexAttr(numQueries),
+                   qsAttr = b.getIndexAttr(qs);
+      SmallVector<OpFoldResult> stateSizes{querySize},
+          accStateSizes{querySize, a.vSizes[3]};
+      Value m = state[0], l = state[1], acc = state[2], qt = qtBlock;
+      Value rowOffset = qb;
+      bool part = numQueries != blockQ;
+      if (part) {
+        // The queries' share of the state and of qᵀ.
+        m = tensor::ExtractSliceOp::create(b, loc, m, {qsAttr}, stateSizes,
+                                           {one});
+        l = tensor::ExtractSliceOp::create(b, loc, l, {qsAttr}, stateSizes,
+                                           {one});
+        acc = tensor::ExtractSliceOp::create(b, loc, acc, {qsAttr, zeroAttr},
+                                             accStateSizes, {one, one});
+        qt = tensor::ExtractSliceOp::create(b, loc, qt, {zeroAttr, qsAttr},
+                                            {a.qSizes[3], querySize},
+                                            {one, one});
+        rowOffset = arith::AddIOp::create(
+            b, loc, qb, arith::ConstantIndexOp::create(b, loc, qs));
+      }
+      Value kBlock = block2D(b, loc, k, {batch, hkv, kb, zeroAttr},
+                             {one, one, keySize, a.kSizes[3]});
+      Value vBlock = block2D(b, loc, v, {batch, hkv, kb, zeroAttr},
+                             {one, one, keySize, a.vSizes[3]});
+      Value maskBlock;
+      if (mask) {
+        // Unit (broadcast) dims of the mask are read whole.
+        auto maskType = cast<RankedTensorType>(mask.getType());
+        SmallVector<OpFoldResult> offsets(4, zeroAttr), sizes(4, one);
+        if (maskType.getDimSize(0) != 1)
+          offsets[0] = batch;
+        if (maskType.getDimSize(1) != 1)
+          offsets[1] = h;
+        if (maskType.getDimSize(2) != 1) {
+          offsets[2] = rowOffset;
+          sizes[2] = querySize;
+        }
+        if (maskType.getDimSize(3) != 1) {
+          offsets[3] = kb;
+          sizes[3] = keySize;
+        }
+        maskBlock = block2D(b, loc, mask, offsets, sizes);
+      }
+      // Scores key-major, S [keys, queries] = k qᵀ: the row max and sum
+      // of each query are then a max and sum down a column, vector lanes
+      // side by side, with no cross-lane reduction.
+      Value products = matmul(b, loc, kBlock, qt,
+                              filled(b, loc, {keySize, querySize},
+                                     floatConstant(b, loc, elementType, 0)));
+      // The queries are scaled: only masks are left to apply.
+      Value scores = products;
+      // The default diagonal (N - M) hides every padding key j >= N
+      // from the rows i < M; another may show them.
+      bool padKeys = keysPadded && (!block.causal || !a.defaultDiagonal);
+      if (maskBlock || block.causal || keysPadded)
+        scores = maskedScores(b, loc, block, products, maskBlock, rowOffset, kb,
+                              causalOffset, padKeys ? keys : Value(),
+                              /*scale=*/Value(), /*maskScale=*/log2e,
+                              /*keyMajor=*/true);
 
-          // Each update writes into the state it replaces (the inits
-          // below), so that the loop's tensors bufferize in place.
-          Value rowMax = buildGeneric(
-              b, loc, {scores}, {id2}, filled(b, loc, stateSizes, negInf), col2,
-              {kRed, kPar},
-              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                return arith::MaxNumFOp::create(nb, l, args[0], args[1]);
-              });
-          // a = m == -inf ? 0 : exp2(m - max(m, rowmax))
-          Value rescale = buildGeneric(
-              b, loc, {m, rowMax}, {id1, id1},
-              tensor::EmptyOp::create(b, loc, stateSizes, elementType), id1,
-              {kPar}, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                Value mNew = arith::MaxNumFOp::create(nb, l, args[0], args[1]);
-                Value diff = arith::SubFOp::create(nb, l, args[0], mNew);
-                Value e = exp2NonPositive(nb, l, diff);
-                return arith::SelectOp::create(
-                    nb, l, isNegInfinity(nb, l, args[0]), zero, e);
-              });
-          // m' = max(m, rowmax)
-          Value mNew = buildGeneric(
-              b, loc, {rowMax}, {id1}, m, id1, {kPar},
-              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                return arith::MaxNumFOp::create(nb, l, args[1], args[0]);
-              });
-          // l' = l * a + colsum(P), with P = exp2(S - shift(m')) in the
-          // same pass: each exponential is summed as it is written.
-          Value lScaled = buildGeneric(
-              b, loc, {rescale}, {id1}, l, id1, {kPar},
-              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                return arith::MulFOp::create(nb, l, args[1], args[0]);
-              });
-          Value pInit = tensor::EmptyOp::create(
-              b, loc, ArrayRef<OpFoldResult>{keySize, querySize}, elementType);
-          auto expsAndSums = linalg::GenericOp::create(
-              b, loc, TypeRange{pInit.getType(), lScaled.getType()},
-              ValueRange{scores, mNew}, ValueRange{pInit, lScaled},
-              ArrayRef<AffineMap>{id2, col2, id2, col2},
-              ArrayRef<IteratorType>{kRed, kPar},
-              [&](OpBuilder &nb, Location l, ValueRange args) {
-                Value shift = arith::SelectOp::create(
-                    nb, l, isNegInfinity(nb, l, args[1]), zero, args[1]);
-                Value diff = arith::SubFOp::create(nb, l, args[0], shift);
-                Value p = exp2NonPositive(nb, l, diff);
-                Value sum = arith::AddFOp::create(nb, l, args[3], p);
-                linalg::YieldOp::create(nb, l, ValueRange{p, sum});
-              });
-          Value probabilities = expsAndSums.getResult(0);
-          Value lNew = expsAndSums.getResult(1);
-          // acc' = acc * a + P v
-          Value accScaled = buildGeneric(
-              b, loc, {rescale}, {row2}, acc, id2, {kPar, kPar},
-              [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                return arith::MulFOp::create(nb, l, args[1], args[0]);
-              });
-          Value accNew = matmul(b, loc, probabilities, vBlock, accScaled,
-                                /*lhsTransposed=*/true);
-          if (part) {
-            mNew = tensor::InsertSliceOp::create(b, loc, mNew, state[0],
-                                                 {qsAttr}, stateSizes, {one});
-            lNew = tensor::InsertSliceOp::create(b, loc, lNew, state[1],
-                                                 {qsAttr}, stateSizes, {one});
-            accNew = tensor::InsertSliceOp::create(
-                b, loc, accNew, state[2], {qsAttr, zeroAttr}, accStateSizes,
-                {one, one});
-          }
-          return SmallVector<Value>{mNew, lNew, accNew};
+      // Each update writes into the state it replaces (the inits
+      // below), so that the loop's tensors bufferize in place.
+      Value rowMax = buildGeneric(
+          b, loc, {scores}, {id2}, filled(b, loc, stateSizes, negInf), col2,
+          {kRed, kPar},
+          [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+            return arith::MaxNumFOp::create(nb, l, args[0], args[1]);
+          });
+      // a = m == -inf ? 0 : exp2(m - max(m, rowmax))
+      Value rescale = buildGeneric(
+          b, loc, {m, rowMax}, {id1, id1},
+          tensor::EmptyOp::create(b, loc, stateSizes, elementType), id1, {kPar},
+          [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+            Value mNew = arith::MaxNumFOp::create(nb, l, args[0], args[1]);
+            Value diff = arith::SubFOp::create(nb, l, args[0], mNew);
+            Value e = exp2NonPositive(nb, l, diff);
+            return arith::SelectOp::create(nb, l, isNegInfinity(nb, l, args[0]),
+                                           zero, e);
+          });
+      // m' = max(m, rowmax)
+      Value mNew = buildGeneric(
+          b, loc, {rowMax}, {id1}, m, id1, {kPar},
+          [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+            return arith::MaxNumFOp::create(nb, l, args[1], args[0]);
+          });
+      // l' = l * a + colsum(P), with P = exp2(S - shift(m')) in the
+      // same pass: each exponential is summed as it is written.
+      Value lScaled =
+          buildGeneric(b, loc, {rescale}, {id1}, l, id1, {kPar},
+                       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                         return arith::MulFOp::create(nb, l, args[1], args[0]);
+                       });
+      Value pInit = tensor::EmptyOp::create(
+          b, loc, ArrayRef<OpFoldResult>{keySize, querySize}, elementType);
+      auto expsAndSums = linalg::GenericOp::create(
+          b, loc, TypeRange{pInit.getType(), lScaled.getType()},
+          ValueRange{scores, mNew}, ValueRange{pInit, lScaled},
+          ArrayRef<AffineMap>{id2, col2, id2, col2},
+          ArrayRef<IteratorType>{kRed, kPar},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value shift = arith::SelectOp::create(
+                nb, l, isNegInfinity(nb, l, args[1]), zero, args[1]);
+            Value diff = arith::SubFOp::create(nb, l, args[0], shift);
+            Value p = exp2NonPositive(nb, l, diff);
+            Value sum = arith::AddFOp::create(nb, l, args[3], p);
+            linalg::YieldOp::create(nb, l, ValueRange{p, sum});
+          });
+      Value probabilities = expsAndSums.getResult(0);
+      Value lNew = expsAndSums.getResult(1);
+      // acc' = acc * a + P v
+      Value accScaled =
+          buildGeneric(b, loc, {rescale}, {row2}, acc, id2, {kPar, kPar},
+                       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                         return arith::MulFOp::create(nb, l, args[1], args[0]);
+                       });
+      Value accNew = matmul(b, loc, probabilities, vBlock, accScaled,
+                            /*lhsTransposed=*/true);
+      if (part) {
+        mNew = tensor::InsertSliceOp::create(b, loc, mNew, state[0], {qsAttr},
+                                             stateSizes, {one});
+        lNew = tensor::InsertSliceOp::create(b, loc, lNew, state[1], {qsAttr},
+                                             stateSizes, {one});
+        accNew = tensor::InsertSliceOp::create(b, loc, accNew, state[2],
+                                               {qsAttr, zeroAttr},
+                                               accStateSizes, {one, one});
+      }
+      return SmallVector<Value>{mNew, lNew, accNew};
     };
 
     // With `causal`, the blocks of keys that every row of the block sees
@@ -696,9 +425,9 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
     if (a.causal) {
       Value firstSees = arith::MaxSIOp::create(
           b, loc,
-          arith::AddIOp::create(
-              b, loc, arith::AddIOp::create(b, loc, qb, causalOffset),
-              oneIndex),
+          arith::AddIOp::create(b, loc,
+                                arith::AddIOp::create(b, loc, qb, causalOffset),
+                                oneIndex),
           zeroIndex);
       fullEnd = arith::MinSIOp::create(
           b, loc,
@@ -719,9 +448,9 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
           b, loc, begin, end, stepKV, state,
           [&](OpBuilder &b, Location loc, Value kb, ValueRange carried) {
             if (!hidesKeys || !splitDiagonal) {
-              scf::YieldOp::create(b, loc,
-                                   keyBlock(b, loc, kb, blockKV, 0, blockQ,
-                                            carried, hidesKeys));
+              scf::YieldOp::create(
+                  b, loc,
+                  keyBlock(b, loc, kb, blockKV, 0, blockQ, carried, hidesKeys));
               return;
             }
             // The one block on the diagonal, in halves: its first keys for
@@ -811,122 +540,27 @@ Value lowerFlash(OpBuilder &b, Location loc, const Attention &a,
   return result;
 }
 
-/// What a size that is a static 0 in any operand (the others agree at run
-/// time) leaves of an attention.
-struct EmptySizes {
-  bool result;   // no batch, query head, query row or value feature
-  bool keys;     // no key (N)
-  bool features; // no query/key feature (D)
-};
-
-EmptySizes emptySizes(attn::AttentionOp op) {
-  // Whether dim `fromEnd` (1: the last) of `t` is a static 0.
-  auto isZero = [](Value t, int64_t fromEnd) {
-    if (!t)
-      return false;
-    auto type = cast<RankedTensorType>(t.getType());
-    return fromEnd <= type.getRank() &&
-           type.getDimSize(type.getRank() - fromEnd) == 0;
-  };
-  Value q = op.getQuery(), k = op.getKey(), v = op.getValue(), m = op.getMask();
-  // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv] / mask [B, H, M, N].
-  bool batch = isZero(q, 4) || isZero(k, 4) || isZero(v, 4) || isZero(m, 4);
-  bool queryHeads = isZero(q, 3) || isZero(m, 3);
-  bool queries = isZero(q, 2) || isZero(m, 2);
-  return {batch || queryHeads || queries || isZero(v, 1),
-          isZero(k, 2) || isZero(v, 2) || isZero(m, 1),
-          isZero(q, 1) || isZero(k, 1)};
-}
-
 /// attention(q, k, v [, mask]) -> flash loops or contractions + softmax.
-struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
-  AttentionToLinalg(MLIRContext *ctx, attn::AttentionLoweringOptions options)
-      : OpRewritePattern(ctx), options(options) {}
+struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
+  AttentionToFlash(MLIRContext *ctx, attn::AttentionLoweringOptions options)
+      : OpRewritePattern(ctx, /*benefit=*/2), options(options) {}
 
   LogicalResult matchAndRewrite(attn::AttentionOp op,
                                 PatternRewriter &rewriter) const override {
-    if (failed(attn::checkAttentionLowerable(op)))
-      return failure();
-    Location loc = op.getLoc();
-    int64_t rank = op.getQuery().getType().getRank();
-    Type elementType = op.getType().getElementType();
-    // A size 0 in any operand (the others agree at run time): no batch,
-    // query head, query row or value feature leaves nothing to compute (and
-    // no head group to read through); no key leaves every row without one.
-    EmptySizes empty = emptySizes(op);
-    if (empty.result || empty.keys) {
-      SmallVector<OpFoldResult> sizes =
-          tensor::getMixedSizes(rewriter, loc, op.getQuery());
-      sizes.back() = tensor::getMixedSizes(rewriter, loc, op.getValue()).back();
-      Value result = tensor::EmptyOp::create(rewriter, loc, sizes, elementType);
-      if (!empty.result) {
-        bool zeroRows = op.getMaskedRows() == attn::MaskedRows::Zero;
-        Value fill = floatConstant(
-            rewriter, loc, elementType,
-            zeroRows ? 0.0 : std::numeric_limits<double>::quiet_NaN());
-        result =
-            linalg::FillOp::create(rewriter, loc, fill, result).getResult(0);
-      }
-      rewriter.replaceOp(op, result);
+    if (!attn::lowersToFlash(op, options))
+      return rewriter.notifyMatchFailure(op, "lowered by its decomposition");
+    if (Value empty = attn::emptyAttentionResult(rewriter, op)) {
+      rewriter.replaceOp(op, empty);
       return success();
     }
-    Attention a;
-    a.elementType = op.getQuery().getType().getElementType();
-    a.q = expandToRank4(rewriter, loc, op.getQuery());
-    a.k = expandToRank4(rewriter, loc, op.getKey());
-    a.v = expandToRank4(rewriter, loc, op.getValue());
-    // Leading unit dims up to rank 4, e.g. a mask [M, N] -> [1, 1, M, N].
-    if (Value mask = op.getMask())
-      a.mask = expandToRank4(rewriter, loc, mask);
-    a.qSizes = tensor::getMixedSizes(rewriter, loc, a.q);
-    a.kSizes = tensor::getMixedSizes(rewriter, loc, a.k);
-    a.vSizes = tensor::getMixedSizes(rewriter, loc, a.v);
-    a.causal = op.getCausal();
-    // d = N - M unless given: the diagonal aligned to the bottom-right.
-    a.diagonal = op.getDiagonal();
-    a.defaultDiagonal = !a.diagonal;
-    if (a.causal && !a.diagonal)
-      a.diagonal = rewriter.createOrFold<arith::SubIOp>(
-          loc,
-          getValueOrCreateConstantIndexOp(rewriter, loc, a.kSizes[2]),
-          getValueOrCreateConstantIndexOp(rewriter, loc, a.qSizes[2]));
-    a.zeroRows = op.getMaskedRows() == attn::MaskedRows::Zero;
-
-    auto q4 = cast<RankedTensorType>(a.q.getType());
-    auto k4 = cast<RankedTensorType>(a.k.getType());
-    a.groups = q4.getDimSize(1) / k4.getDimSize(1);
-
-    // scale = 1 / sqrt(max(D, 1)) unless given: with D = 0 every score is an
-    // empty dot product, 0, and stays 0 (not 0 * inf).
-    if (std::optional<APFloat> scale = op.getScale()) {
-      a.scale = floatConstant(rewriter, loc, a.elementType,
-                              scale->convertToDouble());
-    } else if (int64_t d = q4.getDimSize(3); !ShapedType::isDynamic(d)) {
-      a.scale = floatConstant(
-          rewriter, loc, a.elementType,
-          1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(d, 1))));
-    } else {
-      Value dim = arith::MaxUIOp::create(
-          rewriter, loc, tensor::DimOp::create(rewriter, loc, a.q, 3),
-          arith::ConstantIndexOp::create(rewriter, loc, 1));
-      Value dimInt = arith::IndexCastOp::create(rewriter, loc,
-                                                rewriter.getI64Type(), dim);
-      Value dimFloat =
-          arith::SIToFPOp::create(rewriter, loc, a.elementType, dimInt);
-      a.scale = arith::DivFOp::create(
-          rewriter, loc, floatConstant(rewriter, loc, a.elementType, 1.0),
-          math::SqrtOp::create(rewriter, loc, dimFloat));
-    }
-
-    // D == 0 leaves the flash blocks' contractions nothing to slice: the
-    // decomposed form computes the empty dot products.
-    bool flash =
-        options.lowering == attn::AttentionLowering::Flash && !empty.features;
-    Value result =
-        flash ? lowerFlash(rewriter, loc, a, options.blockQ, options.blockKV,
-                           options.parallelQueryBlocks)
-              : lowerDecomposed(rewriter, loc, a, op.getMaskedRows());
-    rewriter.replaceOp(op, collapseToRank(rewriter, loc, result, rank));
+    FailureOr<attn::AttentionOperands> a = attn::prepareAttention(rewriter, op);
+    if (failed(a))
+      return failure();
+    Value result = lowerFlash(rewriter, op.getLoc(), *a, options.blockQ,
+                              options.blockKV, options.parallelQueryBlocks);
+    rewriter.replaceOp(op,
+                       attn::collapseToRank(rewriter, op.getLoc(), result,
+                                            op.getQuery().getType().getRank()));
     return success();
   }
 
@@ -934,6 +568,14 @@ struct AttentionToLinalg : OpRewritePattern<attn::AttentionOp> {
 };
 
 } // namespace
+
+bool attn::lowersToFlash(attn::AttentionOp op,
+                         const AttentionLoweringOptions &options) {
+  // D == 0 leaves the flash blocks' contractions nothing to slice: the
+  // decomposed form computes the empty dot products.
+  return options.lowering == AttentionLowering::Flash &&
+         !emptySizes(op).features;
+}
 
 LogicalResult attn::checkAttentionLowerable(Operation *attention) {
   // Heads are grouped through an affine floordiv: their counts must be known.
@@ -951,5 +593,5 @@ LogicalResult attn::checkAttentionLowerable(Operation *attention) {
 
 void attn::populateAttentionToLinalgPatterns(RewritePatternSet &patterns,
                                              AttentionLoweringOptions options) {
-  patterns.add<AttentionToLinalg>(patterns.getContext(), options);
+  patterns.add<AttentionToFlash>(patterns.getContext(), options);
 }

@@ -1,26 +1,15 @@
-//===- AttnToLinalg.cpp - decompose attn ops into linalg named ops --------===//
+//===- AttnToLinalg.cpp - decompose attn ops into linalg ------------------===//
 //
-// Each attn op becomes the linalg named ops of its math (fill, broadcast,
-// elementwise ops, reduce), shaped so that upstream generalization and
-// elementwise fusion turn each reduction and each output into one
-// linalg.generic: every elementwise producer has a single use (a prefix that
-// two consumers need, such as `input + mask`, is emitted once for each), and
-// reductions come last.
-//
-// The softmax family shares one decomposition of its row statistics:
-//   m  = max_j x                      (reduce, from -inf)
-//   ms = m == -inf ? 0 : m            (a fully masked row shifts by 0)
-//   s  = sum_j exp(x - ms)            (reduce, from 0)
-// so a fully masked row has s == 0 and never computes -inf - -inf.
-// --attn-fuse-online-softmax later merges the two reductions into one.
-//
-// f16 and bf16 ops are computed in f32 and rounded once: a sum of 4096 ones
-// stops at 2048 in f16 (and at 256 in bf16).
+// Each attn op becomes its decomposition (AggregatedOpInterface, in
+// lib/Dialect/Attn/AggregatedOpInterfaceImpl.cpp), attention by default its
+// flash lowering (AttentionToLinalg.cpp); f16 and bf16 ops are first made
+// f32 ops between conversions, so that every lowering computes in f32.
 //
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Conversion/Passes.h"
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
+#include "AttnDialect/Dialect/Attn/AttnUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -39,503 +28,31 @@ using namespace mlir;
 
 namespace {
 
-/// Emits linalg named ops over tensors shaped like one input `[..., N]` and
-/// its rows `[...]`.
-class RowOpBuilder {
-public:
-  RowOpBuilder(OpBuilder &b, Location loc, Value input)
-      : b(b), loc(loc), input(input),
-        type(cast<RankedTensorType>(input.getType())),
-        elementType(type.getElementType()),
-        sizes(tensor::getMixedSizes(b, loc, input)) {}
-
-  int64_t rank() const { return type.getRank(); }
-  Type getElementType() const { return elementType; }
-  ArrayRef<OpFoldResult> getSizes() const { return sizes; }
-
-  /// An empty tensor of the input's shape.
-  Value empty() { return tensor::EmptyOp::create(b, loc, sizes, elementType); }
-
-  /// An empty tensor of the rows' shape.
-  Value emptyRows(Type elemType = {}) {
-    return tensor::EmptyOp::create(b, loc, ArrayRef(sizes).drop_back(),
-                                   elemType ? elemType : elementType);
+/// attn op -> its decomposition (AggregatedOpInterface); attention by this
+/// pattern only where the flash lowering does not take it.
+struct DecomposeAttnOp
+    : OpInterfaceRewritePattern<linalg::AggregatedOpInterface> {
+  DecomposeAttnOp(MLIRContext *ctx, attn::AttentionLoweringOptions options)
+      : OpInterfaceRewritePattern(ctx), options(options) {
+    // Attention decomposes into an attn.softmax, decomposed in turn.
+    setHasBoundedRewriteRecursion();
   }
 
-  Value constant(double value) {
-    return arith::ConstantOp::create(b, loc, b.getFloatAttr(elementType, value));
-  }
-
-  /// A tensor of the rows' shape filled with the identity of `kind`.
-  Value rowsFilledWith(arith::AtomicRMWKind kind) {
-    Value identity = arith::getIdentityValue(kind, elementType, b, loc);
-    return linalg::FillOp::create(b, loc, ValueRange{identity},
-                                  ValueRange{emptyRows()})
-        .getResult(0);
-  }
-
-  /// reduce(combine) of `x` over its last dimension, from the identity of
-  /// `kind`.
-  template <typename CombineOp>
-  Value reduceRows(Value x, arith::AtomicRMWKind kind) {
-    Value init = rowsFilledWith(kind);
-    return linalg::ReduceOp::create(
-               b, loc, ValueRange{x}, ValueRange{init}, {rank() - 1},
-               [](OpBuilder &nb, Location nloc, ValueRange args) {
-                 Value combined =
-                     CombineOp::create(nb, nloc, args[0], args[1]);
-                 linalg::YieldOp::create(nb, nloc, combined);
-               })
-        .getResult(0);
-  }
-
-  /// A named elementwise op of `operands`, all of the input's shape.
-  template <typename NamedOp>
-  Value elementwise(ValueRange operands) {
-    return NamedOp::create(b, loc, operands, ValueRange{empty()}).getResult(0);
-  }
-
-  /// linalg.map of `operands` into `init` with the scalar body `body`.
-  Value map(ValueRange operands, Value init,
-            function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-    return linalg::MapOp::create(
-               b, loc, operands, init,
-               [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                 linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
-               })
-        .getResult()[0];
-  }
-
-  /// `rows` ([...]) replicated along the last dimension.
-  Value broadcastRows(Value rows) {
-    return linalg::BroadcastOp::create(b, loc, rows, empty(), {rank() - 1})
-        .getResult()[0];
-  }
-
-  /// `x + mask`, the mask ([M, N] or the input's shape) broadcast over the
-  /// leading dimensions.
-  Value addMask(Value x, Value mask) {
-    int64_t maskRank = cast<RankedTensorType>(mask.getType()).getRank();
-    if (maskRank < rank()) {
-      SmallVector<int64_t> batchDims =
-          llvm::to_vector(llvm::seq<int64_t>(0, rank() - maskRank));
-      mask = linalg::BroadcastOp::create(b, loc, mask, empty(), batchDims)
-                 .getResult()[0];
-    }
-    return elementwise<linalg::AddOp>({x, mask});
-  }
-
-  /// `x` with entry (i, j) of the trailing [M, N] dims set to -inf where
-  /// j > i + d: a causal mask computed from indices, its diagonal `d`
-  /// aligned to the bottom-right corner (N - M) unless given.
-  Value applyCausalMask(Value x, Value diagonal) {
-    int64_t r = rank();
-    Value offset = diagonal;
-    if (!offset) {
-      Value rows = getValueOrCreateConstantIndexOp(b, loc, sizes[r - 2]);
-      Value cols = getValueOrCreateConstantIndexOp(b, loc, sizes[r - 1]);
-      offset = arith::SubIOp::create(b, loc, cols, rows);
-    }
-    Value negInf = arith::getIdentityValue(arith::AtomicRMWKind::maximumf,
-                                           elementType, b, loc);
-    AffineMap id = b.getMultiDimIdentityMap(r);
-    SmallVector<utils::IteratorType> iterators(r,
-                                               utils::IteratorType::parallel);
-    return linalg::GenericOp::create(
-               b, loc, type, ValueRange{x}, ValueRange{empty()},
-               ArrayRef<AffineMap>{id, id}, iterators,
-               [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                 Value i = linalg::IndexOp::create(nb, nloc, r - 2);
-                 Value j = linalg::IndexOp::create(nb, nloc, r - 1);
-                 Value last = arith::AddIOp::create(nb, nloc, i, offset);
-                 Value above = arith::CmpIOp::create(
-                     nb, nloc, arith::CmpIPredicate::sgt, j, last);
-                 Value masked =
-                     arith::SelectOp::create(nb, nloc, above, negInf, args[0]);
-                 linalg::YieldOp::create(nb, nloc, masked);
-               })
-        .getResult(0);
-  }
-
-  OpBuilder &b;
-  Location loc;
-
-private:
-  Value input;
-  RankedTensorType type;
-  Type elementType;
-  SmallVector<OpFoldResult> sizes;
-};
-
-//===----------------------------------------------------------------------===//
-// The seed's reductions
-//===----------------------------------------------------------------------===//
-
-/// masked_max(s, m) -> reduce(maximumf, add(s, broadcast(m))) from -inf.
-struct MaskedMaxToLinalg : OpRewritePattern<attn::MaskedMaxOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(attn::MaskedMaxOp op,
+  LogicalResult matchAndRewrite(linalg::AggregatedOpInterface op,
                                 PatternRewriter &rewriter) const override {
-    RowOpBuilder rows(rewriter, op.getLoc(), op.getScores());
-    Value masked = rows.addMask(op.getScores(), op.getMask());
-    rewriter.replaceOp(op, rows.reduceRows<arith::MaximumFOp>(
-                               masked, arith::AtomicRMWKind::maximumf));
+    if (!isa<attn::AttnDialect>(op->getDialect()))
+      return rewriter.notifyMatchFailure(op, "not an attn op");
+    if (auto attention = dyn_cast<attn::AttentionOp>(*op);
+        attention && attn::lowersToFlash(attention, options))
+      return rewriter.notifyMatchFailure(op, "lowered to flash loops");
+    FailureOr<SmallVector<Value>> results = op.decomposeOperation(rewriter);
+    if (failed(results))
+      return rewriter.notifyMatchFailure(op, "no decomposition");
+    rewriter.replaceOp(op, *results);
     return success();
   }
-};
 
-/// sum_sq(x) -> reduce(addf, square(x)) from 0.
-struct SumSqToLinalg : OpRewritePattern<attn::SumSqOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(attn::SumSqOp op,
-                                PatternRewriter &rewriter) const override {
-    RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
-    Value squares = rows.elementwise<linalg::SquareOp>({op.getInput()});
-    rewriter.replaceOp(op, rows.reduceRows<arith::AddFOp>(
-                               squares, arith::AtomicRMWKind::addf));
-    return success();
-  }
-};
-
-/// xent(p, q) -> reduce(addf, map(q == 0 ? 0 : -t, mul(q, log(p)))) from 0.
-///
-/// The 0 * log(0) = 0 rule and the negation sit in one elementwise linalg.map
-/// before the reduction, so fusion pulls them into the reduction's body; a
-/// negation after the reduction would be a consumer that fusion cannot take.
-/// Negating each term is exact, so the sum equals the negated sum.
-struct XentToLinalg : OpRewritePattern<attn::XentOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(attn::XentOp op,
-                                PatternRewriter &rewriter) const override {
-    Value p = op.getP(), q = op.getQ();
-    RowOpBuilder rows(rewriter, op.getLoc(), p);
-    Value logP = rows.elementwise<linalg::LogOp>({p});
-    Value qLogP = rows.elementwise<linalg::MulOp>({q, logP});
-    Type elementType = rows.getElementType();
-    Value terms = rows.map(
-        {q, qLogP}, rows.empty(),
-        [elementType](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value zero =
-              arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
-          Value qIsZero = arith::CmpFOp::create(
-              b, l, arith::CmpFPredicate::OEQ, args[0], zero);
-          Value negated = arith::NegFOp::create(b, l, args[1]);
-          return arith::SelectOp::create(b, l, qIsZero, zero, negated);
-        });
-    rewriter.replaceOp(
-        op, rows.reduceRows<arith::AddFOp>(terms, arith::AtomicRMWKind::addf));
-    return success();
-  }
-};
-
-//===----------------------------------------------------------------------===//
-// The softmax family
-//===----------------------------------------------------------------------===//
-
-/// The masked scores of a softmax-family op, built anew for each consumer so
-/// that each copy has one use and fuses into it.
-struct MaskedScores {
-  Value input, mask;
-  bool causal;
-  Value diagonal;
-
-  Value build(RowOpBuilder &rows) const {
-    Value x = input;
-    if (mask)
-      x = rows.addMask(x, mask);
-    if (causal)
-      x = rows.applyCausalMask(x, diagonal);
-    return x;
-  }
-};
-
-/// `select(cond(v), 0, v)`-style scalar helpers for map bodies.
-Value isEqualTo(OpBuilder &b, Location loc, Value v, Value c) {
-  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, v, c);
-}
-
-/// The row statistics of a stable softmax: the shift `ms` (the row max, or
-/// 0 for a fully masked row) and `s = sum_j exp(x - ms)`.
-struct RowStats {
-  Value shift, sum;
-};
-
-RowStats buildRowStats(RowOpBuilder &rows, const MaskedScores &scores) {
-  Type elementType = rows.getElementType();
-  Value max = rows.reduceRows<arith::MaximumFOp>(
-      scores.build(rows), arith::AtomicRMWKind::maximumf);
-  // ms = m == -inf ? 0 : m
-  Value shift = rows.map(
-      {max}, rows.emptyRows(),
-      [elementType](OpBuilder &b, Location l, ValueRange args) -> Value {
-        Value negInf = arith::getIdentityValue(arith::AtomicRMWKind::maximumf,
-                                               elementType, b, l);
-        Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
-        return arith::SelectOp::create(b, l, isEqualTo(b, l, args[0], negInf),
-                                       zero, args[0]);
-      });
-  // s = sum_j exp(x - ms)
-  Value shifted = rows.elementwise<linalg::SubOp>(
-      {scores.build(rows), rows.broadcastRows(shift)});
-  Value exps = rows.elementwise<linalg::ExpOp>({shifted});
-  Value sum =
-      rows.reduceRows<arith::AddFOp>(exps, arith::AtomicRMWKind::addf);
-  return {shift, sum};
-}
-
-/// `exp(x - ms)` for the entries of each row, recomputed from the input.
-Value shiftedExps(RowOpBuilder &rows, const MaskedScores &scores,
-                  const RowStats &stats) {
-  Value shifted = rows.elementwise<linalg::SubOp>(
-      {scores.build(rows), rows.broadcastRows(stats.shift)});
-  return rows.elementwise<linalg::ExpOp>({shifted});
-}
-
-/// softmax(x) -> mul(exp(x - ms), broadcast(r)), r = 1/s (0 for a fully
-/// masked row with masked_rows = zero).
-struct SoftmaxToLinalg : OpRewritePattern<attn::SoftmaxOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(attn::SoftmaxOp op,
-                                PatternRewriter &rewriter) const override {
-    RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
-    MaskedScores scores{op.getInput(), op.getMask(), op.getCausal(),
-                        op.getDiagonal()};
-    RowStats stats = buildRowStats(rows, scores);
-
-    // One reciprocal per row, then a multiply per entry. A fully masked row
-    // has s == 0: r = 0 gives zeros, r = 1/0 = inf gives 0 * inf = NaN.
-    Type elementType = rows.getElementType();
-    bool zeroRows = op.getMaskedRows() == attn::MaskedRows::Zero;
-    Value recip = rows.map(
-        {stats.sum}, rows.emptyRows(),
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value one = arith::ConstantOp::create(b, l, b.getOneAttr(elementType));
-          Value r = arith::DivFOp::create(b, l, one, args[0]);
-          if (!zeroRows)
-            return r;
-          Value zero =
-              arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
-          return arith::SelectOp::create(b, l, isEqualTo(b, l, args[0], zero),
-                                         zero, r);
-        });
-    Value exps = shiftedExps(rows, scores, stats);
-    rewriter.replaceOp(op, rows.elementwise<linalg::MulOp>(
-                               {exps, rows.broadcastRows(recip)}));
-    return success();
-  }
-};
-
-/// logsumexp(x) -> ms + log(s).
-struct LogSumExpToLinalg : OpRewritePattern<attn::LogSumExpOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(attn::LogSumExpOp op,
-                                PatternRewriter &rewriter) const override {
-    RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
-    RowStats stats = buildRowStats(
-        rows, MaskedScores{op.getInput(), op.getMask(), op.getCausal(),
-                             op.getDiagonal()});
-    // A fully masked row: 0 + log(0) = -inf.
-    rewriter.replaceOp(
-        op, rows.map({stats.shift, stats.sum}, rows.emptyRows(),
-                     [](OpBuilder &b, Location l, ValueRange args) -> Value {
-                       Value log = math::LogOp::create(b, l, args[1]);
-                       return arith::AddFOp::create(b, l, args[0], log);
-                     }));
-    return success();
-  }
-};
-
-/// log_softmax(x) -> (x - ms) - log(s), log(s) taken as 0 for a fully masked
-/// row so that its entries stay -inf. Subtracting the shift first keeps the
-/// digits that x - logsumexp(x) would cancel away for large logits.
-struct LogSoftmaxToLinalg : OpRewritePattern<attn::LogSoftmaxOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(attn::LogSoftmaxOp op,
-                                PatternRewriter &rewriter) const override {
-    RowOpBuilder rows(rewriter, op.getLoc(), op.getInput());
-    MaskedScores scores{op.getInput(), op.getMask(), op.getCausal(),
-                        op.getDiagonal()};
-    RowStats stats = buildRowStats(rows, scores);
-    Type elementType = rows.getElementType();
-    Value logSum = rows.map(
-        {stats.sum}, rows.emptyRows(),
-        [elementType](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value zero =
-              arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
-          Value log = math::LogOp::create(b, l, args[0]);
-          return arith::SelectOp::create(b, l, isEqualTo(b, l, args[0], zero),
-                                         zero, log);
-        });
-    Value shifted = rows.elementwise<linalg::SubOp>(
-        {scores.build(rows), rows.broadcastRows(stats.shift)});
-    rewriter.replaceOp(op, rows.elementwise<linalg::SubOp>(
-                               {shifted, rows.broadcastRows(logSum)}));
-    return success();
-  }
-};
-
-/// `x` with its elements converted to `elementType` by `convert`, elementwise.
-template <typename ConvertOp>
-Value convertElements(OpBuilder &b, Location loc, Value x, Type elementType) {
-  auto type = cast<RankedTensorType>(x.getType());
-  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
-                                       elementType);
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{x}, ValueRange{init},
-             ArrayRef<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(type.getRank(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, nloc,
-                   ConvertOp::create(nb, nloc, elementType, args[0])
-                       .getResult());
-             })
-      .getResult(0);
-}
-
-/// xent_logits(z, t) -> per row (ms - z[t]) + log(s), 0 where t is ignored,
-/// NaN where t is out of range; then a sum or a mean over the kept rows.
-/// (ms - z[t] first: logsumexp(z) - z[t] would cancel the digits of a loss
-/// that is small next to large logits.)
-struct XentLogitsToLinalg : OpRewritePattern<attn::XentLogitsOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(attn::XentLogitsOp op,
-                                PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value logits = op.getLogits(), target = op.getTarget();
-    RowOpBuilder rows(rewriter, loc, logits);
-    RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false, {}});
-    Type elementType = rows.getElementType();
-    Type targetType = getElementTypeOrSelf(target.getType());
-    int64_t rowRank = rows.rank() - 1;
-    Value numClasses = getValueOrCreateConstantIndexOp(
-        rewriter, loc, rows.getSizes().back());
-    int64_t ignoreIndex = op.getIgnoreIndex();
-
-    // loss[...] = ignored ? 0 : (in range ? (ms - z[..., t]) + log(s) : NaN).
-    // An out-of-range t reads class 0 instead, and the select drops it.
-    AffineMap id = rewriter.getMultiDimIdentityMap(rowRank);
-    SmallVector<utils::IteratorType> parallel(rowRank,
-                                              utils::IteratorType::parallel);
-    Value losses =
-        linalg::GenericOp::create(
-            rewriter, loc, rows.emptyRows().getType(),
-            ValueRange{target, stats.shift, stats.sum},
-            ValueRange{rows.emptyRows()},
-            SmallVector<AffineMap>(4, id), parallel,
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value t = args[0];
-              Value ignored = arith::CmpIOp::create(
-                  b, l, arith::CmpIPredicate::eq, t,
-                  arith::ConstantOp::create(
-                      b, l, b.getIntegerAttr(targetType, ignoreIndex)));
-              Value index =
-                  arith::IndexCastOp::create(b, l, b.getIndexType(), t);
-              Value zeroIndex = arith::ConstantIndexOp::create(b, l, 0);
-              Value inRange = arith::AndIOp::create(
-                  b, l,
-                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, index,
-                                        zeroIndex),
-                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, index,
-                                        numClasses));
-              Value safeIndex =
-                  arith::SelectOp::create(b, l, inRange, index, zeroIndex);
-              SmallVector<Value> indices;
-              for (int64_t d = 0; d < rowRank; ++d)
-                indices.push_back(linalg::IndexOp::create(b, l, d));
-              indices.push_back(safeIndex);
-              Value picked = tensor::ExtractOp::create(b, l, logits, indices);
-              Value margin = arith::SubFOp::create(b, l, args[1], picked);
-              Value log = math::LogOp::create(b, l, args[2]);
-              Value loss = arith::AddFOp::create(b, l, margin, log);
-              Value nan = arith::ConstantOp::create(
-                  b, l,
-                  b.getFloatAttr(elementType,
-                                 APFloat::getNaN(cast<FloatType>(elementType)
-                                                     .getFloatSemantics())));
-              Value zero =
-                  arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
-              Value checked = arith::SelectOp::create(b, l, inRange, loss, nan);
-              Value result =
-                  arith::SelectOp::create(b, l, ignored, zero, checked);
-              linalg::YieldOp::create(b, l, result);
-            })
-            .getResult(0);
-
-    attn::Reduction reduction = op.getReduction();
-    if (reduction == attn::Reduction::None) {
-      rewriter.replaceOp(op, losses);
-      return success();
-    }
-
-    // Sum (and count the kept rows) over every row dimension into rank 0,
-    // in f64: losses of 1e38 have a mean f32 holds.
-    Type sumType = rewriter.getF64Type();
-    if (!elementType.isF64())
-      losses = convertElements<arith::ExtFOp>(rewriter, loc, losses, sumType);
-    auto narrowed = [&](Value x) -> Value {
-      return elementType.isF64() ? x
-                                 : convertElements<arith::TruncFOp>(
-                                       rewriter, loc, x, elementType);
-    };
-    auto scalarType = RankedTensorType::get({}, sumType);
-    auto sumAll = [&](Value x) -> Value {
-      if (rowRank == 0)
-        return x;
-      Value init =
-          linalg::FillOp::create(
-              rewriter, loc,
-              ValueRange{arith::ConstantOp::create(
-                  rewriter, loc, rewriter.getZeroAttr(sumType))},
-              ValueRange{tensor::EmptyOp::create(rewriter, loc, scalarType,
-                                                 ValueRange{})})
-              .getResult(0);
-      return linalg::ReduceOp::create(
-                 rewriter, loc, ValueRange{x}, ValueRange{init},
-                 llvm::to_vector(llvm::seq<int64_t>(0, rowRank)),
-                 [](OpBuilder &b, Location l, ValueRange args) {
-                   Value sum = arith::AddFOp::create(b, l, args[0], args[1]);
-                   linalg::YieldOp::create(b, l, sum);
-                 })
-          .getResult(0);
-    };
-    Value total = sumAll(losses);
-    if (reduction == attn::Reduction::Sum) {
-      rewriter.replaceOp(op, narrowed(total));
-      return success();
-    }
-
-    // mean = total / kept; no kept row gives 0 / 0 = NaN.
-    Value kept = rows.map(
-        {target}, rows.emptyRows(sumType),
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value ignored = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::eq, args[0],
-              arith::ConstantOp::create(
-                  b, l, b.getIntegerAttr(targetType, ignoreIndex)));
-          Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(sumType));
-          Value one = arith::ConstantOp::create(b, l, b.getOneAttr(sumType));
-          return arith::SelectOp::create(b, l, ignored, zero, one);
-        });
-    Value count = sumAll(kept);
-    Value mean = linalg::DivOp::create(
-                     rewriter, loc, ValueRange{total, count},
-                     ValueRange{tensor::EmptyOp::create(rewriter, loc,
-                                                        scalarType,
-                                                        ValueRange{})})
-                     .getResult(0);
-    rewriter.replaceOp(op, narrowed(mean));
-    return success();
-  }
+  attn::AttentionLoweringOptions options;
 };
 
 struct ConvertAttnToLinalgPass
@@ -615,14 +132,14 @@ struct ComputeHalfInF32 : RewritePattern {
     for (Value operand : op->getOperands())
       operands.push_back(
           isHalf(operand.getType())
-              ? convertElements<arith::ExtFOp>(rewriter, loc, operand, f32)
+              ? attn::convertElements(rewriter, loc, operand, f32)
               : operand);
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     OperationState state(loc, op->getName(), operands,
                          TypeRange{resultType.clone(f32)}, op->getAttrs());
     Operation *wide = rewriter.create(state);
-    rewriter.replaceOp(
-        op, convertElements<arith::TruncFOp>(rewriter, loc, wide->getResult(0),
+    rewriter.replaceOp(op,
+                       attn::convertElements(rewriter, loc, wide->getResult(0),
                                              resultType.getElementType()));
     return success();
   }
@@ -633,8 +150,6 @@ struct ComputeHalfInF32 : RewritePattern {
 void attn::populateAttnToLinalgPatterns(RewritePatternSet &patterns,
                                         AttentionLoweringOptions attention) {
   patterns.add<ComputeHalfInF32>(patterns.getContext());
-  patterns.add<MaskedMaxToLinalg, SumSqToLinalg, XentToLinalg, SoftmaxToLinalg,
-               LogSumExpToLinalg, LogSoftmaxToLinalg, XentLogitsToLinalg>(
-      patterns.getContext());
+  patterns.add<DecomposeAttnOp>(patterns.getContext(), attention);
   populateAttentionToLinalgPatterns(patterns, attention);
 }

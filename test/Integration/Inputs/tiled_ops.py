@@ -1,10 +1,14 @@
-"""Execution test of attn ops tiled by upstream transforms (TilingInterface).
+"""Execution test of attn ops tiled, split and decomposed by upstream
+transforms (TilingInterface, PartialReductionOpInterface,
+AggregatedOpInterface).
 
 Every case is one attn op written twice, in @ref_N and in @tiled_N; the
-schedule tiles the op of @tiled_N with `transform.structured.tile_using_for`
-or `tile_using_forall` (partial tiles included, causal ops tiled along their
-rows with M != N, attention along batch, heads, queries and value features),
-and both are lowered and run. `check` compares both printouts with float64
+schedule transforms the op of @tiled_N with `transform.structured.`
+`tile_using_for` or `tile_using_forall` (partial tiles included, causal ops
+tiled along their rows with M != N, attention along batch, heads, queries
+and value features), `tile_reduction_using_for` / `_forall` (rows split into
+lanes or chunks and merged) or `decompose_interface`, and both are lowered
+and run. `check` compares both printouts with float64
 numpy references computed here from the same float32 inputs, never from
 attn's output.
 
@@ -141,6 +145,15 @@ def cases():
     yield ("logsumexp", [x], "attn.logsumexp %a0 : {t0}", (4,),
            lse(x.astype(np.float64)), "reduce_for [0, 16]")
 
+    # Decomposed by decompose_interface, then lowered.
+    q, k, v, m = f32(2, 4, 10, 8), f32(2, 2, 13, 8), f32(2, 2, 13, 6), mask(10, 13)
+    yield ("attention", [q, k, v, m],
+           "attn.attention %a0, %a1, %a2 mask %a3 causal : {t0}, {t1}, {t2}, {t3}",
+           (2, 4, 10, 6), attention(q, k, v, m, True), "decompose")
+    x, m = f32(2, 7, 19) * 3, mask(7, 19)
+    yield ("log_softmax", [x, m], "attn.log_softmax %a0 mask %a1 causal : {t0}, {t1}",
+           (2, 7, 19), log_softmax(x + additive(x.shape, m, True)), "decompose")
+
     # Explicit diagonals, untiled and tiled: below, on and above the default
     # N - M, so that the flash loop's padding keys (13 keys in blocks of 16)
     # and its halved diagonal blocks (a diagonal multiple of the block) are
@@ -207,10 +220,14 @@ def schedule():
     for n, (name, _, _, _, _, tiling) in enumerate(cases()):
         if tiling == "none":
             continue
-        loop, sizes = tiling.split(" ", 1)
+        loop, _, sizes = tiling.partition(" ")
         out += [
             f"    %f{n} = transform.structured.match ops{{[\"func.func\"]}} attributes{{sym_name = \"tiled_{n}\"}} in %root : (!transform.any_op) -> !transform.any_op",
             f"    %o{n} = transform.structured.match ops{{[\"attn.{name}\"]}} in %f{n} : (!transform.any_op) -> !transform.any_op"]
+        if loop == "decompose":
+            out.append(
+                f"    %d{n} = transform.structured.decompose_interface %o{n} : (!transform.any_op) -> !transform.any_op")
+            continue
         if loop.startswith("reduce_"):
             handles = ", ".join(["!transform.any_op"] * 4)
             out.append(

@@ -4,6 +4,7 @@
 #define ATTN_OPS_TD
 
 include "AttnDialect/Dialect/Attn/AttnDialect.td"
+include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/TilingInterface.td"
@@ -68,7 +69,9 @@ class Attn_InferredResultOp<string mnemonic, list<Trait> traits = []>
             "getLoopIteratorTypes", "getIterationDomain",
             "getTiledImplementation", "getResultTilePosition",
             "getIterationDomainTileFromResultTile",
-            "generateResultTileValue"]>])> {
+            "generateResultTileValue"]>,
+        DeclareOpInterfaceMethods<AggregatedOpInterface,
+                                  ["decomposeOperation"]>])> {
   let results = (outs Attn_FloatTensor:$result);
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -1,0 +1,123 @@
+//===- AttnUtils.h - IR building helpers shared by the attn libraries -*- C++
+//-*-===//
+//
+// The one home of the helpers that the ops' decompositions (AggregatedOp
+// InterfaceImpl.cpp), their tiles and the flash lowering all build with:
+// constants, generics, maps, and the operands of an attention brought to
+// rank 4.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNDIALECT_DIALECT_ATTN_ATTNUTILS_H
+#define ATTNDIALECT_DIALECT_ATTN_ATTNUTILS_H
+
+#include "AttnDialect/Dialect/Attn/AttnOps.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+namespace mlir::attn {
+
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value);
+
+/// -inf of the float type `type`.
+Value negInfinity(OpBuilder &b, Location loc, Type type);
+
+/// Whether the float `v` is -inf.
+Value isNegInfinity(OpBuilder &b, Location loc, Value v);
+
+/// A tensor of `sizes` filled with `value`.
+Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+             Value value);
+
+/// `x` with its elements extended or truncated to the float type
+/// `elementType`, by an elementwise generic that fusion takes into its
+/// consumer.
+Value convertElements(OpBuilder &b, Location loc, Value x, Type elementType);
+
+/// A linalg.generic with one result into `init`; `body` maps the input
+/// elements and the accumulator to the yielded value.
+Value buildGeneric(OpBuilder &b, Location loc, ValueRange inputs,
+                   ArrayRef<AffineMap> inputMaps, Value init, AffineMap initMap,
+                   ArrayRef<utils::IteratorType> iterators,
+                   function_ref<Value(OpBuilder &, Location, ValueRange)> body);
+
+/// An affine map of `numDims` dims selecting `dims` (-1: the constant 0).
+AffineMap dimsMap(MLIRContext *ctx, unsigned numDims, ArrayRef<int64_t> dims);
+
+/// The grouped-query map of key/value: (b, h, x, y) -> (b, h floordiv G, x, y)
+/// over the dims `batch, head, row, col` of a `numDims`-dim iteration space.
+AffineMap groupedMap(MLIRContext *ctx, unsigned numDims, int64_t groups,
+                     unsigned row, unsigned col);
+
+/// The map reading `mask` (same rank as the iteration space) over the
+/// iteration space: its unit dims broadcast.
+AffineMap broadcastMap(MLIRContext *ctx, Value mask);
+
+/// `x` of rank 1 to 4 with leading unit dims up to rank 4.
+Value expandToRank4(OpBuilder &b, Location loc, Value x);
+
+/// `x` of rank 4 back to `rank`, folding the leading unit dims.
+Value collapseToRank(OpBuilder &b, Location loc, Value x, int64_t rank);
+
+/// The operands of an attention at rank 4 and what its lowerings need.
+struct AttentionOperands {
+  Value q, k, v, mask; // rank 4; mask null or rank 4
+  int64_t groups;      // query heads per key/value head
+  Value scale;
+  Type elementType;
+  SmallVector<OpFoldResult> qSizes, kSizes, vSizes;
+  bool causal;
+  Value diagonal;       // key j is hidden from query i when j > i + diagonal
+  bool defaultDiagonal; // diagonal == N - M
+  bool zeroRows;
+};
+
+/// The operands of `op` at rank 4, its scale (1 / sqrt(max(D, 1)) unless
+/// given) and causal diagonal (N - M unless given). Fails when the head
+/// counts are dynamic (heads are grouped through an affine floordiv), which
+/// the lowering pass reports before it rewrites anything.
+FailureOr<AttentionOperands> prepareAttention(OpBuilder &b, AttentionOp op);
+
+/// What a size that is a static 0 in any operand (the others agree at run
+/// time) leaves of an attention.
+struct EmptySizes {
+  bool result;   // no batch, query head, query row or value feature
+  bool keys;     // no key (N)
+  bool features; // no query/key feature (D)
+};
+
+EmptySizes emptySizes(AttentionOp op);
+
+/// The result of an attention that a static 0 size leaves nothing to
+/// compute (no result element, or rows that see no key), or null.
+Value emptyAttentionResult(OpBuilder &b, AttentionOp op);
+
+/// Scores s * scale (+ mask * maskScale) of the query rows from `rowOffset`
+/// and keys from `colOffset` (the last two dims of `scores`, queries first;
+/// keys first with `keyMajor`, on a 2-D block), with -inf where a causal key
+/// is hidden or, given `keyLimit`, where a key is padding (index >= limit).
+/// Without `scale`, the scores are scaled already; without `maskScale`, the
+/// mask is added as it is. The mask is laid out queries first (key-major
+/// scores read it transposed).
+Value maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
+                   Value scores, Value mask, Value rowOffset, Value colOffset,
+                   Value causalOffset, Value keyLimit, Value scale,
+                   Value maskScale, bool keyMajor = false);
+
+/// init + sum over the last of 5 loops (b, h, i, x, r) of lhs * rhs: lhs
+/// read as (b, h, i, r), rhs through `rhsMap` (grouped heads).
+Value accumulateProducts(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                         AffineMap rhsMap, Value init);
+
+/// q kᵀ over (b, h, i, j, d) into a zero-filled [B, H, rows, cols].
+Value queryKeyProduct(OpBuilder &b, Location loc, const AttentionOperands &a,
+                      Value q, Value k);
+
+/// acc + p v over (b, h, i, e, j) into `init` [B, H, rows, Dv].
+Value probabilityValueProduct(OpBuilder &b, Location loc,
+                              const AttentionOperands &a, Value p, Value v,
+                              Value init);
+
+} // namespace mlir::attn
+
+#endif // ATTNDIALECT_DIALECT_ATTN_ATTNUTILS_H

@@ -1,0 +1,338 @@
+//===- AttnUtils.cpp - IR building helpers shared by the attn libraries ---===//
+
+#include "AttnDialect/Dialect/Attn/AttnUtils.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+Value attn::buildGeneric(
+    OpBuilder &b, Location loc, ValueRange inputs,
+    ArrayRef<AffineMap> inputMaps, Value init, AffineMap initMap,
+    ArrayRef<utils::IteratorType> iterators,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(initMap);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), inputs, ValueRange{init}, maps, iterators,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+             })
+      .getResult(0);
+}
+
+AffineMap attn::dimsMap(MLIRContext *ctx, unsigned numDims,
+                        ArrayRef<int64_t> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d : dims)
+    exprs.push_back(d < 0 ? getAffineConstantExpr(0, ctx)
+                          : getAffineDimExpr(d, ctx));
+  return AffineMap::get(numDims, 0, exprs, ctx);
+}
+
+AffineMap attn::groupedMap(MLIRContext *ctx, unsigned numDims, int64_t groups,
+                           unsigned row, unsigned col) {
+  AffineExpr head = getAffineDimExpr(1, ctx);
+  if (groups != 1)
+    head = head.floorDiv(groups);
+  return AffineMap::get(numDims, 0,
+                        {getAffineDimExpr(0, ctx), head,
+                         getAffineDimExpr(row, ctx),
+                         getAffineDimExpr(col, ctx)},
+                        ctx);
+}
+
+Value attn::expandToRank4(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank(), missing = 4 - rank;
+  if (missing == 0)
+    return x;
+  SmallVector<int64_t> shape(missing, 1);
+  llvm::append_range(shape, type.getShape());
+  SmallVector<OpFoldResult> sizes(missing, b.getIndexAttr(1));
+  llvm::append_range(sizes, tensor::getMixedSizes(b, loc, x));
+  // The new unit dims join the first dim of x.
+  SmallVector<ReassociationIndices> reassociation(rank);
+  for (int64_t i = 0; i <= missing; ++i)
+    reassociation[0].push_back(i);
+  for (int64_t i = 1; i < rank; ++i)
+    reassociation[i].push_back(missing + i);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), x,
+      reassociation, sizes);
+}
+
+Value attn::collapseToRank(OpBuilder &b, Location loc, Value x, int64_t rank) {
+  int64_t missing = 4 - rank;
+  if (missing == 0)
+    return x;
+  SmallVector<ReassociationIndices> reassociation(rank);
+  for (int64_t i = 0; i <= missing; ++i)
+    reassociation[0].push_back(i);
+  for (int64_t i = 1; i < rank; ++i)
+    reassociation[i].push_back(missing + i);
+  return tensor::CollapseShapeOp::create(b, loc, x, reassociation);
+}
+
+Value attn::floatConstant(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+Value attn::negInfinity(OpBuilder &b, Location loc, Type type) {
+  return arith::getIdentityValue(arith::AtomicRMWKind::maximumf, type, b, loc);
+}
+
+Value attn::isNegInfinity(OpBuilder &b, Location loc, Value v) {
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, v,
+                               negInfinity(b, loc, v.getType()));
+}
+
+Value attn::filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                   Value value) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
+  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{empty})
+      .getResult(0);
+}
+
+AffineMap attn::broadcastMap(MLIRContext *ctx, Value mask) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  SmallVector<int64_t> dims;
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i)
+    dims.push_back(type.getDimSize(i) == 1 ? -1 : i);
+  return dimsMap(ctx, type.getRank(), dims);
+}
+
+Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
+                         Value scores, Value mask, Value rowOffset,
+                         Value colOffset, Value causalOffset, Value keyLimit,
+                         Value scale, Value maskScale, bool keyMajor) {
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = cast<RankedTensorType>(scores.getType()).getRank();
+  assert((!keyMajor || rank == 2) && "key-major scores are a 2-D block");
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  SmallVector<Value> inputs{scores};
+  SmallVector<AffineMap> maps{id};
+  if (mask) {
+    inputs.push_back(mask);
+    AffineMap map = broadcastMap(ctx, mask);
+    if (keyMajor)
+      map = map.compose(dimsMap(ctx, 2, {1, 0}));
+    maps.push_back(map);
+  }
+  unsigned queryDim = keyMajor ? rank - 1 : rank - 2;
+  unsigned keyDim = keyMajor ? rank - 2 : rank - 1;
+  Value init = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, scores), a.elementType);
+  return buildGeneric(
+      b, loc, inputs, maps, init, id,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value s = args[0];
+        if (scale)
+          s = arith::MulFOp::create(nb, l, s, scale);
+        if (mask) {
+          Value m = args[1];
+          if (maskScale) {
+            // A finite mask value stays finite in base 2: finfo.min, a
+            // common "masked" value, would overflow to -inf and hide a row
+            // the decomposed form keeps.
+            Value scaled = arith::MulFOp::create(nb, l, m, maskScale);
+            const llvm::fltSemantics &semantics =
+                cast<FloatType>(a.elementType).getFloatSemantics();
+            Value lowest = arith::ConstantOp::create(
+                nb, l,
+                nb.getFloatAttr(a.elementType,
+                                APFloat::getLargest(semantics, true)));
+            Value largest = arith::ConstantOp::create(
+                nb, l,
+                nb.getFloatAttr(a.elementType, APFloat::getLargest(semantics)));
+            // Selected for finite values only: no NaN to propagate.
+            Value clamped = arith::MinNumFOp::create(
+                nb, l, arith::MaxNumFOp::create(nb, l, scaled, lowest),
+                largest);
+            Value isFinite = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::ONE,
+                math::AbsFOp::create(nb, l, m),
+                floatConstant(nb, l, a.elementType,
+                              std::numeric_limits<double>::infinity()));
+            m = arith::SelectOp::create(nb, l, isFinite, clamped, scaled);
+          }
+          s = arith::AddFOp::create(nb, l, s, m);
+        }
+        if (!a.causal && !keyLimit)
+          return s;
+        Value j = arith::AddIOp::create(nb, l, colOffset,
+                                        linalg::IndexOp::create(nb, l, keyDim));
+        Value hidden;
+        if (a.causal) {
+          // Key j is hidden from query i when j > i + d.
+          Value i = arith::AddIOp::create(
+              nb, l, rowOffset, linalg::IndexOp::create(nb, l, queryDim));
+          Value last = arith::AddIOp::create(nb, l, i, causalOffset);
+          hidden =
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt, j, last);
+        }
+        if (keyLimit) {
+          Value padding = arith::CmpIOp::create(
+              nb, l, arith::CmpIPredicate::sge, j, keyLimit);
+          hidden =
+              hidden ? arith::OrIOp::create(nb, l, hidden, padding) : padding;
+        }
+        return arith::SelectOp::create(nb, l, hidden,
+                                       negInfinity(nb, l, a.elementType), s);
+      });
+}
+
+Value attn::accumulateProducts(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                               AffineMap rhsMap, Value init) {
+  MLIRContext *ctx = b.getContext();
+  return buildGeneric(
+      b, loc, {lhs, rhs}, {dimsMap(ctx, 5, {0, 1, 2, 4}), rhsMap}, init,
+      dimsMap(ctx, 5, {0, 1, 2, 3}),
+      {utils::IteratorType::parallel, utils::IteratorType::parallel,
+       utils::IteratorType::parallel, utils::IteratorType::parallel,
+       utils::IteratorType::reduction},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+        return arith::AddFOp::create(nb, l, args[2], product);
+      });
+}
+
+Value attn::queryKeyProduct(OpBuilder &b, Location loc,
+                            const AttentionOperands &a, Value q, Value k) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, q);
+  sizes[3] = tensor::getMixedSize(b, loc, k, 2);
+  Value init = filled(b, loc, sizes, floatConstant(b, loc, a.elementType, 0.0));
+  return accumulateProducts(
+      b, loc, q, k, groupedMap(b.getContext(), 5, a.groups, 3, 4), init);
+}
+
+Value attn::probabilityValueProduct(OpBuilder &b, Location loc,
+                                    const AttentionOperands &a, Value p,
+                                    Value v, Value init) {
+  return accumulateProducts(
+      b, loc, p, v, groupedMap(b.getContext(), 5, a.groups, 4, 3), init);
+}
+
+attn::EmptySizes attn::emptySizes(AttentionOp op) {
+  // Whether dim `fromEnd` (1: the last) of `t` is a static 0.
+  auto isZero = [](Value t, int64_t fromEnd) {
+    if (!t)
+      return false;
+    auto type = cast<RankedTensorType>(t.getType());
+    return fromEnd <= type.getRank() &&
+           type.getDimSize(type.getRank() - fromEnd) == 0;
+  };
+  Value q = op.getQuery(), k = op.getKey(), v = op.getValue(), m = op.getMask();
+  // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv] / mask [B, H, M, N].
+  bool batch = isZero(q, 4) || isZero(k, 4) || isZero(v, 4) || isZero(m, 4);
+  bool queryHeads = isZero(q, 3) || isZero(m, 3);
+  bool queries = isZero(q, 2) || isZero(m, 2);
+  return {batch || queryHeads || queries || isZero(v, 1),
+          isZero(k, 2) || isZero(v, 2) || isZero(m, 1),
+          isZero(q, 1) || isZero(k, 1)};
+}
+
+Value attn::convertElements(OpBuilder &b, Location loc, Value x,
+                            Type elementType) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                       elementType);
+  bool extend = elementType.getIntOrFloatBitWidth() >
+                type.getElementType().getIntOrFloatBitWidth();
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value converted =
+                   extend
+                       ? arith::ExtFOp::create(nb, nloc, elementType, args[0])
+                             .getResult()
+                       : arith::TruncFOp::create(nb, nloc, elementType, args[0])
+                             .getResult();
+               linalg::YieldOp::create(nb, nloc, converted);
+             })
+      .getResult(0);
+}
+
+Value attn::emptyAttentionResult(OpBuilder &b, AttentionOp op) {
+  // A size 0 in any operand (the others agree at run time): no batch,
+  // query head, query row or value feature leaves nothing to compute (and
+  // no head group to read through); no key leaves every row without one.
+  EmptySizes empty = emptySizes(op);
+  if (!empty.result && !empty.keys)
+    return Value();
+  Location loc = op.getLoc();
+  Type elementType = op.getType().getElementType();
+  SmallVector<OpFoldResult> sizes =
+      tensor::getMixedSizes(b, loc, op.getQuery());
+  sizes.back() = tensor::getMixedSizes(b, loc, op.getValue()).back();
+  Value result = tensor::EmptyOp::create(b, loc, sizes, elementType);
+  if (empty.result)
+    return result;
+  bool zeroRows = op.getMaskedRows() == MaskedRows::Zero;
+  Value fill =
+      floatConstant(b, loc, elementType,
+                    zeroRows ? 0.0 : std::numeric_limits<double>::quiet_NaN());
+  return linalg::FillOp::create(b, loc, fill, result).getResult(0);
+}
+
+FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
+                                                    AttentionOp op) {
+  Location loc = op.getLoc();
+  int64_t rank = op.getQuery().getType().getRank();
+  if (rank >= 3 && (op.getQuery().getType().isDynamicDim(rank - 3) ||
+                    op.getKey().getType().isDynamicDim(rank - 3)))
+    return failure(); // see checkAttentionLowerable
+  AttentionOperands a;
+  a.elementType = op.getQuery().getType().getElementType();
+  a.q = expandToRank4(b, loc, op.getQuery());
+  a.k = expandToRank4(b, loc, op.getKey());
+  a.v = expandToRank4(b, loc, op.getValue());
+  // Leading unit dims up to rank 4, e.g. a mask [M, N] -> [1, 1, M, N].
+  if (Value mask = op.getMask())
+    a.mask = expandToRank4(b, loc, mask);
+  a.qSizes = tensor::getMixedSizes(b, loc, a.q);
+  a.kSizes = tensor::getMixedSizes(b, loc, a.k);
+  a.vSizes = tensor::getMixedSizes(b, loc, a.v);
+  a.causal = op.getCausal();
+  // d = N - M unless given: the diagonal aligned to the bottom-right.
+  a.diagonal = op.getDiagonal();
+  a.defaultDiagonal = !a.diagonal;
+  if (a.causal && !a.diagonal)
+    a.diagonal = b.createOrFold<arith::SubIOp>(
+        loc, getValueOrCreateConstantIndexOp(b, loc, a.kSizes[2]),
+        getValueOrCreateConstantIndexOp(b, loc, a.qSizes[2]));
+  a.zeroRows = op.getMaskedRows() == MaskedRows::Zero;
+
+  auto q4 = cast<RankedTensorType>(a.q.getType());
+  auto k4 = cast<RankedTensorType>(a.k.getType());
+  a.groups = q4.getDimSize(1) / k4.getDimSize(1);
+
+  // scale = 1 / sqrt(max(D, 1)) unless given: with D = 0 every score is an
+  // empty dot product, 0, and stays 0 (not 0 * inf).
+  if (std::optional<APFloat> scale = op.getScale()) {
+    a.scale = floatConstant(b, loc, a.elementType, scale->convertToDouble());
+  } else if (int64_t d = q4.getDimSize(3); !ShapedType::isDynamic(d)) {
+    a.scale = floatConstant(
+        b, loc, a.elementType,
+        1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(d, 1))));
+  } else {
+    Value dim =
+        arith::MaxUIOp::create(b, loc, tensor::DimOp::create(b, loc, a.q, 3),
+                               arith::ConstantIndexOp::create(b, loc, 1));
+    Value dimInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), dim);
+    Value dimFloat = arith::SIToFPOp::create(b, loc, a.elementType, dimInt);
+    a.scale =
+        arith::DivFOp::create(b, loc, floatConstant(b, loc, a.elementType, 1.0),
+                              math::SqrtOp::create(b, loc, dimFloat));
+  }
+  return a;
+}
