@@ -230,14 +230,15 @@ extern "C" void *attnMalloc(size_t size) {
     return p;
   // The compiled code does not check malloc: back to the caller with a
   // MemoryError, or, inside an OpenMP region (no way out of it), stop with a
-  // message.
-  std::string message =
+  // message. The message goes straight to the thread's storage: no object
+  // of this frame is alive when longjmp leaves it (its temporaries die with
+  // the statement), so no destructor is skipped.
+  checkMessage =
       "out of memory: cannot allocate " + std::to_string(size) + " bytes";
   if (!checkJump || inParallelRegion()) {
-    std::fprintf(stderr, "attn: %s\n", message.c_str());
+    std::fprintf(stderr, "attn: %s\n", checkMessage.c_str());
     std::abort();
   }
-  checkMessage = std::move(message);
   checkOutOfMemory = true;
   std::longjmp(*checkJump, 1);
 }
