@@ -28,8 +28,9 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
                                            const LowerToLLVMOptions &options) {
   // Decompose, fuse each reduction's elementwise prefix into it, then merge
   // a softmax's max and sum reductions into one.
+  // The ops check their dynamic sizes (RuntimeVerifiableOpInterface).
   if (options.checked)
-    pm.addPass(attn::createInsertRuntimeChecksPass());
+    pm.addPass(createGenerateRuntimeVerificationPass());
   attn::ConvertAttnToLinalgPassOptions toLinalg;
   toLinalg.attentionLowering = options.attention;
   toLinalg.blockQ = options.blockQ;
@@ -144,6 +145,9 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(attn::createLowerRuntimeChecksPass(checks));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
+  // Upstream's runtime verification of tensor ops (slices of the caller's
+  // own code) compares with the index dialect.
+  pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   if (options.threads > 1)
     pm.addPass(createConvertOpenMPToLLVMPass());

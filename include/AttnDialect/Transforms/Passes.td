@@ -234,35 +234,6 @@ def SplitOnlineSoftmaxLanesPass : Pass<"attn-split-online-softmax-lanes"> {
   ];
 }
 
-def InsertRuntimeChecksPass : Pass<"attn-insert-runtime-checks"> {
-  let summary = "Check at run time that dynamic sizes of attn operands agree";
-  let description = [{
-    The verifier checks every size rule between operands where the sizes are
-    static; with dynamic (`?`) sizes the same rules can only be checked when
-    the code runs. This pass puts a `cf.assert` in front of each attn op for
-    every rule whose two sizes are not both static, with a message naming
-    the op, its location and the rule, so that a mismatch stops the program
-    instead of reading out of bounds.
-
-    ```mlir
-    %r = attn.masked_max %s, %m : tensor<?x?x?xf32>, tensor<?x?xf32>
-    ```
-    gets
-    ```mlir
-    %0 = tensor.dim %m, %c0 : tensor<?x?xf32>
-    %1 = tensor.dim %s, %c1 : tensor<?x?x?xf32>
-    %2 = arith.cmpi eq, %0, %1 : index
-    cf.assert %2, "attn.masked_max (file.mlir:3:8): mask dimension 0 does not match scores dimension 1"
-    ```
-    It is part of the attn pipelines unless `checked=false`.
-  }];
-  let dependentDialects = [
-    "::mlir::arith::ArithDialect",
-    "::mlir::cf::ControlFlowDialect",
-    "::mlir::tensor::TensorDialect",
-  ];
-}
-
 def LowerRuntimeChecksPass : Pass<"attn-lower-runtime-checks", "::mlir::ModuleOp"> {
   let summary = "Lower cf.assert to a call of attn_check_failed(message, length)";
   let description = [{

@@ -8,16 +8,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
+#include "AttnDialect/Dialect/Attn/ShapeRules.h"
 
 #include "mlir/IR/Diagnostics.h"
 
 using namespace mlir;
 using namespace mlir::attn;
-
-/// Formats a dimension for a diagnostic: `?` for dynamic sizes.
-static std::string dimToString(int64_t dim) {
-  return ShapedType::isDynamic(dim) ? std::string("?") : std::to_string(dim);
-}
 
 /// `type` without its last dimension.
 static RankedTensorType dropLastDim(RankedTensorType type) {
@@ -63,21 +59,6 @@ static LogicalResult verifySameElementType(Operation *op, StringRef name,
          << refName << " element type " << reference.getElementType();
 }
 
-/// Checks that dimension `i` of `type` and dimension `j` of `reference` agree
-/// where both are static.
-static LogicalResult verifyDimMatch(Operation *op, StringRef name,
-                                    RankedTensorType type, int64_t i,
-                                    StringRef refName,
-                                    RankedTensorType reference, int64_t j) {
-  int64_t a = type.getDimSize(i), b = reference.getDimSize(j);
-  if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b)
-    return success();
-  return op->emitOpError("expects ")
-         << name << " dimension " << i << " (" << dimToString(a)
-         << ") to match " << refName << " dimension " << j << " ("
-         << dimToString(b) << ")";
-}
-
 /// Checks an additive mask of `scores`: of scores' element type, and either
 /// [M, N] (the trailing two dims, broadcast over the others) or of scores'
 /// shape.
@@ -93,11 +74,9 @@ static LogicalResult verifyAdditiveMask(Operation *op, StringRef scoresName,
   if (maskRank > rank)
     return op->emitOpError("expects mask rank (")
            << maskRank << ") <= " << scoresName << " rank (" << rank << ")";
-  for (int64_t i = 0; i < maskRank; ++i)
-    if (failed(verifyDimMatch(op, "mask", mask, i, scoresName, scores,
-                              rank - maskRank + i)))
-      return failure();
-  return success();
+  return verifySizeRules(op, [](const SizeRule &rule) {
+    return rule.lhsName == "mask";
+  });
 }
 
 /// Checks that an explicit causal diagonal comes with `causal`.
@@ -183,9 +162,8 @@ LogicalResult XentOp::verify() {
   if (q.getRank() != p.getRank())
     return emitOpError("expects q of the rank of p (")
            << p.getRank() << "), got " << q;
-  for (int64_t i = 0, e = p.getRank(); i < e; ++i)
-    if (failed(verifyDimMatch(*this, "q", q, i, "p", p, i)))
-      return failure();
+  if (failed(verifySizeRules(*this, [](const SizeRule &) { return true; })))
+    return failure();
   return verifyResultType(*this, dropLastDim(p),
                           "p without its last dimension");
 }
@@ -286,9 +264,8 @@ LogicalResult XentLogitsOp::verify() {
     return emitOpError("expects target of rank ")
            << logits.getRank() - 1 << " (logits without the class dimension), got "
            << target;
-  for (int64_t i = 0, e = target.getRank(); i < e; ++i)
-    if (failed(verifyDimMatch(*this, "target", target, i, "logits", logits, i)))
-      return failure();
+  if (failed(verifySizeRules(*this, [](const SizeRule &) { return true; })))
+    return failure();
   unsigned width = target.getElementType().getIntOrFloatBitWidth();
   int64_t ignore = getIgnoreIndex();
   if (width < 64 && (ignore < -(int64_t(1) << (width - 1)) ||
@@ -347,18 +324,12 @@ LogicalResult AttentionOp::verify() {
     return failure();
 
   // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv]: batch, heads, rows, features.
-  int64_t n = rank - 2, d = rank - 1;
-  if (rank == 4 &&
-      (failed(verifyDimMatch(*this, "key", k, 0, "query", q, 0)) ||
-       failed(verifyDimMatch(*this, "value", v, 0, "query", q, 0))))
-    return failure();
-  if (failed(verifyDimMatch(*this, "key", k, d, "query", q, d)) ||
-      failed(verifyDimMatch(*this, "value", v, n, "key", k, n)))
+  if (failed(verifySizeRules(*this, [](const SizeRule &rule) {
+        return rule.lhsName != "mask";
+      })))
     return failure();
   if (rank >= 3) {
     int64_t h = rank - 3;
-    if (failed(verifyDimMatch(*this, "value", v, h, "key", k, h)))
-      return failure();
     int64_t hq = q.getDimSize(h), hkv = k.getDimSize(h);
     if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
         (hkv == 0 || hq % hkv != 0))
@@ -391,21 +362,13 @@ LogicalResult AttentionOp::verify() {
     auto maskType = cast<RankedTensorType>(mask.getType());
     if (failed(verifySameElementType(*this, "mask", maskType, "query", q)))
       return failure();
-    SmallVector<int64_t> scores(q.getShape());
-    scores.back() = k.getDimSize(n);
-    int64_t offset = rank - maskType.getRank();
-    if (offset < 0)
+    if (maskType.getRank() > rank)
       return emitOpError("expects mask of rank <= ")
              << rank << " (broadcastable to the scores), got " << maskType;
-    for (int64_t i = 0, e = maskType.getRank(); i < e; ++i) {
-      int64_t size = maskType.getDimSize(i), want = scores[offset + i];
-      if (size == 1 || ShapedType::isDynamic(size) ||
-          ShapedType::isDynamic(want) || size == want)
-        continue;
-      return emitOpError("expects mask dimension ")
-             << i << " (" << size << ") to be 1 or the scores' dimension "
-             << offset + i << " (" << want << ")";
-    }
+    if (failed(verifySizeRules(*this, [](const SizeRule &rule) {
+          return rule.lhsName == "mask";
+        })))
+      return failure();
   }
   return verifyResultType(*this,
                           attentionResultType(q, v),

@@ -6,6 +6,7 @@
 include "AttnDialect/Dialect/Attn/AttnDialect.td"
 include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/RuntimeVerifiableOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/TilingInterface.td"
 include "mlir/IR/EnumAttr.td"
@@ -60,7 +61,9 @@ def Attn_TargetTensor : Type<
 // how each operand is read over them (TilingInterface: tiled along its
 // parallel loops by `transform.structured.tile_using_for` / `_forall`), its
 // result shapes (ReifyRankedShapedTypeOpInterface: the loops' results), and
-// its linalg form (AggregatedOpInterface: `decompose_interface`).
+// its linalg form (AggregatedOpInterface: `decompose_interface`), and the
+// run-time checks of its size rules (RuntimeVerifiableOpInterface:
+// `--generate-runtime-verification`).
 class Attn_InferredResultOp<string mnemonic, list<Trait> traits = []>
     : Attn_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor,
         DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
@@ -71,7 +74,8 @@ class Attn_InferredResultOp<string mnemonic, list<Trait> traits = []>
             "getIterationDomainTileFromResultTile",
             "generateResultTileValue"]>,
         DeclareOpInterfaceMethods<AggregatedOpInterface,
-                                  ["decomposeOperation"]>])> {
+                                  ["decomposeOperation"]>,
+        DeclareOpInterfaceMethods<RuntimeVerifiableOpInterface>])> {
   let results = (outs Attn_FloatTensor:$result);
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -215,7 +219,7 @@ defvar Attn_MaskingDoc = [{
     Masking: `mask` is additive, as in `attn.masked_max`: `[M, N]` (the
     trailing two dimensions, broadcast over the leading ones) or the shape of
     `input`; `0` keeps an entry and `-inf` removes it. Dynamic sizes must
-    agree at run time (checked by `--attn-insert-runtime-checks`, part of
+    agree at run time (checked by `--generate-runtime-verification`, part of
     the pipelines unless `checked=false`). With `causal`, entry
     `(i, j)` of the trailing `[M, N]` dimensions is removed when
     `j > i + (N - M)`: the diagonal is aligned to the bottom-right corner,
@@ -406,7 +410,7 @@ def Attn_AttentionOp
       dimensions, each of its dimensions either equal or 1 (so `[M, N]`,
       `[B, 1, M, N]`, `[1, 1, 1, N]`, ...). A broadcast dimension must be a
       static 1: a dynamic (`?`) mask dimension is read whole and must equal
-      the scores' (checked at run time, see `--attn-insert-runtime-checks`).
+      the scores' (checked at run time, see `--generate-runtime-verification`).
     - `causal`, `diagonal` and `masked_rows` are exactly those of
       `attn.softmax`: key j is hidden from query i when `j > i + d`
       (`d = N - M` unless `diagonal %d` is given), and a query row that

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --attn-insert-runtime-checks --split-input-file | FileCheck %s
+// RUN: attn-opt %s --generate-runtime-verification --split-input-file | FileCheck %s
 
 // One assert per size rule whose sizes are not both static, with the op,
 // its location and the rule in the message.
@@ -7,7 +7,7 @@
 // CHECK:         %[[MD:.*]] = tensor.dim %[[M]], %{{.*}} : tensor<8x?xf32>
 // CHECK:         %[[SD:.*]] = tensor.dim %[[S]], %{{.*}} : tensor<?x8x?xf32>
 // CHECK:         %[[EQ:.*]] = arith.cmpi eq, %[[MD]], %[[SD]] : index
-// CHECK:         cf.assert %[[EQ]], "attn.masked_max ({{.*}}insert-runtime-checks.mlir:14:8): mask dimension 1 does not match scores dimension 2"
+// CHECK:         cf.assert %[[EQ]], "attn.masked_max ({{.*}}runtime-verification.mlir:14:8): mask dimension 1 does not match scores dimension 2"
 // CHECK-NOT:     cf.assert
 // CHECK:         = attn.masked_max
 func.func @masked_max(%s: tensor<?x8x?xf32>, %m: tensor<8x?xf32>) -> tensor<?x8xf32> {

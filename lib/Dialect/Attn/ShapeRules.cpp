@@ -1,0 +1,161 @@
+//===- ShapeRules.cpp - the size rules between an attn op's operands -------===//
+//
+// The rules, their static check (for the verifiers) and their dynamic one:
+// each op's RuntimeVerifiableOpInterface emits a cf.assert per rule with a
+// dynamic size, before the op, so that mismatched sizes stop the program
+// before any out-of-bounds access. The message names the op, its location
+// and the rule (the Python package raises it as its exception), in place of
+// upstream's generic one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/Dialect/Attn/ShapeRules.h"
+#include "AttnDialect/Dialect/Attn/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+static int64_t rankOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getRank();
+}
+
+/// An additive mask ([M, N] or the scores' shape) against the scores.
+static void maskRules(Value scores, StringRef scoresName, Value mask,
+                      SmallVectorImpl<SizeRule> &rules) {
+  if (!mask)
+    return;
+  int64_t offset = rankOf(scores) - rankOf(mask);
+  if (offset < 0)
+    return;
+  for (int64_t i = 0, e = rankOf(mask); i < e; ++i)
+    rules.push_back({mask, i, "mask", scores, offset + i, scoresName});
+}
+
+SmallVector<SizeRule> attn::sizeRules(Operation *op) {
+  SmallVector<SizeRule> rules;
+  TypeSwitch<Operation *>(op)
+      .Case([&](MaskedMaxOp o) {
+        maskRules(o.getScores(), "scores", o.getMask(), rules);
+      })
+      .Case<SoftmaxOp, LogSumExpOp, LogSoftmaxOp>(
+          [&](auto o) { maskRules(o.getInput(), "input", o.getMask(), rules); })
+      .Case([&](XentOp o) {
+        for (int64_t i = 0, e = rankOf(o.getP()); i < e; ++i)
+          rules.push_back({o.getQ(), i, "q", o.getP(), i, "p"});
+      })
+      .Case([&](XentLogitsOp o) {
+        for (int64_t i = 0, e = rankOf(o.getTarget()); i < e; ++i)
+          rules.push_back(
+              {o.getTarget(), i, "target", o.getLogits(), i, "logits"});
+      })
+      .Case([&](AttentionOp o) {
+        // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv].
+        Value q = o.getQuery(), k = o.getKey(), v = o.getValue();
+        int64_t rank = rankOf(q), n = rank - 2, d = rank - 1;
+        if (rank == 4) {
+          rules.push_back({k, 0, "key", q, 0, "query"});
+          rules.push_back({v, 0, "value", q, 0, "query"});
+        }
+        rules.push_back({k, d, "key", q, d, "query"});
+        rules.push_back({v, n, "value", k, n, "key"});
+        if (rank >= 3)
+          rules.push_back({v, rank - 3, "value", k, rank - 3, "key"});
+        // A mask dimension that is not a static 1 is read whole: it must be
+        // the scores' (query rows and batch/heads from q, keys from k).
+        if (Value mask = o.getMask()) {
+          auto type = cast<RankedTensorType>(mask.getType());
+          int64_t offset = rank - type.getRank();
+          for (int64_t i = 0, e = offset < 0 ? 0 : type.getRank(); i < e;
+               ++i) {
+            if (type.getDimSize(i) == 1)
+              continue;
+            int64_t s = offset + i;
+            if (s == rank - 1)
+              rules.push_back({mask, i, "mask", k, n, "key", s});
+            else
+              rules.push_back({mask, i, "mask", q, s, "query", s});
+          }
+        }
+      });
+  return rules;
+}
+
+static std::string dimToString(int64_t dim) {
+  return ShapedType::isDynamic(dim) ? std::string("?") : std::to_string(dim);
+}
+
+LogicalResult
+attn::verifySizeRules(Operation *op,
+                      function_ref<bool(const SizeRule &)> select) {
+  for (const SizeRule &rule : sizeRules(op)) {
+    if (!select(rule))
+      continue;
+    int64_t a = cast<RankedTensorType>(rule.lhs.getType()).getDimSize(rule.lhsDim);
+    int64_t b = cast<RankedTensorType>(rule.rhs.getType()).getDimSize(rule.rhsDim);
+    if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b)
+      continue;
+    if (rule.scoresDim >= 0)
+      return op->emitOpError("expects ")
+             << rule.lhsName << " dimension " << rule.lhsDim << " ("
+             << dimToString(a) << ") to be 1 or the scores' dimension "
+             << rule.scoresDim << " (" << dimToString(b) << ")";
+    return op->emitOpError("expects ")
+           << rule.lhsName << " dimension " << rule.lhsDim << " ("
+           << dimToString(a) << ") to match " << rule.rhsName << " dimension "
+           << rule.rhsDim << " (" << dimToString(b) << ")";
+  }
+  return success();
+}
+
+static std::string locationText(Location loc) {
+  if (auto file = loc->findInstanceOf<FileLineColLoc>())
+    return (file.getFilename().getValue() + ":" + Twine(file.getLine()) + ":" +
+            Twine(file.getColumn()))
+        .str();
+  return "unknown location";
+}
+
+/// A cf.assert per rule of `op` with a dynamic size.
+static void emitRuntimeChecks(Operation *op, OpBuilder &b, Location loc) {
+  for (const SizeRule &rule : sizeRules(op)) {
+    auto lhsType = cast<RankedTensorType>(rule.lhs.getType());
+    auto rhsType = cast<RankedTensorType>(rule.rhs.getType());
+    if (!lhsType.isDynamicDim(rule.lhsDim) &&
+        !rhsType.isDynamicDim(rule.rhsDim))
+      continue; // checked by the verifier
+    Value lhs = tensor::DimOp::create(b, loc, rule.lhs, rule.lhsDim);
+    Value rhs = tensor::DimOp::create(b, loc, rule.rhs, rule.rhsDim);
+    Value equal =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lhs, rhs);
+    std::string message =
+        (op->getName().getStringRef() + " (" + locationText(op->getLoc()) +
+         "): " + rule.lhsName + " dimension " + Twine(rule.lhsDim) +
+         " does not match " + rule.rhsName + " dimension " +
+         Twine(rule.rhsDim))
+            .str();
+    cf::AssertOp::create(b, loc, equal, message);
+  }
+}
+
+#define ATTN_RUNTIME_VERIFICATION(OP)                                          \
+  void OP::generateRuntimeVerification(                                        \
+      OpBuilder &b, Location loc,                                              \
+      function_ref<std::string(Operation *, StringRef)>) {                     \
+    emitRuntimeChecks(*this, b, loc);                                          \
+  }
+
+ATTN_RUNTIME_VERIFICATION(MaskedMaxOp)
+ATTN_RUNTIME_VERIFICATION(SumSqOp)
+ATTN_RUNTIME_VERIFICATION(XentOp)
+ATTN_RUNTIME_VERIFICATION(SoftmaxOp)
+ATTN_RUNTIME_VERIFICATION(LogSumExpOp)
+ATTN_RUNTIME_VERIFICATION(LogSoftmaxOp)
+ATTN_RUNTIME_VERIFICATION(XentLogitsOp)
+ATTN_RUNTIME_VERIFICATION(AttentionOp)
+
+#undef ATTN_RUNTIME_VERIFICATION
