@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
+#include "AttnDialect/Dialect/Attn/AttnUtils.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -62,16 +63,6 @@ SmallVector<Value> tensorOperands(Operation *op) {
 
 int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
 
-/// The map from `numLoops` loops to the dimensions `loops` (-1: constant 0).
-AffineMap loopsMap(MLIRContext *ctx, unsigned numLoops,
-                   ArrayRef<int64_t> loops) {
-  SmallVector<AffineExpr> exprs;
-  for (int64_t loop : loops)
-    exprs.push_back(loop < 0 ? getAffineConstantExpr(0, ctx)
-                             : getAffineDimExpr(loop, ctx));
-  return AffineMap::get(numLoops, 0, exprs, ctx);
-}
-
 SmallVector<int64_t> range(int64_t begin, int64_t end) {
   return llvm::to_vector(llvm::seq<int64_t>(begin, end));
 }
@@ -85,13 +76,13 @@ LoopNest buildLoopNest(Operation *op) {
     nest.iterators.assign(r, IteratorType::parallel);
     nest.iterators.back() = IteratorType::reduction;
     nest.operandMaps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx));
-    nest.resultMap = loopsMap(ctx, r, range(0, keepsLastDim ? r : r - 1));
+    nest.resultMap = dimsMap(ctx, r, range(0, keepsLastDim ? r : r - 1));
     return r;
   };
   // An additive mask: [M, N] (the trailing dims) or of the input's shape.
   auto addRowMask = [&](Value mask, int64_t r) {
     if (mask)
-      nest.operandMaps.push_back(loopsMap(ctx, r, range(r - rankOf(mask), r)));
+      nest.operandMaps.push_back(dimsMap(ctx, r, range(r - rankOf(mask), r)));
   };
   auto causalRows = [&](bool causal, int64_t r) {
     if (causal) {
@@ -115,7 +106,7 @@ LoopNest buildLoopNest(Operation *op) {
       })
       .Case([&](XentLogitsOp o) {
         int64_t r = overRows(o.getLogits(), false);
-        nest.operandMaps.push_back(loopsMap(ctx, r, range(0, r - 1)));
+        nest.operandMaps.push_back(dimsMap(ctx, r, range(0, r - 1)));
         // A sum or mean over the rows reduces every loop into one value.
         if (o.getReduction() != Reduction::None) {
           nest.iterators.assign(r, IteratorType::reduction);
@@ -167,7 +158,7 @@ LoopNest buildLoopNest(Operation *op) {
           for (int64_t i = 0; i < type.getRank(); ++i)
             loops.push_back(type.getDimSize(i) == 1 ? -1
                                                     : scoreLoops[offset + i]);
-          nest.operandMaps.push_back(loopsMap(ctx, numLoops, loops));
+          nest.operandMaps.push_back(dimsMap(ctx, numLoops, loops));
         }
         nest.resultMap = withTail(leading, {m, e});
         if (o.getCausal()) {
@@ -464,10 +455,6 @@ Combiner combinerOf(Operation *op) {
       .Case<SumSqOp, XentOp>([](auto) { return Combiner::Add; })
       .Case([](MaskedMaxOp) { return Combiner::Max; })
       .Default([](Operation *) { return Combiner::LogAddExp; });
-}
-
-Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
 }
 
 Value identityOf(OpBuilder &b, Location loc, Combiner combiner, Type type) {
