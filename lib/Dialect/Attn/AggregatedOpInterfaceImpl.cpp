@@ -229,6 +229,11 @@ struct MaskedScores {
   }
 };
 
+/// The masked scores of a softmax-family op.
+template <typename OpT> MaskedScores maskedScoresOf(OpT op) {
+  return {op.getInput(), op.getMask(), op.getCausal(), op.getDiagonal()};
+}
+
 /// `select(cond(v), 0, v)`-style scalar helpers for map bodies.
 Value isEqualTo(OpBuilder &b, Location loc, Value v, Value c) {
   return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, v, c);
@@ -275,8 +280,7 @@ Value shiftedExps(RowOpBuilder &rows, const MaskedScores &scores,
 /// masked row with masked_rows = zero).
 Value decomposeSoftmax(OpBuilder &b, attn::SoftmaxOp op) {
   RowOpBuilder rows(b, op.getLoc(), op.getInput());
-  MaskedScores scores{op.getInput(), op.getMask(), op.getCausal(),
-                      op.getDiagonal()};
+  MaskedScores scores = maskedScoresOf(op);
   RowStats stats = buildRowStats(rows, scores);
 
   // One reciprocal per row, then a multiply per entry. A fully masked row
@@ -302,9 +306,7 @@ Value decomposeSoftmax(OpBuilder &b, attn::SoftmaxOp op) {
 /// logsumexp(x) -> ms + log(s).
 Value decomposeLogSumExp(OpBuilder &b, attn::LogSumExpOp op) {
   RowOpBuilder rows(b, op.getLoc(), op.getInput());
-  RowStats stats =
-      buildRowStats(rows, MaskedScores{op.getInput(), op.getMask(),
-                                       op.getCausal(), op.getDiagonal()});
+  RowStats stats = buildRowStats(rows, maskedScoresOf(op));
   // A fully masked row: 0 + log(0) = -inf.
   return rows.map({stats.shift, stats.sum}, rows.emptyRows(),
                   [](OpBuilder &b, Location l, ValueRange args) -> Value {
@@ -318,8 +320,7 @@ Value decomposeLogSumExp(OpBuilder &b, attn::LogSumExpOp op) {
 /// digits that x - logsumexp(x) would cancel away for large logits.
 Value decomposeLogSoftmax(OpBuilder &b, attn::LogSoftmaxOp op) {
   RowOpBuilder rows(b, op.getLoc(), op.getInput());
-  MaskedScores scores{op.getInput(), op.getMask(), op.getCausal(),
-                      op.getDiagonal()};
+  MaskedScores scores = maskedScoresOf(op);
   RowStats stats = buildRowStats(rows, scores);
   Type elementType = rows.getElementType();
   Value logSum = rows.map(
