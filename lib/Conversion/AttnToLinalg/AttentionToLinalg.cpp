@@ -579,15 +579,23 @@ bool attn::lowersToFlash(attn::AttentionOp op,
 
 LogicalResult attn::checkAttentionLowerable(Operation *attention) {
   // Heads are grouped through an affine floordiv: their counts must be known.
-  auto op = cast<attn::AttentionOp>(attention);
-  int64_t rank = op.getQuery().getType().getRank();
+  RankedTensorType query, key;
+  if (auto op = dyn_cast<attn::AttentionOp>(attention)) {
+    query = op.getQuery().getType();
+    key = op.getKey().getType();
+  } else {
+    auto online = cast<attn::OnlineAttentionOp>(attention);
+    query = online.getQuery().getType();
+    key = online.getKey().getType();
+  }
+  int64_t rank = query.getRank();
   if (rank < 3)
     return success();
-  int64_t hq = op.getQuery().getType().getDimSize(rank - 3);
-  int64_t hkv = op.getKey().getType().getDimSize(rank - 3);
+  int64_t hq = query.getDimSize(rank - 3);
+  int64_t hkv = key.getDimSize(rank - 3);
   if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv))
-    return op.emitOpError("lowering needs static head counts to group "
-                          "query heads onto key/value heads");
+    return attention->emitOpError("lowering needs static head counts to "
+                                  "group query heads onto key/value heads");
   return success();
 }
 

@@ -87,7 +87,9 @@ struct ConvertAttnToLinalgPass
     // Unsupported inputs get one diagnostic of their own, not the
     // conversion's "failed to legalize".
     WalkResult unsupported =
-        getOperation()->walk([](attn::AttentionOp op) -> WalkResult {
+        getOperation()->walk([](Operation *op) -> WalkResult {
+          if (!isa<attn::AttentionOp, attn::OnlineAttentionOp>(op))
+            return WalkResult::advance();
           return failed(attn::checkAttentionLowerable(op))
                      ? WalkResult::interrupt()
                      : WalkResult::advance();

@@ -507,6 +507,95 @@ FailureOr<Value> decomposeAttention(OpBuilder &b, attn::AttentionOp op) {
                               op.getQuery().getType().getRank());
 }
 
+/// One online step over a block of keys, the op's description in linalg:
+///   m' = max(m, rowmax s),  shift = m' (0 where m' = -inf),
+///   alpha = exp(m - shift),  p = exp(s - shift),
+///   l' = alpha l + rowsum p,  acc' = alpha acc + p v.
+FailureOr<SmallVector<Value>>
+decomposeOnlineAttention(OpBuilder &b, attn::OnlineAttentionOp op) {
+  Location loc = op.getLoc();
+  SmallVector<Value> state{op.getAcc(), op.getMax(), op.getSum()};
+  // No key, or no row to update: the state as it is.
+  attn::EmptySizes empty =
+      attn::emptySizes(op.getQuery(), op.getKey(), op.getValue(), op.getMask());
+  if (empty.result || empty.keys)
+    return state;
+  FailureOr<attn::AttentionOperands> a = attn::prepareAttention(b, op);
+  if (failed(a))
+    return failure();
+  MLIRContext *ctx = b.getContext();
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  Value scores = attn::queryKeyProduct(b, loc, *a, a->q, a->k);
+  scores = attn::maskedScores(b, loc, *a, scores, a->mask, zeroIndex, zeroIndex,
+                              a->diagonal, /*keyLimit=*/Value(), a->scale,
+                              /*maskScale=*/Value());
+  Value acc = attn::expandToRank4(b, loc, op.getAcc());
+  Value max = attn::expandToRank(b, loc, op.getMax(), 3);
+  Value sum = attn::expandToRank(b, loc, op.getSum(), 3);
+
+  using utils::IteratorType;
+  AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
+  AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
+  AffineMap rowOf4 = attn::dimsMap(ctx, 4, {0, 1, 2});
+  SmallVector<IteratorType> parallel4(4, IteratorType::parallel);
+  SmallVector<IteratorType> parallel3(3, IteratorType::parallel);
+  SmallVector<IteratorType> overKeys(parallel4);
+  overKeys.back() = IteratorType::reduction;
+  auto emptyLike = [&](Value x) -> Value {
+    return tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                   a->elementType);
+  };
+  // The shift of a row whose maximum is m': 0 while it has seen no key.
+  auto shiftOf = [&](OpBuilder &nb, Location l, Value newMax) -> Value {
+    return arith::SelectOp::create(
+        nb, l, attn::isNegInfinity(nb, l, newMax),
+        attn::floatConstant(nb, l, a->elementType, 0.0), newMax);
+  };
+
+  // m' = max(m, rowmax s)
+  Value newMax = attn::buildGeneric(
+      b, loc, {scores}, {id4}, max, rowOf4, overKeys,
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::MaximumFOp::create(nb, l, args[1], args[0]);
+      });
+  // alpha = exp(m - shift)
+  Value alpha = attn::buildGeneric(
+      b, loc, {max, newMax}, {id3, id3}, emptyLike(max), id3, parallel3,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return math::ExpOp::create(
+            nb, l,
+            arith::SubFOp::create(nb, l, args[0], shiftOf(nb, l, args[1])));
+      });
+  // p = exp(s - shift)
+  Value p = attn::buildGeneric(
+      b, loc, {scores, newMax}, {id4, rowOf4}, emptyLike(scores), id4,
+      parallel4, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return math::ExpOp::create(
+            nb, l,
+            arith::SubFOp::create(nb, l, args[0], shiftOf(nb, l, args[1])));
+      });
+  auto times = [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+    return arith::MulFOp::create(nb, l, args[0], args[1]);
+  };
+  // l' = alpha l + rowsum p
+  Value scaledSum = attn::buildGeneric(b, loc, {sum, alpha}, {id3, id3},
+                                       emptyLike(sum), id3, parallel3, times);
+  Value newSum = attn::buildGeneric(
+      b, loc, {p}, {id4}, scaledSum, rowOf4, overKeys,
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(nb, l, args[1], args[0]);
+      });
+  // acc' = alpha acc + p v
+  Value scaledAcc = attn::buildGeneric(b, loc, {acc, alpha}, {id4, rowOf4},
+                                       emptyLike(acc), id4, parallel4, times);
+  Value newAcc = attn::probabilityValueProduct(b, loc, *a, p, a->v, scaledAcc);
+
+  int64_t rank = op.getQuery().getType().getRank();
+  return SmallVector<Value>{attn::collapseToRank(b, loc, newAcc, rank),
+                            attn::collapseToRank(b, loc, newMax, rank - 1),
+                            attn::collapseToRank(b, loc, newSum, rank - 1)};
+}
+
 /// The decomposition of `op` by `decompose`; an f16 or bf16 op is
 /// decomposed as its f32 twin on extended operands, its result truncated
 /// once.
@@ -557,3 +646,8 @@ ATTN_DECOMPOSITION(XentLogitsOp, decomposeXentLogits)
 ATTN_DECOMPOSITION(AttentionOp, decomposeAttention)
 
 #undef ATTN_DECOMPOSITION
+
+FailureOr<SmallVector<Value>>
+attn::OnlineAttentionOp::decomposeOperation(OpBuilder &b) {
+  return decomposeOnlineAttention(b, *this);
+}

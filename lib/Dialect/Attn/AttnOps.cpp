@@ -74,9 +74,8 @@ static LogicalResult verifyAdditiveMask(Operation *op, StringRef scoresName,
   if (maskRank > rank)
     return op->emitOpError("expects mask rank (")
            << maskRank << ") <= " << scoresName << " rank (" << rank << ")";
-  return verifySizeRules(op, [](const SizeRule &rule) {
-    return rule.lhsName == "mask";
-  });
+  return verifySizeRules(
+      op, [](const SizeRule &rule) { return rule.lhsName == "mask"; });
 }
 
 /// Checks that an explicit causal diagonal comes with `causal`.
@@ -94,8 +93,7 @@ static LogicalResult verifyRowMasks(Operation *op, RankedTensorType input,
   if (failed(verifyDiagonal(op, causal, diagonal)))
     return failure();
   if (mask && failed(verifyAdditiveMask(
-                  op, "input", input,
-                  cast<RankedTensorType>(mask.getType()))))
+                  op, "input", input, cast<RankedTensorType>(mask.getType()))))
     return failure();
   if (causal && input.getRank() < 2)
     return op->emitOpError("expects input of rank >= 2 ([..., M, N]) to be "
@@ -113,8 +111,7 @@ LogicalResult MaskedMaxOp::inferReturnTypes(MLIRContext *,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &inferred) {
   return inferReductionType(loc, getOperationName(), "scores",
-                            adaptor.getScores(),
-                            inferred);
+                            adaptor.getScores(), inferred);
 }
 
 LogicalResult MaskedMaxOp::verify() {
@@ -134,8 +131,7 @@ LogicalResult SumSqOp::inferReturnTypes(MLIRContext *,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &inferred) {
   return inferReductionType(loc, getOperationName(), "input",
-                            adaptor.getInput(),
-                            inferred);
+                            adaptor.getInput(), inferred);
 }
 
 LogicalResult SumSqOp::verify() {
@@ -191,8 +187,7 @@ LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *,
 }
 
 /// Checks a softmax-family op whose result has the type of its input.
-template <typename OpT>
-static LogicalResult verifySameTypeRowOp(OpT op) {
+template <typename OpT> static LogicalResult verifySameTypeRowOp(OpT op) {
   RankedTensorType input = op.getInput().getType();
   if (failed(verifyRowMasks(op, input, op.getMask(), op.getCausal(),
                             op.getDiagonal())))
@@ -221,8 +216,8 @@ LogicalResult LogSumExpOp::inferReturnTypes(MLIRContext *,
 
 LogicalResult LogSumExpOp::verify() {
   RankedTensorType input = getInput().getType();
-  if (failed(verifyRowMasks(*this, input, getMask(), getCausal(),
-                            getDiagonal())))
+  if (failed(
+          verifyRowMasks(*this, input, getMask(), getCausal(), getDiagonal())))
     return failure();
   return verifyResultType(*this, dropLastDim(input),
                           "input without its last dimension");
@@ -262,8 +257,8 @@ LogicalResult XentLogitsOp::verify() {
   RankedTensorType target = getTarget().getType();
   if (target.getRank() != logits.getRank() - 1)
     return emitOpError("expects target of rank ")
-           << logits.getRank() - 1 << " (logits without the class dimension), got "
-           << target;
+           << logits.getRank() - 1
+           << " (logits without the class dimension), got " << target;
   if (failed(verifySizeRules(*this, [](const SizeRule &) { return true; })))
     return failure();
   unsigned width = target.getElementType().getIntOrFloatBitWidth();
@@ -308,71 +303,130 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult AttentionOp::verify() {
-  RankedTensorType q = getQuery().getType(), k = getKey().getType(),
-                   v = getValue().getType();
+/// The rules attention and its online form share: ranks, element types,
+/// sizes (`sizeRules`), heads, diagonal, scale and mask.
+static LogicalResult verifyAttentionOperands(Operation *op, RankedTensorType q,
+                                             RankedTensorType k,
+                                             RankedTensorType v, Value mask,
+                                             std::optional<APFloat> scale,
+                                             bool causal, Value diagonal) {
   int64_t rank = q.getRank();
   if (rank < 2 || rank > 4)
-    return emitOpError("expects query of rank 2 ([M, D]), 3 ([H, M, D]) or "
-                       "4 ([B, H, M, D]), got ")
+    return op->emitOpError("expects query of rank 2 ([M, D]), 3 ([H, M, D]) "
+                           "or 4 ([B, H, M, D]), got ")
            << q;
   if (k.getRank() != rank || v.getRank() != rank)
-    return emitOpError("expects key and value of the rank of query (")
+    return op->emitOpError("expects key and value of the rank of query (")
            << rank << "), got " << k << " and " << v;
-  if (failed(verifySameElementType(*this, "key", k, "query", q)) ||
-      failed(verifySameElementType(*this, "value", v, "query", q)))
+  if (failed(verifySameElementType(op, "key", k, "query", q)) ||
+      failed(verifySameElementType(op, "value", v, "query", q)))
     return failure();
 
   // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv]: batch, heads, rows, features.
-  if (failed(verifySizeRules(*this, [](const SizeRule &rule) {
-        return rule.lhsName != "mask";
-      })))
+  if (failed(verifySizeRules(
+          op, [](const SizeRule &rule) { return rule.lhsName != "mask"; })))
     return failure();
   if (rank >= 3) {
     int64_t h = rank - 3;
     int64_t hq = q.getDimSize(h), hkv = k.getDimSize(h);
     if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
         (hkv == 0 || hq % hkv != 0))
-      return emitOpError("expects the query heads (")
+      return op->emitOpError("expects the query heads (")
              << hq << ") to be a multiple of the key/value heads (" << hkv
              << ")";
   }
 
-  if (failed(verifyDiagonal(*this, getCausal(), getDiagonal())))
+  if (failed(verifyDiagonal(op, causal, diagonal)))
     return failure();
-  if (std::optional<APFloat> scale = getScale()) {
+  if (scale) {
     if (!scale->isFinite())
-      return emitOpError("expects a finite scale, got ")
+      return op->emitOpError("expects a finite scale, got ")
              << scale->convertToDouble();
     // The scores are scaled in f32 (f64 for f64 inputs): 1e39 is no f32.
     Type computeType = q.getElementType();
     if (!computeType.isF64())
-      computeType = Float32Type::get(getContext());
+      computeType = Float32Type::get(op->getContext());
     APFloat converted = *scale;
     bool losesInfo;
     converted.convert(cast<FloatType>(computeType).getFloatSemantics(),
                       APFloat::rmNearestTiesToEven, &losesInfo);
     if (!converted.isFinite())
-      return emitOpError("expects a scale finite in ")
+      return op->emitOpError("expects a scale finite in ")
              << computeType << ", got " << scale->convertToDouble();
   }
 
-  if (Value mask = getMask()) {
+  if (mask) {
     // Broadcastable to the scores [..., M, N] by numpy rules.
     auto maskType = cast<RankedTensorType>(mask.getType());
-    if (failed(verifySameElementType(*this, "mask", maskType, "query", q)))
+    if (failed(verifySameElementType(op, "mask", maskType, "query", q)))
       return failure();
     if (maskType.getRank() > rank)
-      return emitOpError("expects mask of rank <= ")
+      return op->emitOpError("expects mask of rank <= ")
              << rank << " (broadcastable to the scores), got " << maskType;
-    if (failed(verifySizeRules(*this, [](const SizeRule &rule) {
-          return rule.lhsName == "mask";
-        })))
+    if (failed(verifySizeRules(
+            op, [](const SizeRule &rule) { return rule.lhsName == "mask"; })))
       return failure();
   }
-  return verifyResultType(*this,
-                          attentionResultType(q, v),
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType q = getQuery().getType(), v = getValue().getType();
+  if (failed(verifyAttentionOperands(*this, q, getKey().getType(), v, getMask(),
+                                     getScale(), getCausal(), getDiagonal())))
+    return failure();
+  return verifyResultType(*this, attentionResultType(q, v),
                           "query with the last dimension of value");
+}
+
+//===----------------------------------------------------------------------===//
+// OnlineAttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+OnlineAttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                    Adaptor adaptor,
+                                    SmallVectorImpl<Type> &inferred) {
+  llvm::append_values(inferred, adaptor.getAcc().getType(),
+                      adaptor.getMax().getType(), adaptor.getSum().getType());
+  return success();
+}
+
+LogicalResult OnlineAttentionOp::verify() {
+  RankedTensorType q = getQuery().getType();
+  int64_t rank = q.getRank();
+  // The state's ranks first: the size rules read its dimensions.
+  auto expectRank = [&](StringRef name, RankedTensorType type, int64_t expected,
+                        StringRef shape) -> LogicalResult {
+    if (type.getRank() == expected)
+      return success();
+    return emitOpError("expects ") << name << " of rank " << expected << " ("
+                                   << shape << "), got " << type;
+  };
+  if (rank >= 2 && rank <= 4 &&
+      (failed(expectRank("acc", getAcc().getType(), rank,
+                         "the query's with the value's features")) ||
+       failed(expectRank("max", getMax().getType(), rank - 1,
+                         "the query's without its features")) ||
+       failed(expectRank("sum", getSum().getType(), rank - 1,
+                         "the query's without its features"))))
+    return failure();
+  if (failed(verifyAttentionOperands(*this, q, getKey().getType(),
+                                     getValue().getType(), getMask(),
+                                     getScale(), getCausal(), getDiagonal())))
+    return failure();
+  Type element = q.getElementType();
+  if (!element.isF32() && !element.isF64())
+    return emitOpError("expects f32 or f64 operands (the state of an f16 or "
+                       "bf16 attention is formed in f32), got ")
+           << element;
+  for (auto [name, type] :
+       {std::pair<StringRef, RankedTensorType>{"acc", getAcc().getType()},
+        {"max", getMax().getType()},
+        {"sum", getSum().getType()}})
+    if (failed(verifySameElementType(*this, name, type, "query", q)))
+      return failure();
+  return success();
 }
 
 #include "AttnDialect/Dialect/Attn/AttnEnums.cpp.inc"

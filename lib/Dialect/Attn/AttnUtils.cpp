@@ -46,9 +46,10 @@ AffineMap attn::groupedMap(MLIRContext *ctx, unsigned numDims, int64_t groups,
                         ctx);
 }
 
-Value attn::expandToRank4(OpBuilder &b, Location loc, Value x) {
+Value attn::expandToRank(OpBuilder &b, Location loc, Value x,
+                         int64_t targetRank) {
   auto type = cast<RankedTensorType>(x.getType());
-  int64_t rank = type.getRank(), missing = 4 - rank;
+  int64_t rank = type.getRank(), missing = targetRank - rank;
   if (missing == 0)
     return x;
   SmallVector<int64_t> shape(missing, 1);
@@ -66,8 +67,12 @@ Value attn::expandToRank4(OpBuilder &b, Location loc, Value x) {
       reassociation, sizes);
 }
 
+Value attn::expandToRank4(OpBuilder &b, Location loc, Value x) {
+  return expandToRank(b, loc, x, 4);
+}
+
 Value attn::collapseToRank(OpBuilder &b, Location loc, Value x, int64_t rank) {
-  int64_t missing = 4 - rank;
+  int64_t missing = cast<RankedTensorType>(x.getType()).getRank() - rank;
   if (missing == 0)
     return x;
   SmallVector<ReassociationIndices> reassociation(rank);
@@ -219,6 +224,10 @@ Value attn::probabilityValueProduct(OpBuilder &b, Location loc,
 }
 
 attn::EmptySizes attn::emptySizes(AttentionOp op) {
+  return emptySizes(op.getQuery(), op.getKey(), op.getValue(), op.getMask());
+}
+
+attn::EmptySizes attn::emptySizes(Value q, Value k, Value v, Value m) {
   // Whether dim `fromEnd` (1: the last) of `t` is a static 0.
   auto isZero = [](Value t, int64_t fromEnd) {
     if (!t)
@@ -227,7 +236,6 @@ attn::EmptySizes attn::emptySizes(AttentionOp op) {
     return fromEnd <= type.getRank() &&
            type.getDimSize(type.getRank() - fromEnd) == 0;
   };
-  Value q = op.getQuery(), k = op.getKey(), v = op.getValue(), m = op.getMask();
   // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv] / mask [B, H, M, N].
   bool batch = isZero(q, 4) || isZero(k, 4) || isZero(v, 4) || isZero(m, 4);
   bool queryHeads = isZero(q, 3) || isZero(m, 3);
@@ -284,8 +292,9 @@ Value attn::emptyAttentionResult(OpBuilder &b, AttentionOp op) {
   return linalg::FillOp::create(b, loc, fill, result).getResult(0);
 }
 
-FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
-                                                    AttentionOp op) {
+/// The operands of `op`, an attention or its online form, at rank 4.
+template <typename OpT>
+static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op) {
   Location loc = op.getLoc();
   int64_t rank = op.getQuery().getType().getRank();
   if (rank >= 3 && (op.getQuery().getType().isDynamicDim(rank - 3) ||
@@ -310,7 +319,8 @@ FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
     a.diagonal = b.createOrFold<arith::SubIOp>(
         loc, getValueOrCreateConstantIndexOp(b, loc, a.kSizes[2]),
         getValueOrCreateConstantIndexOp(b, loc, a.qSizes[2]));
-  a.zeroRows = op.getMaskedRows() == MaskedRows::Zero;
+  if constexpr (std::is_same_v<OpT, AttentionOp>)
+    a.zeroRows = op.getMaskedRows() == MaskedRows::Zero;
 
   auto q4 = cast<RankedTensorType>(a.q.getType());
   auto k4 = cast<RankedTensorType>(a.k.getType());
@@ -335,4 +345,14 @@ FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
                               math::SqrtOp::create(b, loc, dimFloat));
   }
   return a;
+}
+
+FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
+                                                    AttentionOp op) {
+  return prepareOperands(b, op);
+}
+
+FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
+                                                    OnlineAttentionOp op) {
+  return prepareOperands(b, op);
 }

@@ -1,4 +1,5 @@
-//===- ShapeRules.cpp - the size rules between an attn op's operands -------===//
+//===- ShapeRules.cpp - the size rules between an attn op's operands
+//-------===//
 //
 // The rules, their static check (for the verifiers) and their dynamic one:
 // each op's RuntimeVerifiableOpInterface emits a cf.assert per rule with a
@@ -36,6 +37,37 @@ static void maskRules(Value scores, StringRef scoresName, Value mask,
     rules.push_back({mask, i, "mask", scores, offset + i, scoresName});
 }
 
+/// Attention's operands: [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv], and
+/// a mask broadcast to the scores.
+static void attentionRules(Value q, Value k, Value v, Value mask,
+                           SmallVectorImpl<SizeRule> &rules) {
+  // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv].
+  int64_t rank = rankOf(q), n = rank - 2, d = rank - 1;
+  if (rank == 4) {
+    rules.push_back({k, 0, "key", q, 0, "query"});
+    rules.push_back({v, 0, "value", q, 0, "query"});
+  }
+  rules.push_back({k, d, "key", q, d, "query"});
+  rules.push_back({v, n, "value", k, n, "key"});
+  if (rank >= 3)
+    rules.push_back({v, rank - 3, "value", k, rank - 3, "key"});
+  // A mask dimension that is not a static 1 is read whole: it must be
+  // the scores' (query rows and batch/heads from q, keys from k).
+  if (mask) {
+    auto type = cast<RankedTensorType>(mask.getType());
+    int64_t offset = rank - type.getRank();
+    for (int64_t i = 0, e = offset < 0 ? 0 : type.getRank(); i < e; ++i) {
+      if (type.getDimSize(i) == 1)
+        continue;
+      int64_t s = offset + i;
+      if (s == rank - 1)
+        rules.push_back({mask, i, "mask", k, n, "key", s});
+      else
+        rules.push_back({mask, i, "mask", q, s, "query", s});
+    }
+  }
+}
+
 SmallVector<SizeRule> attn::sizeRules(Operation *op) {
   SmallVector<SizeRule> rules;
   TypeSwitch<Operation *>(op)
@@ -54,33 +86,20 @@ SmallVector<SizeRule> attn::sizeRules(Operation *op) {
               {o.getTarget(), i, "target", o.getLogits(), i, "logits"});
       })
       .Case([&](AttentionOp o) {
-        // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv].
-        Value q = o.getQuery(), k = o.getKey(), v = o.getValue();
-        int64_t rank = rankOf(q), n = rank - 2, d = rank - 1;
-        if (rank == 4) {
-          rules.push_back({k, 0, "key", q, 0, "query"});
-          rules.push_back({v, 0, "value", q, 0, "query"});
+        attentionRules(o.getQuery(), o.getKey(), o.getValue(), o.getMask(),
+                       rules);
+      })
+      .Case([&](OnlineAttentionOp o) {
+        Value q = o.getQuery();
+        attentionRules(q, o.getKey(), o.getValue(), o.getMask(), rules);
+        // The state of the query rows: acc [..., M, Dv], max and sum [..., M].
+        int64_t rows = rankOf(q) - 1;
+        for (int64_t i = 0; i < rows; ++i) {
+          rules.push_back({o.getAcc(), i, "acc", q, i, "query"});
+          rules.push_back({o.getMax(), i, "max", q, i, "query"});
+          rules.push_back({o.getSum(), i, "sum", q, i, "query"});
         }
-        rules.push_back({k, d, "key", q, d, "query"});
-        rules.push_back({v, n, "value", k, n, "key"});
-        if (rank >= 3)
-          rules.push_back({v, rank - 3, "value", k, rank - 3, "key"});
-        // A mask dimension that is not a static 1 is read whole: it must be
-        // the scores' (query rows and batch/heads from q, keys from k).
-        if (Value mask = o.getMask()) {
-          auto type = cast<RankedTensorType>(mask.getType());
-          int64_t offset = rank - type.getRank();
-          for (int64_t i = 0, e = offset < 0 ? 0 : type.getRank(); i < e;
-               ++i) {
-            if (type.getDimSize(i) == 1)
-              continue;
-            int64_t s = offset + i;
-            if (s == rank - 1)
-              rules.push_back({mask, i, "mask", k, n, "key", s});
-            else
-              rules.push_back({mask, i, "mask", q, s, "query", s});
-          }
-        }
+        rules.push_back({o.getAcc(), rows, "acc", o.getValue(), rows, "value"});
       });
   return rules;
 }
@@ -95,8 +114,10 @@ attn::verifySizeRules(Operation *op,
   for (const SizeRule &rule : sizeRules(op)) {
     if (!select(rule))
       continue;
-    int64_t a = cast<RankedTensorType>(rule.lhs.getType()).getDimSize(rule.lhsDim);
-    int64_t b = cast<RankedTensorType>(rule.rhs.getType()).getDimSize(rule.rhsDim);
+    int64_t a =
+        cast<RankedTensorType>(rule.lhs.getType()).getDimSize(rule.lhsDim);
+    int64_t b =
+        cast<RankedTensorType>(rule.rhs.getType()).getDimSize(rule.rhsDim);
     if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b)
       continue;
     if (rule.scoresDim >= 0)
@@ -135,8 +156,7 @@ static void emitRuntimeChecks(Operation *op, OpBuilder &b, Location loc) {
     std::string message =
         (op->getName().getStringRef() + " (" + locationText(op->getLoc()) +
          "): " + rule.lhsName + " dimension " + Twine(rule.lhsDim) +
-         " does not match " + rule.rhsName + " dimension " +
-         Twine(rule.rhsDim))
+         " does not match " + rule.rhsName + " dimension " + Twine(rule.rhsDim))
             .str();
     cf::AssertOp::create(b, loc, equal, message);
   }
@@ -157,5 +177,6 @@ ATTN_RUNTIME_VERIFICATION(LogSumExpOp)
 ATTN_RUNTIME_VERIFICATION(LogSoftmaxOp)
 ATTN_RUNTIME_VERIFICATION(XentLogitsOp)
 ATTN_RUNTIME_VERIFICATION(AttentionOp)
+ATTN_RUNTIME_VERIFICATION(OnlineAttentionOp)
 
 #undef ATTN_RUNTIME_VERIFICATION

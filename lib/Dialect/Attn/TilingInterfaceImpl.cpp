@@ -1,4 +1,5 @@
-//===- TilingInterfaceImpl.cpp - attn ops as tileable structured ops -------===//
+//===- TilingInterfaceImpl.cpp - attn ops as tileable structured ops
+//-------===//
 //
 // Each attn op is described by its loop nest, as a linalg.generic would be:
 // the loops' iterator types and, for each tensor operand and for the result,
@@ -42,7 +43,14 @@ struct LoopNest {
   /// operand's dimensions; a constant 0 is a broadcast (static size 1)
   /// dimension.
   SmallVector<AffineMap> operandMaps;
-  AffineMap resultMap;
+  /// One map per result.
+  SmallVector<AffineMap> resultMaps;
+  /// The reduction loop whose tiles fold into the op's destinations in turn
+  /// (the online attention's keys), which a tile may cut; -1 for none.
+  int64_t accumulatingLoop = -1;
+  /// The reduction loop a partial reduction splits: the last dimension of
+  /// the row reductions, attention's keys.
+  int64_t partialLoop = -1;
   /// A causal op's row loop (its diagonal moves with a tile's offset) and
   /// its key loop; -1 without `causal`.
   int64_t rowLoop = -1, keyLoop = -1;
@@ -61,7 +69,9 @@ SmallVector<Value> tensorOperands(Operation *op) {
   return tensors;
 }
 
-int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
+int64_t rankOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getRank();
+}
 
 SmallVector<int64_t> range(int64_t begin, int64_t end) {
   return llvm::to_vector(llvm::seq<int64_t>(begin, end));
@@ -76,7 +86,7 @@ LoopNest buildLoopNest(Operation *op) {
     nest.iterators.assign(r, IteratorType::parallel);
     nest.iterators.back() = IteratorType::reduction;
     nest.operandMaps.push_back(AffineMap::getMultiDimIdentityMap(r, ctx));
-    nest.resultMap = dimsMap(ctx, r, range(0, keepsLastDim ? r : r - 1));
+    nest.resultMaps = {dimsMap(ctx, r, range(0, keepsLastDim ? r : r - 1))};
     return r;
   };
   // An additive mask: [M, N] (the trailing dims) or of the input's shape.
@@ -110,10 +120,10 @@ LoopNest buildLoopNest(Operation *op) {
         // A sum or mean over the rows reduces every loop into one value.
         if (o.getReduction() != Reduction::None) {
           nest.iterators.assign(r, IteratorType::reduction);
-          nest.resultMap = AffineMap::get(r, 0, {}, ctx);
+          nest.resultMaps = {AffineMap::get(r, 0, {}, ctx)};
         }
       })
-      .Case([&](AttentionOp o) {
+      .Case<AttentionOp, OnlineAttentionOp>([&](auto o) {
         // Loops [B, H,] M, N, D, Dv: the leading dims, queries, keys,
         // features and value features.
         int64_t rank = rankOf(o.getQuery()), lead = rank - 2;
@@ -138,8 +148,7 @@ LoopNest buildLoopNest(Operation *op) {
             kvLeading.back() = getAffineConstantExpr(0, ctx);
           }
         }
-        auto withTail = [&](ArrayRef<AffineExpr> head,
-                            ArrayRef<int64_t> tail) {
+        auto withTail = [&](ArrayRef<AffineExpr> head, ArrayRef<int64_t> tail) {
           SmallVector<AffineExpr> exprs(head);
           for (int64_t l : tail)
             exprs.push_back(getAffineDimExpr(l, ctx));
@@ -160,12 +169,24 @@ LoopNest buildLoopNest(Operation *op) {
                                                     : scoreLoops[offset + i]);
           nest.operandMaps.push_back(dimsMap(ctx, numLoops, loops));
         }
-        nest.resultMap = withTail(leading, {m, e});
+        AffineMap outputMap = withTail(leading, {m, e});
+        nest.resultMaps = {outputMap};
+        if constexpr (std::is_same_v<decltype(o), OnlineAttentionOp>) {
+          // The state acc [.., M, Dv], max and sum [.., M], updated in
+          // place: its key loop tiles as steps in turn.
+          AffineMap rowMap = withTail(leading, {m});
+          nest.operandMaps.append({outputMap, rowMap, rowMap});
+          nest.resultMaps = {outputMap, rowMap, rowMap};
+          nest.accumulatingLoop = n;
+        }
         if (o.getCausal()) {
           nest.rowLoop = m;
           nest.keyLoop = n;
         }
+        nest.partialLoop = n;
       });
+  if (nest.partialLoop < 0)
+    nest.partialLoop = nest.iterators.size() - 1;
   // Each loop's extent: the first operand dimension that follows it alone.
   nest.extents.resize(nest.iterators.size(), {~0u, ~0u});
   for (auto [operand, map] : llvm::enumerate(nest.operandMaps))
@@ -206,9 +227,9 @@ SmallVector<bool> wholeLoops(Operation *op, const LoopNest &nest,
   SmallVector<Value> tensors = tensorOperands(op);
   SmallVector<bool> whole;
   for (auto [loop, extent] : llvm::enumerate(nest.extents))
-    whole.push_back(isConstantIntValue(offsets[loop], 0) &&
-                    isWholeDim(sizes[loop], tensors[extent.first],
-                               extent.second));
+    whole.push_back(
+        isConstantIntValue(offsets[loop], 0) &&
+        isWholeDim(sizes[loop], tensors[extent.first], extent.second));
   return whole;
 }
 
@@ -216,9 +237,21 @@ SmallVector<bool> wholeLoops(Operation *op, const LoopNest &nest,
 std::string tileRefusal(const LoopNest &nest, ArrayRef<bool> whole,
                         ArrayRef<OpFoldResult> sizes) {
   for (auto [loop, iterator] : llvm::enumerate(nest.iterators))
-    if (iterator == IteratorType::reduction && !whole[loop])
+    if (iterator == IteratorType::reduction && !whole[loop] &&
+        int64_t(loop) != nest.accumulatingLoop)
       return "cannot tile reduction loop " + std::to_string(loop) +
              " as a parallel loop (tile it as a partial reduction)";
+  // An op that updates its destinations (online attention's state) reads
+  // each result's old value once: a tiled loop that a result does not follow
+  // would update it once per tile.
+  if (nest.accumulatingLoop >= 0)
+    for (auto [loop, isWhole] : llvm::enumerate(whole))
+      if (!isWhole && int64_t(loop) != nest.accumulatingLoop &&
+          llvm::any_of(nest.resultMaps, [&](AffineMap map) {
+            return !map.isFunctionOfDim(loop);
+          }))
+        return "cannot tile loop " + std::to_string(loop) +
+               ": a result it does not index would be updated once per tile";
   if (nest.headLoop >= 0 && !whole[nest.headLoop]) {
     std::optional<int64_t> size = getConstantIntValue(sizes[nest.headLoop]);
     int64_t g = nest.groups;
@@ -234,12 +267,10 @@ std::string tileRefusal(const LoopNest &nest, ArrayRef<bool> whole,
 
 /// Slices of `op`'s tensor operands read by the loops [offsets, sizes)
 /// (`whole` says which loops the tile covers whole).
-SmallVector<Value> sliceOperands(OpBuilder &b, Operation *op,
-                                 const LoopNest &nest,
-                                 ArrayRef<OpFoldResult> offsets,
-                                 ArrayRef<OpFoldResult> sizes,
-                                 ArrayRef<bool> whole,
-                                 SmallVectorImpl<Operation *> &slices) {
+SmallVector<Value>
+sliceOperands(OpBuilder &b, Operation *op, const LoopNest &nest,
+              ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
+              ArrayRef<bool> whole, SmallVectorImpl<Operation *> &slices) {
   Location loc = op->getLoc();
   MLIRContext *ctx = op->getContext();
   SmallVector<Value> sliced;
@@ -250,10 +281,10 @@ SmallVector<Value> sliceOperands(OpBuilder &b, Operation *op,
     for (auto [dim, dimExpr] : llvm::enumerate(map.getResults())) {
       AffineExpr expr = dimExpr;
       // A dimension no tiled loop moves is read whole.
-      bool moved = llvm::any_of(llvm::seq<unsigned>(0, whole.size()),
-                                [&](unsigned l) {
-                                  return !whole[l] && expr.isFunctionOfDim(l);
-                                });
+      bool moved =
+          llvm::any_of(llvm::seq<unsigned>(0, whole.size()), [&](unsigned l) {
+            return !whole[l] && expr.isFunctionOfDim(l);
+          });
       if (!moved) {
         sliceOffsets.push_back(b.getIndexAttr(0));
         sliceSizes.push_back(tensor::getMixedSize(b, loc, tensor, dim));
@@ -302,10 +333,11 @@ Value tileDiagonal(OpBuilder &b, Operation *op, const LoopNest &nest,
              s2 = getAffineSymbolExpr(2, ctx), s3 = getAffineSymbolExpr(3, ctx);
   OpFoldResult rowOffset = offsets[nest.rowLoop],
                keyOffset = offsets[nest.keyLoop];
-  Value given = TypeSwitch<Operation *, Value>(op)
-                    .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, AttentionOp>(
-                        [](auto o) { return o.getDiagonal(); })
-                    .Default([](Operation *) { return Value(); });
+  Value given =
+      TypeSwitch<Operation *, Value>(op)
+          .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, AttentionOp,
+                OnlineAttentionOp>([](auto o) { return o.getDiagonal(); })
+          .Default([](Operation *) { return Value(); });
   OpFoldResult diagonal;
   if (given) {
     diagonal = affine::makeComposedFoldedAffineApply(
@@ -335,9 +367,17 @@ Operation *cloneOnTile(OpBuilder &b, Operation *op, const LoopNest &nest,
       operand.set(sliced[next++]);
   if (diagonal)
     TypeSwitch<Operation *>(tiled)
-        .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, AttentionOp>(
+        .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, AttentionOp,
+              OnlineAttentionOp>(
             [&](auto o) { o.getDiagonalMutable().assign(diagonal); });
-  // The tile's result type follows from its operands.
+  // The tile's result types are its destinations', or follow from its
+  // operands.
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(tiled)) {
+    for (auto [result, init] :
+         llvm::zip_equal(tiled->getResults(), dps.getDpsInits()))
+      result.setType(init.getType());
+    return tiled;
+  }
   SmallVector<Type> types;
   if (failed(cast<InferTypeOpInterface>(tiled).inferReturnTypes(
           op->getContext(), op->getLoc(), tiled->getOperands(),
@@ -351,8 +391,7 @@ Operation *cloneOnTile(OpBuilder &b, Operation *op, const LoopNest &nest,
 /// The tile [offsets, sizes) of `op`'s parallel loops.
 FailureOr<TilingResult> tileOp(OpBuilder &b, Operation *op,
                                ArrayRef<OpFoldResult> offsets,
-                               ArrayRef<OpFoldResult> sizes,
-                               bool diagnose) {
+                               ArrayRef<OpFoldResult> sizes, bool diagnose) {
   LoopNest nest = buildLoopNest(op);
   SmallVector<bool> whole = wholeLoops(op, nest, offsets, sizes);
   if (std::string why = tileRefusal(nest, whole, sizes); !why.empty()) {
@@ -364,7 +403,7 @@ FailureOr<TilingResult> tileOp(OpBuilder &b, Operation *op,
   Operation *tiled =
       cloneOnTile(b, op, nest, offsets, sizes, whole, result.generatedSlices);
   result.tiledOps.push_back(tiled);
-  result.tiledValues.push_back(tiled->getResult(0));
+  llvm::append_range(result.tiledValues, tiled->getResults());
   return result;
 }
 
@@ -380,11 +419,13 @@ SmallVector<Range> iterationDomain(Operation *op, OpBuilder &b) {
   return domain;
 }
 
-LogicalResult resultTilePosition(Operation *op, ArrayRef<OpFoldResult> offsets,
+LogicalResult resultTilePosition(Operation *op, unsigned resultNumber,
+                                 ArrayRef<OpFoldResult> offsets,
                                  ArrayRef<OpFoldResult> sizes,
                                  SmallVector<OpFoldResult> &resultOffsets,
                                  SmallVector<OpFoldResult> &resultSizes) {
-  for (AffineExpr expr : buildLoopNest(op).resultMap.getResults()) {
+  for (AffineExpr expr :
+       buildLoopNest(op).resultMaps[resultNumber].getResults()) {
     unsigned loop = cast<AffineDimExpr>(expr).getPosition();
     resultOffsets.push_back(offsets[loop]);
     resultSizes.push_back(sizes[loop]);
@@ -395,6 +436,7 @@ LogicalResult resultTilePosition(Operation *op, ArrayRef<OpFoldResult> offsets,
 /// The loops that compute the result tile [offsets, sizes): the result's
 /// loops as given, every other loop whole.
 LogicalResult domainTileOfResultTile(OpBuilder &b, Operation *op,
+                                     unsigned resultNumber,
                                      ArrayRef<OpFoldResult> offsets,
                                      ArrayRef<OpFoldResult> sizes,
                                      SmallVectorImpl<OpFoldResult> &loopOffsets,
@@ -402,7 +444,8 @@ LogicalResult domainTileOfResultTile(OpBuilder &b, Operation *op,
   LoopNest nest = buildLoopNest(op);
   loopSizes.assign(loopExtents(b, op, nest));
   loopOffsets.assign(loopSizes.size(), b.getIndexAttr(0));
-  for (auto [dim, expr] : llvm::enumerate(nest.resultMap.getResults())) {
+  for (auto [dim, expr] :
+       llvm::enumerate(nest.resultMaps[resultNumber].getResults())) {
     unsigned loop = cast<AffineDimExpr>(expr).getPosition();
     loopOffsets[loop] = offsets[dim];
     loopSizes[loop] = sizes[dim];
@@ -411,11 +454,12 @@ LogicalResult domainTileOfResultTile(OpBuilder &b, Operation *op,
 }
 
 FailureOr<TilingResult> resultTileValue(OpBuilder &b, Operation *op,
+                                        unsigned resultNumber,
                                         ArrayRef<OpFoldResult> offsets,
                                         ArrayRef<OpFoldResult> sizes) {
   SmallVector<OpFoldResult> loopOffsets, loopSizes;
-  if (failed(domainTileOfResultTile(b, op, offsets, sizes, loopOffsets,
-                                    loopSizes)))
+  if (failed(domainTileOfResultTile(b, op, resultNumber, offsets, sizes,
+                                    loopOffsets, loopSizes)))
     return failure();
   return tileOp(b, op, loopOffsets, loopSizes, /*diagnose=*/false);
 }
@@ -424,9 +468,11 @@ LogicalResult reifyShapes(Operation *op, OpBuilder &b,
                           ReifiedRankedShapedTypeDims &shapes) {
   LoopNest nest = buildLoopNest(op);
   SmallVector<OpFoldResult> extents = loopExtents(b, op, nest);
-  SmallVector<OpFoldResult> &shape = shapes.emplace_back();
-  for (AffineExpr expr : nest.resultMap.getResults())
-    shape.push_back(extents[cast<AffineDimExpr>(expr).getPosition()]);
+  for (AffineMap map : nest.resultMaps) {
+    SmallVector<OpFoldResult> &shape = shapes.emplace_back();
+    for (AffineExpr expr : map.getResults())
+      shape.push_back(extents[cast<AffineDimExpr>(expr).getPosition()]);
+  }
   return success();
 }
 
@@ -478,8 +524,8 @@ Value combine(OpBuilder &b, Location loc, Combiner combiner, Value acc,
     Value isNegInf = arith::CmpFOp::create(
         b, loc, arith::CmpFPredicate::OEQ, max,
         floatConstant(b, loc, type, -std::numeric_limits<double>::infinity()));
-    Value shift = arith::SelectOp::create(b, loc, isNegInf,
-                                          floatConstant(b, loc, type, 0.0), max);
+    Value shift = arith::SelectOp::create(
+        b, loc, isNegInf, floatConstant(b, loc, type, 0.0), max);
     Value sum = arith::AddFOp::create(
         b, loc,
         math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, acc, shift)),
@@ -508,8 +554,8 @@ Value rowTerm(OpBuilder &b, Location loc, Operation *op, ValueRange args,
       .Case([&](XentOp) -> Value {
         // -q log p, exactly 0 where q == 0 (even where p == 0).
         Value zero = floatConstant(b, loc, type, 0.0);
-        Value qIsZero = arith::CmpFOp::create(
-            b, loc, arith::CmpFPredicate::OEQ, args[1], zero);
+        Value qIsZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                              args[1], zero);
         Value term = arith::NegFOp::create(
             b, loc,
             arith::MulFOp::create(b, loc, args[1],
@@ -522,15 +568,35 @@ Value rowTerm(OpBuilder &b, Location loc, Operation *op, ValueRange args,
           x = arith::AddFOp::create(b, loc, x, args[1]);
         if (!o.getCausal())
           return x;
-        Value hidden = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::sgt, key,
-            arith::AddIOp::create(b, loc, row, diagonal));
+        Value hidden =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, key,
+                                  arith::AddIOp::create(b, loc, row, diagonal));
         return arith::SelectOp::create(
             b, loc, hidden,
             floatConstant(b, loc, type,
                           -std::numeric_limits<double>::infinity()),
             x);
       });
+}
+
+/// The maps from `op`'s loops to its partial results (before their slot or
+/// lane dimension): the result's for a row reduction; attention's online
+/// state acc [.., M, Dv], max and sum [.., M] (attn.online_attention's).
+SmallVector<AffineMap> partialMaps(Operation *op, const LoopNest &nest) {
+  AffineMap result = nest.resultMaps.front();
+  if (!isa<AttentionOp>(op))
+    return {result};
+  AffineMap rows = result.dropResult(result.getNumResults() - 1);
+  return {result, rows, rows};
+}
+
+/// The value each partial result starts from: the combiner's identity, or
+/// attention's state before any key (acc 0, max -inf, sum 0).
+SmallVector<double> partialIdentities(Operation *op) {
+  const double negInf = -std::numeric_limits<double>::infinity();
+  if (isa<AttentionOp>(op))
+    return {0.0, negInf, 0.0};
+  return {combinerOf(op) == Combiner::Add ? 0.0 : negInf};
 }
 
 /// Why `op` cannot be split along `reductionDims`, or empty if it can.
@@ -540,8 +606,17 @@ std::string partialRefusal(Operation *op, const LoopNest &nest,
   if (!type.isF32() && !type.isF64())
     return "splits f32 and f64 reductions only (f16 and bf16 sums are "
            "formed in f32 by the op itself)";
+  if (isa<AttentionOp>(op)) {
+    if (reductionDims.size() != 1 ||
+        int64_t(reductionDims.front()) != nest.partialLoop)
+      return "splits its key loop (" + std::to_string(nest.partialLoop) +
+             ") only";
+    if (nest.headLoop >= 0 && nest.groups == 0)
+      return "cannot split while the head counts are dynamic";
+    return "";
+  }
   if (reductionDims.size() != 1 ||
-      reductionDims.front() != nest.iterators.size() - 1)
+      int64_t(reductionDims.front()) != nest.partialLoop)
     return "splits its last loop (the reduction) only";
   return "";
 }
@@ -551,31 +626,34 @@ initialPartials(OpBuilder &b, Location loc, Operation *op,
                 ArrayRef<OpFoldResult> sizes,
                 const SetVector<unsigned> &reductionDims) {
   LoopNest nest = buildLoopNest(op);
-  if (std::string why = partialRefusal(op, nest, reductionDims);
-      !why.empty())
+  if (std::string why = partialRefusal(op, nest, reductionDims); !why.empty())
     return op->emitOpError(why);
-  // The result's dims, then one slot or lane per chunk or key of a chunk.
-  SmallVector<OpFoldResult> shape;
-  for (AffineExpr expr : nest.resultMap.getResults())
-    shape.push_back(sizes[cast<AffineDimExpr>(expr).getPosition()]);
-  shape.push_back(sizes[reductionDims.front()]);
+  // Each partial's dims, then one slot or lane per chunk or key of a chunk.
   Type type = getElementTypeOrSelf(op->getResult(0).getType());
-  Value empty = tensor::EmptyOp::create(b, loc, shape, type);
-  Value identity = identityOf(b, loc, combinerOf(op), type);
-  return SmallVector<Value>{
-      linalg::FillOp::create(b, loc, identity, empty).getResult(0)};
+  SmallVector<Value> partials;
+  for (auto [map, identity] :
+       llvm::zip_equal(partialMaps(op, nest), partialIdentities(op))) {
+    SmallVector<OpFoldResult> shape;
+    for (AffineExpr expr : map.getResults())
+      shape.push_back(sizes[cast<AffineDimExpr>(expr).getPosition()]);
+    shape.push_back(sizes[nest.partialLoop]);
+    partials.push_back(
+        filled(b, loc, shape, floatConstant(b, loc, type, identity)));
+  }
+  return partials;
 }
 
 /// Where a chunk's partial result goes: its slot (outer-parallel), or the
 /// lanes of its keys (outer-reduction).
-void partialPosition(Operation *op, ReductionTilingStrategy strategy,
+void partialPosition(Operation *op, unsigned partial,
+                     ReductionTilingStrategy strategy,
                      ArrayRef<OpFoldResult> offsets,
                      ArrayRef<OpFoldResult> sizes,
                      ArrayRef<OpFoldResult> splitReductionIvs,
                      SmallVector<OpFoldResult> &resultOffsets,
                      SmallVector<OpFoldResult> &resultSizes) {
   LoopNest nest = buildLoopNest(op);
-  for (AffineExpr expr : nest.resultMap.getResults()) {
+  for (AffineExpr expr : partialMaps(op, nest)[partial].getResults()) {
     unsigned loop = cast<AffineDimExpr>(expr).getPosition();
     resultOffsets.push_back(offsets[loop]);
     resultSizes.push_back(sizes[loop]);
@@ -586,8 +664,229 @@ void partialPosition(Operation *op, ReductionTilingStrategy strategy,
     resultSizes.push_back(b.getIndexAttr(1));
   } else {
     resultOffsets.push_back(b.getIndexAttr(0));
-    resultSizes.push_back(sizes.back());
+    resultSizes.push_back(sizes[nest.partialLoop]);
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Partial reductions of attention over its keys
+//===----------------------------------------------------------------------===//
+//
+// The keys a query row has seen leave it an online state (attn.online_
+// attention's): the running max m of its scores, the sum l of exp(s - m)
+// and the output acc = sum exp(s - m) v not yet divided by l. A row split
+// over its keys keeps one state per part:
+// - outer-parallel (`tile_reduction_using_forall`): chunk c of the keys is
+//   attn.online_attention from the empty state, into slot c;
+// - outer-reduction (`tile_reduction_using_for`): lane t of a [.., T] state
+//   folds in keys t, T + t, ... of a loop over chunks of T keys, one key per
+//   lane and chunk (m' = max(m, s), l' = alpha l + p, acc' = alpha acc +
+//   p v, alpha = exp(m - m'), p = exp(s - m'));
+// and the merge rescales every part to the row's max M = max_c m_c:
+//   L = sum_c exp(m_c - M) l_c,  out = sum_c exp(m_c - M) acc_c / L,
+// with M taken as 0 while -inf (a part that saw no key weighs 0) and a row
+// with L = 0 (no key seen) given `masked_rows`.
+
+/// `shift(x)`: x, or 0 where x is -inf (no key seen yet).
+Value safeShift(OpBuilder &b, Location loc, Value x) {
+  return arith::SelectOp::create(b, loc, isNegInfinity(b, loc, x),
+                                 floatConstant(b, loc, x.getType(), 0.0), x);
+}
+
+/// exp(x - shift(max)).
+Value expShifted(OpBuilder &b, Location loc, Value x, Value max) {
+  return math::ExpOp::create(
+      b, loc, arith::SubFOp::create(b, loc, x, safeShift(b, loc, max)));
+}
+
+FailureOr<TilingResult>
+tileAttentionToPartial(OpBuilder &b, Location loc, AttentionOp op,
+                       const LoopNest &nest, ReductionTilingStrategy strategy,
+                       ValueRange init, ArrayRef<OpFoldResult> offsets,
+                       ArrayRef<OpFoldResult> sizes, ArrayRef<bool> whole) {
+  TilingResult result;
+  // The chunk's keys are keys [0, size) of its slices: its diagonal moves.
+  SmallVector<bool> shifted(whole);
+  shifted[nest.partialLoop] = false;
+  Type type = op.getType().getElementType();
+  if (strategy == ReductionTilingStrategy::PartialReductionOuterParallel) {
+    // The chunk's online state from the empty one, into its slot.
+    SmallVector<Value> operands = sliceOperands(b, op, nest, offsets, sizes,
+                                                whole, result.generatedSlices);
+    SmallVector<Value> state;
+    for (auto [map, identity] :
+         llvm::zip_equal(partialMaps(op, nest), partialIdentities(op))) {
+      SmallVector<OpFoldResult> shape;
+      for (AffineExpr expr : map.getResults())
+        shape.push_back(sizes[cast<AffineDimExpr>(expr).getPosition()]);
+      state.push_back(
+          filled(b, loc, shape, floatConstant(b, loc, type, identity)));
+    }
+    Value mask = op.getMask() ? operands[3] : Value();
+    auto chunk = OnlineAttentionOp::create(
+        b, loc, operands[0], operands[1], operands[2], mask, op.getScaleAttr(),
+        op.getCausal(), tileDiagonal(b, op, nest, offsets, shifted), state[0],
+        state[1], state[2]);
+    result.tiledOps.push_back(chunk);
+    llvm::append_range(result.tiledValues, chunk->getResults());
+    return result;
+  }
+
+  // Lane t of the state takes key t of the chunk: the chunk's attention
+  // operands at rank 4 (through a transient attention on its slices, which
+  // also gives the scale and the moved diagonal).
+  SmallVector<Value> lanes;
+  for (unsigned partial = 0; partial < 3; ++partial) {
+    SmallVector<OpFoldResult> laneOffsets, laneSizes;
+    partialPosition(op, partial, strategy, offsets, sizes, {}, laneOffsets,
+                    laneSizes);
+    SmallVector<OpFoldResult> strides(laneOffsets.size(), b.getIndexAttr(1));
+    auto slice = tensor::ExtractSliceOp::create(
+        b, loc, init[partial], laneOffsets, laneSizes, strides);
+    result.generatedSlices.push_back(slice);
+    lanes.push_back(slice);
+  }
+  auto chunk = cast<AttentionOp>(cloneOnTile(b, op, nest, offsets, sizes,
+                                             shifted, result.generatedSlices));
+  FailureOr<AttentionOperands> a = prepareAttention(b, chunk);
+  chunk->erase();
+  if (failed(a))
+    return failure();
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  // s [B, H, m, T]: lane t's score.
+  Value scores = queryKeyProduct(b, loc, *a, a->q, a->k);
+  scores = maskedScores(b, loc, *a, scores, a->mask, zeroIndex, zeroIndex,
+                        a->diagonal, /*keyLimit=*/Value(), a->scale,
+                        /*maskScale=*/Value());
+  Value acc = expandToRank(b, loc, lanes[0], 5); // [B, H, m, Dv, T]
+  Value max = expandToRank(b, loc, lanes[1], 4); // [B, H, m, T]
+  Value sum = expandToRank(b, loc, lanes[2], 4);
+
+  MLIRContext *ctx = b.getContext();
+  AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
+  AffineMap id5 = AffineMap::getMultiDimIdentityMap(5, ctx);
+  AffineMap laneOf5 = dimsMap(ctx, 5, {0, 1, 2, 4});
+  SmallVector<IteratorType> parallel4(4, IteratorType::parallel);
+  SmallVector<IteratorType> parallel5(5, IteratorType::parallel);
+  auto emptyLike = [&](Value x) -> Value {
+    return tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                   type);
+  };
+  auto max4 = [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+    return arith::MaximumFOp::create(nb, l, args[0], args[1]);
+  };
+  // m' = max(m, s)
+  Value newMax = buildGeneric(b, loc, {max, scores}, {id4, id4}, emptyLike(max),
+                              id4, parallel4, max4);
+  // l' = exp(m - m') l + exp(s - m')
+  Value newSum = buildGeneric(
+      b, loc, {sum, max, scores, newMax}, {id4, id4, id4, id4}, emptyLike(sum),
+      id4, parallel4, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value alpha = expShifted(nb, l, args[1], args[3]);
+        Value p = expShifted(nb, l, args[2], args[3]);
+        return arith::AddFOp::create(
+            nb, l, arith::MulFOp::create(nb, l, alpha, args[0]), p);
+      });
+  // acc' = exp(m - m') acc + exp(s - m') v, v of key t read as
+  // (b, h floordiv G, t, e) over (b, h, i, e, t).
+  Value newAcc = buildGeneric(
+      b, loc, {acc, max, scores, newMax, a->v},
+      {id5, laneOf5, laneOf5, laneOf5, groupedMap(ctx, 5, a->groups, 4, 3)},
+      emptyLike(acc), id5, parallel5,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value alpha = expShifted(nb, l, args[1], args[3]);
+        Value p = expShifted(nb, l, args[2], args[3]);
+        return arith::AddFOp::create(
+            nb, l, arith::MulFOp::create(nb, l, alpha, args[0]),
+            arith::MulFOp::create(nb, l, p, args[4]));
+      });
+  int64_t rank = op.getQuery().getType().getRank();
+  for (auto [value, laneRank] : {std::pair<Value, int64_t>{newAcc, rank + 1},
+                                 {newMax, rank},
+                                 {newSum, rank}}) {
+    result.tiledOps.push_back(value.getDefiningOp());
+    result.tiledValues.push_back(collapseToRank(b, loc, value, laneRank));
+  }
+  return result;
+}
+
+FailureOr<MergeResult> mergeAttentionPartials(OpBuilder &b, Location loc,
+                                              AttentionOp op,
+                                              ValueRange partials) {
+  MLIRContext *ctx = b.getContext();
+  Type type = op.getType().getElementType();
+  Value acc = expandToRank(b, loc, partials[0], 5); // [B, H, M, Dv, C]
+  Value max = expandToRank(b, loc, partials[1], 4); // [B, H, M, C]
+  Value sum = expandToRank(b, loc, partials[2], 4);
+  SmallVector<OpFoldResult> rows = tensor::getMixedSizes(b, loc, max);
+  rows.pop_back();
+  SmallVector<OpFoldResult> outputs = tensor::getMixedSizes(b, loc, acc);
+  outputs.pop_back();
+  AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
+  AffineMap id5 = AffineMap::getMultiDimIdentityMap(5, ctx);
+  AffineMap rowOf4 = dimsMap(ctx, 4, {0, 1, 2});
+  AffineMap rowOf5 = dimsMap(ctx, 5, {0, 1, 2});
+  AffineMap outputOf5 = dimsMap(ctx, 5, {0, 1, 2, 3});
+  AffineMap laneOf5 = dimsMap(ctx, 5, {0, 1, 2, 4});
+  SmallVector<IteratorType> overParts4(4, IteratorType::parallel);
+  overParts4.back() = IteratorType::reduction;
+  SmallVector<IteratorType> overParts5(5, IteratorType::parallel);
+  overParts5.back() = IteratorType::reduction;
+  MergeResult result;
+  auto generic =
+      [&](ValueRange inputs, ArrayRef<AffineMap> maps, Value init,
+          AffineMap initMap, ArrayRef<IteratorType> iterators,
+          function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+        Value value =
+            buildGeneric(b, loc, inputs, maps, init, initMap, iterators, body);
+        result.mergeOps.push_back(value.getDefiningOp());
+        return value;
+      };
+  // M = max_c m_c
+  Value rowMax = generic(
+      {max}, {id4}, filled(b, loc, rows, negInfinity(b, loc, type)), rowOf4,
+      overParts4, [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::MaximumFOp::create(nb, l, args[1], args[0]);
+      });
+  Value zero = floatConstant(b, loc, type, 0.0);
+  // L = sum_c exp(m_c - M) l_c
+  Value rowSum = generic(
+      {max, sum, rowMax}, {id4, id4, rowOf4}, filled(b, loc, rows, zero),
+      rowOf4, overParts4,
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value weight = expShifted(nb, l, args[0], args[2]);
+        return arith::AddFOp::create(
+            nb, l, args[3], arith::MulFOp::create(nb, l, weight, args[1]));
+      });
+  // A = sum_c exp(m_c - M) acc_c
+  Value output = generic(
+      {acc, max, rowMax}, {id5, laneOf5, rowOf5}, filled(b, loc, outputs, zero),
+      outputOf5, overParts5,
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value weight = expShifted(nb, l, args[1], args[2]);
+        return arith::AddFOp::create(
+            nb, l, args[3], arith::MulFOp::create(nb, l, weight, args[0]));
+      });
+  // out = A / L: 0 / 0 = NaN for a row that saw no key (masked_rows = nan),
+  // or 0 (masked_rows = zero).
+  bool zeroRows = op.getMaskedRows() == MaskedRows::Zero;
+  SmallVector<IteratorType> parallel4(4, IteratorType::parallel);
+  Value normalized =
+      generic({output, rowSum}, {id4, rowOf4},
+              tensor::EmptyOp::create(b, loc, outputs, type), id4, parallel4,
+              [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                Value quotient = arith::DivFOp::create(nb, l, args[0], args[1]);
+                if (!zeroRows)
+                  return quotient;
+                Value noKey = arith::CmpFOp::create(
+                    nb, l, arith::CmpFPredicate::OEQ, args[1],
+                    floatConstant(nb, l, type, 0.0));
+                return arith::SelectOp::create(
+                    nb, l, noKey, floatConstant(nb, l, type, 0.0), quotient);
+              });
+  result.replacements.push_back(
+      collapseToRank(b, loc, normalized, op.getQuery().getType().getRank()));
+  return result;
 }
 
 FailureOr<TilingResult>
@@ -596,15 +895,17 @@ tileToPartial(OpBuilder &b, Location loc, Operation *op,
               ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
               const SetVector<unsigned> &reductionDims) {
   LoopNest nest = buildLoopNest(op);
-  if (std::string why = partialRefusal(op, nest, reductionDims);
-      !why.empty())
+  if (std::string why = partialRefusal(op, nest, reductionDims); !why.empty())
     return op->emitOpError(why);
   SmallVector<bool> whole = wholeLoops(op, nest, offsets, sizes);
+  if (auto attention = dyn_cast<AttentionOp>(op))
+    return tileAttentionToPartial(b, loc, attention, nest, strategy, init,
+                                  offsets, sizes, whole);
   TilingResult result;
   if (strategy == ReductionTilingStrategy::PartialReductionOuterParallel) {
     // The op on its chunk of keys, a slot of the partial results.
-    Operation *chunk = cloneOnTile(b, op, nest, offsets, sizes, whole,
-                                   result.generatedSlices);
+    Operation *chunk =
+        cloneOnTile(b, op, nest, offsets, sizes, whole, result.generatedSlices);
     result.tiledOps.push_back(chunk);
     result.tiledValues.push_back(chunk->getResult(0));
     return result;
@@ -612,12 +913,12 @@ tileToPartial(OpBuilder &b, Location loc, Operation *op,
 
   // Lanes [0, size) accumulate the chunk's keys.
   SmallVector<OpFoldResult> laneOffsets, laneSizes;
-  partialPosition(op, strategy, offsets, sizes, {}, laneOffsets, laneSizes);
+  partialPosition(op, 0, strategy, offsets, sizes, {}, laneOffsets, laneSizes);
   SmallVector<OpFoldResult> strides(laneOffsets.size(), b.getIndexAttr(1));
-  auto lanes = tensor::ExtractSliceOp::create(b, loc, init.front(),
-                                              laneOffsets, laneSizes, strides);
-  SmallVector<Value> operands = sliceOperands(b, op, nest, offsets, sizes,
-                                              whole, result.generatedSlices);
+  auto lanes = tensor::ExtractSliceOp::create(b, loc, init.front(), laneOffsets,
+                                              laneSizes, strides);
+  SmallVector<Value> operands =
+      sliceOperands(b, op, nest, offsets, sizes, whole, result.generatedSlices);
   Value diagonal;
   int64_t key = nest.iterators.size() - 1;
   if (nest.rowLoop >= 0) {
@@ -627,10 +928,10 @@ tileToPartial(OpBuilder &b, Location loc, Operation *op,
     diagonal = tileDiagonal(b, op, nest, offsets, shifted);
   }
   SmallVector<AffineMap> maps(nest.operandMaps);
-  SmallVector<AffineExpr> laneExprs(nest.resultMap.getResults());
+  SmallVector<AffineExpr> laneExprs(nest.resultMaps.front().getResults());
   laneExprs.push_back(getAffineDimExpr(key, b.getContext()));
-  maps.push_back(AffineMap::get(nest.iterators.size(), 0, laneExprs,
-                                b.getContext()));
+  maps.push_back(
+      AffineMap::get(nest.iterators.size(), 0, laneExprs, b.getContext()));
   Combiner combiner = combinerOf(op);
   auto generic = linalg::GenericOp::create(
       b, loc, lanes.getType(), operands, ValueRange{lanes}, maps,
@@ -641,10 +942,9 @@ tileToPartial(OpBuilder &b, Location loc, Operation *op,
           row = linalg::IndexOp::create(nb, l, key - 1);
           col = linalg::IndexOp::create(nb, l, key);
         }
-        Value term =
-            rowTerm(nb, l, op, args.drop_back(), row, col, diagonal);
-        linalg::YieldOp::create(
-            nb, l, combine(nb, l, combiner, args.back(), term));
+        Value term = rowTerm(nb, l, op, args.drop_back(), row, col, diagonal);
+        linalg::YieldOp::create(nb, l,
+                                combine(nb, l, combiner, args.back(), term));
       });
   result.generatedSlices.push_back(lanes);
   result.tiledOps.push_back(generic);
@@ -654,6 +954,8 @@ tileToPartial(OpBuilder &b, Location loc, Operation *op,
 
 FailureOr<MergeResult> mergePartials(OpBuilder &b, Location loc, Operation *op,
                                      ValueRange partials) {
+  if (auto attention = dyn_cast<AttentionOp>(op))
+    return mergeAttentionPartials(b, loc, attention, partials);
   Value partial = partials.front();
   auto type = cast<RankedTensorType>(partial.getType());
   Combiner combiner = combinerOf(op);
@@ -670,8 +972,7 @@ FailureOr<MergeResult> mergePartials(OpBuilder &b, Location loc, Operation *op,
   shape.pop_back();
   Value init = linalg::FillOp::create(
                    b, loc, identityOf(b, loc, combiner, type.getElementType()),
-                   tensor::EmptyOp::create(b, loc, shape,
-                                           type.getElementType())
+                   tensor::EmptyOp::create(b, loc, shape, type.getElementType())
                        .getResult())
                    .getResult(0);
   auto merge = linalg::ReduceOp::create(
@@ -701,24 +1002,24 @@ FailureOr<MergeResult> mergePartials(OpBuilder &b, Location loc, Operation *op,
     return tileOp(b, *this, offsets, sizes, /*diagnose=*/true);                \
   }                                                                            \
   LogicalResult OP::getResultTilePosition(                                     \
-      OpBuilder &, unsigned, ArrayRef<OpFoldResult> offsets,                   \
+      OpBuilder &, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,      \
       ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,  \
       SmallVector<OpFoldResult> &resultSizes) {                                \
-    return resultTilePosition(*this, offsets, sizes, resultOffsets,            \
-                              resultSizes);                                    \
+    return resultTilePosition(*this, resultNumber, offsets, sizes,             \
+                              resultOffsets, resultSizes);                     \
   }                                                                            \
   LogicalResult OP::getIterationDomainTileFromResultTile(                      \
-      OpBuilder &b, unsigned, ArrayRef<OpFoldResult> offsets,                  \
+      OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,     \
       ArrayRef<OpFoldResult> sizes,                                            \
       SmallVectorImpl<OpFoldResult> &loopOffsets,                              \
       SmallVectorImpl<OpFoldResult> &loopSizes) {                              \
-    return domainTileOfResultTile(b, *this, offsets, sizes, loopOffsets,       \
-                                  loopSizes);                                  \
+    return domainTileOfResultTile(b, *this, resultNumber, offsets, sizes,      \
+                                  loopOffsets, loopSizes);                     \
   }                                                                            \
   FailureOr<TilingResult> OP::generateResultTileValue(                         \
-      OpBuilder &b, unsigned, ArrayRef<OpFoldResult> offsets,                  \
+      OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,     \
       ArrayRef<OpFoldResult> sizes) {                                          \
-    return resultTileValue(b, *this, offsets, sizes);                          \
+    return resultTileValue(b, *this, resultNumber, offsets, sizes);            \
   }                                                                            \
   LogicalResult OP::reifyResultShapes(OpBuilder &b,                            \
                                       ReifiedRankedShapedTypeDims &shapes) {   \
@@ -733,6 +1034,7 @@ ATTN_STRUCTURED_OP_METHODS(LogSumExpOp)
 ATTN_STRUCTURED_OP_METHODS(LogSoftmaxOp)
 ATTN_STRUCTURED_OP_METHODS(XentLogitsOp)
 ATTN_STRUCTURED_OP_METHODS(AttentionOp)
+ATTN_STRUCTURED_OP_METHODS(OnlineAttentionOp)
 
 #undef ATTN_STRUCTURED_OP_METHODS
 
@@ -751,19 +1053,19 @@ ATTN_STRUCTURED_OP_METHODS(AttentionOp)
     return tileToPartial(b, loc, *this, strategy, init, offsets, sizes,        \
                          reductionDims);                                       \
   }                                                                            \
-  FailureOr<MergeResult> OP::mergeReductions(                                  \
-      OpBuilder &b, Location loc, ValueRange partials,                         \
-      const SetVector<unsigned> &) {                                           \
+  FailureOr<MergeResult> OP::mergeReductions(OpBuilder &b, Location loc,       \
+                                             ValueRange partials,              \
+                                             const SetVector<unsigned> &) {    \
     return mergePartials(b, loc, *this, partials);                             \
   }                                                                            \
   LogicalResult OP::getPartialResultTilePosition(                              \
-      OpBuilder &, unsigned, ReductionTilingStrategy strategy,                 \
+      OpBuilder &, unsigned partial, ReductionTilingStrategy strategy,         \
       ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,            \
       const SetVector<unsigned> &, ArrayRef<OpFoldResult> splitReductionIvs,   \
       SmallVector<OpFoldResult> &resultOffsets,                                \
       SmallVector<OpFoldResult> &resultSizes) {                                \
-    partialPosition(*this, strategy, offsets, sizes, splitReductionIvs,        \
-                    resultOffsets, resultSizes);                               \
+    partialPosition(*this, partial, strategy, offsets, sizes,                  \
+                    splitReductionIvs, resultOffsets, resultSizes);            \
     return success();                                                          \
   }
 
@@ -771,5 +1073,6 @@ ATTN_PARTIAL_REDUCTION_METHODS(MaskedMaxOp)
 ATTN_PARTIAL_REDUCTION_METHODS(SumSqOp)
 ATTN_PARTIAL_REDUCTION_METHODS(XentOp)
 ATTN_PARTIAL_REDUCTION_METHODS(LogSumExpOp)
+ATTN_PARTIAL_REDUCTION_METHODS(AttentionOp)
 
 #undef ATTN_PARTIAL_REDUCTION_METHODS

@@ -541,3 +541,67 @@ func.func @attention_diagonal_without_causal(%x: tensor<8x16xf32>, %d: index) {
   %r = attn.attention %x, %x, %x diagonal %d : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>
   return
 }
+
+// -----
+
+func.func @online_attention_acc_rank(%q: tensor<8x16xf32>, %acc: tensor<8xf32>, %m: tensor<8xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op expects acc of rank 2 (the query's with the value's features), got 'tensor<8xf32>'}}
+  %r:3 = attn.online_attention %q, %q, %q into %acc, %m, %m : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32> -> tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @online_attention_max_rank(%q: tensor<8x16xf32>, %acc: tensor<8x16xf32>, %m: tensor<8x1xf32>, %l: tensor<8xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op expects max of rank 1 (the query's without its features), got 'tensor<8x1xf32>'}}
+  %r:3 = attn.online_attention %q, %q, %q into %acc, %m, %l : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32> -> tensor<8x16xf32>, tensor<8x1xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @online_attention_acc_features(%q: tensor<8x16xf32>, %v: tensor<8x4xf32>, %acc: tensor<8x16xf32>, %m: tensor<8xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op expects acc dimension 1 (16) to match value dimension 1 (4)}}
+  %r:3 = attn.online_attention %q, %q, %v into %acc, %m, %m : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32> -> tensor<8x16xf32>, tensor<8xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @online_attention_sum_rows(%q: tensor<8x16xf32>, %acc: tensor<8x16xf32>, %m: tensor<8xf32>, %l: tensor<7xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op expects sum dimension 0 (7) to match query dimension 0 (8)}}
+  %r:3 = attn.online_attention %q, %q, %q into %acc, %m, %l : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32> -> tensor<8x16xf32>, tensor<8xf32>, tensor<7xf32>
+  return
+}
+
+// -----
+
+func.func @online_attention_f16(%q: tensor<8x16xf16>, %acc: tensor<8x16xf16>, %m: tensor<8xf16>) {
+  // expected-error @+1 {{'attn.online_attention' op expects f32 or f64 operands (the state of an f16 or bf16 attention is formed in f32), got 'f16'}}
+  %r:3 = attn.online_attention %q, %q, %q into %acc, %m, %m : tensor<8x16xf16>, tensor<8x16xf16>, tensor<8x16xf16> -> tensor<8x16xf16>, tensor<8xf16>, tensor<8xf16>
+  return
+}
+
+// -----
+
+func.func @online_attention_state_type(%q: tensor<8x16xf32>, %acc: tensor<8x16xf32>, %m: tensor<8xf64>, %l: tensor<8xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op expects max element type 'f64' to match query element type 'f32'}}
+  %r:3 = attn.online_attention %q, %q, %q into %acc, %m, %l : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32> -> tensor<8x16xf32>, tensor<8xf64>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @online_attention_heads(%q: tensor<3x8x16xf32>, %k: tensor<2x8x16xf32>, %acc: tensor<3x8x16xf32>, %m: tensor<3x8xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op expects the query heads (3) to be a multiple of the key/value heads (2)}}
+  %r:3 = attn.online_attention %q, %k, %k into %acc, %m, %m : tensor<3x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x16xf32> -> tensor<3x8x16xf32>, tensor<3x8xf32>, tensor<3x8xf32>
+  return
+}
+
+// -----
+
+func.func @online_attention_diagonal(%q: tensor<8x16xf32>, %acc: tensor<8x16xf32>, %m: tensor<8xf32>, %d: index) {
+  // expected-error @+1 {{'attn.online_attention' op expects 'diagonal' only with 'causal'}}
+  %r:3 = attn.online_attention %q, %q, %q diagonal %d into %acc, %m, %m : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32> -> tensor<8x16xf32>, tensor<8xf32>, tensor<8xf32>
+  return
+}

@@ -187,3 +187,22 @@ func.func @attention(%q: tensor<2x8x128x64xf32>, %k: tensor<2x2x256x64xf32>, %v:
   %4 = "attn.attention"(%q2, %k2, %k2) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>) -> tensor<16x64xf32>
   return %0, %1, %2, %3, %4 : tensor<2x8x128x32xf32>, tensor<2x8x128x32xf32>, tensor<8x?x64xbf16>, tensor<16x64xf32>, tensor<16x64xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @online_attention(
+// CHECK:         %{{.*}}, %{{.*}}, %{{.*}} = attn.online_attention %{{.*}}, %{{.*}}, %{{.*}} into %{{.*}}, %{{.*}}, %{{.*}} : tensor<8x64x32xf32>, tensor<2x16x32xf32>, tensor<2x16x8xf32> -> tensor<8x64x8xf32>, tensor<8x64xf32>, tensor<8x64xf32>
+// CHECK:         attn.online_attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} scale = 5.000000e-01 causal diagonal %{{.*}} into %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x4xf64>, tensor<?x4xf64>, tensor<?x2xf64>, tensor<?x?xf64> -> tensor<?x2xf64>, tensor<?xf64>, tensor<?xf64>
+// CHECK:         attn.online_attention %{{.*}}, %{{.*}}, %{{.*}} into
+func.func @online_attention(%q: tensor<8x64x32xf32>, %k: tensor<2x16x32xf32>, %v: tensor<2x16x8xf32>,
+                            %acc: tensor<8x64x8xf32>, %max: tensor<8x64xf32>, %sum: tensor<8x64xf32>,
+                            %x: tensor<?x4xf64>, %y: tensor<?x2xf64>, %m: tensor<?x?xf64>,
+                            %a2: tensor<?x2xf64>, %l2: tensor<?xf64>, %d: index) {
+  %0:3 = attn.online_attention %q, %k, %v into %acc, %max, %sum
+      : tensor<8x64x32xf32>, tensor<2x16x32xf32>, tensor<2x16x8xf32> -> tensor<8x64x8xf32>, tensor<8x64xf32>, tensor<8x64xf32>
+  %1:3 = attn.online_attention %x, %x, %y mask %m scale = 0.5 causal diagonal %d into %a2, %l2, %l2
+      : tensor<?x4xf64>, tensor<?x4xf64>, tensor<?x2xf64>, tensor<?x?xf64> -> tensor<?x2xf64>, tensor<?xf64>, tensor<?xf64>
+  %2:3 = "attn.online_attention"(%q, %k, %v, %acc, %max, %sum) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 1, 1>}>
+      : (tensor<8x64x32xf32>, tensor<2x16x32xf32>, tensor<2x16x8xf32>, tensor<8x64x8xf32>, tensor<8x64xf32>, tensor<8x64xf32>) -> (tensor<8x64x8xf32>, tensor<8x64xf32>, tensor<8x64xf32>)
+  return
+}

@@ -160,3 +160,103 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// Attention split over its keys into slots (split-K): chunk c is
+// attn.online_attention from the empty state (acc 0, max -inf, sum 0), its
+// causal diagonal moved by the chunk's first key (N - M - k = 84 - k).
+// The merge rescales each slot by exp(m_c - M), M = max_c m_c (0 while
+// -inf), and divides, a row with no key seen giving 0 (masked_rows = zero).
+// The transform op's handles: 3 fills, the split op and 4 merge ops.
+// CHECK-DAG:   #[[DIAG:.*]] = affine_map<()[s0] -> (-s0 + 84)>
+// CHECK-DAG:   #[[SLOT:.*]] = affine_map<()[s0] -> (s0 floordiv 32)>
+// CHECK-DAG:   #[[ID4:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG:   #[[ROW4:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @attention(
+// CHECK-SAME:      %[[Q:.*]]: tensor<16x8xf32>, %[[K:.*]]: tensor<100x8xf32>, %[[V:.*]]: tensor<100x4xf32>
+// CHECK-DAG:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:         %[[ACC0:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<16x4x4xf32>)
+// CHECK:         %[[MAX0:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<16x4xf32>)
+// CHECK:         %[[SUM0:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<16x4xf32>)
+// CHECK:         %[[PARTS:.*]]:3 = scf.forall (%[[C:.*]]) = (0) to (100) step (32) shared_outs(%[[ACCS:.*]] = %[[ACC0]], %[[MAXS:.*]] = %[[MAX0]], %[[SUMS:.*]] = %[[SUM0]])
+// CHECK:           %[[KC:.*]] = tensor.extract_slice %[[K]][%[[C]], 0] [%{{.*}}, 8] [1, 1]
+// CHECK:           %[[VC:.*]] = tensor.extract_slice %[[V]][%[[C]], 0] [%{{.*}}, 4] [1, 1]
+// CHECK:           %[[EMPTYMAX:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<16xf32>)
+// CHECK:           %[[EMPTYSUM:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<16xf32>)
+// CHECK:           %[[D:.*]] = affine.apply #[[DIAG]]()[%[[C]]]
+// CHECK:           %[[A:.*]], %[[M:.*]], %[[L:.*]] = attn.online_attention %[[Q]], %[[KC]], %[[VC]] causal diagonal %[[D]] into %{{.*}}, %[[EMPTYMAX]], %[[EMPTYSUM]] : tensor<16x8xf32>, tensor<?x8xf32>, tensor<?x4xf32> -> tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>
+// CHECK:           %[[S:.*]] = affine.apply #[[SLOT]]()[%[[C]]]
+// CHECK:             tensor.parallel_insert_slice %[[A]] into %[[ACCS]][0, 0, %[[S]]] [16, 4, 1] [1, 1, 1] : tensor<16x4xf32> into tensor<16x4x4xf32>
+// CHECK:             tensor.parallel_insert_slice %[[M]] into %[[MAXS]][0, %[[S]]] [16, 1] [1, 1] : tensor<16xf32> into tensor<16x4xf32>
+// CHECK:             tensor.parallel_insert_slice %[[L]] into %[[SUMS]][0, %[[S]]] [16, 1] [1, 1] : tensor<16xf32> into tensor<16x4xf32>
+// CHECK:         %[[ACCP:.*]] = tensor.expand_shape %[[PARTS]]#0
+// CHECK:         %[[MAXP:.*]] = tensor.expand_shape %[[PARTS]]#1
+// CHECK:         %[[SUMP:.*]] = tensor.expand_shape %[[PARTS]]#2
+// CHECK:         %[[ROWMAX:.*]] = linalg.generic {indexing_maps = [#[[ID4]], #[[ROW4]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[MAXP]] : tensor<1x1x16x4xf32>)
+// CHECK:           arith.maximumf
+// CHECK:         %[[ROWSUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[MAXP]], %[[SUMP]], %[[ROWMAX]] :
+// CHECK:         ^bb0(%[[MC:.*]]: f32, %[[LC:.*]]: f32, %[[MR:.*]]: f32, %[[OUT:.*]]: f32):
+// CHECK:           %[[NONE:.*]] = arith.cmpf oeq, %[[MR]], %[[NEGINF]]
+// CHECK:           %[[SHIFT:.*]] = arith.select %[[NONE]], %[[ZERO]], %[[MR]]
+// CHECK:           %[[DIFF:.*]] = arith.subf %[[MC]], %[[SHIFT]]
+// CHECK:           %[[W:.*]] = math.exp %[[DIFF]]
+// CHECK:           %[[WL:.*]] = arith.mulf %[[W]], %[[LC]]
+// CHECK:           arith.addf %[[OUT]], %[[WL]]
+// CHECK:         %[[OUTPUT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[ACCP]], %[[MAXP]], %[[ROWMAX]] :
+// CHECK:         %[[NORM:.*]] = linalg.generic {{.*}} ins(%[[OUTPUT]], %[[ROWSUM]] :
+// CHECK:         ^bb0(%[[AO:.*]]: f32, %[[LR:.*]]: f32, %{{.*}}: f32):
+// CHECK:           %[[QUOT:.*]] = arith.divf %[[AO]], %[[LR]]
+// CHECK:           %[[NOKEY:.*]] = arith.cmpf oeq, %[[LR]], %[[ZERO]]
+// CHECK:           arith.select %[[NOKEY]], %[[ZERO]], %[[QUOT]]
+// CHECK:         %[[R:.*]] = tensor.collapse_shape %[[NORM]] {{\[\[}}0, 1, 2], [3]] : tensor<1x1x16x4xf32> into tensor<16x4xf32>
+// CHECK:         return %[[R]]
+
+func.func @attention(%q: tensor<16x8xf32>, %k: tensor<100x8xf32>, %v: tensor<100x4xf32>) -> tensor<16x4xf32> {
+  %r = attn.attention %q, %k, %v causal : tensor<16x8xf32>, tensor<100x8xf32>, tensor<100x4xf32>
+  return %r : tensor<16x4xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %fill:3, %split, %comb:4, %loop = transform.structured.tile_reduction_using_forall %s by tile_sizes = [0, 32, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Lanes of attention: lane t of the [16, (4,) 32] state folds in key t of
+// each chunk (m' = max(m, s), l' = exp(m - m') l + exp(s - m'), acc' =
+// exp(m - m') acc + exp(s - m') v); the merge is the slots' one.
+// CHECK-LABEL: func.func @attention(
+// CHECK:         %[[PARTS:.*]]:3 = scf.for %[[C:.*]] = %c0 to %c100 step %c32 iter_args(%[[ACCS:.*]] = %{{.*}}, %[[MAXS:.*]] = %{{.*}}, %[[SUMS:.*]] = %{{.*}}) -> (tensor<16x4x32xf32>, tensor<16x32xf32>, tensor<16x32xf32>)
+// CHECK:           %[[T:.*]] = affine.min
+// CHECK:           %[[ACCL:.*]] = tensor.extract_slice %[[ACCS]][0, 0, 0] [16, 4, %[[T]]] [1, 1, 1]
+// CHECK:           %[[MAXL:.*]] = tensor.extract_slice %[[MAXS]][0, 0] [16, %[[T]]] [1, 1]
+// CHECK:           %[[SUML:.*]] = tensor.extract_slice %[[SUMS]][0, 0] [16, %[[T]]] [1, 1]
+// CHECK:           %[[QK:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK:           %[[SCORES:.*]] = linalg.generic
+// CHECK:             arith.cmpi sgt
+// CHECK:           %[[NEWMAX:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[SCORES]] : tensor<1x1x16x?xf32>, tensor<1x1x16x?xf32>)
+// CHECK:             arith.maximumf
+// CHECK:           %[[NEWSUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+// CHECK:           %[[NEWACC:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+// CHECK:           tensor.insert_slice %{{.*}} into %[[ACCS]][0, 0, 0] [16, 4, %[[T]]] [1, 1, 1]
+// CHECK:           tensor.insert_slice %{{.*}} into %[[MAXS]][0, 0] [16, %[[T]]] [1, 1]
+// CHECK:           tensor.insert_slice %{{.*}} into %[[SUMS]][0, 0] [16, %[[T]]] [1, 1]
+// CHECK:         tensor.expand_shape %[[PARTS]]#0
+// CHECK:         arith.divf
+
+func.func @attention(%q: tensor<16x8xf32>, %k: tensor<100x8xf32>, %v: tensor<100x4xf32>) -> tensor<16x4xf32> {
+  %r = attn.attention %q, %k, %v causal : tensor<16x8xf32>, tensor<100x8xf32>, tensor<100x4xf32>
+  return %r : tensor<16x4xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %fill:3, %split:3, %comb:4, %loop = transform.structured.tile_reduction_using_for %s by tile_sizes = [0, 32, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

@@ -69,3 +69,55 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// The value features of the online form: max and sum do not follow them.
+func.func @online_attention_value_features(%q: tensor<16x8xf32>, %acc: tensor<16x8xf32>, %m: tensor<16xf32>) {
+  // expected-error @+3 {{'attn.online_attention' op cannot tile loop 3: a result it does not index would be updated once per tile}}
+  // expected-error @+2 {{to tile operation}}
+  // expected-error @+1 {{failed to generate tiling loops}}
+  %r:3 = attn.online_attention %q, %q, %q into %acc, %m, %m : tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32> -> tensor<16x8xf32>, tensor<16xf32>, tensor<16xf32>
+  return
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.online_attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_for %s tile_sizes [0, 0, 0, 4] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Attention splits over its keys, not its features.
+func.func @attention_features_partial(%q: tensor<16x8xf32>) -> tensor<16x8xf32> {
+  // expected-error @+1 {{'attn.attention' op splits its key loop (1) only}}
+  %r = attn.attention %q, %q, %q : tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>
+  return %r : tensor<16x8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    // expected-error @+1 {{could not tile reduction}}
+    %fill:3, %split, %comb:4, %loop = transform.structured.tile_reduction_using_forall %s by tile_sizes = [0, 0, 4, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Grouped heads are read through h floordiv G: G must be known.
+func.func @attention_dynamic_heads_partial(%q: tensor<?x16x8xf32>, %k: tensor<?x16x8xf32>) -> tensor<?x16x8xf32> {
+  // expected-error @+1 {{'attn.attention' op cannot split while the head counts are dynamic}}
+  %r = attn.attention %q, %k, %k : tensor<?x16x8xf32>, tensor<?x16x8xf32>, tensor<?x16x8xf32>
+  return %r : tensor<?x16x8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    // expected-error @+1 {{could not tile reduction}}
+    %fill:3, %split, %comb:4, %loop = transform.structured.tile_reduction_using_forall %s by tile_sizes = [0, 0, 4, 0, 0] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

@@ -151,3 +151,39 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// The online form tiled along queries and keys: the flash-attention loop
+// nest. The key loop threads the state (acc, max, sum) through its
+// iterations, each step the op on a block of keys with its diagonal moved
+// to the block's first row and key (N - M + i - j = 84 + i - j).
+// CHECK:       #[[DIAG:.*]] = affine_map<()[s0, s1] -> (s0 - s1 + 84)>
+// CHECK-LABEL: func.func @online_attention_keys(
+// CHECK-SAME:      %[[Q:[^:]*]]: tensor<16x8xf32>, %[[K:[^:]*]]: tensor<100x8xf32>, %[[V:[^:]*]]: tensor<100x4xf32>, %[[ACC:[^:]*]]: tensor<16x4xf32>, %[[MAX:[^:]*]]: tensor<16xf32>, %[[SUM:[^:]*]]: tensor<16xf32>
+// CHECK:         %[[R:.*]]:3 = scf.for %[[I:.*]] = %c0 to %c16 step %c8 iter_args(%[[A0:.*]] = %[[ACC]], %[[M0:.*]] = %[[MAX]], %[[L0:.*]] = %[[SUM]])
+// CHECK:           %[[S:.*]]:3 = scf.for %[[J:.*]] = %c0 to %c100 step %c32 iter_args(%[[A:.*]] = %[[A0]], %[[M:.*]] = %[[M0]], %[[L:.*]] = %[[L0]])
+// CHECK:             %[[QI:.*]] = tensor.extract_slice %[[Q]][%[[I]], 0] [8, 8] [1, 1]
+// CHECK:             %[[KJ:.*]] = tensor.extract_slice %[[K]][%[[J]], 0] [%{{.*}}, 8] [1, 1]
+// CHECK:             %[[VJ:.*]] = tensor.extract_slice %[[V]][%[[J]], 0] [%{{.*}}, 4] [1, 1]
+// CHECK:             %[[AI:.*]] = tensor.extract_slice %[[A]][%[[I]], 0] [8, 4] [1, 1]
+// CHECK:             %[[MI:.*]] = tensor.extract_slice %[[M]][%[[I]]] [8] [1]
+// CHECK:             %[[LI:.*]] = tensor.extract_slice %[[L]][%[[I]]] [8] [1]
+// CHECK:             %[[D:.*]] = affine.apply #[[DIAG]]()[%[[I]], %[[J]]]
+// CHECK:             %[[NA:.*]], %[[NM:.*]], %[[NL:.*]] = attn.online_attention %[[QI]], %[[KJ]], %[[VJ]] causal diagonal %[[D]] into %[[AI]], %[[MI]], %[[LI]] : tensor<8x8xf32>, tensor<?x8xf32>, tensor<?x4xf32> -> tensor<8x4xf32>, tensor<8xf32>, tensor<8xf32>
+// CHECK:             %[[A1:.*]] = tensor.insert_slice %[[NA]] into %[[A]][%[[I]], 0] [8, 4] [1, 1]
+// CHECK:             %[[M1:.*]] = tensor.insert_slice %[[NM]] into %[[M]][%[[I]]] [8] [1]
+// CHECK:             %[[L1:.*]] = tensor.insert_slice %[[NL]] into %[[L]][%[[I]]] [8] [1]
+// CHECK:             scf.yield %[[A1]], %[[M1]], %[[L1]]
+// CHECK:         return %[[R]]#0, %[[R]]#1, %[[R]]#2
+func.func @online_attention_keys(%q: tensor<16x8xf32>, %k: tensor<100x8xf32>, %v: tensor<100x4xf32>, %acc: tensor<16x4xf32>, %m: tensor<16xf32>, %l: tensor<16xf32>) -> (tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>) {
+  %r:3 = attn.online_attention %q, %k, %v causal into %acc, %m, %l : tensor<16x8xf32>, tensor<100x8xf32>, tensor<100x4xf32> -> tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>
+  return %r#0, %r#1, %r#2 : tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.online_attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l:2 = transform.structured.tile_using_for %s tile_sizes [8, 32] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

@@ -56,13 +56,33 @@ def log_softmax(x):
         return np.where(l == -INF, -INF, x - l)
 
 
-def attention(q, k, v, mask, causal, diagonal=None):
+def scores(q, k, v, mask, causal, diagonal):
     q, k, v = (a.astype(np.float64) for a in (q, k, v))
-    groups = q.shape[-3] // k.shape[-3]
-    k = np.repeat(k, groups, axis=-3)
-    v = np.repeat(v, groups, axis=-3)
+    if q.ndim >= 3:
+        groups = q.shape[-3] // k.shape[-3]
+        k = np.repeat(k, groups, axis=-3)
+        v = np.repeat(v, groups, axis=-3)
     s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
-    return softmax(s + additive(s.shape, mask, causal, diagonal)) @ v
+    return s + additive(s.shape, mask, causal, diagonal), v
+
+
+def attention(q, k, v, mask, causal, diagonal=None, nan_rows=False):
+    s, v = scores(q, k, v, mask, causal, diagonal)
+    out = softmax(s) @ v
+    if nan_rows:
+        out[(s == -INF).all(-1)] = np.nan
+    return out
+
+
+def online_step(q, k, v, mask, causal, diagonal, acc, mx, sm):
+    """attn.online_attention's (acc', max', sum') from the state given."""
+    s, v = scores(q, k, v, mask, causal, diagonal)
+    new_max = np.maximum(mx, s.max(-1))
+    shift = np.where(new_max == -INF, 0.0, new_max)
+    alpha = np.exp(mx - shift)
+    p = np.exp(s - shift[..., None])
+    return (alpha[..., None] * acc + p @ v, new_max,
+            alpha * sm + p.sum(-1))
 
 
 def cases():
@@ -174,6 +194,40 @@ def cases():
            "%d = arith.constant 64 : index; attn.attention %a0, %a1, %a2 causal diagonal %d : {t0}, {t1}, {t2}",
            (1, 128, 8), attention(q, k, v, None, True, 64), "for [0, 48]")
 
+    # Attention split over its keys: chunks of online states in slots
+    # (_forall) or lanes (_for), merged by rescaled sums; causal M != N with
+    # a mask and grouped heads, partial last chunks, rows that see no key
+    # (masked_rows = zero and nan).
+    q, k, v, m = f32(2, 4, 10, 8), f32(2, 2, 13, 8), f32(2, 2, 13, 6), mask(10, 13)
+    op = "attn.attention %a0, %a1, %a2 mask %a3 causal : {t0}, {t1}, {t2}, {t3}"
+    ref = attention(q, k, v, m, True)
+    for tiling in ("reduce_forall [0, 0, 0, 5, 0, 0]", "reduce_for [0, 0, 0, 4, 0, 0]"):
+        yield ("attention", [q, k, v, m], op, (2, 4, 10, 6), ref, tiling)
+    q, k, v = f32(9, 8) * 4, f32(5, 8), f32(5, 3)
+    for rows in ("zero", "nan"):
+        for tiling in ("reduce_forall [0, 2, 0, 0]", "reduce_for [0, 3, 0, 0]"):
+            yield ("attention", [q, k, v],
+                   f"attn.attention %a0, %a1, %a2 causal masked_rows = {rows} : {{t0}}, {{t1}}, {{t2}}",
+                   (9, 3), attention(q, k, v, None, True, nan_rows=rows == "nan"), tiling)
+
+    # One online step from a state that has seen keys (row 0: none yet),
+    # untiled (the pipeline decomposes it), tiled along its parallel loops
+    # and along its keys (the state threaded through the loop); each result
+    # checked. (decompose_interface takes single-result ops only.)
+    q, k, v = f32(4, 9, 8), f32(2, 11, 8), f32(2, 11, 5)
+    acc, mx, sm = f32(4, 9, 5), f32(4, 9), rng.random((4, 9)).astype(np.float32) + 1
+    mx[:, 0], sm[:, 0], acc[:, 0] = -INF, 0, 0
+    refs = online_step(q, k, v, None, True, 4, acc.astype(np.float64),
+                       mx.astype(np.float64), sm.astype(np.float64))
+    shapes = [(4, 9, 5), (4, 9), (4, 9)]
+    step = ("%d = arith.constant 4 : index; %s:3 = attn.online_attention %a0, %a1, %a2 causal diagonal %d"
+            " into %a3, %a4, %a5 : {t0}, {t1}, {t2} -> {t3}, {t4}, {t5}; %r = %s#{i}")
+    for i, tiling in ((0, "none"), (1, "none"), (2, "none"), (0, "for [2, 4, 0, 0, 0]"),
+                      (0, "for [0, 0, 4, 0, 0]"), (1, "for [0, 0, 3, 0, 0]"),
+                      (2, "for [0, 5, 4, 0, 0]")):
+        yield ("online_attention", [q, k, v, acc, mx, sm], step.replace("{i}", str(i)),
+               shapes[i], refs[i], tiling)
+
 
 def tensor_type(a):
     elem = "i64" if a.dtype.kind == "i" else "f32"
@@ -198,10 +252,13 @@ def payload():
         args = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types.values()))
         rt = f"tensor<{'x'.join(map(str, shape))}xf32>"
         *prelude, op = op.format(**types).split("; ")
+        # "%r = %s#i" returns result i of a multi-result op of the prelude.
+        body = [] if op.startswith("%r = %") else [f"%r = {op}"]
+        returned = op[len("%r = "):] if not body else "%r"
         for kind in ("ref", "tiled"):
             out += [f"func.func @{kind}_{n}({args}) -> {rt} {{"]
-            out += [f"  {line}" for line in prelude]
-            out += [f"  %r = {op}", f"  return %r : {rt}", "}"]
+            out += [f"  {line}" for line in prelude + body]
+            out += [f"  return {returned} : {rt}", "}"]
         for i, a in enumerate(operands):
             calls.append(f"  %c{n}_{i} = arith.constant {dense(a)} : {tensor_type(a)}")
         values = ", ".join(f"%c{n}_{i}" for i in range(len(operands)))
@@ -229,9 +286,15 @@ def schedule():
                 f"    %d{n} = transform.structured.decompose_interface %o{n} : (!transform.any_op) -> !transform.any_op")
             continue
         if loop.startswith("reduce_"):
-            handles = ", ".join(["!transform.any_op"] * 4)
+            # The fills, split ops and merge ops of each partial, and the
+            # loop: attention has 3 partials (acc, max, sum), 1 split op
+            # (3 lane generics with _for) and 4 merge generics.
+            count = 4
+            if name == "attention":
+                count = 3 + (1 if loop == "reduce_forall" else 3) + 4 + 1
+            handles = ", ".join(["!transform.any_op"] * count)
             out.append(
-                f"    %i{n}, %p{n}, %m{n}, %l{n} = transform.structured.tile_reduction_using_{loop[7:]} %o{n} by tile_sizes = {sizes} : (!transform.any_op) -> ({handles})")
+                f"    %r{n}:{count} = transform.structured.tile_reduction_using_{loop[7:]} %o{n} by tile_sizes = {sizes} : (!transform.any_op) -> ({handles})")
             continue
         tiled = sum(1 for s in sizes.strip("[]").split(",") if int(s) != 0)
         loops = 1 if loop == "forall" else tiled

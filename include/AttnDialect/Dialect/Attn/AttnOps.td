@@ -5,6 +5,7 @@
 
 include "AttnDialect/Dialect/Attn/AttnDialect.td"
 include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/RuntimeVerifiableOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -381,7 +382,8 @@ def Attn_XentLogitsOp : Attn_InferredResultOp<"xent_logits"> {
 //===----------------------------------------------------------------------===//
 
 def Attn_AttentionOp
-    : Attn_InferredResultOp<"attention", [AttrSizedOperandSegments]> {
+    : Attn_InferredResultOp<"attention", [AttrSizedOperandSegments,
+                                          Attn_PartialReduction]> {
   let summary = "scaled dot-product attention, with grouped-query heads";
   let description = [{
     Computes
@@ -436,6 +438,16 @@ def Attn_AttentionOp
     over key/value blocks that keeps a running max, sum and output per query
     row and never holds more than a block of scores.
 
+    Partial reductions over the keys (PartialReductionOpInterface, f32 and
+    f64, static head counts): each part of the keys leaves a query row the
+    online state of `attn.online_attention` (running max, sum and unscaled
+    output). `transform.structured.tile_reduction_using_forall` makes each
+    chunk of keys an `attn.online_attention` into its slot (split-K decode);
+    `tile_reduction_using_for` folds key t of each chunk into lane t. The
+    merge rescales every part's sum and output to the row's maximum and
+    divides: a part that saw no key weighs 0, a row no part saw gets
+    `masked_rows`, and the result is the op's up to the order of rounding.
+
     Example:
 
     ```mlir
@@ -457,6 +469,93 @@ def Attn_AttentionOp
     (`causal` $causal^)? (`diagonal` $diagonal^)?
     (`masked_rows` `=` $masked_rows^)? attr-dict
     `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
+  }];
+}
+
+def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
+    AttrSizedOperandSegments, DestinationStyleOpInterface,
+    // The results are the updated state: of the types of acc, max and sum.
+    InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<TilingInterface, [
+        "getLoopIteratorTypes", "getIterationDomain",
+        "getTiledImplementation", "getResultTilePosition",
+        "getIterationDomainTileFromResultTile", "generateResultTileValue"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
+    DeclareOpInterfaceMethods<RuntimeVerifiableOpInterface>]> {
+  let summary = "one step of online-softmax attention over a block of keys";
+  let description = [{
+    The state of an attention over the keys seen so far, per query row: the
+    running maximum `max` of its scores, the sum `sum` of their exponentials
+    shifted by it, and the output `acc = sum_j exp(s_j - max) v_j` not yet
+    divided by the sum. The op folds a block of keys and values into it:
+
+        s[i, j]  = query_i · key_j * scale + mask[i, j]   (-inf where hidden)
+        newMax   = max(max, max_j s[i, j])
+        shift    = newMax, or 0 where newMax is -inf (no key seen yet)
+        alpha    = exp(max - shift)
+        p[i, j]  = exp(s[i, j] - shift)
+        newSum   = alpha * sum + sum_j p[i, j]
+        newAcc   = alpha * acc + sum_j p[i, j] value_j
+
+    Starting from `max = -inf`, `sum = 0`, `acc = 0` and folding every key
+    block in turn gives `attn.attention` as `acc / sum` (a row with
+    `sum == 0` saw no key: `masked_rows`). This is the form in which
+    attention is split over its keys: `attn.attention`'s partial reductions
+    are this op on each chunk of keys, and this op's key loop tiles as a
+    sequence of steps (`transform.structured.tile_using_for` on it threads
+    the state through the loop).
+
+    Operands and masking are those of `attn.attention` (grouped-query heads,
+    numpy-broadcast additive mask, `scale` defaulting to `1 / sqrt(D)`),
+    `causal` and `diagonal` those of this op's own keys: key j is hidden
+    from query i when `j > i + d`, `d = N - M` of its operands unless given
+    (a block of keys from `k` of an attention of diagonal `d0` has
+    `diagonal d0 - k`). `acc` is `[..., M, Dv]`, `max` and `sum` `[..., M]`.
+    Element types: all f32 or all f64.
+
+    Numerics: the shift by the running maximum keeps `exp` in range for any
+    finite score; `alpha` is exactly 0 for a row whose first visible key
+    arrives in this block (`exp(-inf)`), and a block that a row does not see
+    leaves its state unchanged (`alpha = 1`, every `p = 0`). NaN scores make
+    the row's state NaN.
+
+    Example:
+
+    ```mlir
+    %acc1, %max1, %sum1 = attn.online_attention %q, %k, %v causal
+        diagonal %d into %acc, %max, %sum
+        : tensor<8x64x64xf32>, tensor<8x32x64xf32>, tensor<8x32x64xf32>
+        -> tensor<8x64x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_ReducibleTensor:$query,
+                       Attn_ReducibleTensor:$key,
+                       Attn_ReducibleTensor:$value,
+                       Optional<Attn_ReducibleTensor>:$mask,
+                       OptionalAttr<F64Attr>:$scale,
+                       UnitAttr:$causal,
+                       Optional<Index>:$diagonal,
+                       Attn_FloatTensor:$acc,
+                       Attn_FloatTensor:$max,
+                       Attn_FloatTensor:$sum);
+  let results = (outs Attn_FloatTensor:$newAcc, Attn_FloatTensor:$newMax,
+                      Attn_FloatTensor:$newSum);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` $mask^)? (`scale` `=` $scale^)?
+    (`causal` $causal^)? (`diagonal` $diagonal^)?
+    `into` $acc `,` $max `,` $sum attr-dict
+    `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
+    `->` type($acc) `,` type($max) `,` type($sum)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The state it updates: acc, max and sum.
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(
+          getOperation(), getOperation()->getNumOperands() - 3, 3);
+    }
   }];
 }
 

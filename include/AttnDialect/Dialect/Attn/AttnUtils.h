@@ -53,10 +53,13 @@ AffineMap groupedMap(MLIRContext *ctx, unsigned numDims, int64_t groups,
 /// iteration space: its unit dims broadcast.
 AffineMap broadcastMap(MLIRContext *ctx, Value mask);
 
+/// `x` with leading unit dims up to `rank`.
+Value expandToRank(OpBuilder &b, Location loc, Value x, int64_t rank);
+
 /// `x` of rank 1 to 4 with leading unit dims up to rank 4.
 Value expandToRank4(OpBuilder &b, Location loc, Value x);
 
-/// `x` of rank 4 back to `rank`, folding the leading unit dims.
+/// `x` back to `rank`, folding its leading unit dims.
 Value collapseToRank(OpBuilder &b, Location loc, Value x, int64_t rank);
 
 /// The operands of an attention at rank 4 and what its lowerings need.
@@ -77,6 +80,8 @@ struct AttentionOperands {
 /// counts are dynamic (heads are grouped through an affine floordiv), which
 /// the lowering pass reports before it rewrites anything.
 FailureOr<AttentionOperands> prepareAttention(OpBuilder &b, AttentionOp op);
+FailureOr<AttentionOperands> prepareAttention(OpBuilder &b,
+                                              OnlineAttentionOp op);
 
 /// What a size that is a static 0 in any operand (the others agree at run
 /// time) leaves of an attention.
@@ -87,6 +92,7 @@ struct EmptySizes {
 };
 
 EmptySizes emptySizes(AttentionOp op);
+EmptySizes emptySizes(Value query, Value key, Value value, Value mask);
 
 /// The result of an attention that a static 0 size leaves nothing to
 /// compute (no result element, or rows that see no key), or null.

@@ -1,4 +1,5 @@
-//===- ShapeRules.h - the size rules between an attn op's operands -*- C++ -*-===//
+//===- ShapeRules.h - the size rules between an attn op's operands -*- C++
+//-*-===//
 //
 // One description of each op's size rules ("dimension i of this operand is
 // dimension j of that one"), read by the verifier where both sizes are
