@@ -12,7 +12,10 @@ def EmitCInterfacePass : Pass<"attn-emit-c-interface", "::mlir::ModuleOp"> {
     that has a body, so that `--convert-func-to-llvm` also emits a
     `_mlir_ciface_<name>` wrapper taking memref descriptors by pointer:
     the entry point C and C++ callers use. Declarations are left alone
-    (runtime functions such as `printMemrefF32` keep their plain ABI).
+    (runtime functions such as `printMemrefF32` keep their plain ABI). This
+    is why upstream's `--llvm-request-c-wrappers` is not used: it marks
+    declarations too, and a marked declaration becomes a definition that
+    calls `_mlir_ciface_<name>`, which a plain C function does not provide.
 
     ```mlir
     func.func @f(%x: tensor<4xf32>) -> tensor<f32>

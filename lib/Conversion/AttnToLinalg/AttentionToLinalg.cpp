@@ -38,6 +38,7 @@
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
 #include "AttnDialect/Dialect/Attn/AttnUtils.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -83,12 +84,9 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
 /// `size` rounded up to a multiple of `block`.
 OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
                      int64_t block) {
-  if (std::optional<int64_t> n = getConstantIntValue(size))
-    return b.getIndexAttr(llvm::divideCeil(*n, block) * block);
-  Value step = arith::ConstantIndexOp::create(b, loc, block);
-  Value blocks = arith::CeilDivSIOp::create(
-      b, loc, getValueOrCreateConstantIndexOp(b, loc, size), step);
-  return arith::MulIOp::create(b, loc, blocks, step).getResult();
+  AffineExpr s0 = getAffineSymbolExpr(0, b.getContext());
+  return affine::makeComposedFoldedAffineApply(b, loc, s0.ceilDiv(block) * block,
+                                               {size});
 }
 
 /// `x` grown to `sizes` with zeros after its elements; `x` if it has them.
