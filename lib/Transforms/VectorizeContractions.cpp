@@ -31,39 +31,29 @@ using namespace mlir;
 
 namespace {
 
-/// Whether `op` is init + lhs rhs over (i, j, r) with lhs [i, r] (or [r, i]:
-/// `lhsTransposed`), rhs [r, j], init [i, j] and the body acc + a * b.
+/// Whether `op` is a contraction init + lhs rhs (upstream's analysis:
+/// linalg::isaContractionOpInterface, inferContractionDims) over the loops
+/// (i, j, r) in that order, with lhs [i, r] (or [r, i]: `lhsTransposed`),
+/// rhs [r, j] and init [i, j]: the layout the register blocking reads.
 bool isMatmul(linalg::GenericOp op, bool &lhsTransposed) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !op.hasPureTensorSemantics() || op.getNumLoops() != 3 ||
-      op.getIteratorTypesArray() !=
-          SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
-                                           utils::IteratorType::parallel,
-                                           utils::IteratorType::reduction})
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+      !linalg::isaContractionOpInterface(op))
+    return false;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || !dims->batch.empty() ||
+      dims->m != SmallVector<unsigned>{0} ||
+      dims->n != SmallVector<unsigned>{1} ||
+      dims->k != SmallVector<unsigned>{2})
     return false;
   MLIRContext *ctx = op.getContext();
-  auto map = [&](ArrayRef<unsigned> dims) {
-    return AffineMap::getMultiDimMapWithTargets(3, dims, ctx);
+  auto map = [&](ArrayRef<unsigned> loops) {
+    return AffineMap::getMultiDimMapWithTargets(3, loops, ctx);
   };
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   lhsTransposed = maps[0] == map({2, 0});
-  if ((maps[0] != map({0, 2}) && !lhsTransposed) || maps[1] != map({2, 1}) ||
-      maps[2] != map({0, 1}))
-    return false;
-  Block *body = op.getBody();
-  auto add =
-      body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add || body->getOperations().size() != 3)
-    return false;
-  Value acc = body->getArgument(2);
-  Value other = add.getLhs() == acc ? add.getRhs() : add.getLhs();
-  auto mul = other.getDefiningOp<arith::MulFOp>();
-  if (!mul || !llvm::is_contained(add->getOperands(), acc))
-    return false;
-  return (mul.getLhs() == body->getArgument(0) &&
-          mul.getRhs() == body->getArgument(1)) ||
-         (mul.getLhs() == body->getArgument(1) &&
-          mul.getRhs() == body->getArgument(0));
+  return (maps[0] == map({0, 2}) || lhsTransposed) && maps[1] == map({2, 1}) &&
+         maps[2] == map({0, 1});
 }
 
 /// The value every element of `init` is filled with (a linalg.fill, or its
