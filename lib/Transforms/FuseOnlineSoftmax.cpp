@@ -12,6 +12,7 @@
 #include "AttnDialect/Transforms/Passes.h"
 #include "OnlineSoftmax.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
@@ -53,41 +54,38 @@ bool isInnermostReduction(linalg::GenericOp op) {
                       linalg::isParallelIterator);
 }
 
-/// If `v` is `combine(x, acc)` or `combine(acc, x)` of CombineOp where `acc`
-/// is `op`'s output block argument, returns x.
+/// If `op`'s one output is a reduction whose one combiner is a CombineOp
+/// (upstream's matchReduction), returns the value it reduces.
 template <typename CombineOp>
-Value matchCombine(linalg::GenericOp op, Value v) {
-  auto combine = v.getDefiningOp<CombineOp>();
-  if (!combine)
+Value matchCombine(linalg::GenericOp op) {
+  SmallVector<Operation *> combiners;
+  Value reduced = matchReduction(op.getRegionOutputArgs(), 0, combiners);
+  if (!reduced || combiners.size() != 1 || !isa<CombineOp>(combiners[0]))
     return {};
-  Value acc = op.getRegionOutputArgs()[0];
-  if (combine.getRhs() == acc && combine.getLhs() != acc)
-    return combine.getLhs();
-  if (combine.getLhs() == acc && combine.getRhs() != acc)
-    return combine.getRhs();
-  return {};
+  return reduced;
 }
 
-/// Whether `v` is a tensor filled with floating-point zero, by linalg.fill or
-/// by its generalized form.
+/// Whether `v` is a tensor filled with floating-point zero (a linalg.fill or
+/// a generic that upstream's isaFillOpInterface recognizes as one).
 bool isZeroFilled(Value v) {
   if (auto fill = v.getDefiningOp<linalg::FillOp>())
     return matchPattern(fill.value(), m_AnyZeroFloat());
   auto generic = v.getDefiningOp<linalg::GenericOp>();
-  if (!generic || generic.getNumDpsInputs() != 0 ||
-      generic.getNumResults() != 1)
-    return false;
-  return matchPattern(yieldedValue(generic, 0), m_AnyZeroFloat());
+  std::optional<Value> value =
+      generic ? linalg::isaFillOpInterface(generic) : std::nullopt;
+  return value && matchPattern(*value, m_AnyZeroFloat());
 }
 
-/// If `v` is `in == -inf ? 0 : in` computed elementwise over `m` by a
-/// generic, returns m: the shift that keeps fully masked rows finite.
+/// If `v` is `m == -inf ? 0 : m` computed elementwise (linalg::isElementwise)
+/// over a tensor m of its shape, returns m: the shift that keeps fully
+/// masked rows finite (the op descriptions' rule, in whichever pass built
+/// it).
 Value matchSafeShift(Value v) {
   auto safe = v.getDefiningOp<linalg::GenericOp>();
   if (!safe || safe.getNumDpsInputs() != 1 || safe.getNumResults() != 1 ||
-      safe.getNumReductionLoops() != 0 ||
-      !llvm::all_of(safe.getIndexingMapsArray(),
-                    [](AffineMap map) { return map.isIdentity(); }))
+      !linalg::isElementwise(safe) ||
+      !safe.getMatchingIndexingMap(safe.getDpsInputOperand(0)).isIdentity() ||
+      !safe.getIndexingMapsArray().back().isIdentity())
     return {};
   auto select = yieldedValue(safe, 0).getDefiningOp<arith::SelectOp>();
   BlockArgument in = safe.getRegionInputArgs()[0];
@@ -195,7 +193,7 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
     int64_t rowLength = sum.getStaticLoopRanges().back();
     if (!ShapedType::isDynamic(rowLength) && rowLength < minRowLength)
       return rewriter.notifyMatchFailure(sum, "row short enough to re-read");
-    Value term = matchCombine<arith::AddFOp>(sum, yieldedValue(sum, 0));
+    Value term = matchCombine<arith::AddFOp>(sum);
     auto exp = term ? term.getDefiningOp<math::ExpOp>() : nullptr;
     auto sub = exp ? exp.getOperand().getDefiningOp<arith::SubFOp>() : nullptr;
     auto shiftArg = sub ? dyn_cast<BlockArgument>(sub.getRhs()) : nullptr;
@@ -219,7 +217,7 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
     if (!max || !isInnermostReduction(max) ||
         max->getBlock() != sum->getBlock())
       return rewriter.notifyMatchFailure(sum, "shift is not a reduction");
-    Value x = matchCombine<arith::MaximumFOp>(max, yieldedValue(max, 0));
+    Value x = matchCombine<arith::MaximumFOp>(max);
     if (!x || !sameIterationSpace(sum, max) ||
         getElementTypeOrSelf(max.getResult(0).getType()) !=
             getElementTypeOrSelf(sum.getResult(0).getType()))

@@ -62,14 +62,13 @@ std::optional<std::pair<Value, Value>> filledWith(Value init) {
   if (auto fill = init.getDefiningOp<linalg::FillOp>())
     return std::make_pair(fill.getInputs()[0], fill.getOutputs()[0]);
   auto generic = init.getDefiningOp<linalg::GenericOp>();
-  if (!generic || generic.getNumDpsInputs() != 0 ||
-      generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 0 ||
-      !generic.getIndexingMapsArray()[0].isIdentity())
+  if (!generic)
     return std::nullopt;
-  Value yielded = generic.getBody()->getTerminator()->getOperand(0);
-  if (yielded.getParentBlock() == generic.getBody())
+  std::optional<Value> value = linalg::isaFillOpInterface(generic);
+  // The value must be defined outside: it is used where the fill was.
+  if (!value || value->getParentBlock() == generic.getBody())
     return std::nullopt;
-  return std::make_pair(yielded, generic.getDpsInits()[0]);
+  return std::make_pair(*value, generic.getDpsInits()[0]);
 }
 
 /// An init that scales each row of a tensor (acc * a, a per row: flash
