@@ -16,6 +16,7 @@
 
 #include "AttnDialect/Transforms/Passes.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -89,15 +90,10 @@ math::ExpOp summedExp(linalg::GenericOp s) {
       iterators.empty() || iterators.back() != utils::IteratorType::reduction ||
       s.getNumReductionLoops() != 1)
     return nullptr;
-  auto add = s.getBody()
-                 ->getTerminator()
-                 ->getOperand(0)
-                 .getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return nullptr;
-  Value acc = s.getRegionOutputArgs()[0];
-  Value other = add.getLhs() == acc ? add.getRhs() : add.getLhs();
-  if (other == acc || !llvm::is_contained(add->getOperands(), acc))
+  // The one combiner an add (upstream's matchReduction), of an exp.
+  SmallVector<Operation *> combiners;
+  Value other = matchReduction(s.getRegionOutputArgs(), 0, combiners);
+  if (!other || combiners.size() != 1 || !isa<arith::AddFOp>(combiners[0]))
     return nullptr;
   auto exp = other.getDefiningOp<math::ExpOp>();
   if (!exp || !exp->hasOneUse())

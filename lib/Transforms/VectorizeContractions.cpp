@@ -13,6 +13,7 @@
 
 #include "AttnDialect/Transforms/Passes.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -111,9 +112,10 @@ linalg::GenericOp columnMaxOf(linalg::GenericOp matmul) {
       continue;
     MLIRContext *ctx = generic.getContext();
     Block *body = generic.getBody();
-    auto max = body->getTerminator()
-                   ->getOperand(0)
-                   .getDefiningOp<arith::MaxNumFOp>();
+    // Its one combiner a maxnumf of C's element (upstream's matchReduction).
+    SmallVector<Operation *> combiners;
+    Value reduced =
+        matchReduction(generic.getRegionOutputArgs(), 0, combiners);
     if (generic.getIndexingMapsArray() !=
             SmallVector<AffineMap>{
                 AffineMap::getMultiDimIdentityMap(2, ctx),
@@ -121,9 +123,9 @@ linalg::GenericOp columnMaxOf(linalg::GenericOp matmul) {
         generic.getIteratorTypesArray() !=
             SmallVector<utils::IteratorType>{utils::IteratorType::reduction,
                                              utils::IteratorType::parallel} ||
-        !max || body->getOperations().size() != 2 ||
-        !llvm::is_contained(max->getOperands(), body->getArgument(0)) ||
-        !llvm::is_contained(max->getOperands(), body->getArgument(1)))
+        reduced != body->getArgument(0) || combiners.size() != 1 ||
+        !isa<arith::MaxNumFOp>(combiners[0]) ||
+        body->getOperations().size() != 2)
       continue;
     colMax = generic;
     break;
