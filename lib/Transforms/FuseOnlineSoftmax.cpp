@@ -56,8 +56,7 @@ bool isInnermostReduction(linalg::GenericOp op) {
 
 /// If `op`'s one output is a reduction whose one combiner is a CombineOp
 /// (upstream's matchReduction), returns the value it reduces.
-template <typename CombineOp>
-Value matchCombine(linalg::GenericOp op) {
+template <typename CombineOp> Value matchCombine(linalg::GenericOp op) {
   SmallVector<Operation *> combiners;
   Value reduced = matchReduction(op.getRegionOutputArgs(), 0, combiners);
   if (!reduced || combiners.size() != 1 || !isa<CombineOp>(combiners[0]))
@@ -150,8 +149,7 @@ private:
         opA->getNumRegions() != 0 || opB->getNumRegions() != 0)
       return false;
     return OperationEquivalence::isEquivalentTo(
-        opA, opB,
-        [&](Value x, Value y) { return success(equivalent(x, y)); },
+        opA, opB, [&](Value x, Value y) { return success(equivalent(x, y)); },
         /*markEquivalent=*/nullptr, OperationEquivalence::IgnoreLocations);
   }
 
@@ -266,8 +264,8 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
     SmallVector<Type> argTypes(oldBody->getArgumentTypes());
     argTypes.push_back(elementType);
     SmallVector<Location> argLocs(argTypes.size(), loc);
-    Block *body = rewriter.createBlock(&online.getRegion(), {}, argTypes,
-                                       argLocs);
+    Block *body =
+        rewriter.createBlock(&online.getRegion(), {}, argTypes, argLocs);
     IRMapping mapping;
     mapping.map(oldBody->getArguments(),
                 body->getArguments().take_front(oldBody->getNumArguments()));
@@ -283,8 +281,6 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
         attn::buildOnlineSum(rewriter, loc, xNew, mOld, mNew, sOld, safeShift);
     linalg::YieldOp::create(rewriter, loc, ValueRange{mNew, sNew});
 
-    if (safeShift)
-      online->setAttr(attn::kOnlineSoftmaxAttrName, rewriter.getUnitAttr());
     rewriter.replaceOp(max, online.getResult(0));
     return online.getResult(1);
   }

@@ -1,8 +1,9 @@
 //===- OnlineSoftmax.h - the online softmax update, shared ------*- C++ -*-===//
 //
 // The running (max, sum of shifted exponentials) update, used by the pass
-// that builds online-softmax reductions and by the one that splits them into
-// vector lanes.
+// that builds online-softmax reductions, and its recognizer, used by the one
+// that splits them into vector lanes: the two passes share the math, not a
+// marker.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,7 +13,12 @@
 #include "AttnDialect/Dialect/Attn/AttnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OperationSupport.h"
 
 namespace mlir::attn {
 
@@ -64,6 +70,66 @@ inline Value buildOnlineSum(OpBuilder &b, Location loc, Value x, Value mOld,
   Value notGrown =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, x, mOld);
   return arith::SelectOp::create(b, loc, notGrown, kept, grown);
+}
+
+/// Whether `actual` computes what `expected` does: the same ops with the
+/// same attributes, equal constants, and `expected`'s free values (the
+/// arguments of the block it was built in) standing for `free`.
+inline bool computesLike(Value expected, Value actual, const IRMapping &free) {
+  if (Value bound = free.lookupOrNull(expected))
+    return bound == actual;
+  Attribute expectedConst, actualConst;
+  if (matchPattern(expected, m_Constant(&expectedConst)))
+    return matchPattern(actual, m_Constant(&actualConst)) &&
+           expectedConst == actualConst;
+  Operation *e = expected.getDefiningOp(), *a = actual.getDefiningOp();
+  if (!e || !a)
+    return false;
+  return OperationEquivalence::isEquivalentTo(
+      e, a, [&](Value x, Value y) { return success(computesLike(x, y, free)); },
+      /*markEquivalent=*/nullptr, OperationEquivalence::IgnoreLocations);
+}
+
+/// If `op` is an online-softmax reduction over its innermost loop, (m, s)
+/// with m' = max(m, x) and s' = buildOnlineSum(x, m, m', s) with the safe
+/// shift (the form whose lanes merge by the safe rule), returns the max m'
+/// yields, else null: the recurrence recognized by its math, whichever pass
+/// built it.
+inline arith::MaximumFOp matchOnlineSoftmax(linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 2 || op.getNumResults() != 2 ||
+      !op.hasPureTensorSemantics())
+    return {};
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  if (iterators.empty() || !linalg::isReductionIterator(iterators.back()) ||
+      !llvm::all_of(ArrayRef(iterators).drop_back(),
+                    linalg::isParallelIterator))
+    return {};
+  Operation *yield = op.getBody()->getTerminator();
+  Value mAcc = op.getRegionOutputArgs()[0], sAcc = op.getRegionOutputArgs()[1];
+  auto max = yield->getOperand(0).getDefiningOp<arith::MaximumFOp>();
+  if (!max || !llvm::is_contained(max->getOperands(), mAcc))
+    return {};
+  Value x = max.getLhs() == mAcc ? max.getRhs() : max.getLhs();
+  if (x == mAcc)
+    return {};
+  // The sum as buildOnlineSum writes it, on free values bound to the body's.
+  Type type = x.getType();
+  Location loc = op.getLoc();
+  Block scratch;
+  SmallVector<Value> args;
+  for (int i = 0; i < 4; ++i)
+    args.push_back(scratch.addArgument(type, loc));
+  IRMapping free;
+  free.map(args, ValueRange{x, mAcc, max.getResult(), sAcc});
+  OpBuilder b(op.getContext());
+  b.setInsertionPointToEnd(&scratch);
+  bool matched = computesLike(buildOnlineSum(b, loc, args[0], args[1], args[2],
+                                             args[3], /*safeShift=*/true),
+                              yield->getOperand(1), free);
+  // The scratch ops go with the block; nothing outside uses them.
+  for (Operation &built : llvm::make_early_inc_range(llvm::reverse(scratch)))
+    built.erase();
+  return matched ? max : arith::MaximumFOp();
 }
 
 } // namespace mlir::attn

@@ -64,14 +64,13 @@ Value splitLastDim(OpBuilder &b, Location loc, Value operand,
 
 /// online(m, s) over [..., C x L + T] -> online(m_l, s_l) over [..., C, L],
 /// a merge of the L lanes, and online(m, s) over the last T from the merge.
-struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
-  SplitLanes(MLIRContext *ctx, int64_t lanes)
-      : OpRewritePattern(ctx), lanes(lanes) {}
-
+/// Applied once to each online reduction the pass finds (not as a greedy
+/// pattern: the tail and the short-row branch are online reductions too).
+struct SplitLanes {
   LogicalResult matchAndRewrite(linalg::GenericOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!op->hasAttr(attn::kOnlineSoftmaxAttrName) || op.getNumResults() != 2 ||
-        !op.hasPureTensorSemantics())
+                                RewriterBase &rewriter) const {
+    arith::MaximumFOp maxOp = attn::matchOnlineSoftmax(op);
+    if (!maxOp)
       return failure();
     unsigned numLoops = op.getNumLoops();
     unsigned red = numLoops - 1;
@@ -96,17 +95,11 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
     }
     if (!row)
       return rewriter.notifyMatchFailure(op, "no input along the row");
-    auto maxOp = op.getBody()
-                     ->getTerminator()
-                     ->getOperand(0)
-                     .getDefiningOp<arith::MaximumFOp>();
-    if (!maxOp)
-      return rewriter.notifyMatchFailure(op, "not an online softmax body");
     // N = C x L + T: C chunks of L lanes, then T elements.
     OpFoldResult length = tensor::getMixedSizes(rewriter, loc, row).back();
     // A row of unknown length takes the lanes only when it has 4 x L
     // elements or more: shorter, their fills and merge cost more than they
-    // save. Otherwise the reduction as it is (unmarked: done).
+    // save. Otherwise the reduction as it is.
     scf::IfOp longRows;
     if (!getConstantIntValue(length)) {
       Value enough = arith::CmpIOp::create(
@@ -117,7 +110,6 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
                                    /*addElseBlock=*/true);
       rewriter.setInsertionPointToStart(longRows.elseBlock());
       Operation *asIs = rewriter.clone(*op);
-      asIs->removeAttr(attn::kOnlineSoftmaxAttrName);
       scf::YieldOp::create(rewriter, loc, asIs->getResults());
       rewriter.setInsertionPointToStart(longRows.thenBlock());
     }
@@ -158,7 +150,8 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
         exprs.push_back(e);
       }
       if (split)
-        exprs.append({getAffineDimExpr(red, ctx), getAffineDimExpr(red + 1, ctx)});
+        exprs.append(
+            {getAffineDimExpr(red, ctx), getAffineDimExpr(red + 1, ctx)});
       return AffineMap::get(numLoops + 1, 0, exprs, ctx);
     };
     for (OpOperand *operand : op.getDpsInputOperands()) {
@@ -166,11 +159,10 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
       bool readsRow = map.isFunctionOfDim(red);
       Value input = operand->get();
       if (readsRow && hasTail)
-        input = sliceLastDim(rewriter, loc, input, rewriter.getIndexAttr(0),
-                             whole);
-      inputs.push_back(readsRow ? splitLastDim(rewriter, loc, input, chunks,
-                                               lanes)
-                                : input);
+        input =
+            sliceLastDim(rewriter, loc, input, rewriter.getIndexAttr(0), whole);
+      inputs.push_back(
+          readsRow ? splitLastDim(rewriter, loc, input, chunks, lanes) : input);
       maps.push_back(remap(map, readsRow));
     }
 
@@ -179,10 +171,12 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
     Value sInit = op.getDpsInitOperand(1)->get();
     auto rowType = cast<RankedTensorType>(mInit.getType());
     Type elementType = rowType.getElementType();
-    SmallVector<OpFoldResult> laneSizes = tensor::getMixedSizes(rewriter, loc, mInit);
+    SmallVector<OpFoldResult> laneSizes =
+        tensor::getMixedSizes(rewriter, loc, mInit);
     laneSizes.push_back(rewriter.getIndexAttr(lanes));
     auto filledLanes = [&](Value value) {
-      Value empty = tensor::EmptyOp::create(rewriter, loc, laneSizes, elementType);
+      Value empty =
+          tensor::EmptyOp::create(rewriter, loc, laneSizes, elementType);
       return linalg::FillOp::create(rewriter, loc, ValueRange{value},
                                     ValueRange{empty})
           .getResult(0);
@@ -197,8 +191,10 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
     laneExprs.push_back(getAffineDimExpr(red + 1, ctx));
     AffineMap laneMap = AffineMap::get(numLoops + 1, 0, laneExprs, ctx);
     maps.append({laneMap, laneMap});
-    SmallVector<utils::IteratorType> iterators(red, utils::IteratorType::parallel);
-    iterators.append({utils::IteratorType::reduction, utils::IteratorType::parallel});
+    SmallVector<utils::IteratorType> iterators(red,
+                                               utils::IteratorType::parallel);
+    iterators.append(
+        {utils::IteratorType::reduction, utils::IteratorType::parallel});
     Value laneInit = filledLanes(negInf);
     auto laneType = cast<RankedTensorType>(laneInit.getType());
     auto split = linalg::GenericOp::create(
@@ -209,10 +205,9 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
     Block *oldBody = op.getBody();
     Value mAccOld = op.getRegionOutputArgs()[0];
     Value x = maxOp.getLhs() == mAccOld ? maxOp.getRhs() : maxOp.getLhs();
-    Block *body = rewriter.createBlock(&split.getRegion(), {},
-                                       oldBody->getArgumentTypes(),
-                                       SmallVector<Location>(
-                                           oldBody->getNumArguments(), loc));
+    Block *body = rewriter.createBlock(
+        &split.getRegion(), {}, oldBody->getArgumentTypes(),
+        SmallVector<Location>(oldBody->getNumArguments(), loc));
     IRMapping mapping;
     mapping.map(oldBody->getArguments(), body->getArguments());
     rewriter.setInsertionPointToStart(body);
@@ -243,22 +238,23 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
 
     // Merge the lanes into the original accumulators:
     //   m' = max(m, m_l)
-    //   s' = (m == -inf ? 0 : s exp(m - m')) + (m_l == -inf ? 0 : s_l exp(m_l - m'))
+    //   s' = (m == -inf ? 0 : s exp(m - m')) + (m_l == -inf ? 0 : s_l exp(m_l -
+    //   m'))
     rewriter.setInsertionPointAfter(split);
     SmallVector<AffineExpr> rowExprs(laneExprs.begin(), laneExprs.end() - 1);
-    AffineMap laneIn = AffineMap::get(red + 1, 0,
-                                      [&] {
-                                        SmallVector<AffineExpr> e;
-                                        for (unsigned d = 0; d <= red; ++d)
-                                          e.push_back(getAffineDimExpr(d, ctx));
-                                        return e;
-                                      }(),
-                                      ctx);
-    AffineMap rowOut = AffineMap::get(red + 1, 0,
-                                      ArrayRef(laneIn.getResults()).drop_back(),
-                                      ctx);
-    SmallVector<utils::IteratorType> mergeIterators(red,
-                                                    utils::IteratorType::parallel);
+    AffineMap laneIn = AffineMap::get(
+        red + 1, 0,
+        [&] {
+          SmallVector<AffineExpr> e;
+          for (unsigned d = 0; d <= red; ++d)
+            e.push_back(getAffineDimExpr(d, ctx));
+          return e;
+        }(),
+        ctx);
+    AffineMap rowOut = AffineMap::get(
+        red + 1, 0, ArrayRef(laneIn.getResults()).drop_back(), ctx);
+    SmallVector<utils::IteratorType> mergeIterators(
+        red, utils::IteratorType::parallel);
     mergeIterators.push_back(utils::IteratorType::reduction);
     auto merge = linalg::GenericOp::create(
         rewriter, loc, TypeRange{rowType, rowType}, split.getResults(),
@@ -276,8 +272,8 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
             return arith::SelectOp::create(b, l, attn::isNegInf(b, l, from), z,
                                            arith::MulFOp::create(b, l, sum, e));
           };
-          Value sNew = arith::AddFOp::create(b, l, rescaled(s, m),
-                                             rescaled(sl, ml));
+          Value sNew =
+              arith::AddFOp::create(b, l, rescaled(s, m), rescaled(sl, ml));
           linalg::YieldOp::create(b, l, ValueRange{mNew, sNew});
         });
     if (!hasTail) {
@@ -286,7 +282,7 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
     }
 
     // The last T elements: the op itself over them, from the merged (m, s),
-    // its row index shifted by C x L. Unmarked: it is the rest, not a row.
+    // its row index shifted by C x L.
     Value offset = getValueOrCreateConstantIndexOp(rewriter, loc, whole);
     SmallVector<Value> tailInputs;
     for (OpOperand *operand : op.getDpsInputOperands())
@@ -295,15 +291,14 @@ struct SplitLanes : OpRewritePattern<linalg::GenericOp> {
               ? sliceLastDim(rewriter, loc, operand->get(), whole, tail)
               : operand->get());
     auto rest = cast<linalg::GenericOp>(rewriter.clone(*op));
-    rest->removeAttr(attn::kOnlineSoftmaxAttrName);
     rewriter.modifyOpInPlace(rest, [&] {
       for (auto [operand, input] :
            llvm::zip_equal(rest.getDpsInputOperands(), tailInputs))
         operand->set(input);
       rest.getDpsInitsMutable().assign(merge.getResults());
     });
-    for (auto index :
-         llvm::make_early_inc_range(rest.getBody()->getOps<linalg::IndexOp>())) {
+    for (auto index : llvm::make_early_inc_range(
+             rest.getBody()->getOps<linalg::IndexOp>())) {
       if (index.getDim() != red)
         continue;
       rewriter.setInsertionPointAfter(index);
@@ -327,9 +322,20 @@ struct SplitOnlineSoftmaxLanesPass
                                 "be positive");
       return signalPassFailure();
     }
-    RewritePatternSet patterns(&getContext());
-    patterns.add<SplitLanes>(&getContext(), lanes);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    SmallVector<linalg::GenericOp> online;
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (attn::matchOnlineSoftmax(op))
+        online.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::GenericOp op : online) {
+      rewriter.setInsertionPoint(op);
+      (void)SplitLanes{lanes}.matchAndRewrite(op, rewriter);
+    }
+    // Fold the index arithmetic and constants the rewrites made.
+    if (!online.empty() &&
+        failed(applyPatternsGreedily(getOperation(),
+                                     RewritePatternSet(&getContext()))))
       signalPassFailure();
   }
 };

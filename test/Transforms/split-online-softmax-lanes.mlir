@@ -55,7 +55,6 @@ func.func @softmax_mask_causal(%x: tensor<2x8x32xf32>, %m: tensor<8x32xf32>) -> 
 // CHECK-NEXT:      %[[JJ:.*]] = arith.addi %[[J]], %[[C48:.*]] : index
 // CHECK:           arith.cmpi sgt, %[[JJ]], %{{.*}} : index
 // CHECK:         } -> (tensor<8xf32>, tensor<8xf32>)
-// CHECK-NOT:     attn.online_softmax
 // CHECK:         linalg.generic {{.*}} ins(%[[R]]#0 : tensor<8xf32>)
 func.func @tail_causal(%x: tensor<8x50xf32>) -> tensor<8xf32> {
   %r = attn.logsumexp %x causal : tensor<8x50xf32>
@@ -85,7 +84,6 @@ func.func @tail_causal(%x: tensor<8x50xf32>) -> tensor<8xf32> {
 // CHECK:           scf.yield %[[TAIL]]#0, %[[TAIL]]#1
 // CHECK:         } else {
 // CHECK:           %[[ASIS:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<8x?xf32>)
-// CHECK-NOT:         attn.online_softmax
 // CHECK:           scf.yield %[[ASIS]]#0, %[[ASIS]]#1
 // CHECK:         linalg.generic {{.*}} ins(%[[R]]#0 : tensor<8xf32>)
 func.func @dynamic(%x: tensor<8x?xf32>) -> tensor<8xf32> {
@@ -98,9 +96,30 @@ func.func @dynamic(%x: tensor<8x?xf32>) -> tensor<8xf32> {
 // A row of 10 fills no lane once: the one-lane reduction stays.
 // CHECK-LABEL: func.func @shorter_than_lanes(
 // CHECK-NOT:     tensor.expand_shape
-// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<8x10xf32>) {{.*}} attrs = {attn.online_softmax}
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<8x10xf32>)
 // CHECK-NOT:     tensor.expand_shape
 func.func @shorter_than_lanes(%x: tensor<8x10xf32>) -> tensor<8xf32> {
   %r = attn.logsumexp %x : tensor<8x10xf32>
   return %r : tensor<8xf32>
+}
+
+// -----
+
+// A max and a sum of exps that is not the online recurrence (the sum is
+// never rescaled): recognized by its math, it is not split.
+// CHECK-LABEL: func.func @not_online(
+// CHECK-NOT:     tensor.expand_shape
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<8x64xf32>)
+// CHECK-NOT:     tensor.expand_shape
+func.func @not_online(%x: tensor<8x64xf32>, %m: tensor<8xf32>, %s: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %r:2 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i)>],
+                         iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<8x64xf32>) outs(%m, %s : tensor<8xf32>, tensor<8xf32>) {
+  ^bb0(%in: f32, %acc_m: f32, %acc_s: f32):
+    %max = arith.maximumf %in, %acc_m : f32
+    %e = math.exp %in : f32
+    %sum = arith.addf %acc_s, %e : f32
+    linalg.yield %max, %sum : f32, f32
+  } -> (tensor<8xf32>, tensor<8xf32>)
+  return %r#0, %r#1 : tensor<8xf32>, tensor<8xf32>
 }

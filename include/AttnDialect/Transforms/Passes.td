@@ -213,11 +213,12 @@ def SplitOnlineSoftmaxLanesPass : Pass<"attn-split-online-softmax-lanes"> {
         m = max(m, m_l)
         s = (m == -inf ? 0 : s * exp(m - m')) + (m_l == -inf ? 0 : s_l * exp(m_l - m'))
 
-    It applies to the online reductions that `--attn-fuse-online-softmax`
-    marks (`attn.online_softmax`, the safe shift), of any static row length
+    It applies to every online reduction with the safe shift (as
+    `--attn-fuse-online-softmax` builds them, recognized by the recurrence
+    its body computes, not by a marker), once each, of any static row length
     N of at least `lanes`: N = C x L + T, the first C x L elements in lanes
-    and merged, then the last T < L by the reduction itself (unmarked, its
-    row index shifted by C x L), from the merged max and sum. A row of
+    and merged, then the last T < L by the reduction itself (its row index
+    shifted by C x L), from the merged max and sum. A row of
     unknown length does so under an `scf.if` when it has 4 x L elements or
     more at run time (shorter, the lanes cost more than they save), else
     the reduction runs as it is. Values are

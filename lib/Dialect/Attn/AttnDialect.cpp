@@ -41,7 +41,5 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
     return expect(math::Exp2Op::getOperationName(), "llvm.intr.exp2");
   if (name == kDenormalScaledAttrName)
     return expect(math::LogOp::getOperationName());
-  if (name == kOnlineSoftmaxAttrName)
-    return expect("linalg.generic");
   return op->emitError() << "unknown attn attribute '" << name << "'";
 }

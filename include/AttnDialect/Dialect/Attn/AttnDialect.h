@@ -19,7 +19,6 @@ constexpr llvm::StringLiteral kDenormalScaledAttrName = "attn.denormal_scaled";
 /// Discardable unit attribute on an online-softmax `linalg.generic` (built
 /// by --attn-fuse-online-softmax) whose shift is the safe `m == -inf ? 0 :
 /// m`.
-constexpr llvm::StringLiteral kOnlineSoftmaxAttrName = "attn.online_softmax";
 } // namespace mlir::attn
 
 #endif // ATTNDIALECT_DIALECT_ATTN_ATTNDIALECT_H

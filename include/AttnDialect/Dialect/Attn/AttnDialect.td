@@ -38,10 +38,7 @@ def Attn_Dialect : Dialect {
     lowering: `--attn-approximate-math` then expands it without overflow
     handling) and `attn.denormal_scaled` (a unit attribute on a `math.log`
     whose operand `--attn-approximate-math` has scaled out of the denormal
-    range) and `attn.online_softmax` (a unit attribute on the
-    `linalg.generic` of an online softmax, built by
-    `--attn-fuse-online-softmax`). Any other `attn.` attribute is an
-    error.
+    range). Any other `attn.` attribute is an error.
 
     Element types: `f32` is the reference type; `f64` is computed in `f64`;
     `f16` and `bf16` are computed in `f32` (sums and running maxima of many
