@@ -356,3 +356,76 @@ FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
                                                     OnlineAttentionOp op) {
   return prepareOperands(b, op);
 }
+
+Value attn::reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
+                         int64_t ignoreIndex, Reduction reduction,
+                         Type elementType) {
+  if (reduction == Reduction::None)
+    return losses;
+  int64_t rowRank = cast<RankedTensorType>(losses.getType()).getRank();
+  Type targetType = getElementTypeOrSelf(target.getType());
+  SmallVector<OpFoldResult> rowSizes = tensor::getMixedSizes(b, loc, losses);
+  auto mapRows =
+      [&](ValueRange operands, Value init,
+          function_ref<Value(OpBuilder &, Location, ValueRange)> body)
+      -> Value {
+    return linalg::MapOp::create(
+               b, loc, operands, init,
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+               })
+        .getResult()[0];
+  };
+
+  // Sum (and count the kept rows) over every row dimension into rank 0,
+  // in f64: losses of 1e38 have a mean f32 holds.
+  Type sumType = b.getF64Type();
+  if (!elementType.isF64())
+    losses = convertElements(b, loc, losses, sumType);
+  auto narrowed = [&](Value x) -> Value {
+    return elementType.isF64() ? x : convertElements(b, loc, x, elementType);
+  };
+  auto scalarType = RankedTensorType::get({}, sumType);
+  auto sumAll = [&](Value x) -> Value {
+    if (rowRank == 0)
+      return x;
+    Value init = linalg::FillOp::create(b, loc,
+                                        ValueRange{arith::ConstantOp::create(
+                                            b, loc, b.getZeroAttr(sumType))},
+                                        ValueRange{tensor::EmptyOp::create(
+                                            b, loc, scalarType, ValueRange{})})
+                     .getResult(0);
+    return linalg::ReduceOp::create(
+               b, loc, ValueRange{x}, ValueRange{init},
+               llvm::to_vector(llvm::seq<int64_t>(0, rowRank)),
+               [](OpBuilder &b, Location l, ValueRange args) {
+                 Value sum = arith::AddFOp::create(b, l, args[0], args[1]);
+                 linalg::YieldOp::create(b, l, sum);
+               })
+        .getResult(0);
+  };
+  Value total = sumAll(losses);
+  if (reduction == Reduction::Sum) {
+    return narrowed(total);
+  }
+
+  // mean = total / kept; no kept row gives 0 / 0 = NaN.
+  Value kept = mapRows(
+      {target}, tensor::EmptyOp::create(b, loc, rowSizes, sumType),
+      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value ignored = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::eq, args[0],
+            arith::ConstantOp::create(
+                b, l, b.getIntegerAttr(targetType, ignoreIndex)));
+        Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(sumType));
+        Value one = arith::ConstantOp::create(b, l, b.getOneAttr(sumType));
+        return arith::SelectOp::create(b, l, ignored, zero, one);
+      });
+  Value count = sumAll(kept);
+  Value mean =
+      linalg::DivOp::create(
+          b, loc, ValueRange{total, count},
+          ValueRange{tensor::EmptyOp::create(b, loc, scalarType, ValueRange{})})
+          .getResult(0);
+  return narrowed(mean);
+}

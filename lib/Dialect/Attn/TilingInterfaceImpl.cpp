@@ -583,6 +583,12 @@ Value rowTerm(OpBuilder &b, Location loc, Operation *op, ValueRange args,
 /// lane dimension): the result's for a row reduction; attention's online
 /// state acc [.., M, Dv], max and sum [.., M] (attn.online_attention's).
 SmallVector<AffineMap> partialMaps(Operation *op, const LoopNest &nest) {
+  if (isa<XentLogitsOp>(op)) {
+    // The rows' partial logsumexp and picked logit (the sum or mean of a
+    // reduction is the merge's).
+    AffineMap rows = nest.operandMaps[1];
+    return {rows, rows};
+  }
   AffineMap result = nest.resultMaps.front();
   if (!isa<AttentionOp>(op))
     return {result};
@@ -596,6 +602,8 @@ SmallVector<double> partialIdentities(Operation *op) {
   const double negInf = -std::numeric_limits<double>::infinity();
   if (isa<AttentionOp>(op))
     return {0.0, negInf, 0.0};
+  if (isa<XentLogitsOp>(op))
+    return {negInf, 0.0};
   return {combinerOf(op) == Combiner::Add ? 0.0 : negInf};
 }
 
@@ -889,6 +897,140 @@ FailureOr<MergeResult> mergeAttentionPartials(OpBuilder &b, Location loc,
   return result;
 }
 
+//===----------------------------------------------------------------------===//
+// Partial reductions of xent_logits over its classes
+//===----------------------------------------------------------------------===//
+//
+// loss = logsumexp_c z_c - z_t splits into two partials per row: a partial
+// logsumexp of the part's logits and the logit of the target class if the
+// part holds it (else 0). A part of classes [k, k + T) is one generic over
+// the rows and its classes (slots: the classes reduced; lanes: class k + j
+// into lane j), and the merge is a logsumexp of the partial logsumexps
+// minus the sum of the picked logits, then the op's rules: ignore_index
+// rows 0, a target outside [0, C) NaN, and the sum or mean.
+
+FailureOr<TilingResult>
+tileXentLogitsToPartial(OpBuilder &b, Location loc, XentLogitsOp op,
+                        const LoopNest &nest, ReductionTilingStrategy strategy,
+                        ValueRange init, ArrayRef<OpFoldResult> offsets,
+                        ArrayRef<OpFoldResult> sizes, ArrayRef<bool> whole) {
+  TilingResult result;
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> operands =
+      sliceOperands(b, op, nest, offsets, sizes, whole, result.generatedSlices);
+  int64_t numLoops = nest.iterators.size(), classLoop = nest.partialLoop;
+  Type type = op.getLogits().getType().getElementType();
+  bool lanes =
+      strategy == ReductionTilingStrategy::PartialReductionOuterReduction;
+  SmallVector<Value> outs;
+  SmallVector<double> identities = partialIdentities(op);
+  AffineMap rowMap = partialMaps(op, nest).front();
+  for (unsigned partial = 0; partial < 2; ++partial) {
+    if (lanes) {
+      SmallVector<OpFoldResult> laneOffsets, laneSizes;
+      partialPosition(op, partial, strategy, offsets, sizes, {}, laneOffsets,
+                      laneSizes);
+      SmallVector<OpFoldResult> strides(laneOffsets.size(), b.getIndexAttr(1));
+      auto slice = tensor::ExtractSliceOp::create(
+          b, loc, init[partial], laneOffsets, laneSizes, strides);
+      result.generatedSlices.push_back(slice);
+      outs.push_back(slice);
+      continue;
+    }
+    SmallVector<OpFoldResult> shape;
+    for (AffineExpr expr : rowMap.getResults())
+      shape.push_back(sizes[cast<AffineDimExpr>(expr).getPosition()]);
+    outs.push_back(filled(b, loc, shape,
+                          floatConstant(b, loc, type, identities[partial])));
+  }
+  AffineMap outMap =
+      lanes ? AffineMap::getMultiDimIdentityMap(numLoops, ctx) : rowMap;
+  SmallVector<IteratorType> iterators(numLoops, IteratorType::parallel);
+  if (!lanes)
+    iterators[classLoop] = IteratorType::reduction;
+  Value first = getValueOrCreateConstantIndexOp(b, loc, offsets[classLoop]);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outs[0].getType(), outs[1].getType()}, operands, outs,
+      {nest.operandMaps[0], nest.operandMaps[1], outMap, outMap}, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        // lse' = logaddexp(lse, z); picked' = picked + (class == t ? z : 0)
+        Value z = args[0], target = args[1], lse = args[2], picked = args[3];
+        Value cls = arith::AddIOp::create(
+            nb, l, first, linalg::IndexOp::create(nb, l, classLoop));
+        Value isTarget = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::eq,
+            arith::IndexCastOp::create(nb, l, nb.getIndexType(), target), cls);
+        Value term = arith::SelectOp::create(nb, l, isTarget, z,
+                                             floatConstant(nb, l, type, 0.0));
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{combine(nb, l, Combiner::LogAddExp, lse, z),
+                       arith::AddFOp::create(nb, l, picked, term)});
+      });
+  result.tiledOps.push_back(generic);
+  llvm::append_range(result.tiledValues, generic.getResults());
+  return result;
+}
+
+FailureOr<MergeResult> mergeXentLogitsPartials(OpBuilder &b, Location loc,
+                                               XentLogitsOp op,
+                                               ValueRange partials) {
+  MergeResult result;
+  auto partialType = cast<RankedTensorType>(partials[1].getType());
+  Type type = partialType.getElementType();
+  int64_t rowRank = partialType.getRank() - 1;
+  auto lse = LogSumExpOp::create(b, loc, partials[0], /*mask=*/Value(),
+                                 /*causal=*/false, /*diagonal=*/Value());
+  SmallVector<OpFoldResult> rows = tensor::getMixedSizes(b, loc, partials[1]);
+  rows.pop_back();
+  auto picked = linalg::ReduceOp::create(
+      b, loc, ValueRange{partials[1]},
+      ValueRange{filled(b, loc, rows, floatConstant(b, loc, type, 0.0))},
+      {rowRank}, [](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, l, arith::AddFOp::create(nb, l, args[0], args[1]).getResult());
+      });
+  // loss = ignored ? 0 : (0 <= t < C ? lse - z_t : NaN)
+  Value numClasses = getValueOrCreateConstantIndexOp(
+      b, loc, tensor::getMixedSize(b, loc, op.getLogits(), rowRank));
+  Type targetType = op.getTarget().getType().getElementType();
+  int64_t ignoreIndex = op.getIgnoreIndex();
+  AffineMap id = b.getMultiDimIdentityMap(rowRank);
+  Value losses = buildGeneric(
+      b, loc, {op.getTarget(), lse.getResult(), picked.getResult(0)},
+      {id, id, id}, tensor::EmptyOp::create(b, loc, rows, type), id,
+      SmallVector<IteratorType>(rowRank, IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value ignored = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::eq, args[0],
+            arith::ConstantOp::create(
+                nb, l, nb.getIntegerAttr(targetType, ignoreIndex)));
+        Value index =
+            arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
+        Value zeroIndex = arith::ConstantIndexOp::create(nb, l, 0);
+        Value inRange = arith::AndIOp::create(
+            nb, l,
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, index,
+                                  zeroIndex),
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, index,
+                                  numClasses));
+        Value loss = arith::SubFOp::create(nb, l, args[1], args[2]);
+        Value checked = arith::SelectOp::create(
+            nb, l, inRange, loss,
+            floatConstant(nb, l, type,
+                          std::numeric_limits<double>::quiet_NaN()));
+        return arith::SelectOp::create(
+            nb, l, ignored, floatConstant(nb, l, type, 0.0), checked);
+      });
+  result.mergeOps.append({lse, picked, losses.getDefiningOp()});
+  Value reduced = reduceLosses(b, loc, losses, op.getTarget(), ignoreIndex,
+                               op.getReduction(), type);
+  if (reduced != losses)
+    result.mergeOps.push_back(reduced.getDefiningOp());
+  result.replacements.push_back(reduced);
+  return result;
+}
+
 FailureOr<TilingResult>
 tileToPartial(OpBuilder &b, Location loc, Operation *op,
               ReductionTilingStrategy strategy, ValueRange init,
@@ -901,6 +1043,9 @@ tileToPartial(OpBuilder &b, Location loc, Operation *op,
   if (auto attention = dyn_cast<AttentionOp>(op))
     return tileAttentionToPartial(b, loc, attention, nest, strategy, init,
                                   offsets, sizes, whole);
+  if (auto xent = dyn_cast<XentLogitsOp>(op))
+    return tileXentLogitsToPartial(b, loc, xent, nest, strategy, init, offsets,
+                                   sizes, whole);
   TilingResult result;
   if (strategy == ReductionTilingStrategy::PartialReductionOuterParallel) {
     // The op on its chunk of keys, a slot of the partial results.
@@ -956,6 +1101,8 @@ FailureOr<MergeResult> mergePartials(OpBuilder &b, Location loc, Operation *op,
                                      ValueRange partials) {
   if (auto attention = dyn_cast<AttentionOp>(op))
     return mergeAttentionPartials(b, loc, attention, partials);
+  if (auto xent = dyn_cast<XentLogitsOp>(op))
+    return mergeXentLogitsPartials(b, loc, xent, partials);
   Value partial = partials.front();
   auto type = cast<RankedTensorType>(partial.getType());
   Combiner combiner = combinerOf(op);
@@ -1074,5 +1221,6 @@ ATTN_PARTIAL_REDUCTION_METHODS(SumSqOp)
 ATTN_PARTIAL_REDUCTION_METHODS(XentOp)
 ATTN_PARTIAL_REDUCTION_METHODS(LogSumExpOp)
 ATTN_PARTIAL_REDUCTION_METHODS(AttentionOp)
+ATTN_PARTIAL_REDUCTION_METHODS(XentLogitsOp)
 
 #undef ATTN_PARTIAL_REDUCTION_METHODS

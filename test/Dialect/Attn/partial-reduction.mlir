@@ -260,3 +260,40 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// xent_logits split over its classes: chunk c keeps a partial logsumexp
+// (logaddexp of its logits) and the logit of the target class if the chunk
+// holds it (class k + j == t); the merge is the logsumexp of the slots
+// minus their summed picked logits, then ignore_index and range rules.
+// CHECK-LABEL: func.func @xent_logits(
+// CHECK-SAME:      %[[Z:.*]]: tensor<8x100xf32>, %[[T:.*]]: tensor<8xi64>
+// CHECK:         %[[PARTS:.*]]:2 = scf.forall (%[[K:.*]]) = (0) to (100) step (32) shared_outs(%[[LSES:.*]] = %{{.*}}, %[[PICKS:.*]] = %{{.*}}) -> (tensor<8x4xf32>, tensor<8x4xf32>)
+// CHECK:           %[[ZK:.*]] = tensor.extract_slice %[[Z]][0, %[[K]]] [8, %{{.*}}] [1, 1]
+// CHECK:           %[[CHUNK:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[ZK]], %[[T]] : tensor<8x?xf32>, tensor<8xi64>)
+// CHECK:           ^bb0(%[[IN:.*]]: f32, %[[TI:.*]]: i64, %[[LSE:.*]]: f32, %[[PICK:.*]]: f32):
+// CHECK:             %[[J:.*]] = linalg.index 1
+// CHECK:             %[[CLS:.*]] = arith.addi %[[K]], %[[J]]
+// CHECK:             %[[TIDX:.*]] = arith.index_cast %[[TI]] : i64 to index
+// CHECK:             %[[HIT:.*]] = arith.cmpi eq, %[[TIDX]], %[[CLS]]
+// CHECK:             %[[TERM:.*]] = arith.select %[[HIT]], %[[IN]]
+// CHECK:             math.log
+// CHECK:             %[[NEWLSE:.*]] = arith.addf
+// CHECK:             %[[NEWPICK:.*]] = arith.addf %[[PICK]], %[[TERM]]
+// CHECK:             linalg.yield %[[NEWLSE]], %[[NEWPICK]]
+// CHECK:         %[[L:.*]] = attn.logsumexp %[[PARTS]]#0 : tensor<8x4xf32>
+// CHECK:         %[[P:.*]] = linalg.reduce ins(%[[PARTS]]#1 : tensor<8x4xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[T]], %[[L]], %[[P]] : tensor<8xi64>, tensor<8xf32>, tensor<8xf32>)
+// CHECK:           arith.subf
+func.func @xent_logits(%z: tensor<8x100xf32>, %t: tensor<8xi64>) -> tensor<8xf32> {
+  %r = attn.xent_logits %z, %t reduction = none : tensor<8x100xf32>, tensor<8xi64>
+  return %r : tensor<8xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %s = transform.structured.match ops{["attn.xent_logits"]} in %root : (!transform.any_op) -> !transform.any_op
+    %fill:2, %split, %comb:3, %loop = transform.structured.tile_reduction_using_forall %s by tile_sizes = [0, 32] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

@@ -210,6 +210,32 @@ def cases():
                    f"attn.attention %a0, %a1, %a2 causal masked_rows = {rows} : {{t0}}, {{t1}}, {{t2}}",
                    (9, 3), attention(q, k, v, None, True, nan_rows=rows == "nan"), tiling)
 
+    # xent_logits split over its classes: a partial logsumexp and the
+    # picked logit per part; ignored rows, a target out of range (NaN), and
+    # a sum and a mean (rank 0) merged from the parts.
+    z = f32(10, 13) * 5
+    t = rng.integers(0, 13, 10)
+    t[3], t[7] = -100, 13
+    zz = z.astype(np.float64)
+    picked = zz[np.arange(10), np.clip(t, 0, 12)]
+    losses = np.where(t == -100, 0.0, np.where(t == 13, np.nan, lse(zz) - picked))
+    for tiling in ("reduce_for [0, 4]", "reduce_forall [0, 5]"):
+        yield ("xent_logits", [z, t],
+               "attn.xent_logits %a0, %a1 reduction = none : {t0}, {t1}", (10,),
+               losses, tiling)
+    z = f32(2, 5, 13) * 5
+    t = rng.integers(0, 13, (2, 5))
+    t[0, 1] = -100
+    zz = z.astype(np.float64)
+    picked = np.take_along_axis(zz, np.clip(t, 0, 12)[..., None], -1)[..., 0]
+    losses = np.where(t == -100, 0.0, lse(zz) - picked)
+    yield ("xent_logits", [z, t],
+           "attn.xent_logits %a0, %a1 reduction = sum : {t0}, {t1}", (),
+           losses.sum(), "reduce_forall [0, 0, 4]")
+    yield ("xent_logits", [z, t],
+           "attn.xent_logits %a0, %a1 : {t0}, {t1}", (),
+           losses.sum() / (t != -100).sum(), "reduce_for [0, 0, 6]")
+
     # One online step from a state that has seen keys (row 0: none yet),
     # untiled (the pipeline decomposes it), tiled along its parallel loops
     # and along its keys (the state threaded through the loop); each result
@@ -250,7 +276,7 @@ def payload():
     for n, (name, operands, op, shape, _, _) in enumerate(cases()):
         types = {f"t{i}": tensor_type(a) for i, a in enumerate(operands)}
         args = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types.values()))
-        rt = f"tensor<{'x'.join(map(str, shape))}xf32>"
+        rt = f"tensor<{''.join(f'{d}x' for d in shape)}f32>"
         *prelude, op = op.format(**types).split("; ")
         # "%r = %s#i" returns result i of a multi-result op of the prelude.
         body = [] if op.startswith("%r = %") else [f"%r = {op}"]
@@ -274,7 +300,7 @@ def payload():
 def schedule():
     out = ["module attributes {transform.with_named_sequence} {",
            "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {"]
-    for n, (name, _, _, _, _, tiling) in enumerate(cases()):
+    for n, (name, _, op, _, _, tiling) in enumerate(cases()):
         if tiling == "none":
             continue
         loop, _, sizes = tiling.partition(" ")
@@ -292,6 +318,10 @@ def schedule():
             count = 4
             if name == "attention":
                 count = 3 + (1 if loop == "reduce_forall" else 3) + 4 + 1
+            if name == "xent_logits":
+                # 2 partials, 1 split op, the merge's logsumexp, sum and
+                # losses (and the sum or mean of those).
+                count = 2 + 1 + 3 + (0 if "none" in op else 1) + 1
             handles = ", ".join(["!transform.any_op"] * count)
             out.append(
                 f"    %r{n}:{count} = transform.structured.tile_reduction_using_{loop[7:]} %o{n} by tile_sizes = {sizes} : (!transform.any_op) -> ({handles})")

@@ -336,7 +336,8 @@ def Attn_LogSoftmaxOp : Attn_MaskedRowOp<"log_softmax"> {
   }];
 }
 
-def Attn_XentLogitsOp : Attn_InferredResultOp<"xent_logits"> {
+def Attn_XentLogitsOp
+    : Attn_InferredResultOp<"xent_logits", [Attn_PartialReduction]> {
   let summary = "cross-entropy of logits against integer class targets";
   let description = [{
     The loss of a classifier from its unnormalized logits `[..., C]` and its
@@ -357,6 +358,12 @@ def Attn_XentLogitsOp : Attn_InferredResultOp<"xent_logits"> {
       PyTorch. The sum and the mean are formed in f64 and rounded once:
       losses of `2e38` have their mean, and a sum beyond the element type is
       `inf`.
+
+    Partial reductions over the classes (PartialReductionOpInterface, f32
+    and f64): each part of a row's classes leaves a partial logsumexp and
+    the target's logit if the part holds it; the merge is the logsumexp of
+    the partial logsumexps minus the picked logit, then the rules above
+    (ignore_index, targets out of range, sum or mean).
 
     Example:
 

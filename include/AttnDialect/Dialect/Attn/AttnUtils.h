@@ -124,6 +124,13 @@ Value probabilityValueProduct(OpBuilder &b, Location loc,
                               const AttentionOperands &a, Value p, Value v,
                               Value init);
 
+/// Per-row cross-entropy `losses` (of the rows of `target`) combined by
+/// `reduction`: as they are, or their sum or mean over the rows whose
+/// target is not `ignoreIndex`, formed in f64 and rounded once to
+/// `elementType` (0 / 0 = NaN for a mean of no kept row).
+Value reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
+                   int64_t ignoreIndex, Reduction reduction, Type elementType);
+
 } // namespace mlir::attn
 
 #endif // ATTNDIALECT_DIALECT_ATTN_ATTNUTILS_H
