@@ -347,7 +347,6 @@ Value decomposeXentLogits(OpBuilder &b, attn::XentLogitsOp op) {
   RowOpBuilder rows(b, loc, logits);
   RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false, {}});
   Type elementType = rows.getElementType();
-  Type targetType = getElementTypeOrSelf(target.getType());
   int64_t rowRank = rows.rank() - 1;
   Value numClasses =
       getValueOrCreateConstantIndexOp(b, loc, rows.getSizes().back());
@@ -364,19 +363,10 @@ Value decomposeXentLogits(OpBuilder &b, attn::XentLogitsOp op) {
           ValueRange{target, stats.shift, stats.sum},
           ValueRange{rows.emptyRows()}, SmallVector<AffineMap>(4, id), parallel,
           [&](OpBuilder &b, Location l, ValueRange args) {
-            Value t = args[0];
-            Value ignored = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::eq, t,
-                arith::ConstantOp::create(
-                    b, l, b.getIntegerAttr(targetType, ignoreIndex)));
-            Value index = arith::IndexCastOp::create(b, l, b.getIndexType(), t);
-            Value zeroIndex = arith::ConstantIndexOp::create(b, l, 0);
-            Value inRange = arith::AndIOp::create(
-                b, l,
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, index,
-                                      zeroIndex),
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, index,
-                                      numClasses));
+            attn::TargetClass cls =
+                attn::classifyTarget(b, l, args[0], ignoreIndex, numClasses);
+            Value ignored = cls.ignored, index = cls.index,
+                  zeroIndex = cls.zeroIndex, inRange = cls.inRange;
             Value safeIndex =
                 arith::SelectOp::create(b, l, inRange, index, zeroIndex);
             SmallVector<Value> indices;

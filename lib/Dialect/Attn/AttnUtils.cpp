@@ -429,3 +429,21 @@ Value attn::reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
           .getResult(0);
   return narrowed(mean);
 }
+
+attn::TargetClass attn::classifyTarget(OpBuilder &b, Location loc, Value target,
+                                       int64_t ignoreIndex, Value numClasses) {
+  TargetClass c;
+  c.ignored = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq, target,
+      arith::ConstantOp::create(
+          b, loc, b.getIntegerAttr(target.getType(), ignoreIndex)));
+  c.index = arith::IndexCastOp::create(b, loc, b.getIndexType(), target);
+  c.zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  c.inRange = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, c.index,
+                            c.zeroIndex),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, c.index,
+                            numClasses));
+  return c;
+}

@@ -245,8 +245,8 @@ std::string tileRefusal(const LoopNest &nest, ArrayRef<bool> whole,
   // each result's old value once: a tiled loop that a result does not follow
   // would update it once per tile.
   if (nest.accumulatingLoop >= 0)
-    for (auto [loop, isWhole] : llvm::enumerate(whole))
-      if (!isWhole && int64_t(loop) != nest.accumulatingLoop &&
+    for (unsigned loop = 0, e = whole.size(); loop < e; ++loop)
+      if (!whole[loop] && int64_t(loop) != nest.accumulatingLoop &&
           llvm::any_of(nest.resultMaps, [&](AffineMap map) {
             return !map.isFunctionOfDim(loop);
           }))
@@ -676,6 +676,22 @@ void partialPosition(Operation *op, unsigned partial,
   }
 }
 
+/// The lanes of partial result `partial` (of the loop-carried `init`) that
+/// the chunk [offsets, sizes) accumulates into (outer-reduction).
+Value laneSlice(OpBuilder &b, Location loc, Operation *op, unsigned partial,
+                ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
+                Value init, TilingResult &result) {
+  SmallVector<OpFoldResult> laneOffsets, laneSizes;
+  partialPosition(op, partial,
+                  ReductionTilingStrategy::PartialReductionOuterReduction,
+                  offsets, sizes, {}, laneOffsets, laneSizes);
+  SmallVector<OpFoldResult> strides(laneOffsets.size(), b.getIndexAttr(1));
+  auto slice = tensor::ExtractSliceOp::create(b, loc, init, laneOffsets,
+                                              laneSizes, strides);
+  result.generatedSlices.push_back(slice);
+  return slice;
+}
+
 //===----------------------------------------------------------------------===//
 // Partial reductions of attention over its keys
 //===----------------------------------------------------------------------===//
@@ -744,16 +760,9 @@ tileAttentionToPartial(OpBuilder &b, Location loc, AttentionOp op,
   // operands at rank 4 (through a transient attention on its slices, which
   // also gives the scale and the moved diagonal).
   SmallVector<Value> lanes;
-  for (unsigned partial = 0; partial < 3; ++partial) {
-    SmallVector<OpFoldResult> laneOffsets, laneSizes;
-    partialPosition(op, partial, strategy, offsets, sizes, {}, laneOffsets,
-                    laneSizes);
-    SmallVector<OpFoldResult> strides(laneOffsets.size(), b.getIndexAttr(1));
-    auto slice = tensor::ExtractSliceOp::create(
-        b, loc, init[partial], laneOffsets, laneSizes, strides);
-    result.generatedSlices.push_back(slice);
-    lanes.push_back(slice);
-  }
+  for (unsigned partial = 0; partial < 3; ++partial)
+    lanes.push_back(
+        laneSlice(b, loc, op, partial, offsets, sizes, init[partial], result));
   auto chunk = cast<AttentionOp>(cloneOnTile(b, op, nest, offsets, sizes,
                                              shifted, result.generatedSlices));
   FailureOr<AttentionOperands> a = prepareAttention(b, chunk);
@@ -857,24 +866,20 @@ FailureOr<MergeResult> mergeAttentionPartials(OpBuilder &b, Location loc,
         return arith::MaximumFOp::create(nb, l, args[1], args[0]);
       });
   Value zero = floatConstant(b, loc, type, 0.0);
+  // The body of out += exp(m_c - M) x_c on (x_c, m_c, M, out).
+  auto rescaledSum = [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+    Value weight = expShifted(nb, l, args[1], args[2]);
+    return arith::AddFOp::create(nb, l, args[3],
+                                 arith::MulFOp::create(nb, l, weight, args[0]));
+  };
   // L = sum_c exp(m_c - M) l_c
-  Value rowSum = generic(
-      {max, sum, rowMax}, {id4, id4, rowOf4}, filled(b, loc, rows, zero),
-      rowOf4, overParts4,
-      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value weight = expShifted(nb, l, args[0], args[2]);
-        return arith::AddFOp::create(
-            nb, l, args[3], arith::MulFOp::create(nb, l, weight, args[1]));
-      });
+  Value rowSum =
+      generic({sum, max, rowMax}, {id4, id4, rowOf4},
+              filled(b, loc, rows, zero), rowOf4, overParts4, rescaledSum);
   // A = sum_c exp(m_c - M) acc_c
-  Value output = generic(
-      {acc, max, rowMax}, {id5, laneOf5, rowOf5}, filled(b, loc, outputs, zero),
-      outputOf5, overParts5,
-      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value weight = expShifted(nb, l, args[1], args[2]);
-        return arith::AddFOp::create(
-            nb, l, args[3], arith::MulFOp::create(nb, l, weight, args[0]));
-      });
+  Value output = generic({acc, max, rowMax}, {id5, laneOf5, rowOf5},
+                         filled(b, loc, outputs, zero), outputOf5, overParts5,
+                         rescaledSum);
   // out = A / L: 0 / 0 = NaN for a row that saw no key (masked_rows = nan),
   // or 0 (masked_rows = zero).
   bool zeroRows = op.getMaskedRows() == MaskedRows::Zero;
@@ -927,14 +932,8 @@ tileXentLogitsToPartial(OpBuilder &b, Location loc, XentLogitsOp op,
   AffineMap rowMap = partialMaps(op, nest).front();
   for (unsigned partial = 0; partial < 2; ++partial) {
     if (lanes) {
-      SmallVector<OpFoldResult> laneOffsets, laneSizes;
-      partialPosition(op, partial, strategy, offsets, sizes, {}, laneOffsets,
-                      laneSizes);
-      SmallVector<OpFoldResult> strides(laneOffsets.size(), b.getIndexAttr(1));
-      auto slice = tensor::ExtractSliceOp::create(
-          b, loc, init[partial], laneOffsets, laneSizes, strides);
-      result.generatedSlices.push_back(slice);
-      outs.push_back(slice);
+      outs.push_back(laneSlice(b, loc, op, partial, offsets, sizes,
+                               init[partial], result));
       continue;
     }
     SmallVector<OpFoldResult> shape;
@@ -993,7 +992,6 @@ FailureOr<MergeResult> mergeXentLogitsPartials(OpBuilder &b, Location loc,
   // loss = ignored ? 0 : (0 <= t < C ? lse - z_t : NaN)
   Value numClasses = getValueOrCreateConstantIndexOp(
       b, loc, tensor::getMixedSize(b, loc, op.getLogits(), rowRank));
-  Type targetType = op.getTarget().getType().getElementType();
   int64_t ignoreIndex = op.getIgnoreIndex();
   AffineMap id = b.getMultiDimIdentityMap(rowRank);
   Value losses = buildGeneric(
@@ -1001,26 +999,15 @@ FailureOr<MergeResult> mergeXentLogitsPartials(OpBuilder &b, Location loc,
       {id, id, id}, tensor::EmptyOp::create(b, loc, rows, type), id,
       SmallVector<IteratorType>(rowRank, IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value ignored = arith::CmpIOp::create(
-            nb, l, arith::CmpIPredicate::eq, args[0],
-            arith::ConstantOp::create(
-                nb, l, nb.getIntegerAttr(targetType, ignoreIndex)));
-        Value index =
-            arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
-        Value zeroIndex = arith::ConstantIndexOp::create(nb, l, 0);
-        Value inRange = arith::AndIOp::create(
-            nb, l,
-            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, index,
-                                  zeroIndex),
-            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, index,
-                                  numClasses));
+        TargetClass target =
+            classifyTarget(nb, l, args[0], ignoreIndex, numClasses);
         Value loss = arith::SubFOp::create(nb, l, args[1], args[2]);
         Value checked = arith::SelectOp::create(
-            nb, l, inRange, loss,
+            nb, l, target.inRange, loss,
             floatConstant(nb, l, type,
                           std::numeric_limits<double>::quiet_NaN()));
         return arith::SelectOp::create(
-            nb, l, ignored, floatConstant(nb, l, type, 0.0), checked);
+            nb, l, target.ignored, floatConstant(nb, l, type, 0.0), checked);
       });
   result.mergeOps.append({lse, picked, losses.getDefiningOp()});
   Value reduced = reduceLosses(b, loc, losses, op.getTarget(), ignoreIndex,
@@ -1057,11 +1044,7 @@ tileToPartial(OpBuilder &b, Location loc, Operation *op,
   }
 
   // Lanes [0, size) accumulate the chunk's keys.
-  SmallVector<OpFoldResult> laneOffsets, laneSizes;
-  partialPosition(op, 0, strategy, offsets, sizes, {}, laneOffsets, laneSizes);
-  SmallVector<OpFoldResult> strides(laneOffsets.size(), b.getIndexAttr(1));
-  auto lanes = tensor::ExtractSliceOp::create(b, loc, init.front(), laneOffsets,
-                                              laneSizes, strides);
+  Value lanes = laneSlice(b, loc, op, 0, offsets, sizes, init.front(), result);
   SmallVector<Value> operands =
       sliceOperands(b, op, nest, offsets, sizes, whole, result.generatedSlices);
   Value diagonal;
@@ -1091,7 +1074,6 @@ tileToPartial(OpBuilder &b, Location loc, Operation *op,
         linalg::YieldOp::create(nb, l,
                                 combine(nb, l, combiner, args.back(), term));
       });
-  result.generatedSlices.push_back(lanes);
   result.tiledOps.push_back(generic);
   result.tiledValues.push_back(generic.getResult(0));
   return result;

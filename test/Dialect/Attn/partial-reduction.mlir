@@ -196,8 +196,8 @@ module attributes {transform.with_named_sequence} {
 // CHECK:         %[[SUMP:.*]] = tensor.expand_shape %[[PARTS]]#2
 // CHECK:         %[[ROWMAX:.*]] = linalg.generic {indexing_maps = [#[[ID4]], #[[ROW4]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[MAXP]] : tensor<1x1x16x4xf32>)
 // CHECK:           arith.maximumf
-// CHECK:         %[[ROWSUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[MAXP]], %[[SUMP]], %[[ROWMAX]] :
-// CHECK:         ^bb0(%[[MC:.*]]: f32, %[[LC:.*]]: f32, %[[MR:.*]]: f32, %[[OUT:.*]]: f32):
+// CHECK:         %[[ROWSUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[SUMP]], %[[MAXP]], %[[ROWMAX]] :
+// CHECK:         ^bb0(%[[LC:.*]]: f32, %[[MC:.*]]: f32, %[[MR:.*]]: f32, %[[OUT:.*]]: f32):
 // CHECK:           %[[NONE:.*]] = arith.cmpf oeq, %[[MR]], %[[NEGINF]]
 // CHECK:           %[[SHIFT:.*]] = arith.select %[[NONE]], %[[ZERO]], %[[MR]]
 // CHECK:           %[[DIFF:.*]] = arith.subf %[[MC]], %[[SHIFT]]

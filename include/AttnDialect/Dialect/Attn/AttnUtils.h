@@ -124,6 +124,14 @@ Value probabilityValueProduct(OpBuilder &b, Location loc,
                               const AttentionOperands &a, Value p, Value v,
                               Value init);
 
+/// A class target of xent_logits: whether it is `ignoreIndex`, its index,
+/// and whether it is a class in [0, numClasses).
+struct TargetClass {
+  Value ignored, index, zeroIndex, inRange;
+};
+TargetClass classifyTarget(OpBuilder &b, Location loc, Value target,
+                           int64_t ignoreIndex, Value numClasses);
+
 /// Per-row cross-entropy `losses` (of the rows of `target`) combined by
 /// `reduction`: as they are, or their sum or mean over the rows whose
 /// target is not `ignoreIndex`, formed in f64 and rounded once to
