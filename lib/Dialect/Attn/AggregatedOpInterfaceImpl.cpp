@@ -7,8 +7,9 @@
 // single use (a prefix that two consumers need, such as `input + mask`, is
 // emitted once for each), and reductions come last. Attention decomposes
 // into its two contractions around an `attn.softmax` of the scores (one
-// level, as IREE's attention does). `--convert-attn-to-linalg` is built on
-// these decompositions (and on the flash lowering for attention).
+// level, as IREE's attention does); attn.online_attention into one online
+// step over its keys. `--convert-attn-to-linalg` is built on these
+// decompositions (and on the flash lowering for attention).
 //
 // The softmax family shares one decomposition of its row statistics:
 //   m  = max_j x                      (reduce, from -inf)

@@ -1,8 +1,7 @@
-//===- TilingInterfaceImpl.cpp - attn ops as tileable structured ops
-//-------===//
+//===- TilingInterfaceImpl.cpp - attn ops as tileable structured ops ------===//
 //
 // Each attn op is described by its loop nest, as a linalg.generic would be:
-// the loops' iterator types and, for each tensor operand and for the result,
+// the loops' iterator types and, for each tensor operand and each result,
 // the map from the loops to its dimensions. Iteration domains, result shapes,
 // tiles and result positions follow from that description alike for every
 // op: a tile of the parallel loops is the same op on slices of its operands.
@@ -14,7 +13,9 @@
 //   groups or lie within one, so that it is an attention of its own.
 // Reduction loops (the last dimension, attention's keys and features) are
 // never cut by a tile: splitting them needs a merge, which is what partial
-// reductions are for.
+// reductions (the second half of this file) are for. The exception is
+// attn.online_attention's key loop: the op updates its destination (the
+// online state), so a loop of its key tiles threads the state through.
 //
 //===----------------------------------------------------------------------===//
 
