@@ -210,6 +210,16 @@ def cases():
                    f"attn.attention %a0, %a1, %a2 causal masked_rows = {rows} : {{t0}}, {{t1}}, {{t2}}",
                    (9, 3), attention(q, k, v, None, True, nan_rows=rows == "nan"), tiling)
 
+    # Split-K decode then flash blocks, through upstream transforms alone:
+    # the keys split into chunks (tile_reduction_using_forall), each chunk's
+    # attn.online_attention tiled along queries and keys (tile_using_for),
+    # causal with M != N and grouped heads.
+    q, k, v = f32(4, 40, 8), f32(2, 70, 8), f32(2, 70, 6)
+    yield ("attention", [q, k, v],
+           "attn.attention %a0, %a1, %a2 causal : {t0}, {t1}, {t2}", (4, 40, 6),
+           attention(q, k, v, None, True),
+           "decode [0, 0, 32, 0, 0] [0, 16, 8, 0, 0]")
+
     # xent_logits split over its classes: a partial logsumexp and the
     # picked logit per part; ignored rows, a target out of range (NaN), and
     # a sum and a mean (rank 0) merged from the parts.
@@ -310,6 +320,14 @@ def schedule():
         if loop == "decompose":
             out.append(
                 f"    %d{n} = transform.structured.decompose_interface %o{n} : (!transform.any_op) -> !transform.any_op")
+            continue
+        if loop == "decode":
+            split, blocks = sizes.split("] [")
+            handles = ", ".join(["!transform.any_op"] * 9)
+            out += [
+                f"    %r{n}:9 = transform.structured.tile_reduction_using_forall %o{n} by tile_sizes = {split}] : (!transform.any_op) -> ({handles})",
+                f"    %s{n} = transform.structured.match ops{{[\"attn.online_attention\"]}} in %f{n} : (!transform.any_op) -> !transform.any_op",
+                f"    %t{n}, %l{n}:2 = transform.structured.tile_using_for %s{n} tile_sizes [{blocks} : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)"]
             continue
         if loop.startswith("reduce_"):
             # The fills, split ops and merge ops of each partial, and the
