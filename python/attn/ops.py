@@ -32,23 +32,9 @@ def _tensor(shape, elt):
     return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
 
 
-def _check_rank(x, name, least):
-    if x.ndim < least:
-        raise ValueError(f"{name} must have rank >= {least}, got shape {x.shape}")
-
-
-def _check_mask(mask, scores_shape, scores_name, elt):
-    """An additive mask [M, N] or of the scores' shape."""
+def _check_mask_dtype(mask, scores_name, elt):
     if _check_array(mask, "mask", _FLOAT_TYPES, "floating-point") != elt:
         raise TypeError(f"mask must have the dtype of {scores_name}, got {mask.dtype}")
-    if mask.ndim not in (2, len(scores_shape)) or mask.ndim > len(scores_shape):
-        raise ValueError(
-            f"mask must have shape [M, N] or the shape of {scores_name} "
-            f"{tuple(scores_shape)}, got {mask.shape}")
-    if tuple(mask.shape) != tuple(scores_shape[len(scores_shape) - mask.ndim:]):
-        raise ValueError(
-            f"mask shape {mask.shape} does not match the trailing dimensions "
-            f"of {scores_name} {tuple(scores_shape)}")
 
 
 # Threads for every op (see set_threads).
@@ -63,29 +49,58 @@ def set_threads(n):
     _threads = n
 
 
-def _run(op, args, attrs, result_shape, operand_names, options=()):
+# Each op's operands in IR order: (the op's operand name, the argument's).
+_OPERANDS = {
+    "masked_max": [("scores", "scores"), ("mask", "mask")],
+    "sum_sq": [("input", "x")],
+    "xent": [("p", "p"), ("q", "q")],
+    "softmax": [("input", "x"), ("mask", "mask")],
+    "logsumexp": [("input", "x"), ("mask", "mask")],
+    "log_softmax": [("input", "x"), ("mask", "mask")],
+    "xent_logits": [("logits", "logits"), ("target", "target")],
+    "attention": [("query", "q"), ("key", "k"), ("value", "v"), ("mask", "mask")],
+}
+
+
+def _run(op, args, attrs, operand_names, options=()):
     """Builds `%r = attn.<op> <operands> <attrs> : <types>` in @<op>, compiles
     (cached) and runs it."""
     signature = tuple((a.shape, a.dtype) for a in args)
-    kernel = _kernel(op, attrs, tuple(result_shape), operand_names,
-                     tuple(options), _threads, signature)
+    kernel = _kernel(op, attrs, operand_names, tuple(options), _threads,
+                     signature)
     return kernel(*args)
 
 
+def _result_type(op, params, line, count):
+    """The op's result type, as the compiler infers it; its verifier's
+    diagnostic, as a ValueError naming the arguments, if a size rule is
+    broken (the rules live in the compiler alone)."""
+    probe = f"func.func @probe({params}) {{\n  {line}\n  return\n}}\n"
+    try:
+        return compiler._attn_core.infer_result_types(probe)[0]
+    except compiler._attn_core.CompileError as e:
+        # The verifier's error, without its location and notes.
+        lines = str(e).split("\n")
+        error = next((l for l in lines if ": error: " in l), lines[0])
+        message = error.split(": error: ", 1)[-1]
+        names = ", ".join(f"{ir} is {py}" for ir, py in _OPERANDS[op][:count])
+        raise ValueError(f"attn.ops.{op}: {message} ({names})") from None
+
+
 @functools.lru_cache(maxsize=256)
-def _kernel(op, attrs, result_shape, operand_names, options, threads,
-            signature):
+def _kernel(op, attrs, operand_names, options, threads, signature):
     """The compiled kernel of one call signature (op, attributes, operand
     shapes and dtypes, pipeline options, threads): the IR text is only built
     and compiled the first time."""
     elts = [_FLOAT_TYPES.get(dtype) or _INDEX_TYPES[dtype] for _, dtype in signature]
     types = [_tensor(shape, e) for (shape, _), e in zip(signature, elts)]
     params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types))
-    result_type = _tensor(result_shape, elts[0])
     operands = operand_names(["%a" + str(i) for i in range(len(signature))])
+    line = f"%r = attn.{op} {operands}{attrs} : {', '.join(types)}"
+    result_type = _result_type(op, params, line, len(signature))
     source = (
         f"func.func @{op}({params}) -> {result_type} {{\n"
-        f"  %r = attn.{op} {operands}{attrs} : {', '.join(types)}\n"
+        f"  {line}\n"
         f"  return %r : {result_type}\n}}\n")
     return compiler.compile(source, threads=threads, **dict(options))
 
@@ -107,28 +122,24 @@ def _row_attrs(causal, masked_rows=None):
 
 def _row_op(op, x, mask, causal, masked_rows=None, reduce=False):
     elt = _check_array(x, "x", _FLOAT_TYPES, "floating-point")
-    _check_rank(x, "x", 2 if causal else 1)
     args = [x]
     if mask is not None:
-        _check_mask(mask, x.shape, "x", elt)
+        _check_mask_dtype(mask, "x", elt)
         args.append(mask)
-    shape = x.shape[:-1] if reduce else x.shape
-    return _run(op, args, _row_attrs(causal, masked_rows), shape, _masked_operands)
+    return _run(op, args, _row_attrs(causal, masked_rows), _masked_operands)
 
 
 def masked_max(scores, mask):
     """max_j(scores[..., i, j] + mask[i, j]); mask [M, N] or scores' shape."""
     elt = _check_array(scores, "scores", _FLOAT_TYPES, "floating-point")
-    _check_rank(scores, "scores", 1)
-    _check_mask(mask, scores.shape, "scores", elt)
-    return _run("masked_max", [scores, mask], "", scores.shape[:-1], ", ".join)
+    _check_mask_dtype(mask, "scores", elt)
+    return _run("masked_max", [scores, mask], "", ", ".join)
 
 
 def sum_sq(x):
     """sum_j x[..., j]^2."""
     _check_array(x, "x", _FLOAT_TYPES, "floating-point")
-    _check_rank(x, "x", 1)
-    return _run("sum_sq", [x], "", x.shape[:-1], ", ".join)
+    return _run("sum_sq", [x], "", ", ".join)
 
 
 def xent(p, q):
@@ -136,10 +147,7 @@ def xent(p, q):
     elt = _check_array(p, "p", _FLOAT_TYPES, "floating-point")
     if _check_array(q, "q", _FLOAT_TYPES, "floating-point") != elt:
         raise TypeError(f"q must have the dtype of p ({p.dtype}), got {q.dtype}")
-    _check_rank(p, "p", 1)
-    if q.shape != p.shape:
-        raise ValueError(f"q must have the shape of p {p.shape}, got {q.shape}")
-    return _run("xent", [p, q], "", p.shape[:-1], ", ".join)
+    return _run("xent", [p, q], "", ", ".join)
 
 
 def softmax(x, mask=None, causal=False, masked_rows="zero"):
@@ -161,11 +169,6 @@ def xent_logits(logits, target, ignore_index=-100, reduction="mean"):
     """Cross-entropy of logits [..., C] against integer targets [...]."""
     _check_array(logits, "logits", _FLOAT_TYPES, "floating-point")
     _check_array(target, "target", _INDEX_TYPES, "integer")
-    _check_rank(logits, "logits", 1)
-    if target.shape != logits.shape[:-1]:
-        raise ValueError(
-            f"target must have shape {logits.shape[:-1]} (logits without the "
-            f"class dimension), got {target.shape}")
     if reduction not in ("none", "sum", "mean"):
         raise ValueError(f"reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
     if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
@@ -177,8 +180,7 @@ def xent_logits(logits, target, ignore_index=-100, reduction="mean"):
     attrs = f" ignore_index = {int(ignore_index)}" if ignore_index != -100 else ""
     if reduction != "mean":
         attrs += f" reduction = {reduction}"
-    shape = target.shape if reduction == "none" else ()
-    return _run("xent_logits", [logits, target], attrs, shape, ", ".join)
+    return _run("xent_logits", [logits, target], attrs, ", ".join)
 
 
 def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
@@ -190,37 +192,10 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
     for name, x in (("k", k), ("v", v)):
         if _check_array(x, name, _FLOAT_TYPES, "floating-point") != elt:
             raise TypeError(f"{name} must have the dtype of q ({q.dtype}), got {x.dtype}")
-    rank = q.ndim
-    if rank not in (2, 3, 4) or k.ndim != rank or v.ndim != rank:
-        raise ValueError(
-            "q, k and v must all have rank 2 ([S, D]), 3 ([H, S, D]) or 4 "
-            f"([B, H, S, D]), got shapes {q.shape}, {k.shape}, {v.shape}")
-    if k.shape[-1] != q.shape[-1]:
-        raise ValueError(f"k must have the head dimension of q ({q.shape[-1]}), got {k.shape}")
-    if v.shape[-2] != k.shape[-2]:
-        raise ValueError(f"v must have the keys of k ({k.shape[-2]}), got {v.shape}")
-    if rank == 4 and not (q.shape[0] == k.shape[0] == v.shape[0]):
-        raise ValueError(f"q, k and v must have one batch size, got {q.shape}, {k.shape}, {v.shape}")
-    if rank >= 3:
-        hq, hkv = q.shape[-3], k.shape[-3]
-        if v.shape[-3] != hkv:
-            raise ValueError(f"v must have the heads of k ({hkv}), got {v.shape}")
-        if hkv == 0 or hq % hkv:
-            raise ValueError(f"the query heads ({hq}) must be a multiple of the key/value heads ({hkv})")
-    scores = q.shape[:-1] + (k.shape[-2],)
     args = [q, k, v]
     if mask is not None:
         if _check_array(mask, "mask", _FLOAT_TYPES, "floating-point") != elt:
             raise TypeError(f"mask must have the dtype of q ({q.dtype}), got {mask.dtype}")
-        try:
-            if mask.ndim > len(scores):
-                raise ValueError
-            np.broadcast_shapes(mask.shape, scores)
-            if any(m not in (1, s) for m, s in zip(mask.shape[::-1], scores[::-1])):
-                raise ValueError
-        except ValueError:
-            raise ValueError(
-                f"mask shape {mask.shape} does not broadcast to the scores {scores}") from None
         args.append(mask)
     attrs = ""
     if scale is not None:
@@ -237,9 +212,7 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
     attrs += _row_attrs(causal, masked_rows)
     options = tuple(sorted(compiler._pipeline_options(
         attention=lowering, block_q=block_q, block_kv=block_kv).items()))
-    shape = q.shape[:-1] + (v.shape[-1],)
-
-    return _run("attention", args, attrs, shape, _attention_operands,
+    return _run("attention", args, attrs, _attention_operands,
                 [(k.replace("-", "_"), v) for k, v in options])
 
 

@@ -174,6 +174,31 @@ std::string lower(const std::string &source, const std::string &pipeline) {
   return print(*module);
 }
 
+/// The result types of the first attn op in `source`, as the op infers and
+/// its verifier accepts them: the size rules live in the compiler, and the
+/// Python ops ask it (a broken rule raises CompileError with the verifier's
+/// diagnostic).
+std::vector<std::string> inferResultTypes(const std::string &source) {
+  Session session;
+  OwningOpRef<ModuleOp> module = session.parse(source);
+  std::vector<std::string> types;
+  module->walk([&](Operation *op) {
+    if (op->getDialect() && op->getDialect()->getNamespace() == "attn") {
+      for (Type type : op->getResultTypes()) {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        type.print(os);
+        types.push_back(text);
+      }
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (types.empty())
+    session.fail("no attn op in the source");
+  return types;
+}
+
 /// LLVM IR of `source` after `pipeline`, which must reach the LLVM dialect.
 std::string translateToLLVMIR(const std::string &source,
                               const std::string &pipeline) {
@@ -538,6 +563,10 @@ PYBIND11_MODULE(_attn_core, m) {
   m.def("lower", &lower, py::arg("source"), py::arg("pipeline"),
         "Parses `source`, runs the comma-separated `pipeline` of passes on "
         "builtin.module, and returns the printed module.");
+  m.def("infer_result_types", &inferResultTypes, py::arg("source"),
+        "Parses and verifies `source` and returns the result types of its "
+        "first attn op (CompileError with the verifier's diagnostic if a "
+        "rule is broken).");
   m.def("translate_to_llvmir", &translateToLLVMIR, py::arg("source"),
         py::arg("pipeline"),
         "Runs `pipeline`, which must reach the LLVM dialect, and returns the "
