@@ -630,6 +630,28 @@ std::string partialRefusal(Operation *op, const LoopNest &nest,
   return "";
 }
 
+/// Every partial result of `op` at its starting value, over the loop sizes
+/// `sizes`: its dims (partialMaps), then, with `perPart`, one slot or lane
+/// per part.
+SmallVector<Value> startingPartials(OpBuilder &b, Location loc, Operation *op,
+                                    const LoopNest &nest,
+                                    ArrayRef<OpFoldResult> sizes,
+                                    bool perPart) {
+  Type type = getElementTypeOrSelf(op->getResult(0).getType());
+  SmallVector<Value> partials;
+  for (auto [map, identity] :
+       llvm::zip_equal(partialMaps(op, nest), partialIdentities(op))) {
+    SmallVector<OpFoldResult> shape;
+    for (AffineExpr expr : map.getResults())
+      shape.push_back(sizes[cast<AffineDimExpr>(expr).getPosition()]);
+    if (perPart)
+      shape.push_back(sizes[nest.partialLoop]);
+    partials.push_back(
+        filled(b, loc, shape, floatConstant(b, loc, type, identity)));
+  }
+  return partials;
+}
+
 FailureOr<SmallVector<Value>>
 initialPartials(OpBuilder &b, Location loc, Operation *op,
                 ArrayRef<OpFoldResult> sizes,
@@ -638,18 +660,7 @@ initialPartials(OpBuilder &b, Location loc, Operation *op,
   if (std::string why = partialRefusal(op, nest, reductionDims); !why.empty())
     return op->emitOpError(why);
   // Each partial's dims, then one slot or lane per chunk or key of a chunk.
-  Type type = getElementTypeOrSelf(op->getResult(0).getType());
-  SmallVector<Value> partials;
-  for (auto [map, identity] :
-       llvm::zip_equal(partialMaps(op, nest), partialIdentities(op))) {
-    SmallVector<OpFoldResult> shape;
-    for (AffineExpr expr : map.getResults())
-      shape.push_back(sizes[cast<AffineDimExpr>(expr).getPosition()]);
-    shape.push_back(sizes[nest.partialLoop]);
-    partials.push_back(
-        filled(b, loc, shape, floatConstant(b, loc, type, identity)));
-  }
-  return partials;
+  return startingPartials(b, loc, op, nest, sizes, /*perPart=*/true);
 }
 
 /// Where a chunk's partial result goes: its slot (outer-parallel), or the
@@ -738,15 +749,8 @@ tileAttentionToPartial(OpBuilder &b, Location loc, AttentionOp op,
     // The chunk's online state from the empty one, into its slot.
     SmallVector<Value> operands = sliceOperands(b, op, nest, offsets, sizes,
                                                 whole, result.generatedSlices);
-    SmallVector<Value> state;
-    for (auto [map, identity] :
-         llvm::zip_equal(partialMaps(op, nest), partialIdentities(op))) {
-      SmallVector<OpFoldResult> shape;
-      for (AffineExpr expr : map.getResults())
-        shape.push_back(sizes[cast<AffineDimExpr>(expr).getPosition()]);
-      state.push_back(
-          filled(b, loc, shape, floatConstant(b, loc, type, identity)));
-    }
+    SmallVector<Value> state =
+        startingPartials(b, loc, op, nest, sizes, /*perPart=*/false);
     Value mask = op.getMask() ? operands[3] : Value();
     auto chunk = OnlineAttentionOp::create(
         b, loc, operands[0], operands[1], operands[2], mask, op.getScaleAttr(),
@@ -928,21 +932,15 @@ tileXentLogitsToPartial(OpBuilder &b, Location loc, XentLogitsOp op,
   Type type = op.getLogits().getType().getElementType();
   bool lanes =
       strategy == ReductionTilingStrategy::PartialReductionOuterReduction;
+  // The lanes of the loop's partials, or the part's own from the start.
   SmallVector<Value> outs;
-  SmallVector<double> identities = partialIdentities(op);
-  AffineMap rowMap = partialMaps(op, nest).front();
-  for (unsigned partial = 0; partial < 2; ++partial) {
-    if (lanes) {
+  if (lanes)
+    for (unsigned partial = 0; partial < 2; ++partial)
       outs.push_back(laneSlice(b, loc, op, partial, offsets, sizes,
                                init[partial], result));
-      continue;
-    }
-    SmallVector<OpFoldResult> shape;
-    for (AffineExpr expr : rowMap.getResults())
-      shape.push_back(sizes[cast<AffineDimExpr>(expr).getPosition()]);
-    outs.push_back(filled(b, loc, shape,
-                          floatConstant(b, loc, type, identities[partial])));
-  }
+  else
+    outs = startingPartials(b, loc, op, nest, sizes, /*perPart=*/false);
+  AffineMap rowMap = partialMaps(op, nest).front();
   AffineMap outMap =
       lanes ? AffineMap::getMultiDimIdentityMap(numLoops, ctx) : rowMap;
   SmallVector<IteratorType> iterators(numLoops, IteratorType::parallel);
