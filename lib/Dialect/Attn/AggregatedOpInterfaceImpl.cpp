@@ -481,13 +481,6 @@ decomposeOnlineAttention(OpBuilder &b, attn::OnlineAttentionOp op) {
     return tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
                                    a->elementType);
   };
-  // The shift of a row whose maximum is m': 0 while it has seen no key.
-  auto shiftOf = [&](OpBuilder &nb, Location l, Value newMax) -> Value {
-    return arith::SelectOp::create(
-        nb, l, attn::isNegInfinity(nb, l, newMax),
-        attn::floatConstant(nb, l, a->elementType, 0.0), newMax);
-  };
-
   // m' = max(m, rowmax s)
   Value newMax = attn::buildGeneric(
       b, loc, {scores}, {id4}, max, rowOf4, overKeys,
@@ -497,18 +490,14 @@ decomposeOnlineAttention(OpBuilder &b, attn::OnlineAttentionOp op) {
   // alpha = exp(m - shift)
   Value alpha = attn::buildGeneric(
       b, loc, {max, newMax}, {id3, id3}, emptyLike(max), id3, parallel3,
-      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        return math::ExpOp::create(
-            nb, l,
-            arith::SubFOp::create(nb, l, args[0], shiftOf(nb, l, args[1])));
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return attn::expShifted(nb, l, args[0], args[1]);
       });
   // p = exp(s - shift)
   Value p = attn::buildGeneric(
       b, loc, {scores, newMax}, {id4, rowOf4}, emptyLike(scores), id4,
-      parallel4, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        return math::ExpOp::create(
-            nb, l,
-            arith::SubFOp::create(nb, l, args[0], shiftOf(nb, l, args[1])));
+      parallel4, [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return attn::expShifted(nb, l, args[0], args[1]);
       });
   auto times = [](OpBuilder &nb, Location l, ValueRange args) -> Value {
     return arith::MulFOp::create(nb, l, args[0], args[1]);

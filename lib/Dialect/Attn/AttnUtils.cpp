@@ -447,3 +447,13 @@ attn::TargetClass attn::classifyTarget(OpBuilder &b, Location loc, Value target,
                             numClasses));
   return c;
 }
+
+Value attn::safeShift(OpBuilder &b, Location loc, Value x) {
+  return arith::SelectOp::create(b, loc, isNegInfinity(b, loc, x),
+                                 floatConstant(b, loc, x.getType(), 0.0), x);
+}
+
+Value attn::expShifted(OpBuilder &b, Location loc, Value x, Value max) {
+  return math::ExpOp::create(
+      b, loc, arith::SubFOp::create(b, loc, x, safeShift(b, loc, max)));
+}

@@ -723,18 +723,6 @@ Value laneSlice(OpBuilder &b, Location loc, Operation *op, unsigned partial,
 // with M taken as 0 while -inf (a part that saw no key weighs 0) and a row
 // with L = 0 (no key seen) given `masked_rows`.
 
-/// `shift(x)`: x, or 0 where x is -inf (no key seen yet).
-Value safeShift(OpBuilder &b, Location loc, Value x) {
-  return arith::SelectOp::create(b, loc, isNegInfinity(b, loc, x),
-                                 floatConstant(b, loc, x.getType(), 0.0), x);
-}
-
-/// exp(x - shift(max)).
-Value expShifted(OpBuilder &b, Location loc, Value x, Value max) {
-  return math::ExpOp::create(
-      b, loc, arith::SubFOp::create(b, loc, x, safeShift(b, loc, max)));
-}
-
 FailureOr<TilingResult>
 tileAttentionToPartial(OpBuilder &b, Location loc, AttentionOp op,
                        const LoopNest &nest, ReductionTilingStrategy strategy,

@@ -25,6 +25,13 @@ Value negInfinity(OpBuilder &b, Location loc, Type type);
 /// Whether the float `v` is -inf.
 Value isNegInfinity(OpBuilder &b, Location loc, Value v);
 
+/// The shift of a row whose running maximum is `x`: x, or 0 while x is -inf
+/// (no entry seen yet), so that no -inf - -inf is formed.
+Value safeShift(OpBuilder &b, Location loc, Value x);
+
+/// exp(x - safeShift(max)).
+Value expShifted(OpBuilder &b, Location loc, Value x, Value max);
+
 /// A tensor of `sizes` filled with `value`.
 Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
              Value value);
