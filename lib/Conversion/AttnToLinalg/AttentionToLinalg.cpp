@@ -57,36 +57,12 @@ using utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
 constexpr IteratorType kRed = IteratorType::reduction;
 
-/// exp2(x) of an `x` never positive (`s - max`; -inf or NaN allowed).
-Value exp2NonPositive(OpBuilder &b, Location loc, Value x) {
-  auto exp2 = math::Exp2Op::create(b, loc, x);
-  exp2->setAttr(attn::kNonPositiveAttrName, b.getUnitAttr());
-  return exp2;
-}
-
-/// init + lhs rhs over (i, j, r): lhs [i, r] ([r, i] with `lhsTransposed`),
-/// rhs [r, j], init [i, j]. The form that --attn-vectorize-contractions
-/// register-blocks.
-Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
-             bool lhsTransposed = false) {
-  MLIRContext *ctx = b.getContext();
-  return buildGeneric(
-      b, loc, {lhs, rhs},
-      {lhsTransposed ? dimsMap(ctx, 3, {2, 0}) : dimsMap(ctx, 3, {0, 2}),
-       dimsMap(ctx, 3, {2, 1})},
-      init, dimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
-      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
-        return arith::AddFOp::create(nb, l, args[2], product);
-      });
-}
-
 /// `size` rounded up to a multiple of `block`.
 OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
                      int64_t block) {
   AffineExpr s0 = getAffineSymbolExpr(0, b.getContext());
-  return affine::makeComposedFoldedAffineApply(b, loc, s0.ceilDiv(block) * block,
-                                               {size});
+  return affine::makeComposedFoldedAffineApply(
+      b, loc, s0.ceilDiv(block) * block, {size});
 }
 
 /// `x` grown to `sizes` with zeros after its elements; `x` if it has them.
@@ -330,9 +306,10 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
       // Scores key-major, S [keys, queries] = k qᵀ: the row max and sum
       // of each query are then a max and sum down a column, vector lanes
       // side by side, with no cross-lane reduction.
-      Value products = matmul(b, loc, kBlock, qt,
-                              filled(b, loc, {keySize, querySize},
-                                     floatConstant(b, loc, elementType, 0)));
+      Value products =
+          attn::blockMatmul(b, loc, kBlock, qt,
+                            filled(b, loc, {keySize, querySize},
+                                   floatConstant(b, loc, elementType, 0)));
       // The queries are scaled: only masks are left to apply.
       Value scores = products;
       // The default diagonal (N - M) hides every padding key j >= N
@@ -359,7 +336,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
           [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
             Value mNew = arith::MaxNumFOp::create(nb, l, args[0], args[1]);
             Value diff = arith::SubFOp::create(nb, l, args[0], mNew);
-            Value e = exp2NonPositive(nb, l, diff);
+            Value e = attn::exp2NonPositive(nb, l, diff);
             return arith::SelectOp::create(nb, l, isNegInfinity(nb, l, args[0]),
                                            zero, e);
           });
@@ -387,7 +364,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
             Value shift = arith::SelectOp::create(
                 nb, l, isNegInfinity(nb, l, args[1]), zero, args[1]);
             Value diff = arith::SubFOp::create(nb, l, args[0], shift);
-            Value p = exp2NonPositive(nb, l, diff);
+            Value p = attn::exp2NonPositive(nb, l, diff);
             Value sum = arith::AddFOp::create(nb, l, args[3], p);
             linalg::YieldOp::create(nb, l, ValueRange{p, sum});
           });
@@ -399,8 +376,8 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
                        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
                          return arith::MulFOp::create(nb, l, args[1], args[0]);
                        });
-      Value accNew = matmul(b, loc, probabilities, vBlock, accScaled,
-                            /*lhsTransposed=*/true);
+      Value accNew = attn::blockMatmul(b, loc, probabilities, vBlock, accScaled,
+                                       /*lhsTransposed=*/true);
       if (part) {
         mNew = tensor::InsertSliceOp::create(b, loc, mNew, state[0], {qsAttr},
                                              stateSizes, {one});

@@ -443,6 +443,173 @@ FailureOr<Value> decomposeAttention(OpBuilder &b, attn::AttentionOp op) {
                               op.getQuery().getType().getRank());
 }
 
+/// `x` without its leading `drop` dims, all static 1: a rank-reducing slice.
+Value dropLeadingUnitDims(OpBuilder &b, Location loc, Value x, int64_t drop) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+  auto reduced = RankedTensorType::get(type.getShape().drop_front(drop),
+                                       type.getElementType());
+  return tensor::ExtractSliceOp::create(
+      b, loc, reduced, x, SmallVector<OpFoldResult>(rank, b.getIndexAttr(0)),
+      sizes, SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+}
+
+/// `part` (`dest` without its leading unit dims) written back into `dest`.
+Value insertIntoUnitDims(OpBuilder &b, Location loc, Value part, Value dest) {
+  int64_t rank = cast<RankedTensorType>(dest.getType()).getRank();
+  return tensor::InsertSliceOp::create(
+      b, loc, part, dest, SmallVector<OpFoldResult>(rank, b.getIndexAttr(0)),
+      tensor::getMixedSizes(b, loc, dest),
+      SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+}
+
+/// Whether the rank-4 operands `a` hold one head of one batch entry.
+bool isSingleHead(const attn::AttentionOperands &a) {
+  auto isUnit = [](Value x) {
+    auto type = cast<RankedTensorType>(x.getType());
+    return type.getDimSize(0) == 1 && type.getDimSize(1) == 1;
+  };
+  return isUnit(a.q) && isUnit(a.k) && isUnit(a.v) &&
+         (!a.mask || isUnit(a.mask));
+}
+
+/// One online step of a single head (a flash-attention block), the state
+/// updated in place, scores key-major and in base 2:
+///   S    = k (q * scale log2(e))ᵀ + maskᵀ log2(e), causal -inf   [N, M]
+///   m2   = max log2(e)                               (the state in base 2)
+///   m2'  = max(m2, colmax S),  a = m2 == -inf ? 0 : exp2(m2 - m2')
+///   P    = exp2(S - shift(m2')),  l' = l a + colsum P   (in one pass)
+///   acc' = acc a + Pᵀ v,  max' = m2' ln(2)
+/// Key-major scores make a query's max and sum run down a column, vector
+/// lanes side by side with no cross-lane reduction; base 2 makes every
+/// exponential an exp2 of a non-positive number (attn.nonpositive), the
+/// cheapest to approximate. Both contractions have the (i, j, r) matmul
+/// form that --attn-vectorize-contractions register-blocks, and qᵀ depends
+/// on the query block alone (a key loop hoists it). The state's max goes
+/// through base 2 and back each step: acc and l are rescaled by the same
+/// factors, so acc / l does not see the rounding of that round trip.
+SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
+                                        attn::OnlineAttentionOp op,
+                                        const attn::AttentionOperands &a) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  using utils::IteratorType;
+  constexpr IteratorType kPar = IteratorType::parallel;
+  constexpr IteratorType kRed = IteratorType::reduction;
+  Type type = a.elementType;
+  Value q = dropLeadingUnitDims(b, loc, a.q, 2);
+  Value k = dropLeadingUnitDims(b, loc, a.k, 2);
+  Value v = dropLeadingUnitDims(b, loc, a.v, 2);
+  Value mask = a.mask ? dropLeadingUnitDims(b, loc, a.mask, 2) : Value();
+  Value acc4 = attn::expandToRank4(b, loc, op.getAcc());
+  Value max3 = attn::expandToRank(b, loc, op.getMax(), 3);
+  Value sum3 = attn::expandToRank(b, loc, op.getSum(), 3);
+  Value acc = dropLeadingUnitDims(b, loc, acc4, 2);
+  Value max = dropLeadingUnitDims(b, loc, max3, 2);
+  Value sum = dropLeadingUnitDims(b, loc, sum3, 2);
+
+  AffineMap id1 = b.getMultiDimIdentityMap(1);
+  AffineMap id2 = b.getMultiDimIdentityMap(2);
+  AffineMap row2 = attn::dimsMap(ctx, 2, {0});
+  AffineMap col2 = attn::dimsMap(ctx, 2, {1});
+  Value zero = attn::floatConstant(b, loc, type, 0.0);
+  Value log2e = attn::floatConstant(b, loc, type, 1.4426950408889634);
+  Value ln2 = attn::floatConstant(b, loc, type, 0.6931471805599453);
+  Value queryScale = arith::MulFOp::create(b, loc, a.scale, log2e);
+  SmallVector<OpFoldResult> rows{tensor::getMixedSize(b, loc, q, 0)};
+  SmallVector<OpFoldResult> scoreSizes{tensor::getMixedSize(b, loc, k, 0),
+                                       rows[0]};
+  auto scaled = [](Value factor) {
+    return [factor](OpBuilder &nb, Location l, ValueRange args) -> Value {
+      return arith::MulFOp::create(nb, l, args[0], factor);
+    };
+  };
+  // qᵀ * scale * log2(e) [D, M]: the right operand of k qᵀ, read by rows.
+  Value qt = attn::buildGeneric(
+      b, loc, {q}, {attn::dimsMap(ctx, 2, {1, 0})},
+      tensor::EmptyOp::create(
+          b, loc,
+          ArrayRef<OpFoldResult>{tensor::getMixedSize(b, loc, q, 1), rows[0]},
+          type),
+      id2, {kPar, kPar}, scaled(queryScale));
+  Value scores =
+      attn::blockMatmul(b, loc, k, qt, attn::filled(b, loc, scoreSizes, zero));
+  if (mask || a.causal) {
+    Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+    scores = attn::maskedScores(b, loc, a, scores, mask, zeroIndex, zeroIndex,
+                                a.diagonal, /*keyLimit=*/Value(),
+                                /*scale=*/Value(), /*maskScale=*/log2e,
+                                /*keyMajor=*/true);
+  }
+  // m2 = max * log2(e)
+  Value max2 = attn::buildGeneric(b, loc, {max}, {id1},
+                                  tensor::EmptyOp::create(b, loc, rows, type),
+                                  id1, {kPar}, scaled(log2e));
+  // colmax S; NaN scores are ignored (maxnumf): they make P NaN anyway.
+  Value colMax = attn::buildGeneric(
+      b, loc, {scores}, {id2},
+      attn::filled(b, loc, rows, attn::negInfinity(b, loc, type)), col2,
+      {kRed, kPar}, [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::MaxNumFOp::create(nb, l, args[0], args[1]);
+      });
+  // a = m2 == -inf ? 0 : exp2(m2 - max(m2, colmax))
+  Value rescale = attn::buildGeneric(
+      b, loc, {max2, colMax}, {id1, id1},
+      tensor::EmptyOp::create(b, loc, rows, type), id1, {kPar},
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value newMax = arith::MaxNumFOp::create(nb, l, args[0], args[1]);
+        Value e = attn::exp2NonPositive(
+            nb, l, arith::SubFOp::create(nb, l, args[0], newMax));
+        return arith::SelectOp::create(
+            nb, l, attn::isNegInfinity(nb, l, args[0]), zero, e);
+      });
+  // m2' = max(m2, colmax), written over m2
+  Value newMax2 = attn::buildGeneric(
+      b, loc, {colMax}, {id1}, max2, id1, {kPar},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::MaxNumFOp::create(nb, l, args[1], args[0]);
+      });
+  auto times = [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+    return arith::MulFOp::create(nb, l, args[1], args[0]);
+  };
+  // l' = l a + colsum P, with P = exp2(S - shift(m2')) in the same pass:
+  // each exponential is summed as it is written.
+  Value scaledSum =
+      attn::buildGeneric(b, loc, {rescale}, {id1}, sum, id1, {kPar}, times);
+  Value pInit = tensor::EmptyOp::create(b, loc, scoreSizes, type);
+  auto expsAndSums = linalg::GenericOp::create(
+      b, loc, TypeRange{pInit.getType(), scaledSum.getType()},
+      ValueRange{scores, newMax2}, ValueRange{pInit, scaledSum},
+      ArrayRef<AffineMap>{id2, col2, id2, col2},
+      ArrayRef<IteratorType>{kRed, kPar},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value diff = arith::SubFOp::create(nb, l, args[0],
+                                           attn::safeShift(nb, l, args[1]));
+        Value p = attn::exp2NonPositive(nb, l, diff);
+        Value total = arith::AddFOp::create(nb, l, args[3], p);
+        linalg::YieldOp::create(nb, l, ValueRange{p, total});
+      });
+  // acc' = acc a + Pᵀ v
+  Value scaledAcc = attn::buildGeneric(b, loc, {rescale}, {row2}, acc, id2,
+                                       {kPar, kPar}, times);
+  Value newAcc = attn::blockMatmul(b, loc, expsAndSums.getResult(0), v,
+                                   scaledAcc, /*lhsTransposed=*/true);
+  // max' = m2' ln(2), written over the state's max
+  Value newMax = attn::buildGeneric(b, loc, {newMax2}, {id1}, max, id1, {kPar},
+                                    scaled(ln2));
+
+  int64_t rank = op.getQuery().getType().getRank();
+  return {attn::collapseToRank(b, loc, insertIntoUnitDims(b, loc, newAcc, acc4),
+                               rank),
+          attn::collapseToRank(b, loc, insertIntoUnitDims(b, loc, newMax, max3),
+                               rank - 1),
+          attn::collapseToRank(
+              b, loc,
+              insertIntoUnitDims(b, loc, expsAndSums.getResult(1), sum3),
+              rank - 1)};
+}
+
 /// One online step over a block of keys, the op's description in linalg:
 ///   m' = max(m, rowmax s),  shift = m' (0 where m' = -inf),
 ///   alpha = exp(m - shift),  p = exp(s - shift),
@@ -459,6 +626,8 @@ decomposeOnlineAttention(OpBuilder &b, attn::OnlineAttentionOp op) {
   FailureOr<attn::AttentionOperands> a = attn::prepareAttention(b, op);
   if (failed(a))
     return failure();
+  if (isSingleHead(*a))
+    return decomposeOnlineBlock(b, op, *a);
   MLIRContext *ctx = b.getContext();
   Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
   Value scores = attn::queryKeyProduct(b, loc, *a, a->q, a->k);
@@ -485,7 +654,7 @@ decomposeOnlineAttention(OpBuilder &b, attn::OnlineAttentionOp op) {
   Value newMax = attn::buildGeneric(
       b, loc, {scores}, {id4}, max, rowOf4, overKeys,
       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        return arith::MaximumFOp::create(nb, l, args[1], args[0]);
+        return arith::MaxNumFOp::create(nb, l, args[1], args[0]);
       });
   // alpha = exp(m - shift)
   Value alpha = attn::buildGeneric(

@@ -457,3 +457,25 @@ Value attn::expShifted(OpBuilder &b, Location loc, Value x, Value max) {
   return math::ExpOp::create(
       b, loc, arith::SubFOp::create(b, loc, x, safeShift(b, loc, max)));
 }
+
+Value attn::exp2NonPositive(OpBuilder &b, Location loc, Value x) {
+  auto exp2 = math::Exp2Op::create(b, loc, x);
+  exp2->setAttr(kNonPositiveAttrName, b.getUnitAttr());
+  return exp2;
+}
+
+Value attn::blockMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                        Value init, bool lhsTransposed) {
+  MLIRContext *ctx = b.getContext();
+  return buildGeneric(
+      b, loc, {lhs, rhs},
+      {lhsTransposed ? dimsMap(ctx, 3, {2, 0}) : dimsMap(ctx, 3, {0, 2}),
+       dimsMap(ctx, 3, {2, 1})},
+      init, dimsMap(ctx, 3, {0, 1}),
+      {utils::IteratorType::parallel, utils::IteratorType::parallel,
+       utils::IteratorType::reduction},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+        return arith::AddFOp::create(nb, l, args[2], product);
+      });
+}

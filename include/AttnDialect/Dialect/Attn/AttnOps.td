@@ -525,8 +525,15 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
     Numerics: the shift by the running maximum keeps `exp` in range for any
     finite score; `alpha` is exactly 0 for a row whose first visible key
     arrives in this block (`exp(-inf)`), and a block that a row does not see
-    leaves its state unchanged (`alpha = 1`, every `p = 0`). NaN scores make
-    the row's state NaN.
+    leaves its state unchanged (`alpha = 1`, every `p = 0`). A NaN score makes
+    its row's sum and output NaN; the running max ignores it.
+
+    Its decomposition (AggregatedOpInterface) of a single head (batch and
+    heads 1, a flash-attention block) is the flash block: scores key-major
+    (a query's max and sum down a column, vector lanes side by side) and in
+    base 2 (every exponential an `exp2` of a non-positive number), `max`
+    taken to base 2 and back once per step; several heads decompose with
+    scores queries first.
 
     Example:
 

@@ -32,6 +32,16 @@ Value safeShift(OpBuilder &b, Location loc, Value x);
 /// exp(x - safeShift(max)).
 Value expShifted(OpBuilder &b, Location loc, Value x, Value max);
 
+/// exp2(x) of an `x` never positive (`s - max`; -inf or NaN allowed), marked
+/// attn.nonpositive for the cheaper expansion of --attn-approximate-math.
+Value exp2NonPositive(OpBuilder &b, Location loc, Value x);
+
+/// init + lhs rhs over (i, j, r) of 2-D blocks: lhs [i, r] ([r, i] with
+/// `lhsTransposed`), rhs [r, j], init [i, j]. The form that
+/// --attn-vectorize-contractions register-blocks.
+Value blockMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
+                  bool lhsTransposed = false);
+
 /// A tensor of `sizes` filled with `value`.
 Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
              Value value);
