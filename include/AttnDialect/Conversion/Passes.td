@@ -13,11 +13,13 @@ def ConvertAttnToLinalgPass : Pass<"convert-attn-to-linalg"> {
     --linalg-fuse-elementwise-ops` fuses into ONE `linalg.generic` per op.
     Dynamic dimensions are read with `tensor.dim`. Each op's rewrite is its
     AggregatedOpInterface decomposition (`attn.online_attention` included),
-    except attention's flash lowering: a loop over blocks of queries and
-    keys whose operands are padded to whole blocks by inserting them into
-    an empty tensor and zero-filling the padding alone (not `tensor.pad` /
-    `tensor::createPadHighOp`, whose bufferization fills the whole padded
-    tensor and then copies the operand over it: twice the writes).
+    and so is attention's flash lowering: one `attn.online_attention` on
+    operands padded to whole blocks, tiled through its TilingInterface into
+    query blocks and then steps of a key loop, each step decomposed. The
+    operands are padded by inserting them into an empty tensor and filling
+    the padding alone (not `tensor.pad` / `tensor::createPadHighOp`, whose
+    bufferization fills the whole padded tensor and then copies the operand
+    over it: twice the writes).
 
     Example (`attn.masked_max` with a mask broadcast over the batch):
 

@@ -6,32 +6,31 @@
 // Decomposed: S = (q kᵀ) * scale + mask as linalg generics, attn.softmax on
 // S (lowered by its own pattern), then O = P v. Holds all [M, N] scores.
 //
-// Flash: for each block of one head's query rows, a loop over key/value
-// blocks carries the running max m, sum l and output acc of each query:
+// Flash, built on the interfaces of attn.online_attention: the whole
+// attention is one online step from the empty state on operands padded to
+// whole blocks; its TilingInterface gives each query block of one head (the
+// causal diagonal moved to the block's first row), a loop over key blocks
+// folds each block in turn into the block's running state (the row tile
+// tiled again along its keys), and each step is decomposed through its
+// AggregatedOpInterface into the flash block:
 //   S    = k (q * scale log2(e))ᵀ + maskᵀ log2(e), causal -inf  [bkv, bq]
-//   m'   = max(m, colmax(S))
+//   m'   = max(m, colmax(S))                     (m in base 2 for the step)
 //   a    = m == -inf ? 0 : exp2(m - m')     (rescale; never -inf - -inf)
 //   P    = exp2(S - (m' == -inf ? 0 : m'))                      [bkv, bq]
 //   l'   = l * a + colsum(P)                  (in the same pass as P)
 //   acc' = acc * a + Pᵀ v
-// and the block's output is acc / l, normalized once. The scores are
-// key-major, one column per query: a query's max and sum run down its
-// column, vector lanes side by side, with no cross-lane reduction, and qᵀ
-// (transposed once per query block, in cache) and k are both read by rows.
-// Scores in base 2 make each exponential an exp2 of a non-positive number
-// (attn.nonpositive), the cheapest to approximate; the running max ignores
-// NaN (maxnumf), as a NaN score makes its query's output NaN through P
-// anyway. No tensor larger than a block of scores exists. With `causal`,
-// the key loop of a query block stops at the last key any of its rows sees:
-// blocks wholly above the diagonal are never visited, those wholly below
-// it go through a first loop without the causal mask, and a square block
-// that the diagonal crosses corner to corner is done in halves, skipping
-// the quarter that no row sees. Both contractions have the matmul form
-// (i, j, r) that --attn-vectorize-contractions register-blocks (Pᵀ read as
-// [r, i]). The mask is read by blocks as it is laid out, queries first
-// (maskᵀ: transposed in registers where it is added). Fewer queries or keys
-// than a block (a decode step) make a block of the next multiple of 16.
-//
+// and the block's output is acc / l, normalized once (see the op's
+// decomposition for why the scores are key-major and in base 2). The steps'
+// qᵀ depends on the query block alone and is hoisted out of the key loops.
+// No tensor larger than a block of scores exists. With `causal`, the key
+// loop of a query block stops at the last key any of its rows sees: blocks
+// wholly above the diagonal are never visited, those wholly below it are
+// steps without the causal mask, and a square block that the diagonal
+// crosses corner to corner is done as two steps (its first keys for every
+// row, its last keys for the last rows), skipping the quarter that no row
+// sees. Padding keys are hidden by the default diagonal or by -inf in the
+// mask (a mask of the keys is made when there is none). Fewer queries or
+// keys than a block (a decode step) make a block of the next multiple of 16.
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Conversion/Passes.h"
@@ -46,7 +45,9 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -55,7 +56,6 @@ namespace {
 
 using utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
-constexpr IteratorType kRed = IteratorType::reduction;
 
 /// `size` rounded up to a multiple of `block`.
 OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
@@ -65,9 +65,11 @@ OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
       b, loc, s0.ceilDiv(block) * block, {size});
 }
 
-/// `x` grown to `sizes` with zeros after its elements; `x` if it has them.
-Value padWithZeros(OpBuilder &b, Location loc, Value x,
-                   ArrayRef<OpFoldResult> sizes) {
+/// `x` grown to `sizes`, the elements past it along dim d set to
+/// `padding[d]` (where several dims are past, the first one's); `x` if it
+/// has the sizes already.
+Value padTo(OpBuilder &b, Location loc, Value x, ArrayRef<OpFoldResult> sizes,
+            ArrayRef<Value> padding) {
   SmallVector<OpFoldResult> current = tensor::getMixedSizes(b, loc, x);
   if (llvm::all_of(llvm::zip(current, sizes), [](auto pair) {
         return isEqualConstantIntOrValue(std::get<0>(pair), std::get<1>(pair));
@@ -80,10 +82,9 @@ Value padWithZeros(OpBuilder &b, Location loc, Value x,
   Value padded = tensor::InsertSliceOp::create(
       b, loc, x, tensor::EmptyOp::create(b, loc, sizes, elementType),
       zeroOffsets, current, unitStrides);
-  // Only the padding is filled with zeros, not the whole tensor first: for
-  // each padded dim d, the elements past x along d and within x along the
-  // padded dims before it.
-  Value zero = floatConstant(b, loc, elementType, 0.0);
+  // Only the padding is filled, not the whole tensor first: for each padded
+  // dim d, the elements past x along d and within x along the padded dims
+  // before it.
   for (int64_t d = 0; d < rank; ++d) {
     if (isEqualConstantIntOrValue(current[d], sizes[d]))
       continue;
@@ -99,32 +100,163 @@ Value padWithZeros(OpBuilder &b, Location loc, Value x,
                   getValueOrCreateConstantIndexOp(b, loc, current[d])));
     for (int64_t e = 0; e < d; ++e)
       tail[e] = current[e];
-    Value zeros = filled(b, loc, tail, zero);
-    padded = tensor::InsertSliceOp::create(b, loc, zeros, padded, offsets, tail,
-                                           unitStrides);
+    padded =
+        tensor::InsertSliceOp::create(b, loc, filled(b, loc, tail, padding[d]),
+                                      padded, offsets, tail, unitStrides);
   }
   return padded;
 }
 
-/// The block of `x` at `offsets` of `sizes`, all 1 but the last two, as a
-/// 2-D tensor.
-Value block2D(OpBuilder &b, Location loc, Value x,
-              ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes) {
-  auto type = RankedTensorType::get(
-      decomposeMixedValues(sizes.take_back(2)).first,
-      cast<RankedTensorType>(x.getType()).getElementType());
-  return tensor::ExtractSliceOp::create(
-      b, loc, type, x, offsets, sizes,
-      SmallVector<OpFoldResult>(sizes.size(), b.getIndexAttr(1)));
+/// A mask of `paddedKeys` keys that hides the padding keys [keys,
+/// paddedKeys) with -inf: `mask` broadcast along the keys ([.., 1]) with them,
+/// or a single row of 0 and -inf when there is no mask.
+Value keyPaddingMask(OpBuilder &b, Location loc, Value mask, Value keys,
+                     OpFoldResult paddedKeys, Type elementType) {
+  MLIRContext *ctx = b.getContext();
+  Value negInf = negInfinity(b, loc, elementType);
+  Value zero = floatConstant(b, loc, elementType, 0.0);
+  SmallVector<OpFoldResult> sizes(3, b.getIndexAttr(1));
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  if (mask) {
+    sizes.assign(tensor::getMixedSizes(b, loc, mask));
+    sizes.pop_back();
+    inputs.push_back(mask);
+    maps.push_back(dimsMap(ctx, 4, {0, 1, 2, -1}));
+  }
+  sizes.push_back(paddedKeys);
+  // mask'[.., j] = j < keys ? mask[.., 0] : -inf
+  return buildGeneric(
+      b, loc, inputs, maps, tensor::EmptyOp::create(b, loc, sizes, elementType),
+      AffineMap::getMultiDimIdentityMap(4, ctx),
+      SmallVector<IteratorType>(4, kPar),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value j = linalg::IndexOp::create(nb, l, 3);
+        Value past =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::uge, j, keys);
+        return arith::SelectOp::create(nb, l, past, negInf,
+                                       mask ? args[0] : zero);
+      });
+}
+
+/// Whether the ops in `op`'s regions, and `op` itself unless
+/// `bodyOnly`, use only values defined outside `loop` or inside `op`.
+bool isLoopInvariant(scf::ForOp loop, Operation *op, bool bodyOnly = false) {
+  return !op->walk([&](Operation *nested) {
+              if (bodyOnly && nested == op)
+                return WalkResult::advance();
+              for (Value v : nested->getOperands())
+                if (!loop.isDefinedOutsideOfLoop(v) &&
+                    !op->isAncestor(v.getParentRegion()->getParentOp()))
+                  return WalkResult::interrupt();
+              return WalkResult::advance();
+            }).wasInterrupted();
+}
+
+/// Moves the computations of `loop`'s body that use nothing the loop
+/// defines before it: the steps' qᵀ (which depends on the query block
+/// alone), its slices and constants. Fills and the empty tensors of
+/// destinations written in the loop stay: hoisted, a destination would be
+/// copied each iteration instead of filled.
+void hoistLoopInvariants(RewriterBase &rewriter, scf::ForOp loop) {
+  for (Operation &op :
+       llvm::make_early_inc_range(loop.getBody()->without_terminator())) {
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (isa<tensor::EmptyOp, linalg::FillOp>(op) ||
+        (generic && linalg::isaFillOpInterface(generic)))
+      continue;
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+      // On invariant inputs, into tensor.empty ops of its own.
+      SmallVector<Operation *> empties;
+      bool hoistable = linalgOp.hasPureTensorSemantics() &&
+                       isLoopInvariant(loop, &op, /*bodyOnly=*/true);
+      for (OpOperand *input : linalgOp.getDpsInputOperands())
+        hoistable &= loop.isDefinedOutsideOfLoop(input->get());
+      for (OpOperand &init : linalgOp.getDpsInitsMutable()) {
+        auto empty = init.get().getDefiningOp<tensor::EmptyOp>();
+        if (empty && empty->getBlock() == loop.getBody() &&
+            empty->hasOneUse() && isLoopInvariant(loop, empty))
+          empties.push_back(empty);
+        else if (!loop.isDefinedOutsideOfLoop(init.get()))
+          hoistable = false;
+      }
+      if (!hoistable)
+        continue;
+      for (Operation *empty : empties)
+        rewriter.moveOpBefore(empty, loop);
+      rewriter.moveOpBefore(&op, loop);
+      continue;
+    }
+    if (op.getNumRegions() == 0 && isPure(&op) && isLoopInvariant(loop, &op))
+      rewriter.moveOpBefore(&op, loop);
+  }
+}
+
+/// Keys [kb, kb + numKeys) folded into the rows [firstRow, firstRow +
+/// numRows) of a query block's state: `rows` (the block's online attention
+/// over all its keys) from `state`, tiled to those keys and rows through its
+/// TilingInterface and decomposed through its AggregatedOpInterface. Without
+/// `hidesKeys`, every row sees every key: the step has no causal mask.
+SmallVector<Value> foldKeyBlock(RewriterBase &rewriter, Location loc,
+                                OnlineAttentionOp rows, Value kb,
+                                int64_t numKeys, int64_t firstRow,
+                                int64_t numRows, ValueRange state,
+                                bool hidesKeys) {
+  IRMapping fromState;
+  fromState.map(rows.getDpsInits(), state);
+  auto whole = cast<OnlineAttentionOp>(rewriter.clone(*rows, fromState));
+  if (!hidesKeys)
+    rewriter.modifyOpInPlace(whole, [&] {
+      whole.setCausal(false);
+      whole.getDiagonalMutable().clear();
+    });
+  OpFoldResult zero = rewriter.getIndexAttr(0), one = rewriter.getIndexAttr(1);
+  auto tiling = cast<TilingInterface>(whole.getOperation());
+  // Loops [B, H, M, N, D, Dv]: one head, the rows and keys of the step, all
+  // the features.
+  SmallVector<Range> domain = tiling.getIterationDomain(rewriter);
+  SmallVector<OpFoldResult> offsets{zero, zero, rewriter.getIndexAttr(firstRow),
+                                    kb,   zero, zero};
+  SmallVector<OpFoldResult> sizes{one,
+                                  one,
+                                  rewriter.getIndexAttr(numRows),
+                                  rewriter.getIndexAttr(numKeys),
+                                  domain[4].size,
+                                  domain[5].size};
+  FailureOr<TilingResult> tile =
+      tiling.getTiledImplementation(rewriter, offsets, sizes);
+  assert(succeeded(tile) && "a step of keys and rows of one head tiles");
+  rewriter.eraseOp(whole);
+  Operation *step = tile->tiledOps.front();
+  FailureOr<SmallVector<Value>> folded =
+      cast<linalg::AggregatedOpInterface>(step).decomposeOperation(rewriter);
+  assert(succeeded(folded) && "a single-head step decomposes");
+  rewriter.eraseOp(step);
+  int64_t blockRows =
+      cast<RankedTensorType>(state.front().getType()).getDimSize(2);
+  if (numRows == blockRows)
+    return *folded;
+  // The rows' share written back into the block's state.
+  SmallVector<Value> updated;
+  for (auto [part, whole] : llvm::zip_equal(*folded, state)) {
+    int64_t rank = cast<RankedTensorType>(whole.getType()).getRank();
+    SmallVector<OpFoldResult> partOffsets(rank, zero),
+        partSizes = tensor::getMixedSizes(rewriter, loc, part);
+    partOffsets[2] = rewriter.getIndexAttr(firstRow);
+    updated.push_back(tensor::InsertSliceOp::create(
+        rewriter, loc, part, whole, partOffsets, partSizes,
+        SmallVector<OpFoldResult>(rank, one)));
+  }
+  return updated;
 }
 
 /// The flash-attention loops; see the file comment. One head's block at a
 /// time, so that a block's scores stay in L1 and every block has the static
-/// shape [blockQ, blockKV]: queries, keys, values and mask are padded with
-/// zeros to whole blocks (padding keys get -inf scores; padding rows are
-/// dropped from the result). Nothing is copied whole when the sizes are
-/// whole blocks.
-Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
+/// shape [blockQ, blockKV]: queries, keys, values and mask are padded to
+/// whole blocks (padding keys get -inf scores; padding rows are dropped from
+/// the result). Nothing is copied whole when the sizes are whole blocks.
+Value lowerFlash(RewriterBase &b, Location loc,
+                 const attn::AttentionOperands &a, FloatAttr scale,
                  int64_t blockQ, int64_t blockKV, bool parallel) {
   // A few queries or keys (a decode step against a KV cache) make a block
   // of the next multiple of 16 rows at most, not a whole block of padding:
@@ -141,14 +273,11 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
   Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
   Value oneIndex = arith::ConstantIndexOp::create(b, loc, 1);
   Value twoIndex = arith::ConstantIndexOp::create(b, loc, 2);
-  Value causalOffset = a.diagonal;
   Value zero = floatConstant(b, loc, elementType, 0.0);
   Value negInf = negInfinity(b, loc, elementType);
   AffineMap id1 = b.getMultiDimIdentityMap(1);
   AffineMap id2 = b.getMultiDimIdentityMap(2);
   AffineMap row2 = dimsMap(ctx, 2, {0});
-  AffineMap col2 = dimsMap(ctx, 2, {1});
-  AffineMap transposed2 = dimsMap(ctx, 2, {1, 0});
   OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
   OpFoldResult bq = b.getIndexAttr(blockQ);
 
@@ -159,7 +288,7 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
                        staticRows && staticKeys && staticDiagonal &&
                        *staticDiagonal % blockKV == 0;
 
-  // Whole blocks of rows and keys.
+  // Whole blocks of rows and keys, padded with zeros.
   OpFoldResult paddedRows = roundUp(b, loc, a.qSizes[2], blockQ);
   OpFoldResult paddedKeys = roundUp(b, loc, a.kSizes[2], blockKV);
   bool rowsPadded = !isEqualConstantIntOrValue(paddedRows, a.qSizes[2]);
@@ -168,23 +297,44 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
       vSizes(a.vSizes);
   qSizes[2] = paddedRows;
   kSizes[2] = vSizes[2] = paddedKeys;
-  Value log2e = floatConstant(b, loc, elementType, 1.4426950408889634);
-  Value queryScale = arith::MulFOp::create(b, loc, a.scale, log2e);
-  Value q = padWithZeros(b, loc, a.q, qSizes);
-  Value k = padWithZeros(b, loc, a.k, kSizes);
-  Value v = padWithZeros(b, loc, a.v, vSizes);
-  Value mask;
-  if (a.mask) {
-    SmallVector<OpFoldResult> maskSizes = tensor::getMixedSizes(b, loc, a.mask);
-    auto maskType = cast<RankedTensorType>(a.mask.getType());
+  SmallVector<Value> zeros(4, zero);
+  Value q = padTo(b, loc, a.q, qSizes, zeros);
+  Value k = padTo(b, loc, a.k, kSizes, zeros);
+  Value v = padTo(b, loc, a.v, vSizes, zeros);
+  // The default diagonal (N - M) hides every padding key j >= N from the
+  // rows i < M; with another, or none, a mask hides them (-inf). The mask is
+  // read by blocks as it is laid out, each transposed to key-major in 16 x 16
+  // register squares (--attn-vectorize-reductions): no copy of it.
+  bool hidePaddingKeys = keysPadded && (!a.causal || !a.defaultDiagonal);
+  Value mask = a.mask;
+  bool maskHasKeys =
+      mask && cast<RankedTensorType>(mask.getType()).getDimSize(3) != 1;
+  if (mask) {
+    auto maskType = cast<RankedTensorType>(mask.getType());
+    SmallVector<OpFoldResult> maskSizes = tensor::getMixedSizes(b, loc, mask);
     if (maskType.getDimSize(2) != 1)
       maskSizes[2] = paddedRows;
-    if (maskType.getDimSize(3) != 1)
+    if (maskHasKeys)
       maskSizes[3] = paddedKeys;
-    // Read by blocks, each transposed to key-major in 16 x 16 register
-    // squares (--attn-vectorize-reductions): no copy of the mask.
-    mask = padWithZeros(b, loc, a.mask, maskSizes);
+    mask = padTo(b, loc, mask, maskSizes,
+                 {zero, zero, zero, hidePaddingKeys ? negInf : zero});
   }
+  if (hidePaddingKeys && !maskHasKeys)
+    mask = keyPaddingMask(b, loc, mask, keys, paddedKeys, elementType);
+
+  // The whole attention as one online step from an empty state, on whole
+  // blocks and with the real diagonal: query blocks are its tiles.
+  SmallVector<OpFoldResult> accSizes(qSizes), rowStateSizes(qSizes);
+  accSizes[3] = a.vSizes[3];
+  rowStateSizes.pop_back();
+  auto online = OnlineAttentionOp::create(
+      b, loc, q, k, v, mask, scale, a.causal, a.causal ? a.diagonal : Value(),
+      tensor::EmptyOp::create(b, loc, accSizes, elementType),
+      tensor::EmptyOp::create(b, loc, rowStateSizes, elementType),
+      tensor::EmptyOp::create(b, loc, rowStateSizes, elementType));
+
+  auto onlineTiling = cast<TilingInterface>(online.getOperation());
+  SmallVector<Range> domain = onlineTiling.getIterationDomain(b);
 
   SmallVector<OpFoldResult> outSizes(a.qSizes);
   outSizes[3] = a.vSizes[3];
@@ -198,12 +348,10 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
       b, loc, getValueOrCreateConstantIndexOp(b, loc, a.qSizes[0]),
       arith::MulIOp::create(b, loc, headsValue, numBlocks));
 
-  // Query block number `t` of all heads' blocks: its output rows, handed to
-  // `store` with their offsets and sizes in `out`.
-  auto queryBlock = [&](OpBuilder &b, Location loc, Value t,
-                        function_ref<void(Value, ArrayRef<OpFoldResult>,
-                                          ArrayRef<OpFoldResult>)>
-                            store) {
+  // Query block number `t` of all heads' blocks: its output rows, with their
+  // offsets and sizes in `out`.
+  auto queryBlock = [&](Value t, SmallVectorImpl<OpFoldResult> &offsets,
+                        SmallVectorImpl<OpFoldResult> &sizes) -> Value {
     // Head by head; within a head, block r/2 from the start for even r and
     // from the end for odd r, so that contiguous shares of iterations get
     // equal causal work (late blocks see more keys).
@@ -219,177 +367,22 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
     Value qb = arith::MulIOp::create(b, loc, block, stepQ);
     Value batch = arith::DivUIOp::create(b, loc, head, headsValue);
     Value h = arith::RemUIOp::create(b, loc, head, headsValue);
-    Value hkv =
-        a.groups == 1
-            ? h
-            : arith::DivUIOp::create(
-                  b, loc, h, arith::ConstantIndexOp::create(b, loc, a.groups))
-                  .getResult();
-    Value qBlock = block2D(b, loc, q, {batch, h, qb, zeroAttr},
-                           {one, one, bq, a.qSizes[3]});
-    SmallVector<OpFoldResult> rowSizes{bq}, accSizes{bq, a.vSizes[3]};
-    // qᵀ * scale * log2(e) [D, bq], once per block of queries: the right
-    // operand of k qᵀ, read by rows.
-    Value qtBlock = buildGeneric(
-        b, loc, {qBlock}, {transposed2},
-        tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{a.qSizes[3], bq},
-                                elementType),
-        id2, {kPar, kPar},
-        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          return arith::MulFOp::create(nb, l, args[0], queryScale);
-        });
+
+    // The block's rows of one head against all its keys (the tile moves the
+    // causal diagonal to the block's first row), from the empty state.
+    FailureOr<TilingResult> rowTile = onlineTiling.getTiledImplementation(
+        b, {batch, h, qb, zeroAttr, zeroAttr, zeroAttr},
+        {one, one, bq, domain[3].size, domain[4].size, domain[5].size});
+    assert(succeeded(rowTile) && "one head's block of rows tiles");
+    auto rowsOp = cast<OnlineAttentionOp>(rowTile->tiledOps.front());
+    SmallVector<OpFoldResult> blockAcc{one, one, bq, a.vSizes[3]},
+        blockRows{one, one, bq};
+    SmallVector<Value> state{filled(b, loc, blockAcc, zero),
+                             filled(b, loc, blockRows, negInf),
+                             filled(b, loc, blockRows, zero)};
 
     // Keys past the last one that the block's last row sees are skipped.
     Value kvEnd = keys;
-    if (a.causal) {
-      Value blockEnd = arith::MinSIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, qb, stepQ), rows);
-      Value seen = arith::AddIOp::create(b, loc, blockEnd, causalOffset);
-      kvEnd = arith::MinSIOp::create(
-          b, loc, arith::MaxSIOp::create(b, loc, seen, zeroIndex), keys);
-    }
-
-    // `numKeys` keys from `kb` seen by the block's queries [qs, qs +
-    // numQueries): the updated running max, sum and output of those
-    // queries. `hidesKeys`: whether some of the keys are hidden from some
-    // rows.
-    auto keyBlock = [&](OpBuilder &b, Location loc, Value kb, int64_t numKeys,
-                        int64_t qs, int64_t numQueries, ValueRange state,
-                        bool hidesKeys) {
-      attn::AttentionOperands block = a;
-      block.causal = a.causal && hidesKeys;
-      OpFoldResult keySize = b.getIndexAttr(numKeys),
-                   querySize = b.getIndexAttr(numQueries),
-                   qsAttr = b.getIndexAttr(qs);
-      SmallVector<OpFoldResult> stateSizes{querySize},
-          accStateSizes{querySize, a.vSizes[3]};
-      Value m = state[0], l = state[1], acc = state[2], qt = qtBlock;
-      Value rowOffset = qb;
-      bool part = numQueries != blockQ;
-      if (part) {
-        // The queries' share of the state and of qᵀ.
-        m = tensor::ExtractSliceOp::create(b, loc, m, {qsAttr}, stateSizes,
-                                           {one});
-        l = tensor::ExtractSliceOp::create(b, loc, l, {qsAttr}, stateSizes,
-                                           {one});
-        acc = tensor::ExtractSliceOp::create(b, loc, acc, {qsAttr, zeroAttr},
-                                             accStateSizes, {one, one});
-        qt = tensor::ExtractSliceOp::create(b, loc, qt, {zeroAttr, qsAttr},
-                                            {a.qSizes[3], querySize},
-                                            {one, one});
-        rowOffset = arith::AddIOp::create(
-            b, loc, qb, arith::ConstantIndexOp::create(b, loc, qs));
-      }
-      Value kBlock = block2D(b, loc, k, {batch, hkv, kb, zeroAttr},
-                             {one, one, keySize, a.kSizes[3]});
-      Value vBlock = block2D(b, loc, v, {batch, hkv, kb, zeroAttr},
-                             {one, one, keySize, a.vSizes[3]});
-      Value maskBlock;
-      if (mask) {
-        // Unit (broadcast) dims of the mask are read whole.
-        auto maskType = cast<RankedTensorType>(mask.getType());
-        SmallVector<OpFoldResult> offsets(4, zeroAttr), sizes(4, one);
-        if (maskType.getDimSize(0) != 1)
-          offsets[0] = batch;
-        if (maskType.getDimSize(1) != 1)
-          offsets[1] = h;
-        if (maskType.getDimSize(2) != 1) {
-          offsets[2] = rowOffset;
-          sizes[2] = querySize;
-        }
-        if (maskType.getDimSize(3) != 1) {
-          offsets[3] = kb;
-          sizes[3] = keySize;
-        }
-        maskBlock = block2D(b, loc, mask, offsets, sizes);
-      }
-      // Scores key-major, S [keys, queries] = k qᵀ: the row max and sum
-      // of each query are then a max and sum down a column, vector lanes
-      // side by side, with no cross-lane reduction.
-      Value products =
-          attn::blockMatmul(b, loc, kBlock, qt,
-                            filled(b, loc, {keySize, querySize},
-                                   floatConstant(b, loc, elementType, 0)));
-      // The queries are scaled: only masks are left to apply.
-      Value scores = products;
-      // The default diagonal (N - M) hides every padding key j >= N
-      // from the rows i < M; another may show them.
-      bool padKeys = keysPadded && (!block.causal || !a.defaultDiagonal);
-      if (maskBlock || block.causal || keysPadded)
-        scores = maskedScores(b, loc, block, products, maskBlock, rowOffset, kb,
-                              causalOffset, padKeys ? keys : Value(),
-                              /*scale=*/Value(), /*maskScale=*/log2e,
-                              /*keyMajor=*/true);
-
-      // Each update writes into the state it replaces (the inits
-      // below), so that the loop's tensors bufferize in place.
-      Value rowMax = buildGeneric(
-          b, loc, {scores}, {id2}, filled(b, loc, stateSizes, negInf), col2,
-          {kRed, kPar},
-          [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-            return arith::MaxNumFOp::create(nb, l, args[0], args[1]);
-          });
-      // a = m == -inf ? 0 : exp2(m - max(m, rowmax))
-      Value rescale = buildGeneric(
-          b, loc, {m, rowMax}, {id1, id1},
-          tensor::EmptyOp::create(b, loc, stateSizes, elementType), id1, {kPar},
-          [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-            Value mNew = arith::MaxNumFOp::create(nb, l, args[0], args[1]);
-            Value diff = arith::SubFOp::create(nb, l, args[0], mNew);
-            Value e = attn::exp2NonPositive(nb, l, diff);
-            return arith::SelectOp::create(nb, l, isNegInfinity(nb, l, args[0]),
-                                           zero, e);
-          });
-      // m' = max(m, rowmax)
-      Value mNew = buildGeneric(
-          b, loc, {rowMax}, {id1}, m, id1, {kPar},
-          [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-            return arith::MaxNumFOp::create(nb, l, args[1], args[0]);
-          });
-      // l' = l * a + colsum(P), with P = exp2(S - shift(m')) in the
-      // same pass: each exponential is summed as it is written.
-      Value lScaled =
-          buildGeneric(b, loc, {rescale}, {id1}, l, id1, {kPar},
-                       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                         return arith::MulFOp::create(nb, l, args[1], args[0]);
-                       });
-      Value pInit = tensor::EmptyOp::create(
-          b, loc, ArrayRef<OpFoldResult>{keySize, querySize}, elementType);
-      auto expsAndSums = linalg::GenericOp::create(
-          b, loc, TypeRange{pInit.getType(), lScaled.getType()},
-          ValueRange{scores, mNew}, ValueRange{pInit, lScaled},
-          ArrayRef<AffineMap>{id2, col2, id2, col2},
-          ArrayRef<IteratorType>{kRed, kPar},
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value shift = arith::SelectOp::create(
-                nb, l, isNegInfinity(nb, l, args[1]), zero, args[1]);
-            Value diff = arith::SubFOp::create(nb, l, args[0], shift);
-            Value p = attn::exp2NonPositive(nb, l, diff);
-            Value sum = arith::AddFOp::create(nb, l, args[3], p);
-            linalg::YieldOp::create(nb, l, ValueRange{p, sum});
-          });
-      Value probabilities = expsAndSums.getResult(0);
-      Value lNew = expsAndSums.getResult(1);
-      // acc' = acc * a + P v
-      Value accScaled =
-          buildGeneric(b, loc, {rescale}, {row2}, acc, id2, {kPar, kPar},
-                       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                         return arith::MulFOp::create(nb, l, args[1], args[0]);
-                       });
-      Value accNew = attn::blockMatmul(b, loc, probabilities, vBlock, accScaled,
-                                       /*lhsTransposed=*/true);
-      if (part) {
-        mNew = tensor::InsertSliceOp::create(b, loc, mNew, state[0], {qsAttr},
-                                             stateSizes, {one});
-        lNew = tensor::InsertSliceOp::create(b, loc, lNew, state[1], {qsAttr},
-                                             stateSizes, {one});
-        accNew = tensor::InsertSliceOp::create(b, loc, accNew, state[2],
-                                               {qsAttr, zeroAttr},
-                                               accStateSizes, {one, one});
-      }
-      return SmallVector<Value>{mNew, lNew, accNew};
-    };
-
     // With `causal`, the blocks of keys that every row of the block sees
     // (below the diagonal) need no causal mask: a first loop over those,
     // a second over the blocks on the diagonal. When the diagonal runs
@@ -398,11 +391,15 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
     // rows do not see: it skips that quarter.
     Value fullEnd = zeroIndex;
     if (a.causal) {
+      Value blockEnd = arith::MinSIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, qb, stepQ), rows);
+      Value seen = arith::AddIOp::create(b, loc, blockEnd, a.diagonal);
+      kvEnd = arith::MinSIOp::create(
+          b, loc, arith::MaxSIOp::create(b, loc, seen, zeroIndex), keys);
       Value firstSees = arith::MaxSIOp::create(
           b, loc,
-          arith::AddIOp::create(b, loc,
-                                arith::AddIOp::create(b, loc, qb, causalOffset),
-                                oneIndex),
+          arith::AddIOp::create(
+              b, loc, arith::AddIOp::create(b, loc, qb, a.diagonal), oneIndex),
           zeroIndex);
       fullEnd = arith::MinSIOp::create(
           b, loc,
@@ -411,44 +408,52 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
               stepKV),
           kvEnd);
     }
-    SmallVector<Value> state{filled(b, loc, rowSizes, negInf),
-                             filled(b, loc, rowSizes, zero),
-                             filled(b, loc, accSizes, zero)};
     for (bool hidesKeys : {false, true}) {
-      if (hidesKeys != a.causal && hidesKeys)
+      if (hidesKeys && !a.causal)
         break;
       Value begin = hidesKeys ? fullEnd : zeroIndex;
       Value end = a.causal && !hidesKeys ? fullEnd : kvEnd;
-      auto loop = scf::ForOp::create(
-          b, loc, begin, end, stepKV, state,
-          [&](OpBuilder &b, Location loc, Value kb, ValueRange carried) {
-            if (!hidesKeys || !splitDiagonal) {
-              scf::YieldOp::create(
-                  b, loc,
-                  keyBlock(b, loc, kb, blockKV, 0, blockQ, carried, hidesKeys));
-              return;
-            }
-            // The one block on the diagonal, in halves: its first keys for
-            // every row, its last keys for the rows of the second half only
-            // (the first half sees none of them).
-            int64_t half = blockKV / 2;
-            SmallVector<Value> first =
-                keyBlock(b, loc, kb, half, 0, blockQ, carried, true);
-            Value kbHalf = arith::AddIOp::create(
-                b, loc, kb, arith::ConstantIndexOp::create(b, loc, half));
-            scf::YieldOp::create(b, loc,
-                                 keyBlock(b, loc, kbHalf, half, half, half,
-                                          first, /*hidesKeys=*/true));
-          });
+      auto loop = scf::ForOp::create(b, loc, begin, end, stepKV, state);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value kb = loop.getInductionVar();
+        ValueRange carried = loop.getRegionIterArgs();
+        SmallVector<Value> folded;
+        if (!hidesKeys || !splitDiagonal) {
+          folded = foldKeyBlock(b, loc, rowsOp, kb, blockKV, 0, blockQ, carried,
+                                hidesKeys);
+        } else {
+          // The one block on the diagonal, in halves: its first keys for
+          // every row, its last keys for the rows of the second half only
+          // (the first half sees none of them).
+          int64_t halfKeys = blockKV / 2;
+          SmallVector<Value> first = foldKeyBlock(b, loc, rowsOp, kb, halfKeys,
+                                                  0, blockQ, carried, true);
+          Value kbHalf = arith::AddIOp::create(
+              b, loc, kb, arith::ConstantIndexOp::create(b, loc, halfKeys));
+          folded = foldKeyBlock(b, loc, rowsOp, kbHalf, halfKeys, halfKeys,
+                                halfKeys, first, true);
+        }
+        scf::YieldOp::create(b, loc, folded);
+      }
+      hoistLoopInvariants(b, loop);
       state.assign(loop.getResults().begin(), loop.getResults().end());
     }
+    b.eraseOp(rowsOp);
+    for (Operation *slice : rowTile->generatedSlices)
+      if (slice->use_empty())
+        b.eraseOp(slice);
 
     // out = acc * (1 / l): one division per row. A row that saw no key has
     // l == 0 (and acc == 0): NaN, or 0 with zeroRows.
+    Value acc = dropLeadingUnitDims(b, loc, state[0], 2);
+    Value sum = dropLeadingUnitDims(b, loc, state[2], 2);
     Value inverse = buildGeneric(
-        b, loc, {state[1]}, {id1},
-        tensor::EmptyOp::create(b, loc, rowSizes, elementType), id1, {kPar},
-        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        b, loc, {sum}, {id1},
+        tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{bq},
+                                elementType),
+        id1, {kPar}, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
           Value one = floatConstant(nb, l, elementType, 1.0);
           Value reciprocal = arith::DivFOp::create(nb, l, one, args[0]);
           if (!a.zeroRows)
@@ -458,9 +463,11 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
           return arith::SelectOp::create(nb, l, empty, zero, reciprocal);
         });
     Value normalized = buildGeneric(
-        b, loc, {state[2], inverse}, {id2, row2},
-        tensor::EmptyOp::create(b, loc, accSizes, elementType), id2,
-        {kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        b, loc, {acc, inverse}, {id2, row2},
+        tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{bq, a.vSizes[3]},
+                                elementType),
+        id2, {kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
           return arith::MulFOp::create(nb, l, args[0], args[1]);
         });
     // Padding rows are not stored.
@@ -473,45 +480,50 @@ Value lowerFlash(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
           b, loc, normalized, {zeroAttr, zeroAttr}, {validRows, a.vSizes[3]},
           {one, one});
     }
-    store(normalized, {batch, h, qb, zeroAttr},
-          {one, one, validRows, a.vSizes[3]});
+    offsets.assign({batch, h, qb, zeroAttr});
+    sizes.assign({one, one, validRows, a.vSizes[3]});
+    return normalized;
   };
 
   SmallVector<OpFoldResult> unitStrides(4, one);
   Value result;
-  if (parallel) {
-    // Query blocks are independent: an scf.forall, threads in the pipeline.
-    auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{zeroAttr},
-        ArrayRef<OpFoldResult>{headBlocks}, ArrayRef<OpFoldResult>{one},
-        ValueRange{out}, std::nullopt);
+  {
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(forall.getBody());
-    Value shared = forall.getRegionIterArgs()[0];
-    queryBlock(b, loc, forall.getInductionVars()[0],
-               [&](Value rowsOut, ArrayRef<OpFoldResult> offsets,
-                   ArrayRef<OpFoldResult> sizes) {
-                 OpBuilder::InsertionGuard inner(b);
-                 b.setInsertionPointToStart(forall.getTerminator().getBody());
-                 tensor::ParallelInsertSliceOp::create(
-                     b, loc, rowsOut, shared, offsets, sizes, unitStrides);
-               });
-    result = forall.getResult(0);
-  } else {
-    auto queryLoop = scf::ForOp::create(
-        b, loc, zeroIndex, headBlocks, oneIndex, ValueRange{out},
-        [&](OpBuilder &b, Location loc, Value t, ValueRange outArgs) {
-          queryBlock(b, loc, t,
-                     [&](Value rowsOut, ArrayRef<OpFoldResult> offsets,
-                         ArrayRef<OpFoldResult> sizes) {
-                       Value updated = tensor::InsertSliceOp::create(
-                           b, loc, rowsOut, outArgs[0], offsets, sizes,
-                           unitStrides);
-                       scf::YieldOp::create(b, loc, updated);
-                     });
-        });
-    result = queryLoop.getResult(0);
+    SmallVector<OpFoldResult> offsets, sizes;
+    if (parallel) {
+      // Query blocks are independent: an scf.forall, threads in the
+      // pipeline.
+      auto forall = scf::ForallOp::create(
+          b, loc, ArrayRef<OpFoldResult>{zeroAttr},
+          ArrayRef<OpFoldResult>{headBlocks}, ArrayRef<OpFoldResult>{one},
+          ValueRange{out}, std::nullopt);
+      b.setInsertionPointToStart(forall.getBody());
+      Value rowsOut = queryBlock(forall.getInductionVars()[0], offsets, sizes);
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(b, loc, rowsOut,
+                                            forall.getRegionIterArgs()[0],
+                                            offsets, sizes, unitStrides);
+      result = forall.getResult(0);
+    } else {
+      auto queryLoop = scf::ForOp::create(b, loc, zeroIndex, headBlocks,
+                                          oneIndex, ValueRange{out});
+      b.setInsertionPointToStart(queryLoop.getBody());
+      Value rowsOut = queryBlock(queryLoop.getInductionVar(), offsets, sizes);
+      Value updated = tensor::InsertSliceOp::create(
+          b, loc, rowsOut, queryLoop.getRegionIterArgs()[0], offsets, sizes,
+          unitStrides);
+      scf::YieldOp::create(b, loc, updated);
+      result = queryLoop.getResult(0);
+    }
   }
+  // The whole-attention step only gave the query blocks' tiles.
+  SmallVector<Operation *> placeholders;
+  for (Value init : online.getDpsInits())
+    placeholders.push_back(init.getDefiningOp());
+  b.eraseOp(online);
+  for (Operation *placeholder : placeholders)
+    if (placeholder->use_empty())
+      b.eraseOp(placeholder);
   return result;
 }
 
@@ -531,8 +543,9 @@ struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
     FailureOr<attn::AttentionOperands> a = attn::prepareAttention(rewriter, op);
     if (failed(a))
       return failure();
-    Value result = lowerFlash(rewriter, op.getLoc(), *a, options.blockQ,
-                              options.blockKV, options.parallelQueryBlocks);
+    Value result =
+        lowerFlash(rewriter, op.getLoc(), *a, op.getScaleAttr(), options.blockQ,
+                   options.blockKV, options.parallelQueryBlocks);
     rewriter.replaceOp(op,
                        attn::collapseToRank(rewriter, op.getLoc(), result,
                                             op.getQuery().getType().getRank()));

@@ -407,8 +407,7 @@ Value decomposeAttentionOperands(OpBuilder &b, Location loc,
   attn::AttentionOperands unmasked = a;
   unmasked.causal = false;
   scores = attn::maskedScores(b, loc, unmasked, scores, a.mask, zeroIndex,
-                              zeroIndex, zeroIndex, /*keyLimit=*/Value(),
-                              a.scale, /*maskScale=*/Value());
+                              zeroIndex, zeroIndex, a.scale);
   Value probabilities = attn::SoftmaxOp::create(
       b, loc, scores, /*mask=*/Value(), a.causal, a.diagonal, maskedRows);
   SmallVector<OpFoldResult> outSizes(a.qSizes);
@@ -443,18 +442,6 @@ FailureOr<Value> decomposeAttention(OpBuilder &b, attn::AttentionOp op) {
                               op.getQuery().getType().getRank());
 }
 
-/// `x` without its leading `drop` dims, all static 1: a rank-reducing slice.
-Value dropLeadingUnitDims(OpBuilder &b, Location loc, Value x, int64_t drop) {
-  auto type = cast<RankedTensorType>(x.getType());
-  int64_t rank = type.getRank();
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
-  auto reduced = RankedTensorType::get(type.getShape().drop_front(drop),
-                                       type.getElementType());
-  return tensor::ExtractSliceOp::create(
-      b, loc, reduced, x, SmallVector<OpFoldResult>(rank, b.getIndexAttr(0)),
-      sizes, SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
-}
-
 /// `part` (`dest` without its leading unit dims) written back into `dest`.
 Value insertIntoUnitDims(OpBuilder &b, Location loc, Value part, Value dest) {
   int64_t rank = cast<RankedTensorType>(dest.getType()).getRank();
@@ -475,20 +462,20 @@ bool isSingleHead(const attn::AttentionOperands &a) {
 }
 
 /// One online step of a single head (a flash-attention block), the state
-/// updated in place, scores key-major and in base 2:
-///   S    = k (q * scale log2(e))ᵀ + maskᵀ log2(e), causal -inf   [N, M]
-///   m2   = max log2(e)                               (the state in base 2)
-///   m2'  = max(m2, colmax S),  a = m2 == -inf ? 0 : exp2(m2 - m2')
-///   P    = exp2(S - shift(m2')),  l' = l a + colsum P   (in one pass)
-///   acc' = acc a + Pᵀ v,  max' = m2' ln(2)
+/// updated in place, scores key-major:
+///   S    = k (q * scale)ᵀ + maskᵀ, causal -inf                      [N, M]
+///   m'   = max(m, colmax S),  a = m == -inf ? 0 : exp2((m - m') log2(e))
+///   P    = exp2((S - shift(m')) log2(e)),  l' = l a + colsum P (one pass)
+///   acc' = acc a + Pᵀ v
 /// Key-major scores make a query's max and sum run down a column, vector
-/// lanes side by side with no cross-lane reduction; base 2 makes every
-/// exponential an exp2 of a non-positive number (attn.nonpositive), the
-/// cheapest to approximate. Both contractions have the (i, j, r) matmul
-/// form that --attn-vectorize-contractions register-blocks, and qᵀ depends
-/// on the query block alone (a key loop hoists it). The state's max goes
-/// through base 2 and back each step: acc and l are rescaled by the same
-/// factors, so acc / l does not see the rounding of that round trip.
+/// lanes side by side with no cross-lane reduction; every exponential is an
+/// exp2 of a non-positive number (attn.nonpositive), the cheapest to
+/// approximate. The differences are taken before the change of base: in
+/// base 2 throughout, the state's max would go through log2(e) and back
+/// each step, and at |max| ~ 1e38 (a mask of finfo.min) one rounding of it
+/// is worth more than the scores' range. Both contractions have the
+/// (i, j, r) matmul form that --attn-vectorize-contractions register-blocks,
+/// and qᵀ depends on the query block alone (a key loop hoists it).
 SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
                                         attn::OnlineAttentionOp op,
                                         const attn::AttentionOperands &a) {
@@ -498,16 +485,16 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
   constexpr IteratorType kPar = IteratorType::parallel;
   constexpr IteratorType kRed = IteratorType::reduction;
   Type type = a.elementType;
-  Value q = dropLeadingUnitDims(b, loc, a.q, 2);
-  Value k = dropLeadingUnitDims(b, loc, a.k, 2);
-  Value v = dropLeadingUnitDims(b, loc, a.v, 2);
-  Value mask = a.mask ? dropLeadingUnitDims(b, loc, a.mask, 2) : Value();
+  Value q = attn::dropLeadingUnitDims(b, loc, a.q, 2);
+  Value k = attn::dropLeadingUnitDims(b, loc, a.k, 2);
+  Value v = attn::dropLeadingUnitDims(b, loc, a.v, 2);
+  Value mask = a.mask ? attn::dropLeadingUnitDims(b, loc, a.mask, 2) : Value();
   Value acc4 = attn::expandToRank4(b, loc, op.getAcc());
   Value max3 = attn::expandToRank(b, loc, op.getMax(), 3);
   Value sum3 = attn::expandToRank(b, loc, op.getSum(), 3);
-  Value acc = dropLeadingUnitDims(b, loc, acc4, 2);
-  Value max = dropLeadingUnitDims(b, loc, max3, 2);
-  Value sum = dropLeadingUnitDims(b, loc, sum3, 2);
+  Value acc = attn::dropLeadingUnitDims(b, loc, acc4, 2);
+  Value max = attn::dropLeadingUnitDims(b, loc, max3, 2);
+  Value sum = attn::dropLeadingUnitDims(b, loc, sum3, 2);
 
   AffineMap id1 = b.getMultiDimIdentityMap(1);
   AffineMap id2 = b.getMultiDimIdentityMap(2);
@@ -515,37 +502,34 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
   AffineMap col2 = attn::dimsMap(ctx, 2, {1});
   Value zero = attn::floatConstant(b, loc, type, 0.0);
   Value log2e = attn::floatConstant(b, loc, type, 1.4426950408889634);
-  Value ln2 = attn::floatConstant(b, loc, type, 0.6931471805599453);
-  Value queryScale = arith::MulFOp::create(b, loc, a.scale, log2e);
   SmallVector<OpFoldResult> rows{tensor::getMixedSize(b, loc, q, 0)};
   SmallVector<OpFoldResult> scoreSizes{tensor::getMixedSize(b, loc, k, 0),
                                        rows[0]};
-  auto scaled = [](Value factor) {
-    return [factor](OpBuilder &nb, Location l, ValueRange args) -> Value {
-      return arith::MulFOp::create(nb, l, args[0], factor);
-    };
+  // exp(x - y) = exp2((x - y) log2(e)), x <= y.
+  auto expOfDifference = [&](OpBuilder &nb, Location l, Value x, Value y) {
+    Value diff = arith::SubFOp::create(nb, l, x, y);
+    return attn::exp2NonPositive(nb, l,
+                                 arith::MulFOp::create(nb, l, diff, log2e));
   };
-  // qᵀ * scale * log2(e) [D, M]: the right operand of k qᵀ, read by rows.
+  // qᵀ * scale [D, M]: the right operand of k qᵀ, read by rows.
   Value qt = attn::buildGeneric(
       b, loc, {q}, {attn::dimsMap(ctx, 2, {1, 0})},
       tensor::EmptyOp::create(
           b, loc,
           ArrayRef<OpFoldResult>{tensor::getMixedSize(b, loc, q, 1), rows[0]},
           type),
-      id2, {kPar, kPar}, scaled(queryScale));
+      id2, {kPar, kPar},
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::MulFOp::create(nb, l, args[0], a.scale);
+      });
   Value scores =
       attn::blockMatmul(b, loc, k, qt, attn::filled(b, loc, scoreSizes, zero));
   if (mask || a.causal) {
     Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
     scores = attn::maskedScores(b, loc, a, scores, mask, zeroIndex, zeroIndex,
-                                a.diagonal, /*keyLimit=*/Value(),
-                                /*scale=*/Value(), /*maskScale=*/log2e,
+                                a.diagonal, /*scale=*/Value(),
                                 /*keyMajor=*/true);
   }
-  // m2 = max * log2(e)
-  Value max2 = attn::buildGeneric(b, loc, {max}, {id1},
-                                  tensor::EmptyOp::create(b, loc, rows, type),
-                                  id1, {kPar}, scaled(log2e));
   // colmax S; NaN scores are ignored (maxnumf): they make P NaN anyway.
   Value colMax = attn::buildGeneric(
       b, loc, {scores}, {id2},
@@ -553,40 +537,38 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
       {kRed, kPar}, [](OpBuilder &nb, Location l, ValueRange args) -> Value {
         return arith::MaxNumFOp::create(nb, l, args[0], args[1]);
       });
-  // a = m2 == -inf ? 0 : exp2(m2 - max(m2, colmax))
+  // a = m == -inf ? 0 : exp(m - max(m, colmax))
   Value rescale = attn::buildGeneric(
-      b, loc, {max2, colMax}, {id1, id1},
+      b, loc, {max, colMax}, {id1, id1},
       tensor::EmptyOp::create(b, loc, rows, type), id1, {kPar},
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value newMax = arith::MaxNumFOp::create(nb, l, args[0], args[1]);
-        Value e = attn::exp2NonPositive(
-            nb, l, arith::SubFOp::create(nb, l, args[0], newMax));
         return arith::SelectOp::create(
-            nb, l, attn::isNegInfinity(nb, l, args[0]), zero, e);
+            nb, l, attn::isNegInfinity(nb, l, args[0]), zero,
+            expOfDifference(nb, l, args[0], newMax));
       });
-  // m2' = max(m2, colmax), written over m2
-  Value newMax2 = attn::buildGeneric(
-      b, loc, {colMax}, {id1}, max2, id1, {kPar},
+  // m' = max(m, colmax), written over m
+  Value newMax = attn::buildGeneric(
+      b, loc, {colMax}, {id1}, max, id1, {kPar},
       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
         return arith::MaxNumFOp::create(nb, l, args[1], args[0]);
       });
   auto times = [](OpBuilder &nb, Location l, ValueRange args) -> Value {
     return arith::MulFOp::create(nb, l, args[1], args[0]);
   };
-  // l' = l a + colsum P, with P = exp2(S - shift(m2')) in the same pass:
+  // l' = l a + colsum P, with P = exp(S - shift(m')) in the same pass:
   // each exponential is summed as it is written.
   Value scaledSum =
       attn::buildGeneric(b, loc, {rescale}, {id1}, sum, id1, {kPar}, times);
   Value pInit = tensor::EmptyOp::create(b, loc, scoreSizes, type);
   auto expsAndSums = linalg::GenericOp::create(
       b, loc, TypeRange{pInit.getType(), scaledSum.getType()},
-      ValueRange{scores, newMax2}, ValueRange{pInit, scaledSum},
+      ValueRange{scores, newMax}, ValueRange{pInit, scaledSum},
       ArrayRef<AffineMap>{id2, col2, id2, col2},
       ArrayRef<IteratorType>{kRed, kPar},
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value diff = arith::SubFOp::create(nb, l, args[0],
-                                           attn::safeShift(nb, l, args[1]));
-        Value p = attn::exp2NonPositive(nb, l, diff);
+        Value p =
+            expOfDifference(nb, l, args[0], attn::safeShift(nb, l, args[1]));
         Value total = arith::AddFOp::create(nb, l, args[3], p);
         linalg::YieldOp::create(nb, l, ValueRange{p, total});
       });
@@ -595,9 +577,6 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
                                        {kPar, kPar}, times);
   Value newAcc = attn::blockMatmul(b, loc, expsAndSums.getResult(0), v,
                                    scaledAcc, /*lhsTransposed=*/true);
-  // max' = m2' ln(2), written over the state's max
-  Value newMax = attn::buildGeneric(b, loc, {newMax2}, {id1}, max, id1, {kPar},
-                                    scaled(ln2));
 
   int64_t rank = op.getQuery().getType().getRank();
   return {attn::collapseToRank(b, loc, insertIntoUnitDims(b, loc, newAcc, acc4),
@@ -632,8 +611,7 @@ decomposeOnlineAttention(OpBuilder &b, attn::OnlineAttentionOp op) {
   Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
   Value scores = attn::queryKeyProduct(b, loc, *a, a->q, a->k);
   scores = attn::maskedScores(b, loc, *a, scores, a->mask, zeroIndex, zeroIndex,
-                              a->diagonal, /*keyLimit=*/Value(), a->scale,
-                              /*maskScale=*/Value());
+                              a->diagonal, a->scale);
   Value acc = attn::expandToRank4(b, loc, op.getAcc());
   Value max = attn::expandToRank(b, loc, op.getMax(), 3);
   Value sum = attn::expandToRank(b, loc, op.getSum(), 3);

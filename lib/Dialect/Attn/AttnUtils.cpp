@@ -71,6 +71,18 @@ Value attn::expandToRank4(OpBuilder &b, Location loc, Value x) {
   return expandToRank(b, loc, x, 4);
 }
 
+Value attn::dropLeadingUnitDims(OpBuilder &b, Location loc, Value x,
+                                int64_t drop) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+  auto reduced = RankedTensorType::get(type.getShape().drop_front(drop),
+                                       type.getElementType());
+  return tensor::ExtractSliceOp::create(
+      b, loc, reduced, x, SmallVector<OpFoldResult>(rank, b.getIndexAttr(0)),
+      sizes, SmallVector<OpFoldResult>(rank, b.getIndexAttr(1)));
+}
+
 Value attn::collapseToRank(OpBuilder &b, Location loc, Value x, int64_t rank) {
   int64_t missing = cast<RankedTensorType>(x.getType()).getRank() - rank;
   if (missing == 0)
@@ -113,8 +125,8 @@ AffineMap attn::broadcastMap(MLIRContext *ctx, Value mask) {
 
 Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
                          Value scores, Value mask, Value rowOffset,
-                         Value colOffset, Value causalOffset, Value keyLimit,
-                         Value scale, Value maskScale, bool keyMajor) {
+                         Value colOffset, Value causalOffset, Value scale,
+                         bool keyMajor) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = cast<RankedTensorType>(scores.getType()).getRank();
   assert((!keyMajor || rank == 2) && "key-major scores are a 2-D block");
@@ -139,54 +151,18 @@ Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
         Value s = args[0];
         if (scale)
           s = arith::MulFOp::create(nb, l, s, scale);
-        if (mask) {
-          Value m = args[1];
-          if (maskScale) {
-            // A finite mask value stays finite in base 2: finfo.min, a
-            // common "masked" value, would overflow to -inf and hide a row
-            // the decomposed form keeps.
-            Value scaled = arith::MulFOp::create(nb, l, m, maskScale);
-            const llvm::fltSemantics &semantics =
-                cast<FloatType>(a.elementType).getFloatSemantics();
-            Value lowest = arith::ConstantOp::create(
-                nb, l,
-                nb.getFloatAttr(a.elementType,
-                                APFloat::getLargest(semantics, true)));
-            Value largest = arith::ConstantOp::create(
-                nb, l,
-                nb.getFloatAttr(a.elementType, APFloat::getLargest(semantics)));
-            // Selected for finite values only: no NaN to propagate.
-            Value clamped = arith::MinNumFOp::create(
-                nb, l, arith::MaxNumFOp::create(nb, l, scaled, lowest),
-                largest);
-            Value isFinite = arith::CmpFOp::create(
-                nb, l, arith::CmpFPredicate::ONE,
-                math::AbsFOp::create(nb, l, m),
-                floatConstant(nb, l, a.elementType,
-                              std::numeric_limits<double>::infinity()));
-            m = arith::SelectOp::create(nb, l, isFinite, clamped, scaled);
-          }
-          s = arith::AddFOp::create(nb, l, s, m);
-        }
-        if (!a.causal && !keyLimit)
+        if (mask)
+          s = arith::AddFOp::create(nb, l, s, args[1]);
+        if (!a.causal)
           return s;
+        // Key j is hidden from query i when j > i + d.
         Value j = arith::AddIOp::create(nb, l, colOffset,
                                         linalg::IndexOp::create(nb, l, keyDim));
-        Value hidden;
-        if (a.causal) {
-          // Key j is hidden from query i when j > i + d.
-          Value i = arith::AddIOp::create(
-              nb, l, rowOffset, linalg::IndexOp::create(nb, l, queryDim));
-          Value last = arith::AddIOp::create(nb, l, i, causalOffset);
-          hidden =
-              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt, j, last);
-        }
-        if (keyLimit) {
-          Value padding = arith::CmpIOp::create(
-              nb, l, arith::CmpIPredicate::sge, j, keyLimit);
-          hidden =
-              hidden ? arith::OrIOp::create(nb, l, hidden, padding) : padding;
-        }
+        Value i = arith::AddIOp::create(
+            nb, l, rowOffset, linalg::IndexOp::create(nb, l, queryDim));
+        Value last = arith::AddIOp::create(nb, l, i, causalOffset);
+        Value hidden =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt, j, last);
         return arith::SelectOp::create(nb, l, hidden,
                                        negInfinity(nb, l, a.elementType), s);
       });

@@ -199,15 +199,26 @@ LoopNest buildLoopNest(Operation *op) {
 }
 
 /// Whether `size` is the whole of dimension `dim` of `tensor`: the same
-/// constant, or a `tensor.dim` of it.
+/// constant, a `tensor.dim` of it, or the size it was sliced or made with.
 bool isWholeDim(OpFoldResult size, Value tensor, int64_t dim) {
   int64_t extent = cast<RankedTensorType>(tensor.getType()).getDimSize(dim);
   if (!ShapedType::isDynamic(extent))
     return isConstantIntValue(size, extent);
   auto value = dyn_cast_if_present<Value>(size);
   auto dimOp = value ? value.getDefiningOp<tensor::DimOp>() : tensor::DimOp();
-  return dimOp && dimOp.getSource() == tensor &&
-         isConstantIntValue(dimOp.getIndex(), dim);
+  if (dimOp && dimOp.getSource() == tensor &&
+      isConstantIntValue(dimOp.getIndex(), dim))
+    return true;
+  // The size a slice or an empty tensor was made with (a tensor.dim of it
+  // folds to that).
+  SmallVector<OpFoldResult> made;
+  if (auto slice = tensor.getDefiningOp<tensor::ExtractSliceOp>();
+      slice && slice.getSourceType().getRank() ==
+                   cast<RankedTensorType>(tensor.getType()).getRank())
+    made = slice.getMixedSizes();
+  else if (auto empty = tensor.getDefiningOp<tensor::EmptyOp>())
+    made = empty.getMixedSizes();
+  return !made.empty() && isEqualConstantIntOrValue(size, made[dim]);
 }
 
 /// The loop extents of `op` at `b`'s insertion point.
@@ -766,8 +777,7 @@ tileAttentionToPartial(OpBuilder &b, Location loc, AttentionOp op,
   // s [B, H, m, T]: lane t's score.
   Value scores = queryKeyProduct(b, loc, *a, a->q, a->k);
   scores = maskedScores(b, loc, *a, scores, a->mask, zeroIndex, zeroIndex,
-                        a->diagonal, /*keyLimit=*/Value(), a->scale,
-                        /*maskScale=*/Value());
+                        a->diagonal, a->scale);
   Value acc = expandToRank(b, loc, lanes[0], 5); // [B, H, m, Dv, T]
   Value max = expandToRank(b, loc, lanes[1], 4); // [B, H, m, T]
   Value sum = expandToRank(b, loc, lanes[2], 4);

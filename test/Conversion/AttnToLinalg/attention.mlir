@@ -15,20 +15,26 @@
 // FLASH-DAG: #[[$T2:.+]] = affine_map<(d0, d1) -> (d1, d0)>
 // FLASH-DAG: #[[$COL:.+]] = affine_map<(d0, d1) -> (d1)>
 // FLASH-DAG: #[[$ROW:.+]] = affine_map<(d0, d1) -> (d0)>
+// FLASH-DAG: #[[$GROUP:.+]] = affine_map<()[s0] -> (s0 floordiv 2)>
+// FLASH-DAG: #[[$DIAG:.+]] = affine_map<()[s0, s1] -> (-s0 + s1 + 128)>
 // FLASH-LABEL: func.func @gqa_causal(
 // FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<1x4x128x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x2x256x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<1x2x256x8xf32>)
 // The M x N scores never exist: no tensor<...x128x256x...> anywhere. N and M
-// are whole blocks: nothing is padded, nothing is copied whole.
+// are whole blocks: nothing is padded, nothing is copied whole. No attn op
+// is left: the online attention was tiled and decomposed.
 // FLASH-NOT:     128x256
 // FLASH-NOT:     linalg.transpose
-// FLASH-DAG:     %[[C2:.*]] = arith.constant 2 : index
+// FLASH-NOT:     attn.
 // FLASH-DAG:     %[[C4:.*]] = arith.constant 4 : index
 // FLASH-DAG:     %[[C16:.*]] = arith.constant 16 : index
 // FLASH-DAG:     %[[C32:.*]] = arith.constant 32 : index
 // FLASH-DAG:     %[[C64:.*]] = arith.constant 64 : index
 // FLASH-DAG:     %[[C128:.*]] = arith.constant 128 : index
 // FLASH-DAG:     %[[C256:.*]] = arith.constant 256 : index
-// FLASH-DAG:     %[[SCALE:.*]] = arith.constant 0.360673755 : f32
+// FLASH-DAG:     %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
+// FLASH-DAG:     %[[LOG2E:.*]] = arith.constant 1.44269502 : f32
+// FLASH-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// FLASH-DAG:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
 // One loop over the 16 query blocks of all heads (4 heads x 4 blocks of 32
 // rows), carrying the output.
 // FLASH:         %[[OUT:.*]] = scf.for %[[T:[a-zA-Z0-9_]+]] = %{{.*}} to %[[C16]] step %{{.*}} iter_args(%[[ACCOUT:.*]] = %{{.*}}) -> (tensor<1x4x128x8xf32>) {
@@ -37,81 +43,98 @@
 // FLASH:           %[[BLOCK:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : index
 // FLASH:           %[[QB:.*]] = arith.muli %[[BLOCK]], %[[C32]] : index
 // FLASH:           %[[H:.*]] = arith.remui %[[HEAD]], %[[C4]] : index
-// Query head h reads key/value head h / 2.
-// FLASH:           %[[HKV:.*]] = arith.divui %[[H]], %[[C2]] : index
-// FLASH:           %[[QBLK:.*]] = tensor.extract_slice %[[Q]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x4x128x16xf32> to tensor<32x16xf32>
-// The block's queries transposed and scaled once, by log2(e)/sqrt(16):
-// scores in base 2, qᵀ [D, 32] read by rows.
-// FLASH:           %[[QT:.*]] = linalg.generic {indexing_maps = [#[[$T2]], #[[$ID2]]], iterator_types = ["parallel", "parallel"]} ins(%[[QBLK]] : tensor<32x16xf32>) outs(%{{.*}} : tensor<16x32xf32>)
-// FLASH:             arith.mulf %{{.*}}, %[[SCALE]] : f32
-// Causal: keys past min(qb + 32, M) + (N - M) are never visited.
+// The tile of the online attention's rows: the query block of head h, its
+// key/value head h floordiv 2 (grouped-query attention), all its keys.
+// FLASH:           %[[QBLK:.*]] = tensor.extract_slice %[[Q]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x4x128x16xf32> to tensor<1x1x32x16xf32>
+// FLASH:           %[[HKV:.*]] = affine.apply #[[$GROUP]]()[%[[H]]]
+// FLASH:           %[[KH:.*]] = tensor.extract_slice %[[K]][%{{.*}}, %[[HKV]], 0, 0] [1, 1, 256, 16] [1, 1, 1, 1]
+// FLASH:           %[[VH:.*]] = tensor.extract_slice %[[V]][%{{.*}}, %[[HKV]], 0, 0] [1, 1, 256, 8] [1, 1, 1, 1]
+// From the empty state: acc = 0, max = -inf, sum = 0.
+// FLASH:           %[[ACC0:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<1x1x32x8xf32>)
+// FLASH:           %[[MAX0:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<1x1x32xf32>)
+// FLASH:           %[[SUM0:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<1x1x32xf32>)
+// Keys past the last one the block's last row sees (row 127 sees key
+// 127 + 128) are never visited: the key loop ends at min(qb + 32 + 128, 256).
 // FLASH:           %[[END:.*]] = arith.addi %[[QB]], %[[C32]] : index
 // FLASH:           %[[LAST:.*]] = arith.minsi %[[END]], %[[C128]] : index
 // FLASH:           %[[SEEN:.*]] = arith.addi %[[LAST]], %[[C128]] : index
 // FLASH:           %[[POS:.*]] = arith.maxsi %[[SEEN]], %{{.*}} : index
 // FLASH:           %[[KVEND:.*]] = arith.minsi %[[POS]], %[[C256]] : index
-// First the blocks of keys that every row of the block sees (below the
-// diagonal): up to qb + (N - M) + 1 rounded down to 64, with no causal mask.
+// The key blocks that the block's first row sees whole, (qb + 129) / 64
+// of them, need no causal mask.
 // FLASH:           %[[FIRST:.*]] = arith.addi %[[QB]], %[[C129:.*]] : index
 // FLASH:           %[[FIRSTPOS:.*]] = arith.maxsi %[[FIRST]], %{{.*}} : index
 // FLASH:           %[[NFULL:.*]] = arith.divui %[[FIRSTPOS]], %[[C64]] : index
 // FLASH:           %[[FULL:.*]] = arith.muli %[[NFULL]], %[[C64]] : index
 // FLASH:           %[[FULLEND:.*]] = arith.minsi %[[FULL]], %[[KVEND]] : index
-// FLASH:           %[[VISIBLE:.*]]:3 = scf.for %{{.*}} = %{{.*}} to %[[FULLEND]] step %[[C64]]
+// qᵀ * scale, hoisted out of the key loops: once per query block.
+// FLASH:           %[[QROWS:.*]] = tensor.extract_slice %[[QBLK]][0, 0, 0, 0] [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x1x32x16xf32> to tensor<32x16xf32>
+// FLASH:           %[[QT:.*]] = linalg.generic {indexing_maps = [#[[$T2]], #[[$ID2]]], iterator_types = ["parallel", "parallel"]} ins(%[[QROWS]] : tensor<32x16xf32>) outs(%{{.*}} : tensor<16x32xf32>)
+// FLASH:             arith.mulf %{{.*}}, %[[SCALE]] : f32
+// FLASH:           %[[VISIBLE:.*]]:3 = scf.for %{{.*}} = %{{.*}} to %[[FULLEND]] step %[[C64]] iter_args(%{{.*}} = %[[ACC0]], %{{.*}} = %[[MAX0]], %{{.*}} = %[[SUM0]])
 // FLASH-NOT:         arith.cmpi
 // FLASH:             scf.yield
-// Then the blocks on the diagonal, masked: blocks of 64 keys, carrying the
-// running max, sum and output of the block's rows; every block has a
-// static shape.
-// FLASH:           %[[STATE:.*]]:3 = scf.for %[[KB:[a-zA-Z0-9_]+]] = %[[FULLEND]] to %[[KVEND]] step %[[C64]] iter_args(%[[M:.*]] = %[[VISIBLE]]#0, %[[L:.*]] = %[[VISIBLE]]#1, %[[ACC:.*]] = %[[VISIBLE]]#2) -> (tensor<32xf32>, tensor<32xf32>, tensor<32x8xf32>) {
-// FLASH:             %[[KBLK:.*]] = tensor.extract_slice %[[K]][%{{.*}}, %[[HKV]], %[[KB]], 0] [1, 1, 64, 16] [1, 1, 1, 1] : tensor<1x2x256x16xf32> to tensor<64x16xf32>
-// FLASH:             %[[VBLK:.*]] = tensor.extract_slice %[[V]][%{{.*}}, %[[HKV]], %[[KB]], 0] [1, 1, 64, 8] [1, 1, 1, 1] : tensor<1x2x256x8xf32> to tensor<64x8xf32>
-// S = k qᵀ, key-major [64, 32]: the matmul form (j, i, d), both operands
-// read by rows.
+// The blocks the diagonal crosses: each step is the row tile tiled to 64
+// keys (its diagonal moved to 128 + qb - kb) and decomposed, the state
+// updated in place.
+// FLASH:           %[[STATE:.*]]:3 = scf.for %[[KB:[a-zA-Z0-9_]+]] = %[[FULLEND]] to %[[KVEND]] step %[[C64]] iter_args(%[[ACC:.*]] = %[[VISIBLE]]#0, %[[MAX:.*]] = %[[VISIBLE]]#1, %[[SUM:.*]] = %[[VISIBLE]]#2)
+// FLASH:             %[[KSTEP:.*]] = tensor.extract_slice %[[KH]][0, 0, %[[KB]], 0] [1, 1, 64, 16] [1, 1, 1, 1]
+// FLASH:             %[[VSTEP:.*]] = tensor.extract_slice %[[VH]][0, 0, %[[KB]], 0] [1, 1, 64, 8] [1, 1, 1, 1]
+// FLASH:             %[[DIAG:.*]] = affine.apply #[[$DIAG]]()[%[[KB]], %[[QB]]]
+// FLASH:             %[[KBLK:.*]] = tensor.extract_slice %[[KSTEP]][0, 0, 0, 0] [1, 1, 64, 16] [1, 1, 1, 1] : tensor<1x1x64x16xf32> to tensor<64x16xf32>
+// FLASH:             %[[VBLK:.*]] = tensor.extract_slice %[[VSTEP]][0, 0, 0, 0] [1, 1, 64, 8] [1, 1, 1, 1] : tensor<1x1x64x8xf32> to tensor<64x8xf32>
+// FLASH:             %[[ACCS:.*]] = tensor.extract_slice %[[ACC]][0, 0, 0, 0] [1, 1, 32, 8] [1, 1, 1, 1] : tensor<1x1x32x8xf32> to tensor<32x8xf32>
+// FLASH:             %[[MAXS:.*]] = tensor.extract_slice %[[MAX]][0, 0, 0] [1, 1, 32] [1, 1, 1] : tensor<1x1x32xf32> to tensor<32xf32>
+// FLASH:             %[[SUMS:.*]] = tensor.extract_slice %[[SUM]][0, 0, 0] [1, 1, 32] [1, 1, 1] : tensor<1x1x32xf32> to tensor<32xf32>
+// S = k qᵀ [64 keys, 32 queries]: a matmul (i, j, r) of k [i, r] and qᵀ [r, j].
 // FLASH:             %[[KQ:.*]] = linalg.generic {indexing_maps = [#[[$LHS]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[KBLK]], %[[QT]] : tensor<64x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<64x32xf32>)
 // FLASH:               arith.mulf
 // FLASH:               arith.addf
-// Causal mask: key kb + j hidden from query qb + i when kb + j > qb + i + 128.
+// The causal mask: key j (dim 0) hidden from query i (dim 1) when j > i + d.
 // FLASH:             %[[S:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$ID2]]], {{.*}} ins(%[[KQ]] : tensor<64x32xf32>)
 // FLASH-NOT:             arith.mulf
-// FLASH:               %[[J0:.*]] = linalg.index 0 : index
-// FLASH:               %[[J:.*]] = arith.addi %[[KB]], %[[J0]] : index
-// FLASH:               %[[I0:.*]] = linalg.index 1 : index
-// FLASH:               %[[I:.*]] = arith.addi %[[QB]], %[[I0]] : index
-// FLASH:               %[[LASTSEEN:.*]] = arith.addi %[[I]], %[[C128]] : index
+// FLASH:               %[[J:.*]] = linalg.index 0 : index
+// FLASH:               %[[I:.*]] = linalg.index 1 : index
+// FLASH:               %[[LASTSEEN:.*]] = arith.addi %[[I]], %[[DIAG]] : index
 // FLASH:               arith.cmpi sgt, %[[J]], %[[LASTSEEN]] : index
 // FLASH:               arith.select
-// Each query's max is a max down its column of keys (no cross-lane
-// reduction). It ignores NaN: a NaN score makes its row NaN through P anyway.
-// FLASH:             %[[ROWMAX:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL]]], iterator_types = ["reduction", "parallel"]} ins(%[[S]] : tensor<64x32xf32>)
+// Each query's max runs down its column (dim 1 parallel, dim 0 reduced).
+// FLASH:             %[[COLMAX:.*]] = linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL]]], iterator_types = ["reduction", "parallel"]} ins(%[[S]] : tensor<64x32xf32>)
 // FLASH:               arith.maxnumf %{{.*}}, %{{.*}} : f32
-// a = m == -inf ? 0 : exp2(m - max(m, rowmax)), of a non-positive number
-// FLASH:             %[[RESCALE:.*]] = linalg.generic {{.*}} ins(%[[M]], %[[ROWMAX]] : tensor<32xf32>, tensor<32xf32>)
+// a = exp2((m - max(m, colmax)) log2(e)), 0 where m is -inf.
+// FLASH:             %[[RESCALE:.*]] = linalg.generic {{.*}} ins(%[[MAXS]], %[[COLMAX]] : tensor<32xf32>, tensor<32xf32>)
 // FLASH:               arith.maxnumf
-// FLASH:               arith.subf
-// FLASH:               math.exp2 %{{.*}} {attn.nonpositive} : f32
 // FLASH:               arith.cmpf oeq
+// FLASH:               arith.subf
+// FLASH:               arith.mulf %{{.*}}, %[[LOG2E]] : f32
+// FLASH:               math.exp2 %{{.*}} {attn.nonpositive} : f32
 // FLASH:               arith.select
-// m' = max(m, rowmax), in place of m
-// FLASH:             %[[MNEW:.*]] = linalg.generic {{.*}} ins(%[[ROWMAX]] : tensor<32xf32>) outs(%[[M]] : tensor<32xf32>)
+// m' = max(m, colmax), written over m.
+// FLASH:             %[[MNEW:.*]] = linalg.generic {{.*}} ins(%[[COLMAX]] : tensor<32xf32>) outs(%[[MAXS]] : tensor<32xf32>)
 // FLASH:               arith.maxnumf
-// l' = l * a + colsum(P) and P = exp2(S - shift(m')), key-major like S, in
-// one pass: each exponential is written and summed down its column.
-// FLASH:             %[[LS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[L]] : tensor<32xf32>)
+// l' = l * a + colsum(P), P = exp2((S - m') log2(e)) written and summed in
+// one pass.
+// FLASH:             %[[LS:.*]] = linalg.generic {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[SUMS]] : tensor<32xf32>)
 // FLASH:             %[[PL:.*]]:2 = linalg.generic {indexing_maps = [#[[$ID2]], #[[$COL]], #[[$ID2]], #[[$COL]]], iterator_types = ["reduction", "parallel"]} ins(%[[S]], %[[MNEW]] : tensor<64x32xf32>, tensor<32xf32>) outs(%{{.*}}, %[[LS]] : tensor<64x32xf32>, tensor<32xf32>)
 // FLASH:             ^bb0(%[[SV:.*]]: f32, %[[MV:.*]]: f32, %{{.*}}: f32, %[[LV:.*]]: f32):
 // FLASH:               %[[D:.*]] = arith.subf %[[SV]], %{{.*}} : f32
-// FLASH:               %[[E:.*]] = math.exp2 %[[D]] {attn.nonpositive} : f32
-// FLASH:               %[[SUM:.*]] = arith.addf %[[LV]], %[[E]] : f32
-// FLASH:               linalg.yield %[[E]], %[[SUM]] : f32, f32
-// acc' = acc * a + P v: the matmul form with Pᵀ read as [r, i].
-// FLASH:             %[[AS:.*]] = linalg.generic {indexing_maps = [#[[$ROW]], #[[$ID2]]], {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[ACC]] : tensor<32x8xf32>)
+// FLASH:               %[[D2:.*]] = arith.mulf %[[D]], %[[LOG2E]] : f32
+// FLASH:               %[[E:.*]] = math.exp2 %[[D2]] {attn.nonpositive} : f32
+// FLASH:               %[[SUMV:.*]] = arith.addf %[[LV]], %[[E]] : f32
+// FLASH:               linalg.yield %[[E]], %[[SUMV]] : f32, f32
+// acc' = acc * a + Pᵀ v: a matmul (i, j, r) of Pᵀ (read as [r, i]) and v.
+// FLASH:             %[[AS:.*]] = linalg.generic {indexing_maps = [#[[$ROW]], #[[$ID2]]], {{.*}} ins(%[[RESCALE]] : tensor<32xf32>) outs(%[[ACCS]] : tensor<32x8xf32>)
 // FLASH:             %[[ACCNEW:.*]] = linalg.generic {indexing_maps = [#[[$LHST]], #[[$RHS]], #[[$OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[PL]]#0, %[[VBLK]] : tensor<64x32xf32>, tensor<64x8xf32>) outs(%[[AS]] : tensor<32x8xf32>)
-// FLASH:             scf.yield %[[MNEW]], %[[PL]]#1, %[[ACCNEW]]
-// Normalize once: out = acc * (1 / l), one division per row.
-// FLASH:           %[[INV:.*]] = linalg.generic {{.*}} ins(%[[STATE]]#1 : tensor<32xf32>)
+// FLASH:             %[[ACCNEXT:.*]] = tensor.insert_slice %[[ACCNEW]] into %[[ACC]][0, 0, 0, 0] [1, 1, 32, 8] [1, 1, 1, 1]
+// FLASH:             %[[MAXNEXT:.*]] = tensor.insert_slice %[[MNEW]] into %[[MAX]][0, 0, 0] [1, 1, 32] [1, 1, 1]
+// FLASH:             %[[SUMNEXT:.*]] = tensor.insert_slice %[[PL]]#1 into %[[SUM]][0, 0, 0] [1, 1, 32] [1, 1, 1]
+// FLASH:             scf.yield %[[ACCNEXT]], %[[MAXNEXT]], %[[SUMNEXT]]
+// out = acc * (1 / l), stored into the query block's rows.
+// FLASH:           %[[ACCF:.*]] = tensor.extract_slice %[[STATE]]#0[0, 0, 0, 0] [1, 1, 32, 8] [1, 1, 1, 1] : tensor<1x1x32x8xf32> to tensor<32x8xf32>
+// FLASH:           %[[SUMF:.*]] = tensor.extract_slice %[[STATE]]#2[0, 0, 0] [1, 1, 32] [1, 1, 1] : tensor<1x1x32xf32> to tensor<32xf32>
+// FLASH:           %[[INV:.*]] = linalg.generic {{.*}} ins(%[[SUMF]] : tensor<32xf32>)
 // FLASH:             arith.divf %{{.*}}, %{{.*}} : f32
-// FLASH:           %[[NORM:.*]] = linalg.generic {{.*}} ins(%[[STATE]]#2, %[[INV]] : tensor<32x8xf32>, tensor<32xf32>)
+// FLASH:           %[[NORM:.*]] = linalg.generic {{.*}} ins(%[[ACCF]], %[[INV]] : tensor<32x8xf32>, tensor<32xf32>)
 // FLASH:             arith.mulf
 // FLASH:           %[[INS:.*]] = tensor.insert_slice %[[NORM]] into %[[ACCOUT]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 8]
 // FLASH:           scf.yield %[[INS]]
@@ -145,20 +168,18 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // -----
 
 // Rank 2 with a mask, M = 100 and N = 300 not whole blocks: expanded to
-// [1, 1, M, D]; queries, keys, values and mask padded with zeros to whole
-// blocks (128 rows, 320 keys); padding keys get -inf scores, padding rows
-// are not stored. No causal bound on the key loop. No copy of the mask:
-// each block of it is read transposed, key-major like the scores, and added
-// in base 2.
+// [1, 1, M, D]; queries, keys and values padded with zeros to whole blocks
+// (128 rows, 320 keys), the mask with 0 along its rows and -inf along its
+// keys (padding keys get -inf scores through it); padding rows are not
+// stored. No causal bound on the key loop. No copy of the mask:
+// each block of it is read transposed, key-major like the scores.
+// FLASH-DAG: #[[$ID2M:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// FLASH-DAG: #[[$T2M:.+]] = affine_map<(d0, d1) -> (d1, d0)>
 // FLASH-LABEL: func.func @rank2_mask(
 // FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<100x32xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<300x32xf32>, %{{.*}}: tensor<300x32xf32>, %[[MASK:[a-zA-Z0-9_]+]]: tensor<100x300xf32>)
 // FLASH-DAG:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
 // FLASH-DAG:     %[[C100:.*]] = arith.constant 100 : index
 // FLASH-DAG:     %[[C300:.*]] = arith.constant 300 : index
-// FLASH-DAG:     %[[LOG2E:.*]] = arith.constant 1.44269502 : f32
-// FLASH-DAG:     %[[INF:.*]] = arith.constant 0x7F800000 : f32
-// FLASH-DAG:     %[[LARGEST:.*]] = arith.constant 3.40282347E+38 : f32
-// FLASH-DAG:     %[[LOWEST:.*]] = arith.constant -3.40282347E+38 : f32
 // FLASH:         %[[Q4:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 32]
 // FLASH:         %[[K4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 300, 32]
 // FLASH:         %[[M4:.*]] = tensor.expand_shape %[[MASK]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 100, 300]
@@ -170,29 +191,25 @@ func.func @gqa_causal(%q: tensor<1x4x128x16xf32>, %k: tensor<1x2x256x16xf32>, %v
 // FLASH:         %[[KPAD:.*]] = tensor.insert_slice %{{.*}} into %[[KIN]][0, 0, 300, 0] [1, 1, 20, 32] [1, 1, 1, 1] : tensor<1x1x20x32xf32> into tensor<1x1x320x32xf32>
 // FLASH:         %[[MIN:.*]] = tensor.insert_slice %[[M4]] into %{{.*}}[0, 0, 0, 0] [1, 1, 100, 300] [1, 1, 1, 1] : tensor<1x1x100x300xf32> into tensor<1x1x128x320xf32>
 // FLASH:         %[[MROWS:.*]] = tensor.insert_slice %{{.*}} into %[[MIN]][0, 0, 100, 0] [1, 1, 28, 320] [1, 1, 1, 1] : tensor<1x1x28x320xf32> into tensor<1x1x128x320xf32>
-// FLASH:         %[[MPAD:.*]] = tensor.insert_slice %{{.*}} into %[[MROWS]][0, 0, 0, 300] [1, 1, 100, 20] [1, 1, 1, 1] : tensor<1x1x100x20xf32> into tensor<1x1x128x320xf32>
+// FLASH:         %[[KEYPAD:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<1x1x100x20xf32>)
+// FLASH:         %[[MPAD:.*]] = tensor.insert_slice %[[KEYPAD]] into %[[MROWS]][0, 0, 0, 300] [1, 1, 100, 20] [1, 1, 1, 1] : tensor<1x1x100x20xf32> into tensor<1x1x128x320xf32>
 // FLASH-NOT:     linalg.transpose
 // FLASH:         scf.for %[[T:[a-zA-Z0-9_]+]] =
 // FLASH:           %[[QB:.*]] = arith.muli
 // FLASH:           tensor.extract_slice %[[QPAD]][%{{.*}}, 0, %[[QB]], 0] [1, 1, 32, 32]
+// FLASH:           %[[KH:.*]] = tensor.extract_slice %[[KPAD]][%{{.*}}, 0, 0, 0] [1, 1, 320, 32]
+// FLASH:           %[[MROWBLK:.*]] = tensor.extract_slice %[[MPAD]][0, 0, %[[QB]], 0] [1, 1, 32, 320] [1, 1, 1, 1] : tensor<1x1x128x320xf32> to tensor<1x1x32x320xf32>
 // FLASH:           scf.for %[[KB:[a-zA-Z0-9_]+]] = %{{.*}} to %[[C300]] step
-// FLASH:             tensor.extract_slice %[[KPAD]][%{{.*}}, 0, %[[KB]], 0] [1, 1, 64, 32]
-// FLASH:             %[[MBLK:.*]] = tensor.extract_slice %[[MPAD]][0, 0, %[[QB]], %[[KB]]] [1, 1, 32, 64] [1, 1, 1, 1] : tensor<1x1x128x320xf32> to tensor<32x64xf32>
+// FLASH:             tensor.extract_slice %[[KH]][0, 0, %[[KB]], 0] [1, 1, 64, 32]
+// FLASH:             %[[MSTEP:.*]] = tensor.extract_slice %[[MROWBLK]][0, 0, 0, %[[KB]]] [1, 1, 32, 64] [1, 1, 1, 1] : tensor<1x1x32x320xf32> to tensor<1x1x32x64xf32>
+// FLASH:             %[[MBLK:.*]] = tensor.extract_slice %[[MSTEP]][0, 0, 0, 0] [1, 1, 32, 64] [1, 1, 1, 1] : tensor<1x1x32x64xf32> to tensor<32x64xf32>
 // FLASH:             %[[KQ:.*]] = linalg.generic
-// FLASH:             linalg.generic {indexing_maps = [#[[$ID2]], #[[$T2]], #[[$ID2]]], {{.*}} ins(%[[KQ]], %[[MBLK]] : tensor<64x32xf32>, tensor<32x64xf32>)
-// A finite mask value stays finite in base 2 (finfo.min * log2(e) would
-// overflow): clamped to the finite range unless it is +-inf.
-// FLASH:               %[[MB2:.*]] = arith.mulf %[[MV:.*]], %[[LOG2E]] : f32
-// FLASH-NEXT:          %[[LO:.*]] = arith.maxnumf %[[MB2]], %[[LOWEST]] : f32
-// FLASH-NEXT:          %[[HI:.*]] = arith.minnumf %[[LO]], %[[LARGEST]] : f32
-// FLASH-NEXT:          %[[ABS:.*]] = math.absf %[[MV]] : f32
-// FLASH-NEXT:          %[[FIN:.*]] = arith.cmpf one, %[[ABS]], %[[INF]] : f32
-// FLASH-NEXT:          %[[MB:.*]] = arith.select %[[FIN]], %[[HI]], %[[MB2]] : f32
-// FLASH-NEXT:          arith.addf %{{.*}}, %[[MB]] : f32
-// FLASH:               %[[J0:.*]] = linalg.index 0 : index
-// FLASH:               %[[J:.*]] = arith.addi %[[KB]], %[[J0]] : index
-// FLASH:               %[[PAD:.*]] = arith.cmpi sge, %[[J]], %[[C300]] : index
-// FLASH:               arith.select %[[PAD]], %[[NEGINF]], %{{.*}} : f32
+// FLASH:             linalg.generic {indexing_maps = [#[[$ID2M]], #[[$T2M]], #[[$ID2M]]], {{.*}} ins(%[[KQ]], %[[MBLK]] : tensor<64x32xf32>, tensor<32x64xf32>)
+// The mask is added as it is (the scores are in natural units), with no
+// test of the key index: the mask hides the padding keys.
+// FLASH-NEXT:          ^bb0(%[[SV:.*]]: f32, %[[MV:.*]]: f32, %{{.*}}: f32):
+// FLASH-NEXT:          %[[SM:.*]] = arith.addf %[[SV]], %[[MV]] : f32
+// FLASH-NEXT:          linalg.yield %[[SM]] : f32
 // FLASH:           %[[LEFT:.*]] = arith.subi %[[C100]], %[[QB]] : index
 // FLASH:           %[[VALID:.*]] = arith.minsi %[[LEFT]], %{{.*}} : index
 // FLASH:           %[[ROWS:.*]] = tensor.extract_slice %{{.*}}[0, 0] [%[[VALID]], 32] [1, 1] : tensor<32x32xf32> to tensor<?x32xf32>
@@ -231,9 +248,13 @@ func.func @rank2_mask(%q: tensor<100x32xf32>, %k: tensor<300x32xf32>, %v: tensor
 // FLASH:         %[[KIN:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, 4, 40, 64] [1, 1, 1, 1] : tensor<1x4x40x64xf32> into tensor<1x4x48x64xf32>
 // FLASH:         %[[KPAD:.*]] = tensor.insert_slice %{{.*}} into %[[KIN]][0, 0, 40, 0] [1, 4, 8, 64]
 // FLASH:         scf.for
-// FLASH:           tensor.extract_slice %[[QPAD]][%{{.*}}, %{{.*}}, 0, 0] [1, 1, 16, 64] [1, 1, 1, 1] : tensor<1x4x16x64xf32> to tensor<16x64xf32>
-// FLASH:           %[[QT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<64x16xf32>)
-// FLASH:           %[[KB:.*]] = tensor.extract_slice %[[KPAD]][%{{.*}}, %{{.*}}, 0, 0] [1, 1, 48, 64] [1, 1, 1, 1] : tensor<1x4x48x64xf32> to tensor<48x64xf32>
+// FLASH:           %[[QBLK:.*]] = tensor.extract_slice %[[QPAD]][%{{.*}}, %{{.*}}, 0, 0] [1, 1, 16, 64] [1, 1, 1, 1] : tensor<1x4x16x64xf32> to tensor<1x1x16x64xf32>
+// FLASH:           %[[KH:.*]] = tensor.extract_slice %[[KPAD]][%{{.*}}, %{{.*}}, 0, 0] [1, 1, 48, 64] [1, 1, 1, 1] : tensor<1x4x48x64xf32> to tensor<1x1x48x64xf32>
+// FLASH:           %[[Q2:.*]] = tensor.extract_slice %[[QBLK]][0, 0, 0, 0] [1, 1, 16, 64] [1, 1, 1, 1] : tensor<1x1x16x64xf32> to tensor<16x64xf32>
+// FLASH:           %[[QT:.*]] = linalg.generic {{.*}} ins(%[[Q2]] : tensor<16x64xf32>) outs(%{{.*}} : tensor<64x16xf32>)
+// The one block of 48 keys: its key loop folds away.
+// FLASH-NOT:       scf.for
+// FLASH:           %[[KB:.*]] = tensor.extract_slice %[[KH]][0, 0, 0, 0] [1, 1, 48, 64] [1, 1, 1, 1] : tensor<1x1x48x64xf32> to tensor<48x64xf32>
 // FLASH:           linalg.generic {{.*}} ins(%[[KB]], %[[QT]] : tensor<48x64xf32>, tensor<64x16xf32>) outs(%{{.*}} : tensor<48x16xf32>)
 // Decomposed: one query sees all 40 keys (key j hidden when j > 0 + 39).
 // DECOMP-LABEL: func.func @decode_step(

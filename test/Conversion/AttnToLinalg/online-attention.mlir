@@ -1,9 +1,10 @@
 // RUN: attn-opt %s --convert-attn-to-linalg --canonicalize --cse --split-input-file | FileCheck %s
 
-// One head (a flash-attention block): the step key-major and in base 2,
-//   S = k (q * scale log2 e)^T, m2 = max log2 e, m2' = max(m2, colmax S),
-//   a = exp2(m2 - m2'), P = exp2(S - shift(m2')) summed in the same pass,
-//   acc' = acc a + P^T v, max' = m2' ln 2; the state updated in place.
+// One head (a flash-attention block): the step key-major,
+//   S = k (q * scale)^T, m' = max(m, colmax S), a = exp2((m - m') log2 e),
+//   P = exp2((S - shift(m')) log2 e) summed in the same pass,
+//   acc' = acc a + P^T v; the state updated in place. Each difference is
+//   taken in natural units, then scaled to base 2.
 
 // CHECK-DAG:   #[[TR:.*]] = affine_map<(d0, d1) -> (d1, d0)>
 // CHECK-DAG:   #[[ID2:.*]] = affine_map<(d0, d1) -> (d0, d1)>
@@ -16,33 +17,36 @@
 // CHECK-DAG:   #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-LABEL: func.func @online_attention(
 // CHECK-SAME:      %[[Q:[^:]*]]: tensor<16x8xf32>, %[[K:[^:]*]]: tensor<32x8xf32>, %[[V:[^:]*]]: tensor<32x4xf32>, %[[ACC:[^:]*]]: tensor<16x4xf32>, %[[MAX:[^:]*]]: tensor<16xf32>, %[[SUM:[^:]*]]: tensor<16xf32>
-// CHECK-DAG:     %[[QSCALE:.*]] = arith.constant 0.510069728 : f32
+// CHECK-DAG:     %[[SCALE:.*]] = arith.constant 0.353553385 : f32
 // CHECK-DAG:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK-DAG:     %[[LN2:.*]] = arith.constant 0.693147182 : f32
 // CHECK-DAG:     %[[LOG2E:.*]] = arith.constant 1.44269502 : f32
 // CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK:         %[[QT:.*]] = linalg.generic {indexing_maps = [#[[TR]], #[[ID2]]], iterator_types = ["parallel", "parallel"]} ins(%{{.*}} : tensor<16x8xf32>) outs(%{{.*}} : tensor<8x16xf32>)
-// CHECK:           arith.mulf %{{.*}}, %[[QSCALE]]
+// CHECK:           arith.mulf %{{.*}}, %[[SCALE]]
 // CHECK:         %[[S:.*]] = linalg.generic {indexing_maps = [#[[MA]], #[[MB]], #[[MC]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %[[QT]] : tensor<32x8xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<32x16xf32>)
-// CHECK:         %[[M2:.*]] = linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]]], {{.*}} ins(%[[MAXS:[^ ]+]] : tensor<16xf32>)
-// CHECK:           arith.mulf %{{.*}}, %[[LOG2E]]
 // CHECK:         %[[COLMAX:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[COL]]], iterator_types = ["reduction", "parallel"]} ins(%[[S]] : tensor<32x16xf32>)
 // CHECK:           arith.maxnumf
-// CHECK:         %[[A:.*]] = linalg.generic {{.*}} ins(%[[M2]], %[[COLMAX]] :
+// CHECK:         %[[A:.*]] = linalg.generic {{.*}} ins(%[[MAXS:[^ ]+]], %[[COLMAX]] :
 // CHECK:         ^bb0(%[[OLD:.*]]: f32, %[[CM:.*]]: f32, %{{.*}}: f32):
 // CHECK:           %[[NEW:.*]] = arith.maxnumf %[[OLD]], %[[CM]]
-// CHECK:           %[[D:.*]] = arith.subf %[[OLD]], %[[NEW]]
-// CHECK:           %[[E:.*]] = math.exp2 %[[D]] {attn.nonpositive}
 // CHECK:           %[[NONE:.*]] = arith.cmpf oeq, %[[OLD]], %[[NEGINF]]
+// CHECK:           %[[D:.*]] = arith.subf %[[OLD]], %[[NEW]]
+// CHECK:           %[[D2:.*]] = arith.mulf %[[D]], %[[LOG2E]]
+// CHECK:           %[[E:.*]] = math.exp2 %[[D2]] {attn.nonpositive}
 // CHECK:           arith.select %[[NONE]], %[[ZERO]], %[[E]]
-// CHECK:         %[[NEWM2:.*]] = linalg.generic {{.*}} ins(%[[COLMAX]] : tensor<16xf32>) outs(%[[M2]] : tensor<16xf32>)
+// CHECK:         %[[NEWMAX:.*]] = linalg.generic {{.*}} ins(%[[COLMAX]] : tensor<16xf32>) outs(%[[MAXS]] : tensor<16xf32>)
+// CHECK:           arith.maxnumf
 // CHECK:         %[[LA:.*]] = linalg.generic {{.*}} ins(%[[A]] : tensor<16xf32>) outs(%[[SUMS:[^ ]+]] : tensor<16xf32>)
-// CHECK:         %[[PL:.*]]:2 = linalg.generic {indexing_maps = [#[[ID2]], #[[COL]], #[[ID2]], #[[COL]]], iterator_types = ["reduction", "parallel"]} ins(%[[S]], %[[NEWM2]] : {{.*}}) outs(%{{.*}}, %[[LA]] :
-// CHECK:           math.exp2 %{{.*}} {attn.nonpositive}
+// CHECK:         %[[PL:.*]]:2 = linalg.generic {indexing_maps = [#[[ID2]], #[[COL]], #[[ID2]], #[[COL]]], iterator_types = ["reduction", "parallel"]} ins(%[[S]], %[[NEWMAX]] : {{.*}}) outs(%{{.*}}, %[[LA]] :
+// CHECK:         ^bb0(%[[SV:.*]]: f32, %[[MV:.*]]: f32, %{{.*}}: f32, %[[LV:.*]]: f32):
+// CHECK:           %[[SHIFT:.*]] = arith.select %{{.*}}, %[[ZERO]], %[[MV]]
+// CHECK:           %[[PD:.*]] = arith.subf %[[SV]], %[[SHIFT]]
+// CHECK:           %[[PD2:.*]] = arith.mulf %[[PD]], %[[LOG2E]]
+// CHECK:           %[[P:.*]] = math.exp2 %[[PD2]] {attn.nonpositive}
+// CHECK:           %[[T:.*]] = arith.addf %[[LV]], %[[P]]
+// CHECK:           linalg.yield %[[P]], %[[T]]
 // CHECK:         %[[ACCA:.*]] = linalg.generic {indexing_maps = [#[[ROW]], #[[ID2]]], {{.*}} ins(%[[A]] : tensor<16xf32>) outs(%[[ACCS:[^ ]+]] : tensor<16x4xf32>)
 // CHECK:         %[[NEWACC:.*]] = linalg.generic {indexing_maps = [#[[MAT]], #[[MB]], #[[MC]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[PL]]#0, %{{.*}} : tensor<32x16xf32>, tensor<32x4xf32>) outs(%[[ACCA]] : tensor<16x4xf32>)
-// CHECK:         %[[NEWMAX:.*]] = linalg.generic {{.*}} ins(%[[NEWM2]] : tensor<16xf32>) outs(%[[MAXS]] : tensor<16xf32>)
-// CHECK:           arith.mulf %{{.*}}, %[[LN2]]
 // CHECK:         %[[ACCI:.*]] = tensor.insert_slice %[[NEWACC]]
 // CHECK:         %[[RA:.*]] = tensor.collapse_shape %[[ACCI]]
 // CHECK:         %[[MAXI:.*]] = tensor.insert_slice %[[NEWMAX]]

@@ -76,6 +76,10 @@ Value expandToRank(OpBuilder &b, Location loc, Value x, int64_t rank);
 /// `x` of rank 1 to 4 with leading unit dims up to rank 4.
 Value expandToRank4(OpBuilder &b, Location loc, Value x);
 
+/// `x` without its leading `drop` dims, all static 1: a rank-reducing
+/// slice.
+Value dropLeadingUnitDims(OpBuilder &b, Location loc, Value x, int64_t drop);
+
 /// `x` back to `rank`, folding its leading unit dims.
 Value collapseToRank(OpBuilder &b, Location loc, Value x, int64_t rank);
 
@@ -115,17 +119,14 @@ EmptySizes emptySizes(Value query, Value key, Value value, Value mask);
 /// compute (no result element, or rows that see no key), or null.
 Value emptyAttentionResult(OpBuilder &b, AttentionOp op);
 
-/// Scores s * scale (+ mask * maskScale) of the query rows from `rowOffset`
-/// and keys from `colOffset` (the last two dims of `scores`, queries first;
-/// keys first with `keyMajor`, on a 2-D block), with -inf where a causal key
-/// is hidden or, given `keyLimit`, where a key is padding (index >= limit).
-/// Without `scale`, the scores are scaled already; without `maskScale`, the
-/// mask is added as it is. The mask is laid out queries first (key-major
-/// scores read it transposed).
+/// Scores s * scale + mask of the query rows from `rowOffset` and keys from
+/// `colOffset` (the last two dims of `scores`, queries first; keys first with
+/// `keyMajor`, on a 2-D block), with -inf where a causal key is hidden.
+/// Without `scale`, the scores are scaled already. The mask is laid out
+/// queries first (key-major scores read it transposed).
 Value maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
                    Value scores, Value mask, Value rowOffset, Value colOffset,
-                   Value causalOffset, Value keyLimit, Value scale,
-                   Value maskScale, bool keyMajor = false);
+                   Value causalOffset, Value scale, bool keyMajor = false);
 
 /// init + sum over the last of 5 loops (b, h, i, x, r) of lhs * rhs: lhs
 /// read as (b, h, i, r), rhs through `rhsMap` (grouped heads).
