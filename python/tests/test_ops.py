@@ -996,7 +996,7 @@ def test_attention_mask_of_lowest_finite(lowering, rng):
     """A mask of finfo.min (a common finite "masked" value): partly masked
     rows ignore those keys; a row masked whole by it is not fully masked (its
     scores are finite and equal): the mean of the values, in both
-    lowerings. In base 2 the mask stays finite."""
+    lowerings, however many key blocks the row spans."""
     q, k, v = qkv(rng, (2,), (2,), 5, 7, 8, 3)
     mask = np.zeros((5, 7), np.float32)
     mask[0, :3] = np.finfo(np.float32).min
@@ -1004,6 +1004,29 @@ def test_attention_mask_of_lowest_finite(lowering, rng):
     got = ops.attention(q, k, v, mask=mask, **lowering)
     check(got, ref_attention(q, k, v, mask=mask), np.float32)
     np.testing.assert_allclose(got[:, 2], v.astype(np.float64).mean(1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("lowering", LOWERINGS, ids=_lowering_id)
+def test_attention_scores_near_float_max(lowering, rng):
+    """Scores of any finite size, in both lowerings: masks of +-3e38 (beyond
+    3.4e38 / log2(e), where scores taken to base 2 would overflow) give the
+    rows float64 gives. Row 0 sees keys 1 and 4 alone (their mean), row 1
+    sees all but key 2 equally, row 3 a +3e38 key among zeros."""
+    q, k, v = qkv(rng, (2,), (2,), 5, 7, 8, 3)
+    q[:] = 0  # every score is its mask value
+    big = np.float32(3e38)
+    mask = np.zeros((5, 7), np.float32)
+    mask[0, :] = -big
+    mask[0, [1, 4]] = big
+    mask[1, :] = big
+    mask[1, 2] = -big
+    mask[3, 6] = big
+    got = ops.attention(q, k, v, mask=mask, **lowering)
+    check(got, ref_attention(q, k, v, mask=mask), np.float32)
+    v64 = v.astype(np.float64)
+    np.testing.assert_allclose(got[:, 0], v64[:, [1, 4]].mean(1), rtol=1e-5)
+    np.testing.assert_allclose(got[:, 1], np.delete(v64, 2, axis=1).mean(1), rtol=1e-5)
+    np.testing.assert_allclose(got[:, 3], v64[:, 6], rtol=1e-5)
 
 
 def test_attention_mask_register_blocked(rng):

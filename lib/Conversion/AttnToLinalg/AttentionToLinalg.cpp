@@ -250,6 +250,38 @@ SmallVector<Value> foldKeyBlock(RewriterBase &rewriter, Location loc,
   return updated;
 }
 
+/// The key blocks a causal query block [qb, qb + blockQ) visits: [0,
+/// visibleEnd) are seen whole by every row (no causal mask), [visibleEnd,
+/// end) are crossed by the diagonal; keys from `end` on, past the last one
+/// the block's last row sees (j > i + d for every row), are never read.
+struct KeyBlocks {
+  Value visibleEnd, end;
+};
+KeyBlocks causalKeyBlocks(OpBuilder &b, Location loc, Value qb, Value blockQ,
+                          Value blockKV, Value rows, Value keys,
+                          Value diagonal) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  // end = clamp(min(qb + blockQ, M) + d, 0, N)
+  Value blockEnd = arith::MinSIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, qb, blockQ), rows);
+  Value lastSeen = arith::AddIOp::create(b, loc, blockEnd, diagonal);
+  Value end = arith::MinSIOp::create(
+      b, loc, arith::MaxSIOp::create(b, loc, lastSeen, zero), keys);
+  // The first row sees keys [0, qb + d + 1): whole blocks of those.
+  Value firstSees = arith::MaxSIOp::create(
+      b, loc,
+      arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, qb, diagonal),
+                            one),
+      zero);
+  Value visibleEnd = arith::MinSIOp::create(
+      b, loc,
+      arith::MulIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, firstSees, blockKV), blockKV),
+      end);
+  return {visibleEnd, end};
+}
+
 /// The flash-attention loops; see the file comment. One head's block at a
 /// time, so that a block's scores stay in L1 and every block has the static
 /// shape [blockQ, blockKV]: queries, keys, values and mask are padded to
@@ -381,33 +413,15 @@ Value lowerFlash(RewriterBase &b, Location loc,
                              filled(b, loc, blockRows, negInf),
                              filled(b, loc, blockRows, zero)};
 
-    // Keys past the last one that the block's last row sees are skipped.
-    Value kvEnd = keys;
-    // With `causal`, the blocks of keys that every row of the block sees
-    // (below the diagonal) need no causal mask: a first loop over those,
-    // a second over the blocks on the diagonal. When the diagonal runs
-    // through the corners of square blocks (offset N - M a multiple of the
-    // block), the second loop has one block, whose last keys half of the
-    // rows do not see: it skips that quarter.
-    Value fullEnd = zeroIndex;
-    if (a.causal) {
-      Value blockEnd = arith::MinSIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, qb, stepQ), rows);
-      Value seen = arith::AddIOp::create(b, loc, blockEnd, a.diagonal);
-      kvEnd = arith::MinSIOp::create(
-          b, loc, arith::MaxSIOp::create(b, loc, seen, zeroIndex), keys);
-      Value firstSees = arith::MaxSIOp::create(
-          b, loc,
-          arith::AddIOp::create(
-              b, loc, arith::AddIOp::create(b, loc, qb, a.diagonal), oneIndex),
-          zeroIndex);
-      fullEnd = arith::MinSIOp::create(
-          b, loc,
-          arith::MulIOp::create(
-              b, loc, arith::DivUIOp::create(b, loc, firstSees, stepKV),
-              stepKV),
-          kvEnd);
-    }
+    KeyBlocks seen = a.causal ? causalKeyBlocks(b, loc, qb, stepQ, stepKV, rows,
+                                                keys, a.diagonal)
+                              : KeyBlocks{zeroIndex, keys};
+    Value fullEnd = seen.visibleEnd, kvEnd = seen.end;
+    // A first loop over the key blocks every row sees, a second (causal
+    // only) over those on the diagonal. When the diagonal runs through the
+    // corners of square blocks (d a multiple of the block), the second loop
+    // has one block, whose last keys half of the rows do not see: it is two
+    // steps that skip that quarter.
     for (bool hidesKeys : {false, true}) {
       if (hidesKeys && !a.causal)
         break;

@@ -426,18 +426,14 @@ def Attn_AttentionOp
       sees no key returns zeros (`masked_rows = zero`, the default) or NaN.
       A finite mask value, even `-3.4e38` (`finfo.min`), is finite: a row
       masked whole by it gets the mean of its values, not the fully masked
-      result. (The flash loop, in base 2, takes finite mask values beyond
-      `+-2.36e38` as the largest finite float: two of them in one row weigh
-      alike.)
+      result, in both lowerings.
     - NaN: a NaN in a query, or in a key or score its row sees, makes the
       row NaN. A NaN (or inf) in a value reaches the rows that see its key;
       for rows that do not, it depends on the lowering (`0 * NaN` is NaN in
       the decomposed form and in a flash block that reads the key; blocks a
       causal mask hides are never read).
-    - Score range: the flash lowering works in base 2 (scores times
-      `log2(e)`): scores `q kᵀ · scale` beyond `3.4e38 / log2(e)` (2.36e38;
-      1.25e308 in f64) overflow there, and their rows are NaN. The
-      decomposed form takes any finite score.
+    - Score range: any finite score, in both lowerings (the flash loop
+      takes each difference `s - max` before scaling it to base 2).
 
     Lowering: `--convert-attn-to-linalg` either decomposes the op into the
     two contractions and `attn.softmax` (materializing the `[M, N]` scores),
@@ -530,10 +526,10 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
 
     Its decomposition (AggregatedOpInterface) of a single head (batch and
     heads 1, a flash-attention block) is the flash block: scores key-major
-    (a query's max and sum down a column, vector lanes side by side) and in
-    base 2 (every exponential an `exp2` of a non-positive number), `max`
-    taken to base 2 and back once per step; several heads decompose with
-    scores queries first.
+    (a query's max and sum down a column, vector lanes side by side), every
+    exponential `exp(x - m)` an `exp2((x - m) log2(e))` of a non-positive
+    number, the difference taken first (so any finite score is exact to its
+    rounding); several heads decompose with scores queries first.
 
     Example:
 
