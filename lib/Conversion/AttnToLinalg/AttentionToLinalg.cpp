@@ -257,29 +257,34 @@ SmallVector<Value> foldKeyBlock(RewriterBase &rewriter, Location loc,
 struct KeyBlocks {
   Value visibleEnd, end;
 };
-KeyBlocks causalKeyBlocks(OpBuilder &b, Location loc, Value qb, Value blockQ,
-                          Value blockKV, Value rows, Value keys,
+KeyBlocks causalKeyBlocks(OpBuilder &b, Location loc, Value qb, int64_t blockQ,
+                          int64_t blockKV, Value rows, Value keys,
                           Value diagonal) {
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx);
+  auto map = [&](ArrayRef<AffineExpr> exprs) {
+    return AffineMap::get(0, 2, exprs, ctx);
+  };
+  auto value = [&](OpFoldResult v) {
+    return getValueOrCreateConstantIndexOp(b, loc, v);
+  };
   // end = clamp(min(qb + blockQ, M) + d, 0, N)
-  Value blockEnd = arith::MinSIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, qb, blockQ), rows);
-  Value lastSeen = arith::AddIOp::create(b, loc, blockEnd, diagonal);
-  Value end = arith::MinSIOp::create(
-      b, loc, arith::MaxSIOp::create(b, loc, lastSeen, zero), keys);
+  OpFoldResult lastSeen = affine::makeComposedFoldedAffineMin(
+      b, loc, map({s0 + blockQ, s1}), {qb, rows});
+  lastSeen = affine::makeComposedFoldedAffineApply(b, loc, s0 + s1,
+                                                   {lastSeen, diagonal});
+  OpFoldResult seen = affine::makeComposedFoldedAffineMax(
+      b, loc, AffineMap::get(0, 1, {s0, getAffineConstantExpr(0, ctx)}, ctx),
+      {lastSeen});
+  OpFoldResult end =
+      affine::makeComposedFoldedAffineMin(b, loc, map({s0, s1}), {seen, keys});
   // The first row sees keys [0, qb + d + 1): whole blocks of those.
-  Value firstSees = arith::MaxSIOp::create(
-      b, loc,
-      arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, qb, diagonal),
-                            one),
-      zero);
-  Value visibleEnd = arith::MinSIOp::create(
-      b, loc,
-      arith::MulIOp::create(
-          b, loc, arith::DivUIOp::create(b, loc, firstSees, blockKV), blockKV),
-      end);
-  return {visibleEnd, end};
+  OpFoldResult firstSees = affine::makeComposedFoldedAffineMax(
+      b, loc, map({s0 + s1 + 1, getAffineConstantExpr(0, ctx)}),
+      {qb, diagonal});
+  OpFoldResult visibleEnd = affine::makeComposedFoldedAffineMin(
+      b, loc, map({s0.floorDiv(blockKV) * blockKV, s1}), {firstSees, end});
+  return {value(visibleEnd), value(end)};
 }
 
 /// The flash-attention loops; see the file comment. One head's block at a
@@ -386,7 +391,9 @@ Value lowerFlash(RewriterBase &b, Location loc,
                         SmallVectorImpl<OpFoldResult> &sizes) -> Value {
     // Head by head; within a head, block r/2 from the start for even r and
     // from the end for odd r, so that contiguous shares of iterations get
-    // equal causal work (late blocks see more keys).
+    // equal causal work (late blocks see more keys). In arith, not affine:
+    // the number of blocks is a symbol when the rows are dynamic, and
+    // affine maps divide by constants only.
     Value head = arith::DivUIOp::create(b, loc, t, numBlocks);
     Value r = arith::RemUIOp::create(b, loc, t, numBlocks);
     Value half = arith::DivUIOp::create(b, loc, r, twoIndex);
@@ -413,8 +420,8 @@ Value lowerFlash(RewriterBase &b, Location loc,
                              filled(b, loc, blockRows, negInf),
                              filled(b, loc, blockRows, zero)};
 
-    KeyBlocks seen = a.causal ? causalKeyBlocks(b, loc, qb, stepQ, stepKV, rows,
-                                                keys, a.diagonal)
+    KeyBlocks seen = a.causal ? causalKeyBlocks(b, loc, qb, blockQ, blockKV,
+                                                rows, keys, a.diagonal)
                               : KeyBlocks{zeroIndex, keys};
     Value fullEnd = seen.visibleEnd, kvEnd = seen.end;
     // A first loop over the key blocks every row sees, a second (causal

@@ -17,6 +17,11 @@
 // FLASH-DAG: #[[$ROW:.+]] = affine_map<(d0, d1) -> (d0)>
 // FLASH-DAG: #[[$GROUP:.+]] = affine_map<()[s0] -> (s0 floordiv 2)>
 // FLASH-DAG: #[[$DIAG:.+]] = affine_map<()[s0, s1] -> (-s0 + s1 + 128)>
+// FLASH-DAG: #[[$LASTROW:.+]] = affine_map<()[s0] -> (128, s0 + 32)>
+// FLASH-DAG: #[[$SEEN:.+]] = affine_map<()[s0] -> (0, s0 + 128)>
+// FLASH-DAG: #[[$KVEND:.+]] = affine_map<()[s0] -> (256, s0)>
+// FLASH-DAG: #[[$FIRST:.+]] = affine_map<()[s0] -> (0, s0 + 129)>
+// FLASH-DAG: #[[$FULLEND:.+]] = affine_map<()[s0, s1] -> ((s0 floordiv 64) * 64, 256, s1)>
 // FLASH-LABEL: func.func @gqa_causal(
 // FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<1x4x128x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x2x256x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<1x2x256x8xf32>)
 // The M x N scores never exist: no tensor<...x128x256x...> anywhere. N and M
@@ -29,8 +34,6 @@
 // FLASH-DAG:     %[[C16:.*]] = arith.constant 16 : index
 // FLASH-DAG:     %[[C32:.*]] = arith.constant 32 : index
 // FLASH-DAG:     %[[C64:.*]] = arith.constant 64 : index
-// FLASH-DAG:     %[[C128:.*]] = arith.constant 128 : index
-// FLASH-DAG:     %[[C256:.*]] = arith.constant 256 : index
 // FLASH-DAG:     %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
 // FLASH-DAG:     %[[LOG2E:.*]] = arith.constant 1.44269502 : f32
 // FLASH-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
@@ -54,19 +57,15 @@
 // FLASH:           %[[MAX0:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<1x1x32xf32>)
 // FLASH:           %[[SUM0:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<1x1x32xf32>)
 // Keys past the last one the block's last row sees (row 127 sees key
-// 127 + 128) are never visited: the key loop ends at min(qb + 32 + 128, 256).
-// FLASH:           %[[END:.*]] = arith.addi %[[QB]], %[[C32]] : index
-// FLASH:           %[[LAST:.*]] = arith.minsi %[[END]], %[[C128]] : index
-// FLASH:           %[[SEEN:.*]] = arith.addi %[[LAST]], %[[C128]] : index
-// FLASH:           %[[POS:.*]] = arith.maxsi %[[SEEN]], %{{.*}} : index
-// FLASH:           %[[KVEND:.*]] = arith.minsi %[[POS]], %[[C256]] : index
+// 127 + 128) are never visited: the key loop ends at
+// min(max(min(qb + 32, 128) + 128, 0), 256).
+// FLASH:           %[[LAST:.*]] = affine.min #[[$LASTROW]]()[%[[QB]]]
+// FLASH:           %[[SEEN:.*]] = affine.max #[[$SEEN]]()[%[[LAST]]]
+// FLASH:           %[[KVEND:.*]] = affine.min #[[$KVEND]]()[%[[SEEN]]]
 // The key blocks that the block's first row sees whole, (qb + 129) / 64
 // of them, need no causal mask.
-// FLASH:           %[[FIRST:.*]] = arith.addi %[[QB]], %[[C129:.*]] : index
-// FLASH:           %[[FIRSTPOS:.*]] = arith.maxsi %[[FIRST]], %{{.*}} : index
-// FLASH:           %[[NFULL:.*]] = arith.divui %[[FIRSTPOS]], %[[C64]] : index
-// FLASH:           %[[FULL:.*]] = arith.muli %[[NFULL]], %[[C64]] : index
-// FLASH:           %[[FULLEND:.*]] = arith.minsi %[[FULL]], %[[KVEND]] : index
+// FLASH:           %[[FIRST:.*]] = affine.max #[[$FIRST]]()[%[[QB]]]
+// FLASH:           %[[FULLEND:.*]] = affine.min #[[$FULLEND]]()[%[[FIRST]], %[[SEEN]]]
 // qᵀ * scale, hoisted out of the key loops: once per query block.
 // FLASH:           %[[QROWS:.*]] = tensor.extract_slice %[[QBLK]][0, 0, 0, 0] [1, 1, 32, 16] [1, 1, 1, 1] : tensor<1x1x32x16xf32> to tensor<32x16xf32>
 // FLASH:           %[[QT:.*]] = linalg.generic {indexing_maps = [#[[$T2]], #[[$ID2]]], iterator_types = ["parallel", "parallel"]} ins(%[[QROWS]] : tensor<32x16xf32>) outs(%{{.*}} : tensor<16x32xf32>)
