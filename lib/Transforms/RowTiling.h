@@ -1,4 +1,5 @@
-//===- RowTiling.h - tiling row computations, shared -------------*- C++ -*-===//
+//===- RowTiling.h - tiling row computations, shared -------------*- C++
+//-*-===//
 //
 // Helpers of the passes that tile row computations (--attn-fuse-rows,
 // --attn-parallelize-rows, --attn-vectorize-reductions).
@@ -11,6 +12,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -69,8 +71,8 @@ inline SmallVector<int64_t> broadcastRowBlocks(linalg::LinalgOp op,
     return {};
   if (ranges[blocked] <= 0)
     return {};
-  int64_t block = std::clamp<int64_t>(cacheBytes / rowBytes, 1,
-                                      ranges[blocked]);
+  int64_t block =
+      std::clamp<int64_t>(cacheBytes / rowBytes, 1, ranges[blocked]);
   if (block == ranges[blocked] &&
       llvm::all_of(ArrayRef(used).drop_back(),
                    [&](unsigned d) { return ranges[d] == 1; }))
@@ -100,6 +102,17 @@ tileAndFuseChainInLoop(RewriterBase &rewriter, func::FuncOp func,
                        const scf::SCFTilingOptions &tiling) {
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
+  // A producer with an empty loop (a reduction over 0 elements) stays
+  // whole: it does no work, and upstream's tile-size computation crashes
+  // on its zero extent (MLIR 22, linalg::computeTileSizes).
+  options.setFusionControlFn(
+      [](tensor::ExtractSliceOp, OpResult producer,
+         bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (auto linalgOp = dyn_cast<linalg::LinalgOp>(producer.getOwner());
+            linalgOp && llvm::is_contained(linalgOp.getStaticLoopRanges(), 0))
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTileAndFuseResult> fused =
       scf::tileConsumerAndFuseProducersUsingSCF(
@@ -125,8 +138,8 @@ tileAndFuseChainInLoop(RewriterBase &rewriter, func::FuncOp func,
 }
 
 /// tileAndFuseChainInLoop when the loops are not needed.
-inline LogicalResult tileAndFuseChain(RewriterBase &rewriter,
-                                      func::FuncOp func, linalg::GenericOp op,
+inline LogicalResult tileAndFuseChain(RewriterBase &rewriter, func::FuncOp func,
+                                      linalg::GenericOp op,
                                       const scf::SCFTilingOptions &tiling) {
   return tileAndFuseChainInLoop(rewriter, func, op, tiling);
 }

@@ -74,9 +74,14 @@ struct SplitLanes {
       return failure();
     unsigned numLoops = op.getNumLoops();
     unsigned red = numLoops - 1;
-    int64_t staticLength = op.getStaticLoopRanges()[red];
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t staticLength = ranges[red];
     if (!ShapedType::isDynamic(staticLength) && staticLength < lanes)
       return rewriter.notifyMatchFailure(op, "row shorter than the lanes");
+    // No row at all: nothing to split (and a slice at offset 0 of a static
+    // 0 dim does not verify).
+    if (llvm::is_contained(ranges, 0))
+      return rewriter.notifyMatchFailure(op, "no rows");
 
     // Inputs read along the row must have it as their last dimension
     // (checked before any IR is made).

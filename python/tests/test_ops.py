@@ -1,7 +1,7 @@
 """Differential tests of attn.ops against float64 numpy references.
 
-The references below are written from the op semantics documented in
-include/AttnDialect/Dialect/Attn/AttnOps.td and share no code with the
+The references (references.py) are written from the op semantics documented
+in include/AttnDialect/Dialect/Attn/AttnOps.td and share no code with the
 package. Shapes are chosen to hit size-1 dimensions, odd sizes and sizes that
 are not multiples of the vector widths and block sizes (8, 16, 64), at ranks
 1 to 4; several seeds reuse each shape so that the compiled-kernel cache keeps
@@ -15,6 +15,9 @@ import pytest
 
 import attn
 from attn import ops
+from references import (_f64, causal_bias, masked_scores, ref_attention,
+                        ref_log_softmax, ref_logsumexp, ref_masked_max,
+                        ref_softmax, ref_sum_sq, ref_xent, ref_xent_logits)
 
 SEEDS = [0, 1]
 
@@ -24,113 +27,6 @@ TOL = {
     np.dtype(np.float32): (1e-5, 1e-6),
     np.dtype(np.float64): (1e-12, 1e-13),
 }
-
-
-# --------------------------------------------------------------------------
-# float64 references
-# --------------------------------------------------------------------------
-
-def _f64(a):
-    return np.asarray(a, dtype=np.float64)
-
-
-def causal_bias(m, n):
-    """0 where key j is visible to query i, -inf where j > i + (n - m)."""
-    i = np.arange(m)[:, None]
-    j = np.arange(n)[None, :]
-    return np.where(j > i + (n - m), -np.inf, 0.0)
-
-
-def masked_scores(x, mask=None, causal=False):
-    z = _f64(x)
-    if mask is not None:
-        z = z + _f64(mask)
-    if causal:
-        z = z + causal_bias(z.shape[-2], z.shape[-1])
-    return z
-
-
-def ref_masked_max(scores, mask):
-    return (_f64(scores) + _f64(mask)).max(axis=-1)
-
-
-def ref_sum_sq(x):
-    x = _f64(x)
-    return (x * x).sum(axis=-1)
-
-
-def ref_xent(p, q):
-    p, q = _f64(p), _f64(q)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(q == 0, 0.0, -q * np.log(p))
-    return terms.sum(axis=-1)
-
-
-def ref_softmax(x, mask=None, causal=False, masked_rows="zero"):
-    z = masked_scores(x, mask, causal)
-    m = z.max(axis=-1, keepdims=True)
-    dead = np.isneginf(m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        e = np.exp(z - np.where(dead, 0.0, m))
-        out = e / e.sum(axis=-1, keepdims=True)
-    fill = 0.0 if masked_rows == "zero" else np.nan
-    return np.where(dead, fill, out)
-
-
-def ref_logsumexp(x, mask=None, causal=False):
-    z = masked_scores(x, mask, causal)
-    m = z.max(axis=-1, keepdims=True)
-    dead = np.isneginf(m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shifted = np.where(dead, 0.0, m)
-        lse = shifted + np.log(np.exp(z - shifted).sum(axis=-1, keepdims=True))
-    return np.where(dead, -np.inf, lse)[..., 0]
-
-
-def ref_log_softmax(x, mask=None, causal=False):
-    z = masked_scores(x, mask, causal)
-    lse = ref_logsumexp(x, mask, causal)[..., None]
-    with np.errstate(invalid="ignore"):
-        out = z - lse
-    return np.where(np.isneginf(lse), -np.inf, out)
-
-
-def ref_xent_logits(logits, target, ignore_index=-100, reduction="mean"):
-    x = _f64(logits)
-    c = x.shape[-1]
-    rows = x.reshape(-1, c)
-    targets = np.asarray(target).reshape(-1)
-    losses = np.empty(len(targets))
-    for r, t in enumerate(targets):
-        if t == ignore_index:
-            losses[r] = 0.0
-        elif 0 <= t < c:
-            m = rows[r].max()
-            losses[r] = m + np.log(np.exp(rows[r] - m).sum()) - rows[r, t]
-        else:
-            losses[r] = np.nan
-    losses = losses.reshape(np.shape(target))
-    if reduction == "none":
-        return losses
-    if reduction == "sum":
-        return np.float64(losses.sum())
-    kept = int((np.asarray(target) != ignore_index).sum())
-    return np.float64(losses.sum() / kept) if kept else np.float64(np.nan)
-
-
-def ref_attention(q, k, v, mask=None, causal=False, scale=None,
-                  masked_rows="zero"):
-    q, k, v = _f64(q), _f64(k), _f64(v)
-    if scale is None:
-        scale = 1.0 / np.sqrt(q.shape[-1])
-    if q.ndim >= 3:
-        group = q.shape[-3] // k.shape[-3]
-        # query head h reads key/value head h // group
-        k = np.repeat(k, group, axis=-3)
-        v = np.repeat(v, group, axis=-3)
-    scores = np.matmul(q, np.swapaxes(k, -1, -2)) * scale
-    p = ref_softmax(scores, mask, causal, masked_rows)
-    return np.matmul(p, v)
 
 
 # --------------------------------------------------------------------------

@@ -123,3 +123,18 @@ func.func @not_online(%x: tensor<8x64xf32>, %m: tensor<8xf32>, %s: tensor<8xf32>
   } -> (tensor<8xf32>, tensor<8xf32>)
   return %r#0, %r#1 : tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+
+// No rows (a static 0) of a dynamic length (found by scripts/difftest): left
+// whole, one online generic and no lanes (a slice of the empty input at
+// offset 0 would not verify).
+// CHECK-LABEL: func.func @no_rows(
+// CHECK-NOT:     tensor.expand_shape
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<0x?xf32>)
+// CHECK-NOT:     tensor.expand_shape
+// CHECK:         return
+func.func @no_rows(%x: tensor<0x?xf32>) -> tensor<0xf32> {
+  %r = attn.logsumexp %x : tensor<0x?xf32>
+  return %r : tensor<0xf32>
+}
