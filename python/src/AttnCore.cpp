@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/InitAttn.h"
+#include "AttnDialect/Support/InputLimits.h"
 #include "BufferCache.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -28,13 +29,13 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "llvm/IR/LLVMContext.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
-#include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -132,6 +133,17 @@ public:
   }
 
   OwningOpRef<ModuleOp> parse(const std::string &source) {
+    // Text that would crash MLIR's parser is refused at its location.
+    if (std::optional<attn::InputProblem> problem =
+            attn::findParserCrashHazard(source)) {
+      llvm::StringRef before =
+          llvm::StringRef(source).take_front(problem->offset);
+      unsigned line = before.count('\n') + 1;
+      unsigned column = problem->offset - (before.rfind('\n') + 1) + 1;
+      emitError(FileLineColLoc::get(&context, "<source>", line, column))
+          << problem->message;
+      fail("cannot parse the MLIR source");
+    }
     OwningOpRef<ModuleOp> module =
         parseSourceString<ModuleOp>(source, ParserConfig(&context), "<source>");
     if (!module)
@@ -310,7 +322,7 @@ bool invokeGuarded(PackedFunction function, void **args) {
 
 /// The type of one argument or result of a compiled function.
 struct TensorSignature {
-  std::string elementType; // "f32", "f64", "f16", "bf16", "i32", "i64", ...
+  std::string elementType;    // "f32", "f64", "f16", "bf16", "i32", "i64", ...
   std::vector<int64_t> shape; // -1 for a dynamic size
 };
 
@@ -327,8 +339,7 @@ py::dtype dtypeOf(const std::string &elementType) {
     return known->second;
   auto it = names.find(elementType);
   if (it == names.end())
-    throw py::type_error("element type " + elementType +
-                         " has no numpy dtype");
+    throw py::type_error("element type " + elementType + " has no numpy dtype");
   return made->emplace(elementType, py::dtype(it->second)).first->second;
 }
 
@@ -385,8 +396,8 @@ public:
     SmallVector<StringRef> libs(sharedLibs.begin(), sharedLibs.end());
     options.sharedLibPaths = libs;
     options.jitCodeGenOptLevel = static_cast<llvm::CodeGenOptLevel>(optLevel);
-    auto engineOrError = ExecutionEngine::create(*module, options,
-                                                 std::move(*tm));
+    auto engineOrError =
+        ExecutionEngine::create(*module, options, std::move(*tm));
     if (!engineOrError) {
       std::string error = llvm::toString(engineOrError.takeError());
       session.fail("cannot JIT-compile the module: " + error);
@@ -415,8 +426,8 @@ public:
           list.append(py::make_tuple(t.elementType, t.shape));
         return list;
       };
-      result[py::str(name)] = py::make_tuple(toList(sig.first),
-                                             toList(sig.second));
+      result[py::str(name)] =
+          py::make_tuple(toList(sig.first), toList(sig.second));
     }
     return result;
   }

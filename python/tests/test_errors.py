@@ -99,6 +99,16 @@ func.func @f(%x: tensor<8xf32>) -> tensor<8xf32> {
 }
 """
 
+DEEP_BRACKETS = ("func.func @f() {\n  %x = arith.constant " + "[" * 20000
+                 + " : i32\n}\n")
+
+LINALG_DIMENSIONS = """\
+func.func @f(%a: tensor<4xf32>, %b: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %r = linalg.broadcast ins(%a : tensor<4xf32>) outs(%b : tensor<4x8xf32>) dimensions = init
+  return %r : tensor<4x8xf32>
+}
+"""
+
 # (source, line, message pattern)
 BAD_SOURCES = {
     "parse": (PARSE_ERROR, 3, r"expected '>'"),
@@ -108,6 +118,10 @@ BAD_SOURCES = {
     "target-shape": (BAD_TARGET, 2, r"'attn\.xent_logits' op .*target dimension 0 \(5\)"),
     "result-type": (BAD_RESULT, 2, r"'attn\.sum_sq' op .*result type"),
     "causal-rank1": (CAUSAL_RANK1, 2, r"'attn\.softmax' op .*rank >= 2"),
+    # Inputs that crash MLIR 22's parser are refused before it sees them.
+    "deep-brackets": (DEEP_BRACKETS, 2, r"brackets nested more than 256 deep"),
+    "linalg-dimensions": (LINALG_DIMENSIONS, 2,
+                          r"`dimensions` or `permutation` list must be integers"),
 }
 
 ENTRY_POINTS = {
