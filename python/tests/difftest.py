@@ -142,6 +142,22 @@ def _data(rng, shape, elt, kind="normal"):
     raise ValueError(kind)
 
 
+def _masking(spec, mask, pre):
+    """The `mask`, `scale`, `causal`, `diagonal` and `masked_rows` clauses of
+    an op (in assembly order); the diagonal's constant goes into `pre`."""
+    text = f" mask {mask}" if mask else ""
+    if "scale" in spec:
+        text += f" scale = {spec['scale']!r}"
+    if spec.get("causal"):
+        text += " causal"
+    if "diagonal" in spec:
+        pre.append(f"%d = arith.constant {spec['diagonal']} : index")
+        text += " diagonal %d"
+    if "masked_rows" in spec:
+        text += f" masked_rows = {spec['masked_rows']}"
+    return text
+
+
 def build(spec):
     """(MLIR source, inputs, reference) of a spec."""
     rng = np.random.default_rng(spec["data_seed"])
@@ -165,17 +181,8 @@ def build(spec):
         if spec.get("mask") is not None:
             mask = _data(rng, spec["mask"], elt, "mask")
             operands.append(arg("m", spec["mask"], dyn["mask"], mask))
-        line = ", ".join(operands[:3])
-        if mask is not None:
-            line += f" mask {operands[3]}"
-        if "scale" in spec:
-            line += f" scale = {spec['scale']!r}"
-        if spec.get("causal"):
-            line += " causal"
-        if "diagonal" in spec:
-            pre.append(f"%d = arith.constant {spec['diagonal']} : index")
-            line += " diagonal %d"
-        line += f" masked_rows = {spec['masked_rows']}"
+        line = ", ".join(operands[:3]) + _masking(
+            spec, operands[3] if mask is not None else None, pre)
         ref = ref_attention(q, k, v, mask=mask, causal=spec.get("causal", False),
                             scale=spec.get("scale"), masked_rows=spec["masked_rows"],
                             diagonal=spec.get("diagonal"))
@@ -229,16 +236,8 @@ def build(spec):
         if op in ("masked_max", "xent", "sum_sq"):
             line = ", ".join(operands)
         else:
-            line = operands[0]
-            if len(operands) > 1:
-                line += f" mask {operands[1]}"
-            if spec.get("causal"):
-                line += " causal"
-            if "diagonal" in spec:
-                pre.append(f"%d = arith.constant {spec['diagonal']} : index")
-                line += " diagonal %d"
-            if op == "softmax":
-                line += f" masked_rows = {spec['masked_rows']}"
+            line = operands[0] + _masking(
+                spec, operands[1] if len(operands) > 1 else None, pre)
     types = ", ".join(p.split(": ", 1)[1] for p in params)
     line = f"%r = attn.{op} {line} : {types}"
     body = "".join(f"  {p}\n" for p in pre)
