@@ -4,7 +4,9 @@ compared with the float64 numpy references of references.py.
 
 A program is a spec (a JSON-able dict: op, shapes, which dims are dynamic,
 dtype, attributes, mask form, data seed); `build` turns it into MLIR text and
-inputs. The generator draws every op, ranks 1-4, sizes including 0, 1, primes
+inputs. The generator draws every op (and chains: a softmax or log_softmax whose
+result a second op reduces, in one function), ranks 1-4, sizes including 0,
+1, primes
 and sizes on both sides of the flash block sizes and of
 `online-softmax-min-row` (lowered to a small value in some option sets),
 static and dynamic dims, every mask broadcast form, causal with M < N and
@@ -109,6 +111,12 @@ def generate(rng):
             spec["diagonal"] = int(rng.integers(-3, 4)) + shape[-1] - shape[-2]
     if op == "softmax":
         spec["masked_rows"] = str(rng.choice(["zero", "nan"]))
+    if op in ("softmax", "log_softmax") and rng.random() < 0.3:
+        # A chain: a second op on the first one's result, in one function
+        # (fusion across the two ops is what it tests).
+        then = str(rng.choice(["sum_sq", "logsumexp", "masked_max", "softmax"]))
+        masked = then == "masked_max" or (then != "sum_sq" and rng.random() < 0.3)
+        spec["then"] = {"op": then, "mask": "full" if masked else None}
     return spec
 
 
@@ -239,13 +247,38 @@ def build(spec):
             line = operands[0] + _masking(
                 spec, operands[1] if len(operands) > 1 else None, pre)
     types = ", ".join(p.split(": ", 1)[1] for p in params)
-    line = f"%r = attn.{op} {line} : {types}"
-    body = "".join(f"  {p}\n" for p in pre)
-    probe = f"func.func @probe({', '.join(params)}) {{\n{body}  {line}\n  return\n}}\n"
-    result = compiler._attn_core.infer_result_types(probe)[0]
+    lines = [f"%r = attn.{op} {line} : {types}"]
+    result = _result_type(params, pre + lines)
+    if "then" in spec:
+        # The second op of a chain reads the first one's result.
+        then = spec["then"]
+        lines[0] = lines[0].replace("%r =", "%r0 =", 1)
+        operands = ["%r0"]
+        mask = None
+        if then["mask"] is not None:
+            mask = _data(rng, spec["x"], elt, "mask")
+            operands.append(arg("m2", spec["x"], spec["dynamic"]["x"], mask))
+        second = operands[0] + (f", {operands[1]}" if then["op"] == "masked_max"
+                                else (f" mask {operands[1]}" if mask is not None else ""))
+        mtype = f", {params[-1].split(': ', 1)[1]}" if mask is not None else ""
+        lines.append(f"%r = attn.{then['op']} {second} : {result}{mtype}")
+        # The probe reads the first op's result as a parameter.
+        result = _result_type(params + [f"%r0: {result}"], lines[1:])
+        ref = {"sum_sq": lambda x: ref_sum_sq(x),
+               "logsumexp": lambda x: ref_logsumexp(x, mask),
+               "masked_max": lambda x: ref_masked_max(x, mask),
+               "softmax": lambda x: ref_softmax(x, mask)}[then["op"]](ref)
+    body = "".join(f"  {p}\n" for p in pre + lines)
     source = (f"func.func @f({', '.join(params)}) -> {result} {{\n{body}"
-              f"  {line}\n  return %r : {result}\n}}\n")
+              f"  return %r : {result}\n}}\n")
     return source, inputs, ref
+
+
+def _result_type(params, lines):
+    """The result type of the attn op in `lines`, as the compiler infers it."""
+    body = "".join(f"  {p}\n" for p in lines)
+    probe = f"func.func @probe({', '.join(params)}) {{\n{body}  return\n}}\n"
+    return compiler._attn_core.infer_result_types(probe)[0]
 
 
 # --------------------------------------------------------------------------
