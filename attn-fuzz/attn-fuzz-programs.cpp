@@ -13,16 +13,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "AttnDialect/InitAttn.h"
 #include "AttnDialect/Pipelines/Pipelines.h"
+#include "FuzzRegistry.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -34,19 +31,6 @@
 using namespace mlir;
 
 namespace {
-
-DialectRegistry &registry() {
-  static DialectRegistry *r = [] {
-    registerAllPasses();
-    attn::registerAttnPassesAndPipelines();
-    auto *reg = new DialectRegistry();
-    attn::registerAttnDialect(*reg);
-    registerAllDialects(*reg);
-    registerAllExtensions(*reg);
-    return reg;
-  }();
-  return *r;
-}
 
 constexpr int64_t kSizes[] = {0,  1,  2,  3,  5,  7,  8,  9,  13,
                               15, 16, 17, 31, 32, 33, 63, 64, 65};
@@ -265,7 +249,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   attn::LowerToLLVMOptions options;
   pickOptions(in, options);
 
-  MLIRContext context(registry(), MLIRContext::Threading::DISABLED);
+  MLIRContext context(fuzzRegistry(), MLIRContext::Threading::DISABLED);
   ScopedDiagnosticHandler quiet(&context,
                                 [](Diagnostic &) { return success(); });
   std::string text = program.text();

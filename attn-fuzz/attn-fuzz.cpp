@@ -7,16 +7,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "AttnDialect/InitAttn.h"
 #include "AttnDialect/Support/InputLimits.h"
+#include "FuzzRegistry.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -26,21 +23,8 @@
 
 using namespace mlir;
 
-static DialectRegistry &registry() {
-  static DialectRegistry *r = [] {
-    registerAllPasses();
-    attn::registerAttnPassesAndPipelines();
-    auto *reg = new DialectRegistry();
-    attn::registerAttnDialect(*reg);
-    registerAllDialects(*reg);
-    registerAllExtensions(*reg);
-    return reg;
-  }();
-  return *r;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  MLIRContext context(registry(), MLIRContext::Threading::DISABLED);
+  MLIRContext context(fuzzRegistry(), MLIRContext::Threading::DISABLED);
   // Diagnostics are expected; keep them quiet.
   ScopedDiagnosticHandler quiet(&context,
                                 [](Diagnostic &) { return success(); });
