@@ -238,13 +238,13 @@ SmallVector<Value> foldKeyBlock(RewriterBase &rewriter, Location loc,
     return *folded;
   // The rows' share written back into the block's state.
   SmallVector<Value> updated;
-  for (auto [part, whole] : llvm::zip_equal(*folded, state)) {
-    int64_t rank = cast<RankedTensorType>(whole.getType()).getRank();
+  for (auto [part, blockState] : llvm::zip_equal(*folded, state)) {
+    int64_t rank = cast<RankedTensorType>(blockState.getType()).getRank();
     SmallVector<OpFoldResult> partOffsets(rank, zero),
         partSizes = tensor::getMixedSizes(rewriter, loc, part);
     partOffsets[2] = rewriter.getIndexAttr(firstRow);
     updated.push_back(tensor::InsertSliceOp::create(
-        rewriter, loc, part, whole, partOffsets, partSizes,
+        rewriter, loc, part, blockState, partOffsets, partSizes,
         SmallVector<OpFoldResult>(rank, one)));
   }
   return updated;
