@@ -1,5 +1,6 @@
-// Calls the native code compiled from examples/reductions.mlir through its C
-// interface (_mlir_ciface_*), and checks each result against a reference
+// Calls the shared library that `attn-compile` makes of
+// examples/reductions.mlir through its C interface (_mlir_ciface_*, declared
+// in the header it writes), and checks each result against a reference
 // computed here in double precision. Exits 1 on any mismatch.
 
 #include <math.h>
@@ -7,19 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-// Memref descriptors as --convert-func-to-llvm lays them out.
-#define MEMREF(N)                                                              \
-  typedef struct {                                                             \
-    float *allocated, *aligned;                                                \
-    int64_t offset, sizes[N], strides[N];                                      \
-  } MemRef##N##D
-MEMREF(1);
-MEMREF(2);
-MEMREF(3);
+// The entry points and memref descriptors, as `attn-compile --header`
+// declares them.
+#include "reductions.h"
 
-void _mlir_ciface_row_max(MemRef2D *result, MemRef3D *scores, MemRef2D *mask);
-void _mlir_ciface_sum_sq(MemRef1D *result, MemRef2D *x);
-void _mlir_ciface_xent(MemRef1D *result, MemRef2D *p, MemRef2D *q);
+typedef attn_memref_1d_f32 MemRef1D;
+typedef attn_memref_2d_f32 MemRef2D;
+typedef attn_memref_3d_f32 MemRef3D;
 
 static MemRef2D view2(float *data, int64_t rows, int64_t cols) {
   MemRef2D m = {data, data, 0, {rows, cols}, {cols, 1}};

@@ -29,7 +29,7 @@ config.substitutions.append(("%attn_obj_root", config.attn_obj_root))
 
 tool_dirs = [os.path.join(config.attn_obj_root, "bin"), config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["attn-opt", "attn-lsp-server", "mlir-opt", "mlir-runner", "mlir-translate"], tool_dirs
+    ["attn-opt", "attn-compile", "attn-lsp-server", "mlir-opt", "mlir-runner", "mlir-translate"], tool_dirs
 )
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 

@@ -41,6 +41,7 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
   pm.addPass(attn::createFuseElementwisePass());
   attn::FuseOnlineSoftmaxPassOptions online;
   online.minRowLength = options.onlineSoftmaxMinRow;
+  online.shortDynamicRows = options.shortDynamicRows;
   pm.addPass(attn::createFuseOnlineSoftmaxPass(online));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

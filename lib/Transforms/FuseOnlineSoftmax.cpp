@@ -177,10 +177,13 @@ bool sameIterationSpace(linalg::GenericOp sum, linalg::GenericOp max) {
 
 /// (max_j x, sum_j exp(x - shift(max))) -> one online-softmax reduction.
 struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
-  FuseOnlineSoftmax(MLIRContext *ctx, int64_t minRowLength)
-      : OpRewritePattern(ctx), minRowLength(minRowLength) {}
+  FuseOnlineSoftmax(MLIRContext *ctx, int64_t minRowLength,
+                    bool shortDynamicRows)
+      : OpRewritePattern(ctx), minRowLength(minRowLength),
+        shortDynamicRows(shortDynamicRows) {}
 
   int64_t minRowLength;
+  bool shortDynamicRows;
 
   LogicalResult matchAndRewrite(linalg::GenericOp sum,
                                 PatternRewriter &rewriter) const override {
@@ -189,7 +192,10 @@ struct FuseOnlineSoftmax : OpRewritePattern<linalg::GenericOp> {
         !isZeroFilled(sum.getDpsInitOperand(0)->get()))
       return rewriter.notifyMatchFailure(sum, "not a sum reduction from 0");
     int64_t rowLength = sum.getStaticLoopRanges().back();
-    if (!ShapedType::isDynamic(rowLength) && rowLength < minRowLength)
+    bool shortRow = ShapedType::isDynamic(rowLength)
+                        ? shortDynamicRows && minRowLength > 0
+                        : rowLength < minRowLength;
+    if (shortRow)
       return rewriter.notifyMatchFailure(sum, "row short enough to re-read");
     Value term = matchCombine<arith::AddFOp>(sum);
     auto exp = term ? term.getDefiningOp<math::ExpOp>() : nullptr;
@@ -292,7 +298,8 @@ struct FuseOnlineSoftmaxPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    attn::populateFuseOnlineSoftmaxPatterns(patterns, minRowLength);
+    attn::populateFuseOnlineSoftmaxPatterns(patterns, minRowLength,
+                                            shortDynamicRows);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
@@ -301,6 +308,8 @@ struct FuseOnlineSoftmaxPass
 } // namespace
 
 void attn::populateFuseOnlineSoftmaxPatterns(RewritePatternSet &patterns,
-                                             int64_t minRowLength) {
-  patterns.add<FuseOnlineSoftmax>(patterns.getContext(), minRowLength);
+                                             int64_t minRowLength,
+                                             bool shortDynamicRows) {
+  patterns.add<FuseOnlineSoftmax>(patterns.getContext(), minRowLength,
+                                  shortDynamicRows);
 }

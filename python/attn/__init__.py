@@ -6,13 +6,16 @@
     >>> kernel = attn.compile(open("model.mlir").read())
     >>> kernel(x)                                 # any attn program
     >>> print(attn.lower(source, to="fused"))     # the IR at a level
+    >>> kernel.save("k.attnobj"); attn.load("k.attnobj")   # ahead of time
 """
 
 from ._attn_core import CompileError, buffer_cache_bytes, trim_buffer_cache
 from .arrays import aligned, empty
-from .compiler import LEVELS, Kernel, compile, lower
-from . import ops
+from .compiler import LEVELS, Kernel, clear_cache, compile, load, lower
+from .ops import kernel_cache_info, set_kernel_cache_limits
+from . import cache, ops
 
 __all__ = ["CompileError", "Kernel", "LEVELS", "aligned", "buffer_cache_bytes",
-           "compile", "empty", "lower", "ops", "trim_buffer_cache"]
-__version__ = "0.1.0"
+           "cache", "clear_cache", "compile", "empty", "kernel_cache_info",
+           "load", "lower", "ops", "set_kernel_cache_limits", "trim_buffer_cache"]
+__version__ = cache.VERSION

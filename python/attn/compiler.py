@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from . import _attn_core
+from . import cache
 
 # The levels of the attn lowering and the pipeline that reaches each.
 LEVELS = {
@@ -79,10 +80,11 @@ LIBOMP = "/usr/lib/llvm-22/lib/libomp.so"
 def _pipeline_options(attention=None, block_q=None, block_kv=None,
                       reassoc=None, approximate_math=None, checked=None,
                       online_softmax_min_row=None, threads=None,
-                      cache_bytes=None, prefetch=None):
+                      cache_bytes=None, prefetch=None, short_dynamic_rows=None):
     options = {}
     for name, value in (("reassoc", reassoc), ("approximate-math", approximate_math),
-                        ("checked", checked), ("prefetch", prefetch)):
+                        ("checked", checked), ("prefetch", prefetch),
+                        ("short-dynamic-rows", short_dynamic_rows)):
         if value is not None:
             if not isinstance(value, bool):
                 raise TypeError(f"{name.replace('-', '_')} must be a bool, got {value!r}")
@@ -132,8 +134,10 @@ class Kernel:
     when C-contiguous and aligned (copied otherwise); results own their
     memory."""
 
-    def __init__(self, module, entry, signature):
+    def __init__(self, module, entry, signature, obj=None, shared_libs=()):
         self._module = module
+        self._object = obj
+        self._shared_libs = tuple(shared_libs)
         self.entry = entry
         self.arguments, self.results = signature
         # What a well-formed argument has, checked at once on each call:
@@ -141,6 +145,24 @@ class Kernel:
         self._expected = [
             (_DTYPES.get(elt), tuple(shape) if min(shape, default=0) >= 0 else None)
             for elt, shape in self.arguments]
+
+    @property
+    def code_bytes(self):
+        """The size of the compiled object (what the kernel caches count)."""
+        return len(self._object) if self._object is not None else 0
+
+    def save(self, path):
+        """Writes the compiled module to `path`, for `attn.load` in another
+        process on a host of the same CPU and features (with the same LLVM
+        and attn versions). C and C++ callers use `attn-compile` instead,
+        which makes a shared library and a header."""
+        if self._module is None:
+            raise ValueError(f"kernel @{self.entry} is closed")
+        header = {"entry": self.entry, "host": cache.host_target(),
+                  "llvm": _attn_core.llvm_version, "attn": cache.VERSION,
+                  "shared_libs": list(self._shared_libs)}
+        cache.write_atomically(os.fspath(path), cache.encode(
+            self._object, self._module.signatures, header))
 
     def __repr__(self):
         def fmt(types):
@@ -229,7 +251,7 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
     elif options or reassoc is not True or checked is not True or threads != 1:
         raise TypeError("pass either pipeline or pipeline options, not both")
     libs = [LIBOMP] if threads != 1 else []
-    module = _attn_core.JitModule(text, pipeline, opt_level, libs)
+    module, obj = _compile_cached(text, pipeline, opt_level, libs)
     signatures = module.signatures
     if entry is None:
         if len(signatures) != 1:
@@ -240,4 +262,49 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
         entry = next(iter(signatures))
     elif entry not in signatures:
         raise ValueError(f"no public function @{entry} in the module")
-    return Kernel(module, entry, signatures[entry])
+    return Kernel(module, entry, signatures[entry], obj, libs)
+
+
+def _compile_cached(text, pipeline, opt_level, libs):
+    """The loaded module of `text` and its object, from the disk cache when
+    it has them (see attn.cache), compiled and stored there otherwise."""
+    key = cache.key_of(text, pipeline, opt_level, libs)
+    found = cache.disk_lookup(key)
+    if found is not None:
+        obj, signatures = found
+    else:
+        obj, signatures = _attn_core.compile_object(text, pipeline, opt_level)
+        cache.disk_store(key, obj, signatures)
+    return _attn_core.JitModule(obj, signatures, libs), obj
+
+
+def load(path):
+    """The kernel that `Kernel.save` wrote to `path`. Raises ValueError if
+    the file is not one, is corrupt, or was compiled for another CPU, LLVM or
+    attn version."""
+    with open(os.fspath(path), "rb") as f:
+        blob = f.read()
+    try:
+        header, obj, signatures = cache.decode(blob)
+    except cache.CorruptEntry as e:
+        raise ValueError(f"{os.fspath(path)}: {e}") from None
+    for field, here in (("host", cache.host_target()),
+                        ("llvm", _attn_core.llvm_version), ("attn", cache.VERSION)):
+        if header.get(field) != here:
+            raise ValueError(
+                f"{os.fspath(path)} was compiled for {field} {header.get(field)!r}, "
+                f"this one is {here!r}")
+    entry = header.get("entry")
+    if entry not in signatures:
+        raise ValueError(f"{os.fspath(path)}: no function @{entry}")
+    libs = header.get("shared_libs", [])
+    module = _attn_core.JitModule(obj, signatures, libs)
+    return Kernel(module, entry, signatures[entry], obj, libs)
+
+
+def clear_cache():
+    """Empties attn's kernel caches: `attn.ops`' kernels in memory and the
+    compiled modules on disk (`attn.cache.cache_dir()`)."""
+    from . import ops
+    ops.kernel_cache.clear()
+    cache.clear_disk()

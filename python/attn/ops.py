@@ -1,12 +1,11 @@
-"""The attn ops on numpy arrays. Each call builds the attn IR for its shapes,
-dtype and attributes, compiles it once (cached by that signature) and runs
-it."""
-
-import functools
+"""The attn ops on numpy arrays. Each call builds the attn IR for its
+signature family (rank, dtypes, attributes, options; sizes dynamic, see
+_family), compiles it once (kept in memory and on disk, see attn.cache) and
+runs it: a new shape of a known family costs no compilation."""
 
 import numpy as np
 
-from . import compiler
+from . import cache, compiler
 
 _FLOAT_TYPES = {
     np.dtype(np.float16): "f16",
@@ -62,13 +61,82 @@ _OPERANDS = {
 }
 
 
+# Kernels of the ops, one per signature family (see _family), least
+# recently used first out; `attn.set_kernel_cache_limits` bounds them.
+kernel_cache = cache.KernelCache()
+
+# Row lengths from which the softmax family's kernels take the one-pass
+# online form (the pipelines' default `online-softmax-min-row`); shorter
+# rows are computed one at a time, which needs a kernel of its own.
+_ONLINE_MIN_ROW = 65536
+_ROW_BUCKETED = {"softmax", "logsumexp", "log_softmax", "xent_logits"}
+
+
+def _family(op, args, options):
+    """The shapes a kernel is compiled for and the options it is compiled
+    with, from the arguments' shapes: every size is dynamic (`-1`) except
+    what changes the computation or its schedule. Those are kept static:
+    sizes 1 of attention's mask (they broadcast), attention's head counts (they group
+    query heads onto key/value heads) and head dimensions (the contractions'
+    register blocks); and bucketed: the softmax family's rows below or from
+    `online-softmax-min-row`, attention's query and key blocks for fewer
+    than 64 queries or keys (a decode step), a multiple of 16."""
+    shapes = []
+    for i, a in enumerate(args):
+        broadcasts = op == "attention" and i == 3
+        shape = [1 if (broadcasts and d == 1) else -1 for d in a.shape]
+        if op == "attention" and a.ndim >= 3:
+            shape[-3] = a.shape[-3]  # heads (the mask's, broadcast or not)
+        if op == "attention" and i < 3:
+            shape[-1] = a.shape[-1]  # the head dimension
+        shapes.append(tuple(shape))
+    options = dict(options)
+    if op in _ROW_BUCKETED and args[0].ndim >= 1:
+        if args[0].shape[-1] < options.get("online_softmax_min_row", _ONLINE_MIN_ROW):
+            options["short_dynamic_rows"] = True
+    if op == "attention" and options.get("attention") != "decomposed":
+        for name, size in (("block_q", args[0].shape[-2] if args[0].ndim >= 2 else 1),
+                           ("block_kv", args[1].shape[-2] if args[1].ndim >= 2 else 1)):
+            if name not in options and size < 64:
+                options[name] = max(16, -(-size // 16) * 16)
+    return tuple(shapes), tuple(sorted(options.items()))
+
+
 def _run(op, args, attrs, operand_names, options=()):
-    """Builds `%r = attn.<op> <operands> <attrs> : <types>` in @<op>, compiles
-    (cached) and runs it."""
-    signature = tuple((a.shape, a.dtype) for a in args)
-    kernel = _kernel(op, attrs, operand_names, tuple(options), _threads,
-                     signature)
-    return kernel(*args)
+    """Builds `%r = attn.<op> <operands> <attrs> : <types>` in @<op> for the
+    arguments' signature family, compiles it once (cached) and runs it."""
+    shapes, family_options = _family(op, args, options)
+    key = (op, attrs, operand_names, family_options, _threads,
+           tuple(zip(shapes, (a.dtype for a in args))))
+    kernel = kernel_cache.get(key)
+    if kernel is None:
+        try:
+            kernel = _kernel(op, attrs, operand_names, family_options, _threads,
+                             key[-1])
+        except ValueError:
+            # A broken size rule: said with the arguments' own sizes.
+            _check_static(op, attrs, operand_names, args)
+            raise
+        kernel_cache.put(key, kernel)
+    try:
+        return kernel(*args)
+    except ValueError as e:
+        if "runtime check failed" not in str(e):
+            raise
+        _check_static(op, attrs, operand_names, args)
+        raise
+
+
+def _check_static(op, attrs, operand_names, args):
+    """Raises the verifier's ValueError for the arguments' exact shapes, if
+    a size rule rejects them (the kernels check dynamic sizes at run time,
+    with the same rules and less specific messages)."""
+    elts = [_FLOAT_TYPES.get(a.dtype) or _INDEX_TYPES[a.dtype] for a in args]
+    types = [_tensor(a.shape, e) for a, e in zip(args, elts)]
+    params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types))
+    operands = operand_names(["%a" + str(i) for i in range(len(args))])
+    _result_type(op, params, f"%r = attn.{op} {operands}{attrs} : {', '.join(types)}",
+                 len(args))
 
 
 def _result_type(op, params, line, count):
@@ -87,13 +155,12 @@ def _result_type(op, params, line, count):
         raise ValueError(f"attn.ops.{op}: {message} ({names})") from None
 
 
-@functools.lru_cache(maxsize=256)
 def _kernel(op, attrs, operand_names, options, threads, signature):
-    """The compiled kernel of one call signature (op, attributes, operand
-    shapes and dtypes, pipeline options, threads): the IR text is only built
-    and compiled the first time."""
+    """The compiled kernel of one signature family (op, attributes, operand
+    shapes with dynamic sizes and dtypes, pipeline options, threads)."""
     elts = [_FLOAT_TYPES.get(dtype) or _INDEX_TYPES[dtype] for _, dtype in signature]
-    types = [_tensor(shape, e) for (shape, _), e in zip(signature, elts)]
+    types = [_tensor(["?" if d < 0 else d for d in shape], e)
+             for (shape, _), e in zip(signature, elts)]
     params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types))
     operands = operand_names(["%a" + str(i) for i in range(len(signature))])
     line = f"%r = attn.{op} {operands}{attrs} : {', '.join(types)}"
@@ -103,6 +170,19 @@ def _kernel(op, attrs, operand_names, options, threads, signature):
         f"  {line}\n"
         f"  return %r : {result_type}\n}}\n")
     return compiler.compile(source, threads=threads, **dict(options))
+
+
+def set_kernel_cache_limits(max_entries=None, max_bytes=None):
+    """Keeps at most `max_entries` compiled kernels of the ops in memory
+    (default 128) and at most `max_bytes` of their code (default 256 MiB),
+    least recently used first out."""
+    kernel_cache.set_limits(max_entries, max_bytes)
+
+
+def kernel_cache_info():
+    """The ops' kernel cache: entries, bytes of code, limits, hits, misses
+    and evictions."""
+    return kernel_cache.info()
 
 
 def _masked_operands(names):

@@ -1,9 +1,11 @@
 //===- AttnCore.cpp - the _attn_core Python extension ---------------------===//
 //
 // The C++ half of the `attn` Python package: parses MLIR with the attn
-// dialect, runs attn's pipelines, translates to LLVM IR, and JIT-compiles a
-// module with MLIR's ExecutionEngine so that its functions can be called on
-// numpy arrays through their C interfaces (`_mlir_ciface_<name>`).
+// dialect, runs attn's pipelines, translates to LLVM IR, compiles a module
+// to an object file (AttnTarget) and loads objects with ORC's LLJIT so that
+// their functions can be called on numpy arrays through their C interfaces
+// (`_mlir_ciface_<name>`, through packed wrappers). Compiling and loading
+// are separate steps so that the package can keep objects on disk.
 //
 // MLIR's own Python bindings are not packaged on this platform, so this is
 // deliberately small: text in, text or arrays out. Diagnostics become
@@ -13,11 +15,10 @@
 
 #include "AttnDialect/InitAttn.h"
 #include "AttnDialect/Support/InputLimits.h"
+#include "AttnDialect/Target/ObjectFile.h"
 #include "BufferCache.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -29,8 +30,9 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/TargetSelect.h"
@@ -343,94 +345,159 @@ py::dtype dtypeOf(const std::string &elementType) {
   return made->emplace(elementType, py::dtype(it->second)).first->second;
 }
 
-/// A module compiled to native code; its functions take and return arrays.
+using FunctionSignatures =
+    std::map<std::string, std::pair<std::vector<TensorSignature>,
+                                    std::vector<TensorSignature>>>;
+
+/// The tensor signatures of `module`'s public functions, before lowering.
+FunctionSignatures tensorSignatures(Session &session, ModuleOp module) {
+  FunctionSignatures signatures;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isDeclaration() || func.isPrivate())
+      continue;
+    auto &sig = signatures[func.getName().str()];
+    auto convert = [&](Type type) {
+      TensorSignature t;
+      auto shaped = dyn_cast<ShapedType>(type);
+      if (shaped && shaped.hasRank() &&
+          isa<RankedTensorType, MemRefType>(type)) {
+        llvm::raw_string_ostream os(t.elementType);
+        shaped.getElementType().print(os);
+        for (int64_t d : shaped.getShape())
+          t.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+      } else {
+        session.fail("function @" + func.getName().str() +
+                     " takes or returns a non-tensor type; only ranked "
+                     "tensors can be passed from Python");
+      }
+      return t;
+    };
+    for (Type t : func.getArgumentTypes())
+      sig.first.push_back(convert(t));
+    for (Type t : func.getResultTypes())
+      sig.second.push_back(convert(t));
+  }
+  return signatures;
+}
+
+py::dict signaturesToPython(const FunctionSignatures &signatures) {
+  py::dict result;
+  for (auto &[name, sig] : signatures) {
+    auto toList = [](const std::vector<TensorSignature> &types) {
+      py::list list;
+      for (const TensorSignature &t : types)
+        list.append(py::make_tuple(t.elementType, t.shape));
+      return list;
+    };
+    result[py::str(name)] =
+        py::make_tuple(toList(sig.first), toList(sig.second));
+  }
+  return result;
+}
+
+FunctionSignatures signaturesFromPython(const py::dict &dict) {
+  FunctionSignatures signatures;
+  for (auto [name, sig] : dict) {
+    auto pair = sig.cast<py::tuple>();
+    if (pair.size() != 2)
+      throw py::value_error("a signature is (arguments, results)");
+    auto fromList = [](py::handle list) {
+      std::vector<TensorSignature> types;
+      for (py::handle item : list) {
+        auto t = item.cast<py::tuple>();
+        types.push_back(TensorSignature{t[0].cast<std::string>(),
+                                        t[1].cast<std::vector<int64_t>>()});
+      }
+      return types;
+    };
+    signatures[name.cast<std::string>()] = {fromList(pair[0]),
+                                            fromList(pair[1])};
+  }
+  return signatures;
+}
+
+/// Compiles `source` through `pipeline` (to the LLVM dialect) into an object
+/// file for this host, with a packed wrapper per public function; returns
+/// the object's bytes and the functions' tensor signatures.
+py::tuple compileObject(const std::string &source, const std::string &pipeline,
+                        int optLevel) {
+  Session session;
+  OwningOpRef<ModuleOp> module = session.parse(source);
+  FunctionSignatures signatures = tensorSignatures(session, *module);
+  session.run(*module, pipeline);
+  // Optimize for this host (AVX-512 where there is one): without its
+  // target machine LLVM's vectorizers see no vector registers.
+  auto tm = attn::createTargetMachine(
+      static_cast<llvm::CodeGenOptLevel>(optLevel));
+  if (!tm)
+    session.fail("cannot target this host: " + llvm::toString(tm.takeError()));
+  FailureOr<llvm::SmallVector<char, 0>> object;
+  {
+    py::gil_scoped_release release;
+    object = attn::emitObjectFile(*module, **tm, optLevel,
+                                  /*packedWrappers=*/true);
+  }
+  if (failed(object))
+    session.fail("cannot compile the module to native code");
+  return py::make_tuple(py::bytes(object->data(), object->size()),
+                        signaturesToPython(signatures));
+}
+
+/// An object file compiled by compileObject, loaded into this process with
+/// ORC; its functions take and return arrays.
 class JitModule {
 public:
-  JitModule(const std::string &source, const std::string &pipeline,
-            int optLevel, const std::vector<std::string> &sharedLibs) {
-    OwningOpRef<ModuleOp> module = session.parse(source);
-    // Signatures come from the tensor-level functions, before lowering.
-    for (auto func : module->getOps<func::FuncOp>()) {
-      if (func.isDeclaration() || func.isPrivate())
-        continue;
-      auto &sig = signatures[func.getName().str()];
-      auto convert = [&](Type type) {
-        TensorSignature t;
-        auto shaped = dyn_cast<ShapedType>(type);
-        if (shaped && shaped.hasRank() &&
-            isa<RankedTensorType, MemRefType>(type)) {
-          llvm::raw_string_ostream os(t.elementType);
-          shaped.getElementType().print(os);
-          for (int64_t d : shaped.getShape())
-            t.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
-        } else {
-          session.fail("function @" + func.getName().str() +
-                       " takes or returns a non-tensor type; only ranked "
-                       "tensors can be passed from Python");
-        }
-        return t;
-      };
-      for (Type t : func.getArgumentTypes())
-        sig.first.push_back(convert(t));
-      for (Type t : func.getResultTypes())
-        sig.second.push_back(convert(t));
-    }
-    session.run(*module, pipeline);
-
-    // Optimize for this host (AVX-512 where there is one): without its
-    // target machine LLVM's vectorizers see no vector registers.
-    auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-    if (!tmBuilder)
-      session.fail("cannot target this host: " +
-                   llvm::toString(tmBuilder.takeError()));
-    tmBuilder->setCodeGenOptLevel(static_cast<llvm::CodeGenOptLevel>(optLevel));
-    auto tm = tmBuilder->createTargetMachine();
-    if (!tm)
-      session.fail("cannot target this host: " +
-                   llvm::toString(tm.takeError()));
-    auto transformer =
-        makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm->get());
-    ExecutionEngineOptions options;
-    options.transformer = transformer;
-    // Runtime libraries the code calls into (libomp for threads).
-    SmallVector<StringRef> libs(sharedLibs.begin(), sharedLibs.end());
-    options.sharedLibPaths = libs;
-    options.jitCodeGenOptLevel = static_cast<llvm::CodeGenOptLevel>(optLevel);
-    auto engineOrError =
-        ExecutionEngine::create(*module, options, std::move(*tm));
-    if (!engineOrError) {
-      std::string error = llvm::toString(engineOrError.takeError());
-      session.fail("cannot JIT-compile the module: " + error);
-    }
-    engine = std::move(*engineOrError);
-    engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-      llvm::orc::SymbolMap symbols;
-      symbols[interner("attn_check_failed")] = {
-          llvm::orc::ExecutorAddr::fromPtr(&attnCheckFailed),
+  JitModule(const py::bytes &object, const py::dict &signatureDict,
+            const std::vector<std::string> &sharedLibs)
+      : signatures(signaturesFromPython(signatureDict)) {
+    auto fail = [](const std::string &what, llvm::Error error) {
+      throw CompileError(what + ": " + llvm::toString(std::move(error)));
+    };
+    globalRegistry(); // the native target
+    auto created = llvm::orc::LLJITBuilder().create();
+    if (!created)
+      fail("cannot create a JIT", created.takeError());
+    jit = std::move(*created);
+    llvm::orc::JITDylib &dylib = jit->getMainJITDylib();
+    char prefix = jit->getDataLayout().getGlobalPrefix();
+    // The compiled code's malloc, free and check handler are this
+    // extension's; libm and libc come from the process, libomp is loaded.
+    llvm::orc::SymbolMap symbols;
+    auto define = [&](const char *name, void *address) {
+      symbols[jit->mangleAndIntern(name)] = {
+          llvm::orc::ExecutorAddr::fromPtr(address),
           llvm::JITSymbolFlags::Exported};
-      symbols[interner("malloc")] = {
-          llvm::orc::ExecutorAddr::fromPtr(&attnMalloc),
-          llvm::JITSymbolFlags::Exported};
-      symbols[interner("free")] = {llvm::orc::ExecutorAddr::fromPtr(&attnFree),
-                                   llvm::JITSymbolFlags::Exported};
-      return symbols;
-    });
+    };
+    define("attn_check_failed", reinterpret_cast<void *>(&attnCheckFailed));
+    define("malloc", reinterpret_cast<void *>(&attnMalloc));
+    define("free", reinterpret_cast<void *>(&attnFree));
+    if (llvm::Error error = dylib.define(llvm::orc::absoluteSymbols(symbols)))
+      fail("cannot define the runtime's symbols", std::move(error));
+    for (const std::string &lib : sharedLibs) {
+      auto generator = llvm::orc::DynamicLibrarySearchGenerator::Load(
+          lib.c_str(), prefix);
+      if (!generator)
+        fail("cannot load " + lib, generator.takeError());
+      dylib.addGenerator(std::move(*generator));
+    }
+    auto process =
+        llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
+    if (!process)
+      fail("cannot search this process", process.takeError());
+    dylib.addGenerator(std::move(*process));
+    std::string_view bytes(object);
+    objectSize = bytes.size();
+    if (llvm::Error error = jit->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(
+            llvm::StringRef(bytes.data(), bytes.size()), "attn-kernel")))
+      fail("cannot load the object", std::move(error));
+    // Resolve every function now: a broken object fails here, not at a call.
+    for (auto &[name, sig] : signatures)
+      packedFunction(name);
   }
 
-  py::dict getSignatures() const {
-    py::dict result;
-    for (auto &[name, sig] : signatures) {
-      auto toList = [](const std::vector<TensorSignature> &types) {
-        py::list list;
-        for (const TensorSignature &t : types)
-          list.append(py::make_tuple(t.elementType, t.shape));
-        return list;
-      };
-      result[py::str(name)] =
-          py::make_tuple(toList(sig.first), toList(sig.second));
-    }
-    return result;
-  }
+  size_t getObjectSize() const { return objectSize; }
+
+  py::dict getSignatures() const { return signaturesToPython(signatures); }
 
   /// Calls `name` on C-contiguous arrays already checked against its
   /// signature; returns its results as arrays that own their memory.
@@ -537,22 +604,20 @@ private:
   PackedFunction packedFunction(const std::string &name) {
     auto [it, inserted] = packedFunctions.try_emplace(name, nullptr);
     if (inserted) {
-      auto function = engine->lookupPacked("_mlir_ciface_" + name);
-      if (!function) {
+      auto address = jit->lookup(attn::packedWrapperName(name));
+      if (!address) {
         packedFunctions.erase(it);
-        session.fail("cannot call @" + name + ": " +
-                     llvm::toString(function.takeError()));
+        throw CompileError("cannot call @" + name + ": " +
+                           llvm::toString(address.takeError()));
       }
-      it->second = *function;
+      it->second = address->toPtr<PackedFunction>();
     }
     return it->second;
   }
 
-  Session session;
-  std::map<std::string, std::pair<std::vector<TensorSignature>,
-                                  std::vector<TensorSignature>>>
-      signatures;
-  std::unique_ptr<ExecutionEngine> engine;
+  FunctionSignatures signatures;
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  size_t objectSize = 0;
   std::map<std::string, PackedFunction> packedFunctions;
 };
 
@@ -582,12 +647,20 @@ PYBIND11_MODULE(_attn_core, m) {
         py::arg("pipeline"),
         "Runs `pipeline`, which must reach the LLVM dialect, and returns the "
         "module as LLVM IR text.");
+  m.def("compile_object", &compileObject, py::arg("source"),
+        py::arg("pipeline"), py::arg("opt_level") = 3,
+        "Compiles `source` through `pipeline` into an object file for this "
+        "host; returns (object bytes, signatures of the public functions).");
+  m.def("host_target", &attn::hostTargetDescription,
+        "This host's triple, CPU and features, which compiled code depends on.");
+  m.attr("llvm_version") = LLVM_VERSION_STRING;
   py::class_<JitModule>(m, "JitModule")
-      .def(py::init<const std::string &, const std::string &, int,
+      .def(py::init<const py::bytes &, const py::dict &,
                     const std::vector<std::string> &>(),
-           py::arg("source"), py::arg("pipeline"), py::arg("opt_level") = 3,
+           py::arg("object"), py::arg("signatures"),
            py::arg("shared_libs") = std::vector<std::string>())
       .def_property_readonly("signatures", &JitModule::getSignatures)
+      .def_property_readonly("object_size", &JitModule::getObjectSize)
       .def("call", &JitModule::call, py::arg("name"), py::arg("args"));
   m.def(
       "buffer_cache_bytes", [] { return bufferCache().bytesCached(); },

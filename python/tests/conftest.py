@@ -11,6 +11,7 @@ extension module.
 
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -41,6 +42,12 @@ def _import_attn():
         time.sleep(30 if attempt < 3 else 0)
     raise last
 
+
+# The tests fill a disk cache of their own (one per session, removed at
+# exit), not the user's; subprocesses started by the tests inherit it.
+if "ATTN_CACHE_DIR" not in os.environ:
+    _cache = tempfile.TemporaryDirectory(prefix="attn-test-cache-")
+    os.environ["ATTN_CACHE_DIR"] = _cache.name
 
 _import_attn()
 

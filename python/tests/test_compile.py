@@ -9,6 +9,8 @@ import sys
 import textwrap
 
 import numpy as np
+
+import references
 import pytest
 
 import attn
@@ -369,7 +371,7 @@ def test_op_results_survive_cache_clear(rng):
     x = rng.standard_normal((3, 17)).astype(F32)
     result = ops.softmax(x)
     want = result.copy()
-    ops._kernel.cache_clear()
+    ops.kernel_cache.clear()
     gc.collect()
     np.testing.assert_array_equal(result, want)
     np.testing.assert_array_equal(ops.softmax(x), want)
@@ -379,26 +381,63 @@ def test_op_results_survive_cache_clear(rng):
 # the op cache
 # --------------------------------------------------------------------------
 
-def test_op_cache_compiles_once(rng):
-    x = rng.standard_normal((3, 23)).astype(F32)  # a shape used nowhere else
-    ops._kernel.cache_clear()
+def test_op_cache_compiles_once_per_family(rng):
+    x = rng.standard_normal((3, 23)).astype(F32)
+    ops.kernel_cache.clear()
+    before = ops.kernel_cache_info()
     first = ops.softmax(x)
-    info = ops._kernel.cache_info()
-    assert (info.hits, info.misses, info.currsize) == (0, 1, 1)
+    info = ops.kernel_cache_info()
+    assert (info["misses"] - before["misses"], info["entries"]) == (1, 1)
     second = ops.softmax(rng.standard_normal((3, 23)).astype(F32))
-    info2 = ops._kernel.cache_info()
-    assert info2.hits == info.hits + 1
-    assert info2.misses == info.misses
-    assert info2.currsize == info.currsize
+    info2 = ops.kernel_cache_info()
+    assert info2["hits"] == info["hits"] + 1
+    assert info2["misses"] == info["misses"]
     assert first.shape == second.shape == (3, 23)
-    # another signature (dtype, shape, attribute) compiles again
+    # other sizes of the same rank: the same shape-polymorphic kernel
+    for shape in [(1, 1), (0, 5), (7, 22), (2, 1000), (5, 3)]:
+        y = rng.standard_normal(shape).astype(F32)
+        np.testing.assert_allclose(ops.softmax(y), references.ref_softmax(y),
+                                   rtol=1e-5, atol=1e-7)
+    assert ops.kernel_cache_info()["misses"] == info["misses"]
+    # another family (dtype, rank, attribute) compiles again
     ops.softmax(x.astype(np.float64))
     ops.softmax(x, masked_rows="nan")
-    ops.softmax(x[:, :22])
-    assert ops._kernel.cache_info().misses == info.misses + 3
-    # masked_rows="zero" is the default: the same signature as no argument
+    ops.softmax(x[None])
+    assert ops.kernel_cache_info()["misses"] == info["misses"] + 3
+    # masked_rows="zero" is the default: the same family as no argument
     ops.softmax(x, masked_rows="zero")
-    assert ops._kernel.cache_info().misses == info.misses + 3
+    assert ops.kernel_cache_info()["misses"] == info["misses"] + 3
+    # rows from online-softmax-min-row on get the one-pass kernel
+    ops.softmax(rng.standard_normal((1, 65536)).astype(F32))
+    assert ops.kernel_cache_info()["misses"] == info["misses"] + 4
+
+
+def test_op_cache_evicts_least_recently_used(rng):
+    x = rng.standard_normal((3, 9)).astype(F32)
+    limits = ops.kernel_cache_info()
+    try:
+        ops.kernel_cache.clear()
+        attn.set_kernel_cache_limits(max_entries=2)
+        ops.softmax(x)
+        ops.logsumexp(x)
+        ops.softmax(x)  # softmax is now the most recently used
+        ops.log_softmax(x)  # evicts logsumexp
+        info = ops.kernel_cache_info()
+        assert info["entries"] == 2 and info["evictions"] >= 1
+        misses = info["misses"]
+        ops.softmax(x)
+        assert ops.kernel_cache_info()["misses"] == misses
+        ops.logsumexp(x)
+        assert ops.kernel_cache_info()["misses"] == misses + 1
+        # by bytes: one kernel's code is over a limit of 1 byte; it is kept
+        # alone
+        attn.set_kernel_cache_limits(max_entries=100, max_bytes=1)
+        info = ops.kernel_cache_info()
+        assert info["entries"] == 1 and 0 < info["bytes"]
+        with pytest.raises(ValueError, match="max_bytes must be a non-negative integer"):
+            attn.set_kernel_cache_limits(max_bytes=-1)
+    finally:
+        attn.set_kernel_cache_limits(limits["max_entries"], limits["max_bytes"])
 
 
 # --------------------------------------------------------------------------

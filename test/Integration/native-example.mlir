@@ -1,10 +1,11 @@
-// The README's main job as a test: examples/reductions.mlir compiled to an
-// object file and called from C, which checks every value against a double
-// precision reference computed in C.
-// RUN: attn-opt %attn_src_root/examples/reductions.mlir --attn-lower-to-llvm \
-// RUN:   | mlir-translate --mlir-to-llvmir -o %t.ll
-// RUN: %host_cc -O2 -Wno-override-module %t.ll %attn_src_root/examples/run_reductions.c -lm -o %t.exe
-// RUN: %t.exe | FileCheck %s
+// The README's main job as a test: examples/reductions.mlir compiled ahead
+// of time by attn-compile to a shared library and a header, called from C
+// in a fresh process, which checks every value against a double precision
+// reference computed in C.
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: attn-compile %attn_src_root/examples/reductions.mlir -o %t/libreductions.so --header %t/reductions.h
+// RUN: %host_cc -O2 -I%t %attn_src_root/examples/run_reductions.c -L%t -lreductions -Wl,-rpath,%t -lm -o %t/run
+// RUN: %t/run | FileCheck %s
 
 // CHECK:      row_max
 // CHECK-NEXT: max rel. error vs double reference {{.*}}: OK

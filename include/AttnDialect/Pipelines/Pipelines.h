@@ -54,6 +54,12 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "rows of at least this many elements; shorter rows are "
                      "computed one at a time and re-read from cache"),
       llvm::cl::init(65536)};
+  PassOptions::Option<bool> shortDynamicRows{
+      *this, "short-dynamic-rows",
+      llvm::cl::desc("Dynamic row lengths stay below online-softmax-min-row "
+                     "(rows computed one at a time); otherwise they get the "
+                     "online pass"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> threads{
       *this, "threads",
       llvm::cl::desc("Split rows across this many threads (OpenMP; the code "

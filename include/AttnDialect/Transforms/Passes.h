@@ -26,9 +26,10 @@ namespace attn {
 
 /// Adds the pattern that merges a max reduction and its sum of shifted
 /// exponentials into one online-softmax reduction (rows of at least
-/// `minRowLength` elements).
+/// `minRowLength` elements; dynamic rows too, unless `shortDynamicRows`).
 void populateFuseOnlineSoftmaxPatterns(RewritePatternSet &patterns,
-                                       int64_t minRowLength = 0);
+                                       int64_t minRowLength = 0,
+                                       bool shortDynamicRows = false);
 
 #define GEN_PASS_REGISTRATION
 #include "AttnDialect/Transforms/Passes.h.inc"

@@ -31,7 +31,11 @@ def FuseOnlineSoftmaxPass : Pass<"attn-fuse-online-softmax"> {
   let options = [
     Option<"minRowLength", "min-row-length", "int64_t", /*default=*/"0",
            "Merge only reductions over rows of at least this many elements "
-           "(a dynamic length counts as long)">,
+           "(a dynamic length counts as long unless short-dynamic-rows)">,
+    Option<"shortDynamicRows", "short-dynamic-rows", "bool",
+           /*default=*/"false",
+           "Dynamic row lengths are known to be below min-row-length (a "
+           "shape-polymorphic kernel for short rows)">,
   ];
   let summary = "Merge a max reduction and its sum of exponentials into one "
                 "online-softmax reduction";
@@ -64,7 +68,10 @@ def FuseOnlineSoftmaxPass : Pass<"attn-fuse-online-softmax"> {
     It matches linalg, not attn: any two fused generics of this shape are
     merged, whoever wrote them. With `min-row-length`, rows shorter than
     that are left alone: where a row fits in cache, reading it again (see
-    `--attn-fuse-rows`) is cheaper than the online update. The element computation of `x` in the sum's
+    `--attn-fuse-rows`) is cheaper than the online update. A dynamic row
+    length counts as long, unless `short-dynamic-rows` says that the
+    caller keeps it below `min-row-length` (the Python package compiles
+    one shape-polymorphic kernel for each side of the threshold). The element computation of `x` in the sum's
     body must be the same as in the max's (same ops on the same operands
     with the same indexing maps).
 

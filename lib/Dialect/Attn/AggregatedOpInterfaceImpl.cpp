@@ -117,7 +117,14 @@ public:
     if (maskRank < rank()) {
       SmallVector<int64_t> batchDims =
           llvm::to_vector(llvm::seq<int64_t>(0, rank() - maskRank));
-      mask = linalg::BroadcastOp::create(b, loc, mask, empty(), batchDims)
+      // The mask's own sizes where it has them: a static size against a
+      // dynamic one of the input (checked equal at run time) must stay
+      // static for linalg.broadcast.
+      SmallVector<OpFoldResult> maskSizes(
+          ArrayRef(sizes).take_front(rank() - maskRank));
+      llvm::append_range(maskSizes, tensor::getMixedSizes(b, loc, mask));
+      Value init = tensor::EmptyOp::create(b, loc, maskSizes, elementType);
+      mask = linalg::BroadcastOp::create(b, loc, mask, init, batchDims)
                  .getResult()[0];
     }
     return elementwise<linalg::AddOp>({x, mask});

@@ -55,9 +55,14 @@ func.func @masked_max_rank4(%s: tensor<2x3x8x16xf32>, %m: tensor<8x16xf32>) -> t
 // CHECK-DAG:     %[[D0:.*]] = tensor.dim %[[S]], %[[C0]]
 // CHECK-DAG:     %[[D1:.*]] = tensor.dim %[[S]], %[[C1]]
 // CHECK-DAG:     %[[D2:.*]] = tensor.dim %[[S]], %[[C2]]
-// CHECK:         %[[EB:.*]] = tensor.empty(%[[D0]], %[[D1]], %[[D2]]) : tensor<?x?x?xf32>
+// The broadcast's init takes the mask's own sizes (equal to the scores' at
+// run time; static where the mask's are).
+// CHECK-DAG:     %[[MD0:.*]] = tensor.dim %[[M]], %{{.*}}
+// CHECK-DAG:     %[[MD1:.*]] = tensor.dim %[[M]], %{{.*}}
+// CHECK:         %[[EB:.*]] = tensor.empty(%[[D0]], %[[MD0]], %[[MD1]]) : tensor<?x?x?xf32>
 // CHECK:         %[[MB:.*]] = linalg.broadcast ins(%[[M]] : tensor<?x?xf32>) outs(%[[EB]] : tensor<?x?x?xf32>) dimensions = [0]
-// CHECK:         linalg.add ins(%[[S]], %[[MB]] : tensor<?x?x?xf32>, tensor<?x?x?xf32>)
+// CHECK:         %[[EA:.*]] = tensor.empty(%[[D0]], %[[D1]], %[[D2]]) : tensor<?x?x?xf32>
+// CHECK:         linalg.add ins(%[[S]], %[[MB]] : tensor<?x?x?xf32>, tensor<?x?x?xf32>) outs(%[[EA]]
 // CHECK:         %[[E2:.*]] = tensor.empty(%[[D0]], %[[D1]]) : tensor<?x?xf32>
 // CHECK:         %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E2]] : tensor<?x?xf32>)
 // CHECK:         linalg.reduce {{.*}} outs(%[[INIT]] : tensor<?x?xf32>) dimensions = [2]
@@ -150,4 +155,18 @@ func.func @xent(%p: tensor<8x1000xf32>, %q: tensor<8x1000xf32>) -> tensor<8xf32>
 func.func @xent_dynamic(%p: tensor<?x?xf16>, %q: tensor<?x?xf16>) -> tensor<?xf16> {
   %r = attn.xent %p, %q : tensor<?x?xf16>, tensor<?x?xf16>
   return %r : tensor<?xf16>
+}
+
+// -----
+
+// A static mask size against a dynamic scores size (equal at run time): the
+// broadcast keeps the mask's static 1 (a dynamic init would not verify).
+// CHECK-LABEL: func.func @masked_max_static_mask_dim(
+// CHECK-SAME:    %[[S:[a-zA-Z0-9_]+]]: tensor<?x?x?xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<1x?xf32>)
+// CHECK:         %[[EB:.*]] = tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x1x?xf32>
+// CHECK:         %[[MB:.*]] = linalg.broadcast ins(%[[M]] : tensor<1x?xf32>) outs(%[[EB]] : tensor<?x1x?xf32>) dimensions = [0]
+// CHECK:         linalg.add ins(%[[S]], %[[MB]] : tensor<?x?x?xf32>, tensor<?x1x?xf32>)
+func.func @masked_max_static_mask_dim(%s: tensor<?x?x?xf32>, %m: tensor<1x?xf32>) -> tensor<?x?xf32> {
+  %r = attn.masked_max %s, %m : tensor<?x?x?xf32>, tensor<1x?xf32>
+  return %r : tensor<?x?xf32>
 }
