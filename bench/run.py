@@ -418,6 +418,12 @@ def lowered_impl(op, args, pipeline):
     return lambda *a: kernel(*a)
 
 
+def static_impl(op, args):
+    """attn's default pipeline on a kernel compiled for these exact shapes
+    (attn.ops compiles one shape-polymorphic kernel per family instead)."""
+    return lowered_impl(op, args, None)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="seed sizes only")
@@ -444,6 +450,7 @@ def main():
         want = op.reference(*inputs)
         impls = {"attn": op.impls["attn"],
                  "attn 2 threads": threaded(op.impls["attn"], 2),
+                 "attn static": static_impl(op, inputs),
                  "MLIR plain": lowered_impl(op, inputs, MLIR_PLAIN),
                  "attn unfused": lowered_impl(op, inputs, UNFUSED)}
         for cname in C_BASELINES:
@@ -497,10 +504,13 @@ def main():
         results.append(row)
         print_row(row, flush=True)
 
-    write_report(results, host, roofs, args.out)
+    compile_rows = None
+    if not wanted or "compile" in wanted:
+        compile_rows = compile_table()
+    write_report(results, host, roofs, args.out, compile_rows)
 
 
-BASELINES = ["MLIR plain", "attn unfused", "C strict", "C fast-math",
+BASELINES = ["attn static", "MLIR plain", "attn unfused", "C strict", "C fast-math",
              "C libmvec", "numpy", "PyTorch"]
 
 
@@ -525,14 +535,18 @@ def table(results):
     return "\n".join(lines)
 
 
-def write_report(results, host, roofs, out):
+def write_report(results, host, roofs, out, compile_rows=None):
     text = (f"Host: {host}.\nRoofs at the start of this run: {roofs.text()}.\n"
             "Each row's percentage is of the roof measured just before and "
             "after its attn timing (in parentheses). Ratios are baseline "
-            "time / attn time: above 1x, attn is faster. \"2 threads\": "
-            "attn's speed-up on 2 threads (OpenMP) over 1, of the speed-up "
-            "of the 2-thread roof measured around it.\n\n"
+            "time / attn time: above 1x, attn is faster. \"attn\" is "
+            "attn.ops (a shape-polymorphic kernel per family); \"attn "
+            "static\" the same op compiled for these exact shapes. \"2 "
+            "threads\": attn's speed-up on 2 threads (OpenMP) over 1, of the "
+            "speed-up of the 2-thread roof measured around it.\n\n"
             + table(results) + "\n")
+    if compile_rows:
+        text += "\n" + compile_rows + "\n"
     print("\n" + text)
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write(text)
@@ -562,6 +576,110 @@ def write_report(results, host, roofs, out):
     fig.tight_layout()
     fig.savefig(os.path.join(out, "results.png"), dpi=120)
     print(f"chart: {os.path.join(out, 'results.png')}")
+
+
+# Compilation and the kernel caches -----------------------------------------
+
+FRESH_PROCESS = """
+import sys, time
+t0 = time.perf_counter()
+import numpy as np, attn
+t1 = time.perf_counter()
+x = np.ones((4, 1000), np.float32)
+attn.ops.softmax(x)
+t2 = time.perf_counter()
+attn.ops.softmax(x)
+t3 = time.perf_counter()
+print(t1 - t0, t2 - t1, t3 - t2)
+"""
+
+
+def compile_table():
+    """Compile times per op family (cold: no disk cache), the first call of
+    a new shape of a known family against a warm call, a fresh process's
+    first call with a warm disk cache, and the memory of 1,000 shapes."""
+    import tempfile
+    rng = np.random.default_rng(1)
+    f32 = np.float32
+    saved = os.environ.get("ATTN_CACHE_DIR")
+    os.environ["ATTN_CACHE_DIR"] = ""  # cold: compile everything
+    x = rng.standard_normal((4, 1000), f32)
+    mask = np.zeros((1000, 1000), f32)
+    q = rng.standard_normal((1, 8, 256, 64), f32)
+    t = rng.integers(0, 1000, 4)
+    families = {
+        "masked_max": (attn.ops.masked_max, lambda n: (rng.standard_normal((2, n, n), f32), np.zeros((n, n), f32))),
+        "sum_sq": (attn.ops.sum_sq, lambda n: (rng.standard_normal((4, n), f32),)),
+        "xent": (attn.ops.xent, lambda n: (rng.random((4, n), f32), rng.random((4, n), f32))),
+        "softmax": (attn.ops.softmax, lambda n: (rng.standard_normal((4, n), f32),)),
+        "logsumexp": (attn.ops.logsumexp, lambda n: (rng.standard_normal((4, n), f32),)),
+        "log_softmax": (attn.ops.log_softmax, lambda n: (rng.standard_normal((4, n), f32),)),
+        "xent_logits": (attn.ops.xent_logits, lambda n: (rng.standard_normal((4, n), f32), rng.integers(0, n, 4))),
+        "attention causal": (lambda q, k, v: attn.ops.attention(q, k, v, causal=True),
+                             lambda n: (rng.standard_normal((1, 8, n, 64), f32),) * 3),
+    }
+    lines = ["| op family | cold compile | warm call | first call, known shape, new inputs "
+             "| first call, new shape | new shape / warm | new shape / known shape |",
+             "|---|---|---|---|---|---|---|"]
+    attn.ops.kernel_cache.clear()
+    for name, (fn, make) in families.items():
+        args = make(512)
+        start = time.perf_counter()
+        fn(*args)
+        first = time.perf_counter() - start
+        warm = timed(lambda: fn(*args), 5)
+        # First calls on inputs just made (as cold in cache for both): of
+        # the known shape, and of new sizes of the same family (no
+        # compilation); medians of 5.
+        def first_calls(sizes):
+            times = []
+            for n in sizes:
+                fresh = make(n)
+                start = time.perf_counter()
+                fn(*fresh)
+                times.append(time.perf_counter() - start)
+            return statistics.median(times), fresh
+        known, _ = first_calls([512] * 5)
+        new, other = first_calls([500, 501, 502, 503, 504])
+        warm_new = timed(lambda: fn(*other), 5)
+        lines.append(f"| {name} | {1e3 * (first - warm):.0f} ms | {1e3 * warm_new:.3f} ms "
+                     f"| {1e3 * known:.3f} ms | {1e3 * new:.3f} ms | {new / warm_new:.2f}x "
+                     f"| {new / known:.2f}x |")
+    # A fresh process: first with an empty disk cache, then a warm one.
+    with tempfile.TemporaryDirectory() as cache_dir:
+        env = dict(os.environ, ATTN_CACHE_DIR=cache_dir,
+                   PYTHONPATH=os.path.join(BUILD, "python_packages"))
+        runs = []
+        for _ in range(3):
+            out = subprocess.run([sys.executable, "-c", FRESH_PROCESS], env=env,
+                                 capture_output=True, text=True, check=True).stdout
+            runs.append([float(v) for v in out.split()])
+    (imp0, first0, _), warm_runs = runs[0], runs[1:]
+    first_warm = min(r[1] for r in warm_runs)
+    imp = min(r[0] for r in warm_runs)
+    # 1,000 distinct shapes of one family.
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    attn.ops.softmax(np.ones((4, 3), f32))
+    before = rss()
+    for n in range(1, 1001):
+        attn.ops.softmax(np.ones((4, n), f32))
+    growth = (rss() - before) / 2**20
+    if saved is None:
+        del os.environ["ATTN_CACHE_DIR"]
+    else:
+        os.environ["ATTN_CACHE_DIR"] = saved
+    text = ("Compilation and caches (`attn.ops`, 1 thread; sizes 512 then "
+            "500-504: softmax family [4, n], masked_max [2, n, n] with an "
+            "[n, n] mask, attention [1, 8, n, 64] causal):\n\n"
+            + "\n".join(lines) + "\n\n"
+            f"A fresh process's first softmax call: {1e3 * first0:.0f} ms with an empty "
+            f"disk cache, {1e3 * first_warm:.1f} ms with a warm one (importing attn: "
+            f"{1e3 * imp:.0f} ms). 1,000 distinct shapes of one family: "
+            f"{growth:.1f} MiB of resident memory.")
+    print("\n" + text, flush=True)
+    return text
 
 
 if __name__ == "__main__":
