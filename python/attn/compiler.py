@@ -172,7 +172,8 @@ class Kernel:
         return f"<attn.Kernel @{self.entry}({fmt(self.arguments)}) -> ({fmt(self.results)})>"
 
     def close(self):
-        """Frees the compiled code; the kernel cannot be called afterwards."""
+        """Releases the compiled code (freed once no cache or other kernel
+        holds it); the kernel cannot be called afterwards."""
         self._module = None
 
     def __call__(self, *arrays):
@@ -238,7 +239,12 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
     block_kv, approximate_math (polynomial exp/log, default True),
     cache_bytes (bytes of a broadcast mask that blocks of rows keep cached;
     default half this host's L2), prefetch (software prefetch of the next
-    row, default True)."""
+    row, default True), short_dynamic_rows (dynamic rows are below
+    online_softmax_min_row).
+
+    The compiled module is kept in the disk cache (see `attn.cache`): the
+    same source and options compile once per host, across processes.
+    `Kernel.save` keeps it elsewhere, for `attn.load`."""
     text = _read_source(source)
     if pipeline is None:
         if options.get("cache_bytes") is None:
