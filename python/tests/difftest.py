@@ -300,6 +300,8 @@ def option_sets(rng, count=2):
             o["block_kv"] = int(rng.choice([3, 4, 16, 32, 64]))
         if rng.random() < 0.4:
             o["online_softmax_min_row"] = int(rng.choice([1, 8, 64]))
+            # dynamic rows on either side of the threshold, as attn.ops buckets them
+            o["short_dynamic_rows"] = bool(rng.random() < 0.5)
         sets.append(o)
     return sets
 
