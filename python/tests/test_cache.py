@@ -155,6 +155,8 @@ def test_size_rules_checked_per_call(rng):
 # the in-memory cache
 # --------------------------------------------------------------------------
 
+@pytest.mark.skipif("ASAN_OPTIONS" in os.environ,
+                    reason="ASan's quarantine keeps freed memory resident")
 def test_thousand_shapes_bounded_memory(rng):
     """1,000 distinct shapes of one family: one kernel, flat memory."""
     def rss():
