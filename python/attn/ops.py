@@ -23,7 +23,8 @@ def _check_array(x, name, types, kind):
                         f"pass {name}.filled(value)")
     if x.dtype not in types:
         allowed = ", ".join(str(t) for t in types)
-        raise TypeError(f"{name} must be a {kind} array ({allowed}), got {x.dtype}")
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise TypeError(f"{name} must be {article} {kind} array ({allowed}), got {x.dtype}")
     return types[x.dtype]
 
 
@@ -58,6 +59,16 @@ _OPERANDS = {
     "log_softmax": [("input", "x"), ("mask", "mask")],
     "xent_logits": [("logits", "logits"), ("target", "target")],
     "attention": [("query", "q"), ("key", "k"), ("value", "v"), ("mask", "mask")],
+    "softmax_backward": [("grad", "grad"), ("output", "out")],
+    "log_softmax_backward": [("grad", "grad"), ("output", "out")],
+    "logsumexp_backward": [("grad", "grad"), ("input", "x"), ("output", "out"),
+                           ("mask", "mask")],
+    "sum_sq_backward": [("grad", "grad"), ("input", "x")],
+    "masked_max_backward": [("grad", "grad"), ("scores", "scores"), ("mask", "mask"),
+                            ("output", "out")],
+    "xent_backward": [("grad", "grad"), ("p", "p"), ("q", "q")],
+    "xent_logits_backward": [("grad", "grad"), ("logits", "logits"),
+                             ("target", "target")],
 }
 
 
@@ -69,7 +80,10 @@ kernel_cache = cache.KernelCache()
 # online form (the pipelines' default `online-softmax-min-row`); shorter
 # rows are computed one at a time, which needs a kernel of its own.
 _ONLINE_MIN_ROW = 65536
-_ROW_BUCKETED = {"softmax", "logsumexp", "log_softmax", "xent_logits"}
+_ROW_BUCKETED = {"softmax", "logsumexp", "log_softmax", "xent_logits",
+                 "xent_logits_backward"}
+# The argument whose rows those are, where it is not the first.
+_ROW_ARGUMENT = {"xent_logits_backward": 1}
 
 
 def _family(op, args, options):
@@ -91,8 +105,9 @@ def _family(op, args, options):
             shape[-1] = a.shape[-1]  # the head dimension
         shapes.append(tuple(shape))
     options = dict(options)
-    if op in _ROW_BUCKETED and args[0].ndim >= 1:
-        if args[0].shape[-1] < options.get("online_softmax_min_row", _ONLINE_MIN_ROW):
+    rows = args[_ROW_ARGUMENT.get(op, 0)]
+    if op in _ROW_BUCKETED and rows.ndim >= 1:
+        if rows.shape[-1] < options.get("online_softmax_min_row", _ONLINE_MIN_ROW):
             options["short_dynamic_rows"] = True
     if op == "attention" and options.get("attention") != "decomposed":
         for name, size in (("block_q", args[0].shape[-2] if args[0].ndim >= 2 else 1),
@@ -131,44 +146,44 @@ def _check_static(op, attrs, operand_names, args):
     """Raises the verifier's ValueError for the arguments' exact shapes, if
     a size rule rejects them (the kernels check dynamic sizes at run time,
     with the same rules and less specific messages)."""
-    elts = [_FLOAT_TYPES.get(a.dtype) or _INDEX_TYPES[a.dtype] for a in args]
-    types = [_tensor(a.shape, e) for a, e in zip(args, elts)]
-    params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types))
-    operands = operand_names(["%a" + str(i) for i in range(len(args))])
-    _result_type(op, params, f"%r = attn.{op} {operands}{attrs} : {', '.join(types)}",
-                 len(args))
+    _op_text(op, attrs, operand_names, [(a.shape, a.dtype) for a in args])
 
 
-def _result_type(op, params, line, count):
-    """The op's result type, as the compiler infers it; its verifier's
-    diagnostic, as a ValueError naming the arguments, if a size rule is
-    broken (the rules live in the compiler alone)."""
-    probe = f"func.func @probe({params}) {{\n  {line}\n  return\n}}\n"
-    try:
-        return compiler._attn_core.infer_result_types(probe)[0]
-    except compiler._attn_core.CompileError as e:
-        # The verifier's error, without its location and notes.
-        lines = str(e).split("\n")
-        error = next((l for l in lines if ": error: " in l), lines[0])
-        message = error.split(": error: ", 1)[-1]
-        names = ", ".join(f"{ir} is {py}" for ir, py in _OPERANDS[op][:count])
-        raise ValueError(f"attn.ops.{op}: {message} ({names})") from None
-
-
-def _kernel(op, attrs, operand_names, options, threads, signature):
-    """The compiled kernel of one signature family (op, attributes, operand
-    shapes with dynamic sizes and dtypes, pipeline options, threads)."""
+def _op_text(op, attrs, operand_names, signature):
+    """The function parameters, the op's line and its result types for
+    operands of `signature` ((shape, dtype) pairs; -1 sizes dynamic); the
+    verifier's diagnostic, as a ValueError naming the arguments, if a size
+    rule is broken (the rules live in the compiler alone)."""
     elts = [_FLOAT_TYPES.get(dtype) or _INDEX_TYPES[dtype] for _, dtype in signature]
     types = [_tensor(["?" if d < 0 else d for d in shape], e)
              for (shape, _), e in zip(signature, elts)]
     params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types))
     operands = operand_names(["%a" + str(i) for i in range(len(signature))])
-    line = f"%r = attn.{op} {operands}{attrs} : {', '.join(types)}"
-    result_type = _result_type(op, params, line, len(signature))
+    probe_line = f"attn.{op} {operands}{attrs} : {', '.join(types)}"
+    probe = f"func.func @probe({params}) {{\n  {probe_line}\n  return\n}}\n"
+    try:
+        results = compiler._attn_core.infer_result_types(probe)
+    except compiler._attn_core.CompileError as e:
+        # The verifier's error, without its location and notes.
+        lines = str(e).split("\n")
+        error = next((l for l in lines if ": error: " in l), lines[0])
+        message = error.split(": error: ", 1)[-1]
+        names = ", ".join(f"{ir} is {py}" for ir, py in _OPERANDS[op][:len(signature)])
+        raise ValueError(f"attn.ops.{op}: {message} ({names})") from None
+    results = list(results)
+    count = f":{len(results)}" if len(results) > 1 else ""
+    return params, f"%r{count} = {probe_line}", results
+
+
+def _kernel(op, attrs, operand_names, options, threads, signature):
+    """The compiled kernel of one signature family (op, attributes, operand
+    shapes with dynamic sizes and dtypes, pipeline options, threads)."""
+    params, line, results = _op_text(op, attrs, operand_names, signature)
+    names = ["%r"] if len(results) == 1 else [f"%r#{i}" for i in range(len(results))]
     source = (
-        f"func.func @{op}({params}) -> {result_type} {{\n"
+        f"func.func @{op}({params}) -> ({', '.join(results)}) {{\n"
         f"  {line}\n"
-        f"  return %r : {result_type}\n}}\n")
+        f"  return {', '.join(names)} : {', '.join(results)}\n}}\n")
     return compiler.compile(source, threads=threads, **dict(options))
 
 
@@ -245,10 +260,7 @@ def log_softmax(x, mask=None, causal=False):
     return _row_op("log_softmax", x, mask, causal)
 
 
-def xent_logits(logits, target, ignore_index=-100, reduction="mean"):
-    """Cross-entropy of logits [..., C] against integer targets [...]."""
-    _check_array(logits, "logits", _FLOAT_TYPES, "floating-point")
-    _check_array(target, "target", _INDEX_TYPES, "integer")
+def _xent_logits_attrs(target, ignore_index, reduction):
     if reduction not in ("none", "sum", "mean"):
         raise ValueError(f"reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
     if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
@@ -260,6 +272,14 @@ def xent_logits(logits, target, ignore_index=-100, reduction="mean"):
     attrs = f" ignore_index = {int(ignore_index)}" if ignore_index != -100 else ""
     if reduction != "mean":
         attrs += f" reduction = {reduction}"
+    return attrs
+
+
+def xent_logits(logits, target, ignore_index=-100, reduction="mean"):
+    """Cross-entropy of logits [..., C] against integer targets [...]."""
+    _check_array(logits, "logits", _FLOAT_TYPES, "floating-point")
+    _check_array(target, "target", _INDEX_TYPES, "integer")
+    attrs = _xent_logits_attrs(target, ignore_index, reduction)
     return _run("xent_logits", [logits, target], attrs, ", ".join)
 
 
@@ -299,3 +319,99 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
 def _attention_operands(names):
     # q, k, v [, mask]
     return ", ".join(names[:3]) + (f" mask {names[3]}" if len(names) > 3 else "")
+
+
+# Gradients: the vector-Jacobian products of the ops above. `grad` is the
+# gradient of a loss with respect to the forward op's result; each returns
+# the gradient with respect to the forward op's inputs (masks are constants).
+
+
+def _check_like(x, name, ref_name, elt):
+    if _check_array(x, name, _FLOAT_TYPES, "floating-point") != elt:
+        raise TypeError(f"{name} must have the dtype of {ref_name}, got {x.dtype}")
+
+
+def _check_grad(grad, ref, ref_name):
+    """`grad` as an array of `ref`'s dtype (a Python number is a rank-0
+    gradient)."""
+    if isinstance(grad, (int, float, np.floating, np.integer)) and not isinstance(grad, bool):
+        grad = np.asarray(grad, dtype=ref.dtype)
+    _check_like(grad, "grad", ref_name, _FLOAT_TYPES[ref.dtype])
+    return grad
+
+
+def softmax_backward(grad, out):
+    """The gradient of `softmax` with respect to its input, from its output
+    `out` and the gradient `grad` with respect to it (both of the input's
+    shape): out * (grad - sum(grad * out, -1)). Masked entries and fully
+    masked rows get 0 (see attn.softmax_backward)."""
+    elt = _check_array(out, "out", _FLOAT_TYPES, "floating-point")
+    _check_like(grad, "grad", "out", elt)
+    return _run("softmax_backward", [grad, out], "", ", ".join)
+
+
+def log_softmax_backward(grad, out):
+    """The gradient of `log_softmax` with respect to its input, from its
+    output `out` and `grad`: grad - exp(out) * sum(grad, -1), 0 where
+    `out` is -inf (masked entries)."""
+    elt = _check_array(out, "out", _FLOAT_TYPES, "floating-point")
+    _check_like(grad, "grad", "out", elt)
+    return _run("log_softmax_backward", [grad, out], "", ", ".join)
+
+
+def logsumexp_backward(grad, x, out, mask=None, causal=False):
+    """The gradient of `logsumexp(x, mask, causal)` with respect to `x`,
+    from its result `out` ([...]) and `grad` ([...]): grad * exp(x + mask -
+    out); fully masked rows get 0."""
+    elt = _check_array(x, "x", _FLOAT_TYPES, "floating-point")
+    _check_like(grad, "grad", "x", elt)
+    _check_like(out, "out", "x", elt)
+    args = [grad, x, out]
+    if mask is not None:
+        _check_mask_dtype(mask, "x", elt)
+        args.append(mask)
+
+    def operands(names):
+        return ", ".join(names[:3]) + (f" mask {names[3]}" if len(names) > 3 else "")
+    return _run("logsumexp_backward", args, _row_attrs(causal), operands)
+
+
+def sum_sq_backward(grad, x):
+    """The gradient of `sum_sq(x)` with respect to `x`: 2 * x * grad[..., None]."""
+    _check_array(x, "x", _FLOAT_TYPES, "floating-point")
+    grad = _check_grad(grad, x, "x")
+    return _run("sum_sq_backward", [grad, x], "", ", ".join)
+
+
+def masked_max_backward(grad, scores, mask, out):
+    """The gradient of `masked_max(scores, mask)` with respect to `scores`,
+    from its result `out` ([...]) and `grad` ([...]): each row's grad goes
+    to its first maximizing entry (the lowest index, as torch.max's), none
+    for a fully masked row."""
+    elt = _check_array(scores, "scores", _FLOAT_TYPES, "floating-point")
+    _check_mask_dtype(mask, "scores", elt)
+    _check_like(grad, "grad", "scores", elt)
+    _check_like(out, "out", "scores", elt)
+    return _run("masked_max_backward", [grad, scores, mask, out], "", ", ".join)
+
+
+def xent_backward(grad, p, q):
+    """The gradients of `xent(p, q)` with respect to p and q, from `grad`
+    ([...]): (-grad q / p, 0 where q == 0; -grad log p). Returns (dp, dq)."""
+    elt = _check_array(p, "p", _FLOAT_TYPES, "floating-point")
+    _check_like(q, "q", "p", elt)
+    grad = _check_grad(grad, p, "p")
+    return _run("xent_backward", [grad, p, q], "", ", ".join)
+
+
+def xent_logits_backward(grad, logits, target, ignore_index=-100, reduction="mean"):
+    """The gradient of `xent_logits(logits, target, ignore_index, reduction)`
+    with respect to the logits: g * (softmax(logits) - onehot(target)) per
+    row, g the row's share of `grad` (grad[...] for 'none', a scalar for
+    'sum', a scalar divided by the kept rows for 'mean'); ignored rows get
+    0, rows with a target out of range NaN."""
+    _check_array(logits, "logits", _FLOAT_TYPES, "floating-point")
+    _check_array(target, "target", _INDEX_TYPES, "integer")
+    grad = _check_grad(grad, logits, "logits")
+    attrs = _xent_logits_attrs(target, ignore_index, reduction)
+    return _run("xent_logits_backward", [grad, logits, target], attrs, ", ".join)

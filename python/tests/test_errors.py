@@ -421,7 +421,7 @@ def test_ops_dtype_mismatches():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint32, np.int8])
 def test_xent_logits_target_dtype(dtype):
-    with pytest.raises(TypeError, match=r"target must be a integer array \(int32, int64\)"):
+    with pytest.raises(TypeError, match=r"target must be an integer array \(int32, int64\)"):
         ops.xent_logits(X, T.astype(dtype))
 
 

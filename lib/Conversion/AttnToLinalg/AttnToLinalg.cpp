@@ -120,13 +120,13 @@ struct ComputeHalfInF32 : RewritePattern {
 
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    if (!isa<attn::AttnDialect>(op->getDialect()) || op->getNumResults() != 1)
+    if (!isa<attn::AttnDialect>(op->getDialect()) || op->getNumResults() == 0)
       return failure();
     auto isHalf = [](Type type) {
       auto tensor = dyn_cast<RankedTensorType>(type);
       return tensor && isa<Float16Type, BFloat16Type>(tensor.getElementType());
     };
-    if (!isHalf(op->getResult(0).getType()))
+    if (!llvm::all_of(op->getResultTypes(), isHalf))
       return failure();
     Location loc = op->getLoc();
     Type f32 = rewriter.getF32Type();
@@ -136,13 +136,18 @@ struct ComputeHalfInF32 : RewritePattern {
           isHalf(operand.getType())
               ? attn::convertElements(rewriter, loc, operand, f32)
               : operand);
-    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
-    OperationState state(loc, op->getName(), operands,
-                         TypeRange{resultType.clone(f32)}, op->getAttrs());
+    SmallVector<Type> wideTypes;
+    for (Type type : op->getResultTypes())
+      wideTypes.push_back(cast<RankedTensorType>(type).clone(f32));
+    OperationState state(loc, op->getName(), operands, wideTypes,
+                         op->getAttrs());
     Operation *wide = rewriter.create(state);
-    rewriter.replaceOp(op,
-                       attn::convertElements(rewriter, loc, wide->getResult(0),
-                                             resultType.getElementType()));
+    SmallVector<Value> results;
+    for (auto [result, type] :
+         llvm::zip_equal(wide->getResults(), op->getResultTypes()))
+      results.push_back(attn::convertElements(
+          rewriter, loc, result, cast<RankedTensorType>(type).getElementType()));
+    rewriter.replaceOp(op, results);
     return success();
   }
 };

@@ -675,20 +675,272 @@ decomposeOnlineAttention(OpBuilder &b, attn::OnlineAttentionOp op) {
                             attn::collapseToRank(b, loc, newSum, rank - 1)};
 }
 
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+//
+// Each backward op is its vector-Jacobian product in the same linalg named
+// ops (and, where an index is read, generics), shaped as the forward ops'
+// are: one reduction per row statistic, elementwise producers of one use.
+
+/// softmax_backward(dy, y) -> y * (dy - rowsum(dy * y)).
+Value decomposeSoftmaxBackward(OpBuilder &b, attn::SoftmaxBackwardOp op) {
+  Value dy = op.getGrad(), y = op.getOutput();
+  RowOpBuilder rows(b, op.getLoc(), y);
+  Value products = rows.elementwise<linalg::MulOp>({dy, y});
+  Value dot =
+      rows.reduceRows<arith::AddFOp>(products, arith::AtomicRMWKind::addf);
+  Value centered =
+      rows.elementwise<linalg::SubOp>({dy, rows.broadcastRows(dot)});
+  return rows.elementwise<linalg::MulOp>({y, centered});
+}
+
+/// `dy` where `y` is not -inf, 0 where it is (an entry `y` does not depend on).
+Value dropMasked(RowOpBuilder &rows, Value dy, Value y) {
+  return rows.map({dy, y}, rows.empty(),
+                  [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                    return arith::SelectOp::create(
+                        b, l, attn::isNegInfinity(b, l, args[1]),
+                        attn::floatConstant(b, l, args[0].getType(), 0.0),
+                        args[0]);
+                  });
+}
+
+/// log_softmax_backward(dy, y) -> y == -inf ? 0 : dy - exp(y) t, with
+/// t = rowsum(y == -inf ? 0 : dy): a masked entry's y is constant, so its
+/// dy reaches no input.
+Value decomposeLogSoftmaxBackward(OpBuilder &b,
+                                  attn::LogSoftmaxBackwardOp op) {
+  Value dy = op.getGrad(), y = op.getOutput();
+  RowOpBuilder rows(b, op.getLoc(), y);
+  Value total = rows.reduceRows<arith::AddFOp>(dropMasked(rows, dy, y),
+                                               arith::AtomicRMWKind::addf);
+  return rows.map({dy, y, rows.broadcastRows(total)}, rows.empty(),
+                  [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                    Value exp = math::ExpOp::create(b, l, args[1]);
+                    Value share = arith::MulFOp::create(b, l, exp, args[2]);
+                    Value grad = arith::SubFOp::create(b, l, args[0], share);
+                    return arith::SelectOp::create(
+                        b, l, attn::isNegInfinity(b, l, args[1]),
+                        attn::floatConstant(b, l, args[0].getType(), 0.0),
+                        grad);
+                  });
+}
+
+/// logsumexp_backward(g, x, lse) -> lse == -inf ? 0 : g exp(x + mask - lse).
+Value decomposeLogSumExpBackward(OpBuilder &b, attn::LogSumExpBackwardOp op) {
+  RowOpBuilder rows(b, op.getLoc(), op.getInput());
+  MaskedScores scores{op.getInput(), op.getMask(), op.getCausal(),
+                      op.getDiagonal()};
+  return rows.map({scores.build(rows), rows.broadcastRows(op.getOutput()),
+                   rows.broadcastRows(op.getGrad())},
+                  rows.empty(),
+                  [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                    Value shifted =
+                        arith::SubFOp::create(b, l, args[0], args[1]);
+                    Value exp = math::ExpOp::create(b, l, shifted);
+                    Value grad = arith::MulFOp::create(b, l, args[2], exp);
+                    return arith::SelectOp::create(
+                        b, l, attn::isNegInfinity(b, l, args[1]),
+                        attn::floatConstant(b, l, args[0].getType(), 0.0),
+                        grad);
+                  });
+}
+
+/// sum_sq_backward(g, x) -> (x + x) g.
+Value decomposeSumSqBackward(OpBuilder &b, attn::SumSqBackwardOp op) {
+  RowOpBuilder rows(b, op.getLoc(), op.getInput());
+  return rows.map({op.getInput(), rows.broadcastRows(op.getGrad())},
+                  rows.empty(),
+                  [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                    Value twice = arith::AddFOp::create(b, l, args[0], args[0]);
+                    return arith::MulFOp::create(b, l, twice, args[1]);
+                  });
+}
+
+/// masked_max_backward(g, s, mask, m) -> g at the row's first j with
+/// s + mask == m (none where m == -inf), 0 elsewhere:
+///   first = min_j (s + mask == m ? j : N),
+///   ds[..., j] = j == first && m != -inf ? g : 0.
+Value decomposeMaskedMaxBackward(OpBuilder &b, attn::MaskedMaxBackwardOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  RowOpBuilder rows(b, loc, op.getScores());
+  int64_t r = rows.rank();
+  AffineMap id = b.getMultiDimIdentityMap(r);
+  AffineMap rowMap = attn::dimsMap(
+      ctx, r, llvm::to_vector(llvm::seq<int64_t>(0, r - 1)));
+  SmallVector<utils::IteratorType> overRow(r, utils::IteratorType::parallel);
+  SmallVector<utils::IteratorType> parallel(overRow);
+  overRow.back() = utils::IteratorType::reduction;
+  Value n = getValueOrCreateConstantIndexOp(b, loc, rows.getSizes().back());
+  Value none = linalg::FillOp::create(b, loc, ValueRange{n},
+                                      ValueRange{rows.emptyRows(
+                                          b.getIndexType())})
+                   .getResult(0);
+  Value masked = rows.addMask(op.getScores(), op.getMask());
+  Value first = attn::buildGeneric(
+      b, loc, {masked, op.getOutput()}, {id, rowMap}, none, rowMap, overRow,
+      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value j = linalg::IndexOp::create(b, l, r - 1);
+        Value isMax = isEqualTo(b, l, args[0], args[1]);
+        Value candidate = arith::SelectOp::create(b, l, isMax, j, n);
+        return arith::MinUIOp::create(b, l, candidate, args[2]);
+      });
+  return attn::buildGeneric(
+      b, loc, {first, op.getOutput(), op.getGrad()}, {rowMap, rowMap, rowMap},
+      rows.empty(), id, parallel,
+      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value j = linalg::IndexOp::create(b, l, r - 1);
+        Value isFirst =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, j, args[0]);
+        Value seen = arith::XOrIOp::create(
+            b, l, attn::isNegInfinity(b, l, args[1]),
+            arith::ConstantIntOp::create(b, l, 1, 1));
+        Value takes = arith::AndIOp::create(b, l, isFirst, seen);
+        return arith::SelectOp::create(
+            b, l, takes, args[2],
+            attn::floatConstant(b, l, args[2].getType(), 0.0));
+      });
+}
+
+/// xent_backward(g, p, q) -> (q == 0 ? 0 : -(g q) / p, -(g log p)).
+SmallVector<Value> decomposeXentBackward(OpBuilder &b,
+                                         attn::XentBackwardOp op) {
+  RowOpBuilder rows(b, op.getLoc(), op.getP());
+  Value gradP = rows.map(
+      {op.getP(), op.getQ(), rows.broadcastRows(op.getGrad())}, rows.empty(),
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value zero = attn::floatConstant(b, l, args[0].getType(), 0.0);
+        Value weighted = arith::MulFOp::create(b, l, args[2], args[1]);
+        Value ratio = arith::DivFOp::create(b, l, weighted, args[0]);
+        Value negated = arith::NegFOp::create(b, l, ratio);
+        return arith::SelectOp::create(b, l, isEqualTo(b, l, args[1], zero),
+                                       zero, negated);
+      });
+  Value gradQ = rows.map(
+      {op.getP(), rows.broadcastRows(op.getGrad())}, rows.empty(),
+      [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value log = math::LogOp::create(b, l, args[0]);
+        Value weighted = arith::MulFOp::create(b, l, args[1], log);
+        return arith::NegFOp::create(b, l, weighted);
+      });
+  return {gradP, gradQ};
+}
+
+/// xent_logits_backward(g, z, t) -> w (softmax(z) - onehot(t)) per row, with
+/// the row's weight w = 0 (t ignored), NaN (t out of range), or the
+/// gradient reaching it: g[...], g (sum) or g / kept (mean). Computed as
+///   a = w / s,  dz[..., c] = exp(z - ms) a - (c == t ? w : 0).
+Value decomposeXentLogitsBackward(OpBuilder &b,
+                                  attn::XentLogitsBackwardOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Value logits = op.getLogits(), target = op.getTarget(), grad = op.getGrad();
+  RowOpBuilder rows(b, loc, logits);
+  RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false, {}});
+  Type elementType = rows.getElementType();
+  int64_t r = rows.rank(), rowRank = r - 1;
+  int64_t ignoreIndex = op.getIgnoreIndex();
+  attn::Reduction reduction = op.getReduction();
+  Value numClasses =
+      getValueOrCreateConstantIndexOp(b, loc, rows.getSizes().back());
+  AffineMap rowId = b.getMultiDimIdentityMap(rowRank);
+  AffineMap scalar = AffineMap::get(rowRank, 0, {}, ctx);
+  SmallVector<utils::IteratorType> rowLoops(rowRank,
+                                            utils::IteratorType::parallel);
+
+  // The weight of each row: inputs target, grad [, kept].
+  SmallVector<Value> inputs{target, grad};
+  SmallVector<AffineMap> maps{rowId,
+                              reduction == attn::Reduction::None ? rowId
+                                                                 : scalar};
+  if (reduction == attn::Reduction::Mean) {
+    // kept = the rows whose target is not ignore_index, counted in f64.
+    Type f64 = b.getF64Type();
+    Value keptRows = attn::buildGeneric(
+        b, loc, {target}, {rowId}, rows.emptyRows(f64), rowId, rowLoops,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          attn::TargetClass cls =
+              attn::classifyTarget(b, l, args[0], ignoreIndex, numClasses);
+          return arith::SelectOp::create(b, l, cls.ignored,
+                                         attn::floatConstant(b, l, f64, 0.0),
+                                         attn::floatConstant(b, l, f64, 1.0));
+        });
+    Value zero =
+        linalg::FillOp::create(
+            b, loc, ValueRange{attn::floatConstant(b, loc, f64, 0.0)},
+            ValueRange{tensor::EmptyOp::create(
+                b, loc, RankedTensorType::get({}, f64), ValueRange{})})
+            .getResult(0);
+    Value kept = attn::buildGeneric(
+        b, loc, {keptRows}, {rowId}, zero, scalar,
+        SmallVector<utils::IteratorType>(rowRank,
+                                         utils::IteratorType::reduction),
+        [](OpBuilder &b, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(b, l, args[1], args[0]);
+        });
+    inputs.push_back(kept);
+    maps.push_back(scalar);
+  }
+  Value weights = attn::buildGeneric(
+      b, loc, inputs, maps, rows.emptyRows(), rowId, rowLoops,
+      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        attn::TargetClass cls =
+            attn::classifyTarget(b, l, args[0], ignoreIndex, numClasses);
+        Value g = args[1];
+        if (reduction == attn::Reduction::Mean) {
+          Value kept = args[2];
+          if (!elementType.isF64())
+            kept = arith::TruncFOp::create(b, l, elementType, kept);
+          g = arith::DivFOp::create(b, l, g, kept);
+        }
+        Value nan = attn::floatConstant(
+            b, l, elementType, std::numeric_limits<double>::quiet_NaN());
+        Value checked = arith::SelectOp::create(b, l, cls.inRange, g, nan);
+        return arith::SelectOp::create(
+            b, l, cls.ignored, attn::floatConstant(b, l, elementType, 0.0),
+            checked);
+      });
+  // a = w / s
+  Value perSum = rows.map({weights, stats.sum}, rows.emptyRows(),
+                          [](OpBuilder &b, Location l, ValueRange args) {
+                            return arith::DivFOp::create(b, l, args[0],
+                                                         args[1])
+                                .getResult();
+                          });
+  AffineMap id = b.getMultiDimIdentityMap(r);
+  AffineMap rowMap = attn::dimsMap(
+      ctx, r, llvm::to_vector(llvm::seq<int64_t>(0, rowRank)));
+  return attn::buildGeneric(
+      b, loc, {logits, stats.shift, perSum, weights, target},
+      {id, rowMap, rowMap, rowMap, rowMap}, rows.empty(), id,
+      SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+        Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
+        Value exp = math::ExpOp::create(b, l, shifted);
+        Value share = arith::MulFOp::create(b, l, exp, args[2]);
+        Value c = linalg::IndexOp::create(b, l, r - 1);
+        Value t = arith::IndexCastOp::create(b, l, b.getIndexType(), args[4]);
+        Value isTarget =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, c, t);
+        Value picked = arith::SelectOp::create(
+            b, l, isTarget, args[3],
+            attn::floatConstant(b, l, elementType, 0.0));
+        return arith::SubFOp::create(b, l, share, picked);
+      });
+}
+
 /// The decomposition of `op` by `decompose`; an f16 or bf16 op is
 /// decomposed as its f32 twin on extended operands, its result truncated
 /// once.
 template <typename OpT, typename Decompose>
 FailureOr<SmallVector<Value>> decomposeInWideType(OpBuilder &b, OpT op,
                                                   Decompose decompose) {
-  auto resultType = cast<RankedTensorType>(op.getType());
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
   Type elementType = resultType.getElementType();
-  if (!isa<Float16Type, BFloat16Type>(elementType)) {
-    FailureOr<Value> result = decompose(b, op);
-    if (failed(result))
-      return failure();
-    return SmallVector<Value>{*result};
-  }
+  if (!isa<Float16Type, BFloat16Type>(elementType))
+    return decompose(b, op);
   Location loc = op.getLoc();
   Type f32 = b.getF32Type();
   IRMapping widened;
@@ -697,13 +949,15 @@ FailureOr<SmallVector<Value>> decomposeInWideType(OpBuilder &b, OpT op,
         type && type.getElementType() == elementType)
       widened.map(operand, attn::convertElements(b, loc, operand, f32));
   auto wide = cast<OpT>(b.clone(*op, widened));
-  wide->getResult(0).setType(resultType.clone(f32));
-  FailureOr<Value> result = decompose(b, wide);
+  for (Value result : wide->getResults())
+    result.setType(cast<RankedTensorType>(result.getType()).clone(f32));
+  FailureOr<SmallVector<Value>> results = decompose(b, wide);
   wide->erase();
-  if (failed(result))
+  if (failed(results))
     return failure();
-  return SmallVector<Value>{
-      attn::convertElements(b, loc, *result, elementType)};
+  for (Value &result : *results)
+    result = attn::convertElements(b, loc, result, elementType);
+  return results;
 }
 
 } // namespace
@@ -711,7 +965,10 @@ FailureOr<SmallVector<Value>> decomposeInWideType(OpBuilder &b, OpT op,
 #define ATTN_DECOMPOSITION(OP, FN)                                             \
   FailureOr<SmallVector<Value>> attn::OP::decomposeOperation(OpBuilder &b) {   \
     return decomposeInWideType(b, *this, [](OpBuilder &b, OP op) {             \
-      return FailureOr<Value>(FN(b, op));                                      \
+      FailureOr<Value> result = FN(b, op);                                     \
+      if (failed(result))                                                      \
+        return FailureOr<SmallVector<Value>>(failure());                       \
+      return FailureOr<SmallVector<Value>>(SmallVector<Value>{*result});       \
     });                                                                        \
   }
 
@@ -723,8 +980,21 @@ ATTN_DECOMPOSITION(LogSumExpOp, decomposeLogSumExp)
 ATTN_DECOMPOSITION(LogSoftmaxOp, decomposeLogSoftmax)
 ATTN_DECOMPOSITION(XentLogitsOp, decomposeXentLogits)
 ATTN_DECOMPOSITION(AttentionOp, decomposeAttention)
+ATTN_DECOMPOSITION(SoftmaxBackwardOp, decomposeSoftmaxBackward)
+ATTN_DECOMPOSITION(LogSoftmaxBackwardOp, decomposeLogSoftmaxBackward)
+ATTN_DECOMPOSITION(LogSumExpBackwardOp, decomposeLogSumExpBackward)
+ATTN_DECOMPOSITION(SumSqBackwardOp, decomposeSumSqBackward)
+ATTN_DECOMPOSITION(MaskedMaxBackwardOp, decomposeMaskedMaxBackward)
+ATTN_DECOMPOSITION(XentLogitsBackwardOp, decomposeXentLogitsBackward)
 
 #undef ATTN_DECOMPOSITION
+
+FailureOr<SmallVector<Value>>
+attn::XentBackwardOp::decomposeOperation(OpBuilder &b) {
+  return decomposeInWideType(b, *this, [](OpBuilder &b, XentBackwardOp op) {
+    return FailureOr<SmallVector<Value>>(decomposeXentBackward(b, op));
+  });
+}
 
 FailureOr<SmallVector<Value>>
 attn::OnlineAttentionOp::decomposeOperation(OpBuilder &b) {

@@ -227,6 +227,18 @@ LogicalResult LogSumExpOp::verify() {
 // XentLogitsOp
 //===----------------------------------------------------------------------===//
 
+/// Checks that `ignore` is a value of the targets' integer type.
+static LogicalResult verifyIgnoreIndex(Operation *op, RankedTensorType target,
+                                       int64_t ignore) {
+  unsigned width = target.getElementType().getIntOrFloatBitWidth();
+  if (width < 64 && (ignore < -(int64_t(1) << (width - 1)) ||
+                     ignore >= (int64_t(1) << (width - 1))))
+    return op->emitOpError("expects ignore_index (")
+           << ignore << ") to fit the target element type "
+           << target.getElementType();
+  return success();
+}
+
 /// The loss type: per row, or one rank-0 value for a sum or mean.
 static RankedTensorType xentLogitsType(RankedTensorType logits,
                                        Reduction reduction) {
@@ -261,13 +273,8 @@ LogicalResult XentLogitsOp::verify() {
            << " (logits without the class dimension), got " << target;
   if (failed(verifySizeRules(*this, [](const SizeRule &) { return true; })))
     return failure();
-  unsigned width = target.getElementType().getIntOrFloatBitWidth();
-  int64_t ignore = getIgnoreIndex();
-  if (width < 64 && (ignore < -(int64_t(1) << (width - 1)) ||
-                     ignore >= (int64_t(1) << (width - 1))))
-    return emitOpError("expects ignore_index (")
-           << ignore << ") to fit the target element type "
-           << target.getElementType();
+  if (failed(verifyIgnoreIndex(*this, target, getIgnoreIndex())))
+    return failure();
   return verifyResultType(*this, xentLogitsType(logits, getReduction()),
                           getReduction() == Reduction::None
                               ? "logits without the class dimension"
@@ -427,6 +434,196 @@ LogicalResult OnlineAttentionOp::verify() {
     if (failed(verifySameElementType(*this, name, type, "query", q)))
       return failure();
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+/// Checks that `operand` is a tensor over the rows of `ref` (its rank less
+/// one) with `ref`'s element type.
+static LogicalResult verifyRowsOperand(Operation *op, StringRef name,
+                                       RankedTensorType operand,
+                                       StringRef refName,
+                                       RankedTensorType ref) {
+  if (operand.getRank() != ref.getRank() - 1)
+    return op->emitOpError("expects ")
+           << name << " of rank " << ref.getRank() - 1 << " (" << refName
+           << " without its last dimension), got " << operand;
+  return verifySameElementType(op, name, operand, refName, ref);
+}
+
+/// Checks that `operand` has the type of `ref` but for dynamic sizes (the
+/// size rules check those).
+static LogicalResult verifyLikeOperand(Operation *op, StringRef name,
+                                       RankedTensorType operand,
+                                       StringRef refName,
+                                       RankedTensorType ref) {
+  if (operand.getRank() != ref.getRank())
+    return op->emitOpError("expects ")
+           << name << " of the rank of " << refName << " (" << ref.getRank()
+           << "), got " << operand;
+  return verifySameElementType(op, name, operand, refName, ref);
+}
+
+/// Checks every size rule of `op` whose sizes are static.
+static LogicalResult verifyAllSizeRules(Operation *op) {
+  return verifySizeRules(op, [](const SizeRule &) { return true; });
+}
+
+/// Infers the gradient's type: that of the forward op's operand `input`.
+static LogicalResult inferGradientType(std::optional<Location> loc,
+                                       StringRef opName, StringRef inputName,
+                                       Value input,
+                                       SmallVectorImpl<Type> &inferred) {
+  if (failed(inferReductionType(loc, opName, inputName, input, inferred)))
+    return failure();
+  inferred.back() = input.getType();
+  return success();
+}
+
+LogicalResult
+SoftmaxBackwardOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                    Adaptor adaptor,
+                                    SmallVectorImpl<Type> &inferred) {
+  return inferGradientType(loc, getOperationName(), "output",
+                           adaptor.getOutput(), inferred);
+}
+
+/// Checks the backward op of softmax or log_softmax: grad like output.
+template <typename OpT> static LogicalResult verifyOutputBackward(OpT op) {
+  RankedTensorType output = op.getOutput().getType();
+  if (failed(verifyLikeOperand(op, "grad", op.getGrad().getType(), "output",
+                               output)) ||
+      failed(verifyAllSizeRules(op)))
+    return failure();
+  return verifyResultType(op, output, "the type of output");
+}
+
+LogicalResult SoftmaxBackwardOp::verify() {
+  return verifyOutputBackward(*this);
+}
+
+LogicalResult LogSoftmaxBackwardOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  return inferGradientType(loc, getOperationName(), "output",
+                           adaptor.getOutput(), inferred);
+}
+
+LogicalResult LogSoftmaxBackwardOp::verify() {
+  return verifyOutputBackward(*this);
+}
+
+LogicalResult LogSumExpBackwardOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  return inferGradientType(loc, getOperationName(), "input",
+                           adaptor.getInput(), inferred);
+}
+
+LogicalResult LogSumExpBackwardOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyRowsOperand(*this, "grad", getGrad().getType(), "input",
+                               input)) ||
+      failed(verifyRowsOperand(*this, "output", getOutput().getType(), "input",
+                               input)) ||
+      failed(verifyRowMasks(*this, input, getMask(), getCausal(),
+                            getDiagonal())) ||
+      failed(verifyAllSizeRules(*this)))
+    return failure();
+  return verifyResultType(*this, input, "the type of input");
+}
+
+LogicalResult
+SumSqBackwardOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                  Adaptor adaptor,
+                                  SmallVectorImpl<Type> &inferred) {
+  return inferGradientType(loc, getOperationName(), "input",
+                           adaptor.getInput(), inferred);
+}
+
+LogicalResult SumSqBackwardOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyRowsOperand(*this, "grad", getGrad().getType(), "input",
+                               input)) ||
+      failed(verifyAllSizeRules(*this)))
+    return failure();
+  return verifyResultType(*this, input, "the type of input");
+}
+
+LogicalResult MaskedMaxBackwardOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  return inferGradientType(loc, getOperationName(), "scores",
+                           adaptor.getScores(), inferred);
+}
+
+LogicalResult MaskedMaxBackwardOp::verify() {
+  RankedTensorType scores = getScores().getType();
+  if (failed(verifyRowsOperand(*this, "grad", getGrad().getType(), "scores",
+                               scores)) ||
+      failed(verifyRowsOperand(*this, "output", getOutput().getType(),
+                               "scores", scores)) ||
+      failed(verifyAdditiveMask(*this, "scores", scores, getMask().getType())) ||
+      failed(verifyAllSizeRules(*this)))
+    return failure();
+  return verifyResultType(*this, scores, "the type of scores");
+}
+
+LogicalResult
+XentBackwardOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                 Adaptor adaptor,
+                                 SmallVectorImpl<Type> &inferred) {
+  if (failed(inferGradientType(loc, getOperationName(), "p", adaptor.getP(),
+                               inferred)))
+    return failure();
+  inferred.push_back(adaptor.getP().getType());
+  return success();
+}
+
+LogicalResult XentBackwardOp::verify() {
+  RankedTensorType p = getP().getType();
+  if (failed(verifyLikeOperand(*this, "q", getQ().getType(), "p", p)) ||
+      failed(verifyRowsOperand(*this, "grad", getGrad().getType(), "p", p)) ||
+      failed(verifyAllSizeRules(*this)))
+    return failure();
+  for (Value result : getResults())
+    if (result.getType() != p)
+      return emitOpError("expects result types ")
+             << p << " (the type of p), got " << result.getType();
+  return success();
+}
+
+LogicalResult XentLogitsBackwardOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  return inferGradientType(loc, getOperationName(), "logits",
+                           adaptor.getLogits(), inferred);
+}
+
+LogicalResult XentLogitsBackwardOp::verify() {
+  RankedTensorType logits = getLogits().getType();
+  RankedTensorType target = getTarget().getType();
+  RankedTensorType grad = getGrad().getType();
+  if (target.getRank() != logits.getRank() - 1)
+    return emitOpError("expects target of rank ")
+           << logits.getRank() - 1
+           << " (logits without the class dimension), got " << target;
+  if (getReduction() == Reduction::None) {
+    if (failed(verifyRowsOperand(*this, "grad", grad, "logits", logits)))
+      return failure();
+  } else {
+    if (grad.getRank() != 0)
+      return emitOpError("expects a rank-0 grad (the gradient of a ")
+             << stringifyReduction(getReduction()) << "), got " << grad;
+    if (failed(verifySameElementType(*this, "grad", grad, "logits", logits)))
+      return failure();
+  }
+  if (failed(verifyAllSizeRules(*this)) ||
+      failed(verifyIgnoreIndex(*this, target, getIgnoreIndex())))
+    return failure();
+  return verifyResultType(*this, logits, "the type of logits");
 }
 
 #include "AttnDialect/Dialect/Attn/AttnEnums.cpp.inc"

@@ -68,9 +68,52 @@ static void attentionRules(Value q, Value k, Value v, Value mask,
   }
 }
 
+/// `rows` ([...]) against the rows of `input` ([..., N]), when its rank is.
+static void rowRules(Value rows, StringRef rowsName, Value input,
+                     StringRef inputName, SmallVectorImpl<SizeRule> &rules) {
+  if (rankOf(rows) + 1 != rankOf(input))
+    return;
+  for (int64_t i = 0, e = rankOf(rows); i < e; ++i)
+    rules.push_back({rows, i, rowsName, input, i, inputName});
+}
+
+/// `x` against `like`, dimension by dimension, when their ranks agree.
+static void sameShapeRules(Value x, StringRef xName, Value like,
+                           StringRef likeName,
+                           SmallVectorImpl<SizeRule> &rules) {
+  if (rankOf(x) != rankOf(like))
+    return;
+  for (int64_t i = 0, e = rankOf(x); i < e; ++i)
+    rules.push_back({x, i, xName, like, i, likeName});
+}
+
 SmallVector<SizeRule> attn::sizeRules(Operation *op) {
   SmallVector<SizeRule> rules;
   TypeSwitch<Operation *>(op)
+      .Case<SoftmaxBackwardOp, LogSoftmaxBackwardOp>([&](auto o) {
+        sameShapeRules(o.getGrad(), "grad", o.getOutput(), "output", rules);
+      })
+      .Case([&](LogSumExpBackwardOp o) {
+        rowRules(o.getGrad(), "grad", o.getInput(), "input", rules);
+        rowRules(o.getOutput(), "output", o.getInput(), "input", rules);
+        maskRules(o.getInput(), "input", o.getMask(), rules);
+      })
+      .Case([&](SumSqBackwardOp o) {
+        rowRules(o.getGrad(), "grad", o.getInput(), "input", rules);
+      })
+      .Case([&](MaskedMaxBackwardOp o) {
+        rowRules(o.getGrad(), "grad", o.getScores(), "scores", rules);
+        rowRules(o.getOutput(), "output", o.getScores(), "scores", rules);
+        maskRules(o.getScores(), "scores", o.getMask(), rules);
+      })
+      .Case([&](XentBackwardOp o) {
+        sameShapeRules(o.getQ(), "q", o.getP(), "p", rules);
+        rowRules(o.getGrad(), "grad", o.getP(), "p", rules);
+      })
+      .Case([&](XentLogitsBackwardOp o) {
+        rowRules(o.getTarget(), "target", o.getLogits(), "logits", rules);
+        rowRules(o.getGrad(), "grad", o.getLogits(), "logits", rules);
+      })
       .Case([&](MaskedMaxOp o) {
         maskRules(o.getScores(), "scores", o.getMask(), rules);
       })
@@ -178,5 +221,12 @@ ATTN_RUNTIME_VERIFICATION(LogSoftmaxOp)
 ATTN_RUNTIME_VERIFICATION(XentLogitsOp)
 ATTN_RUNTIME_VERIFICATION(AttentionOp)
 ATTN_RUNTIME_VERIFICATION(OnlineAttentionOp)
+ATTN_RUNTIME_VERIFICATION(SoftmaxBackwardOp)
+ATTN_RUNTIME_VERIFICATION(LogSoftmaxBackwardOp)
+ATTN_RUNTIME_VERIFICATION(LogSumExpBackwardOp)
+ATTN_RUNTIME_VERIFICATION(SumSqBackwardOp)
+ATTN_RUNTIME_VERIFICATION(MaskedMaxBackwardOp)
+ATTN_RUNTIME_VERIFICATION(XentBackwardOp)
+ATTN_RUNTIME_VERIFICATION(XentLogitsBackwardOp)
 
 #undef ATTN_RUNTIME_VERIFICATION

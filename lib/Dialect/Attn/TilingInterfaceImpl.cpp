@@ -124,6 +124,67 @@ LoopNest buildLoopNest(Operation *op) {
           nest.resultMaps = {AffineMap::get(r, 0, {}, ctx)};
         }
       })
+      .Case<SoftmaxBackwardOp, LogSoftmaxBackwardOp>([&](auto o) {
+        // grad and output alike: dx_j needs the row's sum of dy y.
+        int64_t r = rankOf(o.getOutput());
+        nest.iterators.assign(r, IteratorType::parallel);
+        nest.iterators.back() = IteratorType::reduction;
+        AffineMap id = AffineMap::getMultiDimIdentityMap(r, ctx);
+        nest.operandMaps = {id, id};
+        nest.resultMaps = {id};
+      })
+      .Case([&](LogSumExpBackwardOp o) {
+        // Elementwise, given the row's lse: every loop parallel.
+        int64_t r = rankOf(o.getInput());
+        nest.iterators.assign(r, IteratorType::parallel);
+        AffineMap id = AffineMap::getMultiDimIdentityMap(r, ctx);
+        AffineMap rows = dimsMap(ctx, r, range(0, r - 1));
+        nest.operandMaps = {rows, id, rows};
+        addRowMask(o.getMask(), r);
+        nest.resultMaps = {id};
+        causalRows(o.getCausal(), r);
+      })
+      .Case([&](SumSqBackwardOp o) {
+        int64_t r = rankOf(o.getInput());
+        nest.iterators.assign(r, IteratorType::parallel);
+        nest.operandMaps = {dimsMap(ctx, r, range(0, r - 1)),
+                            AffineMap::getMultiDimIdentityMap(r, ctx)};
+        nest.resultMaps = {nest.operandMaps.back()};
+      })
+      .Case([&](MaskedMaxBackwardOp o) {
+        // The row's first maximizing entry is a reduction over the row.
+        int64_t r = rankOf(o.getScores());
+        nest.iterators.assign(r, IteratorType::parallel);
+        nest.iterators.back() = IteratorType::reduction;
+        AffineMap id = AffineMap::getMultiDimIdentityMap(r, ctx);
+        AffineMap rows = dimsMap(ctx, r, range(0, r - 1));
+        nest.operandMaps = {rows, id};
+        addRowMask(o.getMask(), r);
+        nest.operandMaps.push_back(rows);
+        nest.resultMaps = {id};
+      })
+      .Case([&](XentBackwardOp o) {
+        int64_t r = rankOf(o.getP());
+        nest.iterators.assign(r, IteratorType::parallel);
+        AffineMap id = AffineMap::getMultiDimIdentityMap(r, ctx);
+        nest.operandMaps = {dimsMap(ctx, r, range(0, r - 1)), id, id};
+        nest.resultMaps = {id, id};
+      })
+      .Case([&](XentLogitsBackwardOp o) {
+        int64_t r = rankOf(o.getLogits());
+        AffineMap id = AffineMap::getMultiDimIdentityMap(r, ctx);
+        AffineMap rows = dimsMap(ctx, r, range(0, r - 1));
+        nest.iterators.assign(r, IteratorType::parallel);
+        nest.iterators.back() = IteratorType::reduction;
+        // A mean divides by the kept rows of every row: nothing is parallel.
+        if (o.getReduction() == Reduction::Mean)
+          nest.iterators.assign(r, IteratorType::reduction);
+        nest.operandMaps = {o.getReduction() == Reduction::None
+                                ? rows
+                                : AffineMap::get(r, 0, {}, ctx),
+                            id, rows};
+        nest.resultMaps = {id};
+      })
       .Case<AttentionOp, OnlineAttentionOp>([&](auto o) {
         // Loops [B, H,] M, N, D, Dv: the leading dims, queries, keys,
         // features and value features.
@@ -347,8 +408,9 @@ Value tileDiagonal(OpBuilder &b, Operation *op, const LoopNest &nest,
                keyOffset = offsets[nest.keyLoop];
   Value given =
       TypeSwitch<Operation *, Value>(op)
-          .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, AttentionOp,
-                OnlineAttentionOp>([](auto o) { return o.getDiagonal(); })
+          .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, LogSumExpBackwardOp,
+                AttentionOp, OnlineAttentionOp>(
+              [](auto o) { return o.getDiagonal(); })
           .Default([](Operation *) { return Value(); });
   OpFoldResult diagonal;
   if (given) {
@@ -379,8 +441,8 @@ Operation *cloneOnTile(OpBuilder &b, Operation *op, const LoopNest &nest,
       operand.set(sliced[next++]);
   if (diagonal)
     TypeSwitch<Operation *>(tiled)
-        .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, AttentionOp,
-              OnlineAttentionOp>(
+        .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, LogSumExpBackwardOp,
+              AttentionOp, OnlineAttentionOp>(
             [&](auto o) { o.getDiagonalMutable().assign(diagonal); });
   // The tile's result types are its destinations', or follow from its
   // operands.
@@ -396,7 +458,8 @@ Operation *cloneOnTile(OpBuilder &b, Operation *op, const LoopNest &nest,
           tiled->getRawDictionaryAttrs(), tiled->getPropertiesStorage(),
           tiled->getRegions(), types)))
     llvm_unreachable("the verified op's slices infer a type");
-  tiled->getResult(0).setType(types.front());
+  for (auto [result, type] : llvm::zip_equal(tiled->getResults(), types))
+    result.setType(type);
   return tiled;
 }
 
@@ -1161,6 +1224,13 @@ ATTN_STRUCTURED_OP_METHODS(LogSoftmaxOp)
 ATTN_STRUCTURED_OP_METHODS(XentLogitsOp)
 ATTN_STRUCTURED_OP_METHODS(AttentionOp)
 ATTN_STRUCTURED_OP_METHODS(OnlineAttentionOp)
+ATTN_STRUCTURED_OP_METHODS(SoftmaxBackwardOp)
+ATTN_STRUCTURED_OP_METHODS(LogSoftmaxBackwardOp)
+ATTN_STRUCTURED_OP_METHODS(LogSumExpBackwardOp)
+ATTN_STRUCTURED_OP_METHODS(SumSqBackwardOp)
+ATTN_STRUCTURED_OP_METHODS(MaskedMaxBackwardOp)
+ATTN_STRUCTURED_OP_METHODS(XentBackwardOp)
+ATTN_STRUCTURED_OP_METHODS(XentLogitsBackwardOp)
 
 #undef ATTN_STRUCTURED_OP_METHODS
 

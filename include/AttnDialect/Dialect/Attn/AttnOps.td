@@ -569,4 +569,251 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Gradients
+//===----------------------------------------------------------------------===//
+
+// The vector-Jacobian product of a forward op: the gradient of a loss with
+// respect to the forward op's operands, from the gradient `grad` with
+// respect to its result (and what the forward op computed). The backward
+// ops are structured ops as the forward ones are (tiled along their rows,
+// decomposed into linalg named ops, the same levels down to LLVM); masks
+// are constants and get no gradient.
+class Attn_BackwardOp<string mnemonic, list<Trait> traits = []>
+    : Attn_InferredResultOp<mnemonic, traits>;
+
+def Attn_SoftmaxBackwardOp : Attn_BackwardOp<"softmax_backward"> {
+  let summary = "gradient of attn.softmax from its output";
+  let description = [{
+    With `output` the result `y` of an `attn.softmax` and `grad` the
+    gradient `dy` of a loss with respect to it, returns the gradient with
+    respect to the softmax's input:
+
+        result[..., j] = y[..., j] * (dy[..., j] - sum_k dy[..., k] y[..., k])
+
+    Numerics: masked entries (`y == 0`) get exactly 0, and so does every
+    entry of a fully masked row that `masked_rows = zero` made zeros (its
+    output does not depend on the input); a NaN row (`masked_rows = nan`)
+    gets NaN. The mask and the causal mask need not be given: they are in
+    `y`. `grad` and `output` have the same type, that of the result.
+
+    Example:
+
+    ```mlir
+    %dx = attn.softmax_backward %dy, %y
+        : tensor<4x1000xf32>, tensor<4x1000xf32>
+    ```
+  }];
+  let arguments = (ins Attn_ReducibleTensor:$grad,
+                       Attn_ReducibleTensor:$output);
+  let assemblyFormat = [{
+    $grad `,` $output attr-dict `:` type($grad) `,` type($output)
+  }];
+}
+
+def Attn_LogSoftmaxBackwardOp : Attn_BackwardOp<"log_softmax_backward"> {
+  let summary = "gradient of attn.log_softmax from its output";
+  let description = [{
+    With `output` the result `y` of an `attn.log_softmax` and `grad` the
+    gradient `dy` with respect to it, returns the gradient with respect to
+    the input:
+
+        result[..., j] = dy[..., j] - exp(y[..., j]) * sum_k dy[..., k]
+
+    with the sum over the entries whose output is not `-inf`.
+
+    Numerics: an entry whose output is `-inf` (masked, causally or by an
+    additive `-inf`, or an input of `-inf`; every entry of a fully masked
+    row) is a constant: it gets exactly 0, and its `dy` reaches no other
+    entry. This is the gradient of a mask applied by `masked_fill`
+    (PyTorch's autograd of an additive `-inf` mask passes `dy` through to
+    such entries instead).
+    Logits of 1e4 are fine: `exp(y) <= 1`.
+
+    Example:
+
+    ```mlir
+    %dx = attn.log_softmax_backward %dy, %y
+        : tensor<8x32000xf32>, tensor<8x32000xf32>
+    ```
+  }];
+  let arguments = (ins Attn_ReducibleTensor:$grad,
+                       Attn_ReducibleTensor:$output);
+  let assemblyFormat = [{
+    $grad `,` $output attr-dict `:` type($grad) `,` type($output)
+  }];
+}
+
+def Attn_LogSumExpBackwardOp
+    : Attn_BackwardOp<"logsumexp_backward", [AttrSizedOperandSegments]> {
+  let summary = "gradient of attn.logsumexp";
+  let description = !strconcat([{
+    With `input` and the masks of an `attn.logsumexp`, its result `lse`
+    (`output`, `[...]`) and the gradient `grad` (`[...]`) with respect to
+    it, returns the gradient with respect to the input (its shape):
+
+        result[..., j] = grad[...] * exp(x[..., j] - lse[...])
+
+    with `x = input + mask` (masked entries `-inf`): the softmax of the row,
+    recomputed from the input and the row's logsumexp.
+
+    Numerics: masked entries get exactly 0; a fully masked row
+    (`lse == -inf`) gets 0 throughout; `x - lse <= 0` for every entry, so
+    logits of any finite magnitude neither overflow nor underflow wrongly,
+    and each entry is as precise as the given `lse`: an `lse` of 1e4 in f32
+    is rounded by up to 5e-4, a relative error of 5e-4 in `exp(x - lse)`. A
+    row holding `+inf` has a NaN `lse` and gets NaN.
+
+  }], Attn_MaskingDoc, [{
+
+    Example:
+
+    ```mlir
+    %dx = attn.logsumexp_backward %dlse, %x, %lse causal
+        : tensor<4x128xf32>, tensor<4x128x128xf32>, tensor<4x128xf32>
+    ```
+  }]);
+  let arguments = (ins Attn_ReducibleTensor:$grad,
+                       Attn_ReducibleTensor:$input,
+                       Attn_FloatTensor:$output,
+                       Optional<Attn_ReducibleTensor>:$mask,
+                       UnitAttr:$causal,
+                       Optional<Index>:$diagonal);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $output (`mask` $mask^)? (`causal` $causal^)?
+    (`diagonal` $diagonal^)? attr-dict
+    `:` type($grad) `,` type($input) `,` type($output) (`,` type($mask)^)?
+  }];
+}
+
+def Attn_SumSqBackwardOp : Attn_BackwardOp<"sum_sq_backward"> {
+  let summary = "gradient of attn.sum_sq";
+  let description = [{
+    With `input` `x` (`[..., N]`) of an `attn.sum_sq` and the gradient
+    `grad` (`[...]`) with respect to its result, returns
+
+        result[..., j] = 2 * x[..., j] * grad[...]
+
+    of the shape of `input` (computed as `(x + x) * grad`: one rounding).
+
+    Example:
+
+    ```mlir
+    %dx = attn.sum_sq_backward %dss, %x : tensor<4xf32>, tensor<4x1024xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$grad, Attn_ReducibleTensor:$input);
+  let assemblyFormat = [{
+    $grad `,` $input attr-dict `:` type($grad) `,` type($input)
+  }];
+}
+
+def Attn_MaskedMaxBackwardOp : Attn_BackwardOp<"masked_max_backward"> {
+  let summary = "gradient of attn.masked_max";
+  let description = [{
+    With `scores` and `mask` of an `attn.masked_max`, its result `output`
+    (`[...]`, the row maxima) and the gradient `grad` (`[...]`) with respect
+    to it, returns the gradient with respect to the scores (their shape):
+    each row's whole `grad` goes to one maximizing entry, and every other
+    entry gets 0.
+
+    Ties: the gradient goes to the first maximizing entry, the lowest `j`
+    with `scores + mask == output` (as `torch.max(x, dim)` picks its index;
+    `torch.amax` would split it between the ties instead).
+
+    Numerics: a fully masked row (`output == -inf`) gets 0 throughout (its
+    maximum depends on no score); so does a row whose `output` is NaN or
+    equals none of its entries.
+
+    Example:
+
+    ```mlir
+    %ds = attn.masked_max_backward %dmax, %scores, %mask, %max
+        : tensor<4x512xf32>, tensor<4x512x512xf32>, tensor<512x512xf32>,
+          tensor<4x512xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$grad,
+                       Attn_ReducibleTensor:$scores,
+                       Attn_ReducibleTensor:$mask,
+                       Attn_FloatTensor:$output);
+  let assemblyFormat = [{
+    $grad `,` $scores `,` $mask `,` $output attr-dict
+    `:` type($grad) `,` type($scores) `,` type($mask) `,` type($output)
+  }];
+}
+
+def Attn_XentBackwardOp : Attn_BackwardOp<"xent_backward"> {
+  let summary = "gradients of attn.xent with respect to p and q";
+  let description = [{
+    With `p` and `q` (`[..., C]`) of an `attn.xent` and the gradient `grad`
+    (`[...]`) with respect to its loss `-sum_c q log p`, returns the
+    gradients with respect to `p` and to `q`:
+
+        grad_p[..., c] = -grad[...] * q[..., c] / p[..., c]   (0 where q == 0)
+        grad_q[..., c] = -grad[...] * log(p[..., c])
+
+    Numerics, from the `0 log 0 = 0` rule of the forward op:
+    - a class with `q == 0` gets `grad_p = 0`, even where `p == 0` (its term
+      is 0 whatever `p`);
+    - `p == 0` with `q > 0` gives `grad_p = -inf * sign(grad)` (the loss is
+      `+inf` there), and `p == 0` gives `grad_q = +inf * sign(grad)` for any
+      `q`: the loss jumps from 0 to `+inf` as `q` leaves 0.
+
+    Example:
+
+    ```mlir
+    %dp, %dq = attn.xent_backward %dloss, %p, %q
+        : tensor<8xf32>, tensor<8x1000xf32>, tensor<8x1000xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$grad,
+                       Attn_ReducibleTensor:$p,
+                       Attn_ReducibleTensor:$q);
+  let results = (outs Attn_FloatTensor:$grad_p, Attn_FloatTensor:$grad_q);
+  let assemblyFormat = [{
+    $grad `,` $p `,` $q attr-dict `:` type($grad) `,` type($p) `,` type($q)
+  }];
+}
+
+def Attn_XentLogitsBackwardOp : Attn_BackwardOp<"xent_logits_backward"> {
+  let summary = "gradient of attn.xent_logits with respect to the logits";
+  let description = [{
+    With `logits` (`[..., C]`) and `target` (`[...]`) of an
+    `attn.xent_logits` of the same `ignore_index` and `reduction`, and the
+    gradient `grad` with respect to its loss (`[...]` for `reduction =
+    none`, rank 0 for `sum` and `mean`), returns the gradient with respect
+    to the logits:
+
+        result[..., c] = g[...] * (softmax(logits)[..., c] - (c == target[...]))
+
+    with `g` the gradient reaching row `...`: `grad[...]` (`none`), `grad`
+    (`sum`) or `grad / kept` (`mean`, `kept` the rows whose target is not
+    `ignore_index`).
+
+    Numerics: a row whose target is `ignore_index` gets exactly 0; a target
+    outside `[0, C)` that is not `ignore_index` gives its row NaN (its loss
+    is NaN); the softmax is shifted by the row maximum (logits of 1e4 are
+    fine). With `mean` and no kept row every row is ignored (0).
+
+    Example:
+
+    ```mlir
+    %dz = attn.xent_logits_backward %dloss, %logits, %target
+        : tensor<f32>, tensor<2048x32000xf32>, tensor<2048xi64>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$grad,
+                       Attn_ReducibleTensor:$logits,
+                       Attn_TargetTensor:$target,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+                       DefaultValuedAttr<Attn_Reduction,
+                           "::mlir::attn::Reduction::Mean">:$reduction);
+  let assemblyFormat = [{
+    $grad `,` $logits `,` $target (`ignore_index` `=` $ignore_index^)?
+    (`reduction` `=` $reduction^)? attr-dict
+    `:` type($grad) `,` type($logits) `,` type($target)
+  }];
+}
+
 #endif // ATTN_OPS_TD

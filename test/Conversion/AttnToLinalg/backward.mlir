@@ -1,0 +1,152 @@
+// RUN: attn-opt %s --convert-attn-to-linalg --split-input-file | FileCheck %s
+
+// The gradient ops in linalg named ops and generics: one reduction per row
+// statistic, then one elementwise output.
+
+// dx = y * (dy - rowsum(dy * y))
+// CHECK-LABEL: func.func @softmax_backward(
+// CHECK-SAME:    %[[DY:[a-zA-Z0-9_]+]]: tensor<4x16xf32>, %[[Y:[a-zA-Z0-9_]+]]: tensor<4x16xf32>)
+// CHECK:         %[[P:.*]] = linalg.mul ins(%[[DY]], %[[Y]] : tensor<4x16xf32>, tensor<4x16xf32>)
+// CHECK:         %[[DOT:.*]] = linalg.reduce ins(%[[P]] : tensor<4x16xf32>) outs(%{{.*}} : tensor<4xf32>) dimensions = [1]
+// CHECK:           arith.addf
+// CHECK:         %[[B:.*]] = linalg.broadcast ins(%[[DOT]] : tensor<4xf32>) outs(%{{.*}} : tensor<4x16xf32>) dimensions = [1]
+// CHECK:         %[[C:.*]] = linalg.sub ins(%[[DY]], %[[B]] : tensor<4x16xf32>, tensor<4x16xf32>)
+// CHECK:         %[[DX:.*]] = linalg.mul ins(%[[Y]], %[[C]] : tensor<4x16xf32>, tensor<4x16xf32>)
+// CHECK:         return %[[DX]]
+func.func @softmax_backward(%dy: tensor<4x16xf32>, %y: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %r = attn.softmax_backward %dy, %y : tensor<4x16xf32>, tensor<4x16xf32>
+  return %r : tensor<4x16xf32>
+}
+
+// -----
+
+// dx = y == -inf ? 0 : dy - exp(y) * rowsum(y == -inf ? 0 : dy)
+// CHECK-LABEL: func.func @log_softmax_backward(
+// CHECK-SAME:    %[[DY:[a-zA-Z0-9_]+]]: tensor<4x16xf32>, %[[Y:[a-zA-Z0-9_]+]]: tensor<4x16xf32>)
+// CHECK:         %[[KEPT:.*]] = linalg.map ins(%[[DY]], %[[Y]] : tensor<4x16xf32>, tensor<4x16xf32>)
+// CHECK:           arith.cmpf oeq, %{{.*}}, %cst
+// CHECK:           arith.select
+// CHECK:         %[[T:.*]] = linalg.reduce ins(%[[KEPT]] : tensor<4x16xf32>) outs(%{{.*}} : tensor<4xf32>) dimensions = [1]
+// CHECK:         %[[TB:.*]] = linalg.broadcast ins(%[[T]] : tensor<4xf32>)
+// CHECK:         %[[DX:.*]] = linalg.map ins(%[[DY]], %[[Y]], %[[TB]] : tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>)
+// CHECK-NEXT:      (%[[G:.*]]: f32, %[[L:.*]]: f32, %[[S:.*]]: f32, %{{.*}}: f32) {
+// CHECK-NEXT:        %[[E:.*]] = math.exp %[[L]] : f32
+// CHECK-NEXT:        %[[SH:.*]] = arith.mulf %[[E]], %[[S]] : f32
+// CHECK-NEXT:        %[[D:.*]] = arith.subf %[[G]], %[[SH]] : f32
+// CHECK:             %[[MASKED:.*]] = arith.cmpf oeq, %[[L]]
+// CHECK:             %[[R:.*]] = arith.select %[[MASKED]], %{{.*}}, %[[D]] : f32
+// CHECK-NEXT:        linalg.yield %[[R]]
+// CHECK:         return %[[DX]]
+func.func @log_softmax_backward(%dy: tensor<4x16xf32>, %y: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %r = attn.log_softmax_backward %dy, %y : tensor<4x16xf32>, tensor<4x16xf32>
+  return %r : tensor<4x16xf32>
+}
+
+// -----
+
+// The causal mask is rebuilt from indices; lse == -inf rows get 0.
+// CHECK-LABEL: func.func @logsumexp_backward(
+// CHECK-SAME:    %[[G:[a-zA-Z0-9_]+]]: tensor<2x8xf32>, %[[X:[a-zA-Z0-9_]+]]: tensor<2x8x16xf32>, %[[L:[a-zA-Z0-9_]+]]: tensor<2x8xf32>)
+// CHECK:         %[[XM:.*]] = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-SAME:      ins(%[[X]] : tensor<2x8x16xf32>)
+// CHECK:           arith.cmpi sgt
+// CHECK:         %[[LB:.*]] = linalg.broadcast ins(%[[L]] : tensor<2x8xf32>) outs(%{{.*}} : tensor<2x8x16xf32>) dimensions = [2]
+// CHECK:         %[[GB:.*]] = linalg.broadcast ins(%[[G]] : tensor<2x8xf32>) outs(%{{.*}} : tensor<2x8x16xf32>) dimensions = [2]
+// CHECK:         %[[DX:.*]] = linalg.map ins(%[[XM]], %[[LB]], %[[GB]] :
+// CHECK:           arith.subf
+// CHECK:           math.exp
+// CHECK:           arith.mulf
+// CHECK:           arith.select
+// CHECK:         return %[[DX]]
+func.func @logsumexp_backward(%g: tensor<2x8xf32>, %x: tensor<2x8x16xf32>, %lse: tensor<2x8xf32>) -> tensor<2x8x16xf32> {
+  %r = attn.logsumexp_backward %g, %x, %lse causal : tensor<2x8xf32>, tensor<2x8x16xf32>, tensor<2x8xf32>
+  return %r : tensor<2x8x16xf32>
+}
+
+// -----
+
+// first = min_j (s + mask == max ? j : N); ds = j == first && max != -inf ? g : 0
+// CHECK-DAG:   #[[ID:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG:   #[[ROW:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @masked_max_backward(
+// CHECK-SAME:    %[[G:[a-zA-Z0-9_]+]]: tensor<2x8xf32>, %[[S:[a-zA-Z0-9_]+]]: tensor<2x8x16xf32>, %[[M:[a-zA-Z0-9_]+]]: tensor<8x16xf32>, %[[O:[a-zA-Z0-9_]+]]: tensor<2x8xf32>)
+// CHECK:         %[[N:.*]] = arith.constant 16 : index
+// CHECK:         %[[NONE:.*]] = linalg.fill ins(%[[N]] : index) outs(%{{.*}} : tensor<2x8xindex>)
+// CHECK:         %[[SM:.*]] = linalg.add ins(%[[S]], %{{.*}} : tensor<2x8x16xf32>, tensor<2x8x16xf32>)
+// CHECK:         %[[FIRST:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:      ins(%[[SM]], %[[O]] : tensor<2x8x16xf32>, tensor<2x8xf32>) outs(%[[NONE]] : tensor<2x8xindex>)
+// CHECK:           %[[J:.*]] = linalg.index 2 : index
+// CHECK:           %[[EQ:.*]] = arith.cmpf oeq
+// CHECK:           %[[C:.*]] = arith.select %[[EQ]], %[[J]], %[[N]] : index
+// CHECK:           arith.minui %[[C]]
+// CHECK:         %[[DS:.*]] = linalg.generic {indexing_maps = [#[[ROW]], #[[ROW]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel", "parallel"]}
+// CHECK-SAME:      ins(%[[FIRST]], %[[O]], %[[G]] : tensor<2x8xindex>, tensor<2x8xf32>, tensor<2x8xf32>)
+// CHECK:           linalg.index 2 : index
+// CHECK:           arith.cmpi eq
+// CHECK:           arith.andi
+// CHECK:           arith.select
+// CHECK:         return %[[DS]]
+func.func @masked_max_backward(%g: tensor<2x8xf32>, %s: tensor<2x8x16xf32>, %m: tensor<8x16xf32>, %o: tensor<2x8xf32>) -> tensor<2x8x16xf32> {
+  %r = attn.masked_max_backward %g, %s, %m, %o : tensor<2x8xf32>, tensor<2x8x16xf32>, tensor<8x16xf32>, tensor<2x8xf32>
+  return %r : tensor<2x8x16xf32>
+}
+
+// -----
+
+// Two maps: dp = q == 0 ? 0 : -(g q) / p and dq = -(g log p); f16 operands
+// are extended to f32 and each result truncated once.
+// CHECK-LABEL: func.func @xent_backward(
+// CHECK-COUNT-3: arith.extf
+// CHECK:         %[[DP:.*]] = linalg.map ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<8x10xf32>, tensor<8x10xf32>, tensor<8x10xf32>)
+// CHECK:           arith.mulf
+// CHECK:           arith.divf
+// CHECK:           arith.negf
+// CHECK:           arith.select
+// CHECK:         %[[DQ:.*]] = linalg.map ins(%{{.*}}, %{{.*}} : tensor<8x10xf32>, tensor<8x10xf32>)
+// CHECK:           math.log
+// CHECK:           arith.mulf
+// CHECK:           arith.negf
+// CHECK:         %[[DP16:.*]] = linalg.generic {{.*}} ins(%[[DP]] : tensor<8x10xf32>)
+// CHECK:           arith.truncf
+// CHECK:         %[[DQ16:.*]] = linalg.generic {{.*}} ins(%[[DQ]] : tensor<8x10xf32>)
+// CHECK:           arith.truncf
+// CHECK:         return %[[DP16]], %[[DQ16]] : tensor<8x10xf16>, tensor<8x10xf16>
+func.func @xent_backward(%g: tensor<8xf16>, %p: tensor<8x10xf16>, %q: tensor<8x10xf16>) -> (tensor<8x10xf16>, tensor<8x10xf16>) {
+  %dp, %dq = attn.xent_backward %g, %p, %q : tensor<8xf16>, tensor<8x10xf16>, tensor<8x10xf16>
+  return %dp, %dq : tensor<8x10xf16>, tensor<8x10xf16>
+}
+
+// -----
+
+// The row statistics of a softmax, the kept rows counted in f64 for the
+// mean, each row's weight w, then dz = exp(z - ms) (w / s) - (c == t ? w : 0).
+// CHECK-DAG:   #[[R1:.*]] = affine_map<(d0) -> (d0)>
+// CHECK-DAG:   #[[SCALAR:.*]] = affine_map<(d0) -> ()>
+// CHECK-DAG:   #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG:   #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @xent_logits_backward(
+// CHECK-SAME:    %[[G:[a-zA-Z0-9_]+]]: tensor<f32>, %[[Z:[a-zA-Z0-9_]+]]: tensor<?x100xf32>, %[[T:[a-zA-Z0-9_]+]]: tensor<?xi64>)
+// CHECK:         %[[MAX:.*]] = linalg.reduce ins(%[[Z]]
+// CHECK:           arith.maximumf
+// CHECK:         %[[SHIFT:.*]] = linalg.map ins(%[[MAX]]
+// CHECK:         %[[SUM:.*]] = linalg.reduce
+// CHECK:           arith.addf
+// CHECK:         %[[KEPT:.*]] = linalg.generic {indexing_maps = [#[[R1]], #[[R1]]], iterator_types = ["parallel"]} ins(%[[T]] : tensor<?xi64>) outs(%{{.*}} : tensor<?xf64>)
+// CHECK:         %[[COUNT:.*]] = linalg.generic {indexing_maps = [#[[R1]], #[[SCALAR]]], iterator_types = ["reduction"]} ins(%[[KEPT]] : tensor<?xf64>) outs(%{{.*}} : tensor<f64>)
+// CHECK:         %[[W:.*]] = linalg.generic {indexing_maps = [#[[R1]], #[[SCALAR]], #[[SCALAR]], #[[R1]]], iterator_types = ["parallel"]} ins(%[[T]], %[[G]], %[[COUNT]] : tensor<?xi64>, tensor<f32>, tensor<f64>)
+// CHECK:           arith.truncf
+// CHECK:           arith.divf
+// CHECK:           arith.constant 0x7FC00000 : f32
+// CHECK:         %[[A:.*]] = linalg.map { arith.divf } ins(%[[W]], %[[SUM]] : tensor<?xf32>, tensor<?xf32>)
+// CHECK:         %[[DZ:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME:      ins(%[[Z]], %[[SHIFT]], %[[A]], %[[W]], %[[T]] :
+// CHECK:           math.exp
+// CHECK:           linalg.index 1 : index
+// CHECK:           arith.cmpi eq
+// CHECK:           arith.subf
+// CHECK:         return %[[DZ]]
+func.func @xent_logits_backward(%g: tensor<f32>, %z: tensor<?x100xf32>, %t: tensor<?xi64>) -> tensor<?x100xf32> {
+  %r = attn.xent_logits_backward %g, %z, %t : tensor<f32>, tensor<?x100xf32>, tensor<?xi64>
+  return %r : tensor<?x100xf32>
+}

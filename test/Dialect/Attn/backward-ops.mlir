@@ -1,0 +1,85 @@
+// RUN: attn-opt %s --split-input-file | FileCheck %s
+// Round trip of the gradient ops: custom form back to custom form with the
+// inferred result types, and through the generic form.
+// RUN: attn-opt %s --split-input-file --mlir-print-op-generic | attn-opt --split-input-file | FileCheck %s
+
+// CHECK-LABEL: func.func @softmax_backward(
+// CHECK-SAME:    %[[DY:.*]]: tensor<4x?xf32>, %[[Y:.*]]: tensor<4x?xf32>)
+// CHECK:         %[[R:.*]] = attn.softmax_backward %[[DY]], %[[Y]] : tensor<4x?xf32>, tensor<4x?xf32>
+// CHECK:         return %[[R]] : tensor<4x?xf32>
+func.func @softmax_backward(%dy: tensor<4x?xf32>, %y: tensor<4x?xf32>) -> tensor<4x?xf32> {
+  %r = attn.softmax_backward %dy, %y : tensor<4x?xf32>, tensor<4x?xf32>
+  return %r : tensor<4x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @log_softmax_backward(
+// CHECK:         attn.log_softmax_backward %{{.*}}, %{{.*}} : tensor<8x100xbf16>, tensor<8x100xbf16>
+// CHECK:         return %{{.*}} : tensor<8x100xbf16>
+func.func @log_softmax_backward(%dy: tensor<8x100xbf16>, %y: tensor<8x100xbf16>) -> tensor<8x100xbf16> {
+  %r = attn.log_softmax_backward %dy, %y : tensor<8x100xbf16>, tensor<8x100xbf16>
+  return %r : tensor<8x100xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @logsumexp_backward(
+// CHECK-SAME:    %[[G:.*]]: tensor<2x8xf32>, %[[X:.*]]: tensor<2x8x16xf32>, %[[L:.*]]: tensor<2x8xf32>, %[[M:.*]]: tensor<8x16xf32>, %[[D:.*]]: index)
+// CHECK:         %[[R:.*]] = attn.logsumexp_backward %[[G]], %[[X]], %[[L]] mask %[[M]] causal diagonal %[[D]] : tensor<2x8xf32>, tensor<2x8x16xf32>, tensor<2x8xf32>, tensor<8x16xf32>
+// CHECK:         return %[[R]] : tensor<2x8x16xf32>
+func.func @logsumexp_backward(%g: tensor<2x8xf32>, %x: tensor<2x8x16xf32>, %lse: tensor<2x8xf32>, %m: tensor<8x16xf32>, %d: index) -> tensor<2x8x16xf32> {
+  %r = attn.logsumexp_backward %g, %x, %lse mask %m causal diagonal %d : tensor<2x8xf32>, tensor<2x8x16xf32>, tensor<2x8xf32>, tensor<8x16xf32>
+  return %r : tensor<2x8x16xf32>
+}
+
+// -----
+
+// A rank-1 input has rank-0 gradients of its result.
+// CHECK-LABEL: func.func @sum_sq_backward(
+// CHECK:         attn.sum_sq_backward %{{.*}}, %{{.*}} : tensor<f64>, tensor<1024xf64>
+// CHECK:         return %{{.*}} : tensor<1024xf64>
+func.func @sum_sq_backward(%g: tensor<f64>, %x: tensor<1024xf64>) -> tensor<1024xf64> {
+  %r = attn.sum_sq_backward %g, %x : tensor<f64>, tensor<1024xf64>
+  return %r : tensor<1024xf64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @masked_max_backward(
+// CHECK:         attn.masked_max_backward %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x?xf32>, tensor<4x?x512xf32>, tensor<?x512xf32>, tensor<4x?xf32>
+// CHECK:         return %{{.*}} : tensor<4x?x512xf32>
+func.func @masked_max_backward(%g: tensor<4x?xf32>, %s: tensor<4x?x512xf32>, %m: tensor<?x512xf32>, %o: tensor<4x?xf32>) -> tensor<4x?x512xf32> {
+  %r = attn.masked_max_backward %g, %s, %m, %o : tensor<4x?xf32>, tensor<4x?x512xf32>, tensor<?x512xf32>, tensor<4x?xf32>
+  return %r : tensor<4x?x512xf32>
+}
+
+// -----
+
+// Two results: the gradients with respect to p and to q.
+// CHECK-LABEL: func.func @xent_backward(
+// CHECK:         %[[DP:.*]], %[[DQ:.*]] = attn.xent_backward %{{.*}}, %{{.*}}, %{{.*}} : tensor<8xf16>, tensor<8x10xf16>, tensor<8x10xf16>
+// CHECK:         return %[[DP]], %[[DQ]] : tensor<8x10xf16>, tensor<8x10xf16>
+func.func @xent_backward(%g: tensor<8xf16>, %p: tensor<8x10xf16>, %q: tensor<8x10xf16>) -> (tensor<8x10xf16>, tensor<8x10xf16>) {
+  %dp, %dq = attn.xent_backward %g, %p, %q : tensor<8xf16>, tensor<8x10xf16>, tensor<8x10xf16>
+  return %dp, %dq : tensor<8x10xf16>, tensor<8x10xf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @xent_logits_backward_mean(
+// CHECK:         attn.xent_logits_backward %{{.*}}, %{{.*}}, %{{.*}} : tensor<f32>, tensor<?x32000xf32>, tensor<?xi64>
+// CHECK:         return %{{.*}} : tensor<?x32000xf32>
+func.func @xent_logits_backward_mean(%g: tensor<f32>, %z: tensor<?x32000xf32>, %t: tensor<?xi64>) -> tensor<?x32000xf32> {
+  %r = attn.xent_logits_backward %g, %z, %t : tensor<f32>, tensor<?x32000xf32>, tensor<?xi64>
+  return %r : tensor<?x32000xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @xent_logits_backward_none(
+// CHECK:         attn.xent_logits_backward %{{.*}}, %{{.*}}, %{{.*}} ignore_index = 0 reduction = none : tensor<4x7xf32>, tensor<4x7x10xf32>, tensor<4x7xi32>
+func.func @xent_logits_backward_none(%g: tensor<4x7xf32>, %z: tensor<4x7x10xf32>, %t: tensor<4x7xi32>) -> tensor<4x7x10xf32> {
+  %r = attn.xent_logits_backward %g, %z, %t ignore_index = 0 reduction = none : tensor<4x7xf32>, tensor<4x7x10xf32>, tensor<4x7xi32>
+  return %r : tensor<4x7x10xf32>
+}
