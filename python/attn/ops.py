@@ -69,6 +69,9 @@ _OPERANDS = {
     "xent_backward": [("grad", "grad"), ("p", "p"), ("q", "q")],
     "xent_logits_backward": [("grad", "grad"), ("logits", "logits"),
                              ("target", "target")],
+    "attention_backward": [("grad", "grad_out"), ("query", "q"), ("key", "k"),
+                           ("value", "v"), ("output", "out"), ("lse", "lse"),
+                           ("mask", "mask")],
 }
 
 
@@ -96,12 +99,16 @@ def _family(op, args, options):
     `online-softmax-min-row`, attention's query and key blocks for fewer
     than 64 queries or keys (a decode step), a multiple of 16."""
     shapes = []
+    # attention_backward's grad, q, k, v, out, lse, mask are attention's
+    # q, k, v, mask with grad, out like q and lse like q's rows.
+    roles = {"attention": "qkvm", "attention_backward": "qqkvqlm"}.get(op, "")
     for i, a in enumerate(args):
-        broadcasts = op == "attention" and i == 3
-        shape = [1 if (broadcasts and d == 1) else -1 for d in a.shape]
-        if op == "attention" and a.ndim >= 3:
-            shape[-3] = a.shape[-3]  # heads (the mask's, broadcast or not)
-        if op == "attention" and i < 3:
+        role = roles[i] if roles else ""
+        shape = [1 if (role == "m" and d == 1) else -1 for d in a.shape]
+        heads = -2 if role == "l" else -3
+        if role and a.ndim >= -heads and (role != "l" or a.ndim >= 2):
+            shape[heads] = a.shape[heads]  # heads (the mask's, broadcast or not)
+        if role in ("q", "k", "v"):
             shape[-1] = a.shape[-1]  # the head dimension
         shapes.append(tuple(shape))
     options = dict(options)
@@ -109,9 +116,10 @@ def _family(op, args, options):
     if op in _ROW_BUCKETED and rows.ndim >= 1:
         if rows.shape[-1] < options.get("online_softmax_min_row", _ONLINE_MIN_ROW):
             options["short_dynamic_rows"] = True
-    if op == "attention" and options.get("attention") != "decomposed":
-        for name, size in (("block_q", args[0].shape[-2] if args[0].ndim >= 2 else 1),
-                           ("block_kv", args[1].shape[-2] if args[1].ndim >= 2 else 1)):
+    if roles and options.get("attention") != "decomposed":
+        q, k = args[roles.index("q")], args[roles.index("k")]
+        for name, size in (("block_q", q.shape[-2] if q.ndim >= 2 else 1),
+                           ("block_kv", k.shape[-2] if k.ndim >= 2 else 1)):
             if name not in options and size < 64:
                 options[name] = max(16, -(-size // 16) * 16)
     return tuple(shapes), tuple(sorted(options.items()))
@@ -284,10 +292,24 @@ def xent_logits(logits, target, ignore_index=-100, reduction="mean"):
 
 
 def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
-              lowering=None, block_q=None, block_kv=None):
+              lowering=None, block_q=None, block_kv=None, return_lse=False):
     """softmax(q kᵀ scale + mask) v with grouped-query heads (see
     attn.attention): q [B, Hq, M, D], k [B, Hkv, N, D], v [B, Hkv, N, Dv] (or
-    without B, or without B and H)."""
+    without B, or without B and H). With `return_lse`, returns (out, lse):
+    lse [B, Hq, M] the logsumexp of each row's scaled, masked scores (+inf
+    for a row that sees no key), what `attention_backward` needs."""
+    args = _attention_args(q, k, v, mask)
+    attrs = _attention_attrs(q, scale, causal, masked_rows)
+    if return_lse:
+        attrs += " with_lse"
+    options = tuple(sorted(compiler._pipeline_options(
+        attention=lowering, block_q=block_q, block_kv=block_kv).items()))
+    return _run("attention", args, attrs, _attention_operands,
+                [(k.replace("-", "_"), v) for k, v in options])
+
+
+def _attention_args(q, k, v, mask):
+    """q, k, v [, mask], of one dtype."""
     elt = _check_array(q, "q", _FLOAT_TYPES, "floating-point")
     for name, x in (("k", k), ("v", v)):
         if _check_array(x, name, _FLOAT_TYPES, "floating-point") != elt:
@@ -297,6 +319,10 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
         if _check_array(mask, "mask", _FLOAT_TYPES, "floating-point") != elt:
             raise TypeError(f"mask must have the dtype of q ({q.dtype}), got {mask.dtype}")
         args.append(mask)
+    return args
+
+
+def _attention_attrs(q, scale, causal, masked_rows):
     attrs = ""
     if scale is not None:
         scale = float(scale)
@@ -309,11 +335,7 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
                 raise ValueError(
                     f"scale must be finite in {np.dtype(compute)}, got {scale}")
         attrs += f" scale = {scale:.17e}"
-    attrs += _row_attrs(causal, masked_rows)
-    options = tuple(sorted(compiler._pipeline_options(
-        attention=lowering, block_q=block_q, block_kv=block_kv).items()))
-    return _run("attention", args, attrs, _attention_operands,
-                [(k.replace("-", "_"), v) for k, v in options])
+    return attrs + _row_attrs(causal, masked_rows)
 
 
 def _attention_operands(names):
@@ -415,3 +437,37 @@ def xent_logits_backward(grad, logits, target, ignore_index=-100, reduction="mea
     grad = _check_grad(grad, logits, "logits")
     attrs = _xent_logits_attrs(target, ignore_index, reduction)
     return _run("xent_logits_backward", [grad, logits, target], attrs, ", ".join)
+
+
+def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
+                       scale=None, masked_rows="zero", lowering=None, block_q=None,
+                       block_kv=None):
+    """The gradients (dq, dk, dv) of `attention(q, k, v, mask, causal,
+    scale, masked_rows)` from its output `out`, its `lse` (`return_lse=True`)
+    and `grad_out`, the gradient of a loss with respect to `out` (see
+    attn.attention_backward). dk and dv of a key/value head sum its group's
+    query heads; rows that saw no key get zero gradients whatever
+    `masked_rows` (checked, and otherwise unused). `lowering` is 'flash'
+    (the default: FlashAttention-2's blocks of `block_q` x `block_kv`
+    scores) or 'decomposed' (all the scores)."""
+    args = _attention_args(q, k, v, None)
+    elt = _FLOAT_TYPES[q.dtype]
+    _check_like(grad_out, "grad_out", "q", elt)
+    _check_like(out, "out", "q", elt)
+    lse_elt = "f64" if elt == "f64" else "f32"
+    if _check_array(lse, "lse", _FLOAT_TYPES, "floating-point") != lse_elt:
+        raise TypeError(f"lse must be float{lse_elt[1:]} (the dtype attention(..., "
+                        f"return_lse=True) returns), got {lse.dtype}")
+    args = [grad_out] + args + [out, lse]
+    if mask is not None:
+        _check_like(mask, "mask", "q", elt)
+        args.append(mask)
+    attrs = _attention_attrs(q, scale, causal, masked_rows)
+    attrs = attrs.replace(" masked_rows = nan", "")
+
+    def operands(names):
+        return ", ".join(names[:6]) + (f" mask {names[6]}" if len(names) > 6 else "")
+    options = tuple(sorted(compiler._pipeline_options(
+        attention=lowering, block_q=block_q, block_kv=block_kv).items()))
+    return _run("attention_backward", args, attrs, operands,
+                [(k.replace("-", "_"), v) for k, v in options])

@@ -40,6 +40,11 @@ void populateAttnToLinalgPatterns(RewritePatternSet &patterns,
 bool lowersToFlash(AttentionOp attention,
                    const AttentionLoweringOptions &options);
 
+/// Whether `options` lower `backward` to FlashAttention-2's blocks
+/// (otherwise to its decomposition over all the scores).
+bool lowersToFlash(AttentionBackwardOp backward,
+                   const AttentionLoweringOptions &options);
+
 /// Reports, at the op, an attn.attention that the lowering cannot handle
 /// (dynamic head counts).
 LogicalResult checkAttentionLowerable(Operation *attention);
@@ -47,6 +52,10 @@ LogicalResult checkAttentionLowerable(Operation *attention);
 /// Adds the pattern that lowers attn.attention (part of the above).
 void populateAttentionToLinalgPatterns(RewritePatternSet &patterns,
                                        AttentionLoweringOptions options);
+
+/// Adds the pattern that lowers attn.attention_backward (part of the above).
+void populateAttentionBackwardToLinalgPatterns(
+    RewritePatternSet &patterns, AttentionLoweringOptions options);
 
 #define GEN_PASS_REGISTRATION
 #include "AttnDialect/Conversion/Passes.h.inc"

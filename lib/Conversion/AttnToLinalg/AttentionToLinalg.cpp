@@ -48,6 +48,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -56,56 +57,6 @@ namespace {
 
 using utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
-
-/// `size` rounded up to a multiple of `block`.
-OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
-                     int64_t block) {
-  AffineExpr s0 = getAffineSymbolExpr(0, b.getContext());
-  return affine::makeComposedFoldedAffineApply(
-      b, loc, s0.ceilDiv(block) * block, {size});
-}
-
-/// `x` grown to `sizes`, the elements past it along dim d set to
-/// `padding[d]` (where several dims are past, the first one's); `x` if it
-/// has the sizes already.
-Value padTo(OpBuilder &b, Location loc, Value x, ArrayRef<OpFoldResult> sizes,
-            ArrayRef<Value> padding) {
-  SmallVector<OpFoldResult> current = tensor::getMixedSizes(b, loc, x);
-  if (llvm::all_of(llvm::zip(current, sizes), [](auto pair) {
-        return isEqualConstantIntOrValue(std::get<0>(pair), std::get<1>(pair));
-      }))
-    return x;
-  Type elementType = cast<RankedTensorType>(x.getType()).getElementType();
-  int64_t rank = sizes.size();
-  SmallVector<OpFoldResult> zeroOffsets(rank, b.getIndexAttr(0)),
-      unitStrides(rank, b.getIndexAttr(1));
-  Value padded = tensor::InsertSliceOp::create(
-      b, loc, x, tensor::EmptyOp::create(b, loc, sizes, elementType),
-      zeroOffsets, current, unitStrides);
-  // Only the padding is filled, not the whole tensor first: for each padded
-  // dim d, the elements past x along d and within x along the padded dims
-  // before it.
-  for (int64_t d = 0; d < rank; ++d) {
-    if (isEqualConstantIntOrValue(current[d], sizes[d]))
-      continue;
-    SmallVector<OpFoldResult> offsets(zeroOffsets), tail(sizes);
-    offsets[d] = current[d];
-    std::optional<int64_t> size = getConstantIntValue(sizes[d]),
-                           start = getConstantIntValue(current[d]);
-    tail[d] =
-        size && start
-            ? OpFoldResult(b.getIndexAttr(*size - *start))
-            : OpFoldResult(arith::SubIOp::create(
-                  b, loc, getValueOrCreateConstantIndexOp(b, loc, sizes[d]),
-                  getValueOrCreateConstantIndexOp(b, loc, current[d])));
-    for (int64_t e = 0; e < d; ++e)
-      tail[e] = current[e];
-    padded =
-        tensor::InsertSliceOp::create(b, loc, filled(b, loc, tail, padding[d]),
-                                      padded, offsets, tail, unitStrides);
-  }
-  return padded;
-}
 
 /// A mask of `paddedKeys` keys that hides the padding keys [keys,
 /// paddedKeys) with -inf: `mask` broadcast along the keys ([.., 1]) with them,
@@ -292,9 +243,10 @@ KeyBlocks causalKeyBlocks(OpBuilder &b, Location loc, Value qb, int64_t blockQ,
 /// shape [blockQ, blockKV]: queries, keys, values and mask are padded to
 /// whole blocks (padding keys get -inf scores; padding rows are dropped from
 /// the result). Nothing is copied whole when the sizes are whole blocks.
-Value lowerFlash(RewriterBase &b, Location loc,
-                 const attn::AttentionOperands &a, FloatAttr scale,
-                 int64_t blockQ, int64_t blockKV, bool parallel) {
+SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
+                              const attn::AttentionOperands &a,
+                              FloatAttr scale, int64_t blockQ, int64_t blockKV,
+                              bool parallel, bool withLse) {
   // A few queries or keys (a decode step against a KV cache) make a block
   // of the next multiple of 16 rows at most, not a whole block of padding:
   // one query against 4096 keys streams the keys and values with 16 rows
@@ -376,6 +328,10 @@ Value lowerFlash(RewriterBase &b, Location loc,
   SmallVector<OpFoldResult> outSizes(a.qSizes);
   outSizes[3] = a.vSizes[3];
   Value out = tensor::EmptyOp::create(b, loc, outSizes, elementType);
+  SmallVector<Value> outs{out};
+  if (withLse)
+    outs.push_back(tensor::EmptyOp::create(
+        b, loc, ArrayRef(a.qSizes).drop_back(), elementType));
   Value stepQ = arith::ConstantIndexOp::create(b, loc, blockQ);
   Value stepKV = arith::ConstantIndexOp::create(b, loc, blockKV);
   Value numBlocks = arith::CeilDivSIOp::create(b, loc, rows, stepQ);
@@ -385,10 +341,12 @@ Value lowerFlash(RewriterBase &b, Location loc,
       b, loc, getValueOrCreateConstantIndexOp(b, loc, a.qSizes[0]),
       arith::MulIOp::create(b, loc, headsValue, numBlocks));
 
-  // Query block number `t` of all heads' blocks: its output rows, with their
-  // offsets and sizes in `out`.
+  // Query block number `t` of all heads' blocks: its output rows (and their
+  // lse), with their offsets and sizes in `out` (the lse's are those
+  // without the last).
   auto queryBlock = [&](Value t, SmallVectorImpl<OpFoldResult> &offsets,
-                        SmallVectorImpl<OpFoldResult> &sizes) -> Value {
+                        SmallVectorImpl<OpFoldResult> &sizes)
+      -> SmallVector<Value> {
     // Head by head; within a head, block r/2 from the start for even r and
     // from the end for odd r, so that contiguous shares of iterations get
     // equal causal work (late blocks see more keys). In arith, not affine:
@@ -491,50 +449,90 @@ Value lowerFlash(RewriterBase &b, Location loc,
         [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
           return arith::MulFOp::create(nb, l, args[0], args[1]);
         });
+    SmallVector<Value> blockResults{normalized};
+    if (withLse) {
+      // lse = m + log(l); +inf for a row that saw no key (l == 0).
+      Value max = dropLeadingUnitDims(b, loc, state[1], 2);
+      blockResults.push_back(buildGeneric(
+          b, loc, {max, sum}, {id1, id1},
+          tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{bq},
+                                  elementType),
+          id1, {kPar}, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+            Value lse = arith::AddFOp::create(
+                nb, l, args[0], math::LogOp::create(nb, l, args[1]));
+            Value empty = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::OEQ, args[1], zero);
+            return arith::SelectOp::create(
+                nb, l, empty,
+                floatConstant(nb, l, elementType,
+                              std::numeric_limits<double>::infinity()),
+                lse);
+          }));
+    }
     // Padding rows are not stored.
     OpFoldResult validRows = bq;
     if (rowsPadded) {
       validRows = arith::MinSIOp::create(
                       b, loc, stepQ, arith::SubIOp::create(b, loc, rows, qb))
                       .getResult();
-      normalized = tensor::ExtractSliceOp::create(
+      blockResults[0] = tensor::ExtractSliceOp::create(
           b, loc, normalized, {zeroAttr, zeroAttr}, {validRows, a.vSizes[3]},
           {one, one});
+      if (withLse)
+        blockResults[1] = tensor::ExtractSliceOp::create(
+            b, loc, blockResults[1], {zeroAttr}, {validRows}, {one});
     }
     offsets.assign({batch, h, qb, zeroAttr});
     sizes.assign({one, one, validRows, a.vSizes[3]});
-    return normalized;
+    return blockResults;
   };
 
-  SmallVector<OpFoldResult> unitStrides(4, one);
-  Value result;
+  SmallVector<Value> results;
   {
     OpBuilder::InsertionGuard guard(b);
     SmallVector<OpFoldResult> offsets, sizes;
+    // Where block result r goes: the output's slice, or the lse's (the same
+    // without the features).
+    auto sliceOf = [&](unsigned r, ArrayRef<OpFoldResult> all) {
+      return r == 0 ? SmallVector<OpFoldResult>(all)
+                    : SmallVector<OpFoldResult>(all.drop_back());
+    };
     if (parallel) {
       // Query blocks are independent: an scf.forall, threads in the
       // pipeline.
       auto forall = scf::ForallOp::create(
           b, loc, ArrayRef<OpFoldResult>{zeroAttr},
           ArrayRef<OpFoldResult>{headBlocks}, ArrayRef<OpFoldResult>{one},
-          ValueRange{out}, std::nullopt);
+          outs, std::nullopt);
       b.setInsertionPointToStart(forall.getBody());
-      Value rowsOut = queryBlock(forall.getInductionVars()[0], offsets, sizes);
+      SmallVector<Value> blockOut =
+          queryBlock(forall.getInductionVars()[0], offsets, sizes);
       b.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(b, loc, rowsOut,
-                                            forall.getRegionIterArgs()[0],
-                                            offsets, sizes, unitStrides);
-      result = forall.getResult(0);
+      for (auto [r, part] : llvm::enumerate(blockOut)) {
+        SmallVector<OpFoldResult> partOffsets = sliceOf(r, offsets),
+                                  partSizes = sliceOf(r, sizes);
+        tensor::ParallelInsertSliceOp::create(
+            b, loc, part, forall.getRegionIterArgs()[r], partOffsets, partSizes,
+            SmallVector<OpFoldResult>(partOffsets.size(), one));
+      }
+      results.assign(forall.getResults().begin(), forall.getResults().end());
     } else {
-      auto queryLoop = scf::ForOp::create(b, loc, zeroIndex, headBlocks,
-                                          oneIndex, ValueRange{out});
+      auto queryLoop =
+          scf::ForOp::create(b, loc, zeroIndex, headBlocks, oneIndex, outs);
       b.setInsertionPointToStart(queryLoop.getBody());
-      Value rowsOut = queryBlock(queryLoop.getInductionVar(), offsets, sizes);
-      Value updated = tensor::InsertSliceOp::create(
-          b, loc, rowsOut, queryLoop.getRegionIterArgs()[0], offsets, sizes,
-          unitStrides);
+      SmallVector<Value> blockOut =
+          queryBlock(queryLoop.getInductionVar(), offsets, sizes);
+      SmallVector<Value> updated;
+      for (auto [r, part] : llvm::enumerate(blockOut)) {
+        SmallVector<OpFoldResult> partOffsets = sliceOf(r, offsets),
+                                  partSizes = sliceOf(r, sizes);
+        updated.push_back(tensor::InsertSliceOp::create(
+            b, loc, part, queryLoop.getRegionIterArgs()[r], partOffsets,
+            partSizes, SmallVector<OpFoldResult>(partOffsets.size(), one)));
+      }
       scf::YieldOp::create(b, loc, updated);
-      result = queryLoop.getResult(0);
+      results.assign(queryLoop.getResults().begin(),
+                     queryLoop.getResults().end());
     }
   }
   // The whole-attention step only gave the query blocks' tiles.
@@ -545,7 +543,7 @@ Value lowerFlash(RewriterBase &b, Location loc,
   for (Operation *placeholder : placeholders)
     if (placeholder->use_empty())
       b.eraseOp(placeholder);
-  return result;
+  return results;
 }
 
 /// attention(q, k, v [, mask]) -> flash loops or contractions + softmax.
@@ -557,19 +555,37 @@ struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
                                 PatternRewriter &rewriter) const override {
     if (!attn::lowersToFlash(op, options))
       return rewriter.notifyMatchFailure(op, "lowered by its decomposition");
-    if (Value empty = attn::emptyAttentionResult(rewriter, op)) {
-      rewriter.replaceOp(op, empty);
+    Location loc = op.getLoc();
+    int64_t rank = op.getQuery().getType().getRank();
+    Value empty = attn::emptyAttentionResult(rewriter, op);
+    Value emptyLse =
+        op.getWithLse() ? attn::emptyAttentionLse(rewriter, op) : Value();
+    if (empty && (!op.getWithLse() || emptyLse)) {
+      SmallVector<Value> results{empty};
+      if (emptyLse)
+        results.push_back(emptyLse);
+      rewriter.replaceOp(op, results);
       return success();
     }
     FailureOr<attn::AttentionOperands> a = attn::prepareAttention(rewriter, op);
     if (failed(a))
       return failure();
-    Value result =
-        lowerFlash(rewriter, op.getLoc(), *a, op.getScaleAttr(), options.blockQ,
-                   options.blockKV, options.parallelQueryBlocks);
-    rewriter.replaceOp(op,
-                       attn::collapseToRank(rewriter, op.getLoc(), result,
-                                            op.getQuery().getType().getRank()));
+    if (empty) {
+      // No value feature (Dv == 0) but rows to have an lse: from the scores.
+      rewriter.replaceOp(
+          op, {empty, attn::collapseToRank(rewriter, loc,
+                                           attn::attentionLse(rewriter, loc, *a),
+                                           rank - 1)});
+      return success();
+    }
+    SmallVector<Value> results =
+        lowerFlash(rewriter, loc, *a, op.getScaleAttr(), options.blockQ,
+                   options.blockKV, options.parallelQueryBlocks,
+                   op.getWithLse());
+    results[0] = attn::collapseToRank(rewriter, loc, results[0], rank);
+    if (results.size() > 1)
+      results[1] = attn::collapseToRank(rewriter, loc, results[1], rank - 1);
+    rewriter.replaceOp(op, results);
     return success();
   }
 
@@ -589,14 +605,12 @@ bool attn::lowersToFlash(attn::AttentionOp op,
 LogicalResult attn::checkAttentionLowerable(Operation *attention) {
   // Heads are grouped through an affine floordiv: their counts must be known.
   RankedTensorType query, key;
-  if (auto op = dyn_cast<attn::AttentionOp>(attention)) {
-    query = op.getQuery().getType();
-    key = op.getKey().getType();
-  } else {
-    auto online = cast<attn::OnlineAttentionOp>(attention);
-    query = online.getQuery().getType();
-    key = online.getKey().getType();
-  }
+  TypeSwitch<Operation *>(attention)
+      .Case<attn::AttentionOp, attn::OnlineAttentionOp,
+            attn::AttentionBackwardOp>([&](auto op) {
+        query = op.getQuery().getType();
+        key = op.getKey().getType();
+      });
   int64_t rank = query.getRank();
   if (rank < 3)
     return success();

@@ -45,6 +45,9 @@ struct DecomposeAttnOp
     if (auto attention = dyn_cast<attn::AttentionOp>(*op);
         attention && attn::lowersToFlash(attention, options))
       return rewriter.notifyMatchFailure(op, "lowered to flash loops");
+    if (auto backward = dyn_cast<attn::AttentionBackwardOp>(*op);
+        backward && attn::lowersToFlash(backward, options))
+      return rewriter.notifyMatchFailure(op, "lowered to flash loops");
     FailureOr<SmallVector<Value>> results = op.decomposeOperation(rewriter);
     if (failed(results))
       return rewriter.notifyMatchFailure(op, "no decomposition");
@@ -88,7 +91,8 @@ struct ConvertAttnToLinalgPass
     // conversion's "failed to legalize".
     WalkResult unsupported =
         getOperation()->walk([](Operation *op) -> WalkResult {
-          if (!isa<attn::AttentionOp, attn::OnlineAttentionOp>(op))
+          if (!isa<attn::AttentionOp, attn::OnlineAttentionOp,
+                   attn::AttentionBackwardOp>(op))
             return WalkResult::advance();
           return failed(attn::checkAttentionLowerable(op))
                      ? WalkResult::interrupt()
@@ -126,7 +130,8 @@ struct ComputeHalfInF32 : RewritePattern {
       auto tensor = dyn_cast<RankedTensorType>(type);
       return tensor && isa<Float16Type, BFloat16Type>(tensor.getElementType());
     };
-    if (!llvm::all_of(op->getResultTypes(), isHalf))
+    // (An attention's lse is f32 for half operands already.)
+    if (!llvm::any_of(op->getResultTypes(), isHalf))
       return failure();
     Location loc = op->getLoc();
     Type f32 = rewriter.getF32Type();
@@ -138,15 +143,18 @@ struct ComputeHalfInF32 : RewritePattern {
               : operand);
     SmallVector<Type> wideTypes;
     for (Type type : op->getResultTypes())
-      wideTypes.push_back(cast<RankedTensorType>(type).clone(f32));
+      wideTypes.push_back(isHalf(type) ? cast<RankedTensorType>(type).clone(f32)
+                                       : type);
     OperationState state(loc, op->getName(), operands, wideTypes,
                          op->getAttrs());
     Operation *wide = rewriter.create(state);
     SmallVector<Value> results;
     for (auto [result, type] :
          llvm::zip_equal(wide->getResults(), op->getResultTypes()))
-      results.push_back(attn::convertElements(
-          rewriter, loc, result, cast<RankedTensorType>(type).getElementType()));
+      results.push_back(isHalf(type) ? attn::convertElements(
+                                           rewriter, loc, result,
+                                           getElementTypeOrSelf(type))
+                                     : result);
     rewriter.replaceOp(op, results);
     return success();
   }
@@ -159,4 +167,5 @@ void attn::populateAttnToLinalgPatterns(RewritePatternSet &patterns,
   patterns.add<ComputeHalfInF32>(patterns.getContext());
   patterns.add<DecomposeAttnOp>(patterns.getContext(), attention);
   populateAttentionToLinalgPatterns(patterns, attention);
+  populateAttentionBackwardToLinalgPatterns(patterns, attention);
 }

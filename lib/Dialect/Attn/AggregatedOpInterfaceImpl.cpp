@@ -437,16 +437,30 @@ Value decomposeAttentionOperands(OpBuilder &b, Location loc,
   return attn::probabilityValueProduct(b, loc, a, probabilities, a.v, init);
 }
 
-FailureOr<Value> decomposeAttention(OpBuilder &b, attn::AttentionOp op) {
-  if (Value empty = attn::emptyAttentionResult(b, op))
-    return empty;
+/// attention(q, k, v) -> its output and, `with_lse`, its rows' logsumexp.
+FailureOr<SmallVector<Value>> decomposeAttention(OpBuilder &b,
+                                                 attn::AttentionOp op) {
+  Location loc = op.getLoc();
+  int64_t rank = op.getQuery().getType().getRank();
+  Value empty = attn::emptyAttentionResult(b, op);
+  if (empty && !op.getWithLse())
+    return SmallVector<Value>{empty};
+  Value emptyLse = op.getWithLse() ? attn::emptyAttentionLse(b, op) : Value();
+  if (empty && emptyLse)
+    return SmallVector<Value>{empty, emptyLse};
   FailureOr<attn::AttentionOperands> a = attn::prepareAttention(b, op);
   if (failed(a))
     return failure();
-  Value result =
-      decomposeAttentionOperands(b, op.getLoc(), *a, op.getMaskedRows());
-  return attn::collapseToRank(b, op.getLoc(), result,
-                              op.getQuery().getType().getRank());
+  SmallVector<Value> results{
+      empty ? empty
+            : attn::collapseToRank(b, loc,
+                                   decomposeAttentionOperands(
+                                       b, loc, *a, op.getMaskedRows()),
+                                   rank)};
+  if (op.getWithLse())
+    results.push_back(
+        attn::collapseToRank(b, loc, attn::attentionLse(b, loc, *a), rank - 1));
+  return results;
 }
 
 /// `part` (`dest` without its leading unit dims) written back into `dest`.
@@ -931,6 +945,130 @@ Value decomposeXentLogitsBackward(OpBuilder &b,
       });
 }
 
+/// attention_backward over all the [M, N] scores, at rank 4 (G query heads
+/// per key/value head):
+///   S  = q kᵀ scale + mask (causal -inf),  P = exp(S - lse)
+///   D  = lse == +inf ? 0 : rowsum(dO * O)
+///   dP = dO vᵀ,  dS = P (dP - D) scale
+///   dQ = dS k,  dK = sum over the group of dSᵀ q,  dV = sum of Pᵀ dO
+FailureOr<SmallVector<Value>>
+decomposeAttentionBackward(OpBuilder &b, attn::AttentionBackwardOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  FailureOr<attn::AttentionOperands> prepared = attn::prepareAttention(b, op);
+  if (failed(prepared))
+    return failure();
+  const attn::AttentionOperands &a = *prepared;
+  using utils::IteratorType;
+  constexpr IteratorType kPar = IteratorType::parallel;
+  constexpr IteratorType kRed = IteratorType::reduction;
+  Type type = a.elementType;
+  Value dO = attn::expandToRank4(b, loc, op.getGrad());
+  Value out = attn::expandToRank4(b, loc, op.getOutput());
+  Value lse = attn::expandToRank(b, loc, op.getLse(), 3);
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  Value zero = attn::floatConstant(b, loc, type, 0.0);
+  AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
+  AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
+  AffineMap rowOf4 = attn::dimsMap(ctx, 4, {0, 1, 2});
+  auto emptyLike = [&](Value x) -> Value {
+    return tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                   type);
+  };
+
+  // P = exp(S - lse): 0 where hidden (exp(-inf)) and in rows with lse = +inf.
+  Value scores = attn::queryKeyProduct(b, loc, a, a.q, a.k);
+  scores = attn::maskedScores(b, loc, a, scores, a.mask, zeroIndex, zeroIndex,
+                              a.causal ? a.diagonal : zeroIndex, a.scale);
+  Value p = attn::buildGeneric(
+      b, loc, {scores, lse}, {id4, rowOf4}, emptyLike(scores), id4,
+      {kPar, kPar, kPar, kPar},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return math::ExpOp::create(
+            nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
+      });
+  // D = lse == +inf ? 0 : rowsum(dO * O)
+  Value dot = attn::buildGeneric(
+      b, loc, {dO, out}, {id4, id4},
+      attn::filled(b, loc, tensor::getMixedSizes(b, loc, lse), zero), rowOf4,
+      {kPar, kPar, kPar, kRed},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(
+            nb, l, args[2], arith::MulFOp::create(nb, l, args[0], args[1]));
+      });
+  Value d = attn::buildGeneric(
+      b, loc, {dot, lse}, {id3, id3}, emptyLike(lse), id3, {kPar, kPar, kPar},
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value inf = attn::floatConstant(
+            nb, l, type, std::numeric_limits<double>::infinity());
+        Value unseen = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                             args[1], inf);
+        return arith::SelectOp::create(nb, l, unseen, zero, args[0]);
+      });
+  // dS = P (dO vᵀ - D) scale
+  Value dP = attn::queryKeyProduct(b, loc, a, dO, a.v);
+  Value dS = attn::buildGeneric(
+      b, loc, {p, dP, d}, {id4, id4, rowOf4}, emptyLike(scores), id4,
+      {kPar, kPar, kPar, kPar},
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value centered = arith::SubFOp::create(nb, l, args[1], args[2]);
+        Value ds = arith::MulFOp::create(nb, l, args[0], centered);
+        return arith::MulFOp::create(nb, l, ds, a.scale);
+      });
+  // dQ = dS k
+  SmallVector<OpFoldResult> qSizes = a.qSizes;
+  Value dQ = attn::probabilityValueProduct(b, loc, a, dS, a.k,
+                                           attn::filled(b, loc, qSizes, zero));
+  // Per query head: x[b, h, n, f] = sum_m lhs[b, h, m, n] rhs[b, h, m, f]
+  // over (b, h, n, f, m); then the heads of each group summed.
+  auto transposedProduct = [&](Value lhs, Value rhs, Value like) -> Value {
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, like);
+    sizes[1] = a.qSizes[1];
+    return attn::buildGeneric(
+        b, loc, {lhs, rhs},
+        {attn::dimsMap(ctx, 5, {0, 1, 4, 2}), attn::dimsMap(ctx, 5, {0, 1, 4, 3})},
+        attn::filled(b, loc, sizes, zero), attn::dimsMap(ctx, 5, {0, 1, 2, 3}),
+        {kPar, kPar, kPar, kPar, kRed},
+        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(
+              nb, l, args[2], arith::MulFOp::create(nb, l, args[0], args[1]));
+        });
+  };
+  auto sumGroups = [&](Value perHead, Value like) -> Value {
+    if (a.groups == 1)
+      return perHead;
+    // [B, Hq, x, y] -> [B, Hkv, G, x, y] (head hkv G + g), summed over g.
+    auto type = cast<RankedTensorType>(perHead.getType());
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, perHead);
+    SmallVector<int64_t> shape(type.getShape());
+    int64_t kvHeads = shape[1] / a.groups;
+    sizes[1] = b.getIndexAttr(kvHeads);
+    sizes.insert(sizes.begin() + 2, b.getIndexAttr(a.groups));
+    shape[1] = kvHeads;
+    shape.insert(shape.begin() + 2, a.groups);
+    Value grouped = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), perHead,
+        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}, sizes);
+    return linalg::ReduceOp::create(
+               b, loc, ValueRange{grouped},
+               ValueRange{attn::filled(
+                   b, loc, tensor::getMixedSizes(b, loc, like), zero)},
+               {2},
+               [](OpBuilder &nb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(
+                     nb, l, arith::AddFOp::create(nb, l, args[0], args[1])
+                                .getResult());
+               })
+        .getResult(0);
+  };
+  Value dK = sumGroups(transposedProduct(dS, a.q, a.k), a.k);
+  Value dV = sumGroups(transposedProduct(p, dO, a.v), a.v);
+  int64_t rank = op.getQuery().getType().getRank();
+  return SmallVector<Value>{attn::collapseToRank(b, loc, dQ, rank),
+                            attn::collapseToRank(b, loc, dK, rank),
+                            attn::collapseToRank(b, loc, dV, rank)};
+}
+
 /// The decomposition of `op` by `decompose`; an f16 or bf16 op is
 /// decomposed as its f32 twin on extended operands, its result truncated
 /// once.
@@ -955,8 +1093,11 @@ FailureOr<SmallVector<Value>> decomposeInWideType(OpBuilder &b, OpT op,
   wide->erase();
   if (failed(results))
     return failure();
-  for (Value &result : *results)
-    result = attn::convertElements(b, loc, result, elementType);
+  // Results of the operands' type are narrowed back (an f32 attention lse
+  // stays).
+  for (auto [result, type] : llvm::zip_equal(*results, op->getResultTypes()))
+    if (getElementTypeOrSelf(type) == elementType)
+      result = attn::convertElements(b, loc, result, elementType);
   return results;
 }
 
@@ -979,7 +1120,6 @@ ATTN_DECOMPOSITION(SoftmaxOp, decomposeSoftmax)
 ATTN_DECOMPOSITION(LogSumExpOp, decomposeLogSumExp)
 ATTN_DECOMPOSITION(LogSoftmaxOp, decomposeLogSoftmax)
 ATTN_DECOMPOSITION(XentLogitsOp, decomposeXentLogits)
-ATTN_DECOMPOSITION(AttentionOp, decomposeAttention)
 ATTN_DECOMPOSITION(SoftmaxBackwardOp, decomposeSoftmaxBackward)
 ATTN_DECOMPOSITION(LogSoftmaxBackwardOp, decomposeLogSoftmaxBackward)
 ATTN_DECOMPOSITION(LogSumExpBackwardOp, decomposeLogSumExpBackward)
@@ -988,6 +1128,16 @@ ATTN_DECOMPOSITION(MaskedMaxBackwardOp, decomposeMaskedMaxBackward)
 ATTN_DECOMPOSITION(XentLogitsBackwardOp, decomposeXentLogitsBackward)
 
 #undef ATTN_DECOMPOSITION
+
+FailureOr<SmallVector<Value>>
+attn::AttentionOp::decomposeOperation(OpBuilder &b) {
+  return decomposeInWideType(b, *this, decomposeAttention);
+}
+
+FailureOr<SmallVector<Value>>
+attn::AttentionBackwardOp::decomposeOperation(OpBuilder &b) {
+  return decomposeInWideType(b, *this, decomposeAttentionBackward);
+}
 
 FailureOr<SmallVector<Value>>
 attn::XentBackwardOp::decomposeOperation(OpBuilder &b) {

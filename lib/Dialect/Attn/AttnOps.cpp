@@ -10,6 +10,7 @@
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
 #include "AttnDialect/Dialect/Attn/ShapeRules.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
 
 using namespace mlir;
@@ -296,6 +297,15 @@ static Type attentionResultType(Type query, Type value) {
   return RankedTensorType::get(shape, q.getElementType());
 }
 
+/// The row logsumexp of an attention of `query`: [..., M], f32 for f16 and
+/// bf16 (the precision the backward recomputes probabilities in).
+static RankedTensorType attentionLseType(RankedTensorType query) {
+  Type element = query.getElementType();
+  if (isa<Float16Type, BFloat16Type>(element))
+    element = Float32Type::get(query.getContext());
+  return RankedTensorType::get(query.getShape().drop_back(), element);
+}
+
 LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
@@ -307,6 +317,9 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
         loc, "'", getOperationName(),
         "' op expects ranked query and value tensors of rank >= 1");
   inferred.push_back(result);
+  if (adaptor.getWithLse())
+    inferred.push_back(attentionLseType(
+        cast<RankedTensorType>(adaptor.getQuery().getType())));
   return success();
 }
 
@@ -382,8 +395,19 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyAttentionOperands(*this, q, getKey().getType(), v, getMask(),
                                      getScale(), getCausal(), getDiagonal())))
     return failure();
-  return verifyResultType(*this, attentionResultType(q, v),
-                          "query with the last dimension of value");
+  if (failed(verifyResultType(*this, attentionResultType(q, v),
+                              "query with the last dimension of value")))
+    return failure();
+  if (getWithLse() != bool(getLse()))
+    return emitOpError("expects ")
+           << (getWithLse() ? "two results with 'with_lse'"
+                            : "one result without 'with_lse'");
+  if (getLse() && getLse().getType() != attentionLseType(q))
+    return emitOpError("expects lse type ")
+           << attentionLseType(q)
+           << " (query without its features, f32 for f16 and bf16), got "
+           << getLse().getType();
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -624,6 +648,60 @@ LogicalResult XentLogitsBackwardOp::verify() {
       failed(verifyIgnoreIndex(*this, target, getIgnoreIndex())))
     return failure();
   return verifyResultType(*this, logits, "the type of logits");
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionBackwardOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionBackwardOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  llvm::append_values(inferred, adaptor.getQuery().getType(),
+                      adaptor.getKey().getType(),
+                      adaptor.getValue().getType());
+  return success();
+}
+
+LogicalResult AttentionBackwardOp::verify() {
+  RankedTensorType q = getQuery().getType(), v = getValue().getType();
+  if (failed(verifyAttentionOperands(*this, q, getKey().getType(), v,
+                                     getMask(), getScale(), getCausal(),
+                                     getDiagonal())))
+    return failure();
+  // grad and output are the forward's result type, lse its rows'.
+  Type outputType = attentionResultType(q, v);
+  for (auto [name, value] : {std::pair<StringRef, Value>{"grad", getGrad()},
+                             {"output", getOutput()}})
+    if (failed(verifyLikeOperand(*this, name,
+                                 cast<RankedTensorType>(value.getType()),
+                                 "the attention's result",
+                                 cast<RankedTensorType>(outputType))))
+      return failure();
+  RankedTensorType lse = getLse().getType(), lseType = attentionLseType(q);
+  if (lse.getRank() != lseType.getRank() ||
+      lse.getElementType() != lseType.getElementType())
+    return emitOpError("expects lse of rank ")
+           << lseType.getRank() << " with " << lseType.getElementType()
+           << " elements (query without its features; f32 for f16 and bf16), "
+              "got "
+           << lse;
+  if (failed(verifyAllSizeRules(*this)))
+    return failure();
+  for (auto [result, operand] :
+       llvm::zip_equal(getResults(), ValueRange{getQuery(), getKey(),
+                                                getValue()}))
+    if (result.getType() != operand.getType())
+      return emitOpError("expects result types of query, key and value, got ")
+             << result.getType() << " for " << operand.getType();
+  return success();
+}
+
+LogicalResult AttentionBackwardOp::reifyResultShapes(
+    OpBuilder &b, ReifiedRankedShapedTypeDims &shapes) {
+  for (Value operand : {getQuery(), getKey(), getValue()})
+    shapes.push_back(tensor::getMixedSizes(b, getLoc(), operand));
+  return success();
 }
 
 #include "AttnDialect/Dialect/Attn/AttnEnums.cpp.inc"

@@ -2,6 +2,7 @@
 
 #include "AttnDialect/Dialect/Attn/AttnUtils.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -254,7 +255,7 @@ Value attn::emptyAttentionResult(OpBuilder &b, AttentionOp op) {
   if (!empty.result && !empty.keys)
     return Value();
   Location loc = op.getLoc();
-  Type elementType = op.getType().getElementType();
+  Type elementType = op.getResult().getType().getElementType();
   SmallVector<OpFoldResult> sizes =
       tensor::getMixedSizes(b, loc, op.getQuery());
   sizes.back() = tensor::getMixedSizes(b, loc, op.getValue()).back();
@@ -266,6 +267,42 @@ Value attn::emptyAttentionResult(OpBuilder &b, AttentionOp op) {
       floatConstant(b, loc, elementType,
                     zeroRows ? 0.0 : std::numeric_limits<double>::quiet_NaN());
   return linalg::FillOp::create(b, loc, fill, result).getResult(0);
+}
+
+Value attn::emptyAttentionLse(OpBuilder &b, AttentionOp op) {
+  EmptySizes empty = emptySizes(op);
+  auto lseType = cast<RankedTensorType>(op.getLse().getType());
+  // Only rows that are none (not a value feature of 0) leave it empty.
+  if (!empty.result || !llvm::is_contained(lseType.getShape(), 0))
+    return Value();
+  SmallVector<OpFoldResult> sizes =
+      tensor::getMixedSizes(b, op.getLoc(), op.getQuery());
+  sizes.pop_back();
+  return tensor::EmptyOp::create(b, op.getLoc(), sizes,
+                                 lseType.getElementType());
+}
+
+Value attn::attentionLse(OpBuilder &b, Location loc,
+                         const AttentionOperands &a) {
+  Value scores = queryKeyProduct(b, loc, a, a.q, a.k);
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  scores = maskedScores(b, loc, a, scores, a.mask, zeroIndex, zeroIndex,
+                        a.causal ? a.diagonal : zeroIndex, a.scale);
+  Value lse = LogSumExpOp::create(b, loc, scores, /*mask=*/Value(),
+                                  /*causal=*/false, /*diagonal=*/Value());
+  // A row that sees no key: -inf (an empty sum) -> +inf.
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, lse);
+  AffineMap id = b.getMultiDimIdentityMap(3);
+  return buildGeneric(
+      b, loc, {lse}, {id}, tensor::EmptyOp::create(b, loc, sizes, a.elementType),
+      id, SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::SelectOp::create(
+            nb, l, isNegInfinity(nb, l, args[0]),
+            floatConstant(nb, l, a.elementType,
+                          std::numeric_limits<double>::infinity()),
+            args[0]);
+      });
 }
 
 /// The operands of `op`, an attention or its online form, at rank 4.
@@ -330,6 +367,11 @@ FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
 
 FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
                                                     OnlineAttentionOp op) {
+  return prepareOperands(b, op);
+}
+
+FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
+                                                    AttentionBackwardOp op) {
   return prepareOperands(b, op);
 }
 
@@ -454,4 +496,54 @@ Value attn::blockMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
         Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
         return arith::AddFOp::create(nb, l, args[2], product);
       });
+}
+
+/// `size` rounded up to a multiple of `block`.
+OpFoldResult attn::roundUp(OpBuilder &b, Location loc, OpFoldResult size,
+                     int64_t block) {
+  AffineExpr s0 = getAffineSymbolExpr(0, b.getContext());
+  return affine::makeComposedFoldedAffineApply(
+      b, loc, s0.ceilDiv(block) * block, {size});
+}
+
+/// `x` grown to `sizes`, the elements past it along dim d set to
+/// `padding[d]` (where several dims are past, the first one's); `x` if it
+/// has the sizes already.
+Value attn::padTo(OpBuilder &b, Location loc, Value x, ArrayRef<OpFoldResult> sizes,
+            ArrayRef<Value> padding) {
+  SmallVector<OpFoldResult> current = tensor::getMixedSizes(b, loc, x);
+  if (llvm::all_of(llvm::zip(current, sizes), [](auto pair) {
+        return isEqualConstantIntOrValue(std::get<0>(pair), std::get<1>(pair));
+      }))
+    return x;
+  Type elementType = cast<RankedTensorType>(x.getType()).getElementType();
+  int64_t rank = sizes.size();
+  SmallVector<OpFoldResult> zeroOffsets(rank, b.getIndexAttr(0)),
+      unitStrides(rank, b.getIndexAttr(1));
+  Value padded = tensor::InsertSliceOp::create(
+      b, loc, x, tensor::EmptyOp::create(b, loc, sizes, elementType),
+      zeroOffsets, current, unitStrides);
+  // Only the padding is filled, not the whole tensor first: for each padded
+  // dim d, the elements past x along d and within x along the padded dims
+  // before it.
+  for (int64_t d = 0; d < rank; ++d) {
+    if (isEqualConstantIntOrValue(current[d], sizes[d]))
+      continue;
+    SmallVector<OpFoldResult> offsets(zeroOffsets), tail(sizes);
+    offsets[d] = current[d];
+    std::optional<int64_t> size = getConstantIntValue(sizes[d]),
+                           start = getConstantIntValue(current[d]);
+    tail[d] =
+        size && start
+            ? OpFoldResult(b.getIndexAttr(*size - *start))
+            : OpFoldResult(arith::SubIOp::create(
+                  b, loc, getValueOrCreateConstantIndexOp(b, loc, sizes[d]),
+                  getValueOrCreateConstantIndexOp(b, loc, current[d])));
+    for (int64_t e = 0; e < d; ++e)
+      tail[e] = current[e];
+    padded =
+        tensor::InsertSliceOp::create(b, loc, filled(b, loc, tail, padding[d]),
+                                      padded, offsets, tail, unitStrides);
+  }
+  return padded;
 }

@@ -132,6 +132,23 @@ SmallVector<SizeRule> attn::sizeRules(Operation *op) {
         attentionRules(o.getQuery(), o.getKey(), o.getValue(), o.getMask(),
                        rules);
       })
+      .Case([&](AttentionBackwardOp o) {
+        Value q = o.getQuery();
+        attentionRules(q, o.getKey(), o.getValue(), o.getMask(), rules);
+        // grad and output [..., M, Dv], lse [..., M].
+        int64_t rows = rankOf(q) - 1;
+        for (auto [x, name] : {std::pair<Value, StringRef>{o.getGrad(), "grad"},
+                               {o.getOutput(), "output"}}) {
+          if (rankOf(x) != rankOf(q))
+            continue;
+          for (int64_t i = 0; i < rows; ++i)
+            rules.push_back({x, i, name, q, i, "query"});
+          rules.push_back({x, rows, name, o.getValue(), rows, "value"});
+        }
+        if (rankOf(o.getLse()) == rows)
+          for (int64_t i = 0; i < rows; ++i)
+            rules.push_back({o.getLse(), i, "lse", q, i, "query"});
+      })
       .Case([&](OnlineAttentionOp o) {
         Value q = o.getQuery();
         attentionRules(q, o.getKey(), o.getValue(), o.getMask(), rules);
@@ -228,5 +245,6 @@ ATTN_RUNTIME_VERIFICATION(SumSqBackwardOp)
 ATTN_RUNTIME_VERIFICATION(MaskedMaxBackwardOp)
 ATTN_RUNTIME_VERIFICATION(XentBackwardOp)
 ATTN_RUNTIME_VERIFICATION(XentLogitsBackwardOp)
+ATTN_RUNTIME_VERIFICATION(AttentionBackwardOp)
 
 #undef ATTN_RUNTIME_VERIFICATION

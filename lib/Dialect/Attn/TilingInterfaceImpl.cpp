@@ -233,6 +233,9 @@ LoopNest buildLoopNest(Operation *op) {
         }
         AffineMap outputMap = withTail(leading, {m, e});
         nest.resultMaps = {outputMap};
+        if constexpr (std::is_same_v<decltype(o), AttentionOp>)
+          if (o.getWithLse())
+            nest.resultMaps.push_back(withTail(leading, {m}));
         if constexpr (std::is_same_v<decltype(o), OnlineAttentionOp>) {
           // The state acc [.., M, Dv], max and sum [.., M], updated in
           // place: its key loop tiles as steps in turn.
@@ -689,7 +692,10 @@ std::string partialRefusal(Operation *op, const LoopNest &nest,
   if (!type.isF32() && !type.isF64())
     return "splits f32 and f64 reductions only (f16 and bf16 sums are "
            "formed in f32 by the op itself)";
-  if (isa<AttentionOp>(op)) {
+  if (auto attention = dyn_cast<AttentionOp>(op)) {
+    if (attention.getWithLse())
+      return "cannot split an attention 'with_lse' (its parts would each "
+             "leave a logsumexp to merge)";
     if (reductionDims.size() != 1 ||
         int64_t(reductionDims.front()) != nest.partialLoop)
       return "splits its key loop (" + std::to_string(nest.partialLoop) +
@@ -806,7 +812,7 @@ tileAttentionToPartial(OpBuilder &b, Location loc, AttentionOp op,
   // The chunk's keys are keys [0, size) of its slices: its diagonal moves.
   SmallVector<bool> shifted(whole);
   shifted[nest.partialLoop] = false;
-  Type type = op.getType().getElementType();
+  Type type = op.getResult().getType().getElementType();
   if (strategy == ReductionTilingStrategy::PartialReductionOuterParallel) {
     // The chunk's online state from the empty one, into its slot.
     SmallVector<Value> operands = sliceOperands(b, op, nest, offsets, sizes,
@@ -897,7 +903,7 @@ FailureOr<MergeResult> mergeAttentionPartials(OpBuilder &b, Location loc,
                                               AttentionOp op,
                                               ValueRange partials) {
   MLIRContext *ctx = b.getContext();
-  Type type = op.getType().getElementType();
+  Type type = op.getResult().getType().getElementType();
   Value acc = expandToRank(b, loc, partials[0], 5); // [B, H, M, Dv, C]
   Value max = expandToRank(b, loc, partials[1], 4); // [B, H, M, C]
   Value sum = expandToRank(b, loc, partials[2], 4);

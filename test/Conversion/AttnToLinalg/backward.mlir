@@ -1,4 +1,5 @@
 // RUN: attn-opt %s --convert-attn-to-linalg --split-input-file | FileCheck %s
+// RUN: attn-opt %s --convert-attn-to-linalg="attention=decomposed" --split-input-file | FileCheck %s --check-prefix=DECOMPOSED
 
 // The gradient ops in linalg named ops and generics: one reduction per row
 // statistic, then one elementwise output.
@@ -149,4 +150,85 @@ func.func @xent_backward(%g: tensor<8xf16>, %p: tensor<8x10xf16>, %q: tensor<8x1
 func.func @xent_logits_backward(%g: tensor<f32>, %z: tensor<?x100xf32>, %t: tensor<?xi64>) -> tensor<?x100xf32> {
   %r = attn.xent_logits_backward %g, %z, %t : tensor<f32>, tensor<?x100xf32>, tensor<?xi64>
   return %r : tensor<?x100xf32>
+}
+
+// -----
+
+// The default lowering, FlashAttention-2's blocks ([16, 32] here): D, then
+// the keys pass (each key block of each key/value head owns its dK and dV;
+// the group's query heads, then the causal query blocks that see the keys,
+// fold into them), then the queries pass (each query block of each head
+// owns its dQ, over the key blocks it sees). No [M, N] tensor.
+// CHECK-DAG:   #[[MM_L:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG:   #[[MM_R:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG:   #[[MM_O:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG:   #[[MM_LT:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK-LABEL: func.func @attention_backward(
+// CHECK-SAME:    %[[DO:[a-zA-Z0-9_]+]]: tensor<1x4x16x8xf32>, %[[Q:[a-zA-Z0-9_]+]]: tensor<1x4x16x8xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x2x32x8xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<1x2x32x8xf32>, %[[O:[a-zA-Z0-9_]+]]: tensor<1x4x16x8xf32>, %[[L:[a-zA-Z0-9_]+]]: tensor<1x4x16xf32>)
+// CHECK-NOT:     tensor<1x4x16x32xf32>
+// CHECK:         %[[DOT:.*]] = linalg.generic {{.*}} ins(%[[DO]], %[[O]] :
+// CHECK:         %[[D:.*]] = linalg.generic {{.*}} ins(%[[DOT]], %[[L]] :
+// CHECK:         %[[KEYS:.*]]:2 = scf.for {{.*}} -> (tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>)
+// CHECK:           %[[KB:.*]] = tensor.extract_slice %[[K]]{{.*}} [1, 1, 32, 8] [1, 1, 1, 1] : tensor<1x2x32x8xf32> to tensor<32x8xf32>
+// CHECK:           %[[GROUP:.*]]:2 = scf.for {{.*}} -> (tensor<32x8xf32>, tensor<32x8xf32>)
+// CHECK:             %[[QBLOCKS:.*]]:2 = scf.for {{.*}} -> (tensor<32x8xf32>, tensor<32x8xf32>)
+// CHECK:               %[[QB:.*]] = tensor.extract_slice %[[Q]]{{.*}} to tensor<16x8xf32>
+// CHECK:               %[[S:.*]] = linalg.generic {indexing_maps = [#[[MM_L]], #[[MM_R]], #[[MM_O]]], {{.*}}} ins(%[[QB]], %{{.*}} : tensor<16x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<16x32xf32>)
+// CHECK:               arith.cmpi sgt
+// CHECK:               math.exp
+// CHECK:               %[[DS:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<16x32xf32>, tensor<16x32xf32>, tensor<16xf32>)
+// CHECK:               %[[DK:.*]] = linalg.generic {indexing_maps = [#[[MM_LT]], #[[MM_R]], #[[MM_O]]], {{.*}}} ins(%[[DS]], %[[QB]] : tensor<16x32xf32>, tensor<16x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
+// CHECK:               %[[DV:.*]] = linalg.generic {indexing_maps = [#[[MM_LT]], #[[MM_R]], #[[MM_O]]], {{.*}}} ins({{.*}}) outs(%{{.*}} : tensor<32x8xf32>)
+// CHECK:               scf.yield %[[DK]], %[[DV]]
+// CHECK:           tensor.insert_slice %[[GROUP]]#0
+// CHECK:           tensor.insert_slice %[[GROUP]]#1
+// CHECK:         %[[QUERIES:.*]] = scf.for {{.*}} -> (tensor<1x4x16x8xf32>)
+// CHECK:           %[[KEYBLOCKS:.*]] = scf.for {{.*}} -> (tensor<16x8xf32>)
+// CHECK:             %[[KB2:.*]] = tensor.extract_slice %[[K]]{{.*}} to tensor<32x8xf32>
+// CHECK:             %[[DS2:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<16x32xf32>, tensor<16x32xf32>, tensor<16xf32>)
+// CHECK:             %[[DQ:.*]] = linalg.generic {indexing_maps = [#[[MM_L]], #[[MM_R]], #[[MM_O]]], {{.*}}} ins(%[[DS2]], %[[KB2]] : tensor<16x32xf32>, tensor<32x8xf32>) outs(%{{.*}} : tensor<16x8xf32>)
+// CHECK:             scf.yield %[[DQ]]
+// CHECK:           tensor.insert_slice %[[KEYBLOCKS]]
+// CHECK:         return %[[QUERIES]], %[[KEYS]]#0, %[[KEYS]]#1
+
+// With attention=decomposed: attention_backward over all the scores: S, P = exp(S - lse), D (0 where
+// lse = +inf), dP = dO vᵀ, dS, dQ = dS k; dK and dV per query head, then
+// each group of 2 query heads summed onto its key/value head.
+// DECOMPOSED-DAG:   #[[QK_Q:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// DECOMPOSED-DAG:   #[[QK_K:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
+// DECOMPOSED-DAG:   #[[OUT5:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// DECOMPOSED-DAG:   #[[ID4:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// DECOMPOSED-DAG:   #[[ROW4:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// DECOMPOSED-DAG:   #[[PV_V:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d4, d3)>
+// DECOMPOSED-DAG:   #[[T_LHS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d2)>
+// DECOMPOSED-DAG:   #[[T_RHS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+// DECOMPOSED-LABEL: func.func @attention_backward(
+// DECOMPOSED-SAME:    %[[DO:[a-zA-Z0-9_]+]]: tensor<1x4x16x8xf32>, %[[Q:[a-zA-Z0-9_]+]]: tensor<1x4x16x8xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x2x32x8xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<1x2x32x8xf32>, %[[O:[a-zA-Z0-9_]+]]: tensor<1x4x16x8xf32>, %[[L:[a-zA-Z0-9_]+]]: tensor<1x4x16xf32>)
+// DECOMPOSED:         %[[QK:.*]] = linalg.generic {indexing_maps = [#[[QK_Q]], #[[QK_K]], #[[OUT5]]], {{.*}}} ins(%[[Q]], %[[K]] :
+// DECOMPOSED:         %[[S:.*]] = linalg.generic {{.*}} ins(%[[QK]] : tensor<1x4x16x32xf32>)
+// DECOMPOSED:           arith.cmpi sgt
+// DECOMPOSED:         %[[P:.*]] = linalg.generic {indexing_maps = [#[[ID4]], #[[ROW4]], #[[ID4]]], {{.*}}} ins(%[[S]], %[[L]] :
+// DECOMPOSED:           arith.subf
+// DECOMPOSED:           math.exp
+// DECOMPOSED:         %[[DOT:.*]] = linalg.generic {indexing_maps = [#[[ID4]], #[[ID4]], #[[ROW4]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[DO]], %[[O]] :
+// DECOMPOSED:         %[[D:.*]] = linalg.generic {{.*}} ins(%[[DOT]], %[[L]] :
+// DECOMPOSED:           arith.constant 0x7F800000 : f32
+// DECOMPOSED:           arith.cmpf oeq
+// DECOMPOSED:           arith.select
+// DECOMPOSED:         %[[DP:.*]] = linalg.generic {indexing_maps = [#[[QK_Q]], #[[QK_K]], #[[OUT5]]], {{.*}}} ins(%[[DO]], %[[V]] :
+// DECOMPOSED:         %[[DS:.*]] = linalg.generic {indexing_maps = [#[[ID4]], #[[ID4]], #[[ROW4]], #[[ID4]]], {{.*}}} ins(%[[P]], %[[DP]], %[[D]] :
+// DECOMPOSED:           arith.subf
+// DECOMPOSED:           arith.mulf
+// DECOMPOSED:           arith.mulf
+// DECOMPOSED:         %[[DQ:.*]] = linalg.generic {indexing_maps = [#[[QK_Q]], #[[PV_V]], #[[OUT5]]], {{.*}}} ins(%[[DS]], %[[K]] :
+// DECOMPOSED:         %[[DKH:.*]] = linalg.generic {indexing_maps = [#[[T_LHS]], #[[T_RHS]], #[[OUT5]]], {{.*}}} ins(%[[DS]], %[[Q]] : {{.*}}) outs(%{{.*}} : tensor<1x4x32x8xf32>)
+// DECOMPOSED:         %[[DKG:.*]] = tensor.expand_shape %[[DKH]] {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 32, 8]
+// DECOMPOSED:         %[[DK:.*]] = linalg.reduce ins(%[[DKG]] : tensor<1x2x2x32x8xf32>) outs(%{{.*}} : tensor<1x2x32x8xf32>) dimensions = [2]
+// DECOMPOSED:         %[[DVH:.*]] = linalg.generic {indexing_maps = [#[[T_LHS]], #[[T_RHS]], #[[OUT5]]], {{.*}}} ins(%[[P]], %[[DO]] :
+// DECOMPOSED:         %[[DVG:.*]] = tensor.expand_shape %[[DVH]]
+// DECOMPOSED:         %[[DV:.*]] = linalg.reduce ins(%[[DVG]]
+// DECOMPOSED:         return %[[DQ]], %[[DK]], %[[DV]]
+func.func @attention_backward(%do: tensor<1x4x16x8xf32>, %q: tensor<1x4x16x8xf32>, %k: tensor<1x2x32x8xf32>, %v: tensor<1x2x32x8xf32>, %o: tensor<1x4x16x8xf32>, %lse: tensor<1x4x16xf32>) -> (tensor<1x4x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) {
+  %dq, %dk, %dv = attn.attention_backward %do, %q, %k, %v, %o, %lse causal : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
+  return %dq, %dk, %dv : tensor<1x4x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>
 }

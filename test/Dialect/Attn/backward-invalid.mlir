@@ -127,3 +127,67 @@ func.func @xent_logits_backward_ignore(%g: tensor<f32>, %z: tensor<4x8xf32>, %t:
   %r = attn.xent_logits_backward %g, %z, %t ignore_index = 4294967296 : tensor<f32>, tensor<4x8xf32>, tensor<4xi32>
   return %r : tensor<4x8xf32>
 }
+
+// -----
+
+func.func @attention_lse_type(%q: tensor<4x8xf16>) -> (tensor<4x8xf16>, tensor<4xf16>) {
+  // expected-error @+1 {{'attn.attention' op expects lse type 'tensor<4xf32>' (query without its features, f32 for f16 and bf16), got 'tensor<4xf16>'}}
+  %o, %l = "attn.attention"(%q, %q, %q) <{with_lse, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<4x8xf16>, tensor<4x8xf16>, tensor<4x8xf16>) -> (tensor<4x8xf16>, tensor<4xf16>)
+  return %o, %l : tensor<4x8xf16>, tensor<4xf16>
+}
+
+// -----
+
+func.func @attention_lse_missing(%q: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4xf32>) {
+  // expected-error @+1 {{'attn.attention' op expects one result without 'with_lse'}}
+  %o, %l = "attn.attention"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4xf32>)
+  return %o, %l : tensor<4x8xf32>, tensor<4xf32>
+}
+
+// -----
+
+func.func @attention_backward_lse_rank(%q: tensor<2x4x8xf32>, %l: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'attn.attention_backward' op expects lse of rank 2 with 'f32' elements (query without its features; f32 for f16 and bf16), got 'tensor<2x4x8xf32>'}}
+  %dq, %dk, %dv = attn.attention_backward %q, %q, %q, %q, %q, %l : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>
+  return %dq : tensor<2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_backward_lse_f16(%q: tensor<2x4x8xf16>, %l: tensor<2x4xf16>) -> tensor<2x4x8xf16> {
+  // expected-error @+1 {{'attn.attention_backward' op expects lse of rank 2 with 'f32' elements (query without its features; f32 for f16 and bf16), got 'tensor<2x4xf16>'}}
+  %dq, %dk, %dv = attn.attention_backward %q, %q, %q, %q, %q, %l : tensor<2x4x8xf16>, tensor<2x4x8xf16>, tensor<2x4x8xf16>, tensor<2x4x8xf16>, tensor<2x4x8xf16>, tensor<2x4xf16>
+  return %dq : tensor<2x4x8xf16>
+}
+
+// -----
+
+func.func @attention_backward_grad(%q: tensor<2x4x8xf32>, %g: tensor<2x4x7xf32>, %l: tensor<2x4xf32>) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'attn.attention_backward' op expects grad dimension 2 (7) to match value dimension 2 (8)}}
+  %dq, %dk, %dv = attn.attention_backward %g, %q, %q, %q, %q, %l : tensor<2x4x7xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>
+  return %dq : tensor<2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_backward_output_rank(%q: tensor<2x4x8xf32>, %o: tensor<4x8xf32>, %l: tensor<2x4xf32>) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'attn.attention_backward' op expects output of the rank of the attention's result (3), got 'tensor<4x8xf32>'}}
+  %dq, %dk, %dv = attn.attention_backward %q, %q, %q, %q, %o, %l : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<4x8xf32>, tensor<2x4xf32>
+  return %dq : tensor<2x4x8xf32>
+}
+
+// -----
+
+func.func @attention_backward_heads(%q: tensor<3x4x8xf32>, %k: tensor<2x4x8xf32>, %l: tensor<3x4xf32>) -> tensor<3x4x8xf32> {
+  // expected-error @+1 {{'attn.attention_backward' op expects the query heads (3) to be a multiple of the key/value heads (2)}}
+  %dq, %dk, %dv = attn.attention_backward %q, %q, %k, %k, %q, %l : tensor<3x4x8xf32>, tensor<3x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<3x4x8xf32>, tensor<3x4xf32>
+  return %dq : tensor<3x4x8xf32>
+}
+
+// -----
+
+func.func @attention_backward_diagonal(%q: tensor<2x4x8xf32>, %l: tensor<2x4xf32>, %d: index) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'attn.attention_backward' op expects 'diagonal' only with 'causal' (it places the causal mask's diagonal)}}
+  %dq, %dk, %dv = attn.attention_backward %q, %q, %q, %q, %q, %l diagonal %d : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>
+  return %dq : tensor<2x4x8xf32>
+}

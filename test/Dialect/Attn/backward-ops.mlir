@@ -83,3 +83,24 @@ func.func @xent_logits_backward_none(%g: tensor<4x7xf32>, %z: tensor<4x7x10xf32>
   %r = attn.xent_logits_backward %g, %z, %t ignore_index = 0 reduction = none : tensor<4x7xf32>, tensor<4x7x10xf32>, tensor<4x7xi32>
   return %r : tensor<4x7x10xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @attention_with_lse(
+// CHECK:         %[[O:.*]], %[[L:.*]] = attn.attention %{{.*}}, %{{.*}}, %{{.*}} causal with_lse : tensor<1x8x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>
+// CHECK:         return %[[O]], %[[L]] : tensor<1x8x?x64xbf16>, tensor<1x8x?xf32>
+func.func @attention_with_lse(%q: tensor<1x8x?x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> (tensor<1x8x?x64xbf16>, tensor<1x8x?xf32>) {
+  %o, %lse = attn.attention %q, %k, %v causal with_lse : tensor<1x8x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>
+  return %o, %lse : tensor<1x8x?x64xbf16>, tensor<1x8x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @attention_backward(
+// CHECK-SAME:    %[[DO:.*]]: tensor<1x8x128x32xf32>, %[[Q:.*]]: tensor<1x8x128x64xf32>, %[[K:.*]]: tensor<1x2x256x64xf32>, %[[V:.*]]: tensor<1x2x256x32xf32>, %[[O:.*]]: tensor<1x8x128x32xf32>, %[[L:.*]]: tensor<1x8x128xf32>, %[[M:.*]]: tensor<128x256xf32>)
+// CHECK:         %[[DQ:.*]], %[[DK:.*]], %[[DV:.*]] = attn.attention_backward %[[DO]], %[[Q]], %[[K]], %[[V]], %[[O]], %[[L]] mask %[[M]] scale = 1.250000e-01 causal : tensor<1x8x128x32xf32>, tensor<1x8x128x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>, tensor<1x8x128x32xf32>, tensor<1x8x128xf32>, tensor<128x256xf32>
+// CHECK:         return %[[DQ]], %[[DK]], %[[DV]] : tensor<1x8x128x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>
+func.func @attention_backward(%do: tensor<1x8x128x32xf32>, %q: tensor<1x8x128x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x32xf32>, %o: tensor<1x8x128x32xf32>, %lse: tensor<1x8x128xf32>, %m: tensor<128x256xf32>) -> (tensor<1x8x128x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>) {
+  %dq, %dk, %dv = attn.attention_backward %do, %q, %k, %v, %o, %lse mask %m scale = 0.125 causal : tensor<1x8x128x32xf32>, tensor<1x8x128x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>, tensor<1x8x128x32xf32>, tensor<1x8x128xf32>, tensor<128x256xf32>
+  return %dq, %dk, %dv : tensor<1x8x128x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>
+}

@@ -441,8 +441,16 @@ def Attn_AttentionOp
     over key/value blocks that keeps a running max, sum and output per query
     row and never holds more than a block of scores.
 
+    `with_lse`: a second result, the logsumexp of each query row's scaled,
+    masked scores, `lse[..., i] = log sum_j exp(s[..., i, j])` (`[B, Hq, M]`;
+    f32 for f16 and bf16 operands), the state `attn.attention_backward`
+    recomputes the probabilities from (`P = exp(s - lse)`). A row that sees
+    no key gets `lse = +inf` (whatever `masked_rows`), so that every
+    recomputed probability is `exp(s - inf) = 0` and the row's gradients
+    are 0.
+
     Partial reductions over the keys (PartialReductionOpInterface, f32 and
-    f64, static head counts): each part of the keys leaves a query row the
+    f64, static head counts, without `with_lse`): each part of the keys leaves a query row the
     online state of `attn.online_attention` (running max, sum and unscaled
     output). `transform.structured.tile_reduction_using_forall` makes each
     chunk of keys an `attn.online_attention` into its slot (split-K decode);
@@ -456,6 +464,9 @@ def Attn_AttentionOp
     ```mlir
     %o = attn.attention %q, %k, %v causal
         : tensor<1x8x1024x64xf32>, tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32>
+    %o2, %lse = attn.attention %q, %k, %v causal with_lse
+        : tensor<1x8x1024x64xbf16>, tensor<1x2x1024x64xbf16>, tensor<1x2x1024x64xbf16>
+    // %lse : tensor<1x8x1024xf32>
     ```
   }];
   let arguments = (ins Attn_ReducibleTensor:$query,
@@ -466,11 +477,14 @@ def Attn_AttentionOp
                        UnitAttr:$causal,
                        Optional<Index>:$diagonal,
                        DefaultValuedAttr<Attn_MaskedRows,
-                           "::mlir::attn::MaskedRows::Zero">:$masked_rows);
+                           "::mlir::attn::MaskedRows::Zero">:$masked_rows,
+                       UnitAttr:$with_lse);
+  let results = (outs Attn_FloatTensor:$result,
+                      Optional<Attn_FloatTensor>:$lse);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? (`scale` `=` $scale^)?
     (`causal` $causal^)? (`diagonal` $diagonal^)?
-    (`masked_rows` `=` $masked_rows^)? attr-dict
+    (`masked_rows` `=` $masked_rows^)? (`with_lse` $with_lse^)? attr-dict
     `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
   }];
 }
@@ -813,6 +827,81 @@ def Attn_XentLogitsBackwardOp : Attn_BackwardOp<"xent_logits_backward"> {
     $grad `,` $logits `,` $target (`ignore_index` `=` $ignore_index^)?
     (`reduction` `=` $reduction^)? attr-dict
     `:` type($grad) `,` type($logits) `,` type($target)
+  }];
+}
+
+def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
+    AttrSizedOperandSegments, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
+    DeclareOpInterfaceMethods<RuntimeVerifiableOpInterface>]> {
+  let summary = "gradients of attn.attention with respect to query, key and value";
+  let description = [{
+    With the operands of an `attn.attention` (`query`, `key`, `value`, the
+    mask, `scale`, `causal`, `diagonal`), its `output` O and the row
+    logsumexp `lse` it returned (`with_lse`), and the gradient `grad` dO of
+    a loss with respect to its output, returns the gradients with respect to
+    the query, the key and the value (of their types):
+
+        S  = query keyᵀ · scale + mask   (-inf where hidden)
+        P  = exp(S - lse)                (the forward's probabilities)
+        D  = rowsum(dO * O)              (0 for a row with lse = +inf)
+        dV = Pᵀ dO,  dP = dO valueᵀ,  dS = P * (dP - D)
+        dQ = dS key · scale,  dK = dSᵀ query · scale
+
+    Grouped-query heads: the gradient of a key/value head is the sum over
+    the query heads of its group. The mask is a constant: it gets no
+    gradient.
+
+    Numerics: every probability is recomputed as `exp(S - lse)`, at most 1
+    for any finite score. A row that saw no key (`lse = +inf`, whatever its
+    `masked_rows`) has `P = 0` and `D = 0`: it gets zero gradients and adds
+    nothing to the keys' and values' (a NaN output of `masked_rows = nan`
+    does not leak). Hidden keys (causal, `-inf` mask) get nothing from the
+    rows they are hidden from. The precision of `P` is that of the given
+    `lse`, as in `attn.logsumexp_backward`.
+
+    Lowering: `--convert-attn-to-linalg` decomposes it into contractions over
+    all the `[M, N]` scores (AggregatedOpInterface).
+
+    Example:
+
+    ```mlir
+    %o, %lse = attn.attention %q, %k, %v causal with_lse
+        : tensor<1x8x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>
+    %dq, %dk, %dv = attn.attention_backward %do, %q, %k, %v, %o, %lse causal
+        : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>,
+          tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>,
+          tensor<1x8x128x64xf32>, tensor<1x8x128xf32>
+    ```
+  }];
+  let arguments = (ins Attn_ReducibleTensor:$grad,
+                       Attn_ReducibleTensor:$query,
+                       Attn_ReducibleTensor:$key,
+                       Attn_ReducibleTensor:$value,
+                       Attn_ReducibleTensor:$output,
+                       Attn_FloatTensor:$lse,
+                       Optional<Attn_ReducibleTensor>:$mask,
+                       OptionalAttr<F64Attr>:$scale,
+                       UnitAttr:$causal,
+                       Optional<Index>:$diagonal);
+  let results = (outs Attn_FloatTensor:$grad_query, Attn_FloatTensor:$grad_key,
+                      Attn_FloatTensor:$grad_value);
+  let assemblyFormat = [{
+    $grad `,` $query `,` $key `,` $value `,` $output `,` $lse
+    (`mask` $mask^)? (`scale` `=` $scale^)? (`causal` $causal^)?
+    (`diagonal` $diagonal^)? attr-dict
+    `:` type($grad) `,` type($query) `,` type($key) `,` type($value) `,`
+    type($output) `,` type($lse) (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Result types are checked by `verify`, which names the broken rule.
+    static bool isCompatibleReturnTypes(::mlir::TypeRange,
+                                        ::mlir::TypeRange) {
+      return true;
+    }
   }];
 }
 

@@ -103,6 +103,8 @@ struct AttentionOperands {
 FailureOr<AttentionOperands> prepareAttention(OpBuilder &b, AttentionOp op);
 FailureOr<AttentionOperands> prepareAttention(OpBuilder &b,
                                               OnlineAttentionOp op);
+FailureOr<AttentionOperands> prepareAttention(OpBuilder &b,
+                                              AttentionBackwardOp op);
 
 /// What a size that is a static 0 in any operand (the others agree at run
 /// time) leaves of an attention.
@@ -118,6 +120,15 @@ EmptySizes emptySizes(Value query, Value key, Value value, Value mask);
 /// The result of an attention that a static 0 size leaves nothing to
 /// compute (no result element, or rows that see no key), or null.
 Value emptyAttentionResult(OpBuilder &b, AttentionOp op);
+
+/// The row logsumexp (`with_lse`) of an attention whose batch, query heads
+/// or query rows are a static 0 (an empty tensor), or null.
+Value emptyAttentionLse(OpBuilder &b, AttentionOp op);
+
+/// The logsumexp of each query row's scaled, masked scores [B, H, M] at
+/// rank 4, +inf for a row that sees no key (`with_lse`): from all the
+/// scores, as the decomposed lowering computes them.
+Value attentionLse(OpBuilder &b, Location loc, const AttentionOperands &a);
 
 /// Scores s * scale + mask of the query rows from `rowOffset` and keys from
 /// `colOffset` (the last two dims of `scores`, queries first; keys first with
@@ -156,6 +167,16 @@ TargetClass classifyTarget(OpBuilder &b, Location loc, Value target,
 /// `elementType` (0 / 0 = NaN for a mean of no kept row).
 Value reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
                    int64_t ignoreIndex, Reduction reduction, Type elementType);
+
+/// `size` rounded up to a multiple of `block`.
+OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
+                     int64_t block);
+
+/// `x` grown to `sizes`, the elements past it along dim d set to
+/// `padding[d]` (where several dims are past, the first one's); `x` if it
+/// has the sizes already.
+Value padTo(OpBuilder &b, Location loc, Value x, ArrayRef<OpFoldResult> sizes,
+            ArrayRef<Value> padding);
 
 } // namespace mlir::attn
 

@@ -1,0 +1,505 @@
+//===- AttentionBackwardToLinalg.cpp - lower attn.attention_backward ------===//
+//
+// attn.attention_backward as FlashAttention-2's backward: blocks of
+// [blockQ, blockKV] scores recomputed from q, k and the forward's row lse,
+// never all [M, N] of them, on operands brought to rank 4 and padded to
+// whole blocks. Padding rows get lse = +inf (P = 0: they add nothing);
+// padding keys get k = v = 0 (they add nothing to dQ, and their own dK and
+// dV are dropped), so no padding needs a mask.
+//
+//   D = rowsum(dO * O)                 (0 where lse = +inf)
+//
+// The keys pass: one key block of one key/value head per iteration, which
+// owns its dK and dV (an scf.forall over them has no race):
+//   for each query head of the group, each query block that sees the keys:
+//     S  = q kᵀ scale + mask (causal -inf)         [blockQ, blockKV]
+//     P  = exp(S - lse)
+//     dV += Pᵀ dO,  dP = dO vᵀ,  dS = P (dP - D) scale,  dK += dSᵀ q
+// The queries pass: one query block of one query head per iteration, which
+// owns its dQ:
+//   for each key block it sees: S, P, dP, dS again;  dQ += dS k
+// Recomputing S and dP for dQ makes 7 block products where FlashAttention-2
+// does 5; it is what keeps dQ free of atomics and of per-thread copies.
+// Causal blocks that no row sees are skipped in both passes. Every product
+// has the (i, j, r) form that --attn-vectorize-contractions register-blocks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/Conversion/Passes.h"
+#include "AttnDialect/Dialect/Attn/AttnOps.h"
+#include "AttnDialect/Dialect/Attn/AttnUtils.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+using utils::IteratorType;
+constexpr IteratorType kPar = IteratorType::parallel;
+
+/// Emits the blocks of one attention_backward's rank-4 operands.
+class BlockBuilder {
+public:
+  BlockBuilder(OpBuilder &b, Location loc, const AttentionOperands &a)
+      : b(b), loc(loc), a(a), ctx(b.getContext()) {}
+
+  /// Rows [offset, offset + rows) of head `head` of batch `batch` of `x`
+  /// [B, H, R, C]: a 2-D [rows, C] block.
+  Value rows2D(Value x, Value batch, Value head, Value offset, int64_t rows) {
+    auto type = cast<RankedTensorType>(x.getType());
+    OpFoldResult one = b.getIndexAttr(1);
+    return tensor::ExtractSliceOp::create(
+        b, loc,
+        RankedTensorType::get({rows, type.getDimSize(3)},
+                              type.getElementType()),
+        x, {batch, head, offset, b.getIndexAttr(0)},
+        {one, one, b.getIndexAttr(rows), tensor::getMixedSize(b, loc, x, 3)},
+        {one, one, one, one});
+  }
+
+  /// Entries [offset, offset + rows) of a row vector [B, H, R].
+  Value rows1D(Value x, Value batch, Value head, Value offset, int64_t rows) {
+    auto type = cast<RankedTensorType>(x.getType());
+    OpFoldResult one = b.getIndexAttr(1);
+    return tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({rows}, type.getElementType()), x,
+        {batch, head, offset}, {one, one, b.getIndexAttr(rows)},
+        {one, one, one});
+  }
+
+  /// The [blockQ | 1, blockKV | 1] block of the rank-4 mask (its unit dims
+  /// broadcast).
+  Value maskBlock(Value batch, Value head, Value qb, Value kb, int64_t blockQ,
+                  int64_t blockKV) {
+    auto type = cast<RankedTensorType>(a.mask.getType());
+    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    auto pick = [&](int64_t dim, Value offset) -> OpFoldResult {
+      return type.getDimSize(dim) == 1 ? zero : OpFoldResult(offset);
+    };
+    int64_t rows = type.getDimSize(2) == 1 ? 1 : blockQ;
+    int64_t cols = type.getDimSize(3) == 1 ? 1 : blockKV;
+    return tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({rows, cols}, a.elementType), a.mask,
+        {pick(0, batch), pick(1, head), pick(2, qb), pick(3, kb)},
+        {one, one, b.getIndexAttr(rows), b.getIndexAttr(cols)},
+        {one, one, one, one});
+  }
+
+  /// xᵀ of a 2-D block.
+  Value transpose(Value x) {
+    auto type = cast<RankedTensorType>(x.getType());
+    return buildGeneric(
+        b, loc, {x}, {dimsMap(ctx, 2, {1, 0})},
+        tensor::EmptyOp::create(
+            b, loc, ArrayRef<int64_t>{type.getDimSize(1), type.getDimSize(0)},
+            a.elementType),
+        b.getMultiDimIdentityMap(2), {kPar, kPar},
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+  }
+
+  Value zeros(ArrayRef<int64_t> shape) {
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t size : shape)
+      sizes.push_back(b.getIndexAttr(size));
+    return filled(b, loc, sizes, floatConstant(b, loc, a.elementType, 0.0));
+  }
+
+  /// P and dS of the block of query rows from `qb` and keys from `kb`:
+  ///   S = q kᵀ scale + mask (causal -inf),  P = exp(S - lse),
+  ///   dS = P (dO vᵀ - D) scale.
+  std::pair<Value, Value> probabilitiesAndGradients(
+      Value q, Value kT, Value dO, Value vT, Value lse, Value d, Value mask,
+      Value qb, Value kb) {
+    int64_t blockQ = cast<RankedTensorType>(q.getType()).getDimSize(0);
+    int64_t blockKV = cast<RankedTensorType>(kT.getType()).getDimSize(1);
+    Value scores = blockMatmul(b, loc, q, kT, zeros({blockQ, blockKV}));
+    scores = maskedScores(b, loc, a, scores, mask, qb, kb, a.diagonal, a.scale);
+    AffineMap id = b.getMultiDimIdentityMap(2);
+    AffineMap row = dimsMap(ctx, 2, {0});
+    Value p = buildGeneric(
+        b, loc, {scores, lse}, {id, row},
+        tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{blockQ, blockKV},
+                                a.elementType),
+        id, {kPar, kPar},
+        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return math::ExpOp::create(
+              nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
+        });
+    Value dP = blockMatmul(b, loc, dO, vT, zeros({blockQ, blockKV}));
+    Value dS = buildGeneric(
+        b, loc, {p, dP, d}, {id, id, row},
+        tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{blockQ, blockKV},
+                                a.elementType),
+        id, {kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value centered = arith::SubFOp::create(nb, l, args[1], args[2]);
+          Value ds = arith::MulFOp::create(nb, l, args[0], centered);
+          return arith::MulFOp::create(nb, l, ds, a.scale);
+        });
+    return {p, dS};
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const AttentionOperands &a;
+  MLIRContext *ctx;
+};
+
+/// A loop over [0, count) whose iterations each write the slices of
+/// `outs` that `body` returns (at the offsets and sizes it gives): an
+/// scf.forall when `parallel`, an scf.for otherwise.
+using SliceWriter = function_ref<void(
+    OpBuilder &, Value, SmallVectorImpl<Value> &,
+    SmallVectorImpl<SmallVector<OpFoldResult>> &,
+    SmallVectorImpl<SmallVector<OpFoldResult>> &)>;
+SmallVector<Value> loopWritingSlices(OpBuilder &b, Location loc, Value count,
+                                     ValueRange outs, bool parallel,
+                                     SliceWriter body) {
+  OpBuilder::InsertionGuard guard(b);
+  SmallVector<Value> parts;
+  SmallVector<SmallVector<OpFoldResult>> offsets, sizes;
+  auto strides = [&](size_t rank) {
+    return SmallVector<OpFoldResult>(rank, b.getIndexAttr(1));
+  };
+  if (parallel) {
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{count}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+        outs, std::nullopt);
+    b.setInsertionPointToStart(forall.getBody());
+    body(b, forall.getInductionVars()[0], parts, offsets, sizes);
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    for (auto [i, part] : llvm::enumerate(parts))
+      tensor::ParallelInsertSliceOp::create(b, loc, part,
+                                            forall.getRegionIterArgs()[i],
+                                            offsets[i], sizes[i],
+                                            strides(offsets[i].size()));
+    return SmallVector<Value>(forall.getResults().begin(), forall.getResults().end());
+  }
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(b, loc, zero, count, one, outs);
+  b.setInsertionPointToStart(loop.getBody());
+  body(b, loop.getInductionVar(), parts, offsets, sizes);
+  SmallVector<Value> updated;
+  for (auto [i, part] : llvm::enumerate(parts))
+    updated.push_back(tensor::InsertSliceOp::create(
+        b, loc, part, loop.getRegionIterArgs()[i], offsets[i], sizes[i],
+        strides(offsets[i].size())));
+  scf::YieldOp::create(b, loc, updated);
+  return SmallVector<Value>(loop.getResults().begin(), loop.getResults().end());
+}
+
+/// attention_backward -> the keys pass and the queries pass (file comment).
+struct AttentionBackwardToFlash
+    : OpRewritePattern<attn::AttentionBackwardOp> {
+  AttentionBackwardToFlash(MLIRContext *ctx,
+                           attn::AttentionLoweringOptions options)
+      : OpRewritePattern(ctx, /*benefit=*/2), options(options) {}
+
+  LogicalResult matchAndRewrite(attn::AttentionBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!attn::lowersToFlash(op, options))
+      return rewriter.notifyMatchFailure(op, "lowered by its decomposition");
+    Type element = op.getQuery().getType().getElementType();
+    if (!element.isF32() && !element.isF64())
+      return rewriter.notifyMatchFailure(op, "f16 and bf16 are made f32 first");
+    FailureOr<attn::AttentionOperands> prepared =
+        attn::prepareAttention(rewriter, op);
+    if (failed(prepared))
+      return failure();
+    SmallVector<Value> grads = lower(rewriter, op, *prepared);
+    int64_t rank = op.getQuery().getType().getRank();
+    for (Value &grad : grads)
+      grad = attn::collapseToRank(rewriter, op.getLoc(), grad, rank);
+    rewriter.replaceOp(op, grads);
+    return success();
+  }
+
+  SmallVector<Value> lower(PatternRewriter &b, attn::AttentionBackwardOp op,
+                           attn::AttentionOperands a) const {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = b.getContext();
+    Type type = a.elementType;
+    // Fewer rows or keys than a block make a block of the next multiple of
+    // 16, as the forward's.
+    int64_t blockQ = options.blockQ, blockKV = options.blockKV;
+    if (std::optional<int64_t> m = getConstantIntValue(a.qSizes[2]); m && *m)
+      blockQ = std::min<int64_t>(blockQ, llvm::alignTo(*m, 16));
+    if (std::optional<int64_t> n = getConstantIntValue(a.kSizes[2]); n && *n)
+      blockKV = std::min<int64_t>(blockKV, llvm::alignTo(*n, 16));
+    Value zero = floatConstant(b, loc, type, 0.0);
+    Value inf =
+        floatConstant(b, loc, type, std::numeric_limits<double>::infinity());
+    Value rows = getValueOrCreateConstantIndexOp(b, loc, a.qSizes[2]);
+    Value keys = getValueOrCreateConstantIndexOp(b, loc, a.kSizes[2]);
+    Value stepQ = arith::ConstantIndexOp::create(b, loc, blockQ);
+    Value stepKV = arith::ConstantIndexOp::create(b, loc, blockKV);
+    Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+    Value oneIndex = arith::ConstantIndexOp::create(b, loc, 1);
+
+    // Whole blocks: zeros past the rows and keys, +inf past the lse.
+    OpFoldResult paddedRows = roundUp(b, loc, a.qSizes[2], blockQ);
+    OpFoldResult paddedKeys = roundUp(b, loc, a.kSizes[2], blockKV);
+    auto padRows = [&](Value x, int64_t dim, OpFoldResult size, Value fill) {
+      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+      sizes[dim] = size;
+      SmallVector<Value> padding(sizes.size(), zero);
+      padding[dim] = fill;
+      return padTo(b, loc, x, sizes, padding);
+    };
+    Value dO = attn::expandToRank4(b, loc, op.getGrad());
+    Value out = attn::expandToRank4(b, loc, op.getOutput());
+    Value lse = attn::expandToRank(b, loc, op.getLse(), 3);
+    Value q = padRows(a.q, 2, paddedRows, zero);
+    dO = padRows(dO, 2, paddedRows, zero);
+    out = padRows(out, 2, paddedRows, zero);
+    lse = padRows(lse, 2, paddedRows, inf);
+    Value k = padRows(a.k, 2, paddedKeys, zero);
+    Value v = padRows(a.v, 2, paddedKeys, zero);
+    if (a.mask) {
+      auto maskType = cast<RankedTensorType>(a.mask.getType());
+      if (maskType.getDimSize(2) != 1)
+        a.mask = padRows(a.mask, 2, paddedRows, zero);
+      if (maskType.getDimSize(3) != 1)
+        a.mask = padRows(a.mask, 3, paddedKeys, zero);
+    }
+
+    // D = lse == +inf ? 0 : rowsum(dO * O)
+    AffineMap id3 = b.getMultiDimIdentityMap(3);
+    AffineMap id4 = b.getMultiDimIdentityMap(4);
+    Value dot = buildGeneric(
+        b, loc, {dO, out}, {id4, id4},
+        filled(b, loc, tensor::getMixedSizes(b, loc, lse), zero),
+        dimsMap(ctx, 4, {0, 1, 2}),
+        {kPar, kPar, kPar, IteratorType::reduction},
+        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(
+              nb, l, args[2], arith::MulFOp::create(nb, l, args[0], args[1]));
+        });
+    Value d = buildGeneric(
+        b, loc, {dot, lse}, {id3, id3},
+        tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, lse),
+                                type),
+        id3, {kPar, kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value unseen = arith::CmpFOp::create(
+              nb, l, arith::CmpFPredicate::OEQ, args[1], inf);
+          return arith::SelectOp::create(nb, l, unseen, zero, args[0]);
+        });
+
+    int64_t hq = cast<RankedTensorType>(q.getType()).getDimSize(1);
+    int64_t hkv = cast<RankedTensorType>(k.getType()).getDimSize(1);
+    int64_t groups = a.groups;
+    int64_t dim = cast<RankedTensorType>(q.getType()).getDimSize(3);
+    int64_t dimV = cast<RankedTensorType>(v.getType()).getDimSize(3);
+    Value batches = getValueOrCreateConstantIndexOp(b, loc, a.qSizes[0]);
+    Value numQ = arith::CeilDivSIOp::create(b, loc, rows, stepQ);
+    Value numKV = arith::CeilDivSIOp::create(b, loc, keys, stepKV);
+    Value paddedRowsValue = getValueOrCreateConstantIndexOp(b, loc, paddedRows);
+    auto emptyLike = [&](Value x) -> Value {
+      return tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                     type);
+    };
+    // (batch, head, block) of iteration t of B * heads * blocks.
+    auto split = [&](OpBuilder &nb, Value t, int64_t heads, Value blocks) {
+      Value perBatch = arith::MulIOp::create(
+          nb, loc, arith::ConstantIndexOp::create(nb, loc, heads), blocks);
+      Value batch = arith::DivUIOp::create(nb, loc, t, perBatch);
+      Value rest = arith::RemUIOp::create(nb, loc, t, perBatch);
+      return std::array<Value, 3>{
+          batch, arith::DivUIOp::create(nb, loc, rest, blocks),
+          arith::RemUIOp::create(nb, loc, rest, blocks)};
+    };
+    BlockBuilder blocks(b, loc, a);
+
+    // The keys pass: dK and dV of each key block.
+    Value keyIterations = arith::MulIOp::create(
+        b, loc, batches,
+        arith::MulIOp::create(b, loc,
+                              arith::ConstantIndexOp::create(b, loc, hkv),
+                              numKV));
+    SmallVector<Value> keyGrads = loopWritingSlices(
+        b, loc, keyIterations, {emptyLike(k), emptyLike(v)},
+        options.parallelQueryBlocks,
+        [&](OpBuilder &, Value t, SmallVectorImpl<Value> &parts,
+            SmallVectorImpl<SmallVector<OpFoldResult>> &offsets,
+            SmallVectorImpl<SmallVector<OpFoldResult>> &sizes) {
+          auto [batch, kvHead, block] = split(b, t, hkv, numKV);
+          Value kb = arith::MulIOp::create(b, loc, block, stepKV);
+          Value kBlock = blocks.rows2D(k, batch, kvHead, kb, blockKV);
+          Value vBlock = blocks.rows2D(v, batch, kvHead, kb, blockKV);
+          Value kT = blocks.transpose(kBlock), vT = blocks.transpose(vBlock);
+          // The first query block with a row that sees key kb: row i sees
+          // it when kb <= i + d.
+          Value firstQ = zeroIndex;
+          if (a.causal) {
+            AffineExpr s0 = getAffineSymbolExpr(0, ctx),
+                       s1 = getAffineSymbolExpr(1, ctx);
+            OpFoldResult first = affine::makeComposedFoldedAffineMax(
+                b, loc,
+                AffineMap::get(0, 2,
+                               {(s0 - s1).floorDiv(blockQ) * blockQ,
+                                getAffineConstantExpr(0, ctx)},
+                               ctx),
+                {kb, a.diagonal});
+            firstQ = getValueOrCreateConstantIndexOp(b, loc, first);
+          }
+          auto heads = scf::ForOp::create(
+              b, loc, zeroIndex, arith::ConstantIndexOp::create(b, loc, groups),
+              oneIndex,
+              ValueRange{blocks.zeros({blockKV, dim}),
+                         blocks.zeros({blockKV, dimV})});
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(heads.getBody());
+            Value head = arith::AddIOp::create(
+                b, loc,
+                arith::MulIOp::create(
+                    b, loc, kvHead,
+                    arith::ConstantIndexOp::create(b, loc, groups)),
+                heads.getInductionVar());
+            auto queries = scf::ForOp::create(b, loc, firstQ, paddedRowsValue,
+                                              stepQ, heads.getRegionIterArgs());
+            {
+              OpBuilder::InsertionGuard inner(b);
+              b.setInsertionPointToStart(queries.getBody());
+              Value qb = queries.getInductionVar();
+              Value qBlock = blocks.rows2D(q, batch, head, qb, blockQ);
+              Value dOBlock = blocks.rows2D(dO, batch, head, qb, blockQ);
+              Value mask = a.mask ? blocks.maskBlock(batch, head, qb, kb,
+                                                     blockQ, blockKV)
+                                  : Value();
+              auto [p, dS] = blocks.probabilitiesAndGradients(
+                  qBlock, kT, dOBlock, vT,
+                  blocks.rows1D(lse, batch, head, qb, blockQ),
+                  blocks.rows1D(d, batch, head, qb, blockQ), mask, qb, kb);
+              ValueRange acc = queries.getRegionIterArgs();
+              // dK += dSᵀ q, dV += Pᵀ dO
+              Value dK = blockMatmul(b, loc, dS, qBlock, acc[0],
+                                     /*lhsTransposed=*/true);
+              Value dV = blockMatmul(b, loc, p, dOBlock, acc[1],
+                                     /*lhsTransposed=*/true);
+              scf::YieldOp::create(b, loc, ValueRange{dK, dV});
+            }
+            scf::YieldOp::create(b, loc, queries.getResults());
+          }
+          OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
+          for (auto [part, width] : llvm::zip_equal(
+                   heads.getResults(), std::array<int64_t, 2>{dim, dimV})) {
+            parts.push_back(part);
+            offsets.push_back({batch, kvHead, kb, zeroAttr});
+            sizes.push_back({one, one, b.getIndexAttr(blockKV),
+                             b.getIndexAttr(width)});
+          }
+        });
+
+    // The queries pass: dQ of each query block.
+    Value queryIterations = arith::MulIOp::create(
+        b, loc, batches,
+        arith::MulIOp::create(b, loc,
+                              arith::ConstantIndexOp::create(b, loc, hq),
+                              numQ));
+    SmallVector<Value> queryGrads = loopWritingSlices(
+        b, loc, queryIterations, {emptyLike(q)}, options.parallelQueryBlocks,
+        [&](OpBuilder &, Value t, SmallVectorImpl<Value> &parts,
+            SmallVectorImpl<SmallVector<OpFoldResult>> &offsets,
+            SmallVectorImpl<SmallVector<OpFoldResult>> &sizes) {
+          auto [batch, head, block] = split(b, t, hq, numQ);
+          Value qb = arith::MulIOp::create(b, loc, block, stepQ);
+          Value kvHead = arith::DivUIOp::create(
+              b, loc, head, arith::ConstantIndexOp::create(b, loc, groups));
+          Value qBlock = blocks.rows2D(q, batch, head, qb, blockQ);
+          Value dOBlock = blocks.rows2D(dO, batch, head, qb, blockQ);
+          Value lseBlock = blocks.rows1D(lse, batch, head, qb, blockQ);
+          Value dBlock = blocks.rows1D(d, batch, head, qb, blockQ);
+          // The keys past the last one a row of the block sees are skipped:
+          // end = clamp(min(qb + blockQ, M) + d, 0, N).
+          Value end = keys;
+          if (a.causal) {
+            AffineExpr s0 = getAffineSymbolExpr(0, ctx),
+                       s1 = getAffineSymbolExpr(1, ctx);
+            OpFoldResult lastRow = affine::makeComposedFoldedAffineMin(
+                b, loc, AffineMap::get(0, 2, {s0 + blockQ, s1}, ctx),
+                {qb, rows});
+            OpFoldResult seen = affine::makeComposedFoldedAffineMax(
+                b, loc,
+                AffineMap::get(0, 2, {s0 + s1, getAffineConstantExpr(0, ctx)},
+                               ctx),
+                {lastRow, a.diagonal});
+            end = getValueOrCreateConstantIndexOp(
+                b, loc,
+                affine::makeComposedFoldedAffineMin(
+                    b, loc, AffineMap::get(0, 2, {s0, s1}, ctx),
+                    {seen, keys}));
+          }
+          auto keyLoop = scf::ForOp::create(b, loc, zeroIndex, end, stepKV,
+                                            ValueRange{blocks.zeros(
+                                                {blockQ, dim})});
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(keyLoop.getBody());
+            Value kb = keyLoop.getInductionVar();
+            Value kBlock = blocks.rows2D(k, batch, kvHead, kb, blockKV);
+            Value vBlock = blocks.rows2D(v, batch, kvHead, kb, blockKV);
+            Value mask = a.mask ? blocks.maskBlock(batch, head, qb, kb, blockQ,
+                                                   blockKV)
+                                : Value();
+            auto [p, dS] = blocks.probabilitiesAndGradients(
+                qBlock, blocks.transpose(kBlock), dOBlock,
+                blocks.transpose(vBlock), lseBlock, dBlock, mask, qb, kb);
+            (void)p;
+            // dQ += dS k
+            Value dQ = blockMatmul(b, loc, dS, kBlock,
+                                   keyLoop.getRegionIterArgs()[0]);
+            scf::YieldOp::create(b, loc, dQ);
+          }
+          OpFoldResult one = b.getIndexAttr(1);
+          parts.push_back(keyLoop.getResult(0));
+          offsets.push_back({batch, head, qb, b.getIndexAttr(0)});
+          sizes.push_back(
+              {one, one, b.getIndexAttr(blockQ), b.getIndexAttr(dim)});
+        });
+
+    // The real rows and keys, without the padding.
+    auto unpad = [&](Value x, ArrayRef<OpFoldResult> realSizes) -> Value {
+      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+      if (isEqualConstantIntOrValue(sizes[2], realSizes[2]))
+        return x;
+      sizes[2] = realSizes[2];
+      SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)),
+          ones(4, b.getIndexAttr(1));
+      return tensor::ExtractSliceOp::create(b, loc, x, zeros, sizes, ones);
+    };
+    return {unpad(queryGrads[0], a.qSizes), unpad(keyGrads[0], a.kSizes),
+            unpad(keyGrads[1], a.vSizes)};
+  }
+
+  attn::AttentionLoweringOptions options;
+};
+
+} // namespace
+
+bool attn::lowersToFlash(attn::AttentionBackwardOp op,
+                         const AttentionLoweringOptions &options) {
+  // A static 0 anywhere leaves the blocks nothing to slice: the
+  // decomposition handles empty sizes.
+  EmptySizes empty =
+      emptySizes(op.getQuery(), op.getKey(), op.getValue(), op.getMask());
+  return options.lowering == AttentionLowering::Flash && !empty.result &&
+         !empty.keys && !empty.features;
+}
+
+void attn::populateAttentionBackwardToLinalgPatterns(
+    RewritePatternSet &patterns, AttentionLoweringOptions options) {
+  patterns.add<AttentionBackwardToFlash>(patterns.getContext(), options);
+}

@@ -1,0 +1,259 @@
+"""attn.attention's row logsumexp (return_lse) and attn.attention_backward
+against independent references: central finite differences of the float64
+numpy reference attention, and PyTorch 1.13 autograd of the math
+formulation `softmax(q kᵀ scale + mask) v` in float64, on 224 seeded random
+cases: grouped-query and multi-query heads, causal with M < N and M > N
+(rows that see no key), masks with broadcast dimensions, sizes off every
+block, 1 and 2 threads, float32 (normwise relative error <= 1e-4) and
+float64 (<= 1e-10)."""
+
+import numpy as np
+import pytest
+import torch
+
+from attn import ops
+
+import references as ref
+
+TOL = {np.float32: 1e-4, np.float64: 1e-10}
+
+
+def t64(a):
+    return torch.from_numpy(np.asarray(a, dtype=np.float64))
+
+
+def rel_err(got, want):
+    got = np.asarray(got, np.float64)
+    want = np.asarray(want, np.float64)
+    assert got.shape == want.shape
+    assert not np.any(np.isnan(got))
+    scale = max(float(np.max(np.abs(want), initial=0.0)), 1e-30)
+    return float(np.max(np.abs(got - want), initial=0.0)) / scale
+
+
+def ref_lse(q, k, mask=None, causal=False, scale=None):
+    """float64 logsumexp of each row's scaled, masked scores; +inf for a row
+    that sees no key."""
+    q, k = np.asarray(q, np.float64), np.asarray(k, np.float64)
+    if scale is None:
+        scale = 1.0 / np.sqrt(q.shape[-1])
+    if q.ndim >= 3:
+        k = np.repeat(k, q.shape[-3] // k.shape[-3], axis=-3)
+    s = ref.masked_scores(np.matmul(q, np.swapaxes(k, -1, -2)) * scale, mask, causal)
+    m = s.max(axis=-1, keepdims=True, initial=-np.inf)
+    dead = np.isneginf(m)
+    with np.errstate(divide="ignore"):
+        lse = np.log(np.exp(s - np.where(dead, 0, m)).sum(-1)) + np.where(dead, 0, m)[..., 0]
+    return np.where(dead[..., 0], np.inf, lse)
+
+
+def torch_attention(q, k, v, mask, causal, scale):
+    """softmax(q kᵀ scale + mask) v in torch, rows that see no key 0."""
+    if scale is None:
+        scale = 1.0 / np.sqrt(q.shape[-1])
+    if q.dim() >= 3:
+        group = q.shape[-3] // k.shape[-3]
+        k = k.repeat_interleave(group, dim=-3)
+        v = v.repeat_interleave(group, dim=-3)
+    s = q @ k.transpose(-1, -2) * scale
+    bias = np.zeros(s.shape[-2:])
+    if causal:
+        bias = ref.causal_bias(s.shape[-2], s.shape[-1])
+    s = s + t64(bias)
+    if mask is not None:
+        s = s + t64(mask)
+    dead = torch.isneginf(s).all(-1, keepdim=True)
+    p = torch.softmax(s.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
+    return p @ v
+
+
+# (rank, Hq, Hkv, D, Dv, mask layout, causal, scale): the compiled families;
+# the sizes B, M, N and the mask's contents vary within each.
+FAMILIES = [
+    (4, 4, 2, 16, 16, None, True, None),
+    (4, 2, 2, 8, 5, "MN", False, None),
+    (4, 3, 1, 5, 8, "B1MN", True, 0.3),
+    (3, 2, 2, 16, 16, "1N", False, None),
+    (2, 1, 1, 7, 3, None, True, None),
+    (4, 4, 1, 16, 16, "111N", True, None),
+    (3, 6, 2, 4, 4, "HMN", True, 2.0),
+    (4, 2, 1, 16, 16, None, False, 0.125),
+]
+
+
+def random_case(seed, dtype):
+    rng = np.random.default_rng([11, seed])
+    rank, hq, hkv, d, dv, layout, causal, scale = FAMILIES[seed % len(FAMILIES)]
+    b = int(rng.integers(1, 3))
+    m = int(rng.choice([rng.integers(1, 41), rng.integers(60, 75)]))
+    n = int(rng.choice([rng.integers(1, 41), rng.integers(60, 75)]))
+    lead = {4: (b,), 3: (), 2: ()}[rank]
+    heads_q = (hq,) if rank >= 3 else ()
+    heads_kv = (hkv,) if rank >= 3 else ()
+    q = rng.standard_normal(lead + heads_q + (m, d)).astype(dtype)
+    k = rng.standard_normal(lead + heads_kv + (n, d)).astype(dtype)
+    v = rng.standard_normal(lead + heads_kv + (n, dv)).astype(dtype)
+    mask = None
+    if layout is not None:
+        shape = {"MN": (m, n), "B1MN": (b, 1, m, n), "1N": (1, n), "111N": (1, 1, 1, n),
+                 "HMN": (hq, m, n)}[layout]
+        mask = np.where(rng.random(shape) < rng.uniform(0, 0.4), -np.inf,
+                        rng.standard_normal(shape)).astype(dtype)
+        if layout in ("MN", "HMN") and m > 1 and rng.random() < 0.5:
+            mask[..., int(rng.integers(0, m)), :] = -np.inf  # a row sees no key
+    grad = rng.standard_normal(lead + heads_q + (m, dv)).astype(dtype)
+    return q, k, v, mask, causal, scale, grad
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def threads(request):
+    ops.set_threads(request.param)
+    yield request.param
+    ops.set_threads(1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(112))
+def test_against_torch_autograd(seed, dtype):
+    q, k, v, mask, causal, scale, grad = random_case(seed, dtype)
+    out, lse = ops.attention(q, k, v, mask, causal=causal, scale=scale, return_lse=True)
+    assert lse.dtype == dtype and lse.shape == q.shape[:-1]
+    want_lse = ref_lse(q, k, mask, causal, scale)
+    assert np.array_equal(np.isinf(lse), np.isinf(want_lse))
+    finite = np.isfinite(want_lse)
+    np.testing.assert_allclose(lse[finite], want_lse[finite],
+                               rtol=TOL[dtype], atol=TOL[dtype])
+    dq, dk, dv = ops.attention_backward(grad, q, k, v, out, lse, mask, causal=causal,
+                                        scale=scale)
+    qt, kt, vt = (t64(x).requires_grad_() for x in (q, k, v))
+    torch_attention(qt, kt, vt, mask, causal, scale).backward(t64(grad))
+    for name, got, want in (("dq", dq, qt.grad), ("dk", dk, kt.grad), ("dv", dv, vt.grad)):
+        assert got.dtype == dtype and got.shape == want.shape, name
+        assert rel_err(got, want.numpy()) < TOL[dtype], name
+
+
+@pytest.mark.parametrize("seed", [0, 2, 6])
+def test_threads_agree_with_torch(seed, threads):
+    q, k, v, mask, causal, scale, grad = random_case(seed, np.float32)
+    out, lse = ops.attention(q, k, v, mask, causal=causal, scale=scale, return_lse=True)
+    grads = ops.attention_backward(grad, q, k, v, out, lse, mask, causal=causal,
+                                   scale=scale)
+    qt, kt, vt = (t64(x).requires_grad_() for x in (q, k, v))
+    torch_attention(qt, kt, vt, mask, causal, scale).backward(t64(grad))
+    for got, want in zip(grads, (qt.grad, kt.grad, vt.grad)):
+        assert rel_err(got, want.numpy()) < 1e-4
+
+
+@pytest.mark.parametrize("seed", [1, 2, 6, 11, 13])
+@pytest.mark.parametrize("lowering,block_q,block_kv", [
+    ("decomposed", None, None), ("flash", 16, 32), ("flash", 32, 16)])
+def test_lowerings_agree_with_torch(seed, lowering, block_q, block_kv):
+    q, k, v, mask, causal, scale, grad = random_case(seed, np.float64)
+    out, lse = ops.attention(q, k, v, mask, causal=causal, scale=scale, return_lse=True)
+    grads = ops.attention_backward(grad, q, k, v, out, lse, mask, causal=causal,
+                                   scale=scale, lowering=lowering, block_q=block_q,
+                                   block_kv=block_kv)
+    qt, kt, vt = (t64(x).requires_grad_() for x in (q, k, v))
+    torch_attention(qt, kt, vt, mask, causal, scale).backward(t64(grad))
+    for got, want in zip(grads, (qt.grad, kt.grad, vt.grad)):
+        assert rel_err(got, want.numpy()) < 1e-10
+
+
+def test_finite_differences():
+    rng = np.random.default_rng(5)
+    q = rng.standard_normal((1, 4, 5, 3))
+    k = rng.standard_normal((1, 2, 7, 3))
+    v = rng.standard_normal((1, 2, 7, 2))
+    mask = np.where(rng.random((5, 7)) < 0.3, -np.inf, 0.0)
+    mask[:, 0] = 0.0
+    w = rng.standard_normal((1, 4, 5, 2))
+    out, lse = ops.attention(q, k, v, mask, causal=True, return_lse=True)
+    grads = ops.attention_backward(w, q, k, v, out, lse, mask, causal=True)
+    h = 1e-6
+    for x, got in zip((q, k, v), grads):
+        want = np.zeros_like(x)
+        it = np.nditer(x, flags=["multi_index"])
+        for _ in it:
+            i = it.multi_index
+            old = x[i]
+            x[i] = old + h
+            fp = ref.ref_attention(q, k, v, mask, causal=True)
+            x[i] = old - h
+            fm = ref.ref_attention(q, k, v, mask, causal=True)
+            x[i] = old
+            want[i] = np.sum(w * (fp - fm)) / (2 * h)
+        assert rel_err(got, want) < 1e-7
+
+
+@pytest.mark.parametrize("lowering", ["flash", "decomposed"])
+def test_lse_of_rows_that_see_no_key(lowering):
+    # Causal with M > N: the first M - N rows see no key; a masked row too.
+    rng = np.random.default_rng(1)
+    q = rng.standard_normal((2, 9, 8)).astype(np.float32)
+    k = rng.standard_normal((2, 4, 8)).astype(np.float32)
+    v = rng.standard_normal((2, 4, 8)).astype(np.float32)
+    mask = np.zeros((9, 4), np.float32)
+    mask[7] = -np.inf
+    for masked_rows in ("zero", "nan"):
+        out, lse = ops.attention(q, k, v, mask, causal=True, masked_rows=masked_rows,
+                                 lowering=lowering, return_lse=True)
+        dead = np.zeros(9, bool)
+        dead[:5] = dead[7] = True
+        assert np.all(lse[:, dead] == np.inf)
+        np.testing.assert_allclose(lse[:, ~dead], ref_lse(q, k, mask, True)[:, ~dead],
+                                   rtol=1e-6)
+        grad = np.ones_like(out)
+        dq, dk, dv = ops.attention_backward(grad, q, k, v, out, lse, mask, causal=True,
+                                            masked_rows=masked_rows)
+        # No NaN of a masked_rows = nan output leaks into the keys' gradients.
+        assert np.all(dq[:, dead] == 0)
+        assert np.all(np.isfinite(dk)) and np.all(np.isfinite(dv))
+        qt, kt, vt = (t64(x).requires_grad_() for x in (q, k, v))
+        torch_attention(qt, kt, vt, mask, True, None).backward(t64(grad))
+        assert rel_err(dk, kt.grad.numpy()) < 1e-4
+        assert rel_err(dv, vt.grad.numpy()) < 1e-4
+
+
+def test_half_precision_lse_is_float32():
+    rng = np.random.default_rng(2)
+    q = rng.standard_normal((2, 16, 8)).astype(np.float16)
+    k = rng.standard_normal((2, 16, 8)).astype(np.float16)
+    v = rng.standard_normal((2, 16, 8)).astype(np.float16)
+    out, lse = ops.attention(q, k, v, return_lse=True)
+    assert out.dtype == np.float16 and lse.dtype == np.float32
+    np.testing.assert_allclose(lse, ref_lse(q, k), rtol=1e-5, atol=1e-5)
+    grad = rng.standard_normal(out.shape).astype(np.float16)
+    dq, dk, dv = ops.attention_backward(grad, q, k, v, out, lse)
+    assert dq.dtype == dk.dtype == dv.dtype == np.float16
+    qt, kt, vt = (t64(x).requires_grad_() for x in (q, k, v))
+    torch_attention(qt, kt, vt, None, False, None).backward(t64(grad))
+    for got, want in zip((dq, dk, dv), (qt.grad, kt.grad, vt.grad)):
+        assert rel_err(got, want.numpy()) < 5e-3  # f16 rounding of inputs and out
+
+
+def test_huge_scores():
+    # Scores of 1e4: P = exp(s - lse) <= 1, no overflow.
+    q = np.array([[100.0, 0.0], [0.0, 100.0]], np.float64)
+    k = np.array([[100.0, 0.0], [0.0, 100.0], [99.0, 1.0]], np.float64)
+    v = np.array([[1.0], [2.0], [3.0]], np.float64)
+    out, lse = ops.attention(q, k, v, scale=1.0, return_lse=True)
+    grads = ops.attention_backward(np.ones_like(out), q, k, v, out, lse, scale=1.0)
+    qt, kt, vt = (t64(x).requires_grad_() for x in (q, k, v))
+    torch_attention(qt, kt, vt, None, False, 1.0).backward(torch.ones(2, 1, dtype=torch.float64))
+    for got, want in zip(grads, (qt.grad, kt.grad, vt.grad)):
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, want.numpy(), atol=1e-9)
+
+
+def test_errors_name_the_argument():
+    q = np.zeros((2, 4, 8), np.float32)
+    out, lse = ops.attention(q, q, q, return_lse=True)
+    with pytest.raises(TypeError, match="lse must be float32"):
+        ops.attention_backward(out, q, q, q, out, lse.astype(np.float64))
+    with pytest.raises(TypeError, match="grad_out must have the dtype of q"):
+        ops.attention_backward(out.astype(np.float64), q, q, q, out, lse)
+    with pytest.raises(ValueError, match=r"attention_backward: .*lse dimension 1 \(3\).*"
+                                         r"query dimension 1 \(4\).*lse is lse"):
+        ops.attention_backward(out, q, q, q, out, lse[:, :3])
+    with pytest.raises(ValueError, match=r"attention_backward: .*grad.*grad is grad_out"):
+        ops.attention_backward(out[:, :, :5], q, q, q, out, lse)
