@@ -15,7 +15,7 @@ and 2-thread roofs (read bandwidth, FMA peak from intrinsic chains built
 without fast-math) are printed with every table.
 Inputs start on a 64-byte boundary (attn.aligned), the same for all.
 
-Usage: bench/run [--quick] [--ops softmax,xent] [--out bench/out]
+Usage: bench/run [--quick] [--ops softmax,xent,compile,gradients] [--out bench/out]
 """
 
 import argparse
@@ -27,7 +27,11 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+# Every baseline on one thread, as attn's 1-thread column: numpy's BLAS too.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("ATTN_BUILD_DIR", os.path.join(ROOT, "build"))
@@ -504,10 +508,12 @@ def main():
         results.append(row)
         print_row(row, flush=True)
 
-    compile_rows = None
+    extra = []
     if not wanted or "compile" in wanted:
-        compile_rows = compile_table()
-    write_report(results, host, roofs, args.out, compile_rows)
+        extra.append(compile_table())
+    if not wanted or "gradients" in wanted:
+        extra.append(gradient_table(roofs_lib, args.repeats, args.quick))
+    write_report(results, host, roofs, args.out, "\n\n".join(extra))
 
 
 BASELINES = ["attn static", "MLIR plain", "attn unfused", "C strict", "C fast-math",
@@ -536,6 +542,7 @@ def table(results):
 
 
 def write_report(results, host, roofs, out, compile_rows=None):
+    # compile_rows: the sections after the table (compilation, gradients).
     text = (f"Host: {host}.\nRoofs at the start of this run: {roofs.text()}.\n"
             "Each row's percentage is of the roof measured just before and "
             "after its attn timing (in parentheses). Ratios are baseline "
@@ -678,6 +685,143 @@ def compile_table():
             f"disk cache, {1e3 * first_warm:.1f} ms with a warm one (importing attn: "
             f"{1e3 * imp:.0f} ms). 1,000 distinct shapes of one family: "
             f"{growth:.1f} MiB of resident memory.")
+    print("\n" + text, flush=True)
+    return text
+
+
+# Gradients --------------------------------------------------------------------
+
+PEAK_RSS = """
+import sys, numpy as np, attn
+S, causal = int(sys.argv[1]), sys.argv[2] == "1"
+rng = np.random.default_rng(0)
+q, k, v, g = (rng.standard_normal((1, 8, S, 64), np.float32) for _ in range(4))
+small = [x[:, :, :128] for x in (q, k, v, g)]  # compiles the family
+o, l = attn.ops.attention(*small[:3], causal=causal, return_lse=True)
+attn.ops.attention_backward(small[3], *small[:3], o, l, causal=causal)
+def high_water():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) * 1024
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the high-water mark from here
+before = high_water()
+o, l = attn.ops.attention(q, k, v, causal=causal, return_lse=True)
+grads = attn.ops.attention_backward(g, q, k, v, o, l, causal=causal)
+inputs = sum(x.nbytes for x in (q, k, v, g))
+outputs = sum(x.nbytes for x in (o, l) + tuple(grads))
+print(before, high_water(), inputs, outputs)
+"""
+
+
+def numpy_attention_backward(q, k, v, g, causal, scale):
+    """The math backward in numpy (all the [M, N] scores), float32."""
+    s = q @ np.swapaxes(k, -1, -2) * scale
+    if causal:
+        n = s.shape[-1]
+        s = s + np.triu(np.full((n, n), -np.inf, np.float32), 1)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    dv = np.swapaxes(p, -1, -2) @ g
+    dp = g @ np.swapaxes(v, -1, -2)
+    ds = p * (dp - (dp * p).sum(-1, keepdims=True)) * scale
+    return ds @ k, np.swapaxes(ds, -1, -2) @ q, dv
+
+
+def gradient_table(roofs_lib, repeats, quick):
+    """attention backward and forward + backward (B1 H8 D64), in GFLOP/s
+    (the backward counted as 2.5 forwards, FlashAttention's convention) and
+    % of the FMA peak measured around it, against PyTorch autograd of the
+    math attention and numpy's math backward; peak memory at S=8192; and
+    xent_logits forward + backward against the read bandwidth."""
+    rng = np.random.default_rng(2)
+    f32 = np.float32
+    lines = ["| attention B1 H8 D64 | backward | fwd+bwd | of FMA peak (bwd, fwd+bwd) "
+             "| vs PyTorch fwd+bwd | vs numpy bwd |",
+             "|---|---|---|---|---|---|"]
+    for S in ([512] if quick else [1024, 4096]):
+        for causal in (False, True):
+            q, k, v, g = (attn.aligned(rng.standard_normal((1, 8, S, 64), f32))
+                          for _ in range(4))
+            scale = 1 / 8
+            out, lse = attn.ops.attention(q, k, v, causal=causal, return_lse=True)
+            grads = attn.ops.attention_backward(g, q, k, v, out, lse, causal=causal)
+            if S <= 1024:  # checked against float64 where that fits in memory
+                want = numpy_attention_backward(
+                    *(x.astype(np.float64) for x in (q, k, v, g)), causal, scale)
+                for got, ref in zip(grads, want):
+                    err = np.max(np.abs(got - ref)) / np.max(np.abs(ref))
+                    assert err < 1e-4, f"attention_backward S={S}: error {err}"
+            peak = [measure_peak(roofs_lib)]
+            bwd = timed(lambda: attn.ops.attention_backward(g, q, k, v, out, lse,
+                                                            causal=causal), repeats)
+
+            def both():
+                o, l = attn.ops.attention(q, k, v, causal=causal, return_lse=True)
+                return attn.ops.attention_backward(g, q, k, v, o, l, causal=causal)
+            fwd_bwd = timed(both, repeats)
+            peak.append(measure_peak(roofs_lib))
+            flops = 4 * 8 * S * S * 64 * (0.5 if causal else 1.0)
+            rate_bwd = 2.5 * flops / bwd / 1e9
+            rate_both = 3.5 * flops / fwd_bwd / 1e9
+            roof = statistics.mean(peak)
+            vs_torch = vs_numpy = "n/a"
+            if torch is not None:
+                def torch_both():
+                    qt, kt, vt = (torch.from_numpy(x).requires_grad_() for x in (q, k, v))
+                    s = qt @ kt.transpose(-1, -2) * scale
+                    if causal:
+                        s = s.masked_fill(torch.ones(S, S, dtype=torch.bool).triu(1), -np.inf)
+                    (torch.softmax(s, -1) @ vt).backward(torch.from_numpy(g))
+                    return qt.grad, kt.grad, vt.grad
+                vs_torch = f"{timed(torch_both, max(1, repeats // 2)) / fwd_bwd:.1f}x"
+            vs_numpy = (f"{timed(lambda: numpy_attention_backward(q, k, v, g, causal, scale), max(1, repeats // 2)) / bwd:.1f}x")
+            lines.append(
+                f"| S={S}{' causal' if causal else ''} | {1e3 * bwd:.1f} ms, {rate_bwd:.1f} GFLOP/s "
+                f"| {1e3 * fwd_bwd:.1f} ms, {rate_both:.1f} GFLOP/s "
+                f"| {100 * rate_bwd / roof:.0f}%, {100 * rate_both / roof:.0f}% ({roof:.1f} GFLOP/s) "
+                f"| {vs_torch} | {vs_numpy} |")
+            print(lines[-1], flush=True)
+    text = ("Gradients (`attn.ops`, 1 thread; baselines on 1 thread; GFLOP/s count "
+            "a forward as 4 B H M N D (half with causal) and a backward as 2.5 "
+            "forwards):\n\n" + "\n".join(lines))
+    # Peak memory of forward + backward at S=8192 in a fresh process.
+    S = 2048 if quick else 8192
+    for causal in (False, True):
+        env = dict(os.environ, PYTHONPATH=os.path.join(BUILD, "python_packages"))
+        out = subprocess.run([sys.executable, "-c", PEAK_RSS, str(S), "1" if causal else "0"],
+                             env=env, capture_output=True, text=True, check=True).stdout
+        before, peak, inputs, outputs = (int(x) for x in out.split())
+        text += (f"\n\nattention forward + backward at S={S}{' causal' if causal else ''}: "
+                 f"peak RSS {(peak - before) / 2**20:.0f} MiB above the process before the "
+                 f"call (which holds the {inputs / 2**20:.0f} MiB of inputs); outputs "
+                 f"{outputs / 2**20:.0f} MiB, so {(peak - before - outputs) / 2**20:.0f} MiB "
+                 f"of temporaries (target: <= 64 MiB).")
+    # xent_logits forward + backward.
+    R, C = (256, 32000) if quick else (2048, 32000)
+    logits = attn.aligned(rng.standard_normal((R, C), f32))
+    target = rng.integers(0, C, R)
+
+    def xent_both():
+        loss = attn.ops.xent_logits(logits, target)
+        return loss, attn.ops.xent_logits_backward(np.float32(1.0), logits, target)
+    xent_both()
+    bw = [measure_bandwidth(roofs_lib, repeats)]
+    t = timed(xent_both, repeats)
+    bw.append(measure_bandwidth(roofs_lib, repeats))
+    moved = 3 * logits.nbytes  # read (forward), read + write (backward)
+    roof = statistics.mean(bw)
+    text += (f"\n\nxent_logits forward + backward {R}x{C}: {1e3 * t:.1f} ms, "
+             f"{moved / t / 1e9:.1f} GB/s of the 3 passes over the logits it makes "
+             f"(read, read, write): {100 * moved / t / 1e9 / roof:.0f}% of the read "
+             f"bandwidth ({roof:.1f} GB/s); the 2 passes a fused forward + backward "
+             f"would need: {100 * 2 * logits.nbytes / t / 1e9 / roof:.0f}%.")
+    if torch is not None:
+        def torch_xent():
+            z = torch.from_numpy(logits).requires_grad_()
+            torch.nn.functional.cross_entropy(z, torch.from_numpy(target)).backward()
+            return z.grad
+        text += f" PyTorch: {timed(torch_xent, repeats) / t:.1f}x attn's time."
     print("\n" + text, flush=True)
     return text
 

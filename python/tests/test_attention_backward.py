@@ -22,12 +22,15 @@ def t64(a):
     return torch.from_numpy(np.asarray(a, dtype=np.float64))
 
 
-def rel_err(got, want):
+def rel_err(got, want, floor=1e-30):
+    """Normwise relative error; `floor` is the scale of a reference that is
+    0 (a query that sees one key has dq = 0 exactly, computed as a sum of
+    terms that cancel to a rounding)."""
     got = np.asarray(got, np.float64)
     want = np.asarray(want, np.float64)
     assert got.shape == want.shape
     assert not np.any(np.isnan(got))
-    scale = max(float(np.max(np.abs(want), initial=0.0)), 1e-30)
+    scale = max(float(np.max(np.abs(want), initial=0.0)), floor)
     return float(np.max(np.abs(got - want), initial=0.0)) / scale
 
 
@@ -85,8 +88,11 @@ def random_case(seed, dtype):
     rng = np.random.default_rng([11, seed])
     rank, hq, hkv, d, dv, layout, causal, scale = FAMILIES[seed % len(FAMILIES)]
     b = int(rng.integers(1, 3))
-    m = int(rng.choice([rng.integers(1, 41), rng.integers(60, 75)]))
-    n = int(rng.choice([rng.integers(1, 41), rng.integers(60, 75)]))
+    # Sizes off the 64-row blocks (65..140); every fifth case a decode-like
+    # 1..16 rows or keys (blocks of 16). Fewer or more distinct block sizes
+    # would change nothing but the number of kernels compiled.
+    m = int(rng.integers(1, 17) if seed % 5 == 0 else rng.integers(64, 141))
+    n = int(rng.integers(1, 17) if seed % 5 == 1 else rng.integers(64, 141))
     lead = {4: (b,), 3: (), 2: ()}[rank]
     heads_q = (hq,) if rank >= 3 else ()
     heads_kv = (hkv,) if rank >= 3 else ()
@@ -127,9 +133,11 @@ def test_against_torch_autograd(seed, dtype):
                                         scale=scale)
     qt, kt, vt = (t64(x).requires_grad_() for x in (q, k, v))
     torch_attention(qt, kt, vt, mask, causal, scale).backward(t64(grad))
+    # The size of one term of a gradient: the scale of a reference of 0.
+    term = float(np.max(np.abs(grad))) * max(float(np.max(np.abs(x))) for x in (q, k, v))**2
     for name, got, want in (("dq", dq, qt.grad), ("dk", dk, kt.grad), ("dv", dv, vt.grad)):
         assert got.dtype == dtype and got.shape == want.shape, name
-        assert rel_err(got, want.numpy()) < TOL[dtype], name
+        assert rel_err(got, want.numpy(), term * 1e-3) < TOL[dtype], name
 
 
 @pytest.mark.parametrize("seed", [0, 2, 6])
