@@ -795,7 +795,7 @@ def gradient_table(roofs_lib, repeats, quick):
         text += (f"\n\nattention forward + backward at S={S}{' causal' if causal else ''}: "
                  f"peak RSS {(peak - before) / 2**20:.0f} MiB above the process before the "
                  f"call (which holds the {inputs / 2**20:.0f} MiB of inputs); outputs "
-                 f"{outputs / 2**20:.0f} MiB, so {(peak - before - outputs) / 2**20:.0f} MiB "
+                 f"{outputs / 2**20:.0f} MiB, so {max(0, peak - before - outputs) / 2**20:.0f} MiB "
                  f"of temporaries (target: <= 64 MiB).")
     # xent_logits forward + backward.
     R, C = (256, 32000) if quick else (2048, 32000)

@@ -250,7 +250,10 @@ struct AttentionBackwardToFlash
     // Whole blocks: zeros past the rows and keys, +inf past the lse.
     OpFoldResult paddedRows = roundUp(b, loc, a.qSizes[2], blockQ);
     OpFoldResult paddedKeys = roundUp(b, loc, a.kSizes[2], blockKV);
-    auto padRows = [&](Value x, int64_t dim, OpFoldResult size, Value fill) {
+    // `x` with `dim` grown to `size` (the new entries `fill`; a copy only
+    // when the size is not whole blocks, see padTo).
+    auto padRows = [&](Value x, int64_t dim, OpFoldResult size,
+                       Value fill) -> Value {
       SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
       sizes[dim] = size;
       SmallVector<Value> padding(sizes.size(), zero);
@@ -260,21 +263,9 @@ struct AttentionBackwardToFlash
     Value dO = attn::expandToRank4(b, loc, op.getGrad());
     Value out = attn::expandToRank4(b, loc, op.getOutput());
     Value lse = attn::expandToRank(b, loc, op.getLse(), 3);
-    Value q = padRows(a.q, 2, paddedRows, zero);
-    dO = padRows(dO, 2, paddedRows, zero);
-    out = padRows(out, 2, paddedRows, zero);
-    lse = padRows(lse, 2, paddedRows, inf);
-    Value k = padRows(a.k, 2, paddedKeys, zero);
-    Value v = padRows(a.v, 2, paddedKeys, zero);
-    if (a.mask) {
-      auto maskType = cast<RankedTensorType>(a.mask.getType());
-      if (maskType.getDimSize(2) != 1)
-        a.mask = padRows(a.mask, 2, paddedRows, zero);
-      if (maskType.getDimSize(3) != 1)
-        a.mask = padRows(a.mask, 3, paddedKeys, zero);
-    }
 
-    // D = lse == +inf ? 0 : rowsum(dO * O)
+    // D = lse == +inf ? 0 : rowsum(dO * O), on the real rows (O is read
+    // here only: it is never padded).
     AffineMap id3 = b.getMultiDimIdentityMap(3);
     AffineMap id4 = b.getMultiDimIdentityMap(4);
     Value dot = buildGeneric(
@@ -296,6 +287,20 @@ struct AttentionBackwardToFlash
               nb, l, arith::CmpFPredicate::OEQ, args[1], inf);
           return arith::SelectOp::create(nb, l, unseen, zero, args[0]);
         });
+
+    Value q = padRows(a.q, 2, paddedRows, zero);
+    dO = padRows(dO, 2, paddedRows, zero);
+    lse = padRows(lse, 2, paddedRows, inf);
+    d = padRows(d, 2, paddedRows, zero);
+    Value k = padRows(a.k, 2, paddedKeys, zero);
+    Value v = padRows(a.v, 2, paddedKeys, zero);
+    if (a.mask) {
+      auto maskType = cast<RankedTensorType>(a.mask.getType());
+      if (maskType.getDimSize(2) != 1)
+        a.mask = padRows(a.mask, 2, paddedRows, zero);
+      if (maskType.getDimSize(3) != 1)
+        a.mask = padRows(a.mask, 3, paddedKeys, zero);
+    }
 
     int64_t hq = cast<RankedTensorType>(q.getType()).getDimSize(1);
     int64_t hkv = cast<RankedTensorType>(k.getType()).getDimSize(1);

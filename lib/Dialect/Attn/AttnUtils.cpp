@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -509,13 +510,54 @@ OpFoldResult attn::roundUp(OpBuilder &b, Location loc, OpFoldResult size,
 /// `x` grown to `sizes`, the elements past it along dim d set to
 /// `padding[d]` (where several dims are past, the first one's); `x` if it
 /// has the sizes already.
-Value attn::padTo(OpBuilder &b, Location loc, Value x, ArrayRef<OpFoldResult> sizes,
-            ArrayRef<Value> padding) {
+/// `x` grown to `sizes` (see padTo), always copied.
+static Value padCopy(OpBuilder &b, Location loc, Value x,
+                     ArrayRef<OpFoldResult> current,
+                     ArrayRef<OpFoldResult> sizes, ArrayRef<Value> padding);
+
+Value attn::padTo(OpBuilder &b, Location loc, Value x,
+                  ArrayRef<OpFoldResult> sizes, ArrayRef<Value> padding) {
   SmallVector<OpFoldResult> current = tensor::getMixedSizes(b, loc, x);
-  if (llvm::all_of(llvm::zip(current, sizes), [](auto pair) {
-        return isEqualConstantIntOrValue(std::get<0>(pair), std::get<1>(pair));
-      }))
+  Value whole;
+  for (auto [now, want] : llvm::zip_equal(current, sizes)) {
+    if (isEqualConstantIntOrValue(now, want))
+      continue;
+    if (getConstantIntValue(now) && getConstantIntValue(want))
+      return padCopy(b, loc, x, current, sizes, padding);
+    Value equal = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        getValueOrCreateConstantIndexOp(b, loc, now),
+        getValueOrCreateConstantIndexOp(b, loc, want));
+    whole = whole ? arith::AndIOp::create(b, loc, whole, equal) : equal;
+  }
+  if (!whole)
     return x;
+  // Dynamic sizes that turn out whole at run time read `x` itself.
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape;
+  for (OpFoldResult size : sizes)
+    shape.push_back(getConstantIntValue(size).value_or(ShapedType::kDynamic));
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  auto choice = scf::IfOp::create(
+      b, loc, whole,
+      [&](OpBuilder &nb, Location l) {
+        Value same = x;
+        if (same.getType() != resultType)
+          same = tensor::CastOp::create(nb, l, resultType, x);
+        scf::YieldOp::create(nb, l, same);
+      },
+      [&](OpBuilder &nb, Location l) {
+        Value padded = padCopy(nb, l, x, current, sizes, padding);
+        if (padded.getType() != resultType)
+          padded = tensor::CastOp::create(nb, l, resultType, padded);
+        scf::YieldOp::create(nb, l, padded);
+      });
+  return choice.getResult(0);
+}
+
+static Value padCopy(OpBuilder &b, Location loc, Value x,
+                     ArrayRef<OpFoldResult> current,
+                     ArrayRef<OpFoldResult> sizes, ArrayRef<Value> padding) {
   Type elementType = cast<RankedTensorType>(x.getType()).getElementType();
   int64_t rank = sizes.size();
   SmallVector<OpFoldResult> zeroOffsets(rank, b.getIndexAttr(0)),

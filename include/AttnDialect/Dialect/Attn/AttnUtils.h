@@ -174,7 +174,8 @@ OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
 
 /// `x` grown to `sizes`, the elements past it along dim d set to
 /// `padding[d]` (where several dims are past, the first one's); `x` if it
-/// has the sizes already.
+/// has the sizes already, and, where a size is dynamic, `x` itself when the
+/// sizes turn out equal at run time (an scf.if: a copy only when needed).
 Value padTo(OpBuilder &b, Location loc, Value x, ArrayRef<OpFoldResult> sizes,
             ArrayRef<Value> padding);
 
