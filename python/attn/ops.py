@@ -59,6 +59,7 @@ _OPERANDS = {
     "log_softmax": [("input", "x"), ("mask", "mask")],
     "xent_logits": [("logits", "logits"), ("target", "target")],
     "attention": [("query", "q"), ("key", "k"), ("value", "v"), ("mask", "mask")],
+    # (dropout's state, when given, is the last argument: `rng` is seed, offset)
     "softmax_backward": [("grad", "grad"), ("output", "out")],
     "log_softmax_backward": [("grad", "grad"), ("output", "out")],
     "logsumexp_backward": [("grad", "grad"), ("input", "x"), ("output", "out"),
@@ -103,7 +104,12 @@ def _family(op, args, options):
     # q, k, v, mask with grad, out like q and lse like q's rows.
     roles = {"attention": "qkvm", "attention_backward": "qqkvqlm"}.get(op, "")
     for i, a in enumerate(args):
-        role = roles[i] if roles else ""
+        role = roles[i] if i < len(roles) else ""
+        if roles and a.dtype == np.int64:
+            role = "r"  # dropout's [seed, offset]: tensor<2xi64>
+        if role == "r":
+            shapes.append(tuple(a.shape))
+            continue
         shape = [1 if (role == "m" and d == 1) else -1 for d in a.shape]
         heads = -2 if role == "l" else -3
         if role and a.ndim >= -heads and (role != "l" or a.ndim >= 2):
@@ -167,7 +173,10 @@ def _op_text(op, attrs, operand_names, signature):
              for (shape, _), e in zip(signature, elts)]
     params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types))
     operands = operand_names(["%a" + str(i) for i in range(len(signature))])
-    probe_line = f"attn.{op} {operands}{attrs} : {', '.join(types)}"
+    # Dropout's state has its one type, which the op's syntax leaves out.
+    op_types = [t for (_, dtype), t in zip(signature, types)
+                if not (op.startswith("attention") and dtype == np.int64)]
+    probe_line = f"attn.{op} {operands}{attrs} : {', '.join(op_types)}"
     probe = f"func.func @probe({params}) {{\n  {probe_line}\n  return\n}}\n"
     try:
         results = compiler._attn_core.infer_result_types(probe)
@@ -292,19 +301,27 @@ def xent_logits(logits, target, ignore_index=-100, reduction="mean"):
 
 
 def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
-              lowering=None, block_q=None, block_kv=None, return_lse=False):
+              lowering=None, block_q=None, block_kv=None, return_lse=False,
+              dropout_p=0.0, seed=0, offset=0):
     """softmax(q kᵀ scale + mask) v with grouped-query heads (see
     attn.attention): q [B, Hq, M, D], k [B, Hkv, N, D], v [B, Hkv, N, Dv] (or
     without B, or without B and H). With `return_lse`, returns (out, lse):
     lse [B, Hq, M] the logsumexp of each row's scaled, masked scores (+inf
-    for a row that sees no key), what `attention_backward` needs."""
+    for a row that sees no key), what `attention_backward` needs.
+    `dropout_p` drops each probability with that probability (the others
+    scaled by 1 / (1 - dropout_p)), drawn from (`seed`, `offset`) and the
+    score's indices alone: `attention_backward` with the same three
+    regenerates them. Advance `offset` between calls for fresh masks."""
     args = _attention_args(q, k, v, mask)
     attrs = _attention_attrs(q, scale, causal, masked_rows)
+    dropout = _dropout(args, dropout_p, seed, offset)
+    attrs += dropout
     if return_lse:
         attrs += " with_lse"
     options = tuple(sorted(compiler._pipeline_options(
         attention=lowering, block_q=block_q, block_kv=block_kv).items()))
-    return _run("attention", args, attrs, _attention_operands,
+    return _run("attention", args, attrs,
+                _ATTENTION_OPERANDS_RNG if dropout else _ATTENTION_OPERANDS,
                 [(k.replace("-", "_"), v) for k, v in options])
 
 
@@ -338,9 +355,41 @@ def _attention_attrs(q, scale, causal, masked_rows):
     return attrs + _row_attrs(causal, masked_rows)
 
 
-def _attention_operands(names):
-    # q, k, v [, mask]
-    return ", ".join(names[:3]) + (f" mask {names[3]}" if len(names) > 3 else "")
+def _operands_then_mask(count, rng=False):
+    """The operand text of `count` operands then an optional mask; with
+    `rng`, the last argument is dropout's state, which the attributes name
+    (" rng %aN"). One function per form, made once: it is part of the
+    kernel cache's key."""
+    def text(names):
+        if rng:
+            names = names[:-1]
+        plain = ", ".join(names[:count])
+        return plain + (f" mask {names[count]}" if len(names) > count else "")
+    return text
+
+
+_ATTENTION_OPERANDS = _operands_then_mask(3)
+_ATTENTION_OPERANDS_RNG = _operands_then_mask(3, rng=True)
+_LSE_BACKWARD_OPERANDS = _operands_then_mask(3)
+_ATTENTION_BACKWARD_OPERANDS = _operands_then_mask(6)
+_ATTENTION_BACKWARD_OPERANDS_RNG = _operands_then_mask(6, rng=True)
+
+
+def _dropout(args, dropout_p, seed, offset):
+    """Appends dropout's generator state [seed, offset] to `args` and
+    returns the attributes that name it, or "" without dropout."""
+    p = float(dropout_p)
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout_p must be in [0, 1), got {dropout_p!r}")
+    if p == 0.0:
+        return ""
+    for name, x in (("seed", seed), ("offset", offset)):
+        if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+            raise TypeError(f"{name} must be an integer, got {type(x).__name__}")
+    state = np.array([int(seed) & (2**64 - 1), int(offset) & (2**64 - 1)],
+                     np.uint64).view(np.int64)
+    args.append(state)
+    return f" dropout = {p:.17e} rng %a{len(args) - 1}"
 
 
 # Gradients: the vector-Jacobian products of the ops above. `grad` is the
@@ -393,9 +442,7 @@ def logsumexp_backward(grad, x, out, mask=None, causal=False):
         _check_mask_dtype(mask, "x", elt)
         args.append(mask)
 
-    def operands(names):
-        return ", ".join(names[:3]) + (f" mask {names[3]}" if len(names) > 3 else "")
-    return _run("logsumexp_backward", args, _row_attrs(causal), operands)
+    return _run("logsumexp_backward", args, _row_attrs(causal), _LSE_BACKWARD_OPERANDS)
 
 
 def sum_sq_backward(grad, x):
@@ -441,7 +488,7 @@ def xent_logits_backward(grad, logits, target, ignore_index=-100, reduction="mea
 
 def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
                        scale=None, masked_rows="zero", lowering=None, block_q=None,
-                       block_kv=None):
+                       block_kv=None, dropout_p=0.0, seed=0, offset=0):
     """The gradients (dq, dk, dv) of `attention(q, k, v, mask, causal,
     scale, masked_rows)` from its output `out`, its `lse` (`return_lse=True`)
     and `grad_out`, the gradient of a loss with respect to `out` (see
@@ -449,7 +496,9 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
     query heads; rows that saw no key get zero gradients whatever
     `masked_rows` (checked, and otherwise unused). `lowering` is 'flash'
     (the default: FlashAttention-2's blocks of `block_q` x `block_kv`
-    scores) or 'decomposed' (all the scores)."""
+    scores) or 'decomposed' (all the scores). `dropout_p`, `seed` and
+    `offset` must be the forward's: its dropout is regenerated, not
+    stored."""
     args = _attention_args(q, k, v, None)
     elt = _FLOAT_TYPES[q.dtype]
     _check_like(grad_out, "grad_out", "q", elt)
@@ -464,10 +513,11 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
         args.append(mask)
     attrs = _attention_attrs(q, scale, causal, masked_rows)
     attrs = attrs.replace(" masked_rows = nan", "")
-
-    def operands(names):
-        return ", ".join(names[:6]) + (f" mask {names[6]}" if len(names) > 6 else "")
+    dropout = _dropout(args, dropout_p, seed, offset)
+    attrs += dropout
     options = tuple(sorted(compiler._pipeline_options(
         attention=lowering, block_q=block_q, block_kv=block_kv).items()))
-    return _run("attention_backward", args, attrs, operands,
+    return _run("attention_backward", args, attrs,
+                _ATTENTION_BACKWARD_OPERANDS_RNG if dropout
+                else _ATTENTION_BACKWARD_OPERANDS,
                 [(k.replace("-", "_"), v) for k, v in options])

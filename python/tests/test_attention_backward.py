@@ -265,3 +265,92 @@ def test_errors_name_the_argument():
         ops.attention_backward(out, q, q, q, out, lse[:, :3])
     with pytest.raises(ValueError, match=r"attention_backward: .*grad.*grad is grad_out"):
         ops.attention_backward(out[:, :, :5], q, q, q, out, lse)
+
+
+# --------------------------------------------------------------------------
+# Dropout
+# --------------------------------------------------------------------------
+
+def dropout_bits(p, seed, offset, shape, heads_first=True):
+    """The keep bits attn draws for scores of `shape` [B, H, M, N], read
+    from attn itself: with q = 0 every probability is 1/N, and v = I makes
+    out[b, h, i, j] = Z / ((1 - p) N)."""
+    b, h, m, n = shape
+    q = np.zeros((b, h, m, 1))
+    k = np.zeros((b, h, n, 1))
+    v = np.broadcast_to(np.eye(n), (b, h, n, n)).copy()
+    out = ops.attention(q, k, v, dropout_p=p, seed=seed, offset=offset)
+    return out * (1 - p) * n > 0.5
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_keep_rate(p):
+    z = dropout_bits(p, seed=2024, offset=0, shape=(1, 4, 256, 256))
+    # Binomial: within 5 standard deviations of 1 - p.
+    n = z.size
+    assert abs(z.mean() - (1 - p)) < 5 * np.sqrt(p * (1 - p) / n)
+
+
+def test_dropout_rows_heads_and_offsets_are_independent():
+    p = 0.5
+    z = dropout_bits(p, seed=7, offset=3, shape=(2, 2, 256, 256)).astype(np.float64)
+    limit = 5 / np.sqrt(z[0, 0].size)  # 5 sigma of a correlation of independent bits
+
+    def corr(a, b):
+        a, b = a.ravel() - a.mean(), b.ravel() - b.mean()
+        return float(a @ b / np.sqrt((a @ a) * (b @ b)))
+    assert abs(corr(z[0, 0, :-1], z[0, 0, 1:])) < limit      # adjacent rows
+    assert abs(corr(z[0, 0, :, :-1], z[0, 0, :, 1:])) < limit  # adjacent keys
+    assert abs(corr(z[0, 0], z[0, 1])) < limit               # heads
+    assert abs(corr(z[0, 0], z[1, 0])) < limit               # batches
+    other = dropout_bits(p, seed=7, offset=4, shape=(2, 2, 256, 256)).astype(np.float64)
+    assert abs(corr(z, other)) < limit                       # the next offset
+    again = dropout_bits(p, seed=7, offset=3, shape=(2, 2, 256, 256))
+    assert np.array_equal(z, again)                          # a function of the state
+
+
+@pytest.mark.parametrize("lowering", ["flash", "decomposed"])
+@pytest.mark.parametrize("seed", [0, 2, 3, 6])
+def test_dropout_forward_and_backward_against_torch(seed, lowering, threads):
+    q, k, v, mask, causal, scale, grad = random_case(seed, np.float64)
+    p, state = 0.25, (987654321987, 42 + seed)
+    out, lse = ops.attention(q, k, v, mask, causal=causal, scale=scale, return_lse=True,
+                             lowering=lowering, dropout_p=p, seed=state[0],
+                             offset=state[1])
+    # The bits of these scores, read from attn with q = 0 and v = I.
+    # (Ranks 2 and 3 are rank 4 with leading batch and head indices 0.)
+    m, n = q.shape[-2], k.shape[-2]
+    lead = (1,) * (4 - q.ndim) + q.shape[:-2]
+    z = dropout_bits(p, state[0], state[1], lead + (m, n)).reshape(q.shape[:-1] + (n,))
+    # The forward's lse is the undropped one.
+    np.testing.assert_allclose(lse[np.isfinite(lse)],
+                               ref_lse(q, k, mask, causal, scale)[np.isfinite(lse)],
+                               rtol=1e-10)
+    grads = ops.attention_backward(grad, q, k, v, out, lse, mask, causal=causal,
+                                   scale=scale, lowering=lowering, dropout_p=p,
+                                   seed=state[0], offset=state[1])
+    qt, kt, vt = (t64(x).requires_grad_() for x in (q, k, v))
+    if q.ndim >= 3:
+        g = q.shape[-3] // k.shape[-3]
+        kk, vv = kt.repeat_interleave(g, dim=-3), vt.repeat_interleave(g, dim=-3)
+    else:
+        kk, vv = kt, vt
+    s = qt @ kk.transpose(-1, -2) * (scale if scale is not None else 1 / np.sqrt(q.shape[-1]))
+    s = s + t64(ref.causal_bias(m, n) if causal else np.zeros((m, n)))
+    if mask is not None:
+        s = s + t64(mask)
+    dead = torch.isneginf(s).all(-1, keepdim=True)
+    probs = torch.softmax(s.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
+    o = (probs * t64(z) / (1 - p)) @ vv
+    np.testing.assert_allclose(out, o.detach().numpy(), atol=1e-12)
+    o.backward(t64(grad))
+    for got, want in zip(grads, (qt.grad, kt.grad, vt.grad)):
+        assert rel_err(got, want.numpy()) < 1e-10
+
+
+def test_dropout_errors():
+    q = np.zeros((2, 4, 8), np.float32)
+    with pytest.raises(ValueError, match=r"dropout_p must be in \[0, 1\)"):
+        ops.attention(q, q, q, dropout_p=1.0)
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        ops.attention(q, q, q, dropout_p=0.5, seed=1.5)

@@ -60,7 +60,8 @@ def ConvertAttnToLinalgPass : Pass<"convert-attn-to-linalg"> {
     Option<"parallelQueryBlocks", "parallel-query-blocks", "bool",
            /*default=*/"false",
            "Compute the flash lowering's query blocks in an scf.forall "
-           "(lowered to threads), not an scf.for">,
+           "(lowered to threads), not an scf.for (attention_backward: its "
+           "key blocks, and dQ in a pass of its own)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -15,8 +15,11 @@
 //     S  = q kᵀ scale + mask (causal -inf)         [blockQ, blockKV]
 //     P  = exp(S - lse)
 //     dV += Pᵀ dO,  dP = dO vᵀ,  dS = P (dP - D) scale,  dK += dSᵀ q
-// The queries pass: one query block of one query head per iteration, which
-// owns its dQ:
+// On one thread (scf.for), the keys pass also does dQ[rows] += dS k: its
+// iterations run in turn, so the 5 block products of FlashAttention-2 do it
+// all. With threads (scf.forall over key blocks), dQ would race; a queries
+// pass does it instead: one query block of one query head per iteration,
+// which owns its dQ:
 //   for each key block it sees: S, P, dP, dS again;  dQ += dS k
 // Recomputing S and dP for dQ makes 7 block products where FlashAttention-2
 // does 5; it is what keeps dQ free of atomics and of per-thread copies.
@@ -113,12 +116,13 @@ public:
     return filled(b, loc, sizes, floatConstant(b, loc, a.elementType, 0.0));
   }
 
-  /// P and dS of the block of query rows from `qb` and keys from `kb`:
+  /// P (times Z / (1 - p) with dropout) and dS of the block of query rows
+  /// from `qb` and keys from `kb` of head `head` of batch `batch`:
   ///   S = q kᵀ scale + mask (causal -inf),  P = exp(S - lse),
-  ///   dS = P (dO vᵀ - D) scale.
+  ///   dS = P (dO vᵀ Z / (1 - p) - D) scale.
   std::pair<Value, Value> probabilitiesAndGradients(
       Value q, Value kT, Value dO, Value vT, Value lse, Value d, Value mask,
-      Value qb, Value kb) {
+      Value batch, Value head, Value qb, Value kb) {
     int64_t blockQ = cast<RankedTensorType>(q.getType()).getDimSize(0);
     int64_t blockKV = cast<RankedTensorType>(kT.getType()).getDimSize(1);
     Value scores = blockMatmul(b, loc, q, kT, zeros({blockQ, blockKV}));
@@ -135,16 +139,55 @@ public:
               nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
         });
     Value dP = blockMatmul(b, loc, dO, vT, zeros({blockQ, blockKV}));
+    auto blockOf = [&](Type type) -> Value {
+      return tensor::EmptyOp::create(
+          b, loc, ArrayRef<int64_t>{blockQ, blockKV}, type);
+    };
+    Value z;
+    if (a.dropout) {
+      // Dropout's keep bits, as the forward drew them: one key per row,
+      // one hash per score.
+      Value rowKeys = buildGeneric(
+          b, loc, {}, {},
+          tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{blockQ},
+                                  b.getI32Type()),
+          b.getMultiDimIdentityMap(1), {kPar},
+          [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+            Value i = arith::AddIOp::create(nb, l, qb,
+                                            linalg::IndexOp::create(nb, l, 0));
+            return dropoutRowKey(nb, l, a.dropout.key, batch, head, i);
+          });
+      z = buildGeneric(
+          b, loc, {rowKeys}, {row}, blockOf(a.elementType), id, {kPar, kPar},
+          [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+            Value j = arith::AddIOp::create(nb, l, kb,
+                                            linalg::IndexOp::create(nb, l, 1));
+            return dropoutFactor(nb, l, args[0], j, a.dropout.p,
+                                 a.elementType);
+          });
+    }
+    SmallVector<Value> inputs{p, dP, d};
+    SmallVector<AffineMap> maps{id, id, row};
+    if (z) {
+      inputs.push_back(z);
+      maps.push_back(id);
+    }
     Value dS = buildGeneric(
-        b, loc, {p, dP, d}, {id, id, row},
-        tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{blockQ, blockKV},
-                                a.elementType),
-        id, {kPar, kPar},
+        b, loc, inputs, maps, blockOf(a.elementType), id, {kPar, kPar},
         [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          Value centered = arith::SubFOp::create(nb, l, args[1], args[2]);
+          Value dp = args[1];
+          if (z)
+            dp = arith::MulFOp::create(nb, l, dp, args[3]);
+          Value centered = arith::SubFOp::create(nb, l, dp, args[2]);
           Value ds = arith::MulFOp::create(nb, l, args[0], centered);
           return arith::MulFOp::create(nb, l, ds, a.scale);
         });
+    if (z)
+      p = buildGeneric(b, loc, {p, z}, {id, id}, blockOf(a.elementType), id,
+                       {kPar, kPar},
+                       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                         return arith::MulFOp::create(nb, l, args[0], args[1]);
+                       });
     return {p, dS};
   }
 
@@ -156,14 +199,17 @@ public:
 
 /// A loop over [0, count) whose iterations each write the slices of
 /// `outs` that `body` returns (at the offsets and sizes it gives): an
-/// scf.forall when `parallel`, an scf.for otherwise.
+/// scf.forall when `parallel`, an scf.for otherwise, which may also carry
+/// `carried` values from one iteration to the next (`body` updates them in
+/// place). Returns the outs, then the carried values.
 using SliceWriter = function_ref<void(
-    OpBuilder &, Value, SmallVectorImpl<Value> &,
+    Value, SmallVectorImpl<Value> &, SmallVectorImpl<Value> &,
     SmallVectorImpl<SmallVector<OpFoldResult>> &,
     SmallVectorImpl<SmallVector<OpFoldResult>> &)>;
 SmallVector<Value> loopWritingSlices(OpBuilder &b, Location loc, Value count,
-                                     ValueRange outs, bool parallel,
-                                     SliceWriter body) {
+                                     ValueRange outs, ValueRange carried,
+                                     bool parallel, SliceWriter body) {
+  assert((!parallel || carried.empty()) && "a forall carries nothing");
   OpBuilder::InsertionGuard guard(b);
   SmallVector<Value> parts;
   SmallVector<SmallVector<OpFoldResult>> offsets, sizes;
@@ -176,7 +222,8 @@ SmallVector<Value> loopWritingSlices(OpBuilder &b, Location loc, Value count,
         ArrayRef<OpFoldResult>{count}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
         outs, std::nullopt);
     b.setInsertionPointToStart(forall.getBody());
-    body(b, forall.getInductionVars()[0], parts, offsets, sizes);
+    SmallVector<Value> none;
+    body(forall.getInductionVars()[0], none, parts, offsets, sizes);
     b.setInsertionPointToStart(forall.getTerminator().getBody());
     for (auto [i, part] : llvm::enumerate(parts))
       tensor::ParallelInsertSliceOp::create(b, loc, part,
@@ -187,14 +234,18 @@ SmallVector<Value> loopWritingSlices(OpBuilder &b, Location loc, Value count,
   }
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  auto loop = scf::ForOp::create(b, loc, zero, count, one, outs);
+  SmallVector<Value> inits(outs);
+  llvm::append_range(inits, carried);
+  auto loop = scf::ForOp::create(b, loc, zero, count, one, inits);
   b.setInsertionPointToStart(loop.getBody());
-  body(b, loop.getInductionVar(), parts, offsets, sizes);
+  SmallVector<Value> state(loop.getRegionIterArgs().drop_front(outs.size()));
+  body(loop.getInductionVar(), state, parts, offsets, sizes);
   SmallVector<Value> updated;
   for (auto [i, part] : llvm::enumerate(parts))
     updated.push_back(tensor::InsertSliceOp::create(
         b, loc, part, loop.getRegionIterArgs()[i], offsets[i], sizes[i],
         strides(offsets[i].size())));
+  llvm::append_range(updated, state);
   scf::YieldOp::create(b, loc, updated);
   return SmallVector<Value>(loop.getResults().begin(), loop.getResults().end());
 }
@@ -327,16 +378,34 @@ struct AttentionBackwardToFlash
     };
     BlockBuilder blocks(b, loc, a);
 
+    // The real rows and keys, without the padding.
+    auto unpad = [&](Value x, ArrayRef<OpFoldResult> realSizes) -> Value {
+      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+      if (isEqualConstantIntOrValue(sizes[2], realSizes[2]))
+        return x;
+      sizes[2] = realSizes[2];
+      SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)),
+          ones(4, b.getIndexAttr(1));
+      return tensor::ExtractSliceOp::create(b, loc, x, zeros, sizes, ones);
+    };
     // The keys pass: dK and dV of each key block.
     Value keyIterations = arith::MulIOp::create(
         b, loc, batches,
         arith::MulIOp::create(b, loc,
                               arith::ConstantIndexOp::create(b, loc, hkv),
                               numKV));
+    // On one thread, dQ is accumulated in the keys pass as well (FlashAttention-2's
+    // 5 products): its iterations run in turn, so none races on dQ.
+    bool dqInKeysPass = !options.parallelQueryBlocks;
+    SmallVector<Value> carriedDQ;
+    if (dqInKeysPass)
+      carriedDQ.push_back(
+          filled(b, loc, tensor::getMixedSizes(b, loc, q), zero));
     SmallVector<Value> keyGrads = loopWritingSlices(
-        b, loc, keyIterations, {emptyLike(k), emptyLike(v)},
+        b, loc, keyIterations, {emptyLike(k), emptyLike(v)}, carriedDQ,
         options.parallelQueryBlocks,
-        [&](OpBuilder &, Value t, SmallVectorImpl<Value> &parts,
+        [&](Value t, SmallVectorImpl<Value> &dQAll,
+            SmallVectorImpl<Value> &parts,
             SmallVectorImpl<SmallVector<OpFoldResult>> &offsets,
             SmallVectorImpl<SmallVector<OpFoldResult>> &sizes) {
           auto [batch, kvHead, block] = split(b, t, hkv, numKV);
@@ -359,11 +428,12 @@ struct AttentionBackwardToFlash
                 {kb, a.diagonal});
             firstQ = getValueOrCreateConstantIndexOp(b, loc, first);
           }
+          SmallVector<Value> headInits{blocks.zeros({blockKV, dim}),
+                                       blocks.zeros({blockKV, dimV})};
+          llvm::append_range(headInits, dQAll);
           auto heads = scf::ForOp::create(
               b, loc, zeroIndex, arith::ConstantIndexOp::create(b, loc, groups),
-              oneIndex,
-              ValueRange{blocks.zeros({blockKV, dim}),
-                         blocks.zeros({blockKV, dimV})});
+              oneIndex, headInits);
           {
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPointToStart(heads.getBody());
@@ -387,20 +457,36 @@ struct AttentionBackwardToFlash
               auto [p, dS] = blocks.probabilitiesAndGradients(
                   qBlock, kT, dOBlock, vT,
                   blocks.rows1D(lse, batch, head, qb, blockQ),
-                  blocks.rows1D(d, batch, head, qb, blockQ), mask, qb, kb);
+                  blocks.rows1D(d, batch, head, qb, blockQ), mask, batch, head,
+                  qb, kb);
               ValueRange acc = queries.getRegionIterArgs();
               // dK += dSᵀ q, dV += Pᵀ dO
               Value dK = blockMatmul(b, loc, dS, qBlock, acc[0],
                                      /*lhsTransposed=*/true);
               Value dV = blockMatmul(b, loc, p, dOBlock, acc[1],
                                      /*lhsTransposed=*/true);
-              scf::YieldOp::create(b, loc, ValueRange{dK, dV});
+              SmallVector<Value> yielded{dK, dV};
+              if (dqInKeysPass) {
+                // dQ[rows of the block] += dS k
+                Value dQ = blockMatmul(
+                    b, loc, dS, kBlock,
+                    blocks.rows2D(acc[2], batch, head, qb, blockQ));
+                OpFoldResult one = b.getIndexAttr(1);
+                yielded.push_back(tensor::InsertSliceOp::create(
+                    b, loc, dQ, acc[2], {batch, head, qb, b.getIndexAttr(0)},
+                    {one, one, b.getIndexAttr(blockQ), b.getIndexAttr(dim)},
+                    {one, one, one, one}));
+              }
+              scf::YieldOp::create(b, loc, yielded);
             }
             scf::YieldOp::create(b, loc, queries.getResults());
           }
           OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
-          for (auto [part, width] : llvm::zip_equal(
-                   heads.getResults(), std::array<int64_t, 2>{dim, dimV})) {
+          if (dqInKeysPass)
+            dQAll.assign({heads.getResult(2)});
+          for (auto [part, width] :
+               llvm::zip_equal(heads.getResults().take_front(2),
+                               std::array<int64_t, 2>{dim, dimV})) {
             parts.push_back(part);
             offsets.push_back({batch, kvHead, kb, zeroAttr});
             sizes.push_back({one, one, b.getIndexAttr(blockKV),
@@ -408,15 +494,20 @@ struct AttentionBackwardToFlash
           }
         });
 
-    // The queries pass: dQ of each query block.
+    if (dqInKeysPass)
+      return {unpad(keyGrads[2], a.qSizes), unpad(keyGrads[0], a.kSizes),
+              unpad(keyGrads[1], a.vSizes)};
+
+    // The queries pass (threads): dQ of each query block.
     Value queryIterations = arith::MulIOp::create(
         b, loc, batches,
         arith::MulIOp::create(b, loc,
                               arith::ConstantIndexOp::create(b, loc, hq),
                               numQ));
     SmallVector<Value> queryGrads = loopWritingSlices(
-        b, loc, queryIterations, {emptyLike(q)}, options.parallelQueryBlocks,
-        [&](OpBuilder &, Value t, SmallVectorImpl<Value> &parts,
+        b, loc, queryIterations, {emptyLike(q)}, {},
+        options.parallelQueryBlocks,
+        [&](Value t, SmallVectorImpl<Value> &, SmallVectorImpl<Value> &parts,
             SmallVectorImpl<SmallVector<OpFoldResult>> &offsets,
             SmallVectorImpl<SmallVector<OpFoldResult>> &sizes) {
           auto [batch, head, block] = split(b, t, hq, numQ);
@@ -461,7 +552,8 @@ struct AttentionBackwardToFlash
                                 : Value();
             auto [p, dS] = blocks.probabilitiesAndGradients(
                 qBlock, blocks.transpose(kBlock), dOBlock,
-                blocks.transpose(vBlock), lseBlock, dBlock, mask, qb, kb);
+                blocks.transpose(vBlock), lseBlock, dBlock, mask, batch, head,
+                qb, kb);
             (void)p;
             // dQ += dS k
             Value dQ = blockMatmul(b, loc, dS, kBlock,
@@ -475,16 +567,6 @@ struct AttentionBackwardToFlash
               {one, one, b.getIndexAttr(blockQ), b.getIndexAttr(dim)});
         });
 
-    // The real rows and keys, without the padding.
-    auto unpad = [&](Value x, ArrayRef<OpFoldResult> realSizes) -> Value {
-      SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
-      if (isEqualConstantIntOrValue(sizes[2], realSizes[2]))
-        return x;
-      sizes[2] = realSizes[2];
-      SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)),
-          ones(4, b.getIndexAttr(1));
-      return tensor::ExtractSliceOp::create(b, loc, x, zeros, sizes, ones);
-    };
     return {unpad(queryGrads[0], a.qSizes), unpad(keyGrads[0], a.kSizes),
             unpad(keyGrads[1], a.vSizes)};
   }

@@ -246,7 +246,8 @@ KeyBlocks causalKeyBlocks(OpBuilder &b, Location loc, Value qb, int64_t blockQ,
 SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
                               const attn::AttentionOperands &a,
                               FloatAttr scale, int64_t blockQ, int64_t blockKV,
-                              bool parallel, bool withLse) {
+                              bool parallel, bool withLse, FloatAttr dropoutP,
+                              Value rng) {
   // A few queries or keys (a decode step against a KV cache) make a block
   // of the next multiple of 16 rows at most, not a whole block of padding:
   // one query against 4096 keys streams the keys and values with 16 rows
@@ -316,8 +317,14 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
   SmallVector<OpFoldResult> accSizes(qSizes), rowStateSizes(qSizes);
   accSizes[3] = a.vSizes[3];
   rowStateSizes.pop_back();
+  // Dropout draws from the whole attention's indices: the step starts at
+  // its origin, and its tiles move it.
+  SmallVector<Value> origin;
+  if (rng)
+    origin.assign(4, zeroIndex);
   auto online = OnlineAttentionOp::create(
       b, loc, q, k, v, mask, scale, a.causal, a.causal ? a.diagonal : Value(),
+      dropoutP, rng, origin,
       tensor::EmptyOp::create(b, loc, accSizes, elementType),
       tensor::EmptyOp::create(b, loc, rowStateSizes, elementType),
       tensor::EmptyOp::create(b, loc, rowStateSizes, elementType));
@@ -581,7 +588,7 @@ struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
     SmallVector<Value> results =
         lowerFlash(rewriter, loc, *a, op.getScaleAttr(), options.blockQ,
                    options.blockKV, options.parallelQueryBlocks,
-                   op.getWithLse());
+                   op.getWithLse(), op.getDropoutPAttr(), op.getRng());
     results[0] = attn::collapseToRank(rewriter, loc, results[0], rank);
     if (results.size() > 1)
       results[1] = attn::collapseToRank(rewriter, loc, results[1], rank - 1);

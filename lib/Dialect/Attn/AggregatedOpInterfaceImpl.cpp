@@ -404,6 +404,31 @@ Value decomposeXentLogits(OpBuilder &b, attn::XentLogitsOp op) {
                             op.getReduction(), elementType);
 }
 
+/// `p` [B, H, M, N] (queries first) with `a`'s dropout: each entry times
+/// 1 / (1 - p) or 0, drawn from its indices moved by the dropout's origin.
+Value applyDropout(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
+                   Value p) {
+  if (!a.dropout)
+    return p;
+  AffineMap id = b.getMultiDimIdentityMap(4);
+  return attn::buildGeneric(
+      b, loc, {p}, {id},
+      tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, p),
+                              a.elementType),
+      id, SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        SmallVector<Value> at;
+        for (int64_t d = 0; d < 4; ++d)
+          at.push_back(arith::AddIOp::create(nb, l, a.dropout.origin[d],
+                                             linalg::IndexOp::create(nb, l, d)));
+        Value rowKey =
+            attn::dropoutRowKey(nb, l, a.dropout.key, at[0], at[1], at[2]);
+        Value factor = attn::dropoutFactor(nb, l, rowKey, at[3], a.dropout.p,
+                                           a.elementType);
+        return arith::MulFOp::create(nb, l, args[0], factor);
+      });
+}
+
 /// attention(q, k, v) -> (softmax((q kᵀ) * scale + mask)) v, all scores.
 Value decomposeAttentionOperands(OpBuilder &b, Location loc,
                                  const attn::AttentionOperands &a,
@@ -417,6 +442,7 @@ Value decomposeAttentionOperands(OpBuilder &b, Location loc,
                               zeroIndex, zeroIndex, a.scale);
   Value probabilities = attn::SoftmaxOp::create(
       b, loc, scores, /*mask=*/Value(), a.causal, a.diagonal, maskedRows);
+  probabilities = applyDropout(b, loc, a, probabilities);
   SmallVector<OpFoldResult> outSizes(a.qSizes);
   outSizes[3] = a.vSizes[3];
   // With no key at all (N == 0) the product sums nothing: its initial value
@@ -596,7 +622,31 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
   // acc' = acc a + Pᵀ v
   Value scaledAcc = attn::buildGeneric(b, loc, {rescale}, {row2}, acc, id2,
                                        {kPar, kPar}, times);
-  Value newAcc = attn::blockMatmul(b, loc, expsAndSums.getResult(0), v,
+  // Dropout weighs the values with P Z / (1 - p); the sum keeps P.
+  Value weights = expsAndSums.getResult(0);
+  if (a.dropout) {
+    // One key per query row (the block's columns), then one hash per score.
+    Value rowKeys = attn::buildGeneric(
+        b, loc, {}, {},
+        tensor::EmptyOp::create(b, loc, rows, b.getI32Type()), id1, {kPar},
+        [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+          Value row = arith::AddIOp::create(nb, l, a.dropout.origin[2],
+                                            linalg::IndexOp::create(nb, l, 0));
+          return attn::dropoutRowKey(nb, l, a.dropout.key, a.dropout.origin[0],
+                                     a.dropout.origin[1], row);
+        });
+    weights = attn::buildGeneric(
+        b, loc, {weights, rowKeys}, {id2, col2},
+        tensor::EmptyOp::create(b, loc, scoreSizes, type), id2, {kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value key = arith::AddIOp::create(nb, l, a.dropout.origin[3],
+                                            linalg::IndexOp::create(nb, l, 0));
+          return arith::MulFOp::create(
+              nb, l, args[0],
+              attn::dropoutFactor(nb, l, args[1], key, a.dropout.p, type));
+        });
+  }
+  Value newAcc = attn::blockMatmul(b, loc, weights, v,
                                    scaledAcc, /*lhsTransposed=*/true);
 
   int64_t rank = op.getQuery().getType().getRank();
@@ -681,7 +731,8 @@ decomposeOnlineAttention(OpBuilder &b, attn::OnlineAttentionOp op) {
   // acc' = alpha acc + p v
   Value scaledAcc = attn::buildGeneric(b, loc, {acc, alpha}, {id4, rowOf4},
                                        emptyLike(acc), id4, parallel4, times);
-  Value newAcc = attn::probabilityValueProduct(b, loc, *a, p, a->v, scaledAcc);
+  Value newAcc = attn::probabilityValueProduct(
+      b, loc, *a, applyDropout(b, loc, *a, p), a->v, scaledAcc);
 
   int64_t rank = op.getQuery().getType().getRank();
   return SmallVector<Value>{attn::collapseToRank(b, loc, newAcc, rank),
@@ -1005,8 +1056,8 @@ decomposeAttentionBackward(OpBuilder &b, attn::AttentionBackwardOp op) {
                                              args[1], inf);
         return arith::SelectOp::create(nb, l, unseen, zero, args[0]);
       });
-  // dS = P (dO vᵀ - D) scale
-  Value dP = attn::queryKeyProduct(b, loc, a, dO, a.v);
+  // dS = P (dO vᵀ Z / (1 - p) - D) scale (Z: dropout's keep bits)
+  Value dP = applyDropout(b, loc, a, attn::queryKeyProduct(b, loc, a, dO, a.v));
   Value dS = attn::buildGeneric(
       b, loc, {p, dP, d}, {id4, id4, rowOf4}, emptyLike(scores), id4,
       {kPar, kPar, kPar, kPar},
@@ -1062,7 +1113,8 @@ decomposeAttentionBackward(OpBuilder &b, attn::AttentionBackwardOp op) {
         .getResult(0);
   };
   Value dK = sumGroups(transposedProduct(dS, a.q, a.k), a.k);
-  Value dV = sumGroups(transposedProduct(p, dO, a.v), a.v);
+  Value dV = sumGroups(transposedProduct(applyDropout(b, loc, a, p), dO, a.v),
+                       a.v);
   int64_t rank = op.getQuery().getType().getRank();
   return SmallVector<Value>{attn::collapseToRank(b, loc, dQ, rank),
                             attn::collapseToRank(b, loc, dK, rank),

@@ -390,13 +390,26 @@ static LogicalResult verifyAttentionOperands(Operation *op, RankedTensorType q,
   return success();
 }
 
+/// Checks `dropout = p rng %state`: both or neither, p in [0, 1).
+static LogicalResult verifyDropout(Operation *op, std::optional<APFloat> p,
+                                   Value rng) {
+  if (bool(p) != bool(rng))
+    return op->emitOpError("expects 'dropout' and 'rng' together (the "
+                           "probability and the generator state)");
+  if (p && !(p->convertToDouble() >= 0.0 && p->convertToDouble() < 1.0))
+    return op->emitOpError("expects a dropout probability in [0, 1), got ")
+           << p->convertToDouble();
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   RankedTensorType q = getQuery().getType(), v = getValue().getType();
   if (failed(verifyAttentionOperands(*this, q, getKey().getType(), v, getMask(),
                                      getScale(), getCausal(), getDiagonal())))
     return failure();
   if (failed(verifyResultType(*this, attentionResultType(q, v),
-                              "query with the last dimension of value")))
+                              "query with the last dimension of value")) ||
+      failed(verifyDropout(*this, getDropoutP(), getRng())))
     return failure();
   if (getWithLse() != bool(getLse()))
     return emitOpError("expects ")
@@ -446,6 +459,14 @@ LogicalResult OnlineAttentionOp::verify() {
                                      getValue().getType(), getMask(),
                                      getScale(), getCausal(), getDiagonal())))
     return failure();
+  if (failed(verifyDropout(*this, getDropoutP(), getRng())))
+    return failure();
+  if (getDropoutOrigin().size() != (getRng() ? 4u : 0u))
+    return emitOpError("expects ")
+           << (getRng() ? "4 dropout origin indices (batch, head, row, key) "
+                          "with 'dropout'"
+                        : "no dropout origin without 'dropout'")
+           << ", got " << getDropoutOrigin().size();
   Type element = q.getElementType();
   if (!element.isF32() && !element.isF64())
     return emitOpError("expects f32 or f64 operands (the state of an f16 or "
@@ -686,7 +707,8 @@ LogicalResult AttentionBackwardOp::verify() {
            << " elements (query without its features; f32 for f16 and bf16), "
               "got "
            << lse;
-  if (failed(verifyAllSizeRules(*this)))
+  if (failed(verifyAllSizeRules(*this)) ||
+      failed(verifyDropout(*this, getDropoutP(), getRng())))
     return failure();
   for (auto [result, operand] :
        llvm::zip_equal(getResults(), ValueRange{getQuery(), getKey(),

@@ -335,6 +335,15 @@ static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op) {
         getValueOrCreateConstantIndexOp(b, loc, a.qSizes[2]));
   if constexpr (std::is_same_v<OpT, AttentionOp>)
     a.zeroRows = op.getMaskedRows() == MaskedRows::Zero;
+  if (std::optional<APFloat> p = op.getDropoutP(); p && op.getRng()) {
+    a.dropout.p = p->convertToDouble();
+    a.dropout.key = dropoutKey(b, loc, op.getRng());
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    a.dropout.origin.assign(4, zero);
+    if constexpr (std::is_same_v<OpT, OnlineAttentionOp>)
+      a.dropout.origin.assign(op.getDropoutOrigin().begin(),
+                              op.getDropoutOrigin().end());
+  }
 
   auto q4 = cast<RankedTensorType>(a.q.getType());
   auto k4 = cast<RankedTensorType>(a.k.getType());
@@ -465,6 +474,83 @@ attn::TargetClass attn::classifyTarget(OpBuilder &b, Location loc, Value target,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, c.index,
                             numClasses));
   return c;
+}
+
+/// The 32-bit integer hash "lowbias32": x ^= x >> 16; x *= 0x7feb352d;
+/// x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16 (bijective, every input bit
+/// moves about half of the output bits).
+static Value hash32(OpBuilder &b, Location loc, Value x) {
+  auto constant = [&](uint32_t c) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(int32_t(c)));
+  };
+  auto xorShift = [&](Value v, uint32_t shift) -> Value {
+    return arith::XOrIOp::create(
+        b, loc, v, arith::ShRUIOp::create(b, loc, v, constant(shift)));
+  };
+  x = xorShift(x, 16);
+  x = arith::MulIOp::create(b, loc, x, constant(0x7feb352d));
+  x = xorShift(x, 15);
+  x = arith::MulIOp::create(b, loc, x, constant(0x846ca68b));
+  return xorShift(x, 16);
+}
+
+/// The low 32 bits of the integer or index `v`.
+static Value low32(OpBuilder &b, Location loc, Value v) {
+  if (v.getType().isIndex())
+    return arith::IndexCastUIOp::create(b, loc, b.getI32Type(), v);
+  return arith::TruncIOp::create(b, loc, b.getI32Type(), v);
+}
+
+Value attn::dropoutKey(OpBuilder &b, Location loc, Value rng) {
+  Value words[2];
+  for (int64_t i = 0; i < 2; ++i)
+    words[i] = tensor::ExtractOp::create(
+        b, loc, rng, ValueRange{arith::ConstantIndexOp::create(b, loc, i)});
+  Value thirtyTwo =
+      arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(32));
+  // hash(seed.lo ^ hash(seed.hi ^ hash(offset.lo ^ hash(offset.hi))))
+  Value key = hash32(b, loc,
+                     low32(b, loc,
+                           arith::ShRUIOp::create(b, loc, words[1], thirtyTwo)));
+  key = hash32(b, loc,
+               arith::XOrIOp::create(b, loc, low32(b, loc, words[1]), key));
+  key = hash32(
+      b, loc,
+      arith::XOrIOp::create(
+          b, loc,
+          low32(b, loc, arith::ShRUIOp::create(b, loc, words[0], thirtyTwo)),
+          key));
+  return hash32(b, loc,
+                arith::XOrIOp::create(b, loc, low32(b, loc, words[0]), key));
+}
+
+Value attn::dropoutRowKey(OpBuilder &b, Location loc, Value key, Value batch,
+                          Value head, Value row) {
+  // hash(hash(hash(key ^ b) ^ h) ^ i)
+  for (Value index : {batch, head, row})
+    key = hash32(b, loc,
+                 arith::XOrIOp::create(b, loc, key, low32(b, loc, index)));
+  return key;
+}
+
+Value attn::dropoutFactor(OpBuilder &b, Location loc, Value rowKey, Value col,
+                          double p, Type type) {
+  // x = hash(rowKey ^ j 0x9e3779b9); kept when its top 24 bits >= p 2^24.
+  Value spread = arith::MulIOp::create(
+      b, loc, low32(b, loc, col),
+      arith::ConstantOp::create(b, loc,
+                                b.getI32IntegerAttr(int32_t(0x9e3779b9u))));
+  Value x = hash32(b, loc, arith::XOrIOp::create(b, loc, rowKey, spread));
+  Value top = arith::ShRUIOp::create(
+      b, loc, x, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(8)));
+  auto threshold = uint32_t(std::llround(p * double(1 << 24)));
+  Value kept = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::uge, top,
+      arith::ConstantOp::create(b, loc,
+                                b.getI32IntegerAttr(int32_t(threshold))));
+  return arith::SelectOp::create(b, loc, kept,
+                                 floatConstant(b, loc, type, 1.0 / (1.0 - p)),
+                                 floatConstant(b, loc, type, 0.0));
 }
 
 Value attn::safeShift(OpBuilder &b, Location loc, Value x) {

@@ -231,6 +231,9 @@ LoopNest buildLoopNest(Operation *op) {
                                                     : scoreLoops[offset + i]);
           nest.operandMaps.push_back(dimsMap(ctx, numLoops, loops));
         }
+        // Dropout's generator state is read whole by every tile.
+        if (o.getRng())
+          nest.operandMaps.push_back(dimsMap(ctx, numLoops, {-1}));
         AffineMap outputMap = withTail(leading, {m, e});
         nest.resultMaps = {outputMap};
         if constexpr (std::is_same_v<decltype(o), AttentionOp>)
@@ -442,6 +445,24 @@ Operation *cloneOnTile(OpBuilder &b, Operation *op, const LoopNest &nest,
   for (OpOperand &operand : tiled->getOpOperands())
     if (isa<RankedTensorType>(operand.get().getType()))
       operand.set(sliced[next++]);
+  // Dropout draws from the scores' indices in the whole attention: the
+  // tile's first score is `offsets` further.
+  if (auto online = dyn_cast<OnlineAttentionOp>(tiled);
+      online && !online.getDropoutOrigin().empty()) {
+    int64_t lead = rankOf(online.getQuery()) - 2;
+    SmallVector<int64_t> loops{lead >= 2 ? 0 : -1, lead >= 1 ? lead - 1 : -1,
+                               lead, lead + 1};
+    SmallVector<Value> origin(online.getDropoutOrigin());
+    AffineExpr s0 = getAffineSymbolExpr(0, b.getContext()),
+               s1 = getAffineSymbolExpr(1, b.getContext());
+    for (auto [value, loop] : llvm::zip_equal(origin, loops))
+      if (loop >= 0 && !isConstantIntValue(offsets[loop], 0))
+        value = getValueOrCreateConstantIndexOp(
+            b, op->getLoc(),
+            affine::makeComposedFoldedAffineApply(b, op->getLoc(), s0 + s1,
+                                                  {value, offsets[loop]}));
+    online.getDropoutOriginMutable().assign(origin);
+  }
   if (diagonal)
     TypeSwitch<Operation *>(tiled)
         .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, LogSumExpBackwardOp,
@@ -472,7 +493,13 @@ FailureOr<TilingResult> tileOp(OpBuilder &b, Operation *op,
                                ArrayRef<OpFoldResult> sizes, bool diagnose) {
   LoopNest nest = buildLoopNest(op);
   SmallVector<bool> whole = wholeLoops(op, nest, offsets, sizes);
-  if (std::string why = tileRefusal(nest, whole, sizes); !why.empty()) {
+  std::string why = tileRefusal(nest, whole, sizes);
+  if (auto attention = dyn_cast<AttentionOp>(op);
+      why.empty() && attention && attention.getRng() &&
+      llvm::is_contained(whole, false))
+    why = "cannot tile an attention with dropout (tile its online form, "
+          "whose tiles know where their scores are)";
+  if (!why.empty()) {
     if (diagnose)
       op->emitOpError(why);
     return failure();
@@ -696,6 +723,8 @@ std::string partialRefusal(Operation *op, const LoopNest &nest,
     if (attention.getWithLse())
       return "cannot split an attention 'with_lse' (its parts would each "
              "leave a logsumexp to merge)";
+    if (attention.getRng())
+      return "cannot split an attention with dropout";
     if (reductionDims.size() != 1 ||
         int64_t(reductionDims.front()) != nest.partialLoop)
       return "splits its key loop (" + std::to_string(nest.partialLoop) +
@@ -822,8 +851,9 @@ tileAttentionToPartial(OpBuilder &b, Location loc, AttentionOp op,
     Value mask = op.getMask() ? operands[3] : Value();
     auto chunk = OnlineAttentionOp::create(
         b, loc, operands[0], operands[1], operands[2], mask, op.getScaleAttr(),
-        op.getCausal(), tileDiagonal(b, op, nest, offsets, shifted), state[0],
-        state[1], state[2]);
+        op.getCausal(), tileDiagonal(b, op, nest, offsets, shifted),
+        /*dropout_p=*/FloatAttr(), /*rng=*/Value(),
+        /*dropout_origin=*/ValueRange(), state[0], state[1], state[2]);
     result.tiledOps.push_back(chunk);
     llvm::append_range(result.tiledValues, chunk->getResults());
     return result;

@@ -1,5 +1,6 @@
 // RUN: attn-opt %s --convert-attn-to-linalg --split-input-file | FileCheck %s
 // RUN: attn-opt %s --convert-attn-to-linalg="attention=decomposed" --split-input-file | FileCheck %s --check-prefix=DECOMPOSED
+// RUN: attn-opt %s --convert-attn-to-linalg="parallel-query-blocks=true" --split-input-file | FileCheck %s --check-prefix=PARALLEL
 
 // The gradient ops in linalg named ops and generics: one reduction per row
 // statistic, then one elementwise output.
@@ -155,10 +156,10 @@ func.func @xent_logits_backward(%g: tensor<f32>, %z: tensor<?x100xf32>, %t: tens
 // -----
 
 // The default lowering, FlashAttention-2's blocks ([16, 32] here): D, then
-// the keys pass (each key block of each key/value head owns its dK and dV;
-// the group's query heads, then the causal query blocks that see the keys,
-// fold into them), then the queries pass (each query block of each head
-// owns its dQ, over the key blocks it sees). No [M, N] tensor.
+// one loop over the key blocks of each key/value head, each owning its dK
+// and dV; the group's query heads, then the causal query blocks that see
+// the keys, fold into them, and into dQ's rows (one thread: the iterations
+// run in turn). No [M, N] tensor.
 // CHECK-DAG:   #[[MM_L:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG:   #[[MM_R:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG:   #[[MM_O:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
@@ -168,10 +169,10 @@ func.func @xent_logits_backward(%g: tensor<f32>, %z: tensor<?x100xf32>, %t: tens
 // CHECK-NOT:     tensor<1x4x16x32xf32>
 // CHECK:         %[[DOT:.*]] = linalg.generic {{.*}} ins(%[[DO]], %[[O]] :
 // CHECK:         %[[D:.*]] = linalg.generic {{.*}} ins(%[[DOT]], %[[L]] :
-// CHECK:         %[[KEYS:.*]]:2 = scf.for {{.*}} -> (tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>)
+// CHECK:         %[[KEYS:.*]]:3 = scf.for {{.*}} -> (tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>, tensor<1x4x16x8xf32>)
 // CHECK:           %[[KB:.*]] = tensor.extract_slice %[[K]]{{.*}} [1, 1, 32, 8] [1, 1, 1, 1] : tensor<1x2x32x8xf32> to tensor<32x8xf32>
-// CHECK:           %[[GROUP:.*]]:2 = scf.for {{.*}} -> (tensor<32x8xf32>, tensor<32x8xf32>)
-// CHECK:             %[[QBLOCKS:.*]]:2 = scf.for {{.*}} -> (tensor<32x8xf32>, tensor<32x8xf32>)
+// CHECK:           %[[GROUP:.*]]:3 = scf.for {{.*}} -> (tensor<32x8xf32>, tensor<32x8xf32>, tensor<1x4x16x8xf32>)
+// CHECK:             %[[QBLOCKS:.*]]:3 = scf.for {{.*}} iter_args({{.*}}, %[[DQALL:.*]] = %{{.*}}) -> (tensor<32x8xf32>, tensor<32x8xf32>, tensor<1x4x16x8xf32>)
 // CHECK:               %[[QB:.*]] = tensor.extract_slice %[[Q]]{{.*}} to tensor<16x8xf32>
 // CHECK:               %[[S:.*]] = linalg.generic {indexing_maps = [#[[MM_L]], #[[MM_R]], #[[MM_O]]], {{.*}}} ins(%[[QB]], %{{.*}} : tensor<16x8xf32>, tensor<8x32xf32>) outs(%{{.*}} : tensor<16x32xf32>)
 // CHECK:               arith.cmpi sgt
@@ -179,17 +180,31 @@ func.func @xent_logits_backward(%g: tensor<f32>, %z: tensor<?x100xf32>, %t: tens
 // CHECK:               %[[DS:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<16x32xf32>, tensor<16x32xf32>, tensor<16xf32>)
 // CHECK:               %[[DK:.*]] = linalg.generic {indexing_maps = [#[[MM_LT]], #[[MM_R]], #[[MM_O]]], {{.*}}} ins(%[[DS]], %[[QB]] : tensor<16x32xf32>, tensor<16x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
 // CHECK:               %[[DV:.*]] = linalg.generic {indexing_maps = [#[[MM_LT]], #[[MM_R]], #[[MM_O]]], {{.*}}} ins({{.*}}) outs(%{{.*}} : tensor<32x8xf32>)
-// CHECK:               scf.yield %[[DK]], %[[DV]]
+// CHECK:               %[[DQROWS:.*]] = tensor.extract_slice %[[DQALL]]{{.*}} to tensor<16x8xf32>
+// CHECK:               %[[DQ:.*]] = linalg.generic {indexing_maps = [#[[MM_L]], #[[MM_R]], #[[MM_O]]], {{.*}}} ins(%[[DS]], %[[KB]] : tensor<16x32xf32>, tensor<32x8xf32>) outs(%[[DQROWS]] : tensor<16x8xf32>)
+// CHECK:               %[[DQNEW:.*]] = tensor.insert_slice %[[DQ]] into %[[DQALL]]
+// CHECK:               scf.yield %[[DK]], %[[DV]], %[[DQNEW]]
 // CHECK:           tensor.insert_slice %[[GROUP]]#0
 // CHECK:           tensor.insert_slice %[[GROUP]]#1
-// CHECK:         %[[QUERIES:.*]] = scf.for {{.*}} -> (tensor<1x4x16x8xf32>)
-// CHECK:           %[[KEYBLOCKS:.*]] = scf.for {{.*}} -> (tensor<16x8xf32>)
-// CHECK:             %[[KB2:.*]] = tensor.extract_slice %[[K]]{{.*}} to tensor<32x8xf32>
-// CHECK:             %[[DS2:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<16x32xf32>, tensor<16x32xf32>, tensor<16xf32>)
-// CHECK:             %[[DQ:.*]] = linalg.generic {indexing_maps = [#[[MM_L]], #[[MM_R]], #[[MM_O]]], {{.*}}} ins(%[[DS2]], %[[KB2]] : tensor<16x32xf32>, tensor<32x8xf32>) outs(%{{.*}} : tensor<16x8xf32>)
-// CHECK:             scf.yield %[[DQ]]
-// CHECK:           tensor.insert_slice %[[KEYBLOCKS]]
-// CHECK:         return %[[QUERIES]], %[[KEYS]]#0, %[[KEYS]]#1
+// CHECK-NOT:     scf.for
+// CHECK:         return %[[KEYS]]#2, %[[KEYS]]#0, %[[KEYS]]#1
+
+// With threads: key blocks in an scf.forall (each owns its dK, dV), then dQ
+// in a pass of its own, an scf.forall over the query blocks (each owns its
+// dQ rows, over the key blocks it sees).
+// PARALLEL-LABEL: func.func @attention_backward(
+// PARALLEL:         %[[KEYS:.*]]:2 = scf.forall {{.*}} shared_outs({{.*}}) -> (tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>)
+// PARALLEL:           scf.for {{.*}} -> (tensor<32x8xf32>, tensor<32x8xf32>)
+// PARALLEL:           tensor.parallel_insert_slice
+// PARALLEL:           tensor.parallel_insert_slice
+// PARALLEL:         %[[QUERIES:.*]] = scf.forall {{.*}} -> (tensor<1x4x16x8xf32>)
+// PARALLEL:           %[[KEYBLOCKS:.*]] = scf.for {{.*}} -> (tensor<16x8xf32>)
+// PARALLEL:             %[[KB2:.*]] = tensor.extract_slice %{{.*}} to tensor<32x8xf32>
+// PARALLEL:             %[[DS2:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<16x32xf32>, tensor<16x32xf32>, tensor<16xf32>)
+// PARALLEL:             %[[DQ:.*]] = linalg.generic {{.*}} ins(%[[DS2]], %[[KB2]] : tensor<16x32xf32>, tensor<32x8xf32>) outs(%{{.*}} : tensor<16x8xf32>)
+// PARALLEL:             scf.yield %[[DQ]]
+// PARALLEL:           tensor.parallel_insert_slice %[[KEYBLOCKS]]
+// PARALLEL:         return %[[QUERIES]], %[[KEYS]]#0, %[[KEYS]]#1
 
 // With attention=decomposed: attention_backward over all the scores: S, P = exp(S - lse), D (0 where
 // lse = +inf), dP = dO vᵀ, dS, dQ = dS k; dK and dV per query head, then

@@ -104,3 +104,19 @@ func.func @attention_backward(%do: tensor<1x8x128x32xf32>, %q: tensor<1x8x128x64
   %dq, %dk, %dv = attn.attention_backward %do, %q, %k, %v, %o, %lse mask %m scale = 0.125 causal : tensor<1x8x128x32xf32>, tensor<1x8x128x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>, tensor<1x8x128x32xf32>, tensor<1x8x128xf32>, tensor<128x256xf32>
   return %dq, %dk, %dv : tensor<1x8x128x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>
 }
+
+// -----
+
+// Dropout: the probability, the generator state [seed, offset] (its type is
+// always tensor<2xi64>), and for the online form the origin of its scores.
+// CHECK-LABEL: func.func @attention_dropout(
+// CHECK-SAME:    %[[Q:.*]]: tensor<2x64x16xf32>, %[[R:.*]]: tensor<2xi64>, %[[DO:.*]]: tensor<2x64x16xf32>, %[[I:.*]]: index)
+// CHECK:         %[[O:.*]], %[[L:.*]] = attn.attention %[[Q]], %[[Q]], %[[Q]] dropout = 1.000000e-01 rng %[[R]] with_lse : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x16xf32>
+// CHECK:         attn.attention_backward %[[DO]], %[[Q]], %[[Q]], %[[Q]], %[[O]], %[[L]] dropout = 1.000000e-01 rng %[[R]] : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64xf32>
+// CHECK:         attn.online_attention %[[Q]], %[[Q]], %[[Q]] dropout = 1.000000e-01 rng %[[R]] at[%[[I]], %[[I]], %[[I]], %[[I]]] into
+func.func @attention_dropout(%q: tensor<2x64x16xf32>, %r: tensor<2xi64>, %do: tensor<2x64x16xf32>, %i: index) -> (tensor<2x64x16xf32>, tensor<2x64x16xf32>) {
+  %o, %lse = attn.attention %q, %q, %q dropout = 0.1 rng %r with_lse : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x16xf32>
+  %dq, %dk, %dv = attn.attention_backward %do, %q, %q, %q, %o, %lse dropout = 0.1 rng %r : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64xf32>
+  %acc, %max, %sum = attn.online_attention %q, %q, %q dropout = 0.1 rng %r at [%i, %i, %i, %i] into %o, %lse, %lse : tensor<2x64x16xf32>, tensor<2x64x16xf32>, tensor<2x64x16xf32> -> tensor<2x64x16xf32>, tensor<2x64xf32>, tensor<2x64xf32>
+  return %acc, %dq : tensor<2x64x16xf32>, tensor<2x64x16xf32>
+}

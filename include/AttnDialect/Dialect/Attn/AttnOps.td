@@ -48,6 +48,14 @@ def Attn_ReducibleTensor : Type<
     "encoding",
     "::mlir::RankedTensorType">;
 
+// The state of dropout's counter-based generator: [seed, offset].
+def Attn_RngTensor : Type<
+    CPred<"$_self == ::mlir::RankedTensorType::get({2}, "
+          "::mlir::IntegerType::get($_self.getContext(), 64))">,
+    "tensor<2xi64> (dropout's [seed, offset])",
+    "::mlir::RankedTensorType">,
+    BuildableType<"::mlir::RankedTensorType::get({2}, $_builder.getI64Type())">;
+
 def Attn_TargetTensor : Type<
     And<[RankedTensorOf<[I32, I64]>.predicate, Attn_NoEncoding]>,
     "ranked tensor of i32 or i64 elements and no encoding",
@@ -441,6 +449,17 @@ def Attn_AttentionOp
     over key/value blocks that keeps a running max, sum and output per query
     row and never holds more than a block of scores.
 
+    `dropout = p rng %state` (training): each probability is kept with
+    probability `1 - p` and scaled by `1 / (1 - p)`, or dropped (0), before
+    it weighs the values: `result = (P * Z / (1 - p)) value`. The keep bits
+    `Z` come from a counter-based generator, a function of the state
+    `%state = [seed, offset]` (`tensor<2xi64>`) and of the score's indices
+    `(b, h, i, j)` alone (a 32-bit hash of them, entry kept when its top 24
+    bits are at least `p 2^24`), so that `attn.attention_backward` with the
+    same `dropout` and state regenerates the same `Z` without storing it.
+    The row sum and `lse` are of the probabilities before dropout. `p` is in
+    `[0, 1)`.
+
     `with_lse`: a second result, the logsumexp of each query row's scaled,
     masked scores, `lse[..., i] = log sum_j exp(s[..., i, j])` (`[B, Hq, M]`;
     f32 for f16 and bf16 operands), the state `attn.attention_backward`
@@ -478,13 +497,16 @@ def Attn_AttentionOp
                        Optional<Index>:$diagonal,
                        DefaultValuedAttr<Attn_MaskedRows,
                            "::mlir::attn::MaskedRows::Zero">:$masked_rows,
-                       UnitAttr:$with_lse);
+                       UnitAttr:$with_lse,
+                       OptionalAttr<F64Attr>:$dropout_p,
+                       Optional<Attn_RngTensor>:$rng);
   let results = (outs Attn_FloatTensor:$result,
                       Optional<Attn_FloatTensor>:$lse);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? (`scale` `=` $scale^)?
     (`causal` $causal^)? (`diagonal` $diagonal^)?
-    (`masked_rows` `=` $masked_rows^)? (`with_lse` $with_lse^)? attr-dict
+    (`masked_rows` `=` $masked_rows^)? (`dropout` `=` $dropout_p^)?
+    (`rng` $rng^)? (`with_lse` $with_lse^)? attr-dict
     `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
   }];
 }
@@ -524,6 +546,12 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
     sequence of steps (`transform.structured.tile_using_for` on it threads
     the state through the loop).
 
+    `dropout = p rng %state at [%b, %h, %i, %j]`: `attn.attention`'s
+    dropout of this op's probabilities before they weigh the values (not in
+    `sum`), its scores being those from batch `%b`, query head `%h`, row `%i`
+    and key `%j` of the attention whose state is `%state` (a tile moves the
+    origin by its offsets, as it moves the causal diagonal).
+
     Operands and masking are those of `attn.attention` (grouped-query heads,
     numpy-broadcast additive mask, `scale` defaulting to `1 / sqrt(D)`),
     `causal` and `diagonal` those of this op's own keys: key j is hidden
@@ -561,6 +589,9 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
                        OptionalAttr<F64Attr>:$scale,
                        UnitAttr:$causal,
                        Optional<Index>:$diagonal,
+                       OptionalAttr<F64Attr>:$dropout_p,
+                       Optional<Attn_RngTensor>:$rng,
+                       Variadic<Index>:$dropout_origin,
                        Attn_FloatTensor:$acc,
                        Attn_FloatTensor:$max,
                        Attn_FloatTensor:$sum);
@@ -569,6 +600,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? (`scale` `=` $scale^)?
     (`causal` $causal^)? (`diagonal` $diagonal^)?
+    (`dropout` `=` $dropout_p^)? (`rng` $rng^)?
+    (`at` `[` $dropout_origin^ `]`)?
     `into` $acc `,` $max `,` $sum attr-dict
     `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
     `->` type($acc) `,` type($max) `,` type($sum)
@@ -848,6 +881,10 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
         P  = exp(S - lse)                (the forward's probabilities)
         D  = rowsum(dO * O)              (0 for a row with lse = +inf)
         dV = Pᵀ dO,  dP = dO valueᵀ,  dS = P * (dP - D)
+
+    With `dropout = p rng %state` (those of the forward), the keep bits `Z`
+    are regenerated: `dV = (P Z / (1 - p))ᵀ dO` and `dP = Z (dO valueᵀ) /
+    (1 - p)`.
         dQ = dS key · scale,  dK = dSᵀ query · scale
 
     Grouped-query heads: the gradient of a key/value head is the sum over
@@ -885,13 +922,16 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
                        Optional<Attn_ReducibleTensor>:$mask,
                        OptionalAttr<F64Attr>:$scale,
                        UnitAttr:$causal,
-                       Optional<Index>:$diagonal);
+                       Optional<Index>:$diagonal,
+                       OptionalAttr<F64Attr>:$dropout_p,
+                       Optional<Attn_RngTensor>:$rng);
   let results = (outs Attn_FloatTensor:$grad_query, Attn_FloatTensor:$grad_key,
                       Attn_FloatTensor:$grad_value);
   let assemblyFormat = [{
     $grad `,` $query `,` $key `,` $value `,` $output `,` $lse
     (`mask` $mask^)? (`scale` `=` $scale^)? (`causal` $causal^)?
-    (`diagonal` $diagonal^)? attr-dict
+    (`diagonal` $diagonal^)? (`dropout` `=` $dropout_p^)? (`rng` $rng^)?
+    attr-dict
     `:` type($grad) `,` type($query) `,` type($key) `,` type($value) `,`
     type($output) `,` type($lse) (`,` type($mask)^)?
   }];

@@ -83,6 +83,30 @@ Value dropLeadingUnitDims(OpBuilder &b, Location loc, Value x, int64_t drop);
 /// `x` back to `rank`, folding its leading unit dims.
 Value collapseToRank(OpBuilder &b, Location loc, Value x, int64_t rank);
 
+/// Dropout of an attention's probabilities (`dropout = p rng %state`): the
+/// keep bit of score (b, h, i, j) is a hash of the state and the indices.
+struct Dropout {
+  double p = 0.0;
+  Value key; // i32: the state [seed, offset] hashed; null without dropout
+  /// The indices (b, h, i, j) of the op's first score in the attention's.
+  SmallVector<Value> origin;
+  explicit operator bool() const { return key != nullptr; }
+};
+
+/// The generator state `rng` ([seed, offset], tensor<2xi64>) hashed into
+/// an i32 key.
+Value dropoutKey(OpBuilder &b, Location loc, Value rng);
+
+/// The i32 key of the scores of row `row` of query head `head` of batch
+/// `batch` (index values).
+Value dropoutRowKey(OpBuilder &b, Location loc, Value key, Value batch,
+                    Value head, Value row);
+
+/// 1 / (1 - p) where dropout keeps score `col` (an index) of the row of
+/// `rowKey`, 0 where it drops it; a float of `type`.
+Value dropoutFactor(OpBuilder &b, Location loc, Value rowKey, Value col,
+                    double p, Type type);
+
 /// The operands of an attention at rank 4 and what its lowerings need.
 struct AttentionOperands {
   Value q, k, v, mask; // rank 4; mask null or rank 4
@@ -94,6 +118,7 @@ struct AttentionOperands {
   Value diagonal;       // key j is hidden from query i when j > i + diagonal
   bool defaultDiagonal; // diagonal == N - M
   bool zeroRows;
+  Dropout dropout;
 };
 
 /// The operands of `op` at rank 4, its scale (1 / sqrt(max(D, 1)) unless
