@@ -760,14 +760,18 @@ Value decomposeSoftmaxBackward(OpBuilder &b, attn::SoftmaxBackwardOp op) {
   return rows.elementwise<linalg::MulOp>({y, centered});
 }
 
+/// `x`, or 0 where `v` is -inf (a masked entry, or a row that saw none).
+Value zeroWhereNegInf(OpBuilder &b, Location loc, Value v, Value x) {
+  return arith::SelectOp::create(b, loc, attn::isNegInfinity(b, loc, v),
+                                 attn::floatConstant(b, loc, x.getType(), 0.0),
+                                 x);
+}
+
 /// `dy` where `y` is not -inf, 0 where it is (an entry `y` does not depend on).
 Value dropMasked(RowOpBuilder &rows, Value dy, Value y) {
   return rows.map({dy, y}, rows.empty(),
                   [](OpBuilder &b, Location l, ValueRange args) -> Value {
-                    return arith::SelectOp::create(
-                        b, l, attn::isNegInfinity(b, l, args[1]),
-                        attn::floatConstant(b, l, args[0].getType(), 0.0),
-                        args[0]);
+                    return zeroWhereNegInf(b, l, args[1], args[0]);
                   });
 }
 
@@ -785,10 +789,7 @@ Value decomposeLogSoftmaxBackward(OpBuilder &b,
                     Value exp = math::ExpOp::create(b, l, args[1]);
                     Value share = arith::MulFOp::create(b, l, exp, args[2]);
                     Value grad = arith::SubFOp::create(b, l, args[0], share);
-                    return arith::SelectOp::create(
-                        b, l, attn::isNegInfinity(b, l, args[1]),
-                        attn::floatConstant(b, l, args[0].getType(), 0.0),
-                        grad);
+                    return zeroWhereNegInf(b, l, args[1], grad);
                   });
 }
 
@@ -805,10 +806,7 @@ Value decomposeLogSumExpBackward(OpBuilder &b, attn::LogSumExpBackwardOp op) {
                         arith::SubFOp::create(b, l, args[0], args[1]);
                     Value exp = math::ExpOp::create(b, l, shifted);
                     Value grad = arith::MulFOp::create(b, l, args[2], exp);
-                    return arith::SelectOp::create(
-                        b, l, attn::isNegInfinity(b, l, args[1]),
-                        attn::floatConstant(b, l, args[0].getType(), 0.0),
-                        grad);
+                    return zeroWhereNegInf(b, l, args[1], grad);
                   });
 }
 
