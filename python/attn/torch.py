@@ -1,0 +1,246 @@
+"""attn's ops as PyTorch functions, differentiable under torch.autograd.
+
+    import attn.torch as at
+    out = at.scaled_dot_product_attention(q, k, v, is_causal=True)
+    loss = at.cross_entropy(logits, target)
+    loss.backward()
+
+Each function is a `torch.autograd.Function` whose forward and backward are
+attn kernels (attn.ops and their `_backward` ops). CPU tensors only;
+contiguous float32 and float64 tensors are read and written in place
+(shared buffers, no copy), others are copied once; float16 is computed by
+attn's f16 kernels, bfloat16 (which numpy lacks) in float32 and rounded
+back. The signatures and semantics are PyTorch 2.x's (documented by
+PyTorch; 1.13 lacks some of them)."""
+
+import numpy as np
+import torch
+
+from . import ops
+
+_DTYPES = (torch.float16, torch.float32, torch.float64, torch.bfloat16)
+
+
+def _check(t, name, like=None):
+    """`t` validated: a CPU floating tensor (of `like`'s dtype)."""
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if t.device.type != "cpu":
+        raise RuntimeError(f"{name} must be on the CPU (attn runs there), got {t.device}")
+    if like is not None and t.dtype != like.dtype:
+        raise RuntimeError(f"expected {name} to have the dtype of the other inputs "
+                           f"({like.dtype}), got {t.dtype}")
+    if t.dtype not in _DTYPES:
+        raise RuntimeError(f"{name} must be float16, bfloat16, float32 or float64, "
+                           f"got {t.dtype}")
+    return t
+
+
+def _np(t):
+    """A numpy view of `t` (a copy when it is not contiguous; float32 for
+    bfloat16)."""
+    t = t.detach()
+    if t.dtype == torch.bfloat16:
+        t = t.float()
+    return t.contiguous().numpy()
+
+
+def _torch(a, dtype):
+    """The numpy result `a` as a tensor of `dtype` (sharing its buffer)."""
+    a = np.asarray(a)
+    # (np.ascontiguousarray would make a rank-0 loss rank 1.)
+    t = torch.from_numpy(a if a.flags.c_contiguous else a.copy())
+    return t if t.dtype == dtype else t.to(dtype)
+
+
+def _last(t, dim):
+    """`t` with `dim` moved last (attn works on the last dimension)."""
+    dim = dim % t.dim() if t.dim() else 0
+    return t if dim == t.dim() - 1 else t.movedim(dim, -1)
+
+
+def _back(t, dim, ndim):
+    dim = dim % ndim if ndim else 0
+    return t if dim == ndim - 1 else t.movedim(-1, dim)
+
+
+class _Softmax(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = _torch(ops.softmax(_np(x)), x.dtype)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return _torch(ops.softmax_backward(_np(grad.to(y.dtype)), _np(y)), y.dtype)
+
+
+class _LogSoftmax(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = _torch(ops.log_softmax(_np(x)), x.dtype)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return _torch(ops.log_softmax_backward(_np(grad.to(y.dtype)), _np(y)), y.dtype)
+
+
+class _LogSumExp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = _torch(ops.logsumexp(_np(x)), x.dtype)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return _torch(ops.logsumexp_backward(_np(grad.to(x.dtype)), _np(x), _np(out)),
+                      x.dtype)
+
+
+def softmax(input, dim=-1):
+    """`torch.softmax(input, dim)` (a fully `-inf` row gives zeros)."""
+    x = _last(_check(input, "input"), dim)
+    return _back(_Softmax.apply(x), dim, input.dim())
+
+
+def log_softmax(input, dim=-1):
+    """`torch.log_softmax(input, dim)`."""
+    x = _last(_check(input, "input"), dim)
+    return _back(_LogSoftmax.apply(x), dim, input.dim())
+
+
+def logsumexp(input, dim, keepdim=False):
+    """`torch.logsumexp(input, dim, keepdim)` over one dimension."""
+    if not isinstance(dim, int):
+        raise TypeError(f"dim must be an int (one dimension), got {dim!r}")
+    x = _last(_check(input, "input"), dim)
+    out = _LogSumExp.apply(x)
+    return out.unsqueeze(dim % input.dim()) if keepdim else out
+
+
+class _CrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, logits, target, ignore_index, reduction):
+        t = target.detach().contiguous().numpy()
+        loss = ops.xent_logits(_np(logits), t, ignore_index=ignore_index,
+                               reduction=reduction)
+        ctx.save_for_backward(logits, target)
+        ctx.options = (ignore_index, reduction)
+        return _torch(np.asarray(loss), logits.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, target = ctx.saved_tensors
+        ignore_index, reduction = ctx.options
+        g = _np(grad.to(logits.dtype))
+        dz = ops.xent_logits_backward(g, _np(logits), target.contiguous().numpy(),
+                                      ignore_index=ignore_index, reduction=reduction)
+        return _torch(dz, logits.dtype), None, None, None
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """`torch.nn.functional.cross_entropy` with class-index targets: input
+    `[N, C]` or `[N, C, d1, ...]` (classes in dimension 1) or `[C]`."""
+    _check(input, "input")
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
+    if target.dtype not in (torch.int64, torch.int32):
+        raise RuntimeError(f"target must hold class indices (int64), got {target.dtype}"
+                           + (" (class probabilities are not supported)"
+                              if target.is_floating_point() else ""))
+    if target.requires_grad:
+        raise RuntimeError("target must not require grad (class indices have none)")
+    if weight is not None:
+        raise NotImplementedError("cross_entropy: weight is not supported by attn")
+    if label_smoothing != 0.0:
+        raise NotImplementedError("cross_entropy: label_smoothing is not supported by attn")
+    if reduction not in ("none", "sum", "mean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    logits = input if input.dim() <= 1 else input.movedim(1, -1)
+    expected = tuple(logits.shape[:-1])
+    if tuple(target.shape) != expected:
+        raise RuntimeError(f"target shape {tuple(target.shape)} does not match the "
+                           f"input's without its class dimension {expected}")
+    return _CrossEntropy.apply(logits, target, int(ignore_index), reduction)
+
+
+class _Attention(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, q, k, v, mask, causal, scale, dropout_p, seed, offset):
+        args = dict(causal=causal, scale=scale, dropout_p=dropout_p, seed=seed,
+                    offset=offset)
+        m = None if mask is None else _np(mask)
+        out, lse = ops.attention(_np(q), _np(k), _np(v), m, return_lse=True, **args)
+        out = _torch(out, q.dtype)
+        ctx.save_for_backward(q, k, v, out, torch.from_numpy(lse))
+        ctx.mask, ctx.args = m, args
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, out, lse = ctx.saved_tensors
+        dq, dk, dv = ops.attention_backward(
+            _np(grad.to(q.dtype)), _np(q), _np(k), _np(v), _np(out), lse.numpy(),
+            ctx.mask, **ctx.args)
+        return (_torch(dq, q.dtype), _torch(dk, k.dtype), _torch(dv, v.dtype),
+                None, None, None, None, None, None)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """PyTorch 2.5's `F.scaled_dot_product_attention`: query `[..., Hq, L,
+    E]`, key `[..., H, S, E]`, value `[..., H, S, Ev]`; a boolean
+    `attn_mask` keeps the `True` entries, a float one is added; `is_causal`
+    keeps key j for query i when j <= i (top-left aligned); `enable_gqa`
+    lets Hq be a multiple of H. Dropout draws its seed from torch's
+    generator (`torch.manual_seed` makes it reproducible)."""
+    _check(query, "query")
+    _check(key, "key", query)
+    _check(value, "value", query)
+    if query.dim() < 2 or key.dim() != query.dim() or value.dim() != query.dim():
+        raise RuntimeError("query, key and value must have the same rank (>= 2), got "
+                           f"{query.dim()}, {key.dim()} and {value.dim()}")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("attn_mask and is_causal cannot both be set")
+    if query.dim() >= 3 and query.shape[-3] != key.shape[-3] and not enable_gqa:
+        raise RuntimeError(f"query has {query.shape[-3]} heads and key {key.shape[-3]}: "
+                           "pass enable_gqa=True for grouped-query attention")
+    L, S = query.shape[-2], key.shape[-2]
+    mask = None
+    causal = False
+    if is_causal:
+        if L == S:
+            causal = True  # top-left and bottom-right alignments coincide
+        else:
+            mask = torch.zeros(L, S, dtype=query.dtype).masked_fill(
+                torch.ones(L, S, dtype=torch.bool).triu(1), float("-inf"))
+    elif attn_mask is not None:
+        if not isinstance(attn_mask, torch.Tensor):
+            raise TypeError(f"attn_mask must be a torch.Tensor, got {type(attn_mask).__name__}")
+        if attn_mask.dtype == torch.bool:
+            mask = torch.zeros(attn_mask.shape, dtype=query.dtype).masked_fill(
+                ~attn_mask, float("-inf"))
+        else:
+            mask = _check(attn_mask, "attn_mask", query).detach()
+    # Leading dimensions beyond [B, H] fold into B.
+    lead = query.shape[:-3] if query.dim() > 4 else None
+    q, k, v = query, key, value
+    if lead is not None:
+        q, k, v = (x.reshape((-1,) + tuple(x.shape[-3:])) for x in (q, k, v))
+        if mask is not None and mask.dim() > 4:
+            mask = mask.reshape((-1,) + tuple(mask.shape[-3:]))
+    seed = offset = 0
+    if dropout_p > 0.0:
+        seed, offset = (int(x) for x in torch.randint(0, 2**62, (2,)))
+    out = _Attention.apply(q, k, v, mask, causal, scale, float(dropout_p), seed, offset)
+    if lead is not None:
+        out = out.reshape(tuple(lead) + tuple(out.shape[-3:]))
+    return out

@@ -1,0 +1,151 @@
+"""attn.torch: attn's ops as differentiable PyTorch functions, checked by
+torch.autograd.gradcheck in float64 (attn's forward for the finite
+differences, attn's backward for the analytic Jacobian) and against
+PyTorch's own functions in float32."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import attn.torch as at
+
+
+def f64(*shape, seed=0, scale=1.0):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(*shape, generator=g, dtype=torch.float64) * scale).requires_grad_()
+
+
+def gradcheck(fn, *inputs):
+    assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-7, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dim", [-1, 0, 1])
+def test_softmax_family_gradcheck(dim):
+    x = f64(3, 5, 7, seed=1)
+    gradcheck(lambda x: at.softmax(x, dim), x)
+    gradcheck(lambda x: at.log_softmax(x, dim), x)
+    gradcheck(lambda x: at.logsumexp(x, dim), x)
+    gradcheck(lambda x: at.logsumexp(x, dim, keepdim=True), x)
+
+
+def test_softmax_family_values_against_torch():
+    x = torch.randn(4, 6, 33) * 30
+    torch.testing.assert_close(at.softmax(x, 1), torch.softmax(x, 1))
+    torch.testing.assert_close(at.log_softmax(x, -1), torch.log_softmax(x, -1))
+    torch.testing.assert_close(at.logsumexp(x, 2, True), torch.logsumexp(x, 2, True))
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_cross_entropy(reduction):
+    logits = f64(9, 11, seed=2, scale=3)
+    target = torch.tensor([0, 3, -100, 10, 5, 5, 1, -100, 2])
+    gradcheck(lambda z: at.cross_entropy(z, target, reduction=reduction), logits)
+    want = F.cross_entropy(logits, target, reduction=reduction)
+    torch.testing.assert_close(at.cross_entropy(logits, target, reduction=reduction), want)
+    # Classes in dimension 1 of [N, C, d].
+    z3 = f64(2, 5, 4, seed=3)
+    t3 = torch.tensor([[0, 4, 1, 2], [3, 3, -100, 0]])
+    gradcheck(lambda z: at.cross_entropy(z, t3, reduction=reduction), z3)
+    torch.testing.assert_close(at.cross_entropy(z3, t3, reduction=reduction),
+                               F.cross_entropy(z3, t3, reduction=reduction))
+
+
+def sdpa_reference(q, k, v, mask=None, is_causal=False, scale=None, enable_gqa=False):
+    """PyTorch 2.x's documented math for scaled_dot_product_attention."""
+    L, S = q.shape[-2], k.shape[-2]
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    if enable_gqa:
+        k = k.repeat_interleave(q.shape[-3] // k.shape[-3], -3)
+        v = v.repeat_interleave(q.shape[-3] // v.shape[-3], -3)
+    bias = torch.zeros(L, S, dtype=q.dtype)
+    if is_causal:
+        bias = bias.masked_fill(torch.ones(L, S, dtype=torch.bool).tril().logical_not(),
+                                float("-inf"))
+    if mask is not None:
+        bias = (bias.masked_fill(mask.logical_not(), float("-inf"))
+                if mask.dtype == torch.bool else bias + mask)
+    return torch.softmax(q @ k.transpose(-2, -1) * scale + bias, -1) @ v
+
+
+@pytest.mark.parametrize("case", ["plain", "causal_top_left", "causal_square", "bool_mask",
+                                  "float_mask", "gqa", "scale", "five_dims"])
+def test_scaled_dot_product_attention(case):
+    L, S = (6, 9) if case != "causal_square" else (7, 7)
+    hq, hkv = (4, 2) if case == "gqa" else (2, 2)
+    lead = (2, 1) if case == "five_dims" else (2,)
+    q = f64(*lead, hq, L, 5, seed=4)
+    k = f64(*lead, hkv, S, 5, seed=5)
+    v = f64(*lead, hkv, S, 3, seed=6)
+    kwargs = {}
+    if case.startswith("causal"):
+        kwargs["is_causal"] = True
+    if case == "bool_mask":
+        mask = torch.rand(L, S, generator=torch.Generator().manual_seed(7)) > 0.3
+        mask[:, 0] = True
+        kwargs["attn_mask"] = mask
+    if case == "float_mask":
+        kwargs["attn_mask"] = torch.randn(1, L, S, dtype=torch.float64)
+    if case == "gqa":
+        kwargs["enable_gqa"] = True
+    if case == "scale":
+        kwargs["scale"] = 0.7
+    gradcheck(lambda q, k, v: at.scaled_dot_product_attention(q, k, v, **kwargs), q, k, v)
+    ref_kwargs = dict(kwargs)
+    mask = ref_kwargs.pop("attn_mask", None)
+    torch.testing.assert_close(at.scaled_dot_product_attention(q, k, v, **kwargs),
+                               sdpa_reference(q, k, v, mask, **ref_kwargs))
+
+
+def test_sdpa_float32_and_half_types():
+    g = torch.Generator().manual_seed(8)
+    q, k, v = (torch.randn(1, 2, 70, 16, generator=g) for _ in range(3))
+    want = sdpa_reference(q.double(), k.double(), v.double(), is_causal=True)
+    torch.testing.assert_close(at.scaled_dot_product_attention(q, k, v, is_causal=True),
+                               want.float(), rtol=1e-5, atol=1e-5)
+    for dtype in (torch.float16, torch.bfloat16):
+        out = at.scaled_dot_product_attention(q.to(dtype), k.to(dtype), v.to(dtype))
+        assert out.dtype == dtype
+        torch.testing.assert_close(out.double(), sdpa_reference(q.double(), k.double(),
+                                                                v.double()),
+                                   rtol=2e-2, atol=2e-2)
+
+
+def test_sdpa_dropout_is_reproducible_and_trains():
+    q, k, v = (f64(1, 2, 64, 8, seed=s) for s in (9, 10, 11))
+    torch.manual_seed(0)
+    a = at.scaled_dot_product_attention(q, k, v, dropout_p=0.2)
+    torch.manual_seed(0)
+    b = at.scaled_dot_product_attention(q, k, v, dropout_p=0.2)
+    torch.testing.assert_close(a, b)
+    assert not torch.allclose(a, at.scaled_dot_product_attention(q, k, v, dropout_p=0.2))
+    a.sum().backward()
+    assert all(torch.isfinite(x.grad).all() for x in (q, k, v))
+
+
+def test_contiguous_inputs_are_not_copied():
+    x = torch.randn(4, 8)
+    assert at._np(x).ctypes.data == x.data_ptr()
+
+
+def test_errors():
+    q = torch.randn(2, 4, 8)
+    with pytest.raises(RuntimeError, match="expected key to have the dtype"):
+        at.scaled_dot_product_attention(q, q.double(), q)
+    with pytest.raises(RuntimeError, match="enable_gqa"):
+        at.scaled_dot_product_attention(torch.randn(4, 4, 8), q, q)
+    with pytest.raises(RuntimeError, match="attn_mask and is_causal"):
+        at.scaled_dot_product_attention(q, q, q, attn_mask=torch.zeros(4, 4), is_causal=True)
+    with pytest.raises(TypeError, match="query must be a torch.Tensor"):
+        at.scaled_dot_product_attention(q.numpy(), q, q)
+    # (An integer tensor cannot require grad in PyTorch; a float target that
+    # does is no class index.)
+    with pytest.raises(RuntimeError, match="target must hold class indices"):
+        at.cross_entropy(torch.randn(3, 5), torch.zeros(3, requires_grad=True))
+    with pytest.raises(RuntimeError, match="target must hold class indices"):
+        at.cross_entropy(torch.randn(3, 5), torch.zeros(3))
+    with pytest.raises(RuntimeError, match="target shape"):
+        at.cross_entropy(torch.randn(3, 5), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(NotImplementedError, match="label_smoothing"):
+        at.cross_entropy(torch.randn(3, 5), torch.zeros(3, dtype=torch.long),
+                         label_smoothing=0.1)
