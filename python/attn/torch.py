@@ -5,7 +5,9 @@
     loss = at.cross_entropy(logits, target)
     loss.backward()
 
-Each function is a `torch.autograd.Function` whose forward and backward are
+`MultiheadAttention` is `torch.nn.MultiheadAttention` on attn's attention,
+and `patch(model)` swaps it into a model. Each function is a
+`torch.autograd.Function` whose forward and backward are
 attn kernels (attn.ops and their `_backward` ops). CPU tensors only;
 contiguous float32 and float64 tensors are read and written in place
 (shared buffers, no copy), others are copied once; float16 is computed by
@@ -244,3 +246,79 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if lead is not None:
         out = out.reshape(tuple(lead) + tuple(out.shape[-3:]))
     return out
+
+
+class MultiheadAttention(torch.nn.MultiheadAttention):
+    """`torch.nn.MultiheadAttention` whose attention is attn's: the same
+    constructor arguments, parameters and `state_dict`, the same `forward`
+    (`key_padding_mask`, `attn_mask`, `is_causal`, `batch_first`); the
+    projections stay PyTorch's `F.linear`. `need_weights=True` (which
+    returns the attention weights attn never forms) and `add_bias_kv` /
+    `add_zero_attn` fall back to PyTorch's own forward. A query that every
+    mask hides gets zeros (PyTorch's gives NaN)."""
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
+                attn_mask=None, average_attn_weights=True, is_causal=False):
+        if need_weights or self.bias_k is not None or self.add_zero_attn:
+            return super().forward(query, key, value, key_padding_mask=key_padding_mask,
+                                   need_weights=need_weights, attn_mask=attn_mask,
+                                   average_attn_weights=average_attn_weights)
+        batched = query.dim() == 3
+        if not batched:
+            query, key, value = (x.unsqueeze(1) for x in (query, key, value))
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        elif self.batch_first:
+            query, key, value = (x.transpose(0, 1) for x in (query, key, value))
+        L, N, E = query.shape
+        S = key.shape[0]
+        H, Dh = self.num_heads, self.head_dim
+        F_ = torch.nn.functional
+        if self._qkv_same_embed_dim:
+            w_q, w_k, w_v = self.in_proj_weight.chunk(3)
+        else:
+            w_q, w_k, w_v = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        b_q = b_k = b_v = None
+        if self.in_proj_bias is not None:
+            b_q, b_k, b_v = self.in_proj_bias.chunk(3)
+        # [L, N, E] -> [N, H, L, Dh]
+        heads = lambda x, n: x.reshape(n, N, H, Dh).permute(1, 2, 0, 3)
+        q = heads(F_.linear(query, w_q, b_q), L)
+        k = heads(F_.linear(key, w_k, b_k), S)
+        v = heads(F_.linear(value, w_v, b_v), S)
+        # One additive mask [N | 1, H | 1, L | 1, S]: attn_mask ([L, S] or
+        # [N H, L, S]; True hides) plus key_padding_mask ([N, S]; True hides).
+        mask = None
+
+        def additive(m):
+            if m.dtype == torch.bool:
+                return torch.zeros(m.shape, dtype=q.dtype).masked_fill(m, float("-inf"))
+            return m.to(q.dtype)
+        if attn_mask is not None:
+            mask = additive(attn_mask)
+            mask = mask.reshape(N, H, L, S) if mask.dim() == 3 else mask.reshape(1, 1, L, S)
+        if key_padding_mask is not None:
+            padding = additive(key_padding_mask).reshape(N, 1, 1, S)
+            mask = padding if mask is None else mask + padding
+        if is_causal and attn_mask is None:
+            raise RuntimeError("is_causal is a hint that attn_mask is causal: "
+                               "pass attn_mask with it")
+        p = self.dropout if self.training else 0.0
+        out = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+        out = out.permute(2, 0, 1, 3).reshape(L, N, E)
+        out = F_.linear(out, self.out_proj.weight, self.out_proj.bias)
+        if not batched:
+            out = out.squeeze(1)
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        return out, None
+
+
+def patch(model):
+    """Makes every `torch.nn.MultiheadAttention` in `model` an attn
+    `MultiheadAttention`, keeping its parameters (the same objects);
+    returns `model`."""
+    for module in model.modules():
+        if type(module) is torch.nn.MultiheadAttention:
+            module.__class__ = MultiheadAttention
+    return model

@@ -149,3 +149,74 @@ def test_errors():
     with pytest.raises(NotImplementedError, match="label_smoothing"):
         at.cross_entropy(torch.randn(3, 5), torch.zeros(3, dtype=torch.long),
                          label_smoothing=0.1)
+
+
+def mha_pair(batch_first, dtype, kdim=None, dropout=0.0, seed=12):
+    torch.manual_seed(seed)
+    ref = torch.nn.MultiheadAttention(16, 4, dropout=dropout, batch_first=batch_first,
+                                      kdim=kdim, vdim=kdim, dtype=dtype)
+    ours = at.MultiheadAttention(16, 4, dropout=dropout, batch_first=batch_first,
+                                 kdim=kdim, vdim=kdim, dtype=dtype)
+    ours.load_state_dict(ref.state_dict())
+    return ref, ours
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-10), (torch.float32, 1e-5)])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("masks", ["none", "attn_bool", "attn_float", "padding", "both",
+                                   "per_head", "kdim"])
+def test_multihead_attention_against_torch(dtype, tol, batch_first, masks):
+    kdim = 12 if masks == "kdim" else None
+    ref, ours = mha_pair(batch_first, dtype, kdim)
+    g = torch.Generator().manual_seed(13)
+    N, L, S = 3, 7, 9
+    shape = (lambda n, l, e: (n, l, e)) if batch_first else (lambda n, l, e: (l, n, e))
+    query = torch.randn(*shape(N, L, 16), generator=g, dtype=dtype, requires_grad=True)
+    key = torch.randn(*shape(N, S, kdim or 16), generator=g, dtype=dtype, requires_grad=True)
+    value = torch.randn(*shape(N, S, kdim or 16), generator=g, dtype=dtype,
+                        requires_grad=True)
+    kwargs = {}
+    if masks in ("attn_bool", "both"):
+        m = torch.rand(L, S, generator=g) < 0.3
+        m[:, 0] = False  # every query keeps a key
+        kwargs["attn_mask"] = m
+    if masks == "attn_float":
+        kwargs["attn_mask"] = torch.randn(L, S, generator=g, dtype=dtype)
+    if masks == "per_head":
+        kwargs["attn_mask"] = torch.randn(N * 4, L, S, generator=g, dtype=dtype)
+    if masks in ("padding", "both"):
+        pad = torch.zeros(N, S, dtype=torch.bool)
+        pad[0, -3:] = True
+        pad[2, 4:] = True
+        kwargs["key_padding_mask"] = pad
+    want, _ = ref(query, key, value, need_weights=False, **kwargs)
+    got, weights = ours(query, key, value, need_weights=False, **kwargs)
+    assert weights is None
+    torch.testing.assert_close(got, want, rtol=tol, atol=tol)
+    grad = torch.randn(want.shape, generator=g, dtype=dtype)
+    want_grads = torch.autograd.grad(want, [query, key, value, *ref.parameters()], grad)
+    got_grads = torch.autograd.grad(got, [query, key, value, *ours.parameters()], grad)
+    for a, b in zip(got_grads, want_grads):
+        torch.testing.assert_close(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_patched_transformer_encoder_layer(training):
+    torch.manual_seed(14)
+    layer = torch.nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, dropout=0.0,
+                                             batch_first=True, dtype=torch.float64)
+    patched = at.patch(torch.nn.TransformerEncoderLayer(
+        16, 4, dim_feedforward=32, dropout=0.0, batch_first=True, dtype=torch.float64))
+    patched.load_state_dict(layer.state_dict())
+    assert type(patched.self_attn) is at.MultiheadAttention
+    layer.train(training)
+    patched.train(training)
+    x = torch.randn(2, 10, 16, dtype=torch.float64, requires_grad=True)
+    causal = torch.ones(10, 10, dtype=torch.bool).triu(1)
+    want = layer(x, src_mask=causal)
+    got = patched(x, src_mask=causal)
+    torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
+    g = torch.randn(want.shape, dtype=torch.float64)
+    for a, b in zip(torch.autograd.grad(got, [x, *patched.parameters()], g),
+                    torch.autograd.grad(want, [x, *layer.parameters()], g)):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
