@@ -220,3 +220,21 @@ def test_patched_transformer_encoder_layer(training):
     for a, b in zip(torch.autograd.grad(got, [x, *patched.parameters()], g),
                     torch.autograd.grad(want, [x, *layer.parameters()], g)):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_train_lm_example_runs_and_agrees(tmp_path):
+    """A short run of examples/train_lm.py: the losses of PyTorch's model
+    and of the patched one agree at every logged step."""
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "train_lm.py")
+    spec = importlib.util.spec_from_file_location("train_lm", path)
+    train_lm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_lm)
+    torch_losses, attn_losses = train_lm.main(
+        ["--steps", "4", "--layers", "1", "--d-model", "32", "--heads", "2",
+         "--context", "48", "--batch", "2", "--log-every", "1",
+         "--out", str(tmp_path / "loss.png")])
+    assert len(torch_losses) == len(attn_losses) == 4
+    for (_, a), (_, b) in zip(torch_losses, attn_losses):
+        assert abs(a - b) < 1e-4
