@@ -321,7 +321,7 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
     options = tuple(sorted(compiler._pipeline_options(
         attention=lowering, block_q=block_q, block_kv=block_kv).items()))
     return _run("attention", args, attrs,
-                _ATTENTION_OPERANDS_RNG if dropout else _ATTENTION_OPERANDS,
+                _THREE_THEN_MASK_RNG if dropout else _THREE_THEN_MASK,
                 [(k.replace("-", "_"), v) for k, v in options])
 
 
@@ -368,11 +368,11 @@ def _operands_then_mask(count, rng=False):
     return text
 
 
-_ATTENTION_OPERANDS = _operands_then_mask(3)
-_ATTENTION_OPERANDS_RNG = _operands_then_mask(3, rng=True)
-_LSE_BACKWARD_OPERANDS = _operands_then_mask(3)
-_ATTENTION_BACKWARD_OPERANDS = _operands_then_mask(6)
-_ATTENTION_BACKWARD_OPERANDS_RNG = _operands_then_mask(6, rng=True)
+# attention's q, k, v and logsumexp_backward's grad, x, out: the same form.
+_THREE_THEN_MASK = _operands_then_mask(3)
+_THREE_THEN_MASK_RNG = _operands_then_mask(3, rng=True)
+_SIX_THEN_MASK = _operands_then_mask(6)
+_SIX_THEN_MASK_RNG = _operands_then_mask(6, rng=True)
 
 
 def _dropout(args, dropout_p, seed, offset):
@@ -442,7 +442,7 @@ def logsumexp_backward(grad, x, out, mask=None, causal=False):
         _check_mask_dtype(mask, "x", elt)
         args.append(mask)
 
-    return _run("logsumexp_backward", args, _row_attrs(causal), _LSE_BACKWARD_OPERANDS)
+    return _run("logsumexp_backward", args, _row_attrs(causal), _THREE_THEN_MASK)
 
 
 def sum_sq_backward(grad, x):
@@ -518,6 +518,5 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
     options = tuple(sorted(compiler._pipeline_options(
         attention=lowering, block_q=block_q, block_kv=block_kv).items()))
     return _run("attention_backward", args, attrs,
-                _ATTENTION_BACKWARD_OPERANDS_RNG if dropout
-                else _ATTENTION_BACKWARD_OPERANDS,
+                _SIX_THEN_MASK_RNG if dropout else _SIX_THEN_MASK,
                 [(k.replace("-", "_"), v) for k, v in options])

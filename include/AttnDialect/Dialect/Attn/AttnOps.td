@@ -899,8 +899,13 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
     rows they are hidden from. The precision of `P` is that of the given
     `lse`, as in `attn.logsumexp_backward`.
 
-    Lowering: `--convert-attn-to-linalg` decomposes it into contractions over
-    all the `[M, N]` scores (AggregatedOpInterface).
+    Lowering (`--convert-attn-to-linalg`): by default FlashAttention-2's
+    blocks of `block-q` x `block-kv` scores, never all `[M, N]` of them: a
+    loop over key blocks, each accumulating its dK and dV (and, on one
+    thread, dQ's rows); with `parallel-query-blocks`, an `scf.forall` over
+    the key blocks and another over the query blocks for dQ, so that no two
+    iterations write the same gradient. With `attention=decomposed`, its
+    decomposition (AggregatedOpInterface) over all the scores.
 
     Example:
 
