@@ -66,30 +66,23 @@ def _back(t, dim, ndim):
     return t if dim == ndim - 1 else t.movedim(-1, dim)
 
 
-class _Softmax(torch.autograd.Function):
-    @staticmethod
+def _output_function(name, forward_op, backward_op):
+    """An autograd Function of a row op whose gradient follows from its
+    output (softmax, log_softmax): y = forward_op(x), dx = backward_op(dy, y)."""
     def forward(ctx, x):
-        y = _torch(ops.softmax(_np(x)), x.dtype)
+        y = _torch(forward_op(_np(x)), x.dtype)
         ctx.save_for_backward(y)
         return y
 
-    @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return _torch(ops.softmax_backward(_np(grad.to(y.dtype)), _np(y)), y.dtype)
+        return _torch(backward_op(_np(grad.to(y.dtype)), _np(y)), y.dtype)
+    return type(name, (torch.autograd.Function,),
+                {"forward": staticmethod(forward), "backward": staticmethod(backward)})
 
 
-class _LogSoftmax(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = _torch(ops.log_softmax(_np(x)), x.dtype)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return _torch(ops.log_softmax_backward(_np(grad.to(y.dtype)), _np(y)), y.dtype)
+_Softmax = _output_function("_Softmax", ops.softmax, ops.softmax_backward)
+_LogSoftmax = _output_function("_LogSoftmax", ops.log_softmax, ops.log_softmax_backward)
 
 
 class _LogSumExp(torch.autograd.Function):
