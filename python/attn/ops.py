@@ -73,6 +73,11 @@ _OPERANDS = {
     "attention_backward": [("grad", "grad_out"), ("query", "q"), ("key", "k"),
                            ("value", "v"), ("output", "out"), ("lse", "lse"),
                            ("mask", "mask")],
+    "linear_xent": [("hidden", "embeddings"), ("classifier", "classifier"),
+                    ("target", "targets"), ("bias", "bias")],
+    "linear_xent_backward": [("grad", "grad"), ("hidden", "embeddings"),
+                             ("classifier", "classifier"), ("target", "targets"),
+                             ("lse", "lse"), ("bias", "bias")],
 }
 
 
@@ -104,6 +109,10 @@ def _family(op, args, options):
     # q, k, v, mask with grad, out like q and lse like q's rows.
     roles = {"attention": "qkvm", "attention_backward": "qqkvqlm"}.get(op, "")
     for i, a in enumerate(args):
+        if op.startswith("linear_xent"):
+            # The features (the contractions' register blocks) stay static.
+            shapes.append((-1, a.shape[1]) if a.ndim == 2 else (-1,) * a.ndim)
+            continue
         role = roles[i] if i < len(roles) else ""
         if roles and a.dtype == np.int64:
             role = "r"  # dropout's [seed, offset]: tensor<2xi64>
@@ -520,3 +529,95 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
     return _run("attention_backward", args, attrs,
                 _SIX_THEN_MASK_RNG if dropout else _SIX_THEN_MASK,
                 [(k.replace("-", "_"), v) for k, v in options])
+
+
+def _linear_xent(embeddings, classifier, targets, bias, ignore_index, softcap,
+                 reduction, label_smoothing, z_loss):
+    """The arguments [embeddings, classifier, targets (, bias)] and the
+    attributes of a linear_xent."""
+    elt = _check_array(embeddings, "embeddings", _FLOAT_TYPES, "floating-point")
+    _check_like(classifier, "classifier", "embeddings", elt)
+    _check_array(targets, "targets", _INDEX_TYPES, "integer")
+    args = [embeddings, classifier, targets]
+    if bias is not None:
+        _check_like(bias, "bias", "embeddings", elt)
+        args.append(bias)
+    attrs = _xent_logits_attrs(targets, ignore_index, reduction)
+    label_smoothing = float(label_smoothing)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    if label_smoothing:
+        attrs += f" label_smoothing = {label_smoothing:.17e}"
+    z_loss = float(z_loss)
+    if not (z_loss >= 0.0 and np.isfinite(z_loss)):
+        raise ValueError(f"z_loss must be finite and >= 0, got {z_loss}")
+    if z_loss:
+        attrs += f" z_loss = {z_loss:.17e}"
+    if softcap is not None:
+        softcap = float(softcap)
+        if not (softcap > 0.0 and np.isfinite(softcap)):
+            raise ValueError(f"softcap must be positive and finite, got {softcap}")
+        attrs += f" softcap = {softcap:.17e}"
+    return args, attrs
+
+
+def _operands_then_bias(count):
+    """`a, b, c bias d` of `count` operands before an optional bias."""
+    def text(names):
+        return ", ".join(names[:count]) + (
+            f" bias {names[count]}" if len(names) > count else "")
+    return text
+
+
+_THREE_THEN_BIAS = _operands_then_bias(3)
+_FIVE_THEN_BIAS = _operands_then_bias(5)
+
+
+def _linear_xent_options(lowering, block_tokens, block_classes):
+    options = compiler._pipeline_options(
+        attention=lowering, block_q=block_tokens, block_kv=block_classes)
+    return [(k.replace("-", "_"), v) for k, v in sorted(options.items())]
+
+
+def linear_cross_entropy(embeddings, classifier, targets, bias=None,
+                         ignore_index=-100, softcap=None, reduction="mean",
+                         label_smoothing=0.0, z_loss=0.0, return_lse=False,
+                         lowering=None, block_tokens=None, block_classes=None):
+    """cross_entropy(embeddings classifierᵀ + bias, targets) without the
+    [N, V] logits (see attn.linear_xent): embeddings [N, D], classifier
+    [V, D], bias [V], targets [N] integers. PyTorch's `ignore_index`,
+    `reduction` and `label_smoothing`; `softcap` caps the logits to
+    `softcap * tanh(z / softcap)`; `z_loss` adds `z_loss * lse**2` per
+    kept token. With `return_lse`, returns (loss, lse), lse [N] what
+    `linear_cross_entropy_backward` needs. `lowering` 'flash' (default:
+    blocks of `block_tokens` x `block_classes` logits) or 'decomposed'
+    (all the logits)."""
+    args, attrs = _linear_xent(embeddings, classifier, targets, bias, ignore_index,
+                               softcap, reduction, label_smoothing, z_loss)
+    if return_lse:
+        attrs += " with_lse"
+    return _run("linear_xent", args, attrs, _THREE_THEN_BIAS,
+                _linear_xent_options(lowering, block_tokens, block_classes))
+
+
+def linear_cross_entropy_backward(grad, embeddings, classifier, targets, lse,
+                                  bias=None, ignore_index=-100, softcap=None,
+                                  reduction="mean", label_smoothing=0.0,
+                                  z_loss=0.0, lowering=None, block_tokens=None,
+                                  block_classes=None):
+    """The gradients (d embeddings, d classifier[, d bias]) of
+    `linear_cross_entropy` with the same arguments, from its `lse`
+    (`return_lse=True`) and `grad`, the gradient of a loss with respect to
+    its loss ([N] for 'none', a scalar otherwise); the logits are
+    recomputed in blocks, never all held."""
+    args, attrs = _linear_xent(embeddings, classifier, targets, bias, ignore_index,
+                               softcap, reduction, label_smoothing, z_loss)
+    grad = _check_grad(grad, embeddings, "embeddings")
+    lse_elt = "f64" if embeddings.dtype == np.float64 else "f32"
+    if _check_array(lse, "lse", _FLOAT_TYPES, "floating-point") != lse_elt:
+        raise TypeError(f"lse must be float{lse_elt[1:]} (the dtype "
+                        f"linear_cross_entropy(..., return_lse=True) returns), "
+                        f"got {lse.dtype}")
+    args = [grad] + args[:3] + [lse] + args[3:]
+    return _run("linear_xent_backward", args, attrs, _FIVE_THEN_BIAS,
+                _linear_xent_options(lowering, block_tokens, block_classes))

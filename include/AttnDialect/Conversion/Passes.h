@@ -45,6 +45,12 @@ bool lowersToFlash(AttentionOp attention,
 bool lowersToFlash(AttentionBackwardOp backward,
                    const AttentionLoweringOptions &options);
 
+/// Whether `options` lower a linear_xent (or its backward) to blocks of
+/// logits (otherwise to its decomposition over all of them).
+bool lowersToBlocks(LinearXentOp op, const AttentionLoweringOptions &options);
+bool lowersToBlocks(LinearXentBackwardOp op,
+                    const AttentionLoweringOptions &options);
+
 /// Reports, at the op, an attn.attention that the lowering cannot handle
 /// (dynamic head counts).
 LogicalResult checkAttentionLowerable(Operation *attention);
@@ -56,6 +62,11 @@ void populateAttentionToLinalgPatterns(RewritePatternSet &patterns,
 /// Adds the pattern that lowers attn.attention_backward (part of the above).
 void populateAttentionBackwardToLinalgPatterns(
     RewritePatternSet &patterns, AttentionLoweringOptions options);
+
+/// Adds the patterns that lower attn.linear_xent and its backward in
+/// blocks (part of the above).
+void populateLinearXentToLinalgPatterns(RewritePatternSet &patterns,
+                                        AttentionLoweringOptions options);
 
 #define GEN_PASS_REGISTRATION
 #include "AttnDialect/Conversion/Passes.h.inc"

@@ -197,59 +197,6 @@ public:
   MLIRContext *ctx;
 };
 
-/// A loop over [0, count) whose iterations each write the slices of
-/// `outs` that `body` returns (at the offsets and sizes it gives): an
-/// scf.forall when `parallel`, an scf.for otherwise, which may also carry
-/// `carried` values from one iteration to the next (`body` updates them in
-/// place). Returns the outs, then the carried values.
-using SliceWriter = function_ref<void(
-    Value, SmallVectorImpl<Value> &, SmallVectorImpl<Value> &,
-    SmallVectorImpl<SmallVector<OpFoldResult>> &,
-    SmallVectorImpl<SmallVector<OpFoldResult>> &)>;
-SmallVector<Value> loopWritingSlices(OpBuilder &b, Location loc, Value count,
-                                     ValueRange outs, ValueRange carried,
-                                     bool parallel, SliceWriter body) {
-  assert((!parallel || carried.empty()) && "a forall carries nothing");
-  OpBuilder::InsertionGuard guard(b);
-  SmallVector<Value> parts;
-  SmallVector<SmallVector<OpFoldResult>> offsets, sizes;
-  auto strides = [&](size_t rank) {
-    return SmallVector<OpFoldResult>(rank, b.getIndexAttr(1));
-  };
-  if (parallel) {
-    auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{count}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
-        outs, std::nullopt);
-    b.setInsertionPointToStart(forall.getBody());
-    SmallVector<Value> none;
-    body(forall.getInductionVars()[0], none, parts, offsets, sizes);
-    b.setInsertionPointToStart(forall.getTerminator().getBody());
-    for (auto [i, part] : llvm::enumerate(parts))
-      tensor::ParallelInsertSliceOp::create(b, loc, part,
-                                            forall.getRegionIterArgs()[i],
-                                            offsets[i], sizes[i],
-                                            strides(offsets[i].size()));
-    return SmallVector<Value>(forall.getResults().begin(), forall.getResults().end());
-  }
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  SmallVector<Value> inits(outs);
-  llvm::append_range(inits, carried);
-  auto loop = scf::ForOp::create(b, loc, zero, count, one, inits);
-  b.setInsertionPointToStart(loop.getBody());
-  SmallVector<Value> state(loop.getRegionIterArgs().drop_front(outs.size()));
-  body(loop.getInductionVar(), state, parts, offsets, sizes);
-  SmallVector<Value> updated;
-  for (auto [i, part] : llvm::enumerate(parts))
-    updated.push_back(tensor::InsertSliceOp::create(
-        b, loc, part, loop.getRegionIterArgs()[i], offsets[i], sizes[i],
-        strides(offsets[i].size())));
-  llvm::append_range(updated, state);
-  scf::YieldOp::create(b, loc, updated);
-  return SmallVector<Value>(loop.getResults().begin(), loop.getResults().end());
-}
-
 /// attention_backward -> the keys pass and the queries pass (file comment).
 struct AttentionBackwardToFlash
     : OpRewritePattern<attn::AttentionBackwardOp> {
@@ -401,7 +348,7 @@ struct AttentionBackwardToFlash
     if (dqInKeysPass)
       carriedDQ.push_back(
           filled(b, loc, tensor::getMixedSizes(b, loc, q), zero));
-    SmallVector<Value> keyGrads = loopWritingSlices(
+    SmallVector<Value> keyGrads = attn::loopWritingSlices(
         b, loc, keyIterations, {emptyLike(k), emptyLike(v)}, carriedDQ,
         options.parallelQueryBlocks,
         [&](Value t, SmallVectorImpl<Value> &dQAll,
@@ -504,7 +451,7 @@ struct AttentionBackwardToFlash
         arith::MulIOp::create(b, loc,
                               arith::ConstantIndexOp::create(b, loc, hq),
                               numQ));
-    SmallVector<Value> queryGrads = loopWritingSlices(
+    SmallVector<Value> queryGrads = attn::loopWritingSlices(
         b, loc, queryIterations, {emptyLike(q)}, {},
         options.parallelQueryBlocks,
         [&](Value t, SmallVectorImpl<Value> &, SmallVectorImpl<Value> &parts,

@@ -2,7 +2,8 @@
 //
 // Each attn op becomes its decomposition (AggregatedOpInterface, in
 // lib/Dialect/Attn/AggregatedOpInterfaceImpl.cpp), attention by default its
-// flash lowering (AttentionToLinalg.cpp); f16 and bf16 ops are first made
+// flash lowering (AttentionToLinalg.cpp), linear_xent its blocks
+// (LinearXentToLinalg.cpp); f16 and bf16 ops are first made
 // f32 ops between conversions, so that every lowering computes in f32.
 //
 //===----------------------------------------------------------------------===//
@@ -48,6 +49,12 @@ struct DecomposeAttnOp
     if (auto backward = dyn_cast<attn::AttentionBackwardOp>(*op);
         backward && attn::lowersToFlash(backward, options))
       return rewriter.notifyMatchFailure(op, "lowered to flash loops");
+    if (auto xent = dyn_cast<attn::LinearXentOp>(*op);
+        xent && attn::lowersToBlocks(xent, options))
+      return rewriter.notifyMatchFailure(op, "lowered to blocks");
+    if (auto xent = dyn_cast<attn::LinearXentBackwardOp>(*op);
+        xent && attn::lowersToBlocks(xent, options))
+      return rewriter.notifyMatchFailure(op, "lowered to blocks");
     FailureOr<SmallVector<Value>> results = op.decomposeOperation(rewriter);
     if (failed(results))
       return rewriter.notifyMatchFailure(op, "no decomposition");
@@ -168,4 +175,5 @@ void attn::populateAttnToLinalgPatterns(RewritePatternSet &patterns,
   patterns.add<DecomposeAttnOp>(patterns.getContext(), attention);
   populateAttentionToLinalgPatterns(patterns, attention);
   populateAttentionBackwardToLinalgPatterns(patterns, attention);
+  populateLinearXentToLinalgPatterns(patterns, attention);
 }

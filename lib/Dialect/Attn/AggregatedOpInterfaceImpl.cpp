@@ -404,6 +404,136 @@ Value decomposeXentLogits(OpBuilder &b, attn::XentLogitsOp op) {
                             op.getReduction(), elementType);
 }
 
+/// The raw logits hidden classifierᵀ + bias [N, V] of a linear_xent (before
+/// the cap): one contraction over the features, the bias added elementwise.
+Value linearXentLogits(OpBuilder &b, Location loc, Value hidden,
+                       Value classifier, Value bias) {
+  MLIRContext *ctx = b.getContext();
+  Type type = getElementTypeOrSelf(hidden.getType());
+  using utils::IteratorType;
+  SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, hidden, 0),
+                                  tensor::getMixedSize(b, loc, classifier, 0)};
+  Value logits = attn::buildGeneric(
+      b, loc, {hidden, classifier},
+      {attn::dimsMap(ctx, 3, {0, 2}), attn::dimsMap(ctx, 3, {1, 2})},
+      attn::filled(b, loc, sizes, attn::floatConstant(b, loc, type, 0.0)),
+      attn::dimsMap(ctx, 3, {0, 1}),
+      {IteratorType::parallel, IteratorType::parallel, IteratorType::reduction},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(
+            nb, l, args[2], arith::MulFOp::create(nb, l, args[0], args[1]));
+      });
+  if (!bias)
+    return logits;
+  AffineMap id = b.getMultiDimIdentityMap(2);
+  return attn::buildGeneric(
+      b, loc, {logits, bias}, {id, attn::dimsMap(ctx, 2, {1})},
+      tensor::EmptyOp::create(b, loc, sizes, type), id,
+      {IteratorType::parallel, IteratorType::parallel},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(nb, l, args[0], args[1]);
+      });
+}
+
+/// linear_xent(h, w, t) -> z = cap(h wᵀ + bias) [N, V]; per token the row
+/// statistics of z (shift ms, sum s), the sum of z (label smoothing) and
+/// z[t] (a dot product); then the losses and their reduction.
+SmallVector<Value> decomposeLinearXent(OpBuilder &b, attn::LinearXentOp op) {
+  Location loc = op.getLoc();
+  attn::LinearXentOptions options = attn::linearXentOptions(op);
+  Value raw =
+      linearXentLogits(b, loc, op.getHidden(), op.getClassifier(), op.getBias());
+  RowOpBuilder rows(b, loc, raw);
+  Value logits = rows.map({raw}, rows.empty(),
+                          [&](OpBuilder &nb, Location l, ValueRange args) {
+                            return attn::capLogit(nb, l, args[0], options);
+                          });
+  RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false, {}});
+  Type type = rows.getElementType();
+  Value numClasses =
+      getValueOrCreateConstantIndexOp(b, loc, rows.getSizes().back());
+  Value target = op.getTarget();
+  Value zt = attn::linearXentTargetLogits(b, loc, options, op.getHidden(),
+                                          op.getClassifier(), op.getBias(),
+                                          target);
+  Value sumZ;
+  if (options.smoothing != 0.0)
+    sumZ = rows.reduceRows<arith::AddFOp>(logits, arith::AtomicRMWKind::addf);
+  auto [losses, lse] = attn::linearXentLosses(
+      b, loc, options, target, stats.shift, stats.sum, sumZ, zt, numClasses);
+  SmallVector<Value> results{attn::reduceLosses(
+      b, loc, losses, target, options.ignoreIndex, options.reduction, type)};
+  if (op.getWithLse())
+    results.push_back(lse);
+  return results;
+}
+
+/// linear_xent_backward(g, h, w, t, lse) -> dz [N, V] from the recomputed
+/// logits (linearXentLogitGradient), then dh = dz w, dw = dzᵀ h and
+/// dbias = the column sums of dz.
+SmallVector<Value> decomposeLinearXentBackward(OpBuilder &b,
+                                               attn::LinearXentBackwardOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  using utils::IteratorType;
+  constexpr IteratorType kPar = IteratorType::parallel,
+                         kRed = IteratorType::reduction;
+  attn::LinearXentOptions options = attn::linearXentOptions(op);
+  Value hidden = op.getHidden(), classifier = op.getClassifier();
+  Value target = op.getTarget(), lse = op.getLse();
+  Type type = getElementTypeOrSelf(hidden.getType());
+  Value raw = linearXentLogits(b, loc, hidden, classifier, op.getBias());
+  Value numClasses =
+      getValueOrCreateConstantIndexOp(b, loc, tensor::getMixedSize(b, loc, classifier, 0));
+  auto [g, a] = attn::linearXentTokenGradients(b, loc, options, op.getGrad(),
+                                               target, lse, numClasses);
+  AffineMap id = b.getMultiDimIdentityMap(2);
+  AffineMap row = attn::dimsMap(ctx, 2, {0});
+  Value dz = attn::buildGeneric(
+      b, loc, {raw, lse, g, a, target}, {id, row, row, row, row},
+      tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, raw), type),
+      id, {kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value cls = arith::IndexCastOp::create(nb, l, args[4].getType(),
+                                               linalg::IndexOp::create(nb, l, 1));
+        Value isTarget = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                               cls, args[4]);
+        Value classes = arith::UIToFPOp::create(
+            nb, l, type,
+            arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), numClasses));
+        return attn::linearXentLogitGradient(nb, l, options, args[0], args[1],
+                                             args[2], args[3], isTarget,
+                                             classes);
+      });
+  Value zero = attn::floatConstant(b, loc, type, 0.0);
+  auto multiplyAdd = [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+    return arith::AddFOp::create(nb, l, args[2],
+                                 arith::MulFOp::create(nb, l, args[0], args[1]));
+  };
+  // dh[n, d] = sum_v dz[n, v] w[v, d]    over (n, d, v)
+  Value dHidden = attn::buildGeneric(
+      b, loc, {dz, classifier},
+      {attn::dimsMap(ctx, 3, {0, 2}), attn::dimsMap(ctx, 3, {2, 1})},
+      attn::filled(b, loc, tensor::getMixedSizes(b, loc, hidden), zero),
+      attn::dimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed}, multiplyAdd);
+  // dw[v, d] = sum_n dz[n, v] h[n, d]    over (v, d, n)
+  Value dClassifier = attn::buildGeneric(
+      b, loc, {dz, hidden},
+      {attn::dimsMap(ctx, 3, {2, 0}), attn::dimsMap(ctx, 3, {2, 1})},
+      attn::filled(b, loc, tensor::getMixedSizes(b, loc, classifier), zero),
+      attn::dimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed}, multiplyAdd);
+  SmallVector<Value> results{dHidden, dClassifier};
+  if (Value bias = op.getBias())
+    // dbias[v] = sum_n dz[n, v]    over (v, n)
+    results.push_back(attn::buildGeneric(
+        b, loc, {dz}, {attn::dimsMap(ctx, 2, {1, 0})},
+        attn::filled(b, loc, tensor::getMixedSizes(b, loc, bias), zero),
+        attn::dimsMap(ctx, 2, {0}), {kPar, kRed},
+        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(nb, l, args[1], args[0]);
+        }));
+  return results;
+}
+
 /// `p` [B, H, M, N] (queries first) with `a`'s dropout: each entry times
 /// 1 / (1 - p) or 0, drawn from its indices moved by the dropout's origin.
 Value applyDropout(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
@@ -1194,6 +1324,22 @@ attn::XentBackwardOp::decomposeOperation(OpBuilder &b) {
   return decomposeInWideType(b, *this, [](OpBuilder &b, XentBackwardOp op) {
     return FailureOr<SmallVector<Value>>(decomposeXentBackward(b, op));
   });
+}
+
+FailureOr<SmallVector<Value>>
+attn::LinearXentOp::decomposeOperation(OpBuilder &b) {
+  return decomposeInWideType(b, *this, [](OpBuilder &b, LinearXentOp op) {
+    return FailureOr<SmallVector<Value>>(decomposeLinearXent(b, op));
+  });
+}
+
+FailureOr<SmallVector<Value>>
+attn::LinearXentBackwardOp::decomposeOperation(OpBuilder &b) {
+  return decomposeInWideType(
+      b, *this, [](OpBuilder &b, LinearXentBackwardOp op) {
+        return FailureOr<SmallVector<Value>>(
+            decomposeLinearXentBackward(b, op));
+      });
 }
 
 FailureOr<SmallVector<Value>>

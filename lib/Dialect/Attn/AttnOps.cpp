@@ -13,6 +13,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -723,6 +725,175 @@ LogicalResult AttentionBackwardOp::reifyResultShapes(
     OpBuilder &b, ReifiedRankedShapedTypeDims &shapes) {
   for (Value operand : {getQuery(), getKey(), getValue()})
     shapes.push_back(tensor::getMixedSizes(b, getLoc(), operand));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LinearXentOp and LinearXentBackwardOp
+//===----------------------------------------------------------------------===//
+
+/// The per-token loss or a rank-0 sum or mean, of the hidden states' type.
+static RankedTensorType linearXentLossType(RankedTensorType hidden,
+                                           Reduction reduction) {
+  if (reduction == Reduction::None)
+    return dropLastDim(hidden);
+  return RankedTensorType::get({}, hidden.getElementType());
+}
+
+/// Each token's lse: [N], f32 for f16 and bf16.
+static RankedTensorType linearXentLseType(RankedTensorType hidden) {
+  return attentionLseType(hidden);
+}
+
+/// The rules linear_xent and its backward share: ranks, element types,
+/// sizes, ignore_index and the options' ranges.
+static LogicalResult
+verifyLinearXentOperands(Operation *op, RankedTensorType hidden,
+                         RankedTensorType classifier, RankedTensorType target,
+                         Value bias, int64_t ignoreIndex, double smoothing,
+                         double zLoss, std::optional<APFloat> softcap) {
+  if (hidden.getRank() != 2)
+    return op->emitOpError("expects hidden of rank 2 ([N, D]), got ")
+           << hidden;
+  if (classifier.getRank() != 2)
+    return op->emitOpError("expects classifier of rank 2 ([V, D]), got ")
+           << classifier;
+  if (target.getRank() != 1)
+    return op->emitOpError("expects target of rank 1 ([N]), got ") << target;
+  if (failed(verifySameElementType(op, "classifier", classifier, "hidden",
+                                   hidden)))
+    return failure();
+  if (bias) {
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (biasType.getRank() != 1)
+      return op->emitOpError("expects bias of rank 1 ([V]), got ") << biasType;
+    if (failed(verifySameElementType(op, "bias", biasType, "hidden", hidden)))
+      return failure();
+  }
+  if (failed(verifyIgnoreIndex(op, target, ignoreIndex)))
+    return failure();
+  if (!(smoothing >= 0.0 && smoothing <= 1.0))
+    return op->emitOpError("expects label_smoothing in [0, 1], got ")
+           << smoothing;
+  if (!(zLoss >= 0.0 && std::isfinite(zLoss)))
+    return op->emitOpError("expects a finite z_loss >= 0, got ") << zLoss;
+  if (softcap && !(softcap->convertToDouble() > 0.0 &&
+                   std::isfinite(softcap->convertToDouble())))
+    return op->emitOpError("expects a positive, finite softcap, got ")
+           << softcap->convertToDouble();
+  return verifyAllSizeRules(op);
+}
+
+LogicalResult LinearXentOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &inferred) {
+  auto hidden = dyn_cast<RankedTensorType>(adaptor.getHidden().getType());
+  if (!hidden || hidden.getRank() < 1)
+    return emitOptionalError(loc, "'", getOperationName(),
+                             "' op expects a ranked hidden tensor [N, D]");
+  // A default-valued attribute not written is not set while parsing.
+  Reduction reduction = Reduction::Mean;
+  if (ReductionAttr attr = adaptor.getReductionAttr())
+    reduction = attr.getValue();
+  inferred.push_back(linearXentLossType(hidden, reduction));
+  if (adaptor.getWithLse())
+    inferred.push_back(linearXentLseType(hidden));
+  return success();
+}
+
+LogicalResult LinearXentOp::verify() {
+  RankedTensorType hidden = getHidden().getType();
+  if (failed(verifyLinearXentOperands(
+          *this, hidden, getClassifier().getType(), getTarget().getType(),
+          getBias(), getIgnoreIndex(), getLabelSmoothing().convertToDouble(),
+          getZLoss().convertToDouble(), getSoftcap())))
+    return failure();
+  if (failed(verifyResultType(*this, linearXentLossType(hidden, getReduction()),
+                              getReduction() == Reduction::None
+                                  ? "hidden without its features"
+                                  : "a rank-0 tensor for a sum or mean")))
+    return failure();
+  if (getWithLse() != bool(getLse()))
+    return emitOpError("expects ")
+           << (getWithLse() ? "two results with 'with_lse'"
+                            : "one result without 'with_lse'");
+  if (getLse() && getLse().getType() != linearXentLseType(hidden))
+    return emitOpError("expects lse type ")
+           << linearXentLseType(hidden)
+           << " (one per token, f32 for f16 and bf16), got "
+           << getLse().getType();
+  return success();
+}
+
+LogicalResult LinearXentOp::reifyResultShapes(
+    OpBuilder &b, ReifiedRankedShapedTypeDims &shapes) {
+  OpFoldResult tokens = tensor::getMixedSize(b, getLoc(), getHidden(), 0);
+  shapes.push_back(getReduction() == Reduction::None
+                       ? SmallVector<OpFoldResult>{tokens}
+                       : SmallVector<OpFoldResult>{});
+  if (getLse())
+    shapes.push_back({tokens});
+  return success();
+}
+
+LogicalResult LinearXentBackwardOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(adaptor.getHidden().getType());
+  inferred.push_back(adaptor.getClassifier().getType());
+  if (adaptor.getBias())
+    inferred.push_back(adaptor.getBias().getType());
+  return success();
+}
+
+LogicalResult LinearXentBackwardOp::verify() {
+  RankedTensorType hidden = getHidden().getType();
+  RankedTensorType grad = getGrad().getType(), lse = getLse().getType();
+  // The ranks of grad and lse first: the size rules read their dimensions.
+  if (getReduction() == Reduction::None) {
+    if (failed(verifyRowsOperand(*this, "grad", grad, "hidden", hidden)))
+      return failure();
+  } else {
+    if (grad.getRank() != 0)
+      return emitOpError("expects a rank-0 grad (the gradient of a ")
+             << stringifyReduction(getReduction()) << "), got " << grad;
+    if (failed(verifySameElementType(*this, "grad", grad, "hidden", hidden)))
+      return failure();
+  }
+  RankedTensorType lseType = linearXentLseType(hidden);
+  if (lse.getRank() != lseType.getRank() ||
+      lse.getElementType() != lseType.getElementType())
+    return emitOpError("expects lse of rank ")
+           << lseType.getRank() << " with " << lseType.getElementType()
+           << " elements (one per token; f32 for f16 and bf16), got " << lse;
+  if (failed(verifyLinearXentOperands(
+          *this, hidden, getClassifier().getType(), getTarget().getType(),
+          getBias(), getIgnoreIndex(), getLabelSmoothing().convertToDouble(),
+          getZLoss().convertToDouble(), getSoftcap())))
+    return failure();
+  SmallVector<Value> operands{getHidden(), getClassifier()};
+  if (getBias())
+    operands.push_back(getBias());
+  if (getNumResults() != operands.size())
+    return emitOpError("expects ")
+           << operands.size() << " results (the gradients of hidden, "
+           << "classifier" << (getBias() ? " and bias" : "") << "), got "
+           << getNumResults();
+  for (auto [result, operand] : llvm::zip_equal(getResults(), operands))
+    if (result.getType() != operand.getType())
+      return emitOpError("expects result types of hidden, classifier and "
+                         "bias, got ")
+             << result.getType() << " for " << operand.getType();
+  return success();
+}
+
+LogicalResult LinearXentBackwardOp::reifyResultShapes(
+    OpBuilder &b, ReifiedRankedShapedTypeDims &shapes) {
+  shapes.push_back(tensor::getMixedSizes(b, getLoc(), getHidden()));
+  shapes.push_back(tensor::getMixedSizes(b, getLoc(), getClassifier()));
+  if (getBias())
+    shapes.push_back(tensor::getMixedSizes(b, getLoc(), getBias()));
   return success();
 }
 

@@ -458,6 +458,255 @@ Value attn::reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
   return narrowed(mean);
 }
 
+attn::LinearXentOptions attn::linearXentOptions(LinearXentOp op) {
+  std::optional<double> cap;
+  if (std::optional<APFloat> c = op.getSoftcap())
+    cap = c->convertToDouble();
+  return {static_cast<int64_t>(op.getIgnoreIndex()), op.getReduction(),
+          op.getLabelSmoothing().convertToDouble(),
+          op.getZLoss().convertToDouble(), cap};
+}
+
+attn::LinearXentOptions attn::linearXentOptions(LinearXentBackwardOp op) {
+  std::optional<double> cap;
+  if (std::optional<APFloat> c = op.getSoftcap())
+    cap = c->convertToDouble();
+  return {static_cast<int64_t>(op.getIgnoreIndex()), op.getReduction(),
+          op.getLabelSmoothing().convertToDouble(),
+          op.getZLoss().convertToDouble(), cap};
+}
+
+Value attn::capLogit(OpBuilder &b, Location loc, Value z,
+                     const LinearXentOptions &options) {
+  if (!options.softcap)
+    return z;
+  Type type = z.getType();
+  Value scaled = arith::MulFOp::create(
+      b, loc, z, floatConstant(b, loc, type, 1.0 / *options.softcap));
+  return arith::MulFOp::create(b, loc, math::TanhOp::create(b, loc, scaled),
+                               floatConstant(b, loc, type, *options.softcap));
+}
+
+std::pair<Value, Value> attn::linearXentTokenLoss(
+    OpBuilder &b, Location loc, const LinearXentOptions &options, Value target,
+    Value ms, Value s, Value sumZ, Value zt, Value numClasses) {
+  Type type = ms.getType();
+  Value logSum = math::LogOp::create(b, loc, s);
+  Value lse = arith::AddFOp::create(b, loc, ms, logSum);
+  // The margin first: lse - zt would cancel the digits of a small loss
+  // next to large logits.
+  double e = options.smoothing;
+  Value picked = e == 0.0 ? zt
+                          : arith::MulFOp::create(
+                                b, loc, zt, floatConstant(b, loc, type, 1.0 - e));
+  Value margin = arith::SubFOp::create(b, loc, ms, picked);
+  if (e != 0.0) {
+    Value classes = arith::UIToFPOp::create(
+        b, loc, type,
+        arith::IndexCastUIOp::create(b, loc, b.getI64Type(), numClasses));
+    Value mean = arith::DivFOp::create(b, loc, sumZ, classes);
+    margin = arith::SubFOp::create(
+        b, loc, margin,
+        arith::MulFOp::create(b, loc, mean, floatConstant(b, loc, type, e)));
+  }
+  Value loss = arith::AddFOp::create(b, loc, margin, logSum);
+  if (options.zLoss != 0.0)
+    loss = arith::AddFOp::create(
+        b, loc, loss,
+        arith::MulFOp::create(b, loc, floatConstant(b, loc, type, options.zLoss),
+                              arith::MulFOp::create(b, loc, lse, lse)));
+  TargetClass cls =
+      classifyTarget(b, loc, target, options.ignoreIndex, numClasses);
+  Value nan = floatConstant(b, loc, type, std::nan(""));
+  Value checked = arith::SelectOp::create(b, loc, cls.inRange, loss, nan);
+  loss = arith::SelectOp::create(b, loc, cls.ignored,
+                                 floatConstant(b, loc, type, 0.0), checked);
+  return {lse, loss};
+}
+
+Value attn::linearXentTargetLogits(OpBuilder &b, Location loc,
+                                   const LinearXentOptions &options,
+                                   Value hidden, Value classifier, Value bias,
+                                   Value target) {
+  MLIRContext *ctx = b.getContext();
+  Type type = getElementTypeOrSelf(hidden.getType());
+  Value numClasses = tensor::DimOp::create(b, loc, classifier, 0);
+  SmallVector<OpFoldResult> tokens = tensor::getMixedSizes(b, loc, target);
+  // The class of each token's target, 0 where it is not a class.
+  auto safeClass = [&](OpBuilder &nb, Location l, Value t) -> Value {
+    TargetClass cls =
+        classifyTarget(nb, l, t, options.ignoreIndex, numClasses);
+    return arith::SelectOp::create(nb, l, cls.inRange, cls.index,
+                                   cls.zeroIndex);
+  };
+  // zt[n] = sum_d h[n, d] w[t[n], d]    over (n, d)
+  Value dots = buildGeneric(
+      b, loc, {target, hidden}, {dimsMap(ctx, 2, {0}), dimsMap(ctx, 2, {0, 1})},
+      filled(b, loc, tokens, floatConstant(b, loc, type, 0.0)),
+      dimsMap(ctx, 2, {0}),
+      {utils::IteratorType::parallel, utils::IteratorType::reduction},
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value w = tensor::ExtractOp::create(
+            nb, l, classifier,
+            ValueRange{safeClass(nb, l, args[0]),
+                       linalg::IndexOp::create(nb, l, 1)});
+        return arith::AddFOp::create(nb, l, args[2],
+                                     arith::MulFOp::create(nb, l, args[1], w));
+      });
+  AffineMap id = b.getMultiDimIdentityMap(1);
+  return buildGeneric(
+      b, loc, {target, dots}, {id, id},
+      tensor::EmptyOp::create(b, loc, tokens, type), id,
+      {utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value z = args[1];
+        if (bias)
+          z = arith::AddFOp::create(
+              nb, l, z,
+              tensor::ExtractOp::create(nb, l, bias,
+                                        ValueRange{safeClass(nb, l, args[0])}));
+        return capLogit(nb, l, z, options);
+      });
+}
+
+std::pair<Value, Value>
+attn::linearXentLosses(OpBuilder &b, Location loc,
+                       const LinearXentOptions &options, Value target, Value ms,
+                       Value s, Value sumZ, Value zt, Value numClasses) {
+  Type type = getElementTypeOrSelf(ms.getType());
+  SmallVector<OpFoldResult> tokens = tensor::getMixedSizes(b, loc, target);
+  SmallVector<Value> inputs{target, ms, s, zt};
+  if (sumZ)
+    inputs.push_back(sumZ);
+  AffineMap id = b.getMultiDimIdentityMap(1);
+  auto empty = [&]() -> Value {
+    return tensor::EmptyOp::create(b, loc, tokens, type);
+  };
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{empty().getType(), empty().getType()}, inputs,
+      ValueRange{empty(), empty()},
+      SmallVector<AffineMap>(inputs.size() + 2, id),
+      {utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        auto [lse, loss] = linearXentTokenLoss(
+            nb, l, options, args[0], args[1], args[2],
+            sumZ ? args[4] : Value(), args[3], numClasses);
+        linalg::YieldOp::create(nb, l, ValueRange{loss, lse});
+      });
+  return {generic.getResult(0), generic.getResult(1)};
+}
+
+std::pair<Value, Value> attn::linearXentTokenGradients(
+    OpBuilder &b, Location loc, const LinearXentOptions &options, Value grad,
+    Value target, Value lse, Value numClasses) {
+  MLIRContext *ctx = b.getContext();
+  Type type = getElementTypeOrSelf(lse.getType());
+  SmallVector<OpFoldResult> tokens = tensor::getMixedSizes(b, loc, target);
+  AffineMap id = b.getMultiDimIdentityMap(1);
+  AffineMap scalar = AffineMap::get(1, 0, {}, ctx);
+  Value g = grad;
+  if (getElementTypeOrSelf(grad.getType()) != type)
+    g = convertElements(b, loc, grad, type);
+  SmallVector<Value> inputs{target, g};
+  SmallVector<AffineMap> maps{
+      id, options.reduction == Reduction::None ? id : scalar};
+  if (options.reduction == Reduction::Mean) {
+    // kept = the tokens whose target is not ignore_index, counted in f64.
+    Type f64 = b.getF64Type();
+    Value kept = buildGeneric(
+        b, loc, {target}, {id},
+        filled(b, loc, {}, floatConstant(b, loc, f64, 0.0)), scalar,
+        {utils::IteratorType::reduction},
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          TargetClass cls =
+              classifyTarget(nb, l, args[0], options.ignoreIndex, numClasses);
+          Value one = arith::SelectOp::create(
+              nb, l, cls.ignored, floatConstant(nb, l, f64, 0.0),
+              floatConstant(nb, l, f64, 1.0));
+          return arith::AddFOp::create(nb, l, args[1], one);
+        });
+    inputs.push_back(kept);
+    maps.push_back(scalar);
+  }
+  Value gradients = buildGeneric(
+      b, loc, inputs, maps, tensor::EmptyOp::create(b, loc, tokens, type), id,
+      {utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        TargetClass cls =
+            classifyTarget(nb, l, args[0], options.ignoreIndex, numClasses);
+        Value gi = args[1];
+        if (options.reduction == Reduction::Mean) {
+          Value kept = args[2];
+          if (!type.isF64())
+            kept = arith::TruncFOp::create(nb, l, type, kept);
+          gi = arith::DivFOp::create(nb, l, gi, kept);
+        }
+        Value nan = floatConstant(nb, l, type, std::nan(""));
+        Value checked = arith::SelectOp::create(nb, l, cls.inRange, gi, nan);
+        return arith::SelectOp::create(nb, l, cls.ignored,
+                                       floatConstant(nb, l, type, 0.0),
+                                       checked);
+      });
+  Value coefficients = gradients;
+  if (options.zLoss != 0.0)
+    coefficients = buildGeneric(
+        b, loc, {gradients, lse}, {id, id},
+        tensor::EmptyOp::create(b, loc, tokens, type), id,
+        {utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          // a = g (1 + 2 zl lse)
+          Value factor = arith::AddFOp::create(
+              nb, l, floatConstant(nb, l, type, 1.0),
+              arith::MulFOp::create(
+                  nb, l, floatConstant(nb, l, type, 2.0 * options.zLoss),
+                  args[1]));
+          return arith::MulFOp::create(nb, l, args[0], factor);
+        });
+  return {gradients, coefficients};
+}
+
+Value attn::linearXentLogitGradient(OpBuilder &b, Location loc,
+                                    const LinearXentOptions &options, Value z,
+                                    Value lse, Value g, Value a, Value isTarget,
+                                    Value numClasses) {
+  Type type = z.getType();
+  Value capped = z, tanh;
+  if (options.softcap) {
+    tanh = math::TanhOp::create(
+        b, loc,
+        arith::MulFOp::create(
+            b, loc, z, floatConstant(b, loc, type, 1.0 / *options.softcap)));
+    capped = arith::MulFOp::create(
+        b, loc, tanh, floatConstant(b, loc, type, *options.softcap));
+  }
+  Value p = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, capped, lse));
+  Value dz = arith::MulFOp::create(b, loc, a, p);
+  double e = options.smoothing;
+  // The target's share: g (1 - e) at the target's class.
+  Value targetShare = arith::SelectOp::create(
+      b, loc, isTarget,
+      e == 0.0 ? g
+               : arith::MulFOp::create(b, loc, g,
+                                       floatConstant(b, loc, type, 1.0 - e)),
+      floatConstant(b, loc, type, 0.0));
+  dz = arith::SubFOp::create(b, loc, dz, targetShare);
+  if (e != 0.0)
+    dz = arith::SubFOp::create(
+        b, loc, dz,
+        arith::MulFOp::create(
+            b, loc, g,
+            arith::DivFOp::create(b, loc, floatConstant(b, loc, type, e),
+                                  numClasses)));
+  if (options.softcap) {
+    // d cap(z) / dz = 1 - tanh²(z / cap)
+    Value slope = arith::SubFOp::create(
+        b, loc, floatConstant(b, loc, type, 1.0),
+        arith::MulFOp::create(b, loc, tanh, tanh));
+    dz = arith::MulFOp::create(b, loc, dz, slope);
+  }
+  return dz;
+}
+
 attn::TargetClass attn::classifyTarget(OpBuilder &b, Location loc, Value target,
                                        int64_t ignoreIndex, Value numClasses) {
   TargetClass c;
@@ -674,4 +923,48 @@ static Value padCopy(OpBuilder &b, Location loc, Value x,
                                       padded, offsets, tail, unitStrides);
   }
   return padded;
+}
+
+SmallVector<Value> attn::loopWritingSlices(OpBuilder &b, Location loc, Value count,
+                                     ValueRange outs, ValueRange carried,
+                                     bool parallel, SliceWriter body) {
+  assert((!parallel || carried.empty()) && "a forall carries nothing");
+  OpBuilder::InsertionGuard guard(b);
+  SmallVector<Value> parts;
+  SmallVector<SmallVector<OpFoldResult>> offsets, sizes;
+  auto strides = [&](size_t rank) {
+    return SmallVector<OpFoldResult>(rank, b.getIndexAttr(1));
+  };
+  if (parallel) {
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{count}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+        outs, std::nullopt);
+    b.setInsertionPointToStart(forall.getBody());
+    SmallVector<Value> none;
+    body(forall.getInductionVars()[0], none, parts, offsets, sizes);
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    for (auto [i, part] : llvm::enumerate(parts))
+      tensor::ParallelInsertSliceOp::create(b, loc, part,
+                                            forall.getRegionIterArgs()[i],
+                                            offsets[i], sizes[i],
+                                            strides(offsets[i].size()));
+    return SmallVector<Value>(forall.getResults().begin(), forall.getResults().end());
+  }
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  SmallVector<Value> inits(outs);
+  llvm::append_range(inits, carried);
+  auto loop = scf::ForOp::create(b, loc, zero, count, one, inits);
+  b.setInsertionPointToStart(loop.getBody());
+  SmallVector<Value> state(loop.getRegionIterArgs().drop_front(outs.size()));
+  body(loop.getInductionVar(), state, parts, offsets, sizes);
+  SmallVector<Value> updated;
+  for (auto [i, part] : llvm::enumerate(parts))
+    updated.push_back(tensor::InsertSliceOp::create(
+        b, loc, part, loop.getRegionIterArgs()[i], offsets[i], sizes[i],
+        strides(offsets[i].size())));
+  llvm::append_range(updated, state);
+  scf::YieldOp::create(b, loc, updated);
+  return SmallVector<Value>(loop.getResults().begin(), loop.getResults().end());
 }

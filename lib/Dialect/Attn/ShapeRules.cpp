@@ -87,6 +87,19 @@ static void sameShapeRules(Value x, StringRef xName, Value like,
     rules.push_back({x, i, xName, like, i, likeName});
 }
 
+/// linear_xent's operands: hidden [N, D], classifier [V, D], target [N],
+/// bias [V], when their ranks are.
+static void linearXentRules(Value hidden, Value classifier, Value target,
+                            Value bias, SmallVectorImpl<SizeRule> &rules) {
+  if (rankOf(hidden) != 2 || rankOf(classifier) != 2)
+    return;
+  rules.push_back({classifier, 1, "classifier", hidden, 1, "hidden"});
+  if (rankOf(target) == 1)
+    rules.push_back({target, 0, "target", hidden, 0, "hidden"});
+  if (bias && rankOf(bias) == 1)
+    rules.push_back({bias, 0, "bias", classifier, 0, "classifier"});
+}
+
 SmallVector<SizeRule> attn::sizeRules(Operation *op) {
   SmallVector<SizeRule> rules;
   TypeSwitch<Operation *>(op)
@@ -148,6 +161,19 @@ SmallVector<SizeRule> attn::sizeRules(Operation *op) {
         if (rankOf(o.getLse()) == rows)
           for (int64_t i = 0; i < rows; ++i)
             rules.push_back({o.getLse(), i, "lse", q, i, "query"});
+      })
+      .Case([&](LinearXentOp o) {
+        linearXentRules(o.getHidden(), o.getClassifier(), o.getTarget(),
+                        o.getBias(), rules);
+      })
+      .Case([&](LinearXentBackwardOp o) {
+        Value h = o.getHidden();
+        linearXentRules(h, o.getClassifier(), o.getTarget(), o.getBias(),
+                        rules);
+        if (rankOf(o.getLse()) == 1 && rankOf(h) == 2)
+          rules.push_back({o.getLse(), 0, "lse", h, 0, "hidden"});
+        if (rankOf(o.getGrad()) == 1 && rankOf(h) == 2)
+          rules.push_back({o.getGrad(), 0, "grad", h, 0, "hidden"});
       })
       .Case([&](OnlineAttentionOp o) {
         Value q = o.getQuery();
@@ -246,5 +272,7 @@ ATTN_RUNTIME_VERIFICATION(MaskedMaxBackwardOp)
 ATTN_RUNTIME_VERIFICATION(XentBackwardOp)
 ATTN_RUNTIME_VERIFICATION(XentLogitsBackwardOp)
 ATTN_RUNTIME_VERIFICATION(AttentionBackwardOp)
+ATTN_RUNTIME_VERIFICATION(LinearXentOp)
+ATTN_RUNTIME_VERIFICATION(LinearXentBackwardOp)
 
 #undef ATTN_RUNTIME_VERIFICATION

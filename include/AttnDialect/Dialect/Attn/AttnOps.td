@@ -393,6 +393,102 @@ def Attn_XentLogitsOp
 }
 
 //===----------------------------------------------------------------------===//
+// Losses at vocabulary size
+//===----------------------------------------------------------------------===//
+
+// What linear_xent and linear_xent_backward share: the options of the loss.
+defvar Attn_LinearXentOptionsDoc = [{
+
+    Per token `n` (target `t`, `C` classes, logits `z = hidden classifierᵀ
+    + bias`, soft-capped to `cap tanh(z / cap)` with `softcap = cap`):
+
+        lse  = log sum_c exp z[c]
+        loss = lse - (1 - e) z[t] - e mean_c z[c] + zl lse²
+
+    the cross-entropy `lse - z[t]` with label smoothing `e =
+    label_smoothing` (PyTorch's: `(1 - e)` of the target's loss plus `e`
+    spread uniformly over the classes, `e/C sum_c (lse - z[c])`) and the
+    z-loss `zl = z_loss` (PaLM's `zl lse²`, which keeps `lse` near 0).
+
+    - A token whose target is `ignore_index` (default -100) has loss 0 and
+      is left out of the mean; a target outside `[0, C)` that is not
+      `ignore_index` gives its token a NaN loss (and so a NaN sum or mean).
+    - `reduction`: `none` gives the per-token losses `[N]`; `sum` their sum;
+      `mean` (the default) their sum divided by the number of kept tokens
+      (NaN when every token is ignored, as PyTorch's). Sums are formed in
+      f64 and rounded once.
+    - Stable for any finite logits (`1e4` included): `lse` is the running
+      maximum plus the log of a sum of exponentials shifted by it.
+    - `softcap` must be positive and finite; `label_smoothing` in `[0, 1]`;
+      `z_loss` at least 0.
+}];
+
+def Attn_LinearXentOp : Attn_Op<"linear_xent", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
+    DeclareOpInterfaceMethods<RuntimeVerifiableOpInterface>]> {
+  let summary = "cross-entropy of a linear classifier's logits, without the logits";
+  let description = !strconcat([{
+    The loss of a language model's last layer, `cross_entropy(hidden
+    classifierᵀ + bias, target)`, for `hidden [N, D]`, `classifier [V, D]`,
+    an optional `bias [V]` and integer targets `[N]`, without the `[N, V]`
+    logits: their blocks are formed, reduced into a running maximum, sum of
+    exponentials and sum of logits per token, and dropped; the target's
+    logit is one dot product per token.
+  }], Attn_LinearXentOptionsDoc, [{
+
+    `with_lse`: a second result, each token's `lse` (`[N]`, f32 for f16 and
+    bf16 operands), the state `attn.linear_xent_backward` recomputes the
+    probabilities from.
+
+    Lowering (`--convert-attn-to-linalg`): by default blocks of `block-q`
+    tokens by `block-kv` classes (`[blockKV, blockQ]` logits at a time, the
+    classes major: every token's running state is a vector lane); the
+    classifier is read once per block of tokens, and padded to whole blocks
+    by a copy when `V` is not a multiple of `block-kv`. With
+    `parallel-query-blocks`, the token blocks are an `scf.forall`. With
+    `attention=decomposed`, its decomposition (AggregatedOpInterface): the
+    whole `[N, V]` logits, then the reductions.
+
+    Example:
+
+    ```mlir
+    %loss, %lse = attn.linear_xent %h, %w, %t label_smoothing = 0.1 with_lse
+        : tensor<1024x512xf32>, tensor<128256x512xf32>, tensor<1024xi64>
+    ```
+  }]);
+  let arguments = (ins Attn_ReducibleTensor:$hidden,
+                       Attn_ReducibleTensor:$classifier,
+                       Attn_TargetTensor:$target,
+                       Optional<Attn_ReducibleTensor>:$bias,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+                       DefaultValuedAttr<Attn_Reduction,
+                           "::mlir::attn::Reduction::Mean">:$reduction,
+                       DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing,
+                       DefaultValuedAttr<F64Attr, "0.0">:$z_loss,
+                       OptionalAttr<F64Attr>:$softcap,
+                       UnitAttr:$with_lse);
+  let results = (outs Attn_FloatTensor:$loss, Optional<Attn_FloatTensor>:$lse);
+  let assemblyFormat = [{
+    $hidden `,` $classifier `,` $target (`bias` $bias^)?
+    (`ignore_index` `=` $ignore_index^)? (`reduction` `=` $reduction^)?
+    (`label_smoothing` `=` $label_smoothing^)? (`z_loss` `=` $z_loss^)?
+    (`softcap` `=` $softcap^)? (`with_lse` $with_lse^)? attr-dict
+    `:` type($hidden) `,` type($classifier) `,` type($target)
+    (`,` type($bias)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Result types are checked by `verify`, which names the broken rule.
+    static bool isCompatibleReturnTypes(::mlir::TypeRange,
+                                        ::mlir::TypeRange) {
+      return true;
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//
 
@@ -939,6 +1035,82 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
     attr-dict
     `:` type($grad) `,` type($query) `,` type($key) `,` type($value) `,`
     type($output) `,` type($lse) (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Result types are checked by `verify`, which names the broken rule.
+    static bool isCompatibleReturnTypes(::mlir::TypeRange,
+                                        ::mlir::TypeRange) {
+      return true;
+    }
+  }];
+}
+
+def Attn_LinearXentBackwardOp : Attn_Op<"linear_xent_backward", [Pure,
+    InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
+    DeclareOpInterfaceMethods<RuntimeVerifiableOpInterface>]> {
+  let summary = "gradients of attn.linear_xent, without the logits";
+  let description = [{
+    With the operands and options of an `attn.linear_xent`, the `lse` it
+    returned (`with_lse`) and the gradient `grad` of a loss with respect to
+    its loss (`[N]` for `reduction = none`, rank 0 otherwise), returns the
+    gradients with respect to `hidden`, `classifier` and (when given)
+    `bias`. Per token, with `p = exp(z - lse)` recomputed from blocks of
+    logits that are never all held:
+
+        dz[c]      = g (1 + 2 zl lse) p[c] - g (1 - e) [c == t] - g e / C
+        dhidden    = dz classifier,   dclassifier = dzᵀ hidden,
+        dbias      = sum over tokens of dz
+
+    `g` is the gradient reaching the token: `grad[n]` (`none`), `grad`
+    (`sum`) or `grad / kept` (`mean`); 0 for an ignored token (so with
+    `mean` and no kept token every gradient is 0), NaN for a target out of
+    range. With `softcap`, `dz` is taken through the cap: times `1 -
+    tanh²(z / cap)`.
+
+    Lowering (`--convert-attn-to-linalg`): by default a loop over blocks of
+    `block-kv` classes, each owning its rows of `dclassifier` and `dbias`,
+    over blocks of `block-q` tokens: the logits block recomputed (one
+    product), then `dclassifier += dzᵀ hidden` and, on one thread,
+    `dhidden += dz classifier` (3 products per block, as the loss and its
+    gradient with materialized logits). With `parallel-query-blocks`, the
+    class blocks are an `scf.forall` and `dhidden` a second pass over token
+    blocks (4 products), so that no two iterations write the same gradient.
+    With `attention=decomposed`, its decomposition over all the logits.
+
+    Example:
+
+    ```mlir
+    %dh, %dw = attn.linear_xent_backward %g, %h, %w, %t, %lse
+        : tensor<f32>, tensor<1024x512xf32>, tensor<128256x512xf32>,
+          tensor<1024xi64>, tensor<1024xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$grad,
+                       Attn_ReducibleTensor:$hidden,
+                       Attn_ReducibleTensor:$classifier,
+                       Attn_TargetTensor:$target,
+                       Attn_FloatTensor:$lse,
+                       Optional<Attn_ReducibleTensor>:$bias,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+                       DefaultValuedAttr<Attn_Reduction,
+                           "::mlir::attn::Reduction::Mean">:$reduction,
+                       DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing,
+                       DefaultValuedAttr<F64Attr, "0.0">:$z_loss,
+                       OptionalAttr<F64Attr>:$softcap);
+  let results = (outs Attn_FloatTensor:$grad_hidden,
+                      Attn_FloatTensor:$grad_classifier,
+                      Optional<Attn_FloatTensor>:$grad_bias);
+  let assemblyFormat = [{
+    $grad `,` $hidden `,` $classifier `,` $target `,` $lse (`bias` $bias^)?
+    (`ignore_index` `=` $ignore_index^)? (`reduction` `=` $reduction^)?
+    (`label_smoothing` `=` $label_smoothing^)? (`z_loss` `=` $z_loss^)?
+    (`softcap` `=` $softcap^)? attr-dict
+    `:` type($grad) `,` type($hidden) `,` type($classifier) `,`
+    type($target) `,` type($lse) (`,` type($bias)^)?
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -193,6 +193,84 @@ TargetClass classifyTarget(OpBuilder &b, Location loc, Value target,
 Value reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
                    int64_t ignoreIndex, Reduction reduction, Type elementType);
 
+/// The options of an attn.linear_xent (and of its backward).
+struct LinearXentOptions {
+  int64_t ignoreIndex;
+  Reduction reduction;
+  double smoothing; // label_smoothing e
+  double zLoss;     // zl
+  std::optional<double> softcap;
+};
+LinearXentOptions linearXentOptions(LinearXentOp op);
+LinearXentOptions linearXentOptions(LinearXentBackwardOp op);
+
+/// cap tanh(z / cap) of a logit `z` with a softcap, `z` itself without.
+Value capLogit(OpBuilder &b, Location loc, Value z,
+               const LinearXentOptions &options);
+
+/// A token's lse and loss (one element of a generic body) from its logits'
+/// shift `ms` (the running max, 0 while -inf), sum `s` of exp(z - ms), sum
+/// `sumZ` of logits and target logit `zt` (read at a safe class where the
+/// target is not one):
+///   lse = ms + log s
+///   loss = (ms - (1 - e) zt - e sumZ / C) + log s + zl lse²
+/// 0 where the target is ignored, NaN where it is out of range.
+std::pair<Value, Value> linearXentTokenLoss(OpBuilder &b, Location loc,
+                                            const LinearXentOptions &options,
+                                            Value target, Value ms, Value s,
+                                            Value sumZ, Value zt,
+                                            Value numClasses);
+
+/// Each token's target logit cap(hidden[n] · classifier[t] + bias[t]) [N]:
+/// one dot product per token (read at class 0 where the target is not a
+/// class; the loss drops it).
+Value linearXentTargetLogits(OpBuilder &b, Location loc,
+                             const LinearXentOptions &options, Value hidden,
+                             Value classifier, Value bias, Value target);
+
+/// The per-token losses and lse [N] (linearXentTokenLoss) from the tokens'
+/// shift `ms`, sum `s`, sum of logits `sumZ` (null without label
+/// smoothing) and target logit `zt`, all [N].
+std::pair<Value, Value> linearXentLosses(OpBuilder &b, Location loc,
+                                         const LinearXentOptions &options,
+                                         Value target, Value ms, Value s,
+                                         Value sumZ, Value zt,
+                                         Value numClasses);
+
+/// The gradient reaching each token's loss, `g` [N], and its probabilities'
+/// coefficient `a = g (1 + 2 zl lse)` [N], of the element type of `lse`:
+/// g = grad[n] (none), grad (sum) or grad / kept (mean); 0 for an ignored
+/// target, NaN for one out of range.
+std::pair<Value, Value>
+linearXentTokenGradients(OpBuilder &b, Location loc,
+                         const LinearXentOptions &options, Value grad,
+                         Value target, Value lse, Value numClasses);
+
+/// The gradient of one raw logit `z` (bias added, before the cap) of a
+/// token of `lse`, `g` and `a` (linearXentTokenGradients), `isTarget` (i1)
+/// whether its class is the target; `numClasses` a float:
+///   dz = a exp(cap(z) - lse) - g (1 - e) [isTarget] - g e / C
+/// times 1 - tanh²(z / cap) with a softcap.
+Value linearXentLogitGradient(OpBuilder &b, Location loc,
+                              const LinearXentOptions &options, Value z,
+                              Value lse, Value g, Value a, Value isTarget,
+                              Value numClasses);
+
+/// A loop over [0, count) whose iterations each write the slices of
+/// `outs` that `body` returns (at the offsets and sizes it gives): an
+/// scf.forall when `parallel`, an scf.for otherwise, which may also carry
+/// `carried` values from one iteration to the next (`body` updates them in
+/// place). `body` gets the induction variable, the carried values, and
+/// appends each out's part, offsets and sizes. Returns the outs, then the
+/// carried values.
+using SliceWriter = function_ref<void(
+    Value, SmallVectorImpl<Value> &, SmallVectorImpl<Value> &,
+    SmallVectorImpl<SmallVector<OpFoldResult>> &,
+    SmallVectorImpl<SmallVector<OpFoldResult>> &)>;
+SmallVector<Value> loopWritingSlices(OpBuilder &b, Location loc, Value count,
+                                     ValueRange outs, ValueRange carried,
+                                     bool parallel, SliceWriter body);
+
 /// `size` rounded up to a multiple of `block`.
 OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
                      int64_t block);
