@@ -15,7 +15,7 @@ and 2-thread roofs (read bandwidth, FMA peak from intrinsic chains built
 without fast-math) are printed with every table.
 Inputs start on a 64-byte boundary (attn.aligned), the same for all.
 
-Usage: bench/run [--quick] [--ops softmax,xent,compile,gradients] [--out bench/out]
+Usage: bench/run [--quick] [--ops softmax,xent,compile,gradients,losses] [--out bench/out]
 """
 
 import argparse
@@ -513,6 +513,8 @@ def main():
         extra.append(compile_table())
     if not wanted or "gradients" in wanted:
         extra.append(gradient_table(roofs_lib, args.repeats, args.quick))
+    if not wanted or "losses" in wanted:
+        extra.append(loss_table(roofs_lib, args.repeats, args.quick))
     write_report(results, host, roofs, args.out, "\n\n".join(extra))
 
 
@@ -822,6 +824,114 @@ def gradient_table(roofs_lib, repeats, quick):
             torch.nn.functional.cross_entropy(z, torch.from_numpy(target)).backward()
             return z.grad
         text += f" PyTorch: {timed(torch_xent, repeats) / t:.1f}x attn's time."
+    print("\n" + text, flush=True)
+    return text
+
+
+LINEAR_XENT_PEAK_RSS = """
+import sys, numpy as np, attn
+N, D, V, use_torch = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+rng = np.random.default_rng(0)
+h = (0.05 * rng.standard_normal((N, D))).astype(np.float32)
+w = (0.05 * rng.standard_normal((V, D))).astype(np.float32)
+t = rng.integers(0, V, N)
+def high_water():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) * 1024
+if use_torch:
+    import torch
+    torch.set_num_threads(1)
+    def run(h, w, t):
+        ht, wt = (torch.from_numpy(x).requires_grad_() for x in (h, w))
+        torch.nn.functional.cross_entropy(torch.nn.functional.linear(ht, wt),
+                                          torch.from_numpy(t)).backward()
+        return ht.grad.numpy(), wt.grad.numpy()
+else:
+    def run(h, w, t):
+        loss, lse = attn.ops.linear_cross_entropy(h, w, t, return_lse=True)
+        return attn.ops.linear_cross_entropy_backward(np.float32(1), h, w, t, lse)
+run(h[:64], w[:128], t[:64] % 128)  # compiles the family (or warms PyTorch up)
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the high-water mark from here
+before = high_water()
+grads = run(h, w, t)
+print(before, high_water(), sum(g.nbytes for g in grads))
+"""
+
+
+def loss_table(roofs_lib, repeats, quick):
+    """The fused linear cross-entropy forward + backward against the FMA
+    peak measured around it and PyTorch's F.linear + F.cross_entropy +
+    backward (which materializes the logits), and its peak memory."""
+    rng = np.random.default_rng(3)
+    f32 = np.float32
+    lines = ["| linear cross-entropy | forward | fwd+bwd | of FMA peak (fwd+bwd: useful, executed) "
+             "| speed vs PyTorch fwd+bwd (its time / attn's) |",
+             "|---|---|---|---|---|"]
+    sizes = [(256, 256, 8000)] if quick else [(2048, 1024, 32000), (1024, 512, 128256)]
+    for N, D, V in sizes:
+        h = attn.aligned((0.05 * rng.standard_normal((N, D))).astype(f32))
+        w = attn.aligned((0.05 * rng.standard_normal((V, D))).astype(f32))
+        t = rng.integers(0, V, N)
+
+        def forward():
+            return attn.ops.linear_cross_entropy(h, w, t, return_lse=True)
+
+        def both():
+            loss, lse = forward()
+            return loss, attn.ops.linear_cross_entropy_backward(f32(1), h, w, t, lse)
+        loss, (dh, dw) = both()
+        peak = [measure_peak(roofs_lib)]
+        fwd = timed(forward, repeats)
+        fwd_bwd = timed(both, repeats)
+        peak.append(measure_peak(roofs_lib))
+        roof = statistics.mean(peak)
+        matmul = 2 * N * D * V
+        # Useful: the 3 products of a forward + backward; executed: 4 (the
+        # backward recomputes the logits).
+        useful, executed = 3 * matmul / fwd_bwd / 1e9, 4 * matmul / fwd_bwd / 1e9
+        vs_torch = "n/a"
+        if torch is not None:
+            ht, wt, tt = torch.from_numpy(h), torch.from_numpy(w), torch.from_numpy(t)
+
+            def torch_both():
+                hg, wg = ht.detach().requires_grad_(), wt.detach().requires_grad_()
+                z = torch.nn.functional.linear(hg, wg)
+                l = torch.nn.functional.cross_entropy(z, tt)
+                l.backward()
+                return l, hg.grad, wg.grad
+            l, hg, wg = torch_both()
+            err = max(abs(float(l) - float(loss)) / abs(float(l)),
+                      float((hg - torch.from_numpy(dh)).abs().max() / hg.abs().max()),
+                      float((wg - torch.from_numpy(dw)).abs().max() / wg.abs().max()))
+            assert err < 1e-4, f"linear cross-entropy N={N} V={V}: error {err}"
+            t_torch = timed(torch_both, max(1, repeats // 2))
+            vs_torch = f"{t_torch / fwd_bwd:.2f}x (PyTorch {1e3 * t_torch:.0f} ms)"
+        lines.append(
+            f"| N={N} D={D} V={V} | {1e3 * fwd:.0f} ms, {100 * matmul / fwd / 1e9 / roof:.0f}% "
+            f"| {1e3 * fwd_bwd:.0f} ms | {100 * useful / roof:.0f}%, {100 * executed / roof:.0f}% "
+            f"({roof:.1f} GFLOP/s) | {vs_torch} |")
+        print(lines[-1], flush=True)
+    text = ("Losses (`attn.ops`, 1 thread; PyTorch on 1 thread with OpenBLAS; the FMA "
+            "peak is a chain of FMA instructions on 1 thread; useful work 3 products "
+            "of 2 N D V flops, executed 4 as the backward recomputes the logits):\n\n"
+            + "\n".join(lines))
+    N, D, V = (256, 256, 32000) if quick else (1024, 512, 128256)
+    env = dict(os.environ, PYTHONPATH=os.path.join(BUILD, "python_packages"))
+    rss = {}
+    for who, flag in (("attn", "0"), ("PyTorch", "1")):
+        if who == "PyTorch" and torch is None:
+            continue
+        out = subprocess.run([sys.executable, "-c", LINEAR_XENT_PEAK_RSS, str(N), str(D),
+                              str(V), flag], env=env, capture_output=True, text=True,
+                             check=True).stdout
+        before, peak, outputs = (int(x) for x in out.split())
+        rss[who] = max(0, peak - before - outputs) / 2**20
+    text += (f"\n\nlinear cross-entropy forward + backward at N={N} D={D} V={V} (logits "
+             f"{N * V * 4 / 2**20:.0f} MiB): peak RSS above the inputs and the gradients "
+             f"{rss['attn']:.0f} MiB (target: <= 64 MiB)"
+             + (f"; PyTorch {rss['PyTorch']:.0f} MiB." if "PyTorch" in rss else "."))
     print("\n" + text, flush=True)
     return text
 
