@@ -3,6 +3,7 @@
     import attn.torch as at
     out = at.scaled_dot_product_attention(q, k, v, is_causal=True)
     loss = at.cross_entropy(logits, target)
+    loss = at.linear_cross_entropy(hidden, classifier, target)  # no logits held
     loss.backward()
 
 `MultiheadAttention` is `torch.nn.MultiheadAttention` on attn's attention,
@@ -165,6 +166,63 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise RuntimeError(f"target shape {tuple(target.shape)} does not match the "
                            f"input's without its class dimension {expected}")
     return _CrossEntropy.apply(logits, target, int(ignore_index), reduction)
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, hidden, weight, bias, target, options):
+        h, w = _np(hidden), _np(weight)
+        b = None if bias is None else _np(bias)
+        t = target.detach().contiguous().numpy()
+        loss, lse = ops.linear_cross_entropy(h, w, t, b, return_lse=True, **options)
+        ctx.save_for_backward(hidden, weight, bias, target, _torch(lse, torch.float64
+                                                                   if lse.dtype == np.float64
+                                                                   else torch.float32))
+        ctx.options = options
+        return _torch(np.asarray(loss), hidden.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        hidden, weight, bias, target, lse = ctx.saved_tensors
+        h, w = _np(hidden), _np(weight)
+        b = None if bias is None else _np(bias)
+        g = _np(grad.to(hidden.dtype))
+        grads = ops.linear_cross_entropy_backward(
+            g, h, w, target.contiguous().numpy(), lse.numpy(), b, **ctx.options)
+        dh, dw = _torch(grads[0], hidden.dtype), _torch(grads[1], weight.dtype)
+        db = None if bias is None else _torch(grads[2], bias.dtype)
+        return dh, dw, db, None, None
+
+
+def linear_cross_entropy(input, weight, target, bias=None, ignore_index=-100,
+                         softcap=None, reduction="mean", label_smoothing=0.0,
+                         z_loss=0.0):
+    """`F.cross_entropy(F.linear(input, weight, bias), target, ...)` without
+    the logits (attn.linear_xent): input `[..., D]`, weight `[V, D]`, bias
+    `[V]`, target `[...]` class indices. `softcap` caps the logits to
+    `softcap * tanh(z / softcap)`; `z_loss` adds `z_loss * logsumexp(z)**2`
+    per kept token. Differentiable in input, weight and bias; the backward
+    recomputes the logits in blocks."""
+    _check(input, "input")
+    _check(weight, "weight", input)
+    if bias is not None:
+        _check(bias, "bias", input)
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
+    if target.dtype not in (torch.int64, torch.int32):
+        raise RuntimeError(f"target must hold class indices (int64), got {target.dtype}")
+    if input.dim() < 1 or tuple(target.shape) != tuple(input.shape[:-1]):
+        raise RuntimeError(f"target shape {tuple(target.shape)} does not match the "
+                           f"input's without its feature dimension "
+                           f"{tuple(input.shape[:-1])}")
+    if reduction not in ("none", "sum", "mean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    options = dict(ignore_index=int(ignore_index), softcap=softcap, reduction=reduction,
+                   label_smoothing=float(label_smoothing), z_loss=float(z_loss))
+    lead = tuple(input.shape[:-1])
+    loss = _LinearCrossEntropy.apply(input.reshape(-1, input.shape[-1]), weight, bias,
+                                     target.reshape(-1), options)
+    return loss.reshape(lead) if reduction == "none" else loss
 
 
 class _Attention(torch.autograd.Function):

@@ -123,6 +123,38 @@ def test_sdpa_dropout_is_reproducible_and_trains():
     assert all(torch.isfinite(x.grad).all() for x in (q, k, v))
 
 
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_linear_cross_entropy_gradcheck(reduction):
+    h, w, b = f64(2, 5, 6, seed=11), f64(9, 6, seed=12), f64(9, seed=13)
+    t = torch.tensor([[1, 8, -100, 0, 3], [2, 2, 5, 7, 4]])
+    gradcheck(lambda h, w, b: at.linear_cross_entropy(
+        h, w, t, b, reduction=reduction, label_smoothing=0.1, softcap=4.0,
+        z_loss=0.01), h, w, b)
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.bfloat16, 3e-2)])
+def test_linear_cross_entropy_against_torch(dtype, tol):
+    """F.linear + F.cross_entropy with autograd (float64, on the same
+    inputs): loss and the gradients of input, weight and bias."""
+    g = torch.Generator().manual_seed(5)
+    h = torch.randn(3, 40, 32, generator=g).to(dtype).requires_grad_()
+    w = torch.randn(300, 32, generator=g).to(dtype).requires_grad_()
+    b = torch.randn(300, generator=g).to(dtype).requires_grad_()
+    t = torch.randint(0, 300, (3, 40), generator=g)
+    t[0, :5] = -100
+    loss = at.linear_cross_entropy(h, w, t, b, label_smoothing=0.1)
+    assert loss.dtype == dtype
+    got = torch.autograd.grad(loss, (h, w, b))
+    h64, w64, b64 = (x.detach().double().requires_grad_() for x in (h, w, b))
+    ref = F.cross_entropy(F.linear(h64, w64, b64).reshape(-1, 300), t.reshape(-1),
+                          label_smoothing=0.1)
+    want = torch.autograd.grad(ref, (h64, w64, b64))
+    assert abs(float(loss) - float(ref)) <= tol * abs(float(ref))
+    for a, c in zip(got, want):
+        assert a.dtype == dtype
+        assert float((a.double() - c).abs().max()) <= tol * float(c.abs().max())
+
+
 def test_contiguous_inputs_are_not_copied():
     x = torch.randn(4, 8)
     assert at._np(x).ctypes.data == x.data_ptr()
