@@ -13,13 +13,13 @@
 //   for each block of classes:
 //     z   = cap(w_blk h_blkᵀ + bias)                     [blockV, blockN]
 //     m'  = max(m, max_c z)
-//     s   = s exp(m - m') + sum_c exp(z - m'),  sumZ += sum_c z
+//     s   = s exp(m - m') + sum_c exp(z - m'),  sumWZ += sum_c w[c] z
 // then, per token, lse = m + log s, the target logit as one dot product,
-// and the loss (linearXentLosses).
+// and the loss (xentLosses).
 //
 // Backward, per block of classes (owning its rows of dclassifier, dbias):
 //   for each block of tokens:
-//     dzᵀ = linearXentLogitGradient(w_blk h_blkᵀ + bias)  [blockV, blockN]
+//     dzᵀ = xentLogitGradient(w_blk h_blkᵀ + bias)    [blockV, blockN]
 //     dw_blk += dzᵀ h_blk,  dbias_blk += rowsum(dzᵀ)
 //     dh_blk += dz w_blk     (one thread: its iterations run in turn)
 // With threads, dh is a second pass over token blocks that recomputes dzᵀ,
@@ -54,8 +54,8 @@ constexpr IteratorType kRed = IteratorType::reduction;
 /// and the block builders both lowerings share.
 class Blocks {
 public:
-  Blocks(OpBuilder &b, Location loc, const LinearXentOptions &options,
-         Value hidden, Value classifier, Value bias, Value target,
+  Blocks(OpBuilder &b, Location loc, const XentOptions &options,
+         Value hidden, Value classifier, Value bias, Value weight, Value target,
          const AttentionLoweringOptions &lowering)
       : b(b), loc(loc), ctx(b.getContext()), options(options),
         type(getElementTypeOrSelf(hidden.getType())) {
@@ -80,6 +80,8 @@ public:
         padTo(b, loc, classifier, {paddedClasses, features}, {zero, zero});
     if (bias)
       this->bias = padTo(b, loc, bias, {paddedClasses}, {zero});
+    if (weight)
+      this->weight = padTo(b, loc, weight, {paddedClasses}, {zero});
     Value ignored = arith::ConstantOp::create(
         b, loc,
         b.getIntegerAttr(getElementTypeOrSelf(target.getType()),
@@ -184,12 +186,12 @@ public:
   OpBuilder &b;
   Location loc;
   MLIRContext *ctx;
-  LinearXentOptions options;
+  XentOptions options;
   Type type;
   OpFoldResult tokens, classes, features, paddedTokens, paddedClasses;
   int64_t blockN, blockV;
   bool maskClasses; // the last class block has padding classes
-  Value hidden, hiddenT, classifier, bias, target, numClasses;
+  Value hidden, hiddenT, classifier, bias, weight, target, numClasses;
 };
 
 /// Whether the blocked lowering takes `op` (otherwise its decomposition).
@@ -219,9 +221,9 @@ struct LinearXentToBlocks : OpRewritePattern<LinearXentOp> {
     if (!element.isF32() && !element.isF64())
       return b.notifyMatchFailure(op, "f16 and bf16 are made f32 first");
     Location loc = op.getLoc();
-    LinearXentOptions xent = linearXentOptions(op);
+    XentOptions xent = xentOptions(op);
     Blocks blk(b, loc, xent, op.getHidden(), op.getClassifier(), op.getBias(),
-               op.getTarget(), options);
+               op.getWeight(), op.getTarget(), options);
     Type type = blk.type;
     bool smoothing = xent.smoothing != 0.0;
     int64_t blockN = blk.blockN, blockV = blk.blockV;
@@ -296,22 +298,33 @@ struct LinearXentToBlocks : OpRewritePattern<LinearXentOp> {
             SmallVector<Value> accs{rescaled};
             if (smoothing)
               accs.push_back(state[2]);
-            SmallVector<AffineMap> maps{id2, lanes, lanes};
+            // (sum_c w[c] z[c] with class weights)
+            SmallVector<Value> inputs{z, max};
+            SmallVector<AffineMap> maps{id2, lanes};
+            bool weighted = smoothing && blk.weight;
+            if (weighted) {
+              inputs.push_back(blk.slice1D(blk.weight, vb, blockV));
+              maps.push_back(dimsMap(b.getContext(), 2, {0}));
+            }
+            maps.push_back(lanes);
             if (smoothing)
               maps.push_back(lanes);
             auto sums = linalg::GenericOp::create(
-                b, loc, ValueRange(accs).getTypes(), ValueRange{z, max}, accs,
-                maps, SmallVector<IteratorType>{kRed, kPar},
+                b, loc, ValueRange(accs).getTypes(), inputs, accs, maps,
+                SmallVector<IteratorType>{kRed, kPar},
                 [&](OpBuilder &nb2, Location l, ValueRange args) {
+                  ValueRange acc = args.drop_front(inputs.size());
                   SmallVector<Value> yielded{arith::AddFOp::create(
-                      nb2, l, args[2], expShifted(nb2, l, args[0], args[1]))};
+                      nb2, l, acc[0], expShifted(nb2, l, args[0], args[1]))};
                   if (smoothing) {
                     Value zc = args[0];
+                    if (weighted)
+                      zc = arith::MulFOp::create(nb2, l, zc, args[2]);
                     if (blk.maskClasses)
                       zc = arith::SelectOp::create(nb2, l, blk.isClass(nb2, l, vb),
                                                    zc,
                                                    floatConstant(nb2, l, type, 0.0));
-                    yielded.push_back(arith::AddFOp::create(nb2, l, args[3], zc));
+                    yielded.push_back(arith::AddFOp::create(nb2, l, acc[1], zc));
                   }
                   linalg::YieldOp::create(nb2, l, yielded);
                 });
@@ -336,16 +349,22 @@ struct LinearXentToBlocks : OpRewritePattern<LinearXentOp> {
           }
         });
 
-    Value target = op.getTarget();
+    Value target = op.getTarget(), weight = op.getWeight();
     Value zt = linearXentTargetLogits(b, loc, xent, op.getHidden(),
                                       op.getClassifier(), op.getBias(), target);
-    auto [losses, lse] = linearXentLosses(
+    Value wt, totalW;
+    if (weight) {
+      wt = targetWeights(b, loc, xent, weight, target, blk.numClasses);
+      totalW = totalWeight(b, loc, weight);
+    }
+    auto [losses, lse] = xentLosses(
         b, loc, xent, target, blk.unpadTokens(stats[0]),
         blk.unpadTokens(stats[1]),
-        smoothing ? blk.unpadTokens(stats[2]) : Value(), zt, blk.numClasses);
+        smoothing ? blk.unpadTokens(stats[2]) : Value(), zt, wt, totalW,
+        blk.numClasses, op.getWithLse());
     SmallVector<Value> results{reduceLosses(b, loc, losses, target,
                                             xent.ignoreIndex, xent.reduction,
-                                            type)};
+                                            type, wt)};
     if (op.getWithLse())
       results.push_back(lse);
     b.replaceOp(op, results);
@@ -369,22 +388,27 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
     if (!element.isF32() && !element.isF64())
       return b.notifyMatchFailure(op, "f16 and bf16 are made f32 first");
     Location loc = op.getLoc();
-    LinearXentOptions xent = linearXentOptions(op);
+    XentOptions xent = xentOptions(op);
     Blocks blk(b, loc, xent, op.getHidden(), op.getClassifier(), op.getBias(),
-               op.getTarget(), options);
+               op.getWeight(), op.getTarget(), options);
     Type type = blk.type;
     int64_t blockN = blk.blockN, blockV = blk.blockV;
     AffineMap id2 = b.getMultiDimIdentityMap(2);
     AffineMap lanes = dimsMap(b.getContext(), 2, {1});
     Value zero = floatConstant(b, loc, type, 0.0);
 
-    // g and a of each token, 0 for the padding ones.
-    auto [tokenGrad, tokenCoefficient] = linearXentTokenGradients(
-        b, loc, xent, op.getGrad(), op.getTarget(), op.getLse(),
-        blk.numClasses);
-    Value g = tokenGrad, a = tokenCoefficient;
-    g = padTo(b, loc, g, {blk.paddedTokens}, {zero});
-    a = padTo(b, loc, a, {blk.paddedTokens}, {zero});
+    // g, a and the target's share of each token, 0 for the padding ones.
+    Value wt, totalW;
+    if (Value weight = op.getWeight()) {
+      wt = targetWeights(b, loc, xent, weight, op.getTarget(), blk.numClasses);
+      totalW = totalWeight(b, loc, weight);
+    }
+    XentRowGradients rowGrads =
+        xentRowGradients(b, loc, xent, op.getGrad(), op.getTarget(),
+                         op.getLse(), wt, totalW, blk.numClasses);
+    Value g = padTo(b, loc, rowGrads.g, {blk.paddedTokens}, {zero});
+    Value a = padTo(b, loc, rowGrads.a, {blk.paddedTokens}, {zero});
+    Value share = padTo(b, loc, rowGrads.targetShare, {blk.paddedTokens}, {zero});
     Value lse = padTo(b, loc, op.getLse(), {blk.paddedTokens}, {zero});
     Value classesF = arith::UIToFPOp::create(
         b, loc, type,
@@ -393,22 +417,29 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
     // dzᵀ of the classes from vb and the tokens from nb [blockV, blockN].
     auto logitGradients = [&](Value wBlock, Value vb, Value nb) -> Value {
       Value raw = blk.rawLogits(wBlock, vb, nb);
+      SmallVector<Value> inputs{raw,
+                                blk.slice1D(lse, nb, blockN),
+                                blk.slice1D(g, nb, blockN),
+                                blk.slice1D(a, nb, blockN),
+                                blk.slice1D(share, nb, blockN),
+                                blk.slice1D(blk.target, nb, blockN)};
+      SmallVector<AffineMap> maps{id2, lanes, lanes, lanes, lanes, lanes};
+      if (blk.weight) {
+        inputs.push_back(blk.slice1D(blk.weight, vb, blockV));
+        maps.push_back(dimsMap(b.getContext(), 2, {0}));
+      }
       return buildGeneric(
-          b, loc,
-          {raw, blk.slice1D(lse, nb, blockN), blk.slice1D(g, nb, blockN),
-           blk.slice1D(a, nb, blockN), blk.slice1D(blk.target, nb, blockN)},
-          {id2, lanes, lanes, lanes, lanes}, blk.emptyBlock(), id2,
-          {kPar, kPar},
+          b, loc, inputs, maps, blk.emptyBlock(), id2, {kPar, kPar},
           [&](OpBuilder &nb2, Location l, ValueRange args) -> Value {
             Value c = arith::AddIOp::create(nb2, l, vb,
                                             linalg::IndexOp::create(nb2, l, 0));
             Value isTarget = arith::CmpIOp::create(
                 nb2, l, arith::CmpIPredicate::eq,
-                arith::IndexCastOp::create(nb2, l, args[4].getType(), c),
-                args[4]);
-            Value dz = linearXentLogitGradient(nb2, l, xent, args[0], args[1],
-                                               args[2], args[3], isTarget,
-                                               classesF);
+                arith::IndexCastOp::create(nb2, l, args[5].getType(), c),
+                args[5]);
+            Value dz = xentLogitGradient(
+                nb2, l, xent, args[0], args[1], args[2], args[3], args[4],
+                isTarget, blk.weight ? args[6] : Value(), classesF);
             if (!blk.maskClasses)
               return dz;
             return arith::SelectOp::create(nb2, l, blk.isClass(nb2, l, vb), dz,

@@ -38,6 +38,10 @@ using namespace mlir;
 
 namespace {
 
+SmallVector<int64_t> range(int64_t begin, int64_t end) {
+  return llvm::to_vector(llvm::seq<int64_t>(begin, end));
+}
+
 /// Emits linalg named ops over tensors shaped like one input `[..., N]` and
 /// its rows `[...]`.
 class RowOpBuilder {
@@ -345,63 +349,86 @@ Value decomposeLogSoftmax(OpBuilder &b, attn::LogSoftmaxOp op) {
   return rows.elementwise<linalg::SubOp>({shifted, rows.broadcastRows(logSum)});
 }
 
-/// xent_logits(z, t) -> per row (ms - z[t]) + log(s), 0 where t is ignored,
-/// NaN where t is out of range; then a sum or a mean over the kept rows.
-/// (ms - z[t] first: logsumexp(z) - z[t] would cancel the digits of a loss
-/// that is small next to large logits.)
+/// The logits of a cross-entropy capped (`softcap`), or as they are.
+Value cappedLogits(RowOpBuilder &rows, Value logits,
+                   const attn::XentOptions &options) {
+  if (!options.softcap)
+    return logits;
+  return rows.map({logits}, rows.empty(),
+                  [&](OpBuilder &nb, Location l, ValueRange args) {
+                    return attn::capLogit(nb, l, args[0], options);
+                  });
+}
+
+/// Each row's logit of its target class, z[..., t] (class 0 where t is not
+/// a class: the loss drops it).
+Value targetLogits(RowOpBuilder &rows, OpBuilder &b, Location loc,
+                   Value logits, Value target,
+                   const attn::XentOptions &options, Value numClasses) {
+  int64_t rowRank = rows.rank() - 1;
+  AffineMap id = b.getMultiDimIdentityMap(rowRank);
+  return attn::buildGeneric(
+      b, loc, {target}, {id}, rows.emptyRows(), id,
+      SmallVector<utils::IteratorType>(rowRank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        attn::TargetClass cls = attn::classifyTarget(
+            nb, l, args[0], options.ignoreIndex, numClasses);
+        SmallVector<Value> indices;
+        for (int64_t d = 0; d < rowRank; ++d)
+          indices.push_back(linalg::IndexOp::create(nb, l, d));
+        indices.push_back(arith::SelectOp::create(nb, l, cls.inRange,
+                                                  cls.index, cls.zeroIndex));
+        return tensor::ExtractOp::create(nb, l, logits, indices);
+      });
+}
+
+/// sum_c w[c] z[..., c] of each row (sum_c z[..., c] without weights).
+Value weightedRowSums(RowOpBuilder &rows, OpBuilder &b, Location loc,
+                      Value logits, Value weight) {
+  if (!weight)
+    return rows.reduceRows<arith::AddFOp>(logits, arith::AtomicRMWKind::addf);
+  int64_t r = rows.rank();
+  SmallVector<utils::IteratorType> iterators(r, utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  return attn::buildGeneric(
+      b, loc, {logits, weight},
+      {b.getMultiDimIdentityMap(r), attn::dimsMap(b.getContext(), r, {r - 1})},
+      rows.rowsFilledWith(arith::AtomicRMWKind::addf),
+      attn::dimsMap(b.getContext(), r, range(0, r - 1)), iterators,
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(
+            nb, l, args[2], arith::MulFOp::create(nb, l, args[0], args[1]));
+      });
+}
+
+/// xent_logits(z, t [, w]) -> per row, from z capped (softcap), its row
+/// statistics (shift ms, sum s), z[t] and, with label smoothing, sum_c w[c]
+/// z[c]: the loss of xentLosses; then its sum or mean (over the kept rows'
+/// w[t] with weights).
 Value decomposeXentLogits(OpBuilder &b, attn::XentLogitsOp op) {
   Location loc = op.getLoc();
-  Value logits = op.getLogits(), target = op.getTarget();
-  RowOpBuilder rows(b, loc, logits);
+  attn::XentOptions options = attn::xentOptions(op);
+  Value target = op.getTarget(), weight = op.getWeight();
+  RowOpBuilder rows(b, loc, op.getLogits());
+  Value logits = cappedLogits(rows, op.getLogits(), options);
   RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false, {}});
   Type elementType = rows.getElementType();
-  int64_t rowRank = rows.rank() - 1;
   Value numClasses =
       getValueOrCreateConstantIndexOp(b, loc, rows.getSizes().back());
-  int64_t ignoreIndex = op.getIgnoreIndex();
-
-  // loss[...] = ignored ? 0 : (in range ? (ms - z[..., t]) + log(s) : NaN).
-  // An out-of-range t reads class 0 instead, and the select drops it.
-  AffineMap id = b.getMultiDimIdentityMap(rowRank);
-  SmallVector<utils::IteratorType> parallel(rowRank,
-                                            utils::IteratorType::parallel);
+  Value zt = targetLogits(rows, b, loc, logits, target, options, numClasses);
+  Value wt, totalW, sumWZ;
+  if (weight) {
+    wt = attn::targetWeights(b, loc, options, weight, target, numClasses);
+    totalW = attn::totalWeight(b, loc, weight);
+  }
+  if (options.smoothing != 0.0)
+    sumWZ = weightedRowSums(rows, b, loc, logits, weight);
   Value losses =
-      linalg::GenericOp::create(
-          b, loc, rows.emptyRows().getType(),
-          ValueRange{target, stats.shift, stats.sum},
-          ValueRange{rows.emptyRows()}, SmallVector<AffineMap>(4, id), parallel,
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            attn::TargetClass cls =
-                attn::classifyTarget(b, l, args[0], ignoreIndex, numClasses);
-            Value ignored = cls.ignored, index = cls.index,
-                  zeroIndex = cls.zeroIndex, inRange = cls.inRange;
-            Value safeIndex =
-                arith::SelectOp::create(b, l, inRange, index, zeroIndex);
-            SmallVector<Value> indices;
-            for (int64_t d = 0; d < rowRank; ++d)
-              indices.push_back(linalg::IndexOp::create(b, l, d));
-            indices.push_back(safeIndex);
-            Value picked = tensor::ExtractOp::create(b, l, logits, indices);
-            Value margin = arith::SubFOp::create(b, l, args[1], picked);
-            Value log = math::LogOp::create(b, l, args[2]);
-            Value loss = arith::AddFOp::create(b, l, margin, log);
-            Value nan = arith::ConstantOp::create(
-                b, l,
-                b.getFloatAttr(
-                    elementType,
-                    APFloat::getNaN(
-                        cast<FloatType>(elementType).getFloatSemantics())));
-            Value zero =
-                arith::ConstantOp::create(b, l, b.getZeroAttr(elementType));
-            Value checked = arith::SelectOp::create(b, l, inRange, loss, nan);
-            Value result =
-                arith::SelectOp::create(b, l, ignored, zero, checked);
-            linalg::YieldOp::create(b, l, result);
-          })
-          .getResult(0);
-
-  return attn::reduceLosses(b, loc, losses, target, ignoreIndex,
-                            op.getReduction(), elementType);
+      attn::xentLosses(b, loc, options, target, stats.shift, stats.sum, sumWZ,
+                       zt, wt, totalW, numClasses, /*withLse=*/false)
+          .first;
+  return attn::reduceLosses(b, loc, losses, target, options.ignoreIndex,
+                            options.reduction, elementType, wt);
 }
 
 /// The raw logits hidden classifierᵀ + bias [N, V] of a linear_xent (before
@@ -440,36 +467,39 @@ Value linearXentLogits(OpBuilder &b, Location loc, Value hidden,
 /// z[t] (a dot product); then the losses and their reduction.
 SmallVector<Value> decomposeLinearXent(OpBuilder &b, attn::LinearXentOp op) {
   Location loc = op.getLoc();
-  attn::LinearXentOptions options = attn::linearXentOptions(op);
+  attn::XentOptions options = attn::xentOptions(op);
   Value raw =
       linearXentLogits(b, loc, op.getHidden(), op.getClassifier(), op.getBias());
   RowOpBuilder rows(b, loc, raw);
-  Value logits = rows.map({raw}, rows.empty(),
-                          [&](OpBuilder &nb, Location l, ValueRange args) {
-                            return attn::capLogit(nb, l, args[0], options);
-                          });
+  Value logits = cappedLogits(rows, raw, options);
   RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false, {}});
   Type type = rows.getElementType();
   Value numClasses =
       getValueOrCreateConstantIndexOp(b, loc, rows.getSizes().back());
-  Value target = op.getTarget();
+  Value target = op.getTarget(), weight = op.getWeight();
   Value zt = attn::linearXentTargetLogits(b, loc, options, op.getHidden(),
                                           op.getClassifier(), op.getBias(),
                                           target);
-  Value sumZ;
+  Value wt, totalW, sumWZ;
+  if (weight) {
+    wt = attn::targetWeights(b, loc, options, weight, target, numClasses);
+    totalW = attn::totalWeight(b, loc, weight);
+  }
   if (options.smoothing != 0.0)
-    sumZ = rows.reduceRows<arith::AddFOp>(logits, arith::AtomicRMWKind::addf);
-  auto [losses, lse] = attn::linearXentLosses(
-      b, loc, options, target, stats.shift, stats.sum, sumZ, zt, numClasses);
-  SmallVector<Value> results{attn::reduceLosses(
-      b, loc, losses, target, options.ignoreIndex, options.reduction, type)};
+    sumWZ = weightedRowSums(rows, b, loc, logits, weight);
+  auto [losses, lse] =
+      attn::xentLosses(b, loc, options, target, stats.shift, stats.sum, sumWZ,
+                       zt, wt, totalW, numClasses, op.getWithLse());
+  SmallVector<Value> results{attn::reduceLosses(b, loc, losses, target,
+                                                options.ignoreIndex,
+                                                options.reduction, type, wt)};
   if (op.getWithLse())
     results.push_back(lse);
   return results;
 }
 
 /// linear_xent_backward(g, h, w, t, lse) -> dz [N, V] from the recomputed
-/// logits (linearXentLogitGradient), then dh = dz w, dw = dzᵀ h and
+/// logits (xentLogitGradient), then dh = dz w, dw = dzᵀ h and
 /// dbias = the column sums of dz.
 SmallVector<Value> decomposeLinearXentBackward(OpBuilder &b,
                                                attn::LinearXentBackwardOp op) {
@@ -478,31 +508,43 @@ SmallVector<Value> decomposeLinearXentBackward(OpBuilder &b,
   using utils::IteratorType;
   constexpr IteratorType kPar = IteratorType::parallel,
                          kRed = IteratorType::reduction;
-  attn::LinearXentOptions options = attn::linearXentOptions(op);
+  attn::XentOptions options = attn::xentOptions(op);
   Value hidden = op.getHidden(), classifier = op.getClassifier();
-  Value target = op.getTarget(), lse = op.getLse();
+  Value target = op.getTarget(), lse = op.getLse(), weight = op.getWeight();
   Type type = getElementTypeOrSelf(hidden.getType());
   Value raw = linearXentLogits(b, loc, hidden, classifier, op.getBias());
-  Value numClasses =
-      getValueOrCreateConstantIndexOp(b, loc, tensor::getMixedSize(b, loc, classifier, 0));
-  auto [g, a] = attn::linearXentTokenGradients(b, loc, options, op.getGrad(),
-                                               target, lse, numClasses);
+  Value numClasses = getValueOrCreateConstantIndexOp(
+      b, loc, tensor::getMixedSize(b, loc, classifier, 0));
+  Value wt, totalW;
+  if (weight) {
+    wt = attn::targetWeights(b, loc, options, weight, target, numClasses);
+    totalW = attn::totalWeight(b, loc, weight);
+  }
+  attn::XentRowGradients grads = attn::xentRowGradients(
+      b, loc, options, op.getGrad(), target, lse, wt, totalW, numClasses);
   AffineMap id = b.getMultiDimIdentityMap(2);
   AffineMap row = attn::dimsMap(ctx, 2, {0});
+  SmallVector<Value> inputs{raw,    lse, grads.g, grads.a, grads.targetShare,
+                            target};
+  SmallVector<AffineMap> maps{id, row, row, row, row, row};
+  if (weight) {
+    inputs.push_back(weight);
+    maps.push_back(attn::dimsMap(ctx, 2, {1}));
+  }
   Value dz = attn::buildGeneric(
-      b, loc, {raw, lse, g, a, target}, {id, row, row, row, row},
+      b, loc, inputs, maps,
       tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, raw), type),
       id, {kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value cls = arith::IndexCastOp::create(nb, l, args[4].getType(),
+        Value cls = arith::IndexCastOp::create(nb, l, args[5].getType(),
                                                linalg::IndexOp::create(nb, l, 1));
         Value isTarget = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
-                                               cls, args[4]);
+                                               cls, args[5]);
         Value classes = arith::UIToFPOp::create(
             nb, l, type,
             arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), numClasses));
-        return attn::linearXentLogitGradient(nb, l, options, args[0], args[1],
-                                             args[2], args[3], isTarget,
-                                             classes);
+        return attn::xentLogitGradient(nb, l, options, args[0], args[1],
+                                       args[2], args[3], args[4], isTarget,
+                                       weight ? args[6] : Value(), classes);
       });
   Value zero = attn::floatConstant(b, loc, type, 0.0);
   auto multiplyAdd = [](OpBuilder &nb, Location l, ValueRange args) -> Value {
@@ -1021,106 +1063,57 @@ SmallVector<Value> decomposeXentBackward(OpBuilder &b,
   return {gradP, gradQ};
 }
 
-/// xent_logits_backward(g, z, t) -> w (softmax(z) - onehot(t)) per row, with
-/// the row's weight w = 0 (t ignored), NaN (t out of range), or the
-/// gradient reaching it: g[...], g (sum) or g / kept (mean). Computed as
-///   a = w / s,  dz[..., c] = exp(z - ms) a - (c == t ? w : 0).
+/// xent_logits_backward(g, z, t [, w]) -> per logit xentLogitGradient,
+/// from the row's lse = ms + log s of the capped logits and its gradients
+/// (xentRowGradients: g, a, and the target's share).
 Value decomposeXentLogitsBackward(OpBuilder &b,
                                   attn::XentLogitsBackwardOp op) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
-  Value logits = op.getLogits(), target = op.getTarget(), grad = op.getGrad();
-  RowOpBuilder rows(b, loc, logits);
+  attn::XentOptions options = attn::xentOptions(op);
+  Value raw = op.getLogits(), target = op.getTarget(), weight = op.getWeight();
+  RowOpBuilder rows(b, loc, raw);
+  Value logits = cappedLogits(rows, raw, options);
   RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false, {}});
   Type elementType = rows.getElementType();
   int64_t r = rows.rank(), rowRank = r - 1;
-  int64_t ignoreIndex = op.getIgnoreIndex();
-  attn::Reduction reduction = op.getReduction();
   Value numClasses =
       getValueOrCreateConstantIndexOp(b, loc, rows.getSizes().back());
-  AffineMap rowId = b.getMultiDimIdentityMap(rowRank);
-  AffineMap scalar = AffineMap::get(rowRank, 0, {}, ctx);
-  SmallVector<utils::IteratorType> rowLoops(rowRank,
-                                            utils::IteratorType::parallel);
-
-  // The weight of each row: inputs target, grad [, kept].
-  SmallVector<Value> inputs{target, grad};
-  SmallVector<AffineMap> maps{rowId,
-                              reduction == attn::Reduction::None ? rowId
-                                                                 : scalar};
-  if (reduction == attn::Reduction::Mean) {
-    // kept = the rows whose target is not ignore_index, counted in f64.
-    Type f64 = b.getF64Type();
-    Value keptRows = attn::buildGeneric(
-        b, loc, {target}, {rowId}, rows.emptyRows(f64), rowId, rowLoops,
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          attn::TargetClass cls =
-              attn::classifyTarget(b, l, args[0], ignoreIndex, numClasses);
-          return arith::SelectOp::create(b, l, cls.ignored,
-                                         attn::floatConstant(b, l, f64, 0.0),
-                                         attn::floatConstant(b, l, f64, 1.0));
-        });
-    Value zero =
-        linalg::FillOp::create(
-            b, loc, ValueRange{attn::floatConstant(b, loc, f64, 0.0)},
-            ValueRange{tensor::EmptyOp::create(
-                b, loc, RankedTensorType::get({}, f64), ValueRange{})})
-            .getResult(0);
-    Value kept = attn::buildGeneric(
-        b, loc, {keptRows}, {rowId}, zero, scalar,
-        SmallVector<utils::IteratorType>(rowRank,
-                                         utils::IteratorType::reduction),
-        [](OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::AddFOp::create(b, l, args[1], args[0]);
-        });
-    inputs.push_back(kept);
-    maps.push_back(scalar);
+  Value lse = rows.map({stats.shift, stats.sum}, rows.emptyRows(),
+                       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                         return arith::AddFOp::create(
+                             nb, l, args[0], math::LogOp::create(nb, l, args[1]));
+                       });
+  Value wt, totalW;
+  if (weight) {
+    wt = attn::targetWeights(b, loc, options, weight, target, numClasses);
+    totalW = attn::totalWeight(b, loc, weight);
   }
-  Value weights = attn::buildGeneric(
-      b, loc, inputs, maps, rows.emptyRows(), rowId, rowLoops,
-      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-        attn::TargetClass cls =
-            attn::classifyTarget(b, l, args[0], ignoreIndex, numClasses);
-        Value g = args[1];
-        if (reduction == attn::Reduction::Mean) {
-          Value kept = args[2];
-          if (!elementType.isF64())
-            kept = arith::TruncFOp::create(b, l, elementType, kept);
-          g = arith::DivFOp::create(b, l, g, kept);
-        }
-        Value nan = attn::floatConstant(
-            b, l, elementType, std::numeric_limits<double>::quiet_NaN());
-        Value checked = arith::SelectOp::create(b, l, cls.inRange, g, nan);
-        return arith::SelectOp::create(
-            b, l, cls.ignored, attn::floatConstant(b, l, elementType, 0.0),
-            checked);
-      });
-  // a = w / s
-  Value perSum = rows.map({weights, stats.sum}, rows.emptyRows(),
-                          [](OpBuilder &b, Location l, ValueRange args) {
-                            return arith::DivFOp::create(b, l, args[0],
-                                                         args[1])
-                                .getResult();
-                          });
+  attn::XentRowGradients grads = attn::xentRowGradients(
+      b, loc, options, op.getGrad(), target, lse, wt, totalW, numClasses);
   AffineMap id = b.getMultiDimIdentityMap(r);
-  AffineMap rowMap = attn::dimsMap(
-      ctx, r, llvm::to_vector(llvm::seq<int64_t>(0, rowRank)));
+  AffineMap rowMap = attn::dimsMap(ctx, r, range(0, rowRank));
+  SmallVector<Value> inputs{raw, lse, grads.g, grads.a, grads.targetShare,
+                            target};
+  SmallVector<AffineMap> maps{id, rowMap, rowMap, rowMap, rowMap, rowMap};
+  if (weight) {
+    inputs.push_back(weight);
+    maps.push_back(attn::dimsMap(ctx, r, {r - 1}));
+  }
   return attn::buildGeneric(
-      b, loc, {logits, stats.shift, perSum, weights, target},
-      {id, rowMap, rowMap, rowMap, rowMap}, rows.empty(), id,
+      b, loc, inputs, maps, rows.empty(), id,
       SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
-      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-        Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
-        Value exp = math::ExpOp::create(b, l, shifted);
-        Value share = arith::MulFOp::create(b, l, exp, args[2]);
-        Value c = linalg::IndexOp::create(b, l, r - 1);
-        Value t = arith::IndexCastOp::create(b, l, b.getIndexType(), args[4]);
-        Value isTarget =
-            arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, c, t);
-        Value picked = arith::SelectOp::create(
-            b, l, isTarget, args[3],
-            attn::floatConstant(b, l, elementType, 0.0));
-        return arith::SubFOp::create(b, l, share, picked);
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value cls = arith::IndexCastOp::create(
+            nb, l, args[5].getType(), linalg::IndexOp::create(nb, l, rowRank));
+        Value isTarget = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                               cls, args[5]);
+        Value classes = arith::UIToFPOp::create(
+            nb, l, elementType,
+            arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), numClasses));
+        return attn::xentLogitGradient(nb, l, options, args[0], args[1],
+                                       args[2], args[3], args[4], isTarget,
+                                       weight ? args[6] : Value(), classes);
       });
 }
 

@@ -242,6 +242,34 @@ static LogicalResult verifyIgnoreIndex(Operation *op, RankedTensorType target,
   return success();
 }
 
+/// Checks the options of a cross-entropy of logits (xent_logits,
+/// linear_xent and their backwards): the ranges of label_smoothing, z_loss
+/// and softcap, and a class `weight` [C] of the `logits`' element type.
+static LogicalResult verifyXentOptions(Operation *op, RankedTensorType logits,
+                                       Value weight, double smoothing,
+                                       double zLoss,
+                                       std::optional<APFloat> softcap) {
+  if (weight) {
+    auto weightType = cast<RankedTensorType>(weight.getType());
+    if (weightType.getRank() != 1)
+      return op->emitOpError("expects weight of rank 1 (one per class), got ")
+             << weightType;
+    if (failed(verifySameElementType(op, "weight", weightType, "the logits",
+                                     logits)))
+      return failure();
+  }
+  if (!(smoothing >= 0.0 && smoothing <= 1.0))
+    return op->emitOpError("expects label_smoothing in [0, 1], got ")
+           << smoothing;
+  if (!(zLoss >= 0.0 && std::isfinite(zLoss)))
+    return op->emitOpError("expects a finite z_loss >= 0, got ") << zLoss;
+  if (softcap && !(softcap->convertToDouble() > 0.0 &&
+                   std::isfinite(softcap->convertToDouble())))
+    return op->emitOpError("expects a positive, finite softcap, got ")
+           << softcap->convertToDouble();
+  return success();
+}
+
 /// The loss type: per row, or one rank-0 value for a sum or mean.
 static RankedTensorType xentLogitsType(RankedTensorType logits,
                                        Reduction reduction) {
@@ -274,6 +302,10 @@ LogicalResult XentLogitsOp::verify() {
     return emitOpError("expects target of rank ")
            << logits.getRank() - 1
            << " (logits without the class dimension), got " << target;
+  if (failed(verifyXentOptions(*this, logits, getWeight(),
+                               getLabelSmoothing().convertToDouble(),
+                               getZLoss().convertToDouble(), getSoftcap())))
+    return failure();
   if (failed(verifySizeRules(*this, [](const SizeRule &) { return true; })))
     return failure();
   if (failed(verifyIgnoreIndex(*this, target, getIgnoreIndex())))
@@ -667,7 +699,10 @@ LogicalResult XentLogitsBackwardOp::verify() {
     if (failed(verifySameElementType(*this, "grad", grad, "logits", logits)))
       return failure();
   }
-  if (failed(verifyAllSizeRules(*this)) ||
+  if (failed(verifyXentOptions(*this, logits, getWeight(),
+                               getLabelSmoothing().convertToDouble(),
+                               getZLoss().convertToDouble(), getSoftcap())) ||
+      failed(verifyAllSizeRules(*this)) ||
       failed(verifyIgnoreIndex(*this, target, getIgnoreIndex())))
     return failure();
   return verifyResultType(*this, logits, "the type of logits");
@@ -746,41 +781,35 @@ static RankedTensorType linearXentLseType(RankedTensorType hidden) {
 }
 
 /// The rules linear_xent and its backward share: ranks, element types,
-/// sizes, ignore_index and the options' ranges.
-static LogicalResult
-verifyLinearXentOperands(Operation *op, RankedTensorType hidden,
-                         RankedTensorType classifier, RankedTensorType target,
-                         Value bias, int64_t ignoreIndex, double smoothing,
-                         double zLoss, std::optional<APFloat> softcap) {
+/// sizes, ignore_index and the options.
+template <typename OpT>
+static LogicalResult verifyLinearXentOperands(OpT op) {
+  RankedTensorType hidden = op.getHidden().getType();
+  RankedTensorType classifier = op.getClassifier().getType();
+  RankedTensorType target = op.getTarget().getType();
   if (hidden.getRank() != 2)
-    return op->emitOpError("expects hidden of rank 2 ([N, D]), got ")
-           << hidden;
+    return op.emitOpError("expects hidden of rank 2 ([N, D]), got ") << hidden;
   if (classifier.getRank() != 2)
-    return op->emitOpError("expects classifier of rank 2 ([V, D]), got ")
+    return op.emitOpError("expects classifier of rank 2 ([V, D]), got ")
            << classifier;
   if (target.getRank() != 1)
-    return op->emitOpError("expects target of rank 1 ([N]), got ") << target;
+    return op.emitOpError("expects target of rank 1 ([N]), got ") << target;
   if (failed(verifySameElementType(op, "classifier", classifier, "hidden",
                                    hidden)))
     return failure();
-  if (bias) {
+  if (Value bias = op.getBias()) {
     auto biasType = cast<RankedTensorType>(bias.getType());
     if (biasType.getRank() != 1)
-      return op->emitOpError("expects bias of rank 1 ([V]), got ") << biasType;
+      return op.emitOpError("expects bias of rank 1 ([V]), got ") << biasType;
     if (failed(verifySameElementType(op, "bias", biasType, "hidden", hidden)))
       return failure();
   }
-  if (failed(verifyIgnoreIndex(op, target, ignoreIndex)))
+  if (failed(verifyIgnoreIndex(op, target, op.getIgnoreIndex())) ||
+      failed(verifyXentOptions(op, hidden, op.getWeight(),
+                               op.getLabelSmoothing().convertToDouble(),
+                               op.getZLoss().convertToDouble(),
+                               op.getSoftcap())))
     return failure();
-  if (!(smoothing >= 0.0 && smoothing <= 1.0))
-    return op->emitOpError("expects label_smoothing in [0, 1], got ")
-           << smoothing;
-  if (!(zLoss >= 0.0 && std::isfinite(zLoss)))
-    return op->emitOpError("expects a finite z_loss >= 0, got ") << zLoss;
-  if (softcap && !(softcap->convertToDouble() > 0.0 &&
-                   std::isfinite(softcap->convertToDouble())))
-    return op->emitOpError("expects a positive, finite softcap, got ")
-           << softcap->convertToDouble();
   return verifyAllSizeRules(op);
 }
 
@@ -804,10 +833,7 @@ LogicalResult LinearXentOp::inferReturnTypes(MLIRContext *,
 
 LogicalResult LinearXentOp::verify() {
   RankedTensorType hidden = getHidden().getType();
-  if (failed(verifyLinearXentOperands(
-          *this, hidden, getClassifier().getType(), getTarget().getType(),
-          getBias(), getIgnoreIndex(), getLabelSmoothing().convertToDouble(),
-          getZLoss().convertToDouble(), getSoftcap())))
+  if (failed(verifyLinearXentOperands(*this)))
     return failure();
   if (failed(verifyResultType(*this, linearXentLossType(hidden, getReduction()),
                               getReduction() == Reduction::None
@@ -867,10 +893,7 @@ LogicalResult LinearXentBackwardOp::verify() {
     return emitOpError("expects lse of rank ")
            << lseType.getRank() << " with " << lseType.getElementType()
            << " elements (one per token; f32 for f16 and bf16), got " << lse;
-  if (failed(verifyLinearXentOperands(
-          *this, hidden, getClassifier().getType(), getTarget().getType(),
-          getBias(), getIgnoreIndex(), getLabelSmoothing().convertToDouble(),
-          getZLoss().convertToDouble(), getSoftcap())))
+  if (failed(verifyLinearXentOperands(*this)))
     return failure();
   SmallVector<Value> operands{getHidden(), getClassifier()};
   if (getBias())

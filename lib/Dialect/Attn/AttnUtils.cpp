@@ -387,7 +387,7 @@ FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
 
 Value attn::reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
                          int64_t ignoreIndex, Reduction reduction,
-                         Type elementType) {
+                         Type elementType, Value rowWeights) {
   if (reduction == Reduction::None)
     return losses;
   int64_t rowRank = cast<RankedTensorType>(losses.getType()).getRank();
@@ -437,9 +437,13 @@ Value attn::reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
     return narrowed(total);
   }
 
-  // mean = total / kept; no kept row gives 0 / 0 = NaN.
+  // mean = total / kept (the kept rows' count or weights); no kept row
+  // gives 0 / 0 = NaN.
+  SmallVector<Value> keptInputs{target};
+  if (rowWeights)
+    keptInputs.push_back(rowWeights);
   Value kept = mapRows(
-      {target}, tensor::EmptyOp::create(b, loc, rowSizes, sumType),
+      keptInputs, tensor::EmptyOp::create(b, loc, rowSizes, sumType),
       [&](OpBuilder &b, Location l, ValueRange args) -> Value {
         Value ignored = arith::CmpIOp::create(
             b, l, arith::CmpIPredicate::eq, args[0],
@@ -447,6 +451,10 @@ Value attn::reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
                 b, l, b.getIntegerAttr(targetType, ignoreIndex)));
         Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(sumType));
         Value one = arith::ConstantOp::create(b, l, b.getOneAttr(sumType));
+        if (rowWeights)
+          one = args[1].getType() == sumType
+                    ? args[1]
+                    : arith::ExtFOp::create(b, l, sumType, args[1]).getResult();
         return arith::SelectOp::create(b, l, ignored, zero, one);
       });
   Value count = sumAll(kept);
@@ -458,7 +466,7 @@ Value attn::reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
   return narrowed(mean);
 }
 
-attn::LinearXentOptions attn::linearXentOptions(LinearXentOp op) {
+template <typename OpT> static attn::XentOptions optionsOf(OpT op) {
   std::optional<double> cap;
   if (std::optional<APFloat> c = op.getSoftcap())
     cap = c->convertToDouble();
@@ -467,17 +475,17 @@ attn::LinearXentOptions attn::linearXentOptions(LinearXentOp op) {
           op.getZLoss().convertToDouble(), cap};
 }
 
-attn::LinearXentOptions attn::linearXentOptions(LinearXentBackwardOp op) {
-  std::optional<double> cap;
-  if (std::optional<APFloat> c = op.getSoftcap())
-    cap = c->convertToDouble();
-  return {static_cast<int64_t>(op.getIgnoreIndex()), op.getReduction(),
-          op.getLabelSmoothing().convertToDouble(),
-          op.getZLoss().convertToDouble(), cap};
+attn::XentOptions attn::xentOptions(XentLogitsOp op) { return optionsOf(op); }
+attn::XentOptions attn::xentOptions(XentLogitsBackwardOp op) {
+  return optionsOf(op);
+}
+attn::XentOptions attn::xentOptions(LinearXentOp op) { return optionsOf(op); }
+attn::XentOptions attn::xentOptions(LinearXentBackwardOp op) {
+  return optionsOf(op);
 }
 
 Value attn::capLogit(OpBuilder &b, Location loc, Value z,
-                     const LinearXentOptions &options) {
+                     const XentOptions &options) {
   if (!options.softcap)
     return z;
   Type type = z.getType();
@@ -487,58 +495,294 @@ Value attn::capLogit(OpBuilder &b, Location loc, Value z,
                                floatConstant(b, loc, type, *options.softcap));
 }
 
-std::pair<Value, Value> attn::linearXentTokenLoss(
-    OpBuilder &b, Location loc, const LinearXentOptions &options, Value target,
-    Value ms, Value s, Value sumZ, Value zt, Value numClasses) {
-  Type type = ms.getType();
-  Value logSum = math::LogOp::create(b, loc, s);
-  Value lse = arith::AddFOp::create(b, loc, ms, logSum);
-  // The margin first: lse - zt would cancel the digits of a small loss
-  // next to large logits.
+/// The class of target `t`, 0 where it is not a class.
+static Value safeClass(OpBuilder &b, Location loc, Value t,
+                       const attn::XentOptions &options, Value numClasses) {
+  attn::TargetClass cls =
+      attn::classifyTarget(b, loc, t, options.ignoreIndex, numClasses);
+  return arith::SelectOp::create(b, loc, cls.inRange, cls.index,
+                                 cls.zeroIndex);
+}
+
+/// The class count as a float of `type`.
+static Value classCount(OpBuilder &b, Location loc, Type type,
+                        Value numClasses) {
+  return arith::UIToFPOp::create(
+      b, loc, type,
+      arith::IndexCastUIOp::create(b, loc, b.getI64Type(), numClasses));
+}
+
+Value attn::targetWeights(OpBuilder &b, Location loc,
+                          const XentOptions &options, Value weight,
+                          Value target, Value numClasses) {
+  auto rows = cast<RankedTensorType>(target.getType());
+  AffineMap id = b.getMultiDimIdentityMap(rows.getRank());
+  return buildGeneric(
+      b, loc, {target}, {id},
+      tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, target),
+                              getElementTypeOrSelf(weight.getType())),
+      id,
+      SmallVector<utils::IteratorType>(rows.getRank(),
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return tensor::ExtractOp::create(
+            nb, l, weight,
+            ValueRange{safeClass(nb, l, args[0], options, numClasses)});
+      });
+}
+
+Value attn::totalWeight(OpBuilder &b, Location loc, Value weight) {
+  Type type = getElementTypeOrSelf(weight.getType());
+  return buildGeneric(
+      b, loc, {weight}, {b.getMultiDimIdentityMap(1)},
+      filled(b, loc, {}, floatConstant(b, loc, type, 0.0)),
+      AffineMap::get(1, 0, {}, b.getContext()),
+      {utils::IteratorType::reduction},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(nb, l, args[1], args[0]);
+      });
+}
+
+std::pair<Value, Value>
+attn::xentLosses(OpBuilder &b, Location loc, const XentOptions &options,
+                 Value target, Value ms, Value s, Value sumWZ, Value zt,
+                 Value wt, Value totalW, Value numClasses, bool withLse) {
+  MLIRContext *ctx = b.getContext();
+  Type type = getElementTypeOrSelf(ms.getType());
+  SmallVector<OpFoldResult> rows = tensor::getMixedSizes(b, loc, target);
+  int64_t rank = rows.size();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap scalar = AffineMap::get(rank, 0, {}, ctx);
   double e = options.smoothing;
-  Value picked = e == 0.0 ? zt
-                          : arith::MulFOp::create(
-                                b, loc, zt, floatConstant(b, loc, type, 1.0 - e));
-  Value margin = arith::SubFOp::create(b, loc, ms, picked);
+  // Inputs: target, ms, s, zt [, sumWZ] [, wt, W].
+  SmallVector<Value> inputs{target, ms, s, zt};
+  SmallVector<AffineMap> maps{id, id, id, id};
+  int64_t sumAt = -1, weightAt = -1;
   if (e != 0.0) {
-    Value classes = arith::UIToFPOp::create(
-        b, loc, type,
-        arith::IndexCastUIOp::create(b, loc, b.getI64Type(), numClasses));
-    Value mean = arith::DivFOp::create(b, loc, sumZ, classes);
-    margin = arith::SubFOp::create(
-        b, loc, margin,
-        arith::MulFOp::create(b, loc, mean, floatConstant(b, loc, type, e)));
+    sumAt = inputs.size();
+    inputs.push_back(sumWZ);
+    maps.push_back(id);
   }
-  Value loss = arith::AddFOp::create(b, loc, margin, logSum);
-  if (options.zLoss != 0.0)
-    loss = arith::AddFOp::create(
-        b, loc, loss,
-        arith::MulFOp::create(b, loc, floatConstant(b, loc, type, options.zLoss),
-                              arith::MulFOp::create(b, loc, lse, lse)));
-  TargetClass cls =
-      classifyTarget(b, loc, target, options.ignoreIndex, numClasses);
-  Value nan = floatConstant(b, loc, type, std::nan(""));
-  Value checked = arith::SelectOp::create(b, loc, cls.inRange, loss, nan);
-  loss = arith::SelectOp::create(b, loc, cls.ignored,
-                                 floatConstant(b, loc, type, 0.0), checked);
-  return {lse, loss};
+  if (wt) {
+    weightAt = inputs.size();
+    inputs.append({wt, totalW});
+    maps.append({id, scalar});
+  }
+  auto empty = [&]() -> Value {
+    return tensor::EmptyOp::create(b, loc, rows, type);
+  };
+  SmallVector<Value> outs{empty()};
+  if (withLse)
+    outs.push_back(empty());
+  maps.append(outs.size(), id);
+  auto generic = linalg::GenericOp::create(
+      b, loc, ValueRange(outs).getTypes(), inputs, outs, maps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value t = args[0], rowShift = args[1], sum = args[2], picked = args[3];
+        Value logSum = math::LogOp::create(nb, l, sum);
+        Value lse = arith::AddFOp::create(nb, l, rowShift, logSum);
+        // The margin first: lse - zt would cancel the digits of a small
+        // loss next to large logits.
+        Value loss = arith::AddFOp::create(
+            nb, l, arith::SubFOp::create(nb, l, rowShift, picked), logSum);
+        double targetFactor = 1.0 - e;
+        if (weightAt >= 0)
+          loss = arith::MulFOp::create(nb, l, loss, args[weightAt]);
+        if (targetFactor != 1.0)
+          loss = arith::MulFOp::create(
+              nb, l, loss, floatConstant(nb, l, type, targetFactor));
+        if (e != 0.0) {
+          // e/C (W lse - sum_c w[c] z[c])
+          Value classes = classCount(nb, l, type, numClasses);
+          Value total = weightAt >= 0 ? args[weightAt + 1] : classes;
+          Value spread = arith::SubFOp::create(
+              nb, l, arith::MulFOp::create(nb, l, total, lse), args[sumAt]);
+          Value share = arith::DivFOp::create(
+              nb, l, floatConstant(nb, l, type, e), classes);
+          loss = arith::AddFOp::create(
+              nb, l, loss, arith::MulFOp::create(nb, l, share, spread));
+        }
+        if (options.zLoss != 0.0)
+          loss = arith::AddFOp::create(
+              nb, l, loss,
+              arith::MulFOp::create(
+                  nb, l, floatConstant(nb, l, type, options.zLoss),
+                  arith::MulFOp::create(nb, l, lse, lse)));
+        TargetClass cls =
+            classifyTarget(nb, l, t, options.ignoreIndex, numClasses);
+        Value checked = arith::SelectOp::create(
+            nb, l, cls.inRange, loss, floatConstant(nb, l, type, std::nan("")));
+        loss = arith::SelectOp::create(
+            nb, l, cls.ignored, floatConstant(nb, l, type, 0.0), checked);
+        SmallVector<Value> yielded{loss};
+        if (withLse)
+          yielded.push_back(lse);
+        linalg::YieldOp::create(nb, l, yielded);
+      });
+  return {generic.getResult(0), withLse ? generic.getResult(1) : Value()};
+}
+
+attn::XentRowGradients
+attn::xentRowGradients(OpBuilder &b, Location loc, const XentOptions &options,
+                       Value grad, Value target, Value lse, Value wt,
+                       Value totalW, Value numClasses) {
+  MLIRContext *ctx = b.getContext();
+  Type type = getElementTypeOrSelf(lse.getType());
+  SmallVector<OpFoldResult> rows = tensor::getMixedSizes(b, loc, target);
+  int64_t rank = rows.size();
+  SmallVector<utils::IteratorType> parallel(rank,
+                                            utils::IteratorType::parallel);
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap scalar = AffineMap::get(rank, 0, {}, ctx);
+  Value g = grad;
+  if (getElementTypeOrSelf(grad.getType()) != type)
+    g = convertElements(b, loc, grad, type);
+  SmallVector<Value> inputs{target, g};
+  SmallVector<AffineMap> maps{
+      id, options.reduction == Reduction::None ? id : scalar};
+  if (options.reduction == Reduction::Mean) {
+    // kept = the kept rows' w[t] (their count without weights), in f64.
+    Type f64 = b.getF64Type();
+    SmallVector<Value> keptInputs{target};
+    SmallVector<AffineMap> keptMaps{id};
+    if (wt) {
+      keptInputs.push_back(wt);
+      keptMaps.push_back(id);
+    }
+    Value kept = buildGeneric(
+        b, loc, keptInputs, keptMaps,
+        filled(b, loc, {}, floatConstant(b, loc, f64, 0.0)), scalar,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          TargetClass cls =
+              classifyTarget(nb, l, args[0], options.ignoreIndex, numClasses);
+          Value weight = floatConstant(nb, l, f64, 1.0);
+          if (wt) {
+            weight = args[1];
+            if (!type.isF64())
+              weight = arith::ExtFOp::create(nb, l, f64, weight);
+          }
+          Value share = arith::SelectOp::create(
+              nb, l, cls.ignored, floatConstant(nb, l, f64, 0.0), weight);
+          return arith::AddFOp::create(nb, l, args.back(), share);
+        });
+    inputs.push_back(kept);
+    maps.push_back(scalar);
+  }
+  Value gradients = buildGeneric(
+      b, loc, inputs, maps, tensor::EmptyOp::create(b, loc, rows, type), id,
+      parallel, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        TargetClass cls =
+            classifyTarget(nb, l, args[0], options.ignoreIndex, numClasses);
+        Value gi = args[1];
+        if (options.reduction == Reduction::Mean) {
+          Value kept = args[2];
+          if (!type.isF64())
+            kept = arith::TruncFOp::create(nb, l, type, kept);
+          gi = arith::DivFOp::create(nb, l, gi, kept);
+        }
+        Value checked = arith::SelectOp::create(
+            nb, l, cls.inRange, gi, floatConstant(nb, l, type, std::nan("")));
+        return arith::SelectOp::create(
+            nb, l, cls.ignored, floatConstant(nb, l, type, 0.0), checked);
+      });
+  double e = options.smoothing;
+  if (!wt && e == 0.0 && options.zLoss == 0.0)
+    return {gradients, gradients, gradients};
+  // a = g ((1 - e) w[t] + e W / C + 2 zl lse),  targetShare = g (1 - e) w[t]
+  SmallVector<Value> coefInputs{gradients, lse};
+  SmallVector<AffineMap> coefMaps{id, id};
+  if (wt) {
+    coefInputs.append({wt, totalW});
+    coefMaps.append({id, scalar});
+  }
+  auto empty = [&]() -> Value {
+    return tensor::EmptyOp::create(b, loc, rows, type);
+  };
+  coefMaps.append({id, id});
+  auto coefficients = linalg::GenericOp::create(
+      b, loc, TypeRange{empty().getType(), empty().getType()}, coefInputs,
+      ValueRange{empty(), empty()}, coefMaps, parallel,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value gi = args[0], rowLse = args[1];
+        Value one = floatConstant(nb, l, type, 1.0);
+        Value weight = wt ? args[2] : one;
+        Value targetWeight = arith::MulFOp::create(
+            nb, l, weight, floatConstant(nb, l, type, 1.0 - e));
+        Value factor = targetWeight;
+        if (e != 0.0) {
+          Value classes = classCount(nb, l, type, numClasses);
+          Value total = wt ? args[3] : classes;
+          factor = arith::AddFOp::create(
+              nb, l, factor,
+              arith::MulFOp::create(
+                  nb, l, floatConstant(nb, l, type, e),
+                  arith::DivFOp::create(nb, l, total, classes)));
+        }
+        if (options.zLoss != 0.0)
+          factor = arith::AddFOp::create(
+              nb, l, factor,
+              arith::MulFOp::create(
+                  nb, l, floatConstant(nb, l, type, 2.0 * options.zLoss),
+                  rowLse));
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::MulFOp::create(nb, l, gi, factor),
+                       arith::MulFOp::create(nb, l, gi, targetWeight)});
+      });
+  return {gradients, coefficients.getResult(0), coefficients.getResult(1)};
+}
+
+Value attn::xentLogitGradient(OpBuilder &b, Location loc,
+                              const XentOptions &options, Value z, Value lse,
+                              Value g, Value a, Value targetShare,
+                              Value isTarget, Value classWeight,
+                              Value numClasses) {
+  Type type = z.getType();
+  Value capped = z, tanh;
+  if (options.softcap) {
+    tanh = math::TanhOp::create(
+        b, loc,
+        arith::MulFOp::create(
+            b, loc, z, floatConstant(b, loc, type, 1.0 / *options.softcap)));
+    capped = arith::MulFOp::create(
+        b, loc, tanh, floatConstant(b, loc, type, *options.softcap));
+  }
+  Value p =
+      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, capped, lse));
+  Value dz = arith::MulFOp::create(b, loc, a, p);
+  dz = arith::SubFOp::create(
+      b, loc, dz,
+      arith::SelectOp::create(b, loc, isTarget, targetShare,
+                              floatConstant(b, loc, type, 0.0)));
+  if (double e = options.smoothing; e != 0.0) {
+    // g e w[c] / C
+    Value spread = arith::MulFOp::create(
+        b, loc, g,
+        arith::DivFOp::create(b, loc, floatConstant(b, loc, type, e),
+                              numClasses));
+    if (classWeight)
+      spread = arith::MulFOp::create(b, loc, spread, classWeight);
+    dz = arith::SubFOp::create(b, loc, dz, spread);
+  }
+  if (options.softcap) {
+    // d cap(z) / dz = 1 - tanh²(z / cap)
+    Value slope = arith::SubFOp::create(
+        b, loc, floatConstant(b, loc, type, 1.0),
+        arith::MulFOp::create(b, loc, tanh, tanh));
+    dz = arith::MulFOp::create(b, loc, dz, slope);
+  }
+  return dz;
 }
 
 Value attn::linearXentTargetLogits(OpBuilder &b, Location loc,
-                                   const LinearXentOptions &options,
-                                   Value hidden, Value classifier, Value bias,
-                                   Value target) {
+                                   const XentOptions &options, Value hidden,
+                                   Value classifier, Value bias, Value target) {
   MLIRContext *ctx = b.getContext();
   Type type = getElementTypeOrSelf(hidden.getType());
   Value numClasses = tensor::DimOp::create(b, loc, classifier, 0);
   SmallVector<OpFoldResult> tokens = tensor::getMixedSizes(b, loc, target);
-  // The class of each token's target, 0 where it is not a class.
-  auto safeClass = [&](OpBuilder &nb, Location l, Value t) -> Value {
-    TargetClass cls =
-        classifyTarget(nb, l, t, options.ignoreIndex, numClasses);
-    return arith::SelectOp::create(nb, l, cls.inRange, cls.index,
-                                   cls.zeroIndex);
-  };
   // zt[n] = sum_d h[n, d] w[t[n], d]    over (n, d)
   Value dots = buildGeneric(
       b, loc, {target, hidden}, {dimsMap(ctx, 2, {0}), dimsMap(ctx, 2, {0, 1})},
@@ -548,7 +792,7 @@ Value attn::linearXentTargetLogits(OpBuilder &b, Location loc,
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value w = tensor::ExtractOp::create(
             nb, l, classifier,
-            ValueRange{safeClass(nb, l, args[0]),
+            ValueRange{safeClass(nb, l, args[0], options, numClasses),
                        linalg::IndexOp::create(nb, l, 1)});
         return arith::AddFOp::create(nb, l, args[2],
                                      arith::MulFOp::create(nb, l, args[1], w));
@@ -563,148 +807,11 @@ Value attn::linearXentTargetLogits(OpBuilder &b, Location loc,
         if (bias)
           z = arith::AddFOp::create(
               nb, l, z,
-              tensor::ExtractOp::create(nb, l, bias,
-                                        ValueRange{safeClass(nb, l, args[0])}));
+              tensor::ExtractOp::create(
+                  nb, l, bias,
+                  ValueRange{safeClass(nb, l, args[0], options, numClasses)}));
         return capLogit(nb, l, z, options);
       });
-}
-
-std::pair<Value, Value>
-attn::linearXentLosses(OpBuilder &b, Location loc,
-                       const LinearXentOptions &options, Value target, Value ms,
-                       Value s, Value sumZ, Value zt, Value numClasses) {
-  Type type = getElementTypeOrSelf(ms.getType());
-  SmallVector<OpFoldResult> tokens = tensor::getMixedSizes(b, loc, target);
-  SmallVector<Value> inputs{target, ms, s, zt};
-  if (sumZ)
-    inputs.push_back(sumZ);
-  AffineMap id = b.getMultiDimIdentityMap(1);
-  auto empty = [&]() -> Value {
-    return tensor::EmptyOp::create(b, loc, tokens, type);
-  };
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{empty().getType(), empty().getType()}, inputs,
-      ValueRange{empty(), empty()},
-      SmallVector<AffineMap>(inputs.size() + 2, id),
-      {utils::IteratorType::parallel},
-      [&](OpBuilder &nb, Location l, ValueRange args) {
-        auto [lse, loss] = linearXentTokenLoss(
-            nb, l, options, args[0], args[1], args[2],
-            sumZ ? args[4] : Value(), args[3], numClasses);
-        linalg::YieldOp::create(nb, l, ValueRange{loss, lse});
-      });
-  return {generic.getResult(0), generic.getResult(1)};
-}
-
-std::pair<Value, Value> attn::linearXentTokenGradients(
-    OpBuilder &b, Location loc, const LinearXentOptions &options, Value grad,
-    Value target, Value lse, Value numClasses) {
-  MLIRContext *ctx = b.getContext();
-  Type type = getElementTypeOrSelf(lse.getType());
-  SmallVector<OpFoldResult> tokens = tensor::getMixedSizes(b, loc, target);
-  AffineMap id = b.getMultiDimIdentityMap(1);
-  AffineMap scalar = AffineMap::get(1, 0, {}, ctx);
-  Value g = grad;
-  if (getElementTypeOrSelf(grad.getType()) != type)
-    g = convertElements(b, loc, grad, type);
-  SmallVector<Value> inputs{target, g};
-  SmallVector<AffineMap> maps{
-      id, options.reduction == Reduction::None ? id : scalar};
-  if (options.reduction == Reduction::Mean) {
-    // kept = the tokens whose target is not ignore_index, counted in f64.
-    Type f64 = b.getF64Type();
-    Value kept = buildGeneric(
-        b, loc, {target}, {id},
-        filled(b, loc, {}, floatConstant(b, loc, f64, 0.0)), scalar,
-        {utils::IteratorType::reduction},
-        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          TargetClass cls =
-              classifyTarget(nb, l, args[0], options.ignoreIndex, numClasses);
-          Value one = arith::SelectOp::create(
-              nb, l, cls.ignored, floatConstant(nb, l, f64, 0.0),
-              floatConstant(nb, l, f64, 1.0));
-          return arith::AddFOp::create(nb, l, args[1], one);
-        });
-    inputs.push_back(kept);
-    maps.push_back(scalar);
-  }
-  Value gradients = buildGeneric(
-      b, loc, inputs, maps, tensor::EmptyOp::create(b, loc, tokens, type), id,
-      {utils::IteratorType::parallel},
-      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        TargetClass cls =
-            classifyTarget(nb, l, args[0], options.ignoreIndex, numClasses);
-        Value gi = args[1];
-        if (options.reduction == Reduction::Mean) {
-          Value kept = args[2];
-          if (!type.isF64())
-            kept = arith::TruncFOp::create(nb, l, type, kept);
-          gi = arith::DivFOp::create(nb, l, gi, kept);
-        }
-        Value nan = floatConstant(nb, l, type, std::nan(""));
-        Value checked = arith::SelectOp::create(nb, l, cls.inRange, gi, nan);
-        return arith::SelectOp::create(nb, l, cls.ignored,
-                                       floatConstant(nb, l, type, 0.0),
-                                       checked);
-      });
-  Value coefficients = gradients;
-  if (options.zLoss != 0.0)
-    coefficients = buildGeneric(
-        b, loc, {gradients, lse}, {id, id},
-        tensor::EmptyOp::create(b, loc, tokens, type), id,
-        {utils::IteratorType::parallel},
-        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          // a = g (1 + 2 zl lse)
-          Value factor = arith::AddFOp::create(
-              nb, l, floatConstant(nb, l, type, 1.0),
-              arith::MulFOp::create(
-                  nb, l, floatConstant(nb, l, type, 2.0 * options.zLoss),
-                  args[1]));
-          return arith::MulFOp::create(nb, l, args[0], factor);
-        });
-  return {gradients, coefficients};
-}
-
-Value attn::linearXentLogitGradient(OpBuilder &b, Location loc,
-                                    const LinearXentOptions &options, Value z,
-                                    Value lse, Value g, Value a, Value isTarget,
-                                    Value numClasses) {
-  Type type = z.getType();
-  Value capped = z, tanh;
-  if (options.softcap) {
-    tanh = math::TanhOp::create(
-        b, loc,
-        arith::MulFOp::create(
-            b, loc, z, floatConstant(b, loc, type, 1.0 / *options.softcap)));
-    capped = arith::MulFOp::create(
-        b, loc, tanh, floatConstant(b, loc, type, *options.softcap));
-  }
-  Value p = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, capped, lse));
-  Value dz = arith::MulFOp::create(b, loc, a, p);
-  double e = options.smoothing;
-  // The target's share: g (1 - e) at the target's class.
-  Value targetShare = arith::SelectOp::create(
-      b, loc, isTarget,
-      e == 0.0 ? g
-               : arith::MulFOp::create(b, loc, g,
-                                       floatConstant(b, loc, type, 1.0 - e)),
-      floatConstant(b, loc, type, 0.0));
-  dz = arith::SubFOp::create(b, loc, dz, targetShare);
-  if (e != 0.0)
-    dz = arith::SubFOp::create(
-        b, loc, dz,
-        arith::MulFOp::create(
-            b, loc, g,
-            arith::DivFOp::create(b, loc, floatConstant(b, loc, type, e),
-                                  numClasses)));
-  if (options.softcap) {
-    // d cap(z) / dz = 1 - tanh²(z / cap)
-    Value slope = arith::SubFOp::create(
-        b, loc, floatConstant(b, loc, type, 1.0),
-        arith::MulFOp::create(b, loc, tanh, tanh));
-    dz = arith::MulFOp::create(b, loc, dz, slope);
-  }
-  return dz;
 }
 
 attn::TargetClass attn::classifyTarget(OpBuilder &b, Location loc, Value target,

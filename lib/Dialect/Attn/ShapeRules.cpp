@@ -87,12 +87,23 @@ static void sameShapeRules(Value x, StringRef xName, Value like,
     rules.push_back({x, i, xName, like, i, likeName});
 }
 
+/// A class weight [C] against the classes of `logits` [..., C].
+static void classWeightRules(Value weight, Value logits,
+                             SmallVectorImpl<SizeRule> &rules) {
+  if (weight && rankOf(weight) == 1)
+    rules.push_back(
+        {weight, 0, "weight", logits, rankOf(logits) - 1, "logits"});
+}
+
 /// linear_xent's operands: hidden [N, D], classifier [V, D], target [N],
 /// bias [V], when their ranks are.
 static void linearXentRules(Value hidden, Value classifier, Value target,
-                            Value bias, SmallVectorImpl<SizeRule> &rules) {
+                            Value bias, Value weight,
+                            SmallVectorImpl<SizeRule> &rules) {
   if (rankOf(hidden) != 2 || rankOf(classifier) != 2)
     return;
+  if (weight && rankOf(weight) == 1)
+    rules.push_back({weight, 0, "weight", classifier, 0, "classifier"});
   rules.push_back({classifier, 1, "classifier", hidden, 1, "hidden"});
   if (rankOf(target) == 1)
     rules.push_back({target, 0, "target", hidden, 0, "hidden"});
@@ -126,6 +137,7 @@ SmallVector<SizeRule> attn::sizeRules(Operation *op) {
       .Case([&](XentLogitsBackwardOp o) {
         rowRules(o.getTarget(), "target", o.getLogits(), "logits", rules);
         rowRules(o.getGrad(), "grad", o.getLogits(), "logits", rules);
+        classWeightRules(o.getWeight(), o.getLogits(), rules);
       })
       .Case([&](MaskedMaxOp o) {
         maskRules(o.getScores(), "scores", o.getMask(), rules);
@@ -140,6 +152,7 @@ SmallVector<SizeRule> attn::sizeRules(Operation *op) {
         for (int64_t i = 0, e = rankOf(o.getTarget()); i < e; ++i)
           rules.push_back(
               {o.getTarget(), i, "target", o.getLogits(), i, "logits"});
+        classWeightRules(o.getWeight(), o.getLogits(), rules);
       })
       .Case([&](AttentionOp o) {
         attentionRules(o.getQuery(), o.getKey(), o.getValue(), o.getMask(),
@@ -164,12 +177,12 @@ SmallVector<SizeRule> attn::sizeRules(Operation *op) {
       })
       .Case([&](LinearXentOp o) {
         linearXentRules(o.getHidden(), o.getClassifier(), o.getTarget(),
-                        o.getBias(), rules);
+                        o.getBias(), o.getWeight(), rules);
       })
       .Case([&](LinearXentBackwardOp o) {
         Value h = o.getHidden();
         linearXentRules(h, o.getClassifier(), o.getTarget(), o.getBias(),
-                        rules);
+                        o.getWeight(), rules);
         if (rankOf(o.getLse()) == 1 && rankOf(h) == 2)
           rules.push_back({o.getLse(), 0, "lse", h, 0, "hidden"});
         if (rankOf(o.getGrad()) == 1 && rankOf(h) == 2)

@@ -118,6 +118,8 @@ LoopNest buildLoopNest(Operation *op) {
       .Case([&](XentLogitsOp o) {
         int64_t r = overRows(o.getLogits(), false);
         nest.operandMaps.push_back(dimsMap(ctx, r, range(0, r - 1)));
+        if (o.getWeight()) // one per class
+          nest.operandMaps.push_back(dimsMap(ctx, r, {r - 1}));
         // A sum or mean over the rows reduces every loop into one value.
         if (o.getReduction() != Reduction::None) {
           nest.iterators.assign(r, IteratorType::reduction);
@@ -183,6 +185,8 @@ LoopNest buildLoopNest(Operation *op) {
                                 ? rows
                                 : AffineMap::get(r, 0, {}, ctx),
                             id, rows};
+        if (o.getWeight()) // one per class
+          nest.operandMaps.push_back(dimsMap(ctx, r, {r - 1}));
         nest.resultMaps = {id};
       })
       .Case<AttentionOp, OnlineAttentionOp>([&](auto o) {
@@ -733,6 +737,11 @@ std::string partialRefusal(Operation *op, const LoopNest &nest,
       return "cannot split while the head counts are dynamic";
     return "";
   }
+  if (auto xent = dyn_cast<XentLogitsOp>(op);
+      xent && (xent.getWeight() || xent.getSoftcap() ||
+               !xent.getLabelSmoothing().isZero() || !xent.getZLoss().isZero()))
+    return "cannot split a cross-entropy with class weights, label "
+           "smoothing, z-loss or softcap";
   if (reductionDims.size() != 1 ||
       int64_t(reductionDims.front()) != nest.partialLoop)
     return "splits its last loop (the reduction) only";

@@ -108,20 +108,26 @@ func.func @log_softmax_dynamic_causal(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 
 // CHECK-LABEL: func.func @xent_logits_none(
 // CHECK-SAME:    %[[Z:[a-zA-Z0-9_]+]]: tensor<4x10xf32>, %[[T:[a-zA-Z0-9_]+]]: tensor<4xi32>)
-// CHECK:         %[[LOSS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[T]], %{{.*}}, %{{.*}} : tensor<4xi32>, tensor<4xf32>, tensor<4xf32>)
-// CHECK-NEXT:    ^bb0(%[[TI:.*]]: i32, %[[MS:.*]]: f32, %[[S:.*]]: f32, %{{.*}}: f32):
-// CHECK:           %[[IGN:.*]] = arith.cmpi eq, %[[TI]], %{{.*}} : i32
-// CHECK:           %[[IDX:.*]] = arith.index_cast %[[TI]] : i32 to index
+// The target's logit, read at a class that exists:
+// CHECK:         %[[ZT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[T]] : tensor<4xi32>)
+// CHECK-NEXT:    ^bb0(%[[TZ:.*]]: i32, %{{.*}}: f32):
+// CHECK:           %[[IDX:.*]] = arith.index_cast %[[TZ]] : i32 to index
 // CHECK:           %[[GE:.*]] = arith.cmpi sge, %[[IDX]], %{{.*}} : index
 // CHECK:           %[[LT:.*]] = arith.cmpi slt, %[[IDX]], %{{.*}} : index
 // CHECK:           %[[OK:.*]] = arith.andi %[[GE]], %[[LT]] : i1
-// CHECK:           %[[SAFE:.*]] = arith.select %[[OK]], %[[IDX]], %{{.*}} : index
 // CHECK:           %[[ROW:.*]] = linalg.index 0 : index
+// CHECK:           %[[SAFE:.*]] = arith.select %[[OK]], %[[IDX]], %{{.*}} : index
 // CHECK:           %[[PICK:.*]] = tensor.extract %[[Z]][%[[ROW]], %[[SAFE]]] : tensor<4x10xf32>
-// CHECK:           %[[MARGIN:.*]] = arith.subf %[[MS]], %[[PICK]] : f32
+// CHECK:           linalg.yield %[[PICK]] : f32
+// The loss: (ms - z[t]) + log s, NaN out of range, 0 where ignored.
+// CHECK:         %[[LOSS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[T]], %{{.*}}, %{{.*}}, %[[ZT]] : tensor<4xi32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+// CHECK-NEXT:    ^bb0(%[[TI:.*]]: i32, %[[MS:.*]]: f32, %[[S:.*]]: f32, %[[PICKED:.*]]: f32, %{{.*}}: f32):
 // CHECK:           %[[LOG:.*]] = math.log %[[S]] : f32
+// CHECK:           %[[MARGIN:.*]] = arith.subf %[[MS]], %[[PICKED]] : f32
 // CHECK:           %[[L:.*]] = arith.addf %[[MARGIN]], %[[LOG]] : f32
-// CHECK:           %[[CHECKED:.*]] = arith.select %[[OK]], %[[L]], %{{.*}} : f32
+// CHECK:           %[[IGN:.*]] = arith.cmpi eq, %[[TI]], %{{.*}} : i32
+// CHECK:           %[[OK2:.*]] = arith.andi
+// CHECK:           %[[CHECKED:.*]] = arith.select %[[OK2]], %[[L]], %{{.*}} : f32
 // CHECK:           %[[R:.*]] = arith.select %[[IGN]], %{{.*}}, %[[CHECKED]] : f32
 // CHECK:           linalg.yield %[[R]] : f32
 // CHECK-NOT:     linalg.reduce ins(%[[LOSS]]

@@ -163,8 +163,10 @@ module attributes {transform.with_named_sequence} {
 // The per-row losses, then their sum in f64, rounded once.
 // CHECK-LABEL: func.func @xent_logits(
 // CHECK-SAME:      %[[Z:.*]]: tensor<8x16xf32>, %[[T:.*]]: tensor<8xi64>
-// CHECK:         %[[LOSS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[T]], %{{.*}}, %{{.*}} : tensor<8xi64>, tensor<8xf32>, tensor<8xf32>)
+// CHECK:         %[[ZT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[T]] : tensor<8xi64>)
 // CHECK:           tensor.extract %[[Z]]
+// CHECK:         %[[LOSS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[T]], %{{.*}}, %{{.*}}, %[[ZT]] : tensor<8xi64>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+// CHECK:           math.log
 // CHECK:         %[[WIDE:.*]] = linalg.generic {{.*}} ins(%[[LOSS]] : tensor<8xf32>) outs(%{{.*}} : tensor<8xf64>)
 // CHECK:           arith.extf
 // CHECK:         %[[TOTAL:.*]] = linalg.reduce ins(%[[WIDE]] : tensor<8xf64>) outs(%{{.*}} : tensor<f64>) dimensions = [0]

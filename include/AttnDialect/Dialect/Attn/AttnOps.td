@@ -344,51 +344,80 @@ def Attn_LogSoftmaxOp : Attn_MaskedRowOp<"log_softmax"> {
   }];
 }
 
+// What the cross-entropies of logits share (xent_logits, linear_xent and
+// their backwards): the options of the loss.
+defvar Attn_XentOptionsDoc = [{
+
+    Per row (token) with target `t`, over `C` classes of logits `z` (with
+    `softcap = cap`, first capped to `cap tanh(z / cap)`) and class weights
+    `w` (`weight`, all 1 without it):
+
+        lse  = log sum_c exp z[c]
+        loss = (1 - e) w[t] (lse - z[t]) + e/C sum_c w[c] (lse - z[c])
+               + zl lse²
+
+    the cross-entropy `w[t] (lse - z[t])` with PyTorch's label smoothing
+    `e = label_smoothing` (its `(1 - e)` of the target's loss plus `e`
+    spread uniformly over the classes) and class weights, plus the z-loss
+    `zl = z_loss` (PaLM's, which keeps `lse` near 0; not weighted).
+
+    - A row whose target is `ignore_index` (default -100) has loss 0 and is
+      left out of the mean; a target outside `[0, C)` that is not
+      `ignore_index` gives its row a NaN loss (and so a NaN sum or mean).
+    - `reduction`: `none` gives the per-row losses; `sum` their sum; `mean`
+      (the default) their sum divided by the kept rows' `w[t]` (their count
+      without weights), as PyTorch's: NaN when every row is ignored. Sums
+      are formed in f64 and rounded once.
+    - Stable for any finite logits (`1e4` included) without label
+      smoothing: `lse - z[t]` is `(m - z[t]) + log sum exp(z - m)` with `m`
+      the row maximum. The smoothing term is formed from the row's sums
+      `lse sum_c w[c]` and `sum_c w[c] z[c]`: its absolute error is that of
+      those sums (about `1e-7 C max|z|` in f32).
+    - `softcap` must be positive and finite; `label_smoothing` in `[0, 1]`;
+      `z_loss` finite and at least 0; `weight` `[C]` of the logits' type.
+}];
+
 def Attn_XentLogitsOp
     : Attn_InferredResultOp<"xent_logits", [Attn_PartialReduction]> {
   let summary = "cross-entropy of logits against integer class targets";
-  let description = [{
+  let description = !strconcat([{
     The loss of a classifier from its unnormalized logits `[..., C]` and its
-    integer class targets `[...]`. Per row,
-
-        loss[...] = logsumexp_c logits[..., c] - logits[..., target[...]]
-
-    computed stably (shifted by the row maximum, so logits of 1e4 are fine).
-
-    - A row whose target equals `ignore_index` (default -100) has loss 0 and
-      is left out of the mean.
-    - A target outside `[0, C)` that is not `ignore_index` gives a NaN loss
-      for its row (and so a NaN sum or mean). The logits are never read out
-      of bounds.
-    - `reduction`: `none` returns the per-row losses (shape `[...]`); `sum`
-      their sum and `mean` (the default) their mean over the kept rows, both
-      as a rank-0 tensor. The mean over zero kept rows is NaN (0 / 0), as in
-      PyTorch. The sum and the mean are formed in f64 and rounded once:
-      losses of `2e38` have their mean, and a sum beyond the element type is
-      `inf`.
+    integer class targets `[...]` (`torch.nn.functional.cross_entropy`'s,
+    with its `weight`, `ignore_index`, `reduction` and `label_smoothing`),
+    plus the options LLM training uses (z-loss, soft-capping).
+  }], Attn_XentOptionsDoc, [{
 
     Partial reductions over the classes (PartialReductionOpInterface, f32
     and f64): each part of a row's classes leaves a partial logsumexp and
     the target's logit if the part holds it; the merge is the logsumexp of
     the partial logsumexps minus the picked logit, then the rules above
-    (ignore_index, targets out of range, sum or mean).
+    (ignore_index, targets out of range, sum or mean). Without `weight`,
+    label smoothing, z-loss or softcap only.
 
     Example:
 
     ```mlir
     %loss = attn.xent_logits %logits, %target reduction = sum
         : tensor<2048x32000xf32>, tensor<2048xi64>
+    %smoothed = attn.xent_logits %logits, %target weight %w label_smoothing = 0.1
+        : tensor<2048x32000xf32>, tensor<2048xi64> weight tensor<32000xf32>
     ```
-  }];
+  }]);
   let arguments = (ins Attn_ReducibleTensor:$logits,
                        Attn_TargetTensor:$target,
+                       Optional<Attn_ReducibleTensor>:$weight,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
                        DefaultValuedAttr<Attn_Reduction,
-                           "::mlir::attn::Reduction::Mean">:$reduction);
+                           "::mlir::attn::Reduction::Mean">:$reduction,
+                       DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing,
+                       DefaultValuedAttr<F64Attr, "0.0">:$z_loss,
+                       OptionalAttr<F64Attr>:$softcap);
   let assemblyFormat = [{
-    $logits `,` $target (`ignore_index` `=` $ignore_index^)?
-    (`reduction` `=` $reduction^)? attr-dict
-    `:` type($logits) `,` type($target)
+    $logits `,` $target (`weight` $weight^)?
+    (`ignore_index` `=` $ignore_index^)? (`reduction` `=` $reduction^)?
+    (`label_smoothing` `=` $label_smoothing^)? (`z_loss` `=` $z_loss^)?
+    (`softcap` `=` $softcap^)? attr-dict
+    `:` type($logits) `,` type($target) (`weight` type($weight)^)?
   }];
 }
 
@@ -396,34 +425,8 @@ def Attn_XentLogitsOp
 // Losses at vocabulary size
 //===----------------------------------------------------------------------===//
 
-// What linear_xent and linear_xent_backward share: the options of the loss.
-defvar Attn_LinearXentOptionsDoc = [{
-
-    Per token `n` (target `t`, `C` classes, logits `z = hidden classifierᵀ
-    + bias`, soft-capped to `cap tanh(z / cap)` with `softcap = cap`):
-
-        lse  = log sum_c exp z[c]
-        loss = lse - (1 - e) z[t] - e mean_c z[c] + zl lse²
-
-    the cross-entropy `lse - z[t]` with label smoothing `e =
-    label_smoothing` (PyTorch's: `(1 - e)` of the target's loss plus `e`
-    spread uniformly over the classes, `e/C sum_c (lse - z[c])`) and the
-    z-loss `zl = z_loss` (PaLM's `zl lse²`, which keeps `lse` near 0).
-
-    - A token whose target is `ignore_index` (default -100) has loss 0 and
-      is left out of the mean; a target outside `[0, C)` that is not
-      `ignore_index` gives its token a NaN loss (and so a NaN sum or mean).
-    - `reduction`: `none` gives the per-token losses `[N]`; `sum` their sum;
-      `mean` (the default) their sum divided by the number of kept tokens
-      (NaN when every token is ignored, as PyTorch's). Sums are formed in
-      f64 and rounded once.
-    - Stable for any finite logits (`1e4` included): `lse` is the running
-      maximum plus the log of a sum of exponentials shifted by it.
-    - `softcap` must be positive and finite; `label_smoothing` in `[0, 1]`;
-      `z_loss` at least 0.
-}];
-
 def Attn_LinearXentOp : Attn_Op<"linear_xent", [Pure, InferTypeOpAdaptor,
+    AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
                               ["reifyResultShapes"]>,
     DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
@@ -432,11 +435,12 @@ def Attn_LinearXentOp : Attn_Op<"linear_xent", [Pure, InferTypeOpAdaptor,
   let description = !strconcat([{
     The loss of a language model's last layer, `cross_entropy(hidden
     classifierᵀ + bias, target)`, for `hidden [N, D]`, `classifier [V, D]`,
-    an optional `bias [V]` and integer targets `[N]`, without the `[N, V]`
+    an optional `bias [V]`, optional class weights `weight [V]` and integer
+    targets `[N]`, without the `[N, V]`
     logits: their blocks are formed, reduced into a running maximum, sum of
     exponentials and sum of logits per token, and dropped; the target's
     logit is one dot product per token.
-  }], Attn_LinearXentOptionsDoc, [{
+  }], Attn_XentOptionsDoc, [{
 
     `with_lse`: a second result, each token's `lse` (`[N]`, f32 for f16 and
     bf16 operands), the state `attn.linear_xent_backward` recomputes the
@@ -462,6 +466,7 @@ def Attn_LinearXentOp : Attn_Op<"linear_xent", [Pure, InferTypeOpAdaptor,
                        Attn_ReducibleTensor:$classifier,
                        Attn_TargetTensor:$target,
                        Optional<Attn_ReducibleTensor>:$bias,
+                       Optional<Attn_ReducibleTensor>:$weight,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
                        DefaultValuedAttr<Attn_Reduction,
                            "::mlir::attn::Reduction::Mean">:$reduction,
@@ -471,12 +476,12 @@ def Attn_LinearXentOp : Attn_Op<"linear_xent", [Pure, InferTypeOpAdaptor,
                        UnitAttr:$with_lse);
   let results = (outs Attn_FloatTensor:$loss, Optional<Attn_FloatTensor>:$lse);
   let assemblyFormat = [{
-    $hidden `,` $classifier `,` $target (`bias` $bias^)?
+    $hidden `,` $classifier `,` $target (`bias` $bias^)? (`weight` $weight^)?
     (`ignore_index` `=` $ignore_index^)? (`reduction` `=` $reduction^)?
     (`label_smoothing` `=` $label_smoothing^)? (`z_loss` `=` $z_loss^)?
     (`softcap` `=` $softcap^)? (`with_lse` $with_lse^)? attr-dict
     `:` type($hidden) `,` type($classifier) `,` type($target)
-    (`,` type($bias)^)?
+    (`,` type($bias)^)? (`weight` type($weight)^)?
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -922,17 +927,19 @@ def Attn_XentBackwardOp : Attn_BackwardOp<"xent_backward"> {
 def Attn_XentLogitsBackwardOp : Attn_BackwardOp<"xent_logits_backward"> {
   let summary = "gradient of attn.xent_logits with respect to the logits";
   let description = [{
-    With `logits` (`[..., C]`) and `target` (`[...]`) of an
-    `attn.xent_logits` of the same `ignore_index` and `reduction`, and the
-    gradient `grad` with respect to its loss (`[...]` for `reduction =
-    none`, rank 0 for `sum` and `mean`), returns the gradient with respect
-    to the logits:
+    With `logits` (`[..., C]`), `target` (`[...]`) and `weight` of an
+    `attn.xent_logits` of the same options, and the gradient `grad` with
+    respect to its loss (`[...]` for `reduction = none`, rank 0 for `sum`
+    and `mean`), returns the gradient with respect to the logits. With `p`
+    the softmax of the (capped) logits, `W = sum_c w[c]` (`C` without
+    weights):
 
-        result[..., c] = g[...] * (softmax(logits)[..., c] - (c == target[...]))
+        dz[..., c] = g ((1 - e) w[t] + e W / C + 2 zl lse) p[c]
+                     - g (1 - e) w[t] [c == t] - g e w[c] / C
 
-    with `g` the gradient reaching row `...`: `grad[...]` (`none`), `grad`
-    (`sum`) or `grad / kept` (`mean`, `kept` the rows whose target is not
-    `ignore_index`).
+    times `1 - tanh²(z / cap)` with `softcap`, and `g` the gradient reaching
+    the row: `grad[...]` (`none`), `grad` (`sum`) or `grad / kept` (`mean`,
+    `kept` the kept rows' `w[t]`, their count without weights).
 
     Numerics: a row whose target is `ignore_index` gets exactly 0; a target
     outside `[0, C)` that is not `ignore_index` gives its row NaN (its loss
@@ -949,13 +956,20 @@ def Attn_XentLogitsBackwardOp : Attn_BackwardOp<"xent_logits_backward"> {
   let arguments = (ins Attn_FloatTensor:$grad,
                        Attn_ReducibleTensor:$logits,
                        Attn_TargetTensor:$target,
+                       Optional<Attn_ReducibleTensor>:$weight,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
                        DefaultValuedAttr<Attn_Reduction,
-                           "::mlir::attn::Reduction::Mean">:$reduction);
+                           "::mlir::attn::Reduction::Mean">:$reduction,
+                       DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing,
+                       DefaultValuedAttr<F64Attr, "0.0">:$z_loss,
+                       OptionalAttr<F64Attr>:$softcap);
   let assemblyFormat = [{
-    $grad `,` $logits `,` $target (`ignore_index` `=` $ignore_index^)?
-    (`reduction` `=` $reduction^)? attr-dict
+    $grad `,` $logits `,` $target (`weight` $weight^)?
+    (`ignore_index` `=` $ignore_index^)? (`reduction` `=` $reduction^)?
+    (`label_smoothing` `=` $label_smoothing^)? (`z_loss` `=` $z_loss^)?
+    (`softcap` `=` $softcap^)? attr-dict
     `:` type($grad) `,` type($logits) `,` type($target)
+    (`weight` type($weight)^)?
   }];
 }
 
@@ -1047,7 +1061,7 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
 }
 
 def Attn_LinearXentBackwardOp : Attn_Op<"linear_xent_backward", [Pure,
-    InferTypeOpAdaptor,
+    InferTypeOpAdaptor, AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
                               ["reifyResultShapes"]>,
     DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>,
@@ -1061,12 +1075,15 @@ def Attn_LinearXentBackwardOp : Attn_Op<"linear_xent_backward", [Pure,
     `bias`. Per token, with `p = exp(z - lse)` recomputed from blocks of
     logits that are never all held:
 
-        dz[c]      = g (1 + 2 zl lse) p[c] - g (1 - e) [c == t] - g e / C
+        dz[c]      = g ((1 - e) w[t] + e W / C + 2 zl lse) p[c]
+                     - g (1 - e) w[t] [c == t] - g e w[c] / C
         dhidden    = dz classifier,   dclassifier = dzᵀ hidden,
         dbias      = sum over tokens of dz
 
     `g` is the gradient reaching the token: `grad[n]` (`none`), `grad`
-    (`sum`) or `grad / kept` (`mean`); 0 for an ignored token (so with
+    (`sum`) or `grad / kept` (`mean`, `kept` the kept tokens' `w[t]`),
+    with `W = sum_c w[c]` (`C` without weights); 0 for an ignored token (so
+    with
     `mean` and no kept token every gradient is 0), NaN for a target out of
     range. With `softcap`, `dz` is taken through the cap: times `1 -
     tanh²(z / cap)`.
@@ -1095,6 +1112,7 @@ def Attn_LinearXentBackwardOp : Attn_Op<"linear_xent_backward", [Pure,
                        Attn_TargetTensor:$target,
                        Attn_FloatTensor:$lse,
                        Optional<Attn_ReducibleTensor>:$bias,
+                       Optional<Attn_ReducibleTensor>:$weight,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
                        DefaultValuedAttr<Attn_Reduction,
                            "::mlir::attn::Reduction::Mean">:$reduction,
@@ -1106,11 +1124,13 @@ def Attn_LinearXentBackwardOp : Attn_Op<"linear_xent_backward", [Pure,
                       Optional<Attn_FloatTensor>:$grad_bias);
   let assemblyFormat = [{
     $grad `,` $hidden `,` $classifier `,` $target `,` $lse (`bias` $bias^)?
+    (`weight` $weight^)?
     (`ignore_index` `=` $ignore_index^)? (`reduction` `=` $reduction^)?
     (`label_smoothing` `=` $label_smoothing^)? (`z_loss` `=` $z_loss^)?
     (`softcap` `=` $softcap^)? attr-dict
     `:` type($grad) `,` type($hidden) `,` type($classifier) `,`
     type($target) `,` type($lse) (`,` type($bias)^)?
+    (`weight` type($weight)^)?
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -189,72 +189,82 @@ TargetClass classifyTarget(OpBuilder &b, Location loc, Value target,
 /// Per-row cross-entropy `losses` (of the rows of `target`) combined by
 /// `reduction`: as they are, or their sum or mean over the rows whose
 /// target is not `ignoreIndex`, formed in f64 and rounded once to
-/// `elementType` (0 / 0 = NaN for a mean of no kept row).
+/// `elementType` (0 / 0 = NaN for a mean of no kept row). With
+/// `rowWeights`, the mean divides by the kept rows' weights, not their
+/// count.
 Value reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
-                   int64_t ignoreIndex, Reduction reduction, Type elementType);
+                   int64_t ignoreIndex, Reduction reduction, Type elementType,
+                   Value rowWeights = {});
 
-/// The options of an attn.linear_xent (and of its backward).
-struct LinearXentOptions {
+/// The options of a cross-entropy of logits (xent_logits, linear_xent and
+/// their backwards).
+struct XentOptions {
   int64_t ignoreIndex;
   Reduction reduction;
   double smoothing; // label_smoothing e
   double zLoss;     // zl
   std::optional<double> softcap;
 };
-LinearXentOptions linearXentOptions(LinearXentOp op);
-LinearXentOptions linearXentOptions(LinearXentBackwardOp op);
+XentOptions xentOptions(XentLogitsOp op);
+XentOptions xentOptions(XentLogitsBackwardOp op);
+XentOptions xentOptions(LinearXentOp op);
+XentOptions xentOptions(LinearXentBackwardOp op);
 
 /// cap tanh(z / cap) of a logit `z` with a softcap, `z` itself without.
-Value capLogit(OpBuilder &b, Location loc, Value z,
-               const LinearXentOptions &options);
+Value capLogit(OpBuilder &b, Location loc, Value z, const XentOptions &options);
 
-/// A token's lse and loss (one element of a generic body) from its logits'
-/// shift `ms` (the running max, 0 while -inf), sum `s` of exp(z - ms), sum
-/// `sumZ` of logits and target logit `zt` (read at a safe class where the
-/// target is not one):
-///   lse = ms + log s
-///   loss = (ms - (1 - e) zt - e sumZ / C) + log s + zl lse²
-/// 0 where the target is ignored, NaN where it is out of range.
-std::pair<Value, Value> linearXentTokenLoss(OpBuilder &b, Location loc,
-                                            const LinearXentOptions &options,
-                                            Value target, Value ms, Value s,
-                                            Value sumZ, Value zt,
-                                            Value numClasses);
+/// The class weights of each row: `weight[t]` [rows] (read at class 0 where
+/// the target is not a class; its loss drops it).
+Value targetWeights(OpBuilder &b, Location loc, const XentOptions &options,
+                    Value weight, Value target, Value numClasses);
 
-/// Each token's target logit cap(hidden[n] · classifier[t] + bias[t]) [N]:
-/// one dot product per token (read at class 0 where the target is not a
-/// class; the loss drops it).
-Value linearXentTargetLogits(OpBuilder &b, Location loc,
-                             const LinearXentOptions &options, Value hidden,
-                             Value classifier, Value bias, Value target);
+/// sum_c weight[c], a rank-0 tensor.
+Value totalWeight(OpBuilder &b, Location loc, Value weight);
 
-/// The per-token losses and lse [N] (linearXentTokenLoss) from the tokens'
-/// shift `ms`, sum `s`, sum of logits `sumZ` (null without label
-/// smoothing) and target logit `zt`, all [N].
-std::pair<Value, Value> linearXentLosses(OpBuilder &b, Location loc,
-                                         const LinearXentOptions &options,
-                                         Value target, Value ms, Value s,
-                                         Value sumZ, Value zt,
-                                         Value numClasses);
+/// The per-row losses and lse [rows] from each row's shift `ms` (its max,
+/// 0 while -inf), sum `s` of exp(z - ms), target logit `zt`, and, with
+/// label smoothing, `sumWZ` = sum_c w[c] z[c]; with class weights, the
+/// rows' `wt` = w[t] and the rank-0 `totalW` = sum_c w[c] (null without):
+///   lse  = ms + log s
+///   loss = (1 - e) wt ((ms - zt) + log s) + e/C (W lse - sumWZ) + zl lse²
+/// (W = C without weights), 0 where the target is ignored, NaN where it is
+/// out of range. The lse only `withLse` (null otherwise).
+std::pair<Value, Value> xentLosses(OpBuilder &b, Location loc,
+                                   const XentOptions &options, Value target,
+                                   Value ms, Value s, Value sumWZ, Value zt,
+                                   Value wt, Value totalW, Value numClasses,
+                                   bool withLse);
 
-/// The gradient reaching each token's loss, `g` [N], and its probabilities'
-/// coefficient `a = g (1 + 2 zl lse)` [N], of the element type of `lse`:
-/// g = grad[n] (none), grad (sum) or grad / kept (mean); 0 for an ignored
-/// target, NaN for one out of range.
-std::pair<Value, Value>
-linearXentTokenGradients(OpBuilder &b, Location loc,
-                         const LinearXentOptions &options, Value grad,
-                         Value target, Value lse, Value numClasses);
+/// What each row's logits' gradients need, [rows] of the element type of
+/// `lse`: `g` the gradient reaching the row's loss (grad[...], grad, or
+/// grad / kept for a mean, kept the kept rows' w[t]; 0 for an ignored
+/// target, NaN for one out of range), `a = g ((1 - e) w[t] + e W / C +
+/// 2 zl lse)` (the probabilities' coefficient) and `targetShare = g (1 -
+/// e) w[t]`.
+struct XentRowGradients {
+  Value g, a, targetShare;
+};
+XentRowGradients xentRowGradients(OpBuilder &b, Location loc,
+                                  const XentOptions &options, Value grad,
+                                  Value target, Value lse, Value wt,
+                                  Value totalW, Value numClasses);
 
-/// The gradient of one raw logit `z` (bias added, before the cap) of a
-/// token of `lse`, `g` and `a` (linearXentTokenGradients), `isTarget` (i1)
-/// whether its class is the target; `numClasses` a float:
-///   dz = a exp(cap(z) - lse) - g (1 - e) [isTarget] - g e / C
+/// The gradient of one raw logit `z` (before the cap) of a row of `lse`,
+/// `g`, `a` and `targetShare` (xentRowGradients); `isTarget` (i1) whether
+/// its class is the target, `classWeight` its w[c] (null: 1),
+/// `numClasses` a float:
+///   dz = a exp(cap(z) - lse) - targetShare [isTarget] - g e w[c] / C
 /// times 1 - tanh²(z / cap) with a softcap.
-Value linearXentLogitGradient(OpBuilder &b, Location loc,
-                              const LinearXentOptions &options, Value z,
-                              Value lse, Value g, Value a, Value isTarget,
-                              Value numClasses);
+Value xentLogitGradient(OpBuilder &b, Location loc, const XentOptions &options,
+                        Value z, Value lse, Value g, Value a, Value targetShare,
+                        Value isTarget, Value classWeight, Value numClasses);
+
+/// Each token's target logit cap(hidden[n] · classifier[t] + bias[t]) [N]
+/// of a linear_xent: one dot product per token (read at class 0 where the
+/// target is not a class; the loss drops it).
+Value linearXentTargetLogits(OpBuilder &b, Location loc,
+                             const XentOptions &options, Value hidden,
+                             Value classifier, Value bias, Value target);
 
 /// A loop over [0, count) whose iterations each write the slices of
 /// `outs` that `body` returns (at the offsets and sizes it gives): an
