@@ -3,6 +3,8 @@ signature family (rank, dtypes, attributes, options; sizes dynamic, see
 _family), compiles it once (kept in memory and on disk, see attn.cache) and
 runs it: a new shape of a known family costs no compilation."""
 
+import functools
+
 import numpy as np
 
 from . import cache, compiler
@@ -57,7 +59,7 @@ _OPERANDS = {
     "softmax": [("input", "x"), ("mask", "mask")],
     "logsumexp": [("input", "x"), ("mask", "mask")],
     "log_softmax": [("input", "x"), ("mask", "mask")],
-    "xent_logits": [("logits", "logits"), ("target", "target")],
+    "xent_logits": [("logits", "logits"), ("target", "target"), ("weight", "weight")],
     "attention": [("query", "q"), ("key", "k"), ("value", "v"), ("mask", "mask")],
     # (dropout's state, when given, is the last argument: `rng` is seed, offset)
     "softmax_backward": [("grad", "grad"), ("output", "out")],
@@ -69,15 +71,15 @@ _OPERANDS = {
                             ("output", "out")],
     "xent_backward": [("grad", "grad"), ("p", "p"), ("q", "q")],
     "xent_logits_backward": [("grad", "grad"), ("logits", "logits"),
-                             ("target", "target")],
+                             ("target", "target"), ("weight", "weight")],
     "attention_backward": [("grad", "grad_out"), ("query", "q"), ("key", "k"),
                            ("value", "v"), ("output", "out"), ("lse", "lse"),
                            ("mask", "mask")],
     "linear_xent": [("hidden", "embeddings"), ("classifier", "classifier"),
-                    ("target", "targets"), ("bias", "bias")],
+                    ("target", "targets"), ("bias", "bias"), ("weight", "weight")],
     "linear_xent_backward": [("grad", "grad"), ("hidden", "embeddings"),
                              ("classifier", "classifier"), ("target", "targets"),
-                             ("lse", "lse"), ("bias", "bias")],
+                             ("lse", "lse"), ("bias", "bias"), ("weight", "weight")],
 }
 
 
@@ -182,10 +184,12 @@ def _op_text(op, attrs, operand_names, signature):
              for (shape, _), e in zip(signature, elts)]
     params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types))
     operands = operand_names(["%a" + str(i) for i in range(len(signature))])
+    # Optional operands after the fixed ones name their kind in the types.
+    type_text = getattr(operand_names, "types", ", ".join)
     # Dropout's state has its one type, which the op's syntax leaves out.
     op_types = [t for (_, dtype), t in zip(signature, types)
                 if not (op.startswith("attention") and dtype == np.int64)]
-    probe_line = f"attn.{op} {operands}{attrs} : {', '.join(op_types)}"
+    probe_line = f"attn.{op} {operands}{attrs} : {type_text(op_types)}"
     probe = f"func.func @probe({params}) {{\n  {probe_line}\n  return\n}}\n"
     try:
         results = compiler._attn_core.infer_result_types(probe)
@@ -194,7 +198,8 @@ def _op_text(op, attrs, operand_names, signature):
         lines = str(e).split("\n")
         error = next((l for l in lines if ": error: " in l), lines[0])
         message = error.split(": error: ", 1)[-1]
-        names = ", ".join(f"{ir} is {py}" for ir, py in _OPERANDS[op][:len(signature)])
+        pairs = getattr(operand_names, "pairs", None) or _OPERANDS[op][:len(signature)]
+        names = ", ".join(f"{ir} is {py}" for ir, py in pairs)
         raise ValueError(f"attn.ops.{op}: {message} ({names})") from None
     results = list(results)
     count = f":{len(results)}" if len(results) > 1 else ""
@@ -286,7 +291,10 @@ def log_softmax(x, mask=None, causal=False):
     return _row_op("log_softmax", x, mask, causal)
 
 
-def _xent_logits_attrs(target, ignore_index, reduction):
+def _xent_logits_attrs(target, ignore_index, reduction, label_smoothing=0.0,
+                       z_loss=0.0, softcap=None):
+    """The attributes of a cross-entropy of logits (xent_logits, linear_xent
+    and their backwards)."""
     if reduction not in ("none", "sum", "mean"):
         raise ValueError(f"reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
     if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
@@ -298,15 +306,71 @@ def _xent_logits_attrs(target, ignore_index, reduction):
     attrs = f" ignore_index = {int(ignore_index)}" if ignore_index != -100 else ""
     if reduction != "mean":
         attrs += f" reduction = {reduction}"
+    label_smoothing = float(label_smoothing)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    if label_smoothing:
+        attrs += f" label_smoothing = {label_smoothing:.17e}"
+    z_loss = float(z_loss)
+    if not (z_loss >= 0.0 and np.isfinite(z_loss)):
+        raise ValueError(f"z_loss must be finite and >= 0, got {z_loss}")
+    if z_loss:
+        attrs += f" z_loss = {z_loss:.17e}"
+    if softcap is not None:
+        softcap = float(softcap)
+        if not (softcap > 0.0 and np.isfinite(softcap)):
+            raise ValueError(f"softcap must be positive and finite, got {softcap}")
+        attrs += f" softcap = {softcap:.17e}"
     return attrs
 
 
-def xent_logits(logits, target, ignore_index=-100, reduction="mean"):
-    """Cross-entropy of logits [..., C] against integer targets [...]."""
+# The types of optional operands: a bias's after a comma, a weight's after
+# the keyword `weight` (the ops' assembly formats).
+_OPTIONAL_TYPE_PREFIX = {"bias": ", ", "weight": " weight "}
+
+
+@functools.lru_cache(maxsize=None)
+def _with_optional(op, count, present):
+    """The operand text of `count` operands then the optional operands
+    `present` ('bias', 'weight'), with `types` the op's type list and
+    `pairs` the IR and Python names of its operands. One function per form,
+    made once: it is part of the kernel cache's key."""
+    def text(names):
+        return ", ".join(names[:count]) + "".join(
+            f" {kind} {name}" for kind, name in zip(present, names[count:]))
+
+    def types(names):
+        return ", ".join(names[:count]) + "".join(
+            f"{_OPTIONAL_TYPE_PREFIX[kind]}{name}"
+            for kind, name in zip(present, names[count:]))
+    text.types = types
+    text.pairs = (_OPERANDS[op][:count]
+                  + [p for p in _OPERANDS[op][count:] if p[0] in present])
+    return text
+
+
+def _check_weight(weight, logits, name):
+    """A class weight [C] of the logits' dtype (or None)."""
+    if weight is None:
+        return None
+    _check_like(weight, "weight", name, _FLOAT_TYPES[logits.dtype])
+    return weight
+
+
+def xent_logits(logits, target, ignore_index=-100, reduction="mean", weight=None,
+                label_smoothing=0.0, z_loss=0.0, softcap=None):
+    """Cross-entropy of logits [..., C] against integer targets [...]
+    (`F.cross_entropy`'s `weight` [C], `ignore_index`, `reduction`,
+    `label_smoothing`); `z_loss` adds `z_loss * logsumexp(z)**2` per kept
+    row, `softcap` caps the logits to `softcap * tanh(z / softcap)`."""
     _check_array(logits, "logits", _FLOAT_TYPES, "floating-point")
     _check_array(target, "target", _INDEX_TYPES, "integer")
-    attrs = _xent_logits_attrs(target, ignore_index, reduction)
-    return _run("xent_logits", [logits, target], attrs, ", ".join)
+    weight = _check_weight(weight, logits, "logits")
+    attrs = _xent_logits_attrs(target, ignore_index, reduction, label_smoothing,
+                               z_loss, softcap)
+    args = [logits, target] + ([weight] if weight is not None else [])
+    return _run("xent_logits", args, attrs,
+                _with_optional("xent_logits", 2, ("weight",) * (weight is not None)))
 
 
 def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
@@ -482,17 +546,23 @@ def xent_backward(grad, p, q):
     return _run("xent_backward", [grad, p, q], "", ", ".join)
 
 
-def xent_logits_backward(grad, logits, target, ignore_index=-100, reduction="mean"):
-    """The gradient of `xent_logits(logits, target, ignore_index, reduction)`
+def xent_logits_backward(grad, logits, target, ignore_index=-100, reduction="mean",
+                         weight=None, label_smoothing=0.0, z_loss=0.0, softcap=None):
+    """The gradient of `xent_logits(logits, target, ...)` (same options)
     with respect to the logits: g * (softmax(logits) - onehot(target)) per
-    row, g the row's share of `grad` (grad[...] for 'none', a scalar for
-    'sum', a scalar divided by the kept rows for 'mean'); ignored rows get
-    0, rows with a target out of range NaN."""
+    row without options, g the row's share of `grad` (grad[...] for 'none',
+    a scalar for 'sum', a scalar divided by the kept rows' weights for
+    'mean'); ignored rows get 0, rows with a target out of range NaN."""
     _check_array(logits, "logits", _FLOAT_TYPES, "floating-point")
     _check_array(target, "target", _INDEX_TYPES, "integer")
     grad = _check_grad(grad, logits, "logits")
-    attrs = _xent_logits_attrs(target, ignore_index, reduction)
-    return _run("xent_logits_backward", [grad, logits, target], attrs, ", ".join)
+    weight = _check_weight(weight, logits, "logits")
+    attrs = _xent_logits_attrs(target, ignore_index, reduction, label_smoothing,
+                               z_loss, softcap)
+    args = [grad, logits, target] + ([weight] if weight is not None else [])
+    return _run("xent_logits_backward", args, attrs,
+                _with_optional("xent_logits_backward", 3,
+                               ("weight",) * (weight is not None)))
 
 
 def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
@@ -531,46 +601,26 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
                 [(k.replace("-", "_"), v) for k, v in options])
 
 
-def _linear_xent(embeddings, classifier, targets, bias, ignore_index, softcap,
-                 reduction, label_smoothing, z_loss):
-    """The arguments [embeddings, classifier, targets (, bias)] and the
-    attributes of a linear_xent."""
+def _linear_xent(embeddings, classifier, targets, bias, weight, ignore_index,
+                 softcap, reduction, label_smoothing, z_loss):
+    """The arguments [embeddings, classifier, targets (, bias) (, weight)],
+    which of the optional ones are present, and the attributes of a
+    linear_xent."""
     elt = _check_array(embeddings, "embeddings", _FLOAT_TYPES, "floating-point")
     _check_like(classifier, "classifier", "embeddings", elt)
     _check_array(targets, "targets", _INDEX_TYPES, "integer")
-    args = [embeddings, classifier, targets]
+    args, present = [embeddings, classifier, targets], ()
     if bias is not None:
         _check_like(bias, "bias", "embeddings", elt)
         args.append(bias)
-    attrs = _xent_logits_attrs(targets, ignore_index, reduction)
-    label_smoothing = float(label_smoothing)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-    if label_smoothing:
-        attrs += f" label_smoothing = {label_smoothing:.17e}"
-    z_loss = float(z_loss)
-    if not (z_loss >= 0.0 and np.isfinite(z_loss)):
-        raise ValueError(f"z_loss must be finite and >= 0, got {z_loss}")
-    if z_loss:
-        attrs += f" z_loss = {z_loss:.17e}"
-    if softcap is not None:
-        softcap = float(softcap)
-        if not (softcap > 0.0 and np.isfinite(softcap)):
-            raise ValueError(f"softcap must be positive and finite, got {softcap}")
-        attrs += f" softcap = {softcap:.17e}"
-    return args, attrs
-
-
-def _operands_then_bias(count):
-    """`a, b, c bias d` of `count` operands before an optional bias."""
-    def text(names):
-        return ", ".join(names[:count]) + (
-            f" bias {names[count]}" if len(names) > count else "")
-    return text
-
-
-_THREE_THEN_BIAS = _operands_then_bias(3)
-_FIVE_THEN_BIAS = _operands_then_bias(5)
+        present += ("bias",)
+    if weight is not None:
+        _check_like(weight, "weight", "embeddings", elt)
+        args.append(weight)
+        present += ("weight",)
+    attrs = _xent_logits_attrs(targets, ignore_index, reduction, label_smoothing,
+                               z_loss, softcap)
+    return args, present, attrs
 
 
 def _linear_xent_options(lowering, block_tokens, block_classes):
@@ -581,37 +631,41 @@ def _linear_xent_options(lowering, block_tokens, block_classes):
 
 def linear_cross_entropy(embeddings, classifier, targets, bias=None,
                          ignore_index=-100, softcap=None, reduction="mean",
-                         label_smoothing=0.0, z_loss=0.0, return_lse=False,
-                         lowering=None, block_tokens=None, block_classes=None):
+                         label_smoothing=0.0, z_loss=0.0, weight=None,
+                         return_lse=False, lowering=None, block_tokens=None,
+                         block_classes=None):
     """cross_entropy(embeddings classifierᵀ + bias, targets) without the
     [N, V] logits (see attn.linear_xent): embeddings [N, D], classifier
     [V, D], bias [V], targets [N] integers. PyTorch's `ignore_index`,
-    `reduction` and `label_smoothing`; `softcap` caps the logits to
+    `reduction`, `label_smoothing` and class `weight` [V]; `softcap` caps
+    the logits to
     `softcap * tanh(z / softcap)`; `z_loss` adds `z_loss * lse**2` per
     kept token. With `return_lse`, returns (loss, lse), lse [N] what
     `linear_cross_entropy_backward` needs. `lowering` 'flash' (default:
     blocks of `block_tokens` x `block_classes` logits) or 'decomposed'
     (all the logits)."""
-    args, attrs = _linear_xent(embeddings, classifier, targets, bias, ignore_index,
-                               softcap, reduction, label_smoothing, z_loss)
+    args, present, attrs = _linear_xent(embeddings, classifier, targets, bias,
+                                        weight, ignore_index, softcap, reduction,
+                                        label_smoothing, z_loss)
     if return_lse:
         attrs += " with_lse"
-    return _run("linear_xent", args, attrs, _THREE_THEN_BIAS,
+    return _run("linear_xent", args, attrs, _with_optional("linear_xent", 3, present),
                 _linear_xent_options(lowering, block_tokens, block_classes))
 
 
 def linear_cross_entropy_backward(grad, embeddings, classifier, targets, lse,
                                   bias=None, ignore_index=-100, softcap=None,
                                   reduction="mean", label_smoothing=0.0,
-                                  z_loss=0.0, lowering=None, block_tokens=None,
-                                  block_classes=None):
+                                  z_loss=0.0, weight=None, lowering=None,
+                                  block_tokens=None, block_classes=None):
     """The gradients (d embeddings, d classifier[, d bias]) of
     `linear_cross_entropy` with the same arguments, from its `lse`
     (`return_lse=True`) and `grad`, the gradient of a loss with respect to
     its loss ([N] for 'none', a scalar otherwise); the logits are
     recomputed in blocks, never all held."""
-    args, attrs = _linear_xent(embeddings, classifier, targets, bias, ignore_index,
-                               softcap, reduction, label_smoothing, z_loss)
+    args, present, attrs = _linear_xent(embeddings, classifier, targets, bias,
+                                        weight, ignore_index, softcap, reduction,
+                                        label_smoothing, z_loss)
     grad = _check_grad(grad, embeddings, "embeddings")
     lse_elt = "f64" if embeddings.dtype == np.float64 else "f32"
     if _check_array(lse, "lse", _FLOAT_TYPES, "floating-point") != lse_elt:
@@ -619,5 +673,6 @@ def linear_cross_entropy_backward(grad, embeddings, classifier, targets, lse,
                         f"linear_cross_entropy(..., return_lse=True) returns), "
                         f"got {lse.dtype}")
     args = [grad] + args[:3] + [lse] + args[3:]
-    return _run("linear_xent_backward", args, attrs, _FIVE_THEN_BIAS,
+    return _run("linear_xent_backward", args, attrs,
+                _with_optional("linear_xent_backward", 5, present),
                 _linear_xent_options(lowering, block_tokens, block_classes))
