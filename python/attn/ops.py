@@ -299,8 +299,9 @@ def _xent_logits_attrs(target, ignore_index, reduction, label_smoothing=0.0,
         raise ValueError(f"reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
     if not isinstance(ignore_index, (int, np.integer)) or isinstance(ignore_index, bool):
         raise TypeError(f"ignore_index must be an integer, got {type(ignore_index).__name__}")
-    info = np.iinfo(target.dtype)
-    if not info.min <= ignore_index <= info.max:
+    # (class probabilities have no ignored rows)
+    info = np.iinfo(target.dtype) if target.dtype.kind in "iu" else None
+    if info is not None and not info.min <= ignore_index <= info.max:
         raise ValueError(
             f"ignore_index {ignore_index} does not fit the target dtype {target.dtype}")
     attrs = f" ignore_index = {int(ignore_index)}" if ignore_index != -100 else ""
@@ -349,6 +350,16 @@ def _with_optional(op, count, present):
     return text
 
 
+def _check_targets(target, logits):
+    """Class indices (int32, int64) or class probabilities of the logits'
+    dtype."""
+    if isinstance(target, np.ndarray) and target.dtype.kind == "f":
+        _check_like(target, "target", "logits (class probabilities)",
+                    _FLOAT_TYPES[logits.dtype])
+    else:
+        _check_array(target, "target", _INDEX_TYPES, "integer")
+
+
 def _check_weight(weight, logits, name):
     """A class weight [C] of the logits' dtype (or None)."""
     if weight is None:
@@ -359,12 +370,13 @@ def _check_weight(weight, logits, name):
 
 def xent_logits(logits, target, ignore_index=-100, reduction="mean", weight=None,
                 label_smoothing=0.0, z_loss=0.0, softcap=None):
-    """Cross-entropy of logits [..., C] against integer targets [...]
-    (`F.cross_entropy`'s `weight` [C], `ignore_index`, `reduction`,
-    `label_smoothing`); `z_loss` adds `z_loss * logsumexp(z)**2` per kept
-    row, `softcap` caps the logits to `softcap * tanh(z / softcap)`."""
+    """Cross-entropy of logits [..., C] against integer targets [...] or
+    class probabilities [..., C] of the logits' dtype (`F.cross_entropy`'s
+    `weight` [C], `ignore_index`, `reduction`, `label_smoothing`); `z_loss`
+    adds `z_loss * logsumexp(z)**2` per kept row, `softcap` caps the logits
+    to `softcap * tanh(z / softcap)`."""
     _check_array(logits, "logits", _FLOAT_TYPES, "floating-point")
-    _check_array(target, "target", _INDEX_TYPES, "integer")
+    _check_targets(target, logits)
     weight = _check_weight(weight, logits, "logits")
     attrs = _xent_logits_attrs(target, ignore_index, reduction, label_smoothing,
                                z_loss, softcap)
@@ -554,7 +566,7 @@ def xent_logits_backward(grad, logits, target, ignore_index=-100, reduction="mea
     a scalar for 'sum', a scalar divided by the kept rows' weights for
     'mean'); ignored rows get 0, rows with a target out of range NaN."""
     _check_array(logits, "logits", _FLOAT_TYPES, "floating-point")
-    _check_array(target, "target", _INDEX_TYPES, "integer")
+    _check_targets(target, logits)
     grad = _check_grad(grad, logits, "logits")
     weight = _check_weight(weight, logits, "logits")
     attrs = _xent_logits_attrs(target, ignore_index, reduction, label_smoothing,

@@ -401,11 +401,98 @@ Value weightedRowSums(RowOpBuilder &rows, OpBuilder &b, Location loc,
       });
 }
 
+/// Whether a cross-entropy's targets are class probabilities.
+bool hasClassProbabilities(Value target) {
+  return isa<FloatType>(getElementTypeOrSelf(target.getType()));
+}
+
+/// The class probabilities as weighed by the loss, u[..., c] = w[c] y'[c]
+/// with y' = (1 - e) y + e / C, of one element (`weight` null: w = 1).
+Value weighedProbability(OpBuilder &b, Location loc,
+                         const attn::XentOptions &options, Value y,
+                         Value weight, Value numClasses) {
+  Type type = y.getType();
+  if (double e = options.smoothing; e != 0.0) {
+    Value classes = arith::UIToFPOp::create(
+        b, loc, type,
+        arith::IndexCastUIOp::create(b, loc, b.getI64Type(), numClasses));
+    y = arith::AddFOp::create(
+        b, loc,
+        arith::MulFOp::create(b, loc, y, attn::floatConstant(b, loc, type, 1 - e)),
+        arith::DivFOp::create(b, loc, attn::floatConstant(b, loc, type, e),
+                              classes));
+  }
+  return weight ? arith::MulFOp::create(b, loc, y, weight).getResult() : y;
+}
+
+/// xent_logits(z, y [, w]) with class probabilities y -> per row
+/// sum_c u[c] (ms - z[c]) + (sum_c u[c]) log s + zl lse², u = w y'
+/// (weighedProbability), then the sum or the mean over all rows.
+Value decomposeSoftXentLogits(OpBuilder &b, attn::XentLogitsOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  attn::XentOptions options = attn::xentOptions(op);
+  Value target = op.getTarget(), weight = op.getWeight();
+  RowOpBuilder rows(b, loc, op.getLogits());
+  Value logits = cappedLogits(rows, op.getLogits(), options);
+  RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false, {}});
+  Type type = rows.getElementType();
+  int64_t r = rows.rank();
+  Value numClasses =
+      getValueOrCreateConstantIndexOp(b, loc, rows.getSizes().back());
+  AffineMap id = b.getMultiDimIdentityMap(r);
+  AffineMap rowMap = attn::dimsMap(ctx, r, range(0, r - 1));
+  SmallVector<Value> inputs{logits, target, stats.shift};
+  SmallVector<AffineMap> maps{id, id, rowMap};
+  if (weight) {
+    inputs.push_back(weight);
+    maps.push_back(attn::dimsMap(ctx, r, {r - 1}));
+  }
+  maps.append({rowMap, rowMap});
+  SmallVector<utils::IteratorType> iterators(r, utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  Value zeros = rows.rowsFilledWith(arith::AtomicRMWKind::addf);
+  // margin = sum_c u[c] (ms - z[c]),  mass = sum_c u[c]
+  auto sums = linalg::GenericOp::create(
+      b, loc, TypeRange{zeros.getType(), zeros.getType()}, inputs,
+      ValueRange{zeros, zeros}, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value u = weighedProbability(nb, l, options, args[1],
+                                     weight ? args[3] : Value(), numClasses);
+        ValueRange acc = args.take_back(2);
+        Value term = arith::MulFOp::create(
+            nb, l, u, arith::SubFOp::create(nb, l, args[2], args[0]));
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::AddFOp::create(nb, l, acc[0], term),
+                       arith::AddFOp::create(nb, l, acc[1], u)});
+      });
+  Value losses = rows.map(
+      {sums.getResult(0), sums.getResult(1), stats.shift, stats.sum},
+      rows.emptyRows(), [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value logSum = math::LogOp::create(nb, l, args[3]);
+        Value loss = arith::AddFOp::create(
+            nb, l, args[0], arith::MulFOp::create(nb, l, args[1], logSum));
+        if (options.zLoss == 0.0)
+          return loss;
+        Value lse = arith::AddFOp::create(nb, l, args[2], logSum);
+        return arith::AddFOp::create(
+            nb, l, loss,
+            arith::MulFOp::create(
+                nb, l, attn::floatConstant(nb, l, type, options.zLoss),
+                arith::MulFOp::create(nb, l, lse, lse)));
+      });
+  return attn::reduceLosses(b, loc, losses, target, options.ignoreIndex,
+                            options.reduction, type);
+}
+
 /// xent_logits(z, t [, w]) -> per row, from z capped (softcap), its row
 /// statistics (shift ms, sum s), z[t] and, with label smoothing, sum_c w[c]
 /// z[c]: the loss of xentLosses; then its sum or mean (over the kept rows'
 /// w[t] with weights).
 Value decomposeXentLogits(OpBuilder &b, attn::XentLogitsOp op) {
+  if (hasClassProbabilities(op.getTarget()))
+    return decomposeSoftXentLogits(b, op);
   Location loc = op.getLoc();
   attn::XentOptions options = attn::xentOptions(op);
   Value target = op.getTarget(), weight = op.getWeight();
@@ -1063,11 +1150,110 @@ SmallVector<Value> decomposeXentBackward(OpBuilder &b,
   return {gradP, gradQ};
 }
 
+/// xent_logits_backward(g, z, y [, w]) with class probabilities y -> per
+/// logit g ((sum_k u[k] + 2 zl lse) p[c] - u[c]) (u = w y', p = exp(z -
+/// lse), times the cap's slope), g the row's share of the gradient (the
+/// mean's over all rows).
+Value decomposeSoftXentLogitsBackward(OpBuilder &b,
+                                      attn::XentLogitsBackwardOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  attn::XentOptions options = attn::xentOptions(op);
+  Value raw = op.getLogits(), target = op.getTarget(), weight = op.getWeight();
+  RowOpBuilder rows(b, loc, raw);
+  Value logits = cappedLogits(rows, raw, options);
+  RowStats stats = buildRowStats(rows, MaskedScores{logits, {}, false, {}});
+  Type type = rows.getElementType();
+  int64_t r = rows.rank(), rowRank = r - 1;
+  Value numClasses =
+      getValueOrCreateConstantIndexOp(b, loc, rows.getSizes().back());
+  AffineMap id = b.getMultiDimIdentityMap(r);
+  AffineMap rowMap = attn::dimsMap(ctx, r, range(0, rowRank));
+  AffineMap classMap = attn::dimsMap(ctx, r, {r - 1});
+  Value lse = rows.map({stats.shift, stats.sum}, rows.emptyRows(),
+                       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                         return arith::AddFOp::create(
+                             nb, l, args[0], math::LogOp::create(nb, l, args[1]));
+                       });
+  // mass = sum_c u[c]
+  SmallVector<Value> inputs{target};
+  SmallVector<AffineMap> maps{id};
+  if (weight) {
+    inputs.push_back(weight);
+    maps.push_back(classMap);
+  }
+  SmallVector<utils::IteratorType> iterators(r, utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  Value mass = attn::buildGeneric(
+      b, loc, inputs, maps, rows.rowsFilledWith(arith::AtomicRMWKind::addf),
+      rowMap, iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value u = weighedProbability(nb, l, options, args[0],
+                                     weight ? args[1] : Value(), numClasses);
+        return arith::AddFOp::create(nb, l, args.back(), u).getResult();
+      });
+  // g: grad[...], grad, or grad / (number of rows) for a mean.
+  Value count;
+  if (options.reduction == attn::Reduction::Mean) {
+    Value n = arith::ConstantIndexOp::create(b, loc, 1);
+    for (OpFoldResult size : rows.getSizes().drop_back())
+      n = arith::MulIOp::create(b, loc, n,
+                                getValueOrCreateConstantIndexOp(b, loc, size));
+    count = arith::UIToFPOp::create(
+        b, loc, type, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), n));
+  }
+  inputs = {raw, target, lse, mass, op.getGrad()};
+  maps = {id, id, rowMap, rowMap,
+          options.reduction == attn::Reduction::None
+              ? rowMap
+              : AffineMap::get(r, 0, {}, ctx)};
+  if (weight) {
+    inputs.push_back(weight);
+    maps.push_back(classMap);
+  }
+  return attn::buildGeneric(
+      b, loc, inputs, maps, rows.empty(), id,
+      SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value z = args[0], rowLse = args[2], g = args[4];
+        if (count)
+          g = arith::DivFOp::create(nb, l, g, count);
+        Value u = weighedProbability(nb, l, options, args[1],
+                                     weight ? args[5] : Value(), numClasses);
+        Value capped = attn::capLogit(nb, l, z, options);
+        Value p = math::ExpOp::create(
+            nb, l, arith::SubFOp::create(nb, l, capped, rowLse));
+        Value factor = args[3];
+        if (options.zLoss != 0.0)
+          factor = arith::AddFOp::create(
+              nb, l, factor,
+              arith::MulFOp::create(
+                  nb, l, attn::floatConstant(nb, l, type, 2 * options.zLoss),
+                  rowLse));
+        Value dz = arith::MulFOp::create(
+            nb, l, g,
+            arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, factor, p),
+                                  u));
+        if (options.softcap) {
+          // d cap(z) / dz = 1 - (cap(z) / cap)²
+          Value t = arith::MulFOp::create(
+              nb, l, capped,
+              attn::floatConstant(nb, l, type, 1.0 / *options.softcap));
+          dz = arith::MulFOp::create(
+              nb, l, dz,
+              arith::SubFOp::create(nb, l, attn::floatConstant(nb, l, type, 1.0),
+                                    arith::MulFOp::create(nb, l, t, t)));
+        }
+        return dz;
+      });
+}
+
 /// xent_logits_backward(g, z, t [, w]) -> per logit xentLogitGradient,
 /// from the row's lse = ms + log s of the capped logits and its gradients
 /// (xentRowGradients: g, a, and the target's share).
 Value decomposeXentLogitsBackward(OpBuilder &b,
                                   attn::XentLogitsBackwardOp op) {
+  if (hasClassProbabilities(op.getTarget()))
+    return decomposeSoftXentLogitsBackward(b, op);
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
   attn::XentOptions options = attn::xentOptions(op);

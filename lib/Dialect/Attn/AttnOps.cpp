@@ -295,20 +295,37 @@ LogicalResult XentLogitsOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// Checks the targets of a cross-entropy of `logits`: class indices of the
+/// rows' rank (ignore_index of their type), or probabilities of the
+/// logits' rank and element type.
+static LogicalResult verifyClassTargets(Operation *op, RankedTensorType logits,
+                                        RankedTensorType target,
+                                        int64_t ignoreIndex) {
+  if (isa<FloatType>(target.getElementType())) {
+    if (target.getRank() != logits.getRank())
+      return op->emitOpError("expects class probabilities of the logits' "
+                             "rank (")
+             << logits.getRank() << "), got " << target;
+    return verifySameElementType(op, "class probabilities", target, "logits",
+                                 logits);
+  }
+  if (target.getRank() != logits.getRank() - 1)
+    return op->emitOpError("expects target of rank ")
+           << logits.getRank() - 1
+           << " (logits without the class dimension), got " << target;
+  return verifyIgnoreIndex(op, target, ignoreIndex);
+}
+
 LogicalResult XentLogitsOp::verify() {
   RankedTensorType logits = getLogits().getType();
   RankedTensorType target = getTarget().getType();
-  if (target.getRank() != logits.getRank() - 1)
-    return emitOpError("expects target of rank ")
-           << logits.getRank() - 1
-           << " (logits without the class dimension), got " << target;
+  if (failed(verifyClassTargets(*this, logits, target, getIgnoreIndex())))
+    return failure();
   if (failed(verifyXentOptions(*this, logits, getWeight(),
                                getLabelSmoothing().convertToDouble(),
                                getZLoss().convertToDouble(), getSoftcap())))
     return failure();
   if (failed(verifySizeRules(*this, [](const SizeRule &) { return true; })))
-    return failure();
-  if (failed(verifyIgnoreIndex(*this, target, getIgnoreIndex())))
     return failure();
   return verifyResultType(*this, xentLogitsType(logits, getReduction()),
                           getReduction() == Reduction::None
@@ -685,10 +702,8 @@ LogicalResult XentLogitsBackwardOp::verify() {
   RankedTensorType logits = getLogits().getType();
   RankedTensorType target = getTarget().getType();
   RankedTensorType grad = getGrad().getType();
-  if (target.getRank() != logits.getRank() - 1)
-    return emitOpError("expects target of rank ")
-           << logits.getRank() - 1
-           << " (logits without the class dimension), got " << target;
+  if (failed(verifyClassTargets(*this, logits, target, getIgnoreIndex())))
+    return failure();
   if (getReduction() == Reduction::None) {
     if (failed(verifyRowsOperand(*this, "grad", grad, "logits", logits)))
       return failure();
@@ -702,8 +717,7 @@ LogicalResult XentLogitsBackwardOp::verify() {
   if (failed(verifyXentOptions(*this, logits, getWeight(),
                                getLabelSmoothing().convertToDouble(),
                                getZLoss().convertToDouble(), getSoftcap())) ||
-      failed(verifyAllSizeRules(*this)) ||
-      failed(verifyIgnoreIndex(*this, target, getIgnoreIndex())))
+      failed(verifyAllSizeRules(*this)))
     return failure();
   return verifyResultType(*this, logits, "the type of logits");
 }

@@ -438,7 +438,30 @@ Value attn::reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
   }
 
   // mean = total / kept (the kept rows' count or weights); no kept row
-  // gives 0 / 0 = NaN.
+  // gives 0 / 0 = NaN. Class probabilities keep every row.
+  if (!isa<IntegerType>(targetType)) {
+    Value rows = arith::ConstantIndexOp::create(b, loc, 1);
+    for (OpFoldResult size : rowSizes)
+      rows = arith::MulIOp::create(
+          b, loc, rows, getValueOrCreateConstantIndexOp(b, loc, size));
+    Value count = arith::UIToFPOp::create(
+        b, loc, sumType,
+        arith::IndexCastUIOp::create(b, loc, b.getI64Type(), rows));
+    Value mean = linalg::GenericOp::create(
+                     b, loc, TypeRange{scalarType}, ValueRange{total},
+                     ValueRange{tensor::EmptyOp::create(b, loc, scalarType,
+                                                        ValueRange{})},
+                     SmallVector<AffineMap>(2, AffineMap::get(b.getContext())),
+                     ArrayRef<utils::IteratorType>{},
+                     [&](OpBuilder &nb, Location l, ValueRange args) {
+                       linalg::YieldOp::create(
+                           nb, l,
+                           arith::DivFOp::create(nb, l, args[0], count)
+                               .getResult());
+                     })
+                     .getResult(0);
+    return narrowed(mean);
+  }
   SmallVector<Value> keptInputs{target};
   if (rowWeights)
     keptInputs.push_back(rowWeights);

@@ -136,6 +136,8 @@ SmallVector<SizeRule> attn::sizeRules(Operation *op) {
       })
       .Case([&](XentLogitsBackwardOp o) {
         rowRules(o.getTarget(), "target", o.getLogits(), "logits", rules);
+        sameShapeRules(o.getTarget(), "target", o.getLogits(), "logits",
+                       rules); // class probabilities
         rowRules(o.getGrad(), "grad", o.getLogits(), "logits", rules);
         classWeightRules(o.getWeight(), o.getLogits(), rules);
       })

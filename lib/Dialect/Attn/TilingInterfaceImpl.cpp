@@ -117,7 +117,9 @@ LoopNest buildLoopNest(Operation *op) {
       })
       .Case([&](XentLogitsOp o) {
         int64_t r = overRows(o.getLogits(), false);
-        nest.operandMaps.push_back(dimsMap(ctx, r, range(0, r - 1)));
+        // Class indices per row, or class probabilities of the logits' shape.
+        nest.operandMaps.push_back(
+            dimsMap(ctx, r, range(0, rankOf(o.getTarget()))));
         if (o.getWeight()) // one per class
           nest.operandMaps.push_back(dimsMap(ctx, r, {r - 1}));
         // A sum or mean over the rows reduces every loop into one value.
@@ -184,7 +186,7 @@ LoopNest buildLoopNest(Operation *op) {
         nest.operandMaps = {o.getReduction() == Reduction::None
                                 ? rows
                                 : AffineMap::get(r, 0, {}, ctx),
-                            id, rows};
+                            id, rankOf(o.getTarget()) == r ? id : rows};
         if (o.getWeight()) // one per class
           nest.operandMaps.push_back(dimsMap(ctx, r, {r - 1}));
         nest.resultMaps = {id};
@@ -739,9 +741,10 @@ std::string partialRefusal(Operation *op, const LoopNest &nest,
   }
   if (auto xent = dyn_cast<XentLogitsOp>(op);
       xent && (xent.getWeight() || xent.getSoftcap() ||
+               isa<FloatType>(getElementTypeOrSelf(xent.getTarget())) ||
                !xent.getLabelSmoothing().isZero() || !xent.getZLoss().isZero()))
-    return "cannot split a cross-entropy with class weights, label "
-           "smoothing, z-loss or softcap";
+    return "cannot split a cross-entropy with class probabilities, class "
+           "weights, label smoothing, z-loss or softcap";
   if (reductionDims.size() != 1 ||
       int64_t(reductionDims.front()) != nest.partialLoop)
     return "splits its last loop (the reduction) only";

@@ -56,6 +56,16 @@ def Attn_RngTensor : Type<
     "::mlir::RankedTensorType">,
     BuildableType<"::mlir::RankedTensorType::get({2}, $_builder.getI64Type())">;
 
+// Class targets of a cross-entropy of logits: class indices [...] (i32 or
+// i64), or class probabilities [..., C] of the logits' type.
+def Attn_ClassTargetTensor : Type<
+    And<[Or<[RankedTensorOf<[I32, I64]>.predicate,
+             Attn_FloatTensor.predicate]>,
+         Attn_NoEncoding]>,
+    "ranked tensor of i32 or i64 class indices, or of f16, bf16, f32 or f64 "
+    "class probabilities, with no encoding",
+    "::mlir::RankedTensorType">;
+
 def Attn_TargetTensor : Type<
     And<[RankedTensorOf<[I32, I64]>.predicate, Attn_NoEncoding]>,
     "ranked tensor of i32 or i64 elements and no encoding",
@@ -379,20 +389,34 @@ defvar Attn_XentOptionsDoc = [{
 
 def Attn_XentLogitsOp
     : Attn_InferredResultOp<"xent_logits", [Attn_PartialReduction]> {
-  let summary = "cross-entropy of logits against integer class targets";
+  let summary = "cross-entropy of logits against class targets";
   let description = !strconcat([{
     The loss of a classifier from its unnormalized logits `[..., C]` and its
-    integer class targets `[...]` (`torch.nn.functional.cross_entropy`'s,
-    with its `weight`, `ignore_index`, `reduction` and `label_smoothing`),
-    plus the options LLM training uses (z-loss, soft-capping).
+    class targets (`torch.nn.functional.cross_entropy`'s, with its `weight`,
+    `ignore_index`, `reduction` and `label_smoothing`), plus the options LLM
+    training uses (z-loss, soft-capping). The targets are integer class
+    indices `[...]`, or class probabilities `[..., C]` of the logits' type
+    (below).
   }], Attn_XentOptionsDoc, [{
+
+    Class probabilities `y` as targets (a target distribution per row, as
+    PyTorch's): label smoothing mixes them with the uniform distribution,
+    `y' = (1 - e) y + e / C`, and
+
+        loss = sum_c w[c] y'[c] (lse - z[c]) + zl lse²
+
+    formed as `sum_c w[c] y'[c] (m - z[c]) + (sum_c w[c] y'[c]) log sum_c
+    exp(z[c] - m)` (stable for any finite logits); `ignore_index` does not
+    apply (no row is ignored) and the mean divides by the number of rows.
+    The probabilities are not checked to be a distribution, and get no
+    gradient.
 
     Partial reductions over the classes (PartialReductionOpInterface, f32
     and f64): each part of a row's classes leaves a partial logsumexp and
     the target's logit if the part holds it; the merge is the logsumexp of
     the partial logsumexps minus the picked logit, then the rules above
-    (ignore_index, targets out of range, sum or mean). Without `weight`,
-    label smoothing, z-loss or softcap only.
+    (ignore_index, targets out of range, sum or mean). Class index targets
+    without `weight`, label smoothing, z-loss or softcap only.
 
     Example:
 
@@ -401,10 +425,12 @@ def Attn_XentLogitsOp
         : tensor<2048x32000xf32>, tensor<2048xi64>
     %smoothed = attn.xent_logits %logits, %target weight %w label_smoothing = 0.1
         : tensor<2048x32000xf32>, tensor<2048xi64> weight tensor<32000xf32>
+    %soft = attn.xent_logits %logits, %probabilities
+        : tensor<2048x32000xf32>, tensor<2048x32000xf32>
     ```
   }]);
   let arguments = (ins Attn_ReducibleTensor:$logits,
-                       Attn_TargetTensor:$target,
+                       Attn_ClassTargetTensor:$target,
                        Optional<Attn_ReducibleTensor>:$weight,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
                        DefaultValuedAttr<Attn_Reduction,
@@ -939,7 +965,11 @@ def Attn_XentLogitsBackwardOp : Attn_BackwardOp<"xent_logits_backward"> {
 
     times `1 - tanh²(z / cap)` with `softcap`, and `g` the gradient reaching
     the row: `grad[...]` (`none`), `grad` (`sum`) or `grad / kept` (`mean`,
-    `kept` the kept rows' `w[t]`, their count without weights).
+    `kept` the kept rows' `w[t]`, their count without weights). With class
+    probabilities `y` as targets (`y' = (1 - e) y + e / C`, the mean over
+    all rows):
+
+        dz[..., c] = g ((sum_k w[k] y'[k] + 2 zl lse) p[c] - w[c] y'[c])
 
     Numerics: a row whose target is `ignore_index` gets exactly 0; a target
     outside `[0, C)` that is not `ignore_index` gives its row NaN (its loss
@@ -955,7 +985,7 @@ def Attn_XentLogitsBackwardOp : Attn_BackwardOp<"xent_logits_backward"> {
   }];
   let arguments = (ins Attn_FloatTensor:$grad,
                        Attn_ReducibleTensor:$logits,
-                       Attn_TargetTensor:$target,
+                       Attn_ClassTargetTensor:$target,
                        Optional<Attn_ReducibleTensor>:$weight,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
                        DefaultValuedAttr<Attn_Reduction,
