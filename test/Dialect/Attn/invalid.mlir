@@ -245,7 +245,7 @@ func.func @logsumexp_result_type(%x: tensor<4x8xf32>) {
 // -----
 
 func.func @xent_logits_float_target(%x: tensor<4x8xf32>, %t: tensor<4xf32>) {
-  // expected-error @+1 {{'attn.xent_logits' op operand #1 must be ranked tensor of i32 or i64 elements and no encoding, but got 'tensor<4xf32>'}}
+  // expected-error @+1 {{'attn.xent_logits' op expects class probabilities of the logits' rank (2), got 'tensor<4xf32>'}}
   %r = "attn.xent_logits"(%x, %t) : (tensor<4x8xf32>, tensor<4xf32>) -> tensor<f32>
   return
 }
@@ -423,7 +423,7 @@ func.func @softmax_encoding(%x: tensor<4x8xf32, "enc">) {
 // -----
 
 func.func @xent_logits_target_encoding(%z: tensor<4x8xf32>, %t: tensor<4xi64, "enc">) {
-  // expected-error @+1 {{'attn.xent_logits' op operand #1 must be ranked tensor of i32 or i64 elements and no encoding, but got 'tensor<4xi64, "enc">'}}
+  // expected-error @+1 {{'attn.xent_logits' op operand #1 must be ranked tensor of i32 or i64 class indices, or of f16, bf16, f32 or f64 class probabilities, with no encoding, but got 'tensor<4xi64, "enc">'}}
   %r = "attn.xent_logits"(%z, %t) : (tensor<4x8xf32>, tensor<4xi64, "enc">) -> tensor<f32>
   return
 }
