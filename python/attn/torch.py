@@ -123,50 +123,72 @@ def logsumexp(input, dim, keepdim=False):
 
 class _CrossEntropy(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, logits, target, ignore_index, reduction):
-        t = target.detach().contiguous().numpy()
-        loss = ops.xent_logits(_np(logits), t, ignore_index=ignore_index,
-                               reduction=reduction)
-        ctx.save_for_backward(logits, target)
-        ctx.options = (ignore_index, reduction)
+    def forward(ctx, logits, target, weight, options):
+        t = _targets(target)
+        w = None if weight is None else _np(weight.to(logits.dtype))
+        loss = ops.xent_logits(_np(logits), t, weight=w, **options)
+        ctx.save_for_backward(logits, target, weight)
+        ctx.options = options
         return _torch(np.asarray(loss), logits.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        logits, target = ctx.saved_tensors
-        ignore_index, reduction = ctx.options
+        logits, target, weight = ctx.saved_tensors
         g = _np(grad.to(logits.dtype))
-        dz = ops.xent_logits_backward(g, _np(logits), target.contiguous().numpy(),
-                                      ignore_index=ignore_index, reduction=reduction)
+        w = None if weight is None else _np(weight.to(logits.dtype))
+        dz = ops.xent_logits_backward(g, _np(logits), _targets(target), weight=w,
+                                      **ctx.options)
         return _torch(dz, logits.dtype), None, None, None
+
+
+def _targets(target):
+    """Class indices as they are; class probabilities as float arrays
+    (float32 for bfloat16)."""
+    if target.is_floating_point():
+        return _np(target)
+    return target.detach().contiguous().numpy()
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
-    """`torch.nn.functional.cross_entropy` with class-index targets: input
-    `[N, C]` or `[N, C, d1, ...]` (classes in dimension 1) or `[C]`."""
+    """`torch.nn.functional.cross_entropy`: input `[N, C]` or `[N, C, d1,
+    ...]` (classes in dimension 1) or `[C]`; target class indices (int64)
+    of the input's shape without its class dimension, or class
+    probabilities of the input's shape; `weight` [C], `ignore_index`,
+    `reduction` and `label_smoothing` as PyTorch's. Differentiable in the
+    input (the target and the weight get no gradient)."""
     _check(input, "input")
     if not isinstance(target, torch.Tensor):
         raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
-    if target.dtype not in (torch.int64, torch.int32):
-        raise RuntimeError(f"target must hold class indices (int64), got {target.dtype}"
-                           + (" (class probabilities are not supported)"
-                              if target.is_floating_point() else ""))
     if target.requires_grad:
-        raise RuntimeError("target must not require grad (class indices have none)")
+        raise RuntimeError("attn.torch.cross_entropy: target must not require grad "
+                           "(class probabilities get no gradient)")
     if weight is not None:
-        raise NotImplementedError("cross_entropy: weight is not supported by attn")
-    if label_smoothing != 0.0:
-        raise NotImplementedError("cross_entropy: label_smoothing is not supported by attn")
+        _check(weight, "weight")
+        if weight.requires_grad:
+            raise RuntimeError("attn.torch.cross_entropy: weight must not require grad")
     if reduction not in ("none", "sum", "mean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     logits = input if input.dim() <= 1 else input.movedim(1, -1)
-    expected = tuple(logits.shape[:-1])
-    if tuple(target.shape) != expected:
-        raise RuntimeError(f"target shape {tuple(target.shape)} does not match the "
-                           f"input's without its class dimension {expected}")
-    return _CrossEntropy.apply(logits, target, int(ignore_index), reduction)
-
+    if target.is_floating_point():
+        if target.dtype != input.dtype:
+            raise RuntimeError(f"class probabilities must have the input's dtype "
+                               f"({input.dtype}), got {target.dtype}")
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"class probabilities of shape {tuple(target.shape)} do "
+                               f"not match the input's {tuple(input.shape)}")
+        target = target if target.dim() <= 1 else target.movedim(1, -1)
+    else:
+        if target.dtype not in (torch.int64, torch.int32):
+            raise RuntimeError(f"target must hold class indices (int64) or class "
+                               f"probabilities, got {target.dtype}")
+        expected = tuple(logits.shape[:-1])
+        if tuple(target.shape) != expected:
+            raise RuntimeError(f"target shape {tuple(target.shape)} does not match the "
+                               f"input's without its class dimension {expected}")
+    options = dict(ignore_index=int(ignore_index), reduction=reduction,
+                   label_smoothing=float(label_smoothing))
+    return _CrossEntropy.apply(logits, target, weight, options)
 
 class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod

@@ -51,6 +51,22 @@ def test_cross_entropy(reduction):
                                F.cross_entropy(z3, t3, reduction=reduction))
 
 
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_cross_entropy_options(reduction):
+    """weight, label_smoothing and class-probability targets: gradchecked
+    and against F.cross_entropy, classes in dimension 1 of [N, C, d]."""
+    z3 = f64(3, 7, 4, seed=4, scale=2)
+    t3 = torch.tensor([[0, 6, 1, 2], [3, 3, -100, 0], [5, 4, 4, 1]])
+    w = torch.rand(7, generator=torch.Generator().manual_seed(5), dtype=torch.float64) + 0.5
+    p3 = torch.softmax(torch.randn(3, 7, 4, generator=torch.Generator().manual_seed(6),
+                                   dtype=torch.float64), 1)
+    for target in (t3, p3):
+        kwargs = dict(weight=w, label_smoothing=0.15, reduction=reduction)
+        gradcheck(lambda z: at.cross_entropy(z, target, **kwargs), z3)
+        torch.testing.assert_close(at.cross_entropy(z3, target, **kwargs),
+                                   F.cross_entropy(z3, target, **kwargs))
+
+
 def sdpa_reference(q, k, v, mask=None, is_causal=False, scale=None, enable_gqa=False):
     """PyTorch 2.x's documented math for scaled_dot_product_attention."""
     L, S = q.shape[-2], k.shape[-2]
@@ -170,17 +186,15 @@ def test_errors():
         at.scaled_dot_product_attention(q, q, q, attn_mask=torch.zeros(4, 4), is_causal=True)
     with pytest.raises(TypeError, match="query must be a torch.Tensor"):
         at.scaled_dot_product_attention(q.numpy(), q, q)
-    # (An integer tensor cannot require grad in PyTorch; a float target that
-    # does is no class index.)
-    with pytest.raises(RuntimeError, match="target must hold class indices"):
-        at.cross_entropy(torch.randn(3, 5), torch.zeros(3, requires_grad=True))
-    with pytest.raises(RuntimeError, match="target must hold class indices"):
+    # Class probabilities get no gradient; they have the input's shape.
+    with pytest.raises(RuntimeError, match="target must not require grad"):
+        at.cross_entropy(torch.randn(3, 5), torch.zeros(3, 5, requires_grad=True))
+    with pytest.raises(RuntimeError, match="class probabilities of shape"):
         at.cross_entropy(torch.randn(3, 5), torch.zeros(3))
+    with pytest.raises(RuntimeError, match="target must hold class indices"):
+        at.cross_entropy(torch.randn(3, 5), torch.zeros(3, dtype=torch.int16))
     with pytest.raises(RuntimeError, match="target shape"):
         at.cross_entropy(torch.randn(3, 5), torch.zeros(4, dtype=torch.long))
-    with pytest.raises(NotImplementedError, match="label_smoothing"):
-        at.cross_entropy(torch.randn(3, 5), torch.zeros(3, dtype=torch.long),
-                         label_smoothing=0.1)
 
 
 def mha_pair(batch_first, dtype, kdim=None, dropout=0.0, seed=12):

@@ -664,7 +664,9 @@ attn::xentRowGradients(OpBuilder &b, Location loc, const XentOptions &options,
   SmallVector<Value> inputs{target, g};
   SmallVector<AffineMap> maps{
       id, options.reduction == Reduction::None ? id : scalar};
-  if (options.reduction == Reduction::Mean) {
+  // A single row (rank 0) is its own mean: g = grad / w[t] below.
+  bool meanOfRows = options.reduction == Reduction::Mean && rank > 0;
+  if (meanOfRows) {
     // kept = the kept rows' w[t] (their count without weights), in f64.
     Type f64 = b.getF64Type();
     SmallVector<Value> keptInputs{target};
@@ -693,17 +695,23 @@ attn::xentRowGradients(OpBuilder &b, Location loc, const XentOptions &options,
     inputs.push_back(kept);
     maps.push_back(scalar);
   }
+  if (!meanOfRows && options.reduction == Reduction::Mean && wt) {
+    inputs.push_back(wt);
+    maps.push_back(id);
+  }
   Value gradients = buildGeneric(
       b, loc, inputs, maps, tensor::EmptyOp::create(b, loc, rows, type), id,
       parallel, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         TargetClass cls =
             classifyTarget(nb, l, args[0], options.ignoreIndex, numClasses);
         Value gi = args[1];
-        if (options.reduction == Reduction::Mean) {
+        if (meanOfRows) {
           Value kept = args[2];
           if (!type.isF64())
             kept = arith::TruncFOp::create(nb, l, type, kept);
           gi = arith::DivFOp::create(nb, l, gi, kept);
+        } else if (options.reduction == Reduction::Mean && wt) {
+          gi = arith::DivFOp::create(nb, l, gi, args[2]);
         }
         Value checked = arith::SelectOp::create(
             nb, l, cls.inRange, gi, floatConstant(nb, l, type, std::nan("")));
