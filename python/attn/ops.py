@@ -668,13 +668,17 @@ def linear_cross_entropy(embeddings, classifier, targets, bias=None,
 def linear_cross_entropy_backward(grad, embeddings, classifier, targets, lse,
                                   bias=None, ignore_index=-100, softcap=None,
                                   reduction="mean", label_smoothing=0.0,
-                                  z_loss=0.0, weight=None, lowering=None,
-                                  block_tokens=None, block_classes=None):
+                                  z_loss=0.0, weight=None, grad_filter=None,
+                                  lowering=None, block_tokens=None,
+                                  block_classes=None):
     """The gradients (d embeddings, d classifier[, d bias]) of
     `linear_cross_entropy` with the same arguments, from its `lse`
     (`return_lse=True`) and `grad`, the gradient of a loss with respect to
     its loss ([N] for 'none', a scalar otherwise); the logits are
-    recomputed in blocks, never all held."""
+    recomputed in blocks, never all held. `grad_filter=eps` skips the
+    gradient products of blocks of logits whose gradients are all below eps
+    in magnitude (Cut Cross-Entropy's filtering; error bounds in
+    attn.linear_xent_backward's description)."""
     args, present, attrs = _linear_xent(embeddings, classifier, targets, bias,
                                         weight, ignore_index, softcap, reduction,
                                         label_smoothing, z_loss)
@@ -685,6 +689,11 @@ def linear_cross_entropy_backward(grad, embeddings, classifier, targets, lse,
                         f"linear_cross_entropy(..., return_lse=True) returns), "
                         f"got {lse.dtype}")
     args = [grad] + args[:3] + [lse] + args[3:]
+    if grad_filter is not None:
+        grad_filter = float(grad_filter)
+        if not (grad_filter >= 0.0 and np.isfinite(grad_filter)):
+            raise ValueError(f"grad_filter must be finite and >= 0, got {grad_filter}")
+        attrs += f" grad_filter = {grad_filter:.17e}"
     return _run("linear_xent_backward", args, attrs,
                 _with_optional("linear_xent_backward", 5, present),
                 _linear_xent_options(lowering, block_tokens, block_classes))

@@ -448,3 +448,34 @@ def test_error_backward(rng):
         ops.linear_cross_entropy_backward(1.0, h, w, t, lse[:4], b)
     with pytest.raises(ValueError, match="label_smoothing"):
         ops.linear_cross_entropy_backward(1.0, h, w, t, lse, b, label_smoothing=1.5)
+
+
+def test_grad_filter_skips_blocks_within_its_bound():
+    """grad_filter = eps drops only blocks whose |dz| are all below eps: 0
+    changes nothing; a moderate eps stays within the documented bound
+    (|Δdh[n, d]| < eps V max|w[:, d]|, |Δdw[c, d]| < eps N max|h[:, d]|);
+    an eps above every |dz| leaves zero gradients."""
+    rng = np.random.default_rng(7)
+    N, D, V = 64, 16, 512
+    h = rng.standard_normal((N, D)).astype(np.float64)
+    w = (4 * rng.standard_normal((V, D))).astype(np.float64)
+    t = rng.integers(0, V, N)
+    g = np.float64(N)  # a sum whose dz are p - onehot, up to 1
+    _, lse = ops.linear_cross_entropy(h, w, t, return_lse=True, reduction="sum")
+    exact = ops.linear_cross_entropy_backward(g, h, w, t, lse, reduction="sum")
+    same = ops.linear_cross_entropy_backward(g, h, w, t, lse, reduction="sum",
+                                             grad_filter=0.0)
+    for a, b in zip(same, exact):
+        np.testing.assert_array_equal(a, b)
+    eps = 1e-3
+    approx = ops.linear_cross_entropy_backward(g, h, w, t, lse, reduction="sum",
+                                               grad_filter=eps, block_tokens=16,
+                                               block_classes=16)
+    assert not np.array_equal(approx[1], exact[1])  # some blocks were skipped
+    assert np.all(np.abs(approx[0] - exact[0]) <= eps * V * np.abs(w).max(0))
+    assert np.all(np.abs(approx[1] - exact[1]) <= eps * N * np.abs(h).max(0))
+    none = ops.linear_cross_entropy_backward(g, h, w, t, lse, reduction="sum",
+                                             grad_filter=2 * N)
+    assert not none[0].any() and not none[1].any()
+    with pytest.raises(ValueError, match="grad_filter"):
+        ops.linear_cross_entropy_backward(g, h, w, t, lse, grad_filter=-1.0)

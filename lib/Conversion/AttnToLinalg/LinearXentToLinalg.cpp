@@ -23,7 +23,8 @@
 //     dw_blk += dzᵀ h_blk,  dbias_blk += rowsum(dzᵀ)
 //     dh_blk += dz w_blk     (one thread: its iterations run in turn)
 // With threads, dh is a second pass over token blocks that recomputes dzᵀ,
-// so that no two iterations write the same rows.
+// so that no two iterations write the same rows. With grad_filter, a block
+// whose |dz| are all below it skips its gradient products (an scf.if).
 //
 //===----------------------------------------------------------------------===//
 
@@ -438,13 +439,50 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
                 arith::IndexCastOp::create(nb2, l, args[5].getType(), c),
                 args[5]);
             Value dz = xentLogitGradient(
-                nb2, l, xent, args[0], args[1], args[2], args[3], args[4],
-                isTarget, blk.weight ? args[6] : Value(), classesF);
+                nb2, l, xent, args[0], args[1], /*inverseSum=*/Value(), args[2],
+                args[3], args[4], isTarget, blk.weight ? args[6] : Value(),
+                classesF);
             if (!blk.maskClasses)
               return dz;
             return arith::SelectOp::create(nb2, l, blk.isClass(nb2, l, vb), dz,
                                            floatConstant(nb2, l, type, 0.0));
           });
+    };
+
+    // With grad_filter = eps, whether any |dz| of a block reaches eps (a
+    // NaN does): the block's gradient products are skipped otherwise.
+    std::optional<double> eps;
+    if (std::optional<APFloat> filter = op.getGradFilter())
+      eps = filter->convertToDouble();
+    auto significant = [&](Value dzT) -> Value {
+      Value largest = buildGeneric(
+          b, loc, {dzT}, {id2}, filled(b, loc, {}, zero),
+          AffineMap::get(2, 0, {}, b.getContext()), {kRed, kRed},
+          [](OpBuilder &nb2, Location l, ValueRange args) -> Value {
+            return arith::MaximumFOp::create(nb2, l, args[1],
+                                             math::AbsFOp::create(nb2, l, args[0]));
+          });
+      return arith::CmpFOp::create(
+          b, loc, arith::CmpFPredicate::UGE,
+          tensor::ExtractOp::create(b, loc, largest, ValueRange{}),
+          floatConstant(b, loc, type, *eps));
+    };
+    // `update`'s values, or, with a filter, those of an scf.if that skips
+    // it where dzT is all below eps (`unchanged` then).
+    auto filtered = [&](Value dzT, ValueRange unchanged,
+                        function_ref<SmallVector<Value>()> update) {
+      if (!eps)
+        return update();
+      auto branch = scf::IfOp::create(b, loc, unchanged.getTypes(),
+                                      significant(dzT), /*withElse=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(branch.thenBlock());
+        scf::YieldOp::create(b, loc, update());
+        b.setInsertionPointToStart(branch.elseBlock());
+        scf::YieldOp::create(b, loc, unchanged);
+      }
+      return SmallVector<Value>(branch.getResults());
     };
 
     Value paddedTokens =
@@ -483,28 +521,32 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
             Value nb = tokenLoop.getInductionVar();
             ValueRange acc = tokenLoop.getRegionIterArgs();
             Value dzT = logitGradients(wBlock, vb, nb);
-            Value hBlock = blk.rows2D(blk.hidden, nb, blockN);
-            // dw_blk += dzᵀ h_blk
-            SmallVector<Value> yielded{blockMatmul(b, loc, dzT, hBlock, acc[0])};
-            if (withBias)
-              // dbias_blk += rowsum(dzᵀ)
-              yielded.push_back(buildGeneric(
-                  b, loc, {dzT}, {id2}, acc[1], dimsMap(b.getContext(), 2, {0}),
-                  {kPar, kRed},
-                  [](OpBuilder &nb2, Location l, ValueRange args) -> Value {
-                    return arith::AddFOp::create(nb2, l, args[1], args[0]);
-                  }));
-            if (dhInClassPass) {
-              // dh[rows of the block] += dz w_blk
-              Value dh = acc.back();
-              Value dhBlock = blockMatmul(b, loc, dzT, wBlock,
-                                          blk.rows2D(dh, nb, blockN),
-                                          /*lhsTransposed=*/true);
-              OpFoldResult one = b.getIndexAttr(1);
-              yielded.push_back(tensor::InsertSliceOp::create(
-                  b, loc, dhBlock, dh, {nb, b.getIndexAttr(0)},
-                  {b.getIndexAttr(blockN), blk.features}, {one, one}));
-            }
+            SmallVector<Value> yielded = filtered(dzT, acc, [&] {
+              Value hBlock = blk.rows2D(blk.hidden, nb, blockN);
+              // dw_blk += dzᵀ h_blk
+              SmallVector<Value> updated{
+                  blockMatmul(b, loc, dzT, hBlock, acc[0])};
+              if (withBias)
+                // dbias_blk += rowsum(dzᵀ)
+                updated.push_back(buildGeneric(
+                    b, loc, {dzT}, {id2}, acc[1],
+                    dimsMap(b.getContext(), 2, {0}), {kPar, kRed},
+                    [](OpBuilder &nb2, Location l, ValueRange args) -> Value {
+                      return arith::AddFOp::create(nb2, l, args[1], args[0]);
+                    }));
+              if (dhInClassPass) {
+                // dh[rows of the block] += dz w_blk
+                Value dh = acc.back();
+                Value dhBlock = blockMatmul(b, loc, dzT, wBlock,
+                                            blk.rows2D(dh, nb, blockN),
+                                            /*lhsTransposed=*/true);
+                OpFoldResult one = b.getIndexAttr(1);
+                updated.push_back(tensor::InsertSliceOp::create(
+                    b, loc, dhBlock, dh, {nb, b.getIndexAttr(0)},
+                    {b.getIndexAttr(blockN), blk.features}, {one, one}));
+              }
+              return updated;
+            });
             scf::YieldOp::create(b, loc, yielded);
           }
           if (dhInClassPass)
@@ -546,12 +588,13 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
               Value vb = classLoop.getInductionVar();
               Value wBlock = blk.rows2D(blk.classifier, vb, blockV);
               Value dzT = logitGradients(wBlock, vb, nb);
+              Value acc = classLoop.getRegionIterArgs()[0];
               // dh_blk += dz w_blk
               scf::YieldOp::create(
-                  b, loc,
-                  blockMatmul(b, loc, dzT, wBlock,
-                              classLoop.getRegionIterArgs()[0],
-                              /*lhsTransposed=*/true));
+                  b, loc, filtered(dzT, acc, [&]() -> SmallVector<Value> {
+                    return {blockMatmul(b, loc, dzT, wBlock, acc,
+                                        /*lhsTransposed=*/true)};
+                  }));
             }
             parts.push_back(classLoop.getResult(0));
             offsets.push_back({nb, b.getIndexAttr(0)});

@@ -630,7 +630,8 @@ SmallVector<Value> decomposeLinearXentBackward(OpBuilder &b,
             nb, l, type,
             arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), numClasses));
         return attn::xentLogitGradient(nb, l, options, args[0], args[1],
-                                       args[2], args[3], args[4], isTarget,
+                                       /*inverseSum=*/Value(), args[2],
+                                       args[3], args[4], isTarget,
                                        weight ? args[6] : Value(), classes);
       });
   Value zero = attn::floatConstant(b, loc, type, 0.0);
@@ -1201,11 +1202,12 @@ Value decomposeSoftXentLogitsBackward(OpBuilder &b,
     count = arith::UIToFPOp::create(
         b, loc, type, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), n));
   }
-  inputs = {raw, target, lse, mass, op.getGrad()};
+  inputs = {raw, target, lse, mass, op.getGrad(), stats.shift, stats.sum};
   maps = {id, id, rowMap, rowMap,
           options.reduction == attn::Reduction::None
               ? rowMap
-              : AffineMap::get(r, 0, {}, ctx)};
+              : AffineMap::get(r, 0, {}, ctx),
+          rowMap, rowMap};
   if (weight) {
     inputs.push_back(weight);
     maps.push_back(classMap);
@@ -1218,10 +1220,14 @@ Value decomposeSoftXentLogitsBackward(OpBuilder &b,
         if (count)
           g = arith::DivFOp::create(nb, l, g, count);
         Value u = weighedProbability(nb, l, options, args[1],
-                                     weight ? args[5] : Value(), numClasses);
+                                     weight ? args[7] : Value(), numClasses);
         Value capped = attn::capLogit(nb, l, z, options);
-        Value p = math::ExpOp::create(
-            nb, l, arith::SubFOp::create(nb, l, capped, rowLse));
+        // p = exp(z - ms) / s (every digit of p, see the hard targets').
+        Value p = arith::DivFOp::create(
+            nb, l,
+            math::ExpOp::create(nb, l,
+                                arith::SubFOp::create(nb, l, capped, args[5])),
+            args[6]);
         Value factor = args[3];
         if (options.zLoss != 0.0)
           factor = arith::AddFOp::create(
@@ -1279,9 +1285,20 @@ Value decomposeXentLogitsBackward(OpBuilder &b,
       b, loc, options, op.getGrad(), target, lse, wt, totalW, numClasses);
   AffineMap id = b.getMultiDimIdentityMap(r);
   AffineMap rowMap = attn::dimsMap(ctx, r, range(0, rowRank));
-  SmallVector<Value> inputs{raw, lse, grads.g, grads.a, grads.targetShare,
+  // p = exp(z - ms) / s: every digit of p, where exp(z - lse) would lose
+  // those of lse (1e-3 relative at logits of 1e4 in f32).
+  Value inverseSum =
+      rows.map({stats.sum}, rows.emptyRows(),
+               [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                 return arith::DivFOp::create(
+                     nb, l, attn::floatConstant(nb, l, elementType, 1.0),
+                     args[0]);
+               });
+  SmallVector<Value> inputs{raw,     stats.shift, inverseSum,
+                            grads.g, grads.a,     grads.targetShare,
                             target};
-  SmallVector<AffineMap> maps{id, rowMap, rowMap, rowMap, rowMap, rowMap};
+  SmallVector<AffineMap> maps{id,     rowMap, rowMap, rowMap,
+                              rowMap, rowMap, rowMap};
   if (weight) {
     inputs.push_back(weight);
     maps.push_back(attn::dimsMap(ctx, r, {r - 1}));
@@ -1291,15 +1308,16 @@ Value decomposeXentLogitsBackward(OpBuilder &b,
       SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value cls = arith::IndexCastOp::create(
-            nb, l, args[5].getType(), linalg::IndexOp::create(nb, l, rowRank));
+            nb, l, args[6].getType(), linalg::IndexOp::create(nb, l, rowRank));
         Value isTarget = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
-                                               cls, args[5]);
+                                               cls, args[6]);
         Value classes = arith::UIToFPOp::create(
             nb, l, elementType,
             arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), numClasses));
         return attn::xentLogitGradient(nb, l, options, args[0], args[1],
-                                       args[2], args[3], args[4], isTarget,
-                                       weight ? args[6] : Value(), classes);
+                                       args[2], args[3], args[4], args[5],
+                                       isTarget, weight ? args[7] : Value(),
+                                       classes);
       });
 }
 

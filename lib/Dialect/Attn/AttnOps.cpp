@@ -909,6 +909,11 @@ LogicalResult LinearXentBackwardOp::verify() {
            << " elements (one per token; f32 for f16 and bf16), got " << lse;
   if (failed(verifyLinearXentOperands(*this)))
     return failure();
+  if (std::optional<APFloat> eps = getGradFilter();
+      eps && !(eps->convertToDouble() >= 0.0 &&
+               std::isfinite(eps->convertToDouble())))
+    return emitOpError("expects a finite grad_filter >= 0, got ")
+           << eps->convertToDouble();
   SmallVector<Value> operands{getHidden(), getClassifier()};
   if (getBias())
     operands.push_back(getBias());

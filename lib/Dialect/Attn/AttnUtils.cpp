@@ -766,10 +766,10 @@ attn::xentRowGradients(OpBuilder &b, Location loc, const XentOptions &options,
 }
 
 Value attn::xentLogitGradient(OpBuilder &b, Location loc,
-                              const XentOptions &options, Value z, Value lse,
-                              Value g, Value a, Value targetShare,
-                              Value isTarget, Value classWeight,
-                              Value numClasses) {
+                              const XentOptions &options, Value z, Value shift,
+                              Value inverseSum, Value g, Value a,
+                              Value targetShare, Value isTarget,
+                              Value classWeight, Value numClasses) {
   Type type = z.getType();
   Value capped = z, tanh;
   if (options.softcap) {
@@ -781,7 +781,9 @@ Value attn::xentLogitGradient(OpBuilder &b, Location loc,
         b, loc, tanh, floatConstant(b, loc, type, *options.softcap));
   }
   Value p =
-      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, capped, lse));
+      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, capped, shift));
+  if (inverseSum)
+    p = arith::MulFOp::create(b, loc, p, inverseSum);
   Value dz = arith::MulFOp::create(b, loc, a, p);
   dz = arith::SubFOp::create(
       b, loc, dz,

@@ -121,9 +121,10 @@ func.func @xent_backward(%g: tensor<8xf16>, %p: tensor<8x10xf16>, %q: tensor<8x1
 
 // -----
 
-// The row statistics of a softmax and the row's lse = ms + log s, the kept
-// rows counted in f64 for the mean, each row's share g of the gradient,
-// then dz = g exp(z - lse) - (c == t ? g : 0).
+// The row statistics of a softmax (and the row's lse = ms + log s, which
+// only the z-loss reads), the kept rows counted in f64 for the mean, each
+// row's share g of the gradient, then dz = g exp(z - ms) / s - (c == t ? g
+// : 0).
 // CHECK-DAG:   #[[R1:.*]] = affine_map<(d0) -> (d0)>
 // CHECK-DAG:   #[[SCALAR:.*]] = affine_map<(d0) -> ()>
 // CHECK-DAG:   #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
@@ -135,19 +136,20 @@ func.func @xent_backward(%g: tensor<8xf16>, %p: tensor<8x10xf16>, %q: tensor<8x1
 // CHECK:         %[[SHIFT:.*]] = linalg.map ins(%[[MAX]]
 // CHECK:         %[[SUM:.*]] = linalg.reduce
 // CHECK:           arith.addf
-// CHECK:         %[[LSE:.*]] = linalg.map ins(%[[SHIFT]], %[[SUM]] : tensor<?xf32>, tensor<?xf32>)
-// CHECK:           math.log
 // CHECK:         %[[COUNT:.*]] = linalg.generic {indexing_maps = [#[[R1]], #[[SCALAR]]], iterator_types = ["reduction"]} ins(%[[T]] : tensor<?xi64>) outs(%{{.*}} : tensor<f64>)
 // CHECK:         %[[W:.*]] = linalg.generic {indexing_maps = [#[[R1]], #[[SCALAR]], #[[SCALAR]], #[[R1]]], iterator_types = ["parallel"]} ins(%[[T]], %[[G]], %[[COUNT]] : tensor<?xi64>, tensor<f32>, tensor<f64>)
 // CHECK:           arith.truncf
 // CHECK:           arith.divf
 // CHECK:           arith.constant 0x7FC00000 : f32
-// CHECK:         %[[DZ:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
-// CHECK-SAME:      ins(%[[Z]], %[[LSE]], %[[W]], %[[W]], %[[W]], %[[T]] :
+// CHECK:         %[[INV:.*]] = linalg.map ins(%[[SUM]] : tensor<?xf32>)
+// CHECK:           arith.divf
+// CHECK:         %[[DZ:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME:      ins(%[[Z]], %[[SHIFT]], %[[INV]], %[[W]], %[[W]], %[[W]], %[[T]] :
 // CHECK:           linalg.index 1 : index
 // CHECK:           arith.cmpi eq
 // CHECK:           arith.subf
 // CHECK:           math.exp
+// CHECK:           arith.mulf
 // CHECK:           arith.subf
 // CHECK:         return %[[DZ]]
 func.func @xent_logits_backward(%g: tensor<f32>, %z: tensor<?x100xf32>, %t: tensor<?xi64>) -> tensor<?x100xf32> {

@@ -256,3 +256,33 @@ func.func @linear_xent_backward(%g: tensor<f32>, %h: tensor<1024x64xf32>, %w: te
   %dh, %dw, %db = attn.linear_xent_backward %g, %h, %w, %t, %lse bias %b softcap = 30.0 : tensor<f32>, tensor<1024x64xf32>, tensor<32000x64xf32>, tensor<1024xi64>, tensor<1024xf32>, tensor<32000xf32>
   return %dh, %dw, %db : tensor<1024x64xf32>, tensor<32000x64xf32>, tensor<32000xf32>
 }
+
+// -----
+
+// grad_filter: the largest |dz| of each block, against eps, guards the
+// block's gradient products (an scf.if that yields the accumulators as they
+// were otherwise); NaN compares as reaching it (uge).
+// CHECK-LABEL: func.func @linear_xent_backward_filtered(
+// CHECK:         scf.for
+// CHECK:           %[[DZT:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<64x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xi64>)
+// CHECK:             math.exp
+// CHECK:           %[[LARGEST:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%[[DZT]] : tensor<64x64xf32>) outs(%{{.*}} : tensor<f32>)
+// CHECK:             math.absf
+// CHECK:             arith.maximumf
+// CHECK:           %[[MAX:.*]] = tensor.extract %[[LARGEST]][] : tensor<f32>
+// CHECK:           %[[KEEP:.*]] = arith.cmpf uge, %[[MAX]], %{{.*}} : f32
+// CHECK:           %[[IF:.*]]:2 = scf.if %[[KEEP]]
+// CHECK:             linalg.generic {{.*}} ins(%[[DZT]], %{{.*}} : tensor<64x64xf32>, tensor<64x64xf32>)
+// CHECK:             scf.yield
+// CHECK:           } else {
+// CHECK-NEXT:        scf.yield %{{.*}}, %{{.*}} : tensor<64x64xf32>, tensor<128x64xf32>
+// CHECK:           scf.yield %[[IF]]#0, %[[IF]]#1
+// PARALLEL-LABEL: func.func @linear_xent_backward_filtered(
+// PARALLEL:         scf.forall
+// PARALLEL:           scf.if
+// PARALLEL:         scf.forall
+// PARALLEL:           scf.if
+func.func @linear_xent_backward_filtered(%g: tensor<f32>, %h: tensor<128x64xf32>, %w: tensor<512x64xf32>, %t: tensor<128xi64>, %lse: tensor<128xf32>) -> (tensor<128x64xf32>, tensor<512x64xf32>) {
+  %dh, %dw = attn.linear_xent_backward %g, %h, %w, %t, %lse grad_filter = 2.44140625e-04 : tensor<f32>, tensor<128x64xf32>, tensor<512x64xf32>, tensor<128xi64>, tensor<128xf32>
+  return %dh, %dw : tensor<128x64xf32>, tensor<512x64xf32>
+}

@@ -1116,7 +1116,9 @@ def Attn_LinearXentBackwardOp : Attn_Op<"linear_xent_backward", [Pure,
     with
     `mean` and no kept token every gradient is 0), NaN for a target out of
     range. With `softcap`, `dz` is taken through the cap: times `1 -
-    tanh²(z / cap)`.
+    tanh²(z / cap)`. The precision of `p` is that of the given `lse`, as in
+    `attn.attention_backward` (an f32 `lse` of 1e4 carries 1e-3 absolute
+    error into every `z - lse`).
 
     Lowering (`--convert-attn-to-linalg`): by default a loop over blocks of
     `block-kv` classes, each owning its rows of `dclassifier` and `dbias`,
@@ -1127,6 +1129,17 @@ def Attn_LinearXentBackwardOp : Attn_Op<"linear_xent_backward", [Pure,
     class blocks are an `scf.forall` and `dhidden` a second pass over token
     blocks (4 products), so that no two iterations write the same gradient.
     With `attention=decomposed`, its decomposition over all the logits.
+
+    `grad_filter = eps` (off by default; Cut Cross-Entropy's gradient
+    filtering): the blocked lowering skips the two gradient products of
+    every block of logits whose `|dz|` are all below `eps` (a NaN is never
+    below). Only time changes where nothing is skipped; where blocks are,
+    the dropped terms bound the error: `|Δdhidden[n, d]| < eps S_n
+    max_c |classifier[c, d]|` (`S_n` the token's skipped classes),
+    `|Δdclassifier[c, d]| < eps S_c max_n |hidden[n, d]|` and `|Δdbias[c]|
+    < eps S_c` (`S_c` the class's skipped tokens). With `eps = 2^-12`, below
+    bf16's resolution of 1, most blocks of a large vocabulary are skipped
+    once the model is trained (CCE). The decomposition skips nothing.
 
     Example:
 
@@ -1148,7 +1161,8 @@ def Attn_LinearXentBackwardOp : Attn_Op<"linear_xent_backward", [Pure,
                            "::mlir::attn::Reduction::Mean">:$reduction,
                        DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing,
                        DefaultValuedAttr<F64Attr, "0.0">:$z_loss,
-                       OptionalAttr<F64Attr>:$softcap);
+                       OptionalAttr<F64Attr>:$softcap,
+                       OptionalAttr<F64Attr>:$grad_filter);
   let results = (outs Attn_FloatTensor:$grad_hidden,
                       Attn_FloatTensor:$grad_classifier,
                       Optional<Attn_FloatTensor>:$grad_bias);
@@ -1157,7 +1171,7 @@ def Attn_LinearXentBackwardOp : Attn_Op<"linear_xent_backward", [Pure,
     (`weight` $weight^)?
     (`ignore_index` `=` $ignore_index^)? (`reduction` `=` $reduction^)?
     (`label_smoothing` `=` $label_smoothing^)? (`z_loss` `=` $z_loss^)?
-    (`softcap` `=` $softcap^)? attr-dict
+    (`softcap` `=` $softcap^)? (`grad_filter` `=` $grad_filter^)? attr-dict
     `:` type($grad) `,` type($hidden) `,` type($classifier) `,`
     type($target) `,` type($lse) (`,` type($bias)^)?
     (`weight` type($weight)^)?

@@ -249,15 +249,18 @@ XentRowGradients xentRowGradients(OpBuilder &b, Location loc,
                                   Value target, Value lse, Value wt,
                                   Value totalW, Value numClasses);
 
-/// The gradient of one raw logit `z` (before the cap) of a row of `lse`,
-/// `g`, `a` and `targetShare` (xentRowGradients); `isTarget` (i1) whether
-/// its class is the target, `classWeight` its w[c] (null: 1),
-/// `numClasses` a float:
-///   dz = a exp(cap(z) - lse) - targetShare [isTarget] - g e w[c] / C
+/// The gradient of one raw logit `z` (before the cap) of a row whose
+/// probabilities are p = exp(cap(z) - shift) inverseSum (the row's max and
+/// 1 / sum of exp(z - max), which keep every digit of p; or its lse and
+/// null, which keep those of lse), with `g`, `a` and `targetShare`
+/// (xentRowGradients); `isTarget` (i1) whether its class is the target,
+/// `classWeight` its w[c] (null: 1), `numClasses` a float:
+///   dz = a p - targetShare [isTarget] - g e w[c] / C
 /// times 1 - tanh²(z / cap) with a softcap.
 Value xentLogitGradient(OpBuilder &b, Location loc, const XentOptions &options,
-                        Value z, Value lse, Value g, Value a, Value targetShare,
-                        Value isTarget, Value classWeight, Value numClasses);
+                        Value z, Value shift, Value inverseSum, Value g,
+                        Value a, Value targetShare, Value isTarget,
+                        Value classWeight, Value numClasses);
 
 /// Each token's target logit cap(hidden[n] · classifier[t] + bias[t]) [N]
 /// of a linear_xent: one dot product per token (read at class 0 where the
