@@ -917,6 +917,27 @@ def loss_table(roofs_lib, repeats, quick):
             "peak is a chain of FMA instructions on 1 thread; useful work 3 products "
             "of 2 N D V flops, executed 4 as the backward recomputes the logits):\n\n"
             + "\n".join(lines))
+    # xent_logits with PyTorch's options against plain xent_logits.
+    R, C = (256, 32000) if quick else (2048, 32000)
+    logits = attn.aligned(rng.standard_normal((R, C), f32))
+    target = rng.integers(0, C, R)
+    weight = rng.uniform(0.5, 2.0, C).astype(f32)
+    options = dict(weight=weight, label_smoothing=0.1)
+
+    def xent(**kw):
+        return attn.ops.xent_logits(logits, target, **kw)
+
+    def xent_both(**kw):
+        return xent(**kw), attn.ops.xent_logits_backward(f32(1), logits, target, **kw)
+    xent(), xent(**options), xent_both(), xent_both(**options)
+    plain, smoothed = timed(xent, repeats), timed(lambda: xent(**options), repeats)
+    plain_both = timed(xent_both, repeats)
+    smoothed_both = timed(lambda: xent_both(**options), repeats)
+    text += (f"\n\nxent_logits {R}x{C} with class weights and label smoothing 0.1: "
+             f"forward {1e3 * smoothed:.1f} ms, {smoothed / plain:.2f}x plain xent_logits' "
+             f"{1e3 * plain:.1f} ms; forward + backward {1e3 * smoothed_both:.1f} ms, "
+             f"{smoothed_both / plain_both:.2f}x plain's {1e3 * plain_both:.1f} ms "
+             f"(target: within 1.1x).")
     N, D, V = (256, 256, 32000) if quick else (1024, 512, 128256)
     env = dict(os.environ, PYTHONPATH=os.path.join(BUILD, "python_packages"))
     rss = {}
