@@ -2,7 +2,8 @@
 """A small GPT-style character language model, trained twice from the same
 seed: once with PyTorch's own attention and loss, once with attn's
 (`attn.torch.patch` swaps attn's MultiheadAttention into the model, and the
-loss is `attn.torch.cross_entropy`). Prints both losses at every logged
+head and loss are `attn.torch.linear_cross_entropy`, which never holds the
+logits). Prints both losses at every logged
 step and their largest difference, the tokens/s of each, and writes a PNG
 of the two loss curves. The text is /usr/share/common-licenses/GPL-3,
 which every Debian system has.
@@ -42,11 +43,27 @@ class CharLM(torch.nn.Module):
         self.head = torch.nn.Linear(d_model, vocab)
         self.register_buffer("causal", torch.ones(context, context, dtype=torch.bool).triu(1))
 
-    def forward(self, tokens):
+    def features(self, tokens):
+        """The normalized hidden states the head reads."""
         t = tokens.shape[1]
         x = self.embed(tokens) + self.position(torch.arange(t))
         x = self.layers(x, mask=self.causal[:t, :t])
-        return self.head(self.norm(x))
+        return self.norm(x)
+
+    def forward(self, tokens):
+        return self.head(self.features(tokens))
+
+
+def torch_loss(model, tokens, targets):
+    """PyTorch's: the logits, then F.cross_entropy."""
+    logits = model(tokens)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+def attn_loss(model, tokens, targets):
+    """attn's: the head and the loss as one op, without the logits."""
+    return at.linear_cross_entropy(model.features(tokens), model.head.weight, targets,
+                                   model.head.bias)
 
 
 def train(model, loss_fn, data, args, seed):
@@ -63,8 +80,7 @@ def train(model, loss_fn, data, args, seed):
         batch = np.stack([data[s:s + args.context + 1] for s in starts])
         tokens = torch.from_numpy(batch[:, :-1])
         targets = torch.from_numpy(batch[:, 1:])
-        logits = model(tokens)
-        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        loss = loss_fn(model, tokens, targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -97,8 +113,8 @@ def main(argv=None):
     torch.manual_seed(0)
     reference = CharLM(len(vocab), args.layers, args.d_model, args.heads, args.context)
     ours = at.patch(copy.deepcopy(reference))
-    torch_losses, torch_rate = train(reference, F.cross_entropy, data, args, seed=1)
-    attn_losses, attn_rate = train(ours, at.cross_entropy, data, args, seed=1)
+    torch_losses, torch_rate = train(reference, torch_loss, data, args, seed=1)
+    attn_losses, attn_rate = train(ours, attn_loss, data, args, seed=1)
 
     worst = 0.0
     print("step  PyTorch loss  attn loss")
@@ -114,7 +130,8 @@ def main(argv=None):
         import matplotlib.pyplot as plt
         fig, ax = plt.subplots(figsize=(7, 4))
         ax.plot(*zip(*torch_losses), label="PyTorch attention and loss")
-        ax.plot(*zip(*attn_losses), "--", label="attn (attention, cross-entropy)")
+        ax.plot(*zip(*attn_losses), "--",
+                label="attn (attention, fused linear cross-entropy)")
         ax.set_xlabel("step")
         ax.set_ylabel("training loss (nats per character)")
         ax.set_title(f"char LM, {args.layers} layers, d_model {args.d_model}, "
