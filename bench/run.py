@@ -15,7 +15,7 @@ and 2-thread roofs (read bandwidth, FMA peak from intrinsic chains built
 without fast-math) are printed with every table.
 Inputs start on a 64-byte boundary (attn.aligned), the same for all.
 
-Usage: bench/run [--quick] [--ops softmax,xent,compile,gradients,losses] [--out bench/out]
+Usage: bench/run [--quick] [--ops softmax,xent,compile,gradients,losses,torch] [--out bench/out]
 """
 
 import argparse
@@ -515,6 +515,8 @@ def main():
         extra.append(gradient_table(roofs_lib, args.repeats, args.quick))
     if not wanted or "losses" in wanted:
         extra.append(loss_table(roofs_lib, args.repeats, args.quick))
+    if (not wanted or "torch" in wanted) and torch is not None:
+        extra.append(torch_table(args.repeats, args.quick))
     write_report(results, host, roofs, args.out, "\n\n".join(extra))
 
 
@@ -953,6 +955,71 @@ def loss_table(roofs_lib, repeats, quick):
              f"{N * V * 4 / 2**20:.0f} MiB): peak RSS above the inputs and the gradients "
              f"{rss['attn']:.0f} MiB (target: <= 64 MiB)"
              + (f"; PyTorch {rss['PyTorch']:.0f} MiB." if "PyTorch" in rss else "."))
+    print("\n" + text, flush=True)
+    return text
+
+
+def torch_table(repeats, quick):
+    """attn.torch inside PyTorch: scaled_dot_product_attention forward +
+    backward against PyTorch 1.13's math attention under autograd, and one
+    training step (forward, backward, AdamW) of examples/train_lm.py's model
+    patched with attn's attention and fused loss against the same model
+    with PyTorch's."""
+    import copy
+    import attn.torch as at
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    import train_lm
+    S = 256 if quick else 1024
+    g = torch.Generator().manual_seed(4)
+    q, k, v, do = (torch.randn(1, 8, S, 64, generator=g) for _ in range(4))
+
+    def step(sdpa):
+        qs, ks, vs = (x.detach().requires_grad_() for x in (q, k, v))
+        sdpa(qs, ks, vs).backward(do)
+        return qs.grad, ks.grad, vs.grad
+
+    def math_sdpa(q, k, v):
+        s = q @ k.transpose(-1, -2) / 8.0
+        s = s.masked_fill(torch.ones(S, S, dtype=torch.bool).triu(1), float("-inf"))
+        return torch.softmax(s, -1) @ v
+    ours = step(lambda q, k, v: at.scaled_dot_product_attention(q, k, v, is_causal=True))
+    theirs = step(math_sdpa)
+    err = max(float((a - b).abs().max() / b.abs().max()) for a, b in zip(ours, theirs))
+    assert err < 1e-4, f"sdpa backward: error {err}"
+    t_attn = timed(lambda: step(lambda q, k, v: at.scaled_dot_product_attention(
+        q, k, v, is_causal=True)), repeats)
+    t_torch = timed(lambda: step(math_sdpa), repeats)
+    lines = [f"`attn.torch.scaled_dot_product_attention` forward + backward, B1 H8 "
+             f"S={S} D64 causal: {1e3 * t_attn:.1f} ms; PyTorch's math attention "
+             f"with autograd {1e3 * t_torch:.1f} ms ({t_torch / t_attn:.2f}x attn's time)."]
+    # One training step of the example's model (4 layers, d_model 128, 4
+    # heads, context 256, batch 8) with each side's attention and loss.
+    context = 128 if quick else 256
+    vocab, batch = 80, 8
+    torch.manual_seed(0)
+    reference = train_lm.CharLM(vocab, 4, 128, 4, context)
+    patched = at.patch(copy.deepcopy(reference))
+    tokens = torch.randint(0, vocab, (batch, context + 1), generator=g)
+
+    def training_step(model, loss_fn, optimizer):
+        loss = loss_fn(model, tokens[:, :-1], tokens[:, 1:])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+    steps = {}
+    for name, model, loss_fn in (("PyTorch", reference, train_lm.torch_loss),
+                                 ("attn", patched, train_lm.attn_loss)):
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        training_step(model, loss_fn, optimizer)  # compiles attn's kernels
+        steps[name] = timed(lambda: training_step(model, loss_fn, optimizer), repeats)
+    lines.append(f"One training step (forward, backward, AdamW) of examples/train_lm.py's "
+                 f"model (4 layers, d_model 128, 4 heads, context {context}, batch {batch}): "
+                 f"attn (attention and fused linear cross-entropy) {1e3 * steps['attn']:.1f} ms, "
+                 f"PyTorch {1e3 * steps['PyTorch']:.1f} ms "
+                 f"({steps['PyTorch'] / steps['attn']:.2f}x attn's time).")
+    text = ("PyTorch integration (`attn.torch`, 1 thread; PyTorch 1.13 on 1 thread "
+            "with OpenBLAS):\n\n" + "\n\n".join(lines))
     print("\n" + text, flush=True)
     return text
 

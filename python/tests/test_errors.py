@@ -419,10 +419,19 @@ def test_ops_dtype_mismatches():
         ops.attention(Q, K, V, mask=np.zeros((5, 7)))
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint32, np.int8])
+@pytest.mark.parametrize("dtype", [np.int16, np.uint32, np.int8])
 def test_xent_logits_target_dtype(dtype):
     with pytest.raises(TypeError, match=r"target must be an integer array \(int32, int64\)"):
         ops.xent_logits(X, T.astype(dtype))
+
+
+def test_xent_logits_float_targets_are_probabilities():
+    """A float target is a class distribution: of the logits' dtype and
+    shape."""
+    with pytest.raises(TypeError, match=r"target must have the dtype of logits"):
+        ops.xent_logits(X, X.astype(np.float64))
+    with pytest.raises(ValueError, match=r"expects class probabilities of the logits' rank"):
+        ops.xent_logits(X, T.astype(F32))
 
 
 def test_ops_rank_errors():
