@@ -55,6 +55,12 @@ constexpr IteratorType kRed = IteratorType::reduction;
 /// and the block builders both lowerings share.
 class Blocks {
 public:
+  template <typename OpT>
+  Blocks(OpBuilder &b, Location loc, const XentOptions &options, OpT op,
+         const AttentionLoweringOptions &lowering)
+      : Blocks(b, loc, options, op.getHidden(), op.getClassifier(),
+               op.getBias(), op.getWeight(), op.getTarget(), lowering) {}
+
   Blocks(OpBuilder &b, Location loc, const XentOptions &options,
          Value hidden, Value classifier, Value bias, Value weight, Value target,
          const AttentionLoweringOptions &lowering)
@@ -209,6 +215,19 @@ bool takesBlocks(OpT op, const AttentionLoweringOptions &options) {
   return true;
 }
 
+/// Why the blocked pattern leaves `op` (to its decomposition, or to the
+/// f16/bf16-in-f32 pattern first), or success.
+template <typename OpT>
+LogicalResult matchBlocks(OpT op, const AttentionLoweringOptions &options,
+                          PatternRewriter &b) {
+  if (!takesBlocks(op, options))
+    return b.notifyMatchFailure(op, "lowered by its decomposition");
+  Type element = op.getHidden().getType().getElementType();
+  if (!element.isF32() && !element.isF64())
+    return b.notifyMatchFailure(op, "f16 and bf16 are made f32 first");
+  return success();
+}
+
 /// linear_xent -> token blocks of a loop over class blocks (file comment).
 struct LinearXentToBlocks : OpRewritePattern<LinearXentOp> {
   LinearXentToBlocks(MLIRContext *ctx, AttentionLoweringOptions options)
@@ -216,15 +235,11 @@ struct LinearXentToBlocks : OpRewritePattern<LinearXentOp> {
 
   LogicalResult matchAndRewrite(LinearXentOp op,
                                 PatternRewriter &b) const override {
-    if (!takesBlocks(op, options))
-      return b.notifyMatchFailure(op, "lowered by its decomposition");
-    Type element = op.getHidden().getType().getElementType();
-    if (!element.isF32() && !element.isF64())
-      return b.notifyMatchFailure(op, "f16 and bf16 are made f32 first");
+    if (failed(matchBlocks(op, options, b)))
+      return failure();
     Location loc = op.getLoc();
     XentOptions xent = xentOptions(op);
-    Blocks blk(b, loc, xent, op.getHidden(), op.getClassifier(), op.getBias(),
-               op.getWeight(), op.getTarget(), options);
+    Blocks blk(b, loc, xent, op, options);
     Type type = blk.type;
     bool smoothing = xent.smoothing != 0.0;
     int64_t blockN = blk.blockN, blockV = blk.blockV;
@@ -383,15 +398,11 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
 
   LogicalResult matchAndRewrite(LinearXentBackwardOp op,
                                 PatternRewriter &b) const override {
-    if (!takesBlocks(op, options))
-      return b.notifyMatchFailure(op, "lowered by its decomposition");
-    Type element = op.getHidden().getType().getElementType();
-    if (!element.isF32() && !element.isF64())
-      return b.notifyMatchFailure(op, "f16 and bf16 are made f32 first");
+    if (failed(matchBlocks(op, options, b)))
+      return failure();
     Location loc = op.getLoc();
     XentOptions xent = xentOptions(op);
-    Blocks blk(b, loc, xent, op.getHidden(), op.getClassifier(), op.getBias(),
-               op.getWeight(), op.getTarget(), options);
+    Blocks blk(b, loc, xent, op, options);
     Type type = blk.type;
     int64_t blockN = blk.blockN, blockV = blk.blockV;
     AffineMap id2 = b.getMultiDimIdentityMap(2);
