@@ -42,26 +42,32 @@ def ConvertAttnToLinalgPass : Pass<"convert-attn-to-linalg"> {
     Option<"attentionLowering", "attention",
            "::mlir::attn::AttentionLowering",
            /*default=*/"::mlir::attn::AttentionLowering::Flash",
-           "How attn.attention is lowered",
+           "How attn.attention (and attention_backward, linear_xent and "
+           "linear_xent_backward) is lowered",
            [{::llvm::cl::values(
              clEnumValN(::mlir::attn::AttentionLowering::Flash, "flash",
                         "a loop over key/value blocks with a running max, "
-                        "sum and output per query row; no [M, N] scores"),
+                        "sum and output per query row; no [M, N] scores "
+                        "(linear_xent: blocks of logits, no [N, V] logits)"),
              clEnumValN(::mlir::attn::AttentionLowering::Decomposed,
                         "decomposed",
                         "q kᵀ, attn.softmax, then p v, over all [M, N] "
                         "scores"))}]>,
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
-           "Query rows per block of the flash lowering (at most: fewer "
-           "static queries make a block of the next multiple of 16)">,
+           "Query rows per block of the flash lowering (linear_xent: "
+           "tokens per block; at most: fewer static queries make a block of "
+           "the next multiple of 16)">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
-           "Keys per block of the flash lowering (at most: fewer static "
-           "keys make a block of the next multiple of 16)">,
+           "Keys per block of the flash lowering (linear_xent: classes per "
+           "block; at most: fewer static keys make a block of the next "
+           "multiple of 16)">,
     Option<"parallelQueryBlocks", "parallel-query-blocks", "bool",
            /*default=*/"false",
            "Compute the flash lowering's query blocks in an scf.forall "
            "(lowered to threads), not an scf.for (attention_backward: its "
-           "key blocks, and dQ in a pass of its own)">,
+           "key blocks, and dQ in a pass of its own; linear_xent: its token "
+           "blocks; its backward: its class blocks, and dhidden in a pass of "
+           "its own)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
