@@ -59,11 +59,26 @@ bool fusionDuplicatesNothingCostly(OpOperand *operand) {
          isElementwiseConversion(operand->get().getDefiningOp());
 }
 
+/// Whether the producer of `operand` reads its own init (an accumulation,
+/// as a generic of no loops that adds to its fill is). Upstream's fusion
+/// (MLIR 22) keeps such a producer's result as an output of the fused op,
+/// which then accumulates it once per iteration of the consumer's loops:
+/// `x = init + 1` read by a loop of 6 became 1, 2, ..., 6.
+bool producerReadsItsInit(OpOperand *operand) {
+  auto producer = operand->get().getDefiningOp<linalg::LinalgOp>();
+  if (!producer)
+    return false;
+  return llvm::any_of(producer.getDpsInitsMutable(), [&](OpOperand &init) {
+    return producer.payloadUsesValueFromOperand(&init);
+  });
+}
+
 /// Whether fusing the producer of `operand` into its consumer keeps the
 /// amount of work: not when the consumer reduces and reads the operand
 /// broadcast along one of its parallel loops (a contraction's operand).
+/// Never a producer that reads its init (producerReadsItsInit).
 bool fusionKeepsWork(OpOperand *operand) {
-  if (!fusionDuplicatesNothingCostly(operand))
+  if (!fusionDuplicatesNothingCostly(operand) || producerReadsItsInit(operand))
     return false;
   auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
   if (!consumer || consumer.getNumReductionLoops() == 0)

@@ -174,3 +174,33 @@ func.func @extract_of_conversion(%x: tensor<4x64xf16>, %t: tensor<4xindex>) -> t
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// A producer that reads its init (here a generic of no loops adding to its
+// fill) is not fused: upstream's fusion would keep its result as an output
+// of the consumer and accumulate it once per element (1, 2, ..., 6).
+// CHECK-LABEL: func.func @producer_reading_its_init(
+// CHECK:         %[[KEPT:.*]] = linalg.generic {{.*}} iterator_types = []} outs(%{{.*}} : tensor<f64>)
+// CHECK:           arith.addf
+// CHECK:         %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%{{.*}}, %[[KEPT]] : tensor<6xf32>, tensor<f64>) outs(%{{.*}} : tensor<6xf32>)
+// CHECK:         return %[[R]]
+func.func @producer_reading_its_init(%z: tensor<6xf32>) -> tensor<6xf32> {
+  %c = arith.constant 1.0 : f64
+  %zero = arith.constant 0.0 : f64
+  %e = tensor.empty() : tensor<f64>
+  %init = linalg.fill ins(%zero : f64) outs(%e : tensor<f64>) -> tensor<f64>
+  %kept = linalg.generic {indexing_maps = [affine_map<() -> ()>], iterator_types = []} outs(%init : tensor<f64>) {
+  ^bb0(%o: f64):
+    %s = arith.addf %o, %c : f64
+    linalg.yield %s : f64
+  } -> tensor<f64>
+  %e2 = tensor.empty() : tensor<6xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%z, %kept : tensor<6xf32>, tensor<f64>) outs(%e2 : tensor<6xf32>) {
+  ^bb0(%a: f32, %k: f64, %o: f32):
+    %kf = arith.truncf %k : f64 to f32
+    %d = arith.divf %a, %kf : f32
+    linalg.yield %d : f32
+  } -> tensor<6xf32>
+  return %r : tensor<6xf32>
+}

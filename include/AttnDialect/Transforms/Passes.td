@@ -150,6 +150,11 @@ def FuseElementwisePass : Pass<"attn-fuse-elementwise"> {
         ins(%k, %qt : ...)
     ```
     keeps `%qt`; an elementwise consumer of `%s` would get it fused.
+
+    Nor is a producer that reads its own init (an accumulation, such as a
+    generic of no loops that adds to its fill) fused: upstream's fusion (MLIR
+    22) keeps its result as an output of the fused op, which then
+    accumulates once per iteration of the consumer's loops.
   }];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
