@@ -155,6 +155,8 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  // Boolean masks are bytes in memory; LLVM's i1 vectors are bits.
+  pm.addPass(attn::createBoolVectorsAsBytesPass());
   pm.addPass(createCanonicalizerPass());
 }
 

@@ -15,6 +15,7 @@ _FLOAT_TYPES = {
     np.dtype(np.float64): "f64",
 }
 _INDEX_TYPES = {np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
+_BOOL_TYPE = {np.dtype(np.bool_): "i1"}
 
 
 def _check_array(x, name, types, kind):
@@ -60,7 +61,8 @@ _OPERANDS = {
     "logsumexp": [("input", "x"), ("mask", "mask")],
     "log_softmax": [("input", "x"), ("mask", "mask")],
     "xent_logits": [("logits", "logits"), ("target", "target"), ("weight", "weight")],
-    "attention": [("query", "q"), ("key", "k"), ("value", "v"), ("mask", "mask")],
+    "attention": [("query", "q"), ("key", "k"), ("value", "v"), ("mask", "mask"),
+                  ("alibi", "alibi_slopes")],
     # (dropout's state, when given, is the last argument: `rng` is seed, offset)
     "softmax_backward": [("grad", "grad"), ("output", "out")],
     "log_softmax_backward": [("grad", "grad"), ("output", "out")],
@@ -74,7 +76,7 @@ _OPERANDS = {
                              ("target", "target"), ("weight", "weight")],
     "attention_backward": [("grad", "grad_out"), ("query", "q"), ("key", "k"),
                            ("value", "v"), ("output", "out"), ("lse", "lse"),
-                           ("mask", "mask")],
+                           ("mask", "mask"), ("alibi", "alibi_slopes")],
     "linear_xent": [("hidden", "embeddings"), ("classifier", "classifier"),
                     ("target", "targets"), ("bias", "bias"), ("weight", "weight")],
     "linear_xent_backward": [("grad", "grad"), ("hidden", "embeddings"),
@@ -97,7 +99,7 @@ _ROW_BUCKETED = {"softmax", "logsumexp", "log_softmax", "xent_logits",
 _ROW_ARGUMENT = {"xent_logits_backward": 1}
 
 
-def _family(op, args, options):
+def _family(op, args, options, roles=None):
     """The shapes a kernel is compiled for and the options it is compiled
     with, from the arguments' shapes: every size is dynamic (`-1`) except
     what changes the computation or its schedule. Those are kept static:
@@ -109,7 +111,10 @@ def _family(op, args, options):
     shapes = []
     # attention_backward's grad, q, k, v, out, lse, mask are attention's
     # q, k, v, mask with grad, out like q and lse like q's rows.
-    roles = {"attention": "qkvm", "attention_backward": "qqkvqlm"}.get(op, "")
+    # (`roles` says it for an attention with optional operands: m mask, s
+    # ALiBi slopes.)
+    if roles is None:
+        roles = {"attention": "qkvm", "attention_backward": "qqkvqlm"}.get(op, "")
     for i, a in enumerate(args):
         if op.startswith("linear_xent"):
             # The features (the contractions' register blocks) stay static.
@@ -125,8 +130,8 @@ def _family(op, args, options):
         heads = -2 if role == "l" else -3
         if role and a.ndim >= -heads and (role != "l" or a.ndim >= 2):
             shape[heads] = a.shape[heads]  # heads (the mask's, broadcast or not)
-        if role in ("q", "k", "v"):
-            shape[-1] = a.shape[-1]  # the head dimension
+        if role in ("q", "k", "v", "s"):
+            shape[-1] = a.shape[-1]  # the head dimension; one slope per head
         shapes.append(tuple(shape))
     options = dict(options)
     rows = args[_ROW_ARGUMENT.get(op, 0)]
@@ -142,10 +147,10 @@ def _family(op, args, options):
     return tuple(shapes), tuple(sorted(options.items()))
 
 
-def _run(op, args, attrs, operand_names, options=()):
+def _run(op, args, attrs, operand_names, options=(), roles=None):
     """Builds `%r = attn.<op> <operands> <attrs> : <types>` in @<op> for the
     arguments' signature family, compiles it once (cached) and runs it."""
-    shapes, family_options = _family(op, args, options)
+    shapes, family_options = _family(op, args, options, roles)
     key = (op, attrs, operand_names, family_options, _threads,
            tuple(zip(shapes, (a.dtype for a in args))))
     kernel = kernel_cache.get(key)
@@ -179,7 +184,8 @@ def _op_text(op, attrs, operand_names, signature):
     operands of `signature` ((shape, dtype) pairs; -1 sizes dynamic); the
     verifier's diagnostic, as a ValueError naming the arguments, if a size
     rule is broken (the rules live in the compiler alone)."""
-    elts = [_FLOAT_TYPES.get(dtype) or _INDEX_TYPES[dtype] for _, dtype in signature]
+    elts = [_FLOAT_TYPES.get(dtype) or _INDEX_TYPES.get(dtype) or _BOOL_TYPE[dtype]
+            for _, dtype in signature]
     types = [_tensor(["?" if d < 0 else d for d in shape], e)
              for (shape, _), e in zip(signature, elts)]
     params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(types))
@@ -387,18 +393,37 @@ def xent_logits(logits, target, ignore_index=-100, reduction="mean", weight=None
 
 def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
               lowering=None, block_q=None, block_kv=None, return_lse=False,
-              dropout_p=0.0, seed=0, offset=0):
+              dropout_p=0.0, seed=0, offset=0, window=None, softcap=None,
+              alibi_slopes=None, key_padding_mask=None, key_lengths=None):
     """softmax(q kᵀ scale + mask) v with grouped-query heads (see
     attn.attention): q [B, Hq, M, D], k [B, Hkv, N, D], v [B, Hkv, N, Dv] (or
-    without B, or without B and H). With `return_lse`, returns (out, lse):
+    without B, or without B and H). `mask` is additive (q's dtype: 0 keeps,
+    -inf hides) or boolean (True keeps), broadcast to the scores [B, Hq, M,
+    N]. With `return_lse`, returns (out, lse):
     lse [B, Hq, M] the logsumexp of each row's scaled, masked scores (+inf
     for a row that sees no key), what `attention_backward` needs.
     `dropout_p` drops each probability with that probability (the others
     scaled by 1 / (1 - dropout_p)), drawn from (`seed`, `offset`) and the
     score's indices alone: `attention_backward` with the same three
-    regenerates them. Advance `offset` between calls for fresh masks."""
+    regenerates them. Advance `offset` between calls for fresh masks.
+
+    Variants, computed from the indices (never a materialized mask):
+    `window=(left, right)` hides key j from query i unless
+    `i + d - left <= j <= i + d + right` (FlashAttention-2's `window_size`,
+    d = N - M; None or -1 for unbounded), with `causal` too if given;
+    `softcap` caps each scaled score to `softcap * tanh(s / softcap)`;
+    `alibi_slopes` [Hq] subtracts `slope[h] * |i + d - j|`.
+    `key_padding_mask` [B, N] (True keeps) or `key_lengths` [B] (keys
+    `[0, length)` kept) hide keys per batch entry (rank 4; [N] or a scalar
+    at rank 2 and 3): they become a boolean mask [B, 1, 1, N]."""
+    mask = _with_key_padding(q, k, mask, key_padding_mask, key_lengths)
     args = _attention_args(q, k, v, mask)
+    present = ("mask",) if mask is not None else ()
     attrs = _attention_attrs(q, scale, causal, masked_rows)
+    attrs += _variant_attrs(window, softcap)
+    if alibi_slopes is not None:
+        args.append(_check_slopes(alibi_slopes, q))
+        present += ("alibi",)
     dropout = _dropout(args, dropout_p, seed, offset)
     attrs += dropout
     if return_lse:
@@ -406,22 +431,133 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
     options = tuple(sorted(compiler._pipeline_options(
         attention=lowering, block_q=block_q, block_kv=block_kv).items()))
     return _run("attention", args, attrs,
-                _THREE_THEN_MASK_RNG if dropout else _THREE_THEN_MASK,
-                [(k.replace("-", "_"), v) for k, v in options])
+                _attention_operands("attention", 3, present, bool(dropout)),
+                [(k.replace("-", "_"), v) for k, v in options],
+                roles="qkv" + "".join(_ROLE[p] for p in present))
 
 
 def _attention_args(q, k, v, mask):
-    """q, k, v [, mask], of one dtype."""
+    """q, k, v [, mask], of one dtype (a mask also bool)."""
     elt = _check_array(q, "q", _FLOAT_TYPES, "floating-point")
     for name, x in (("k", k), ("v", v)):
         if _check_array(x, name, _FLOAT_TYPES, "floating-point") != elt:
             raise TypeError(f"{name} must have the dtype of q ({q.dtype}), got {x.dtype}")
     args = [q, k, v]
     if mask is not None:
-        if _check_array(mask, "mask", _FLOAT_TYPES, "floating-point") != elt:
-            raise TypeError(f"mask must have the dtype of q ({q.dtype}), got {mask.dtype}")
+        _check_attention_mask(mask, q, elt)
         args.append(mask)
     return args
+
+
+def _check_attention_mask(mask, q, elt):
+    """An additive mask of q's dtype, or a boolean one."""
+    if isinstance(mask, np.ndarray) and mask.dtype == np.bool_:
+        return
+    if _check_array(mask, "mask", _FLOAT_TYPES, "floating-point") != elt:
+        raise TypeError(f"mask must have the dtype of q ({q.dtype}) or be "
+                        f"boolean, got {mask.dtype}")
+
+
+# An attention's optional operands: the role each has in _family.
+_ROLE = {"mask": "m", "alibi": "s"}
+
+
+@functools.lru_cache(maxsize=None)
+def _attention_operands(op, count, present, rng):
+    """The operand text of an attention (`count` operands, then the optional
+    `present` ones: 'mask', 'alibi'; with `rng`, a last argument, dropout's
+    state, that the attributes name). One function per form, made once: it
+    is part of the kernel cache's key."""
+    def text(names):
+        if rng:
+            names = names[:-1]
+        return ", ".join(names[:count]) + "".join(
+            f" {kind} {name}" for kind, name in zip(present, names[count:]))
+
+    def types(names):
+        # (The types passed have no rng.)
+        return ", ".join(names[:count]) + "".join(
+            (", " if kind == "mask" else f" {kind} ") + name
+            for kind, name in zip(present, names[count:]))
+    text.types = types
+    text.pairs = (_OPERANDS[op][:count] + [p for p in _OPERANDS[op][count:]
+                                           if p[0] in present])
+    return text
+
+
+def _variant_attrs(window, softcap):
+    """The attributes of a sliding window and a softcap."""
+    attrs = ""
+    if window is not None:
+        if not isinstance(window, (tuple, list)) or len(window) != 2:
+            raise ValueError(f"window must be a pair (left, right), got {window!r}")
+        sizes = []
+        for side, size in zip(("left", "right"), window):
+            if size is None:
+                size = -1
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) \
+                    or size < -1:
+                raise ValueError(f"window's {side} size must be an integer >= 0, "
+                                 f"or -1 or None for unbounded, got {size!r}")
+            sizes.append(int(size))
+        attrs += f" window = [{sizes[0]}, {sizes[1]}]"
+    if softcap is not None:
+        cap = float(softcap)
+        if not (np.isfinite(cap) and cap > 0):
+            raise ValueError(f"softcap must be positive and finite, got {softcap!r}")
+        attrs += f" softcap = {cap:.17e}"
+    return attrs
+
+
+def _check_slopes(slopes, q):
+    """ALiBi's slopes [Hq] of q's dtype."""
+    elt = _FLOAT_TYPES[q.dtype]
+    if _check_array(slopes, "alibi_slopes", _FLOAT_TYPES, "floating-point") != elt:
+        raise TypeError(f"alibi_slopes must have the dtype of q ({q.dtype}), "
+                        f"got {slopes.dtype}")
+    heads = q.shape[-3] if q.ndim >= 3 else 1
+    if slopes.shape != (heads,):
+        raise ValueError(f"alibi_slopes must have shape ({heads},) (one slope per "
+                         f"query head), got {slopes.shape}")
+    return slopes
+
+
+def _with_key_padding(q, k, mask, key_padding_mask, key_lengths):
+    """`mask` with the keys that `key_padding_mask` (True keeps) or
+    `key_lengths` hide: a boolean mask [B, 1, 1, N] (rank 4) when there was
+    no mask, the two combined otherwise."""
+    if key_padding_mask is None and key_lengths is None:
+        return mask
+    if key_padding_mask is not None and key_lengths is not None:
+        raise ValueError("give key_padding_mask or key_lengths, not both")
+    if not isinstance(k, np.ndarray) or k.ndim < 2:
+        raise TypeError("k must be a numpy.ndarray of rank >= 2")
+    keys = k.shape[-2]
+    batch = (k.shape[0],) if k.ndim == 4 else ()
+    if key_padding_mask is not None:
+        if not isinstance(key_padding_mask, np.ndarray) or \
+                key_padding_mask.dtype != np.bool_:
+            raise TypeError("key_padding_mask must be a boolean numpy.ndarray "
+                            "(True keeps)")
+        if key_padding_mask.shape != batch + (keys,):
+            raise ValueError(f"key_padding_mask must have shape {batch + (keys,)}, "
+                             f"got {key_padding_mask.shape}")
+        keep = key_padding_mask
+    else:
+        lengths = np.asarray(key_lengths)
+        if lengths.dtype.kind not in "iu" or lengths.shape != batch:
+            raise ValueError(f"key_lengths must be integers of shape {batch}, "
+                             f"got {lengths.dtype} {lengths.shape}")
+        keep = np.arange(keys) < lengths[..., None]
+    # [B, 1, 1, N] (or [N] at rank 2 and 3): broadcast over heads and rows.
+    keep = keep.reshape(batch + (1,) * (k.ndim - 2 if batch else 0)
+                        + (keys,)) if batch else keep
+    if mask is None:
+        return np.ascontiguousarray(keep)
+    _check_attention_mask(mask, q, _FLOAT_TYPES[q.dtype])
+    if mask.dtype == np.bool_:
+        return np.ascontiguousarray(mask & keep)
+    return np.ascontiguousarray(np.where(keep, mask, -np.inf).astype(mask.dtype))
 
 
 def _attention_attrs(q, scale, causal, masked_rows):
@@ -440,24 +576,17 @@ def _attention_attrs(q, scale, causal, masked_rows):
     return attrs + _row_attrs(causal, masked_rows)
 
 
-def _operands_then_mask(count, rng=False):
-    """The operand text of `count` operands then an optional mask; with
-    `rng`, the last argument is dropout's state, which the attributes name
-    (" rng %aN"). One function per form, made once: it is part of the
-    kernel cache's key."""
+def _operands_then_mask(count):
+    """The operand text of `count` operands then an optional mask. One
+    function per form, made once: it is part of the kernel cache's key."""
     def text(names):
-        if rng:
-            names = names[:-1]
         plain = ", ".join(names[:count])
         return plain + (f" mask {names[count]}" if len(names) > count else "")
     return text
 
 
-# attention's q, k, v and logsumexp_backward's grad, x, out: the same form.
+# logsumexp_backward's grad, x, out.
 _THREE_THEN_MASK = _operands_then_mask(3)
-_THREE_THEN_MASK_RNG = _operands_then_mask(3, rng=True)
-_SIX_THEN_MASK = _operands_then_mask(6)
-_SIX_THEN_MASK_RNG = _operands_then_mask(6, rng=True)
 
 
 def _dropout(args, dropout_p, seed, offset):
@@ -579,7 +708,9 @@ def xent_logits_backward(grad, logits, target, ignore_index=-100, reduction="mea
 
 def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
                        scale=None, masked_rows="zero", lowering=None, block_q=None,
-                       block_kv=None, dropout_p=0.0, seed=0, offset=0):
+                       block_kv=None, dropout_p=0.0, seed=0, offset=0, window=None,
+                       softcap=None, alibi_slopes=None, key_padding_mask=None,
+                       key_lengths=None):
     """The gradients (dq, dk, dv) of `attention(q, k, v, mask, causal,
     scale, masked_rows)` from its output `out`, its `lse` (`return_lse=True`)
     and `grad_out`, the gradient of a loss with respect to `out` (see
@@ -589,7 +720,8 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
     (the default: FlashAttention-2's blocks of `block_q` x `block_kv`
     scores) or 'decomposed' (all the scores). `dropout_p`, `seed` and
     `offset` must be the forward's: its dropout is regenerated, not
-    stored."""
+    stored. The variants (`window`, `softcap`, `alibi_slopes`, key padding)
+    must be the forward's too."""
     args = _attention_args(q, k, v, None)
     elt = _FLOAT_TYPES[q.dtype]
     _check_like(grad_out, "grad_out", "q", elt)
@@ -599,18 +731,26 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
         raise TypeError(f"lse must be float{lse_elt[1:]} (the dtype attention(..., "
                         f"return_lse=True) returns), got {lse.dtype}")
     args = [grad_out] + args + [out, lse]
+    mask = _with_key_padding(q, k, mask, key_padding_mask, key_lengths)
+    present = ()
     if mask is not None:
-        _check_like(mask, "mask", "q", elt)
+        _check_attention_mask(mask, q, elt)
         args.append(mask)
+        present += ("mask",)
     attrs = _attention_attrs(q, scale, causal, masked_rows)
     attrs = attrs.replace(" masked_rows = nan", "")
+    attrs += _variant_attrs(window, softcap)
+    if alibi_slopes is not None:
+        args.append(_check_slopes(alibi_slopes, q))
+        present += ("alibi",)
     dropout = _dropout(args, dropout_p, seed, offset)
     attrs += dropout
     options = tuple(sorted(compiler._pipeline_options(
         attention=lowering, block_q=block_q, block_kv=block_kv).items()))
     return _run("attention_backward", args, attrs,
-                _SIX_THEN_MASK_RNG if dropout else _SIX_THEN_MASK,
-                [(k.replace("-", "_"), v) for k, v in options])
+                _attention_operands("attention_backward", 6, present, bool(dropout)),
+                [(k.replace("-", "_"), v) for k, v in options],
+                roles="qqkvql" + "".join(_ROLE[p] for p in present))
 
 
 def _linear_xent(embeddings, classifier, targets, bias, weight, ignore_index,

@@ -127,6 +127,32 @@ def MemRefCopyToLinalgPass : Pass<"attn-memref-copy-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def BoolVectorsAsBytesPass : Pass<"attn-bool-vectors-as-bytes"> {
+  let summary = "Load and store vectors of i1 from memory one byte per element";
+  let description = [{
+    A `memref<...xi1>` holds one byte per element: scalar accesses address
+    it so (an `i1` takes a byte in LLVM's data layout), and so do numpy's
+    and PyTorch's boolean arrays. A vector of `i1` in LLVM's memory is
+    bit-packed instead, so the vector loads and stores that the vector
+    dialect lowers to (`llvm.load ... -> vector<16xi1>`) would read 16 bits
+    where the memref holds 16 bytes. This pass, on the LLVM dialect, makes
+    each such access one of bytes:
+
+    ```mlir
+    %m = llvm.load %p {alignment = 1 : i64} : !llvm.ptr -> vector<16xi1>
+    ```
+    becomes
+    ```mlir
+    %bytes = llvm.load %p {alignment = 1 : i64} : !llvm.ptr -> vector<16xi8>
+    %m = llvm.trunc %bytes : vector<16xi8> to vector<16xi1>
+    ```
+    and a store zero-extends its bits to bytes. Masked loads and stores are
+    rewritten the same way (their mask operand stays bits: it is a value,
+    not memory).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def FuseElementwisePass : Pass<"attn-fuse-elementwise"> {
   let summary = "Fuse elementwise linalg producers into their consumers, "
                 "except into contractions";

@@ -91,7 +91,8 @@ public:
     int64_t rows = type.getDimSize(2) == 1 ? 1 : blockQ;
     int64_t cols = type.getDimSize(3) == 1 ? 1 : blockKV;
     return tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get({rows, cols}, a.elementType), a.mask,
+        b, loc, RankedTensorType::get({rows, cols}, type.getElementType()),
+        a.mask,
         {pick(0, batch), pick(1, head), pick(2, qb), pick(3, kb)},
         {one, one, b.getIndexAttr(rows), b.getIndexAttr(cols)},
         {one, one, one, one});
@@ -125,8 +126,9 @@ public:
       Value batch, Value head, Value qb, Value kb) {
     int64_t blockQ = cast<RankedTensorType>(q.getType()).getDimSize(0);
     int64_t blockKV = cast<RankedTensorType>(kT.getType()).getDimSize(1);
-    Value scores = blockMatmul(b, loc, q, kT, zeros({blockQ, blockKV}));
-    scores = maskedScores(b, loc, a, scores, mask, qb, kb, a.diagonal, a.scale);
+    Value raw = blockMatmul(b, loc, q, kT, zeros({blockQ, blockKV}));
+    Value scores = maskedScores(b, loc, a, raw, mask, qb, kb, a.diagonal,
+                                a.scale, /*keyMajor=*/false, head);
     AffineMap id = b.getMultiDimIdentityMap(2);
     AffineMap row = dimsMap(ctx, 2, {0});
     Value p = buildGeneric(
@@ -172,6 +174,10 @@ public:
       inputs.push_back(z);
       maps.push_back(id);
     }
+    if (a.softcap) {
+      inputs.push_back(raw);
+      maps.push_back(id);
+    }
     Value dS = buildGeneric(
         b, loc, inputs, maps, blockOf(a.elementType), id, {kPar, kPar},
         [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
@@ -180,6 +186,13 @@ public:
             dp = arith::MulFOp::create(nb, l, dp, args[3]);
           Value centered = arith::SubFOp::create(nb, l, dp, args[2]);
           Value ds = arith::MulFOp::create(nb, l, args[0], centered);
+          // Through the softcap: times its derivative at the scaled score.
+          if (a.softcap)
+            ds = arith::MulFOp::create(
+                nb, l, ds,
+                softcapDerivative(nb, l, a,
+                                  arith::MulFOp::create(nb, l, args.back(),
+                                                        a.scale)));
           return arith::MulFOp::create(nb, l, ds, a.scale);
         });
     if (z)
@@ -254,8 +267,8 @@ struct AttentionBackwardToFlash
                        Value fill) -> Value {
       SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
       sizes[dim] = size;
-      SmallVector<Value> padding(sizes.size(), zero);
-      padding[dim] = fill;
+      // (Only `dim` grows; the others' padding, of x's type, fills nothing.)
+      SmallVector<Value> padding(sizes.size(), fill);
       return padTo(b, loc, x, sizes, padding);
     };
     Value dO = attn::expandToRank4(b, loc, op.getGrad());
@@ -293,11 +306,16 @@ struct AttentionBackwardToFlash
     Value k = padRows(a.k, 2, paddedKeys, zero);
     Value v = padRows(a.v, 2, paddedKeys, zero);
     if (a.mask) {
+      // Padding keeps (0, or true for a boolean mask): padding keys are
+      // zeros that add nothing to dQ, and their dK and dV are dropped.
       auto maskType = cast<RankedTensorType>(a.mask.getType());
+      Value keep = zero;
+      if (maskType.getElementType().isInteger(1))
+        keep = arith::ConstantIntOp::create(b, loc, 1, 1);
       if (maskType.getDimSize(2) != 1)
-        a.mask = padRows(a.mask, 2, paddedRows, zero);
+        a.mask = padRows(a.mask, 2, paddedRows, keep);
       if (maskType.getDimSize(3) != 1)
-        a.mask = padRows(a.mask, 3, paddedKeys, zero);
+        a.mask = padRows(a.mask, 3, paddedKeys, keep);
     }
 
     int64_t hq = cast<RankedTensorType>(q.getType()).getDimSize(1);

@@ -59,13 +59,20 @@ using utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
 
 /// A mask of `paddedKeys` keys that hides the padding keys [keys,
-/// paddedKeys) with -inf: `mask` broadcast along the keys ([.., 1]) with them,
+/// paddedKeys) with -inf (false for a boolean mask): `mask` broadcast along the keys ([.., 1]) with them,
 /// or a single row of 0 and -inf when there is no mask.
 Value keyPaddingMask(OpBuilder &b, Location loc, Value mask, Value keys,
                      OpFoldResult paddedKeys, Type elementType) {
   MLIRContext *ctx = b.getContext();
-  Value negInf = negInfinity(b, loc, elementType);
-  Value zero = floatConstant(b, loc, elementType, 0.0);
+  // Hidden and kept: -inf and 0, or false and true for a boolean mask.
+  Value negInf, zero;
+  if (elementType.isInteger(1)) {
+    negInf = arith::ConstantIntOp::create(b, loc, 0, 1);
+    zero = arith::ConstantIntOp::create(b, loc, 1, 1);
+  } else {
+    negInf = negInfinity(b, loc, elementType);
+    zero = floatConstant(b, loc, elementType, 0.0);
+  }
   SmallVector<OpFoldResult> sizes(3, b.getIndexAttr(1));
   SmallVector<Value> inputs;
   SmallVector<AffineMap> maps;
@@ -156,10 +163,14 @@ SmallVector<Value> foldKeyBlock(RewriterBase &rewriter, Location loc,
   IRMapping fromState;
   fromState.map(rows.getDpsInits(), state);
   auto whole = cast<OnlineAttentionOp>(rewriter.clone(*rows, fromState));
+  // Keys every row sees: no positional mask (ALiBi still reads the
+  // diagonal).
   if (!hidesKeys)
     rewriter.modifyOpInPlace(whole, [&] {
       whole.setCausal(false);
-      whole.getDiagonalMutable().clear();
+      whole.removeWindowAttr();
+      if (!whole.getAlibiSlopes())
+        whole.getDiagonalMutable().clear();
     });
   OpFoldResult zero = rewriter.getIndexAttr(0), one = rewriter.getIndexAttr(1);
   auto tiling = cast<TilingInterface>(whole.getOperation());
@@ -201,41 +212,72 @@ SmallVector<Value> foldKeyBlock(RewriterBase &rewriter, Location loc,
   return updated;
 }
 
-/// The key blocks a causal query block [qb, qb + blockQ) visits: [0,
-/// visibleEnd) are seen whole by every row (no causal mask), [visibleEnd,
-/// end) are crossed by the diagonal; keys from `end` on, past the last one
-/// the block's last row sees (j > i + d for every row), are never read.
+/// The key blocks a query block [qb, qb + blockQ) visits, in three
+/// ranges: [begin, fullBegin) and [fullEnd, end) are crossed by the edges
+/// of what its rows see (causal diagonal, window), [fullBegin, fullEnd) are
+/// seen whole by every row (no positional mask). Keys before `begin` (left
+/// of every row's window) and from `end` on (right of every row's reach)
+/// are never read. `begin`, `fullBegin` and `fullEnd` are whole blocks from
+/// the first key, or `end`.
 struct KeyBlocks {
-  Value visibleEnd, end;
+  Value begin, fullBegin, fullEnd, end;
 };
-KeyBlocks causalKeyBlocks(OpBuilder &b, Location loc, Value qb, int64_t blockQ,
-                          int64_t blockKV, Value rows, Value keys,
-                          Value diagonal) {
+KeyBlocks visibleKeyBlocks(OpBuilder &b, Location loc,
+                           const attn::AttentionOperands &a, Value qb,
+                           int64_t blockQ, int64_t blockKV, Value rows,
+                           Value keys) {
   MLIRContext *ctx = b.getContext();
-  AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx);
+  AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx),
+             s2 = getAffineSymbolExpr(2, ctx);
+  AffineExpr zero = getAffineConstantExpr(0, ctx);
   auto map = [&](ArrayRef<AffineExpr> exprs) {
-    return AffineMap::get(0, 2, exprs, ctx);
+    return AffineMap::get(0, 3, exprs, ctx);
   };
   auto value = [&](OpFoldResult v) {
     return getValueOrCreateConstantIndexOp(b, loc, v);
   };
-  // end = clamp(min(qb + blockQ, M) + d, 0, N)
-  OpFoldResult lastSeen = affine::makeComposedFoldedAffineMin(
-      b, loc, map({s0 + blockQ, s1}), {qb, rows});
-  lastSeen = affine::makeComposedFoldedAffineApply(b, loc, s0 + s1,
-                                                   {lastSeen, diagonal});
-  OpFoldResult seen = affine::makeComposedFoldedAffineMax(
-      b, loc, AffineMap::get(0, 1, {s0, getAffineConstantExpr(0, ctx)}, ctx),
-      {lastSeen});
-  OpFoldResult end =
-      affine::makeComposedFoldedAffineMin(b, loc, map({s0, s1}), {seen, keys});
-  // The first row sees keys [0, qb + d + 1): whole blocks of those.
-  OpFoldResult firstSees = affine::makeComposedFoldedAffineMax(
-      b, loc, map({s0 + s1 + 1, getAffineConstantExpr(0, ctx)}),
-      {qb, diagonal});
-  OpFoldResult visibleEnd = affine::makeComposedFoldedAffineMin(
-      b, loc, map({s0.floorDiv(blockKV) * blockKV, s1}), {firstSees, end});
-  return {value(visibleEnd), value(end)};
+  Value d = a.diagonal ? a.diagonal : arith::ConstantIndexOp::create(b, loc, 0);
+  std::optional<int64_t> left = a.windowLeft, right = a.rightReach();
+  // The block's last real row.
+  OpFoldResult last = affine::makeComposedFoldedAffineMin(
+      b, loc, map({s0 + blockQ - 1, s1 - 1}), {qb, rows, d});
+  // end = clamp(last + d + right + 1, 0, N)
+  OpFoldResult end = keys;
+  if (right)
+    end = affine::makeComposedFoldedAffineMin(
+        b, loc, map({s2, s0}),
+        {affine::makeComposedFoldedAffineMax(
+             b, loc, map({s0 + s1 + *right + 1, zero}), {last, d, keys}),
+         keys, keys});
+  auto clampTo = [&](OpFoldResult x, OpFoldResult low) {
+    // min(max(x, low), end)
+    return affine::makeComposedFoldedAffineMin(
+        b, loc, map({s0, s1}),
+        {affine::makeComposedFoldedAffineMax(b, loc, map({s0, s1}),
+                                             {x, low, keys}),
+         end, keys});
+  };
+  OpFoldResult begin = b.getIndexAttr(0), fullBegin = b.getIndexAttr(0);
+  if (left) {
+    // The first row's first key, and the last row's, in whole blocks.
+    begin = clampTo(affine::makeComposedFoldedAffineApply(
+                        b, loc, (s0 + s1 - *left).floorDiv(blockKV) * blockKV,
+                        {qb, d}),
+                    b.getIndexAttr(0));
+    fullBegin = clampTo(
+        affine::makeComposedFoldedAffineApply(
+            b, loc, (s0 + s1 - *left).ceilDiv(blockKV) * blockKV, {last, d}),
+        begin);
+  }
+  // The first row sees keys up to qb + d + right: whole blocks of those.
+  OpFoldResult fullEnd = end;
+  if (right)
+    fullEnd = clampTo(affine::makeComposedFoldedAffineApply(
+                          b, loc,
+                          (s0 + s1 + *right + 1).floorDiv(blockKV) * blockKV,
+                          {qb, d}),
+                      fullBegin);
+  return {value(begin), value(fullBegin), value(fullEnd), value(end)};
 }
 
 /// The flash-attention loops; see the file comment. One head's block at a
@@ -245,9 +287,10 @@ KeyBlocks causalKeyBlocks(OpBuilder &b, Location loc, Value qb, int64_t blockQ,
 /// the result). Nothing is copied whole when the sizes are whole blocks.
 SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
                               const attn::AttentionOperands &a,
-                              FloatAttr scale, int64_t blockQ, int64_t blockKV,
-                              bool parallel, bool withLse, FloatAttr dropoutP,
-                              Value rng) {
+                              FloatAttr scale, DenseI64ArrayAttr window,
+                              FloatAttr softcap, int64_t blockQ,
+                              int64_t blockKV, bool parallel, bool withLse,
+                              FloatAttr dropoutP, Value rng) {
   // A few queries or keys (a decode step against a KV cache) make a block
   // of the next multiple of 16 rows at most, not a whole block of padding:
   // one query against 4096 keys streams the keys and values with 16 rows
@@ -274,8 +317,9 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
   std::optional<int64_t> staticRows = getConstantIntValue(a.qSizes[2]),
                          staticKeys = getConstantIntValue(a.kSizes[2]);
   std::optional<int64_t> staticDiagonal = getConstantIntValue(a.diagonal);
-  bool splitDiagonal = a.causal && blockQ == blockKV && blockKV % 2 == 0 &&
-                       staticRows && staticKeys && staticDiagonal &&
+  bool splitDiagonal = a.causal && !a.windowLeft && a.rightReach() == 0 &&
+                       blockQ == blockKV && blockKV % 2 == 0 && staticRows &&
+                       staticKeys && staticDiagonal &&
                        *staticDiagonal % blockKV == 0;
 
   // Whole blocks of rows and keys, padded with zeros.
@@ -295,7 +339,9 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
   // rows i < M; with another, or none, a mask hides them (-inf). The mask is
   // read by blocks as it is laid out, each transposed to key-major in 16 x 16
   // register squares (--attn-vectorize-reductions): no copy of it.
-  bool hidePaddingKeys = keysPadded && (!a.causal || !a.defaultDiagonal);
+  std::optional<int64_t> rightReach = a.rightReach();
+  bool hidePaddingKeys = keysPadded && !(a.defaultDiagonal && rightReach &&
+                                         *rightReach <= 0);
   Value mask = a.mask;
   bool maskHasKeys =
       mask && cast<RankedTensorType>(mask.getType()).getDimSize(3) != 1;
@@ -306,11 +352,19 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
       maskSizes[2] = paddedRows;
     if (maskHasKeys)
       maskSizes[3] = paddedKeys;
+    // A boolean mask keeps (true) padding rows and hides padding keys.
+    Value keep = zero, hide = negInf;
+    if (maskType.getElementType().isInteger(1)) {
+      keep = arith::ConstantIntOp::create(b, loc, 1, 1);
+      hide = arith::ConstantIntOp::create(b, loc, 0, 1);
+    }
     mask = padTo(b, loc, mask, maskSizes,
-                 {zero, zero, zero, hidePaddingKeys ? negInf : zero});
+                 {keep, keep, keep, hidePaddingKeys ? hide : keep});
   }
   if (hidePaddingKeys && !maskHasKeys)
-    mask = keyPaddingMask(b, loc, mask, keys, paddedKeys, elementType);
+    mask = keyPaddingMask(b, loc, mask, keys, paddedKeys,
+                          mask ? getElementTypeOrSelf(mask.getType())
+                               : elementType);
 
   // The whole attention as one online step from an empty state, on whole
   // blocks and with the real diagonal: query blocks are its tiles.
@@ -323,8 +377,8 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
   if (rng)
     origin.assign(4, zeroIndex);
   auto online = OnlineAttentionOp::create(
-      b, loc, q, k, v, mask, scale, a.causal, a.causal ? a.diagonal : Value(),
-      dropoutP, rng, origin,
+      b, loc, q, k, v, mask, a.slopes, scale, a.causal, window, softcap,
+      a.positional() ? a.diagonal : Value(), dropoutP, rng, origin,
       tensor::EmptyOp::create(b, loc, accSizes, elementType),
       tensor::EmptyOp::create(b, loc, rowStateSizes, elementType),
       tensor::EmptyOp::create(b, loc, rowStateSizes, elementType));
@@ -385,20 +439,24 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
                              filled(b, loc, blockRows, negInf),
                              filled(b, loc, blockRows, zero)};
 
-    KeyBlocks seen = a.causal ? causalKeyBlocks(b, loc, qb, blockQ, blockKV,
-                                                rows, keys, a.diagonal)
-                              : KeyBlocks{zeroIndex, keys};
-    Value fullEnd = seen.visibleEnd, kvEnd = seen.end;
-    // A first loop over the key blocks every row sees, a second (causal
-    // only) over those on the diagonal. When the diagonal runs through the
-    // corners of square blocks (d a multiple of the block), the second loop
-    // has one block, whose last keys half of the rows do not see: it is two
-    // steps that skip that quarter.
-    for (bool hidesKeys : {false, true}) {
-      if (hidesKeys && !a.causal)
-        break;
-      Value begin = hidesKeys ? fullEnd : zeroIndex;
-      Value end = a.causal && !hidesKeys ? fullEnd : kvEnd;
+    // Loops over the key blocks the window's left edge crosses, those every
+    // row sees, and those its right edge (the causal diagonal) crosses.
+    // When the diagonal runs through the corners of square blocks (causal,
+    // d a multiple of the block), the last loop has one block, whose last
+    // keys half of the rows do not see: it is two steps that skip that
+    // quarter.
+    SmallVector<std::tuple<Value, Value, bool>> ranges;
+    if (a.hidesByPosition()) {
+      KeyBlocks seen =
+          visibleKeyBlocks(b, loc, a, qb, blockQ, blockKV, rows, keys);
+      if (a.windowLeft)
+        ranges.push_back({seen.begin, seen.fullBegin, true});
+      ranges.push_back({seen.fullBegin, seen.fullEnd, false});
+      ranges.push_back({seen.fullEnd, seen.end, true});
+    } else {
+      ranges.push_back({zeroIndex, keys, false});
+    }
+    for (auto [begin, end, hidesKeys] : ranges) {
       auto loop = scf::ForOp::create(b, loc, begin, end, stepKV, state);
       {
         OpBuilder::InsertionGuard guard(b);
@@ -586,7 +644,8 @@ struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
       return success();
     }
     SmallVector<Value> results =
-        lowerFlash(rewriter, loc, *a, op.getScaleAttr(), options.blockQ,
+        lowerFlash(rewriter, loc, *a, op.getScaleAttr(), op.getWindowAttr(),
+                   op.getSoftcapAttr(), options.blockQ,
                    options.blockKV, options.parallelQueryBlocks,
                    op.getWithLse(), op.getDropoutPAttr(), op.getRng());
     results[0] = attn::collapseToRank(rewriter, loc, results[0], rank);

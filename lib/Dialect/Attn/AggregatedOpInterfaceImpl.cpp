@@ -699,7 +699,7 @@ Value decomposeAttentionOperands(OpBuilder &b, Location loc,
   attn::AttentionOperands unmasked = a;
   unmasked.causal = false;
   scores = attn::maskedScores(b, loc, unmasked, scores, a.mask, zeroIndex,
-                              zeroIndex, zeroIndex, a.scale);
+                              zeroIndex, a.diagonal, a.scale);
   Value probabilities = attn::SoftmaxOp::create(
       b, loc, scores, /*mask=*/Value(), a.causal, a.diagonal, maskedRows);
   probabilities = applyDropout(b, loc, a, probabilities);
@@ -831,7 +831,7 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
       });
   Value scores =
       attn::blockMatmul(b, loc, k, qt, attn::filled(b, loc, scoreSizes, zero));
-  if (mask || a.causal) {
+  if (mask || a.positional() || a.softcap) {
     Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
     scores = attn::maskedScores(b, loc, a, scores, mask, zeroIndex, zeroIndex,
                                 a.diagonal, /*scale=*/Value(),
@@ -1353,9 +1353,9 @@ decomposeAttentionBackward(OpBuilder &b, attn::AttentionBackwardOp op) {
   };
 
   // P = exp(S - lse): 0 where hidden (exp(-inf)) and in rows with lse = +inf.
-  Value scores = attn::queryKeyProduct(b, loc, a, a.q, a.k);
-  scores = attn::maskedScores(b, loc, a, scores, a.mask, zeroIndex, zeroIndex,
-                              a.causal ? a.diagonal : zeroIndex, a.scale);
+  Value raw = attn::queryKeyProduct(b, loc, a, a.q, a.k);
+  Value scores = attn::maskedScores(b, loc, a, raw, a.mask, zeroIndex,
+                                    zeroIndex, a.diagonal, a.scale);
   Value p = attn::buildGeneric(
       b, loc, {scores, lse}, {id4, rowOf4}, emptyLike(scores), id4,
       {kPar, kPar, kPar, kPar},
@@ -1381,14 +1381,26 @@ decomposeAttentionBackward(OpBuilder &b, attn::AttentionBackwardOp op) {
                                              args[1], inf);
         return arith::SelectOp::create(nb, l, unseen, zero, args[0]);
       });
-  // dS = P (dO vᵀ Z / (1 - p) - D) scale (Z: dropout's keep bits)
+  // dS = P (dO vᵀ Z / (1 - p) - D) scale (Z: dropout's keep bits), times
+  // the softcap's derivative at the scaled score.
   Value dP = applyDropout(b, loc, a, attn::queryKeyProduct(b, loc, a, dO, a.v));
+  SmallVector<Value> dSInputs{p, dP, d};
+  SmallVector<AffineMap> dSMaps{id4, id4, rowOf4};
+  if (a.softcap) {
+    dSInputs.push_back(raw);
+    dSMaps.push_back(id4);
+  }
   Value dS = attn::buildGeneric(
-      b, loc, {p, dP, d}, {id4, id4, rowOf4}, emptyLike(scores), id4,
+      b, loc, dSInputs, dSMaps, emptyLike(scores), id4,
       {kPar, kPar, kPar, kPar},
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value centered = arith::SubFOp::create(nb, l, args[1], args[2]);
         Value ds = arith::MulFOp::create(nb, l, args[0], centered);
+        if (a.softcap)
+          ds = arith::MulFOp::create(
+              nb, l, ds,
+              attn::softcapDerivative(
+                  nb, l, a, arith::MulFOp::create(nb, l, args[3], a.scale)));
         return arith::MulFOp::create(nb, l, ds, a.scale);
       });
   // dQ = dS k

@@ -376,6 +376,43 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
 
 /// The rules attention and its online form share: ranks, element types,
 /// sizes (`sizeRules`), heads, diagonal, scale and mask.
+/// Checks the score options of an attention: a window `[left, right]` of
+/// sizes >= -1 (-1 unbounded), a positive finite softcap, ALiBi slopes [Hq]
+/// of the query's type, and a diagonal only where it places something.
+static LogicalResult
+verifyScoreOptions(Operation *op, RankedTensorType q, bool causal,
+                   Value diagonal, std::optional<ArrayRef<int64_t>> window,
+                   std::optional<APFloat> softcap, Value slopes) {
+  if (window) {
+    if (window->size() != 2)
+      return op->emitOpError("expects 'window' as [left, right] (two sizes), "
+                             "got ")
+             << window->size() << " values";
+    for (int64_t size : *window)
+      if (size < -1)
+        return op->emitOpError("expects window sizes >= 0, or -1 for "
+                               "unbounded, got ")
+               << size;
+  }
+  if (softcap && !(softcap->isFinite() && softcap->convertToDouble() > 0.0))
+    return op->emitOpError("expects a positive finite softcap, got ")
+           << softcap->convertToDouble();
+  if (slopes) {
+    auto type = cast<RankedTensorType>(slopes.getType());
+    if (failed(verifySameElementType(op, "alibi slopes", type, "query", q)))
+      return failure();
+    // Rank 3 and 4: one per query head (a size rule); rank 2 has one head.
+    if (q.getRank() == 2 && type.getDimSize(0) != 1)
+      return op->emitOpError("expects one alibi slope (a query of rank 2 is "
+                             "one head), got ")
+             << type;
+  }
+  if (diagonal && !causal && !window && !slopes)
+    return op->emitOpError("expects 'diagonal' only with 'causal', 'window' "
+                           "or 'alibi' (it places their diagonal)");
+  return success();
+}
+
 static LogicalResult verifyAttentionOperands(Operation *op, RankedTensorType q,
                                              RankedTensorType k,
                                              RankedTensorType v, Value mask,
@@ -407,8 +444,6 @@ static LogicalResult verifyAttentionOperands(Operation *op, RankedTensorType q,
              << ")";
   }
 
-  if (failed(verifyDiagonal(op, causal, diagonal)))
-    return failure();
   if (scale) {
     if (!scale->isFinite())
       return op->emitOpError("expects a finite scale, got ")
@@ -429,7 +464,9 @@ static LogicalResult verifyAttentionOperands(Operation *op, RankedTensorType q,
   if (mask) {
     // Broadcastable to the scores [..., M, N] by numpy rules.
     auto maskType = cast<RankedTensorType>(mask.getType());
-    if (failed(verifySameElementType(op, "mask", maskType, "query", q)))
+    // Boolean (keeps where true) or additive of the scores' type.
+    if (!maskType.getElementType().isInteger(1) &&
+        failed(verifySameElementType(op, "mask", maskType, "query", q)))
       return failure();
     if (maskType.getRank() > rank)
       return op->emitOpError("expects mask of rank <= ")
@@ -456,7 +493,9 @@ static LogicalResult verifyDropout(Operation *op, std::optional<APFloat> p,
 LogicalResult AttentionOp::verify() {
   RankedTensorType q = getQuery().getType(), v = getValue().getType();
   if (failed(verifyAttentionOperands(*this, q, getKey().getType(), v, getMask(),
-                                     getScale(), getCausal(), getDiagonal())))
+                                     getScale(), getCausal(), getDiagonal())) ||
+      failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
+                                getWindow(), getSoftcap(), getAlibiSlopes())))
     return failure();
   if (failed(verifyResultType(*this, attentionResultType(q, v),
                               "query with the last dimension of value")) ||
@@ -508,7 +547,9 @@ LogicalResult OnlineAttentionOp::verify() {
     return failure();
   if (failed(verifyAttentionOperands(*this, q, getKey().getType(),
                                      getValue().getType(), getMask(),
-                                     getScale(), getCausal(), getDiagonal())))
+                                     getScale(), getCausal(), getDiagonal())) ||
+      failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
+                                getWindow(), getSoftcap(), getAlibiSlopes())))
     return failure();
   if (failed(verifyDropout(*this, getDropoutP(), getRng())))
     return failure();
@@ -739,7 +780,9 @@ LogicalResult AttentionBackwardOp::verify() {
   RankedTensorType q = getQuery().getType(), v = getValue().getType();
   if (failed(verifyAttentionOperands(*this, q, getKey().getType(), v,
                                      getMask(), getScale(), getCausal(),
-                                     getDiagonal())))
+                                     getDiagonal())) ||
+      failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
+                                getWindow(), getSoftcap(), getAlibiSlopes())))
     return failure();
   // grad and output are the forward's result type, lse its rows'.
   Type outputType = attentionResultType(q, v);

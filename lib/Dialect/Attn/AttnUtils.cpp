@@ -128,7 +128,7 @@ AffineMap attn::broadcastMap(MLIRContext *ctx, Value mask) {
 Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
                          Value scores, Value mask, Value rowOffset,
                          Value colOffset, Value causalOffset, Value scale,
-                         bool keyMajor) {
+                         bool keyMajor, Value head) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = cast<RankedTensorType>(scores.getType()).getRank();
   assert((!keyMajor || rank == 2) && "key-major scores are a 2-D block");
@@ -142,32 +142,103 @@ Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
       map = map.compose(dimsMap(ctx, 2, {1, 0}));
     maps.push_back(map);
   }
+  // The slope of each score's head: read by head from [H] at rank 4, one
+  // scalar for a 2-D block of one head.
+  Value slope;
+  if (a.slopes) {
+    if (rank == 4) {
+      inputs.push_back(a.slopes);
+      maps.push_back(dimsMap(ctx, 4, {1}));
+    } else {
+      if (!head)
+        head = arith::ConstantIndexOp::create(b, loc, 0);
+      slope = tensor::ExtractOp::create(b, loc, a.slopes, head);
+    }
+  }
   unsigned queryDim = keyMajor ? rank - 1 : rank - 2;
   unsigned keyDim = keyMajor ? rank - 2 : rank - 1;
+  bool boolMask =
+      mask && getElementTypeOrSelf(mask.getType()).isInteger(1);
   Value init = tensor::EmptyOp::create(
       b, loc, tensor::getMixedSizes(b, loc, scores), a.elementType);
   return buildGeneric(
       b, loc, inputs, maps, init, id,
       SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Type type = a.elementType;
         Value s = args[0];
         if (scale)
           s = arith::MulFOp::create(nb, l, s, scale);
+        if (a.softcap) {
+          // softcap tanh(s / softcap)
+          Value t = math::TanhOp::create(
+              nb, l,
+              arith::MulFOp::create(nb, l, s,
+                                    floatConstant(nb, l, type, 1.0 / *a.softcap)));
+          s = arith::MulFOp::create(nb, l, t,
+                                    floatConstant(nb, l, type, *a.softcap));
+        }
+        Value j, diagonalKey; // key j and the key i + d on row i's diagonal
+        if (a.positional()) {
+          j = arith::AddIOp::create(nb, l, colOffset,
+                                    linalg::IndexOp::create(nb, l, keyDim));
+          Value i = arith::AddIOp::create(
+              nb, l, rowOffset, linalg::IndexOp::create(nb, l, queryDim));
+          diagonalKey = arith::AddIOp::create(nb, l, i, causalOffset);
+        }
+        if (a.slopes) {
+          Value offset = arith::SubIOp::create(nb, l, j, diagonalKey);
+          // s - slope |j - (i + d)|
+          // (In i32 and float: vectors of index have no absolute value in
+          // the LLVM lowering.)
+          Value distance = math::AbsFOp::create(
+              nb, l,
+              arith::SIToFPOp::create(
+                  nb, l, type,
+                  arith::IndexCastOp::create(nb, l, nb.getI32Type(), offset)));
+          Value headSlope = slope ? slope : args[mask ? 2 : 1];
+          s = arith::SubFOp::create(
+              nb, l, s, arith::MulFOp::create(nb, l, headSlope, distance));
+        }
+        Value negInf = negInfinity(nb, l, type);
         if (mask)
-          s = arith::AddFOp::create(nb, l, s, args[1]);
-        if (!a.causal)
+          s = boolMask ? arith::SelectOp::create(nb, l, args[1], s, negInf)
+                             .getResult()
+                       : arith::AddFOp::create(nb, l, s, args[1]).getResult();
+        if (!a.hidesByPosition())
           return s;
-        // Key j is hidden from query i when j > i + d.
-        Value j = arith::AddIOp::create(nb, l, colOffset,
-                                        linalg::IndexOp::create(nb, l, keyDim));
-        Value i = arith::AddIOp::create(
-            nb, l, rowOffset, linalg::IndexOp::create(nb, l, queryDim));
-        Value last = arith::AddIOp::create(nb, l, i, causalOffset);
-        Value hidden =
-            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sgt, j, last);
-        return arith::SelectOp::create(nb, l, hidden,
-                                       negInfinity(nb, l, a.elementType), s);
+        // Hidden: j > i + d + right or j < i + d - left.
+        Value hidden;
+        auto orHidden = [&](arith::CmpIPredicate predicate, int64_t shift) {
+          Value bound = diagonalKey;
+          if (shift != 0)
+            bound = arith::AddIOp::create(
+                nb, l, bound, arith::ConstantIndexOp::create(nb, l, shift));
+          Value cmp = arith::CmpIOp::create(nb, l, predicate, j, bound);
+          hidden = hidden ? arith::OrIOp::create(nb, l, hidden, cmp).getResult()
+                          : cmp;
+        };
+        if (std::optional<int64_t> right = a.rightReach())
+          orHidden(arith::CmpIPredicate::sgt, *right);
+        if (a.windowLeft)
+          orHidden(arith::CmpIPredicate::slt, -*a.windowLeft);
+        if (!hidden)
+          return s;
+        return arith::SelectOp::create(nb, l, hidden, negInf, s);
       });
+}
+
+Value attn::softcapDerivative(OpBuilder &b, Location loc,
+                              const AttentionOperands &a, Value scaledScore) {
+  Type type = a.elementType;
+  if (!a.softcap)
+    return floatConstant(b, loc, type, 1.0);
+  Value t = math::TanhOp::create(
+      b, loc,
+      arith::MulFOp::create(b, loc, scaledScore,
+                            floatConstant(b, loc, type, 1.0 / *a.softcap)));
+  return arith::SubFOp::create(b, loc, floatConstant(b, loc, type, 1.0),
+                               arith::MulFOp::create(b, loc, t, t));
 }
 
 Value attn::accumulateProducts(OpBuilder &b, Location loc, Value lhs, Value rhs,
@@ -288,7 +359,7 @@ Value attn::attentionLse(OpBuilder &b, Location loc,
   Value scores = queryKeyProduct(b, loc, a, a.q, a.k);
   Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
   scores = maskedScores(b, loc, a, scores, a.mask, zeroIndex, zeroIndex,
-                        a.causal ? a.diagonal : zeroIndex, a.scale);
+                        a.diagonal, a.scale);
   Value lse = LogSumExpOp::create(b, loc, scores, /*mask=*/Value(),
                                   /*causal=*/false, /*diagonal=*/Value());
   // A row that sees no key: -inf (an empty sum) -> +inf.
@@ -326,10 +397,20 @@ static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op) {
   a.kSizes = tensor::getMixedSizes(b, loc, a.k);
   a.vSizes = tensor::getMixedSizes(b, loc, a.v);
   a.causal = op.getCausal();
+  if (std::optional<ArrayRef<int64_t>> window = op.getWindow()) {
+    // -1: unbounded on that side.
+    if ((*window)[0] >= 0)
+      a.windowLeft = (*window)[0];
+    if ((*window)[1] >= 0)
+      a.windowRight = (*window)[1];
+  }
+  if (std::optional<APFloat> softcap = op.getSoftcap())
+    a.softcap = softcap->convertToDouble();
+  a.slopes = op.getAlibiSlopes();
   // d = N - M unless given: the diagonal aligned to the bottom-right.
   a.diagonal = op.getDiagonal();
   a.defaultDiagonal = !a.diagonal;
-  if (a.causal && !a.diagonal)
+  if (a.positional() && !a.diagonal)
     a.diagonal = b.createOrFold<arith::SubIOp>(
         loc, getValueOrCreateConstantIndexOp(b, loc, a.kSizes[2]),
         getValueOrCreateConstantIndexOp(b, loc, a.qSizes[2]));

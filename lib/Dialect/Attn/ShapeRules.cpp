@@ -40,7 +40,10 @@ static void maskRules(Value scores, StringRef scoresName, Value mask,
 /// Attention's operands: [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv], and
 /// a mask broadcast to the scores.
 static void attentionRules(Value q, Value k, Value v, Value mask,
-                           SmallVectorImpl<SizeRule> &rules) {
+                           Value slopes, SmallVectorImpl<SizeRule> &rules) {
+  // One ALiBi slope per query head.
+  if (slopes && rankOf(q) >= 3)
+    rules.push_back({slopes, 0, "alibi slopes", q, rankOf(q) - 3, "query"});
   // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv].
   int64_t rank = rankOf(q), n = rank - 2, d = rank - 1;
   if (rank == 4) {
@@ -158,11 +161,12 @@ SmallVector<SizeRule> attn::sizeRules(Operation *op) {
       })
       .Case([&](AttentionOp o) {
         attentionRules(o.getQuery(), o.getKey(), o.getValue(), o.getMask(),
-                       rules);
+                       o.getAlibiSlopes(), rules);
       })
       .Case([&](AttentionBackwardOp o) {
         Value q = o.getQuery();
-        attentionRules(q, o.getKey(), o.getValue(), o.getMask(), rules);
+        attentionRules(q, o.getKey(), o.getValue(), o.getMask(),
+                       o.getAlibiSlopes(), rules);
         // grad and output [..., M, Dv], lse [..., M].
         int64_t rows = rankOf(q) - 1;
         for (auto [x, name] : {std::pair<Value, StringRef>{o.getGrad(), "grad"},
@@ -192,7 +196,8 @@ SmallVector<SizeRule> attn::sizeRules(Operation *op) {
       })
       .Case([&](OnlineAttentionOp o) {
         Value q = o.getQuery();
-        attentionRules(q, o.getKey(), o.getValue(), o.getMask(), rules);
+        attentionRules(q, o.getKey(), o.getValue(), o.getMask(),
+                       o.getAlibiSlopes(), rules);
         // The state of the query rows: acc [..., M, Dv], max and sum [..., M].
         int64_t rows = rankOf(q) - 1;
         for (int64_t i = 0; i < rows; ++i) {

@@ -237,6 +237,10 @@ LoopNest buildLoopNest(Operation *op) {
                                                     : scoreLoops[offset + i]);
           nest.operandMaps.push_back(dimsMap(ctx, numLoops, loops));
         }
+        // ALiBi's slopes: one per query head.
+        if (o.getAlibiSlopes())
+          nest.operandMaps.push_back(
+              dimsMap(ctx, numLoops, {rank >= 3 ? rank - 3 : -1}));
         // Dropout's generator state is read whole by every tile.
         if (o.getRng())
           nest.operandMaps.push_back(dimsMap(ctx, numLoops, {-1}));
@@ -253,7 +257,8 @@ LoopNest buildLoopNest(Operation *op) {
           nest.resultMaps = {outputMap, rowMap, rowMap};
           nest.accumulatingLoop = n;
         }
-        if (o.getCausal()) {
+        // Scores placed by the diagonal: tiles move it.
+        if (o.getCausal() || o.getWindow() || o.getAlibiSlopes()) {
           nest.rowLoop = m;
           nest.keyLoop = n;
         }
@@ -860,10 +865,13 @@ tileAttentionToPartial(OpBuilder &b, Location loc, AttentionOp op,
                                                 whole, result.generatedSlices);
     SmallVector<Value> state =
         startingPartials(b, loc, op, nest, sizes, /*perPart=*/false);
-    Value mask = op.getMask() ? operands[3] : Value();
+    unsigned next = 3;
+    Value mask = op.getMask() ? operands[next++] : Value();
+    Value slopes = op.getAlibiSlopes() ? operands[next++] : Value();
     auto chunk = OnlineAttentionOp::create(
-        b, loc, operands[0], operands[1], operands[2], mask, op.getScaleAttr(),
-        op.getCausal(), tileDiagonal(b, op, nest, offsets, shifted),
+        b, loc, operands[0], operands[1], operands[2], mask, slopes,
+        op.getScaleAttr(), op.getCausal(), op.getWindowAttr(),
+        op.getSoftcapAttr(), tileDiagonal(b, op, nest, offsets, shifted),
         /*dropout_p=*/FloatAttr(), /*rng=*/Value(),
         /*dropout_origin=*/ValueRange(), state[0], state[1], state[2]);
     result.tiledOps.push_back(chunk);

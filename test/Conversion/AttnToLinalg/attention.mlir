@@ -17,11 +17,11 @@
 // FLASH-DAG: #[[$ROW:.+]] = affine_map<(d0, d1) -> (d0)>
 // FLASH-DAG: #[[$GROUP:.+]] = affine_map<()[s0] -> (s0 floordiv 2)>
 // FLASH-DAG: #[[$DIAG:.+]] = affine_map<()[s0, s1] -> (-s0 + s1 + 128)>
-// FLASH-DAG: #[[$LASTROW:.+]] = affine_map<()[s0] -> (128, s0 + 32)>
-// FLASH-DAG: #[[$SEEN:.+]] = affine_map<()[s0] -> (0, s0 + 128)>
+// FLASH-DAG: #[[$LASTROW:.+]] = affine_map<()[s0] -> (127, s0 + 31)>
+// FLASH-DAG: #[[$SEEN:.+]] = affine_map<()[s0] -> (0, s0 + 129)>
 // FLASH-DAG: #[[$KVEND:.+]] = affine_map<()[s0] -> (256, s0)>
-// FLASH-DAG: #[[$FIRST:.+]] = affine_map<()[s0] -> (0, s0 + 129)>
-// FLASH-DAG: #[[$FULLEND:.+]] = affine_map<()[s0, s1] -> ((s0 floordiv 64) * 64, 256, s1)>
+// FLASH-DAG: #[[$FIRST:.+]] = affine_map<()[s0] -> (((s0 + 129) floordiv 64) * 64, 0)>
+// FLASH-DAG: #[[$FULLEND:.+]] = affine_map<()[s0, s1] -> (256, s1, s0)>
 // FLASH-LABEL: func.func @gqa_causal(
 // FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<1x4x128x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x2x256x16xf32>, %[[V:[a-zA-Z0-9_]+]]: tensor<1x2x256x8xf32>)
 // The M x N scores never exist: no tensor<...x128x256x...> anywhere. N and M
@@ -58,12 +58,12 @@
 // FLASH:           %[[SUM0:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<1x1x32xf32>)
 // Keys past the last one the block's last row sees (row 127 sees key
 // 127 + 128) are never visited: the key loop ends at
-// min(max(min(qb + 32, 128) + 128, 0), 256).
+// min(max(min(qb + 31, 127) + 129, 0), 256).
 // FLASH:           %[[LAST:.*]] = affine.min #[[$LASTROW]]()[%[[QB]]]
 // FLASH:           %[[SEEN:.*]] = affine.max #[[$SEEN]]()[%[[LAST]]]
 // FLASH:           %[[KVEND:.*]] = affine.min #[[$KVEND]]()[%[[SEEN]]]
 // The key blocks that the block's first row sees whole, (qb + 129) / 64
-// of them, need no causal mask.
+// of them (at most the keys the loop visits), need no causal mask.
 // FLASH:           %[[FIRST:.*]] = affine.max #[[$FIRST]]()[%[[QB]]]
 // FLASH:           %[[FULLEND:.*]] = affine.min #[[$FULLEND]]()[%[[FIRST]], %[[SEEN]]]
 // qᵀ * scale, hoisted out of the key loops: once per query block.

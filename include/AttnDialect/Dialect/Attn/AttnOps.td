@@ -48,6 +48,24 @@ def Attn_ReducibleTensor : Type<
     "encoding",
     "::mlir::RankedTensorType">;
 
+// An attention mask: additive (the scores' float type) or boolean (i1,
+// `true` keeps).
+def Attn_AttentionMaskTensor : Type<
+    And<[Or<[Attn_FloatTensor.predicate, RankedTensorOf<[I1]>.predicate]>,
+         CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() >= 1">,
+         Attn_NoEncoding]>,
+    "ranked tensor of rank >= 1 with f16, bf16, f32, f64 (additive) or i1 "
+    "(true keeps) elements and no encoding",
+    "::mlir::RankedTensorType">;
+
+// ALiBi's per-head slopes [Hq].
+def Attn_SlopesTensor : Type<
+    And<[Attn_FloatTensor.predicate,
+         CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() == 1">,
+         Attn_NoEncoding]>,
+    "rank-1 tensor of f16, bf16, f32 or f64 slopes",
+    "::mlir::RankedTensorType">;
+
 // The state of dropout's counter-based generator: [seed, offset].
 def Attn_RngTensor : Type<
     CPred<"$_self == ::mlir::RankedTensorType::get({2}, "
@@ -618,9 +636,12 @@ def Attn_AttentionOp
   let arguments = (ins Attn_ReducibleTensor:$query,
                        Attn_ReducibleTensor:$key,
                        Attn_ReducibleTensor:$value,
-                       Optional<Attn_ReducibleTensor>:$mask,
+                       Optional<Attn_AttentionMaskTensor>:$mask,
+                       Optional<Attn_SlopesTensor>:$alibi_slopes,
                        OptionalAttr<F64Attr>:$scale,
                        UnitAttr:$causal,
+                       OptionalAttr<DenseI64ArrayAttr>:$window,
+                       OptionalAttr<F64Attr>:$softcap,
                        Optional<Index>:$diagonal,
                        DefaultValuedAttr<Attn_MaskedRows,
                            "::mlir::attn::MaskedRows::Zero">:$masked_rows,
@@ -630,11 +651,13 @@ def Attn_AttentionOp
   let results = (outs Attn_FloatTensor:$result,
                       Optional<Attn_FloatTensor>:$lse);
   let assemblyFormat = [{
-    $query `,` $key `,` $value (`mask` $mask^)? (`scale` `=` $scale^)?
-    (`causal` $causal^)? (`diagonal` $diagonal^)?
+    $query `,` $key `,` $value (`mask` $mask^)? (`alibi` $alibi_slopes^)?
+    (`scale` `=` $scale^)? (`causal` $causal^)? (`window` `=` $window^)?
+    (`softcap` `=` $softcap^)? (`diagonal` $diagonal^)?
     (`masked_rows` `=` $masked_rows^)? (`dropout` `=` $dropout_p^)?
     (`rng` $rng^)? (`with_lse` $with_lse^)? attr-dict
     `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
+    (`alibi` type($alibi_slopes)^)?
   }];
 }
 
@@ -712,9 +735,12 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
   let arguments = (ins Attn_ReducibleTensor:$query,
                        Attn_ReducibleTensor:$key,
                        Attn_ReducibleTensor:$value,
-                       Optional<Attn_ReducibleTensor>:$mask,
+                       Optional<Attn_AttentionMaskTensor>:$mask,
+                       Optional<Attn_SlopesTensor>:$alibi_slopes,
                        OptionalAttr<F64Attr>:$scale,
                        UnitAttr:$causal,
+                       OptionalAttr<DenseI64ArrayAttr>:$window,
+                       OptionalAttr<F64Attr>:$softcap,
                        Optional<Index>:$diagonal,
                        OptionalAttr<F64Attr>:$dropout_p,
                        Optional<Attn_RngTensor>:$rng,
@@ -725,12 +751,14 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
   let results = (outs Attn_FloatTensor:$newAcc, Attn_FloatTensor:$newMax,
                       Attn_FloatTensor:$newSum);
   let assemblyFormat = [{
-    $query `,` $key `,` $value (`mask` $mask^)? (`scale` `=` $scale^)?
-    (`causal` $causal^)? (`diagonal` $diagonal^)?
+    $query `,` $key `,` $value (`mask` $mask^)? (`alibi` $alibi_slopes^)?
+    (`scale` `=` $scale^)? (`causal` $causal^)? (`window` `=` $window^)?
+    (`softcap` `=` $softcap^)? (`diagonal` $diagonal^)?
     (`dropout` `=` $dropout_p^)? (`rng` $rng^)?
     (`at` `[` $dropout_origin^ `]`)?
     `into` $acc `,` $max `,` $sum attr-dict
     `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
+    (`alibi` type($alibi_slopes)^)?
     `->` type($acc) `,` type($max) `,` type($sum)
   }];
   let hasVerifier = 1;
@@ -1064,9 +1092,12 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
                        Attn_ReducibleTensor:$value,
                        Attn_ReducibleTensor:$output,
                        Attn_FloatTensor:$lse,
-                       Optional<Attn_ReducibleTensor>:$mask,
+                       Optional<Attn_AttentionMaskTensor>:$mask,
+                       Optional<Attn_SlopesTensor>:$alibi_slopes,
                        OptionalAttr<F64Attr>:$scale,
                        UnitAttr:$causal,
+                       OptionalAttr<DenseI64ArrayAttr>:$window,
+                       OptionalAttr<F64Attr>:$softcap,
                        Optional<Index>:$diagonal,
                        OptionalAttr<F64Attr>:$dropout_p,
                        Optional<Attn_RngTensor>:$rng);
@@ -1074,11 +1105,13 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
                       Attn_FloatTensor:$grad_value);
   let assemblyFormat = [{
     $grad `,` $query `,` $key `,` $value `,` $output `,` $lse
-    (`mask` $mask^)? (`scale` `=` $scale^)? (`causal` $causal^)?
+    (`mask` $mask^)? (`alibi` $alibi_slopes^)? (`scale` `=` $scale^)?
+    (`causal` $causal^)? (`window` `=` $window^)? (`softcap` `=` $softcap^)?
     (`diagonal` $diagonal^)? (`dropout` `=` $dropout_p^)? (`rng` $rng^)?
     attr-dict
     `:` type($grad) `,` type($query) `,` type($key) `,` type($value) `,`
     type($output) `,` type($lse) (`,` type($mask)^)?
+    (`alibi` type($alibi_slopes)^)?
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -115,10 +115,30 @@ struct AttentionOperands {
   Type elementType;
   SmallVector<OpFoldResult> qSizes, kSizes, vSizes;
   bool causal;
-  Value diagonal;       // key j is hidden from query i when j > i + diagonal
+  // Sliding window: key j is hidden from query i when j < i + d - left or
+  // j > i + d + right (none: unbounded on that side).
+  std::optional<int64_t> windowLeft, windowRight;
+  std::optional<double> softcap; // s -> softcap * tanh(s / softcap)
+  Value slopes; // ALiBi: s -= slopes[h] |i + d - j| ([H]) or null
+  Value diagonal;       // d: the key aligned with each query row
   bool defaultDiagonal; // diagonal == N - M
   bool zeroRows;
   Dropout dropout;
+
+  /// Whether a score depends on where its key is from the diagonal (causal,
+  /// window, ALiBi): then `diagonal` is set.
+  bool positional() const {
+    return causal || windowLeft || windowRight || slopes;
+  }
+  /// Whether keys are hidden by their position (causal or window).
+  bool hidesByPosition() const { return causal || windowLeft || windowRight; }
+  /// The furthest key right of the diagonal a row sees, if bounded
+  /// (causal: 0).
+  std::optional<int64_t> rightReach() const {
+    if (causal)
+      return windowRight ? std::min<int64_t>(*windowRight, 0) : 0;
+    return windowRight;
+  }
 };
 
 /// The operands of `op` at rank 4, its scale (1 / sqrt(max(D, 1)) unless
@@ -155,14 +175,23 @@ Value emptyAttentionLse(OpBuilder &b, AttentionOp op);
 /// scores, as the decomposed lowering computes them.
 Value attentionLse(OpBuilder &b, Location loc, const AttentionOperands &a);
 
-/// Scores s * scale + mask of the query rows from `rowOffset` and keys from
-/// `colOffset` (the last two dims of `scores`, queries first; keys first with
-/// `keyMajor`, on a 2-D block), with -inf where a causal key is hidden.
+/// Scores of the query rows from `rowOffset` and keys from `colOffset` (the
+/// last two dims of `scores`, queries first; keys first with `keyMajor`, on
+/// a 2-D block):
+///   s = softcap(s * scale) - slope |i + d - j| + mask
+/// with -inf where a key is hidden (causal, window, a false boolean mask).
 /// Without `scale`, the scores are scaled already. The mask is laid out
-/// queries first (key-major scores read it transposed).
+/// queries first (key-major scores read it transposed). A 2-D block's ALiBi
+/// slope is `a.slopes[head]` (`head` null: its only entry).
 Value maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
                    Value scores, Value mask, Value rowOffset, Value colOffset,
-                   Value causalOffset, Value scale, bool keyMajor = false);
+                   Value causalOffset, Value scale, bool keyMajor = false,
+                   Value head = Value());
+
+/// d softcap(u) / du = 1 - tanh²(u / softcap) at the scaled score `u`: the
+/// factor a score gradient takes through the cap (1 without it).
+Value softcapDerivative(OpBuilder &b, Location loc, const AttentionOperands &a,
+                        Value scaledScore);
 
 /// init + sum over the last of 5 loops (b, h, i, x, r) of lhs * rhs: lhs
 /// read as (b, h, i, r), rhs through `rhsMap` (grouped heads).
