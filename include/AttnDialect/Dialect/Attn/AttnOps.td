@@ -567,16 +567,33 @@ def Attn_AttentionOp
     - Other sizes may be 0 too: `B`, `Hq`, `M` or `Dv` of 0 gives an empty
       result, and with no key (`N == 0`) every query row sees no key
       (`masked_rows`).
-    - `mask` is additive (`0` keeps, `-inf` removes) and broadcasts to the
+    - `mask` is additive (`0` keeps, `-inf` removes; the operands' element
+      type) or boolean (`i1`: `true` keeps, `false` removes, PyTorch's
+      convention), and broadcasts to the
       scores `[B, Hq, M, N]` by numpy rules: aligned to the trailing
       dimensions, each of its dimensions either equal or 1 (so `[M, N]`,
       `[B, 1, M, N]`, `[1, 1, 1, N]`, ...). A broadcast dimension must be a
       static 1: a dynamic (`?`) mask dimension is read whole and must equal
       the scores' (checked at run time, see `--generate-runtime-verification`).
+      A key-padding mask is a boolean `[B, 1, 1, N]`.
+    - Variants computed from the indices, never materialized (FlashAttention-2's
+      options), applied in this order to each score `s = q·k * scale` of query
+      row `i` and key `j` of head `h`, with `d` the diagonal (below):
+      `softcap = c` makes it `c * tanh(s / c)` (Gemma 2; `c` positive and
+      finite); `alibi %slopes` (`[Hq]`, one per query head, the operands'
+      type; `[1]` at rank 2) subtracts `slopes[h] * |i + d - j|` (BLOOM, MPT);
+      then the mask applies; `window = [left, right]` hides key `j` from row
+      `i` unless `i + d - left <= j <= i + d + right` (a size of `-1` leaves
+      that side unbounded; `window_size` of FlashAttention-2, with `causal`
+      too if given). The flash loop never visits key blocks that no row of a
+      query block sees, and skips the masking of blocks every row sees whole.
     - `causal`, `diagonal` and `masked_rows` are exactly those of
       `attn.softmax`: key j is hidden from query i when `j > i + d`
-      (`d = N - M` unless `diagonal %d` is given), and a query row that
-      sees no key returns zeros (`masked_rows = zero`, the default) or NaN.
+      (`d = N - M` unless `diagonal %d` is given; it also places `window`
+      and `alibi`), and a query row that
+      sees no key returns zeros (`masked_rows = zero`, the default) or NaN:
+      a boolean mask that is false for a whole row, or a window that hides
+      every key of it, gives that row.
       A finite mask value, even `-3.4e38` (`finfo.min`), is finite: a row
       masked whole by it gets the mean of its values, not the fully masked
       result, in both lowerings.
@@ -703,11 +720,12 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
     origin by its offsets, as it moves the causal diagonal).
 
     Operands and masking are those of `attn.attention` (grouped-query heads,
-    numpy-broadcast additive mask, `scale` defaulting to `1 / sqrt(D)`),
+    numpy-broadcast additive or boolean mask, `scale` defaulting to
+    `1 / sqrt(D)`, `window`, `softcap`, `alibi`),
     `causal` and `diagonal` those of this op's own keys: key j is hidden
     from query i when `j > i + d`, `d = N - M` of its operands unless given
     (a block of keys from `k` of an attention of diagonal `d0` has
-    `diagonal d0 - k`). `acc` is `[..., M, Dv]`, `max` and `sum` `[..., M]`.
+    `diagonal d0 - k`; a window and ALiBi's distances are placed by it too). `acc` is `[..., M, Dv]`, `max` and `sum` `[..., M]`.
     Element types: all f32 or all f64.
 
     Numerics: the shift by the running maximum keeps `exp` in range for any
@@ -1058,6 +1076,12 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
     Grouped-query heads: the gradient of a key/value head is the sum over
     the query heads of its group. The mask is a constant: it gets no
     gradient.
+
+    The variants are the forward's (`window`, `softcap`, `alibi %slopes`, a
+    boolean mask) and must be given as they were: S is recomputed with
+    them. ALiBi's slopes are constants (no gradient); through the softcap,
+    each `dS` is multiplied by its derivative `1 - tanh²(u / c)` at the
+    scaled score `u = query · key * scale` before it reaches dQ and dK.
 
     Numerics: every probability is recomputed as `exp(S - lse)`, at most 1
     for any finite score. A row that saw no key (`lse = +inf`, whatever its
