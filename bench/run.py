@@ -15,7 +15,7 @@ and 2-thread roofs (read bandwidth, FMA peak from intrinsic chains built
 without fast-math) are printed with every table.
 Inputs start on a 64-byte boundary (attn.aligned), the same for all.
 
-Usage: bench/run [--quick] [--ops softmax,xent,compile,gradients,losses,torch] [--out bench/out]
+Usage: bench/run [--quick] [--ops softmax,xent,compile,gradients,losses,torch,variants] [--out bench/out]
 """
 
 import argparse
@@ -517,6 +517,8 @@ def main():
         extra.append(loss_table(roofs_lib, args.repeats, args.quick))
     if (not wanted or "torch" in wanted) and torch is not None:
         extra.append(torch_table(args.repeats, args.quick))
+    if not wanted or "variants" in wanted:
+        extra.append(variants_table(roofs_lib, args.repeats, args.quick))
     write_report(results, host, roofs, args.out, "\n\n".join(extra))
 
 
@@ -1022,6 +1024,84 @@ def torch_table(repeats, quick):
             "with OpenBLAS):\n\n" + "\n\n".join(lines))
     print("\n" + text, flush=True)
     return text
+
+
+
+def variants_table(roofs_lib, repeats, quick):
+    """attn.attention's variants (B1 H8 D64, f32, 1 thread): a causal
+    sliding window of 256 keys at S=4096 and S=16384, whose time should grow
+    with S x window rather than S² (the key blocks outside every row's
+    window are never visited); ALiBi and softcap against plain causal
+    attention at S=1024. Each checked against a float64 dense reference
+    where that fits."""
+    rng = np.random.default_rng(5)
+    f32 = np.float32
+    lines = ["| attention B1 H8 D64, 1 thread | attn | GFLOP/s (visited) | of FMA peak "
+             "| vs the reference row |", "|---|---|---|---|---|"]
+
+    def inputs(S):
+        return tuple(attn.aligned(rng.standard_normal((1, 8, S, 64), f32)) for _ in range(3))
+
+    def check(out, q, k, v, **variant):
+        S = q.shape[-2]
+        s = np.einsum("bhmd,bhnd->bhmn", q.astype(np.float64), k.astype(np.float64)) / 8
+        i, j = np.arange(S)[:, None], np.arange(S)[None, :]
+        if variant.get("softcap"):
+            s = variant["softcap"] * np.tanh(s / variant["softcap"])
+        if variant.get("alibi_slopes") is not None:
+            s = s - variant["alibi_slopes"][:, None, None] * np.abs(i - j)
+        hidden = j > i
+        if variant.get("window"):
+            hidden |= j < i - variant["window"][0]
+        s = np.where(hidden, -np.inf, s)
+        p = np.exp(s - s.max(-1, keepdims=True))
+        want = (p / p.sum(-1, keepdims=True)) @ v.astype(np.float64)
+        err = np.max(np.abs(out - want)) / np.max(np.abs(want))
+        assert err < 1e-4, f"attention variant {variant}: error {err}"
+
+    window = 256
+    sizes = [1024, 4096] if quick else [4096, 16384]
+    base = None
+    for S in sizes:
+        q, k, v = inputs(S)
+        run = lambda: attn.ops.attention(q, k, v, causal=True, window=(window, 0))
+        out = run()
+        if S <= 4096:
+            check(out, q, k, v, window=(window, 0))
+        peak = [measure_peak(roofs_lib)]
+        t = timed(run, repeats)
+        peak.append(measure_peak(roofs_lib))
+        # The scores computed: each row sees window + 1 keys (fewer at the start).
+        seen = sum(min(i, window) + 1 for i in range(S))
+        rate = 4 * 8 * seen * 64 / t / 1e9
+        roof = statistics.mean(peak)
+        ratio = "1.00x" if base is None else f"{t / base:.2f}x of S={sizes[0]} ({S // sizes[0]}x the keys)"
+        base = base or t
+        lines.append(f"| causal window {window}, S={S} | {1e3 * t:.2f} ms | {rate:.1f} "
+                     f"| {100 * rate / roof:.0f}% ({roof:.1f} GFLOP/s) | {ratio} |")
+        print(lines[-1], flush=True)
+
+    S = 1024
+    q, k, v = inputs(S)
+    slopes = (2.0 ** -np.arange(1, 9)).astype(f32)
+    rows = [("plain causal", {}), ("ALiBi causal", dict(alibi_slopes=slopes)),
+            ("softcap 30 causal", dict(softcap=30.0)),
+            ("ALiBi + softcap causal", dict(alibi_slopes=slopes, softcap=30.0))]
+    plain = None
+    for label, variant in rows:
+        run = lambda: attn.ops.attention(q, k, v, causal=True, **variant)
+        check(run(), q, k, v, **variant)
+        peak = [measure_peak(roofs_lib)]
+        t = timed(run, repeats)
+        peak.append(measure_peak(roofs_lib))
+        rate = 4 * 8 * S * (S + 1) / 2 * 64 / t / 1e9
+        roof = statistics.mean(peak)
+        plain = plain or t
+        lines.append(f"| {label}, S={S} | {1e3 * t:.2f} ms | {rate:.1f} "
+                     f"| {100 * rate / roof:.0f}% ({roof:.1f} GFLOP/s) | {t / plain:.2f}x |")
+        print(lines[-1], flush=True)
+    return ("Attention variants (`attn.ops.attention`, computed from indices; GFLOP/s "
+            "count 4 D flops per visible score):\n\n" + "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-//===- ApproximateMath.cpp - polynomial exp and log -----------------------===//
+//===- ApproximateMath.cpp - polynomial exp, log and tanh -----------------===//
 //
 // libm's expf and logf keep a loop scalar; MLIR's polynomial approximations
-// are arithmetic that LLVM vectorizes. Applied to exp and log only, on f32
+// are arithmetic that LLVM vectorizes. Applied to exp, log and tanh, on f32
 // (f16 and bf16 are computed in f32), and to the exp2 of a softmax's
 // non-positive `s - max` (attn.nonpositive), whose expansion here skips the
 // overflow handling a general exp needs.
@@ -136,9 +136,11 @@ struct ExpandNonPositiveExp2 : OpRewritePattern<math::Exp2Op> {
 struct ApproximateMathPass
     : attn::impl::ApproximateMathPassBase<ApproximateMathPass> {
   void runOnOperation() override {
+    // (tanh: logit and score soft-capping.)
     auto expOrLog = [](StringRef name) {
       return name == math::ExpOp::getOperationName() ||
-             name == math::LogOp::getOperationName();
+             name == math::LogOp::getOperationName() ||
+             name == math::TanhOp::getOperationName();
     };
     RewritePatternSet scaling(&getContext());
     scaling.add<ScaleDenormalLog>(&getContext());

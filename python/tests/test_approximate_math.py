@@ -1,4 +1,4 @@
-"""Accuracy of the polynomial exp and log that --attn-approximate-math puts
+"""Accuracy of the polynomial exp, log and tanh that --attn-approximate-math puts
 in compiled code, against float64 numpy over the whole float32 range,
 special values included."""
 
@@ -24,7 +24,7 @@ func.func @f(%x: tensor<?xf32>) -> tensor<?xf32> {
 """
 
 
-@pytest.fixture(scope="module", params=["exp", "log"])
+@pytest.fixture(scope="module", params=["exp", "log", "tanh"])
 def op(request):
     kernel = attn.compile(ELEMENTWISE.replace("OP", request.param))
     assert "math." + request.param not in attn.lower(

@@ -190,13 +190,15 @@ def FuseElementwisePass : Pass<"attn-fuse-elementwise"> {
 }
 
 def ApproximateMathPass : Pass<"attn-approximate-math"> {
-  let summary = "Inline polynomial approximations of exp and log";
+  let summary = "Inline polynomial approximations of exp, log and tanh";
   let description = [{
-    Replaces `math.exp` and `math.log` on f32 (and on f16/bf16, through
+    Replaces `math.exp`, `math.log` and `math.tanh` (soft-capping) on f32
+    (and on f16/bf16, through
     f32) by MLIR's polynomial approximations: plain arithmetic that LLVM
     vectorizes, where a libm call would keep the loop scalar. Accuracy is a
     few ulp over the whole range, with `exp(-inf) = 0`, `exp(x) = inf` past
-    the f32 range, `log(0) = -inf`, `log(x < 0) = NaN` and NaN propagated
+    the f32 range, `log(0) = -inf`, `log(x < 0) = NaN`, `tanh(±inf) = ±1`
+    and NaN propagated
     (checked against float64 by python/tests/test_approximate_math.py).
     f64 keeps the libm calls.
 
