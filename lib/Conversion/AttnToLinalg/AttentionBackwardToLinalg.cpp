@@ -190,9 +190,10 @@ public:
           if (a.softcap)
             ds = arith::MulFOp::create(
                 nb, l, ds,
-                softcapDerivative(nb, l, a,
-                                  arith::MulFOp::create(nb, l, args.back(),
-                                                        a.scale)));
+                softcapDerivative(
+                    nb, l, a,
+                    arith::MulFOp::create(nb, l, args[inputs.size() - 1],
+                                          a.scale)));
           return arith::MulFOp::create(nb, l, ds, a.scale);
         });
     if (z)
