@@ -45,10 +45,11 @@ struct LoadBytes : OpRewritePattern<LLVM::LoadOp> {
   }
 };
 
-/// store vector<Nxi1>  =>  store zext(vector<Nxi1>) to vector<Nxi8>
-struct StoreBytes : OpRewritePattern<LLVM::StoreOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(LLVM::StoreOp store,
+/// store vector<Nxi1> (plain or masked)  =>  store zext(..) to vector<Nxi8>
+template <typename StoreOp>
+struct StoreBytes : OpRewritePattern<StoreOp> {
+  using OpRewritePattern<StoreOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(StoreOp store,
                                 PatternRewriter &rewriter) const override {
     VectorType bytes = bytesOf(store.getValue().getType());
     if (!bytes)
@@ -82,28 +83,12 @@ struct MaskedLoadBytes : OpRewritePattern<LLVM::MaskedLoadOp> {
   }
 };
 
-/// masked.store vector<Nxi1>  =>  masked.store zext(..) to vector<Nxi8>
-struct MaskedStoreBytes : OpRewritePattern<LLVM::MaskedStoreOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(LLVM::MaskedStoreOp store,
-                                PatternRewriter &rewriter) const override {
-    VectorType bytes = bytesOf(store.getValue().getType());
-    if (!bytes)
-      return failure();
-    Value wide = LLVM::ZExtOp::create(rewriter, store.getLoc(), bytes,
-                                      store.getValue());
-    rewriter.modifyOpInPlace(store,
-                             [&] { store.getValueMutable().assign(wide); });
-    return success();
-  }
-};
-
 struct BoolVectorsAsBytesPass
     : attn::impl::BoolVectorsAsBytesPassBase<BoolVectorsAsBytesPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LoadBytes, StoreBytes, MaskedLoadBytes, MaskedStoreBytes>(
-        &getContext());
+    patterns.add<LoadBytes, MaskedLoadBytes, StoreBytes<LLVM::StoreOp>,
+                 StoreBytes<LLVM::MaskedStoreOp>>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

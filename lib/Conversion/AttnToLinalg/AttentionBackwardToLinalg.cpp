@@ -128,7 +128,7 @@ public:
     int64_t blockKV = cast<RankedTensorType>(kT.getType()).getDimSize(1);
     Value raw = blockMatmul(b, loc, q, kT, zeros({blockQ, blockKV}));
     Value scores = maskedScores(b, loc, a, raw, mask, qb, kb, a.diagonal,
-                                a.scale, /*keyMajor=*/false, head);
+                                a.scale, /*keyMajor=*/false, batch, head);
     AffineMap id = b.getMultiDimIdentityMap(2);
     AffineMap row = dimsMap(ctx, 2, {0});
     Value p = buildGeneric(
@@ -254,6 +254,14 @@ struct AttentionBackwardToFlash
         floatConstant(b, loc, type, std::numeric_limits<double>::infinity());
     Value rows = getValueOrCreateConstantIndexOp(b, loc, a.qSizes[2]);
     Value keys = getValueOrCreateConstantIndexOp(b, loc, a.kSizes[2]);
+    // The regions are evaluated on the padding rows and keys too (their
+    // gradients are dropped): at the last real index.
+    if (a.hasRegions()) {
+      Value one = arith::ConstantIndexOp::create(b, loc, 1);
+      Value lastRow = arith::SubIOp::create(b, loc, rows, one);
+      Value lastKey = arith::SubIOp::create(b, loc, keys, one);
+      b.modifyOpInPlace(op, [&] { clampModIndices(b, op, lastRow, lastKey); });
+    }
     Value stepQ = arith::ConstantIndexOp::create(b, loc, blockQ);
     Value stepKV = arith::ConstantIndexOp::create(b, loc, blockKV);
     Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);

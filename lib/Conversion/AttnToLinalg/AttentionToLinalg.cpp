@@ -286,6 +286,7 @@ KeyBlocks visibleKeyBlocks(OpBuilder &b, Location loc,
 /// whole blocks (padding keys get -inf scores; padding rows are dropped from
 /// the result). Nothing is copied whole when the sizes are whole blocks.
 SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
+                              attn::AttentionOp op,
                               const attn::AttentionOperands &a,
                               FloatAttr scale, DenseI64ArrayAttr window,
                               FloatAttr softcap, int64_t blockQ,
@@ -371,10 +372,10 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
   SmallVector<OpFoldResult> accSizes(qSizes), rowStateSizes(qSizes);
   accSizes[3] = a.vSizes[3];
   rowStateSizes.pop_back();
-  // Dropout draws from the whole attention's indices: the step starts at
-  // its origin, and its tiles move it.
+  // Dropout and the regions see the whole attention's indices: the step
+  // starts at its origin, and its tiles move it.
   SmallVector<Value> origin;
-  if (rng)
+  if (rng || a.hasRegions())
     origin.assign(4, zeroIndex);
   auto online = OnlineAttentionOp::create(
       b, loc, q, k, v, mask, a.slopes, scale, a.causal, window, softcap,
@@ -382,6 +383,10 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
       tensor::EmptyOp::create(b, loc, accSizes, elementType),
       tensor::EmptyOp::create(b, loc, rowStateSizes, elementType),
       tensor::EmptyOp::create(b, loc, rowStateSizes, elementType));
+  copyModRegions(op, online);
+  if (a.hasRegions() && (rowsPadded || keysPadded))
+    clampModIndices(b, online, arith::SubIOp::create(b, loc, rows, oneIndex),
+                    arith::SubIOp::create(b, loc, keys, oneIndex));
 
   auto onlineTiling = cast<TilingInterface>(online.getOperation());
   SmallVector<Range> domain = onlineTiling.getIterationDomain(b);
@@ -644,7 +649,7 @@ struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
       return success();
     }
     SmallVector<Value> results =
-        lowerFlash(rewriter, loc, *a, op.getScaleAttr(), op.getWindowAttr(),
+        lowerFlash(rewriter, loc, op, *a, op.getScaleAttr(), op.getWindowAttr(),
                    op.getSoftcapAttr(), options.blockQ,
                    options.blockKV, options.parallelQueryBlocks,
                    op.getWithLse(), op.getDropoutPAttr(), op.getRng());

@@ -154,7 +154,14 @@ struct ComputeHalfInF32 : RewritePattern {
                                        : type);
     OperationState state(loc, op->getName(), operands, wideTypes,
                          op->getAttrs());
+    // (An attention's regions work in f32 already: copied as they are.)
+    for (unsigned r = 0, e = op->getNumRegions(); r < e; ++r)
+      state.addRegion();
     Operation *wide = rewriter.create(state);
+    for (unsigned r = 0, e = op->getNumRegions(); r < e; ++r) {
+      IRMapping mapping;
+      op->getRegion(r).cloneInto(&wide->getRegion(r), mapping);
+    }
     SmallVector<Value> results;
     for (auto [result, type] :
          llvm::zip_equal(wide->getResults(), op->getResultTypes()))

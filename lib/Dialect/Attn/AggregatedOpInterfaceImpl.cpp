@@ -831,7 +831,7 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
       });
   Value scores =
       attn::blockMatmul(b, loc, k, qt, attn::filled(b, loc, scoreSizes, zero));
-  if (mask || a.positional() || a.softcap) {
+  if (mask || a.positional() || a.softcap || a.hasRegions()) {
     Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
     scores = attn::maskedScores(b, loc, a, scores, mask, zeroIndex, zeroIndex,
                                 a.diagonal, /*scale=*/Value(),

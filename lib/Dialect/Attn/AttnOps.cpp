@@ -376,6 +376,43 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
 
 /// The rules attention and its online form share: ranks, element types,
 /// sizes (`sizeRules`), heads, diagonal, scale and mask.
+/// Checks an attention's `score_mod` region, `(score: T, b, h, i, j:
+/// index) -> T`, and `mask_mod` region, `(b, h, i, j: index) -> i1`, with T
+/// the compute type of `query` (f64 for f64, else f32).
+static LogicalResult verifyModRegions(Operation *op, RankedTensorType q,
+                                      Region &scoreMod, Region &maskMod) {
+  MLIRContext *ctx = op->getContext();
+  Type compute = q.getElementType().isF64() ? Type(Float64Type::get(ctx))
+                                            : Type(Float32Type::get(ctx));
+  Type index = IndexType::get(ctx);
+  auto check = [&](Region &region, StringRef name, ArrayRef<Type> arguments,
+                   Type yielded, StringRef signature) -> LogicalResult {
+    if (region.empty())
+      return success();
+    Block &body = region.front();
+    if (body.getArgumentTypes() != TypeRange(arguments))
+      return op->emitOpError("expects the ")
+             << name << " region's arguments to be " << signature << ", got ("
+             << body.getArgumentTypes() << ")";
+    auto yield = body.mightHaveTerminator()
+                     ? dyn_cast<YieldOp>(body.getTerminator())
+                     : YieldOp();
+    if (!yield || yield.getValues().size() != 1 ||
+        yield.getValues().front().getType() != yielded)
+      return op->emitOpError("expects the ")
+             << name << " region to end with 'attn.yield' of one " << yielded;
+    return success();
+  };
+  if (failed(check(scoreMod, "score_mod", {compute, index, index, index, index},
+                   compute,
+                   "(score, batch, head, query, key): the compute type (f32, "
+                   "f64 for f64 operands) and four index")))
+    return failure();
+  return check(maskMod, "mask_mod", {index, index, index, index},
+               IntegerType::get(ctx, 1),
+               "(batch, head, query, key): four index");
+}
+
 /// Checks the score options of an attention: a window `[left, right]` of
 /// sizes >= -1 (-1 unbounded), a positive finite softcap, ALiBi slopes [Hq]
 /// of the query's type, and a diagonal only where it places something.
@@ -495,7 +532,8 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyAttentionOperands(*this, q, getKey().getType(), v, getMask(),
                                      getScale(), getCausal(), getDiagonal())) ||
       failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
-                                getWindow(), getSoftcap(), getAlibiSlopes())))
+                                getWindow(), getSoftcap(), getAlibiSlopes())) ||
+      failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())))
     return failure();
   if (failed(verifyResultType(*this, attentionResultType(q, v),
                               "query with the last dimension of value")) ||
@@ -549,16 +587,18 @@ LogicalResult OnlineAttentionOp::verify() {
                                      getValue().getType(), getMask(),
                                      getScale(), getCausal(), getDiagonal())) ||
       failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
-                                getWindow(), getSoftcap(), getAlibiSlopes())))
+                                getWindow(), getSoftcap(), getAlibiSlopes())) ||
+      failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())))
     return failure();
   if (failed(verifyDropout(*this, getDropoutP(), getRng())))
     return failure();
-  if (getDropoutOrigin().size() != (getRng() ? 4u : 0u))
+  bool placed = getRng() || !getScoreMod().empty() || !getMaskMod().empty();
+  if (getOrigin().size() != (placed ? 4u : 0u))
     return emitOpError("expects ")
-           << (getRng() ? "4 dropout origin indices (batch, head, row, key) "
-                          "with 'dropout'"
-                        : "no dropout origin without 'dropout'")
-           << ", got " << getDropoutOrigin().size();
+           << (placed ? "4 origin indices (batch, head, row, key) with "
+                        "'dropout' or a score_mod or mask_mod region"
+                      : "no origin without 'dropout' or a region")
+           << ", got " << getOrigin().size();
   Type element = q.getElementType();
   if (!element.isF32() && !element.isF64())
     return emitOpError("expects f32 or f64 operands (the state of an f16 or "
@@ -782,7 +822,8 @@ LogicalResult AttentionBackwardOp::verify() {
                                      getMask(), getScale(), getCausal(),
                                      getDiagonal())) ||
       failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
-                                getWindow(), getSoftcap(), getAlibiSlopes())))
+                                getWindow(), getSoftcap(), getAlibiSlopes())) ||
+      failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())))
     return failure();
   // grad and output are the forward's result type, lse its rows'.
   Type outputType = attentionResultType(q, v);

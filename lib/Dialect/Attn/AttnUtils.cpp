@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -128,7 +129,7 @@ AffineMap attn::broadcastMap(MLIRContext *ctx, Value mask) {
 Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
                          Value scores, Value mask, Value rowOffset,
                          Value colOffset, Value causalOffset, Value scale,
-                         bool keyMajor, Value head) {
+                         bool keyMajor, Value batch, Value head) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = cast<RankedTensorType>(scores.getType()).getRank();
   assert((!keyMajor || rank == 2) && "key-major scores are a 2-D block");
@@ -200,11 +201,42 @@ Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
           s = arith::SubFOp::create(
               nb, l, s, arith::MulFOp::create(nb, l, headSlope, distance));
         }
+        // The score's absolute batch, head, query and key for the regions.
+        SmallVector<Value> at;
+        if (a.hasRegions()) {
+          auto offset = [&](int64_t d) -> Value {
+            return a.origin.empty()
+                       ? arith::ConstantIndexOp::create(nb, l, 0).getResult()
+                       : a.origin[d];
+          };
+          auto plus = [&](Value x, Value y) -> Value {
+            return arith::AddIOp::create(nb, l, x, y);
+          };
+          if (rank == 4) {
+            at.push_back(plus(offset(0), linalg::IndexOp::create(nb, l, 0)));
+            at.push_back(plus(offset(1), linalg::IndexOp::create(nb, l, 1)));
+          } else {
+            at.push_back(batch ? batch : offset(0));
+            at.push_back(head ? head : offset(1));
+          }
+          at.push_back(plus(plus(offset(2), rowOffset),
+                            linalg::IndexOp::create(nb, l, queryDim)));
+          at.push_back(plus(plus(offset(3), colOffset),
+                            linalg::IndexOp::create(nb, l, keyDim)));
+        }
+        if (a.scoreMod) {
+          SmallVector<Value> arguments{s};
+          llvm::append_range(arguments, at);
+          s = inlineRegion(nb, *a.scoreMod, arguments);
+        }
         Value negInf = negInfinity(nb, l, type);
         if (mask)
           s = boolMask ? arith::SelectOp::create(nb, l, args[1], s, negInf)
                              .getResult()
                        : arith::AddFOp::create(nb, l, s, args[1]).getResult();
+        if (a.maskMod)
+          s = arith::SelectOp::create(nb, l, inlineRegion(nb, *a.maskMod, at),
+                                      s, negInf);
         if (!a.hidesByPosition())
           return s;
         // Hidden: j > i + d + right or j < i + d - left.
@@ -226,6 +258,42 @@ Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
           return s;
         return arith::SelectOp::create(nb, l, hidden, negInf, s);
       });
+}
+
+Value attn::inlineRegion(OpBuilder &b, Region &region, ValueRange arguments) {
+  Block &body = region.front();
+  IRMapping mapping;
+  mapping.map(body.getArguments(), arguments);
+  for (Operation &op : body.without_terminator())
+    b.clone(op, mapping);
+  return mapping.lookupOrDefault(body.getTerminator()->getOperand(0));
+}
+
+void attn::copyModRegions(Operation *from, Operation *to) {
+  // The first two regions of every attention op: score_mod, mask_mod.
+  for (unsigned r = 0; r < 2; ++r) {
+    IRMapping mapping;
+    to->getRegion(r).getBlocks().clear();
+    from->getRegion(r).cloneInto(&to->getRegion(r), mapping);
+  }
+}
+
+void attn::clampModIndices(OpBuilder &b, Operation *op, Value lastRow,
+                           Value lastKey) {
+  OpBuilder::InsertionGuard guard(b);
+  // score_mod's (s, b, h, i, j) and mask_mod's (b, h, i, j).
+  for (auto [region, first] : {std::pair<unsigned, unsigned>{0, 3}, {1, 2}}) {
+    if (op->getRegion(region).empty())
+      continue;
+    Block &body = op->getRegion(region).front();
+    b.setInsertionPointToStart(&body);
+    for (auto [arg, last] : {std::pair<BlockArgument, Value>{
+                                 body.getArgument(first), lastRow},
+                             {body.getArgument(first + 1), lastKey}}) {
+      auto clamped = arith::MinSIOp::create(b, op->getLoc(), arg, last);
+      arg.replaceAllUsesExcept(clamped, clamped);
+    }
+  }
 }
 
 Value attn::softcapDerivative(OpBuilder &b, Location loc,
@@ -407,6 +475,12 @@ static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op) {
   if (std::optional<APFloat> softcap = op.getSoftcap())
     a.softcap = softcap->convertToDouble();
   a.slopes = op.getAlibiSlopes();
+  if (!op.getScoreMod().empty())
+    a.scoreMod = &op.getScoreMod();
+  if (!op.getMaskMod().empty())
+    a.maskMod = &op.getMaskMod();
+  if constexpr (std::is_same_v<OpT, OnlineAttentionOp>)
+    a.origin.assign(op.getOrigin().begin(), op.getOrigin().end());
   // d = N - M unless given: the diagonal aligned to the bottom-right.
   a.diagonal = op.getDiagonal();
   a.defaultDiagonal = !a.diagonal;
@@ -422,8 +496,8 @@ static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op) {
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     a.dropout.origin.assign(4, zero);
     if constexpr (std::is_same_v<OpT, OnlineAttentionOp>)
-      a.dropout.origin.assign(op.getDropoutOrigin().begin(),
-                              op.getDropoutOrigin().end());
+      a.dropout.origin.assign(op.getOrigin().begin(),
+                              op.getOrigin().end());
   }
 
   auto q4 = cast<RankedTensorType>(a.q.getType());

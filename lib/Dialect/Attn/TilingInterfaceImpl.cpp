@@ -459,11 +459,11 @@ Operation *cloneOnTile(OpBuilder &b, Operation *op, const LoopNest &nest,
   // Dropout draws from the scores' indices in the whole attention: the
   // tile's first score is `offsets` further.
   if (auto online = dyn_cast<OnlineAttentionOp>(tiled);
-      online && !online.getDropoutOrigin().empty()) {
+      online && !online.getOrigin().empty()) {
     int64_t lead = rankOf(online.getQuery()) - 2;
     SmallVector<int64_t> loops{lead >= 2 ? 0 : -1, lead >= 1 ? lead - 1 : -1,
                                lead, lead + 1};
-    SmallVector<Value> origin(online.getDropoutOrigin());
+    SmallVector<Value> origin(online.getOrigin());
     AffineExpr s0 = getAffineSymbolExpr(0, b.getContext()),
                s1 = getAffineSymbolExpr(1, b.getContext());
     for (auto [value, loop] : llvm::zip_equal(origin, loops))
@@ -472,7 +472,7 @@ Operation *cloneOnTile(OpBuilder &b, Operation *op, const LoopNest &nest,
             b, op->getLoc(),
             affine::makeComposedFoldedAffineApply(b, op->getLoc(), s0 + s1,
                                                   {value, offsets[loop]}));
-    online.getDropoutOriginMutable().assign(origin);
+    online.getOriginMutable().assign(origin);
   }
   if (diagonal)
     TypeSwitch<Operation *>(tiled)
@@ -506,10 +506,13 @@ FailureOr<TilingResult> tileOp(OpBuilder &b, Operation *op,
   SmallVector<bool> whole = wholeLoops(op, nest, offsets, sizes);
   std::string why = tileRefusal(nest, whole, sizes);
   if (auto attention = dyn_cast<AttentionOp>(op);
-      why.empty() && attention && attention.getRng() &&
+      why.empty() && attention &&
+      (attention.getRng() || !attention.getScoreMod().empty() ||
+       !attention.getMaskMod().empty()) &&
       llvm::is_contained(whole, false))
-    why = "cannot tile an attention with dropout (tile its online form, "
-          "whose tiles know where their scores are)";
+    why = "cannot tile an attention with dropout or a score_mod or mask_mod "
+          "region (tile its online form, whose tiles know where their scores "
+          "are)";
   if (!why.empty()) {
     if (diagnose)
       op->emitOpError(why);
@@ -736,6 +739,8 @@ std::string partialRefusal(Operation *op, const LoopNest &nest,
              "leave a logsumexp to merge)";
     if (attention.getRng())
       return "cannot split an attention with dropout";
+    if (!attention.getScoreMod().empty() || !attention.getMaskMod().empty())
+      return "cannot split an attention with a score_mod or mask_mod region";
     if (reductionDims.size() != 1 ||
         int64_t(reductionDims.front()) != nest.partialLoop)
       return "splits its key loop (" + std::to_string(nest.partialLoop) +
@@ -873,7 +878,7 @@ tileAttentionToPartial(OpBuilder &b, Location loc, AttentionOp op,
         op.getScaleAttr(), op.getCausal(), op.getWindowAttr(),
         op.getSoftcapAttr(), tileDiagonal(b, op, nest, offsets, shifted),
         /*dropout_p=*/FloatAttr(), /*rng=*/Value(),
-        /*dropout_origin=*/ValueRange(), state[0], state[1], state[2]);
+        /*origin=*/ValueRange(), state[0], state[1], state[2]);
     result.tiledOps.push_back(chunk);
     llvm::append_range(result.tiledValues, chunk->getResults());
     return result;

@@ -611,6 +611,24 @@ def Attn_AttentionOp
     over key/value blocks that keeps a running max, sum and output per query
     row and never holds more than a block of scores.
 
+    User functions (FlexAttention's `score_mod` and `mask_mod`), as
+    optional regions compiled into the flash loop and the decomposed form:
+
+    - `score_mod { ^bb0(%s: T, %b: index, %h: index, %i: index, %j: index):
+      ... attn.yield %s2 : T }` replaces each score (after `scale`, the
+      softcap and ALiBi, before the mask) by its value at the score's batch,
+      query head, query row and key (absolute indices; 0 for the batch and
+      head a lower rank lacks). `T` is f32 (f64 for f64 operands: f16 and
+      bf16 are computed in f32).
+    - `mask_mod { ^bb0(%b: index, %h: index, %i: index, %j: index): ...
+      attn.yield %keep : i1 }` hides the scores for which it yields false,
+      as a false boolean mask would.
+
+    Their bodies may read values defined above the op (captured tensors:
+    per-head slopes, document ids, through `tensor.extract`). Both must be
+    free of side effects; the lowering evaluates them once per score it
+    computes (never for key blocks it skips).
+
     `dropout = p rng %state` (training): each probability is kept with
     probability `1 - p` and scaled by `1 / (1 - p)`, or dropped (0), before
     it weighs the values: `result = (P * Z / (1 - p)) value`. The keep bits
@@ -667,12 +685,15 @@ def Attn_AttentionOp
                        Optional<Attn_RngTensor>:$rng);
   let results = (outs Attn_FloatTensor:$result,
                       Optional<Attn_FloatTensor>:$lse);
+  let regions = (region MaxSizedRegion<1>:$score_mod,
+                        MaxSizedRegion<1>:$mask_mod);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? (`alibi` $alibi_slopes^)?
     (`scale` `=` $scale^)? (`causal` $causal^)? (`window` `=` $window^)?
     (`softcap` `=` $softcap^)? (`diagonal` $diagonal^)?
     (`masked_rows` `=` $masked_rows^)? (`dropout` `=` $dropout_p^)?
-    (`rng` $rng^)? (`with_lse` $with_lse^)? attr-dict
+    (`rng` $rng^)? (`with_lse` $with_lse^)? (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)? attr-dict
     `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
     (`alibi` type($alibi_slopes)^)?
   }];
@@ -712,6 +733,11 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
     are this op on each chunk of keys, and this op's key loop tiles as a
     sequence of steps (`transform.structured.tile_using_for` on it threads
     the state through the loop).
+
+    `at [%b, %h, %i, %j]`: where this op's scores are in the attention whose
+    state it folds (its batch, query head, row and key offsets): dropout's
+    bits and the `score_mod`/`mask_mod` regions' indices are those of the
+    whole attention. Given with dropout or a region, else absent.
 
     `dropout = p rng %state at [%b, %h, %i, %j]`: `attn.attention`'s
     dropout of this op's probabilities before they weigh the values (not in
@@ -762,18 +788,21 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
                        Optional<Index>:$diagonal,
                        OptionalAttr<F64Attr>:$dropout_p,
                        Optional<Attn_RngTensor>:$rng,
-                       Variadic<Index>:$dropout_origin,
+                       Variadic<Index>:$origin,
                        Attn_FloatTensor:$acc,
                        Attn_FloatTensor:$max,
                        Attn_FloatTensor:$sum);
   let results = (outs Attn_FloatTensor:$newAcc, Attn_FloatTensor:$newMax,
                       Attn_FloatTensor:$newSum);
+  let regions = (region MaxSizedRegion<1>:$score_mod,
+                        MaxSizedRegion<1>:$mask_mod);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? (`alibi` $alibi_slopes^)?
     (`scale` `=` $scale^)? (`causal` $causal^)? (`window` `=` $window^)?
     (`softcap` `=` $softcap^)? (`diagonal` $diagonal^)?
     (`dropout` `=` $dropout_p^)? (`rng` $rng^)?
-    (`at` `[` $dropout_origin^ `]`)?
+    (`at` `[` $origin^ `]`)? (`score_mod` $score_mod^)?
+    (`mask_mod` $mask_mod^)?
     `into` $acc `,` $max `,` $sum attr-dict
     `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
     (`alibi` type($alibi_slopes)^)?
@@ -787,6 +816,27 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
           getOperation(), getOperation()->getNumOperands() - 3, 3);
     }
   }];
+}
+
+def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator,
+    ParentOneOf<["AttentionOp", "OnlineAttentionOp",
+                 "AttentionBackwardOp"]>]> {
+  let summary = "the value of an attention's score_mod or mask_mod region";
+  let description = [{
+    Ends a `score_mod` region with the modified score (of the attention's
+    compute type: f32, or f64 for f64 operands) or a `mask_mod` region with
+    an `i1` (`true` keeps the score).
+
+    ```mlir
+    score_mod {
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+      %t = math.tanh %s : f32
+      attn.yield %t : f32
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
 
 //===----------------------------------------------------------------------===//
@@ -1127,12 +1177,14 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
                        Optional<Attn_RngTensor>:$rng);
   let results = (outs Attn_FloatTensor:$grad_query, Attn_FloatTensor:$grad_key,
                       Attn_FloatTensor:$grad_value);
+  let regions = (region MaxSizedRegion<1>:$score_mod,
+                        MaxSizedRegion<1>:$mask_mod);
   let assemblyFormat = [{
     $grad `,` $query `,` $key `,` $value `,` $output `,` $lse
     (`mask` $mask^)? (`alibi` $alibi_slopes^)? (`scale` `=` $scale^)?
     (`causal` $causal^)? (`window` `=` $window^)? (`softcap` `=` $softcap^)?
     (`diagonal` $diagonal^)? (`dropout` `=` $dropout_p^)? (`rng` $rng^)?
-    attr-dict
+    (`score_mod` $score_mod^)? (`mask_mod` $mask_mod^)? attr-dict
     `:` type($grad) `,` type($query) `,` type($key) `,` type($value) `,`
     type($output) `,` type($lse) (`,` type($mask)^)?
     (`alibi` type($alibi_slopes)^)?

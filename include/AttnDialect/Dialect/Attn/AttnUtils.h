@@ -120,6 +120,11 @@ struct AttentionOperands {
   std::optional<int64_t> windowLeft, windowRight;
   std::optional<double> softcap; // s -> softcap * tanh(s / softcap)
   Value slopes; // ALiBi: s -= slopes[h] |i + d - j| ([H]) or null
+  // The op's score_mod and mask_mod regions (null when empty), evaluated at
+  // the scores' absolute indices: `origin` (batch, head, row, key offsets
+  // of these operands in the whole attention; empty: all 0) plus their own.
+  Region *scoreMod = nullptr, *maskMod = nullptr;
+  SmallVector<Value> origin;
   Value diagonal;       // d: the key aligned with each query row
   bool defaultDiagonal; // diagonal == N - M
   bool zeroRows;
@@ -130,6 +135,8 @@ struct AttentionOperands {
   bool positional() const {
     return causal || windowLeft || windowRight || slopes;
   }
+  /// Whether the scores go through a user region.
+  bool hasRegions() const { return scoreMod || maskMod; }
   /// Whether keys are hidden by their position (causal or window).
   bool hidesByPosition() const { return causal || windowLeft || windowRight; }
   /// The furthest key right of the diagonal a row sees, if bounded
@@ -179,14 +186,32 @@ Value attentionLse(OpBuilder &b, Location loc, const AttentionOperands &a);
 /// last two dims of `scores`, queries first; keys first with `keyMajor`, on
 /// a 2-D block):
 ///   s = softcap(s * scale) - slope |i + d - j| + mask
-/// with -inf where a key is hidden (causal, window, a false boolean mask).
+/// with `score_mod` applied after ALiBi, and -inf where a key is hidden
+/// (causal, window, a false boolean mask, `mask_mod`).
 /// Without `scale`, the scores are scaled already. The mask is laid out
-/// queries first (key-major scores read it transposed). A 2-D block's ALiBi
-/// slope is `a.slopes[head]` (`head` null: its only entry).
+/// queries first (key-major scores read it transposed). A 2-D block is of
+/// batch `batch` and query head `head` (null: `a.origin`'s), its ALiBi slope
+/// `a.slopes[head]` (`head` null: its only entry).
 Value maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
                    Value scores, Value mask, Value rowOffset, Value colOffset,
                    Value causalOffset, Value scale, bool keyMajor = false,
-                   Value head = Value());
+                   Value batch = Value(), Value head = Value());
+
+/// The value a single-block region yields for `arguments`, its operations
+/// cloned at `b`'s insertion point.
+Value inlineRegion(OpBuilder &b, Region &region, ValueRange arguments);
+
+/// Clones `from`'s score_mod and mask_mod regions into `to`'s (both
+/// attention ops).
+void copyModRegions(Operation *from, Operation *to);
+
+/// Makes `op`'s score_mod and mask_mod regions see their query index
+/// clamped to `lastRow` and their key index to `lastKey` (values defined
+/// above `op`): a lowering that pads the rows and keys to whole blocks
+/// evaluates the regions on padding too, whose scores it drops or hides,
+/// and a region reading a captured tensor by index must stay in bounds.
+void clampModIndices(OpBuilder &b, Operation *op, Value lastRow,
+                     Value lastKey);
 
 /// d softcap(u) / du = 1 - tanh²(u / softcap) at the scaled score `u`: the
 /// factor a score gradient takes through the cap (1 without it).
