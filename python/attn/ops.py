@@ -121,6 +121,10 @@ def _family(op, args, options, roles=None):
             shapes.append((-1, a.shape[1]) if a.ndim == 2 else (-1,) * a.ndim)
             continue
         role = roles[i] if i < len(roles) else ""
+        if role == "c":
+            # An array a flex_attention region captures: all dynamic.
+            shapes.append((-1,) * a.ndim)
+            continue
         if roles and a.dtype == np.int64:
             role = "r"  # dropout's [seed, offset]: tensor<2xi64>
         if role == "r":

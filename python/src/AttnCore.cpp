@@ -196,7 +196,8 @@ std::vector<std::string> inferResultTypes(const std::string &source) {
   Session session;
   OwningOpRef<ModuleOp> module = session.parse(source);
   std::vector<std::string> types;
-  module->walk([&](Operation *op) {
+  // Pre-order: the op itself, not the attn.yield of one of its regions.
+  module->walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "attn") {
       for (Type type : op->getResultTypes()) {
         std::string text;
