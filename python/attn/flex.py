@@ -39,7 +39,7 @@ def _user_line():
     frame = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_filename
-        if name != __file__ and "/numpy/" not in name:
+        if name != __file__ and "/numpy/" not in name and not name.startswith("<"):
             return f"{name}:{frame.f_lineno}"
         frame = frame.f_back
     return "<unknown>"
@@ -78,6 +78,8 @@ class _Builder:
                 text = "0x7F800000" if value > 0 else "0xFF800000"
         else:
             text = str(int(value))
+        if kind == "bool":  # (a bool attribute has its type)
+            return self.emit(f"arith.constant {text}", kind)
         return self.emit(f"arith.constant {text} : {self.type_of(kind)}", kind)
 
     def capture(self, array):
