@@ -19,6 +19,7 @@ the construct and the line.
 per shape, and classifies each block of `BLOCK_SIZE` queries x keys as
 empty, partial or full, as FlexAttention's `BlockMask` does."""
 
+import functools
 import sys
 import types
 
@@ -565,8 +566,13 @@ def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=Non
         lines = _trace(block_mask.mask_mod, builder, idx, "bool", "mask_mod")
         regions.append((_region("mask_mod", "%b: index, %h: index, %q: index, "
                                 "%kv: index", lines), builder.captured))
-    # Captured arrays follow q, k, v as the kernel's arguments %a3, %a4, ...
+    # Then the block mask's kinds, and the captured arrays, as the kernel's
+    # arguments %a3, %a4, ...
     args = [query, key, value]
+    if block_mask is not None:
+        bq, bkv = block_mask.BLOCK_SIZE
+        attrs = f" block_mask %a3 sizes = [{bq}, {bkv}]" + attrs
+        args.append(block_mask.kinds.astype(np.int8))
     for text, arrays in regions:
         for n, array in enumerate(arrays):
             text = text.replace(f"%CAPTURED{n}[", f"%a{len(args)}[")
@@ -577,13 +583,28 @@ def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=Non
         if ops._FLOAT_TYPES.get(x.dtype) != elt:
             raise TypeError(f"{name} must have the dtype of query ({query.dtype}), "
                             f"got {x.dtype}")
-    result = ops._run("attention", args, attrs,
-                      ops._attention_operands("attention", 3, (), False),
-                      roles="qkv" + "c" * (len(args) - 3))
+    has_kinds = block_mask is not None
+    result = ops._run("attention", args, attrs, _operands(has_kinds),
+                      roles="qkv" + "b" * has_kinds + "c" * (len(args) - 3 - has_kinds))
     if return_lse:
         out, lse = result
         return out, np.where(np.isposinf(lse), -np.inf, lse).astype(lse.dtype)
     return result
+
+
+@functools.lru_cache(maxsize=None)
+def _operands(has_kinds):
+    """The operand text of a flex attention: q, k, v (the block mask and
+    its sizes are in the attributes), and its types, the block mask's
+    named. One function per form: it is part of the kernel cache's key."""
+    def text(names):
+        return ", ".join(names[:3])
+
+    def types(names):
+        return ", ".join(names[:3]) + (f" block_mask {names[3]}" if has_kinds else "")
+    text.types = types
+    text.pairs = [("query", "query"), ("key", "key"), ("value", "value")]
+    return text
 
 
 def _check_block_mask(block_mask, query, key):

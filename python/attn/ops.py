@@ -15,7 +15,7 @@ _FLOAT_TYPES = {
     np.dtype(np.float64): "f64",
 }
 _INDEX_TYPES = {np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
-_BOOL_TYPE = {np.dtype(np.bool_): "i1"}
+_BOOL_TYPE = {np.dtype(np.bool_): "i1", np.dtype(np.int8): "i8"}
 
 
 def _check_array(x, name, types, kind):
@@ -124,6 +124,11 @@ def _family(op, args, options, roles=None):
         if role == "c":
             # An array a flex_attention region captures: all dynamic.
             shapes.append((-1,) * a.ndim)
+            continue
+        if role == "b":
+            # A block mask: its broadcast leading dimensions stay 1.
+            shapes.append(tuple(1 if i < a.ndim - 2 and d == 1 else -1
+                                for i, d in enumerate(a.shape)))
             continue
         if roles and a.dtype == np.int64:
             role = "r"  # dropout's [seed, offset]: tensor<2xi64>

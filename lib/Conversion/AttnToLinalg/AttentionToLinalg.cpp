@@ -50,6 +50,8 @@
 #include "mlir/Interfaces/TilingInterface.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -116,9 +118,18 @@ bool isLoopInvariant(scf::ForOp loop, Operation *op, bool bodyOnly = false) {
 /// alone), its slices and constants. Fills and the empty tensors of
 /// destinations written in the loop stay: hoisted, a destination would be
 /// copied each iteration instead of filled.
-void hoistLoopInvariants(RewriterBase &rewriter, scf::ForOp loop) {
-  for (Operation &op :
-       llvm::make_early_inc_range(loop.getBody()->without_terminator())) {
+void hoistLoopInvariants(RewriterBase &rewriter, scf::ForOp loop,
+                         Block *block = nullptr) {
+  if (!block)
+    block = loop.getBody();
+  for (Operation &op : llvm::make_early_inc_range(block->without_terminator())) {
+    // The steps under a block mask's scf.if: their invariants too.
+    if (auto branch = dyn_cast<scf::IfOp>(op)) {
+      for (Region *region : {&branch.getThenRegion(), &branch.getElseRegion()})
+        if (!region->empty())
+          hoistLoopInvariants(rewriter, loop, &region->front());
+      continue;
+    }
     auto generic = dyn_cast<linalg::GenericOp>(op);
     if (isa<tensor::EmptyOp, linalg::FillOp>(op) ||
         (generic && linalg::isaFillOpInterface(generic)))
@@ -132,7 +143,7 @@ void hoistLoopInvariants(RewriterBase &rewriter, scf::ForOp loop) {
         hoistable &= loop.isDefinedOutsideOfLoop(input->get());
       for (OpOperand &init : linalgOp.getDpsInitsMutable()) {
         auto empty = init.get().getDefiningOp<tensor::EmptyOp>();
-        if (empty && empty->getBlock() == loop.getBody() &&
+        if (empty && empty->getBlock() == block &&
             empty->hasOneUse() && isLoopInvariant(loop, empty))
           empties.push_back(empty);
         else if (!loop.isDefinedOutsideOfLoop(init.get()))
@@ -159,10 +170,18 @@ SmallVector<Value> foldKeyBlock(RewriterBase &rewriter, Location loc,
                                 OnlineAttentionOp rows, Value kb,
                                 int64_t numKeys, int64_t firstRow,
                                 int64_t numRows, ValueRange state,
-                                bool hidesKeys) {
+                                bool hidesKeys, bool keepsAll = false) {
   IRMapping fromState;
   fromState.map(rows.getDpsInits(), state);
   auto whole = cast<OnlineAttentionOp>(rewriter.clone(*rows, fromState));
+  // A block the block mask keeps whole: mask_mod is not evaluated.
+  if (keepsAll && !whole.getMaskMod().empty()) {
+    // (Erased through the rewriter, which has seen the clone's ops.)
+    rewriter.eraseBlock(&whole.getMaskMod().front());
+    if (!whole.getRng() && whole.getScoreMod().empty())
+      rewriter.modifyOpInPlace(whole,
+                               [&] { whole.getOriginMutable().clear(); });
+  }
   // Keys every row sees: no positional mask (ALiBi still reads the
   // diagonal).
   if (!hidesKeys)
@@ -210,6 +229,75 @@ SmallVector<Value> foldKeyBlock(RewriterBase &rewriter, Location loc,
         SmallVector<OpFoldResult>(rank, one)));
   }
   return updated;
+}
+
+/// The kind of the block mask's block holding query block `qb` of head `h`
+/// of batch `batch` and key block `kb`: 0 empty, 1 partial, 2 full.
+Value blockKind(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
+                Value batch, Value h, Value qb, Value kb) {
+  auto type = cast<RankedTensorType>(a.blockMask.getType());
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  // A leading dimension of 1 broadcasts (a dynamic one is 1 at run time or
+  // the query's).
+  auto lead = [&](int64_t dim, Value at) -> Value {
+    if (type.getDimSize(dim) == 1)
+      return zero;
+    if (!type.isDynamicDim(dim))
+      return at;
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value broadcast = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        tensor::DimOp::create(b, loc, a.blockMask, dim), one);
+    return arith::SelectOp::create(b, loc, broadcast, zero, at);
+  };
+  Value row = arith::DivUIOp::create(
+      b, loc, qb, arith::ConstantIndexOp::create(b, loc, a.blockMaskRows));
+  Value col = arith::DivUIOp::create(
+      b, loc, kb, arith::ConstantIndexOp::create(b, loc, a.blockMaskKeys));
+  return tensor::ExtractOp::create(
+      b, loc, a.blockMask, ValueRange{lead(0, batch), lead(1, h), row, col});
+}
+
+/// foldKeyBlock under a block mask: a block of kind 0 leaves the state as
+/// it is (never computed), one of kind 2 is folded without mask_mod.
+SmallVector<Value> foldMaskedBlock(RewriterBase &b, Location loc,
+                                   const attn::AttentionOperands &a,
+                                   OnlineAttentionOp rows, Value kb,
+                                   int64_t numKeys, int64_t numRows,
+                                   ValueRange state, bool hidesKeys,
+                                   Value batch, Value h, Value qb) {
+  OpBuilder::InsertionGuard guard(b);
+  Value kind = blockKind(b, loc, a, batch, h, qb, kb);
+  auto is = [&](int64_t value) -> Value {
+    return arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, kind,
+        arith::ConstantIntOp::create(b, loc, value, 8));
+  };
+  Value empty = is(0), full = is(2);
+  auto skip = scf::IfOp::create(b, loc, state.getTypes(), empty,
+                                /*withElseRegion=*/true);
+  b.setInsertionPointToStart(skip.thenBlock());
+  scf::YieldOp::create(b, loc, state);
+  b.setInsertionPointToStart(skip.elseBlock());
+  SmallVector<Value> folded;
+  if (!a.maskMod) {
+    folded = foldKeyBlock(b, loc, rows, kb, numKeys, 0, numRows, state,
+                          hidesKeys);
+  } else {
+    auto whole = scf::IfOp::create(b, loc, state.getTypes(), full,
+                                   /*withElseRegion=*/true);
+    for (bool keepsAll : {true, false}) {
+      b.setInsertionPointToStart(keepsAll ? whole.thenBlock()
+                                          : whole.elseBlock());
+      scf::YieldOp::create(b, loc,
+                           foldKeyBlock(b, loc, rows, kb, numKeys, 0, numRows,
+                                        state, hidesKeys, keepsAll));
+    }
+    b.setInsertionPointAfter(whole);
+    folded.assign(whole.getResults().begin(), whole.getResults().end());
+  }
+  scf::YieldOp::create(b, loc, folded);
+  return SmallVector<Value>(skip.getResults().begin(), skip.getResults().end());
 }
 
 /// The key blocks a query block [qb, qb + blockQ) visits, in three
@@ -318,7 +406,13 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
   std::optional<int64_t> staticRows = getConstantIntValue(a.qSizes[2]),
                          staticKeys = getConstantIntValue(a.kSizes[2]);
   std::optional<int64_t> staticDiagonal = getConstantIntValue(a.diagonal);
-  bool splitDiagonal = a.causal && !a.windowLeft && a.rightReach() == 0 &&
+  // Flash blocks inside the block mask's blocks.
+  if (a.blockMask) {
+    blockQ = std::gcd(blockQ, a.blockMaskRows);
+    blockKV = std::gcd(blockKV, a.blockMaskKeys);
+  }
+  bool splitDiagonal = !a.blockMask && a.causal && !a.windowLeft &&
+                       a.rightReach() == 0 &&
                        blockQ == blockKV && blockKV % 2 == 0 && staticRows &&
                        staticKeys && staticDiagonal &&
                        *staticDiagonal % blockKV == 0;
@@ -469,7 +563,10 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
         Value kb = loop.getInductionVar();
         ValueRange carried = loop.getRegionIterArgs();
         SmallVector<Value> folded;
-        if (!hidesKeys || !splitDiagonal) {
+        if (a.blockMask) {
+          folded = foldMaskedBlock(b, loc, a, rowsOp, kb, blockKV, blockQ,
+                                   carried, hidesKeys, batch, h, qb);
+        } else if (!hidesKeys || !splitDiagonal) {
           folded = foldKeyBlock(b, loc, rowsOp, kb, blockKV, 0, blockQ, carried,
                                 hidesKeys);
         } else {

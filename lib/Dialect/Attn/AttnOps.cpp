@@ -413,6 +413,56 @@ static LogicalResult verifyModRegions(Operation *op, RankedTensorType q,
                "(batch, head, query, key): four index");
 }
 
+/// Checks a block mask `[B | 1, Hq | 1, ceil(M / bq), ceil(N / bkv)]` (of
+/// the query's rank) and its block sizes `[bq, bkv]`, given together.
+static LogicalResult verifyBlockMask(Operation *op, RankedTensorType q,
+                                     RankedTensorType k, Value blockMask,
+                                     std::optional<ArrayRef<int64_t>> sizes) {
+  if (bool(blockMask) != bool(sizes))
+    return op->emitOpError("expects 'block_mask' with its block sizes");
+  if (!blockMask)
+    return success();
+  if (sizes->size() != 2 || (*sizes)[0] < 1 || (*sizes)[1] < 1)
+    return op->emitOpError("expects block mask sizes [queries, keys], both "
+                           "positive");
+  auto type = cast<RankedTensorType>(blockMask.getType());
+  int64_t rank = q.getRank();
+  if (type.getRank() != rank)
+    return op->emitOpError("expects a block mask of the query's rank (")
+           << rank << "), got " << type;
+  auto blocks = [](int64_t size, int64_t block) -> int64_t {
+    return ShapedType::isDynamic(size) ? size
+                                       : (size + block - 1) / block;
+  };
+  int64_t want[] = {blocks(q.getDimSize(rank - 2), (*sizes)[0]),
+                    blocks(k.getDimSize(rank - 2), (*sizes)[1])};
+  for (int64_t i = 0; i < 2; ++i) {
+    int64_t got = type.getDimSize(rank - 2 + i);
+    if (!ShapedType::isDynamic(got) && !ShapedType::isDynamic(want[i]) &&
+        got != want[i])
+      return op->emitOpError("expects ")
+             << want[i] << (i == 0 ? " query" : " key")
+             << " blocks in the block mask (dimension " << rank - 2 + i
+             << "), got " << got;
+  }
+  for (int64_t d = 0; d < rank - 2; ++d) {
+    int64_t got = type.getDimSize(d), size = q.getDimSize(d);
+    if (got != 1 && !ShapedType::isDynamic(got) &&
+        !ShapedType::isDynamic(size) && got != size)
+      return op->emitOpError("expects block mask dimension ")
+             << d << " to be 1 or the query's (" << size << "), got " << got;
+  }
+  return success();
+}
+
+template <typename OpT> static LogicalResult verifyBlockMaskOf(OpT op) {
+  if constexpr (std::is_same_v<OpT, OnlineAttentionOp>)
+    return success();
+  else
+    return verifyBlockMask(op, op.getQuery().getType(), op.getKey().getType(),
+                           op.getBlockMask(), op.getBlockMaskSizes());
+}
+
 /// Checks the score options of an attention: a window `[left, right]` of
 /// sizes >= -1 (-1 unbounded), a positive finite softcap, ALiBi slopes [Hq]
 /// of the query's type, and a diagonal only where it places something.
@@ -533,7 +583,8 @@ LogicalResult AttentionOp::verify() {
                                      getScale(), getCausal(), getDiagonal())) ||
       failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
                                 getWindow(), getSoftcap(), getAlibiSlopes())) ||
-      failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())))
+      failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())) ||
+      failed(verifyBlockMaskOf(*this)))
     return failure();
   if (failed(verifyResultType(*this, attentionResultType(q, v),
                               "query with the last dimension of value")) ||
@@ -588,7 +639,8 @@ LogicalResult OnlineAttentionOp::verify() {
                                      getScale(), getCausal(), getDiagonal())) ||
       failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
                                 getWindow(), getSoftcap(), getAlibiSlopes())) ||
-      failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())))
+      failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())) ||
+      failed(verifyBlockMaskOf(*this)))
     return failure();
   if (failed(verifyDropout(*this, getDropoutP(), getRng())))
     return failure();
@@ -823,7 +875,8 @@ LogicalResult AttentionBackwardOp::verify() {
                                      getDiagonal())) ||
       failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
                                 getWindow(), getSoftcap(), getAlibiSlopes())) ||
-      failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())))
+      failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())) ||
+      failed(verifyBlockMaskOf(*this)))
     return failure();
   // grad and output are the forward's result type, lse its rows'.
   Type outputType = attentionResultType(q, v);

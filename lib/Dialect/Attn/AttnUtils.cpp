@@ -479,8 +479,13 @@ static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op) {
     a.scoreMod = &op.getScoreMod();
   if (!op.getMaskMod().empty())
     a.maskMod = &op.getMaskMod();
-  if constexpr (std::is_same_v<OpT, OnlineAttentionOp>)
+  if constexpr (std::is_same_v<OpT, OnlineAttentionOp>) {
     a.origin.assign(op.getOrigin().begin(), op.getOrigin().end());
+  } else if (Value blockMask = op.getBlockMask()) {
+    a.blockMask = expandToRank4(b, loc, blockMask);
+    a.blockMaskRows = (*op.getBlockMaskSizes())[0];
+    a.blockMaskKeys = (*op.getBlockMaskSizes())[1];
+  }
   // d = N - M unless given: the diagonal aligned to the bottom-right.
   a.diagonal = op.getDiagonal();
   a.defaultDiagonal = !a.diagonal;

@@ -241,6 +241,14 @@ LoopNest buildLoopNest(Operation *op) {
         if (o.getAlibiSlopes())
           nest.operandMaps.push_back(
               dimsMap(ctx, numLoops, {rank >= 3 ? rank - 3 : -1}));
+        // The block mask is read whole (its tiles are blocks of the whole).
+        if constexpr (std::is_same_v<decltype(o), AttentionOp>)
+          if (Value blockMask = o.getBlockMask())
+            nest.operandMaps.push_back(dimsMap(
+                ctx, numLoops,
+                SmallVector<int64_t>(
+                    cast<RankedTensorType>(blockMask.getType()).getRank(),
+                    -1)));
         // Dropout's generator state is read whole by every tile.
         if (o.getRng())
           nest.operandMaps.push_back(dimsMap(ctx, numLoops, {-1}));
@@ -508,11 +516,11 @@ FailureOr<TilingResult> tileOp(OpBuilder &b, Operation *op,
   if (auto attention = dyn_cast<AttentionOp>(op);
       why.empty() && attention &&
       (attention.getRng() || !attention.getScoreMod().empty() ||
-       !attention.getMaskMod().empty()) &&
+       !attention.getMaskMod().empty() || attention.getBlockMask()) &&
       llvm::is_contained(whole, false))
-    why = "cannot tile an attention with dropout or a score_mod or mask_mod "
-          "region (tile its online form, whose tiles know where their scores "
-          "are)";
+    why = "cannot tile an attention with dropout, a score_mod or mask_mod "
+          "region or a block mask (tile its online form, whose tiles know "
+          "where their scores are)";
   if (!why.empty()) {
     if (diagnose)
       op->emitOpError(why);
@@ -739,8 +747,10 @@ std::string partialRefusal(Operation *op, const LoopNest &nest,
              "leave a logsumexp to merge)";
     if (attention.getRng())
       return "cannot split an attention with dropout";
-    if (!attention.getScoreMod().empty() || !attention.getMaskMod().empty())
-      return "cannot split an attention with a score_mod or mask_mod region";
+    if (!attention.getScoreMod().empty() || !attention.getMaskMod().empty() ||
+        attention.getBlockMask())
+      return "cannot split an attention with a score_mod or mask_mod region "
+             "or a block mask";
     if (reductionDims.size() != 1 ||
         int64_t(reductionDims.front()) != nest.partialLoop)
       return "splits its key loop (" + std::to_string(nest.partialLoop) +

@@ -58,6 +58,13 @@ def Attn_AttentionMaskTensor : Type<
     "(true keeps) elements and no encoding",
     "::mlir::RankedTensorType">;
 
+// A block mask: per block of queries x keys, 0 (empty), 1 (partial) or 2
+// (full).
+def Attn_BlockMaskTensor : Type<
+    And<[RankedTensorOf<[I8]>.predicate, Attn_NoEncoding]>,
+    "ranked tensor of i8 block kinds (0 empty, 1 partial, 2 full)",
+    "::mlir::RankedTensorType">;
+
 // ALiBi's per-head slopes [Hq].
 def Attn_SlopesTensor : Type<
     And<[Attn_FloatTensor.predicate,
@@ -629,6 +636,16 @@ def Attn_AttentionOp
     free of side effects; the lowering evaluates them once per score it
     computes (never for key blocks it skips).
 
+    `block_mask %kinds sizes = [bq, bkv]` (FlexAttention's `BlockMask`):
+    `%kinds` (`i8`, of the query's rank: `[B | 1, Hq | 1, ceil(M / bq),
+    ceil(N / bkv)]`, a leading dimension of 1 broadcast) says of each block
+    of `bq` queries x `bkv` keys whether no score of it is kept (0), some
+    are (1) or all are (2), by `mask_mod` and the other masks. It is a
+    promise, as in FlexAttention: the flash loop never computes a block of
+    kind 0 and does not evaluate `mask_mod` in a block of kind 2 (its flash
+    blocks divide `bq` and `bkv`); a block mask that is not true of the mask
+    leaves the result undefined. The decomposed form ignores it.
+
     `dropout = p rng %state` (training): each probability is kept with
     probability `1 - p` and scaled by `1 / (1 - p)`, or dropped (0), before
     it weighs the values: `result = (P * Z / (1 - p)) value`. The keep bits
@@ -673,6 +690,8 @@ def Attn_AttentionOp
                        Attn_ReducibleTensor:$value,
                        Optional<Attn_AttentionMaskTensor>:$mask,
                        Optional<Attn_SlopesTensor>:$alibi_slopes,
+                       Optional<Attn_BlockMaskTensor>:$block_mask,
+                       OptionalAttr<DenseI64ArrayAttr>:$block_mask_sizes,
                        OptionalAttr<F64Attr>:$scale,
                        UnitAttr:$causal,
                        OptionalAttr<DenseI64ArrayAttr>:$window,
@@ -689,13 +708,14 @@ def Attn_AttentionOp
                         MaxSizedRegion<1>:$mask_mod);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? (`alibi` $alibi_slopes^)?
+    (`block_mask` $block_mask^ `sizes` `=` $block_mask_sizes)?
     (`scale` `=` $scale^)? (`causal` $causal^)? (`window` `=` $window^)?
     (`softcap` `=` $softcap^)? (`diagonal` $diagonal^)?
     (`masked_rows` `=` $masked_rows^)? (`dropout` `=` $dropout_p^)?
     (`rng` $rng^)? (`with_lse` $with_lse^)? (`score_mod` $score_mod^)?
     (`mask_mod` $mask_mod^)? attr-dict
     `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)?
-    (`alibi` type($alibi_slopes)^)?
+    (`alibi` type($alibi_slopes)^)? (`block_mask` type($block_mask)^)?
   }];
 }
 
@@ -1168,6 +1188,8 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
                        Attn_FloatTensor:$lse,
                        Optional<Attn_AttentionMaskTensor>:$mask,
                        Optional<Attn_SlopesTensor>:$alibi_slopes,
+                       Optional<Attn_BlockMaskTensor>:$block_mask,
+                       OptionalAttr<DenseI64ArrayAttr>:$block_mask_sizes,
                        OptionalAttr<F64Attr>:$scale,
                        UnitAttr:$causal,
                        OptionalAttr<DenseI64ArrayAttr>:$window,
@@ -1181,13 +1203,15 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
                         MaxSizedRegion<1>:$mask_mod);
   let assemblyFormat = [{
     $grad `,` $query `,` $key `,` $value `,` $output `,` $lse
-    (`mask` $mask^)? (`alibi` $alibi_slopes^)? (`scale` `=` $scale^)?
+    (`mask` $mask^)? (`alibi` $alibi_slopes^)?
+    (`block_mask` $block_mask^ `sizes` `=` $block_mask_sizes)?
+    (`scale` `=` $scale^)?
     (`causal` $causal^)? (`window` `=` $window^)? (`softcap` `=` $softcap^)?
     (`diagonal` $diagonal^)? (`dropout` `=` $dropout_p^)? (`rng` $rng^)?
     (`score_mod` $score_mod^)? (`mask_mod` $mask_mod^)? attr-dict
     `:` type($grad) `,` type($query) `,` type($key) `,` type($value) `,`
     type($output) `,` type($lse) (`,` type($mask)^)?
-    (`alibi` type($alibi_slopes)^)?
+    (`alibi` type($alibi_slopes)^)? (`block_mask` type($block_mask)^)?
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

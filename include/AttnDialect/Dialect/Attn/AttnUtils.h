@@ -125,6 +125,10 @@ struct AttentionOperands {
   // of these operands in the whole attention; empty: all 0) plus their own.
   Region *scoreMod = nullptr, *maskMod = nullptr;
   SmallVector<Value> origin;
+  // The block mask [B | 1, H | 1, blocks of rows, blocks of keys] (rank 4)
+  // of blocks of blockMaskRows x blockMaskKeys, or null.
+  Value blockMask;
+  int64_t blockMaskRows = 0, blockMaskKeys = 0;
   Value diagonal;       // d: the key aligned with each query row
   bool defaultDiagonal; // diagonal == N - M
   bool zeroRows;
