@@ -132,7 +132,7 @@ func.func @xent_logits_backward_ignore(%g: tensor<f32>, %z: tensor<4x8xf32>, %t:
 
 func.func @attention_lse_type(%q: tensor<4x8xf16>) -> (tensor<4x8xf16>, tensor<4xf16>) {
   // expected-error @+1 {{'attn.attention' op expects lse type 'tensor<4xf32>' (query without its features, f32 for f16 and bf16), got 'tensor<4xf16>'}}
-  %o, %l = "attn.attention"(%q, %q, %q) <{with_lse, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>}> ({}, {}) : (tensor<4x8xf16>, tensor<4x8xf16>, tensor<4x8xf16>) -> (tensor<4x8xf16>, tensor<4xf16>)
+  %o, %l = "attn.attention"(%q, %q, %q) <{with_lse, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<4x8xf16>, tensor<4x8xf16>, tensor<4x8xf16>) -> (tensor<4x8xf16>, tensor<4xf16>)
   return %o, %l : tensor<4x8xf16>, tensor<4xf16>
 }
 
@@ -140,7 +140,7 @@ func.func @attention_lse_type(%q: tensor<4x8xf16>) -> (tensor<4x8xf16>, tensor<4
 
 func.func @attention_lse_missing(%q: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4xf32>) {
   // expected-error @+1 {{'attn.attention' op expects one result without 'with_lse'}}
-  %o, %l = "attn.attention"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>}> ({}, {}) : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4xf32>)
+  %o, %l = "attn.attention"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4xf32>)
   return %o, %l : tensor<4x8xf32>, tensor<4xf32>
 }
 
@@ -228,6 +228,6 @@ func.func @online_dropout_origin(%q: tensor<4x8xf32>, %s: tensor<4xf32>, %r: ten
 
 func.func @attention_rng_type(%q: tensor<4x8xf32>, %r: tensor<3xi64>) -> tensor<4x8xf32> {
   // expected-error @+1 {{'attn.attention' op operand #3 must be tensor<2xi64> (dropout's [seed, offset]), but got 'tensor<3xi64>'}}
-  %o = "attn.attention"(%q, %q, %q, %r) <{dropout_p = 0.5 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1>}> ({}, {}) : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<3xi64>) -> tensor<4x8xf32>
+  %o = "attn.attention"(%q, %q, %q, %r) <{dropout_p = 0.5 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 1>}> ({}, {}) : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<3xi64>) -> tensor<4x8xf32>
   return %o : tensor<4x8xf32>
 }

@@ -366,7 +366,7 @@ func.func @attention_groups(%q: tensor<1x6x8x16xf32>, %k: tensor<1x4x8x16xf32>) 
 
 func.func @attention_scale(%q: tensor<8x16xf32>) {
   // expected-error @+1 {{'attn.attention' op expects a finite scale, got INF}}
-  %r = "attn.attention"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>, scale = 0x7FF0000000000000 : f64}> ({}, {}) : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
+  %r = "attn.attention"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>, scale = 0x7FF0000000000000 : f64}> ({}, {}) : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
   return
 }
 
@@ -464,7 +464,7 @@ func.func @attention_mask_shape(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x10x16xf
 
 func.func @attention_result_type(%q: tensor<8x16xf32>, %v: tensor<8x4xf32>) {
   // expected-error @+1 {{'attn.attention' op expects result type 'tensor<8x4xf32>' (query with the last dimension of value), got 'tensor<8x16xf32>'}}
-  %r = "attn.attention"(%q, %q, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>}> ({}, {}) : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) -> tensor<8x16xf32>
+  %r = "attn.attention"(%q, %q, %v) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x4xf32>) -> tensor<8x16xf32>
   return
 }
 
@@ -472,7 +472,7 @@ func.func @attention_result_type(%q: tensor<8x16xf32>, %v: tensor<8x4xf32>) {
 
 func.func @attention_masked_rows(%q: tensor<8x16xf32>) {
   // expected-error @+1 {{'attn.attention' op attribute 'masked_rows' failed to satisfy constraint: what a fully masked row returns: zero or nan}}
-  %r = "attn.attention"(%q, %q, %q) ({}, {}) {masked_rows = 3 : i32, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
+  %r = "attn.attention"(%q, %q, %q) ({}, {}) {masked_rows = 3 : i32, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32>
   return
 }
 

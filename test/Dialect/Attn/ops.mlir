@@ -184,7 +184,7 @@ func.func @attention(%q: tensor<2x8x128x64xf32>, %k: tensor<2x2x256x64xf32>, %v:
       : tensor<2x8x128x64xf32>, tensor<2x2x256x64xf32>, tensor<2x2x256x32xf32>, tensor<2x1x128x256xf32>
   %2 = attn.attention %x, %x, %x causal : tensor<8x?x64xbf16>, tensor<8x?x64xbf16>, tensor<8x?x64xbf16>
   %3 = attn.attention %q2, %k2, %k2 mask %m2 : tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>, tensor<32xf32>
-  %4 = "attn.attention"(%q2, %k2, %k2) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>}> ({}, {}) : (tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>) -> tensor<16x64xf32>
+  %4 = "attn.attention"(%q2, %k2, %k2) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>}> ({}, {}) : (tensor<16x64xf32>, tensor<32x64xf32>, tensor<32x64xf32>) -> tensor<16x64xf32>
   return %0, %1, %2, %3, %4 : tensor<2x8x128x32xf32>, tensor<2x8x128x32xf32>, tensor<8x?x64xbf16>, tensor<16x64xf32>, tensor<16x64xf32>
 }
 
