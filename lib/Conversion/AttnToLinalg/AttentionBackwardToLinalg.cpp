@@ -127,8 +127,11 @@ public:
     int64_t blockQ = cast<RankedTensorType>(q.getType()).getDimSize(0);
     int64_t blockKV = cast<RankedTensorType>(kT.getType()).getDimSize(1);
     Value raw = blockMatmul(b, loc, q, kT, zeros({blockQ, blockKV}));
-    Value scores = maskedScores(b, loc, a, raw, mask, qb, kb, a.diagonal,
-                                a.scale, /*keyMajor=*/false, batch, head);
+    // (And d s / d u through the softcap and score_mod, where they are.)
+    Value slope;
+    Value scores = maskedScoresAndDerivative(b, loc, a, raw, mask, qb, kb,
+                                             a.diagonal, a.scale, &slope,
+                                             /*keyMajor=*/false, batch, head);
     AffineMap id = b.getMultiDimIdentityMap(2);
     AffineMap row = dimsMap(ctx, 2, {0});
     Value p = buildGeneric(
@@ -174,8 +177,8 @@ public:
       inputs.push_back(z);
       maps.push_back(id);
     }
-    if (a.softcap) {
-      inputs.push_back(raw);
+    if (slope) {
+      inputs.push_back(slope);
       maps.push_back(id);
     }
     Value dS = buildGeneric(
@@ -186,14 +189,9 @@ public:
             dp = arith::MulFOp::create(nb, l, dp, args[3]);
           Value centered = arith::SubFOp::create(nb, l, dp, args[2]);
           Value ds = arith::MulFOp::create(nb, l, args[0], centered);
-          // Through the softcap: times its derivative at the scaled score.
-          if (a.softcap)
-            ds = arith::MulFOp::create(
-                nb, l, ds,
-                softcapDerivative(
-                    nb, l, a,
-                    arith::MulFOp::create(nb, l, args[inputs.size() - 1],
-                                          a.scale)));
+          // Through the softcap and score_mod: times d s / d u.
+          if (slope)
+            ds = arith::MulFOp::create(nb, l, ds, args[inputs.size() - 1]);
           return arith::MulFOp::create(nb, l, ds, a.scale);
         });
     if (z)

@@ -1354,8 +1354,10 @@ decomposeAttentionBackward(OpBuilder &b, attn::AttentionBackwardOp op) {
 
   // P = exp(S - lse): 0 where hidden (exp(-inf)) and in rows with lse = +inf.
   Value raw = attn::queryKeyProduct(b, loc, a, a.q, a.k);
-  Value scores = attn::maskedScores(b, loc, a, raw, a.mask, zeroIndex,
-                                    zeroIndex, a.diagonal, a.scale);
+  Value slope; // d s / d u through the softcap and score_mod, or null
+  Value scores = attn::maskedScoresAndDerivative(
+      b, loc, a, raw, a.mask, zeroIndex, zeroIndex, a.diagonal, a.scale,
+      &slope);
   Value p = attn::buildGeneric(
       b, loc, {scores, lse}, {id4, rowOf4}, emptyLike(scores), id4,
       {kPar, kPar, kPar, kPar},
@@ -1382,12 +1384,12 @@ decomposeAttentionBackward(OpBuilder &b, attn::AttentionBackwardOp op) {
         return arith::SelectOp::create(nb, l, unseen, zero, args[0]);
       });
   // dS = P (dO vᵀ Z / (1 - p) - D) scale (Z: dropout's keep bits), times
-  // the softcap's derivative at the scaled score.
+  // d s / d u through the softcap and score_mod.
   Value dP = applyDropout(b, loc, a, attn::queryKeyProduct(b, loc, a, dO, a.v));
   SmallVector<Value> dSInputs{p, dP, d};
   SmallVector<AffineMap> dSMaps{id4, id4, rowOf4};
-  if (a.softcap) {
-    dSInputs.push_back(raw);
+  if (slope) {
+    dSInputs.push_back(slope);
     dSMaps.push_back(id4);
   }
   Value dS = attn::buildGeneric(
@@ -1396,11 +1398,8 @@ decomposeAttentionBackward(OpBuilder &b, attn::AttentionBackwardOp op) {
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value centered = arith::SubFOp::create(nb, l, args[1], args[2]);
         Value ds = arith::MulFOp::create(nb, l, args[0], centered);
-        if (a.softcap)
-          ds = arith::MulFOp::create(
-              nb, l, ds,
-              attn::softcapDerivative(
-                  nb, l, a, arith::MulFOp::create(nb, l, args[3], a.scale)));
+        if (slope)
+          ds = arith::MulFOp::create(nb, l, ds, args[3]);
         return arith::MulFOp::create(nb, l, ds, a.scale);
       });
   // dQ = dS k

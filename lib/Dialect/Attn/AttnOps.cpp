@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
+#include "AttnDialect/Dialect/Attn/AttnUtils.h"
 #include "AttnDialect/Dialect/Attn/ShapeRules.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -869,6 +870,14 @@ LogicalResult AttentionBackwardOp::inferReturnTypes(
 }
 
 LogicalResult AttentionBackwardOp::verify() {
+  // The gradient goes through score_mod by its ops' derivative rules.
+  if (!getScoreMod().empty())
+    if (Operation *op = firstNonDifferentiable(getScoreMod()))
+      return emitOpError("expects a score_mod differentiable with respect to "
+                         "the score (addf, subf, mulf, divf, negf, select, "
+                         "maximumf, minimumf, extf, truncf, tanh, exp, log, "
+                         "sqrt, absf of it), got '")
+             << op->getName() << "'";
   RankedTensorType q = getQuery().getType(), v = getValue().getType();
   if (failed(verifyAttentionOperands(*this, q, getKey().getType(), v,
                                      getMask(), getScale(), getCausal(),

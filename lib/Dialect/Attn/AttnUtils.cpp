@@ -130,6 +130,16 @@ Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
                          Value scores, Value mask, Value rowOffset,
                          Value colOffset, Value causalOffset, Value scale,
                          bool keyMajor, Value batch, Value head) {
+  return maskedScoresAndDerivative(b, loc, a, scores, mask, rowOffset,
+                                   colOffset, causalOffset, scale,
+                                   /*derivative=*/nullptr, keyMajor, batch,
+                                   head);
+}
+
+Value attn::maskedScoresAndDerivative(
+    OpBuilder &b, Location loc, const AttentionOperands &a, Value scores,
+    Value mask, Value rowOffset, Value colOffset, Value causalOffset,
+    Value scale, Value *derivative, bool keyMajor, Value batch, Value head) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = cast<RankedTensorType>(scores.getType()).getRank();
   assert((!keyMajor || rank == 2) && "key-major scores are a 2-D block");
@@ -162,22 +172,39 @@ Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
       mask && getElementTypeOrSelf(mask.getType()).isInteger(1);
   Value init = tensor::EmptyOp::create(
       b, loc, tensor::getMixedSizes(b, loc, scores), a.elementType);
-  return buildGeneric(
-      b, loc, inputs, maps, init, id,
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+  // With `derivative`, a second result: d s / d u of each final score s
+  // with respect to its scaled product u (through the softcap and
+  // score_mod; 0 where hidden).
+  bool withDerivative = derivative && (a.softcap || a.scoreMod);
+  SmallVector<Value> inits{init};
+  if (withDerivative)
+    inits.push_back(tensor::EmptyOp::create(
+        b, loc, tensor::getMixedSizes(b, loc, scores), a.elementType));
+  SmallVector<AffineMap> allMaps(maps);
+  allMaps.append(inits.size(), id);
+  std::function<Value(Value, Value)> finish;
+  auto body = [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Type type = a.elementType;
         Value s = args[0];
+        Value tangent; // d s / d u (null: 1)
+        auto chain = [&](Value factor) {
+          tangent = tangent ? arith::MulFOp::create(nb, l, tangent, factor)
+                                  .getResult()
+                            : factor;
+        };
         if (scale)
           s = arith::MulFOp::create(nb, l, s, scale);
         if (a.softcap) {
-          // softcap tanh(s / softcap)
+          // softcap tanh(s / softcap); d/ds = 1 - tanh²
           Value t = math::TanhOp::create(
               nb, l,
               arith::MulFOp::create(nb, l, s,
                                     floatConstant(nb, l, type, 1.0 / *a.softcap)));
           s = arith::MulFOp::create(nb, l, t,
                                     floatConstant(nb, l, type, *a.softcap));
+          if (withDerivative)
+            chain(arith::SubFOp::create(nb, l, floatConstant(nb, l, type, 1.0),
+                                        arith::MulFOp::create(nb, l, t, t)));
         }
         Value j, diagonalKey; // key j and the key i + d on row i's diagonal
         if (a.positional()) {
@@ -227,7 +254,13 @@ Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
         if (a.scoreMod) {
           SmallVector<Value> arguments{s};
           llvm::append_range(arguments, at);
-          s = inlineRegion(nb, *a.scoreMod, arguments);
+          if (withDerivative) {
+            auto [value, slope] = differentiateRegion(nb, *a.scoreMod, arguments);
+            s = value;
+            chain(slope);
+          } else {
+            s = inlineRegion(nb, *a.scoreMod, arguments);
+          }
         }
         Value negInf = negInfinity(nb, l, type);
         if (mask)
@@ -238,7 +271,7 @@ Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
           s = arith::SelectOp::create(nb, l, inlineRegion(nb, *a.maskMod, at),
                                       s, negInf);
         if (!a.hidesByPosition())
-          return s;
+          return finish(s, tangent);
         // Hidden: j > i + d + right or j < i + d - left.
         Value hidden;
         auto orHidden = [&](arith::CmpIPredicate predicate, int64_t shift) {
@@ -255,9 +288,39 @@ Value attn::maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
         if (a.windowLeft)
           orHidden(arith::CmpIPredicate::slt, -*a.windowLeft);
         if (!hidden)
+          return finish(s, tangent);
+        return finish(arith::SelectOp::create(nb, l, hidden, negInf, s),
+                      tangent);
+  };
+  auto generic = linalg::GenericOp::create(
+      b, loc, ValueRange(inits).getTypes(), inputs, inits, allMaps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        // finish(s, tangent) yields s and, with the derivative, the tangent
+        // (1 where null, 0 where s is hidden: P = 0 there, and 0 * inf
+        // would be NaN).
+        Value result;
+        finish = [&](Value s, Value tangent) -> Value {
+          SmallVector<Value> yielded{s};
+          if (withDerivative) {
+            Type type = a.elementType;
+            if (!tangent)
+              tangent = floatConstant(nb, l, type, 1.0);
+            yielded.push_back(arith::SelectOp::create(
+                nb, l, isNegInfinity(nb, l, s), floatConstant(nb, l, type, 0.0),
+                tangent));
+          }
+          linalg::YieldOp::create(nb, l, yielded);
           return s;
-        return arith::SelectOp::create(nb, l, hidden, negInf, s);
+        };
+        result = body(nb, l, args);
+        (void)result;
       });
+  if (withDerivative)
+    *derivative = generic.getResult(1);
+  else if (derivative)
+    *derivative = Value();
+  return generic.getResult(0);
 }
 
 Value attn::inlineRegion(OpBuilder &b, Region &region, ValueRange arguments) {
@@ -267,6 +330,135 @@ Value attn::inlineRegion(OpBuilder &b, Region &region, ValueRange arguments) {
   for (Operation &op : body.without_terminator())
     b.clone(op, mapping);
   return mapping.lookupOrDefault(body.getTerminator()->getOperand(0));
+}
+
+/// Whether `op` of a score_mod region has a derivative rule below.
+static bool isDifferentiable(Operation *op) {
+  return isa<arith::ConstantOp, arith::AddFOp, arith::SubFOp, arith::MulFOp,
+             arith::DivFOp, arith::NegFOp, arith::SelectOp, arith::MaximumFOp,
+             arith::MinimumFOp, arith::MaxNumFOp, arith::MinNumFOp,
+             arith::ExtFOp, arith::TruncFOp, math::TanhOp, math::ExpOp,
+             math::LogOp, math::SqrtOp, math::AbsFOp>(op);
+}
+
+Operation *attn::firstNonDifferentiable(Region &scoreMod) {
+  // Ops whose result does not depend on the score (index arithmetic, reads
+  // of captured tensors, comparisons) need no rule.
+  Block &body = scoreMod.front();
+  llvm::DenseSet<Value> varying{body.getArgument(0)};
+  for (Operation &op : body.without_terminator()) {
+    bool floatResult = llvm::any_of(op.getResultTypes(), [](Type t) {
+      return isa<FloatType>(t);
+    });
+    // (An op with regions may read the score inside them.)
+    if (floatResult && op.getNumRegions() > 0)
+      return &op;
+    bool depends = llvm::any_of(op.getOperands(), [&](Value v) {
+      return varying.contains(v);
+    });
+    if (!depends)
+      continue;
+    // A comparison of the score (for a select) is piecewise constant.
+    if (!floatResult)
+      continue;
+    if (!isDifferentiable(&op))
+      return &op;
+    for (Value result : op.getResults())
+      varying.insert(result);
+  }
+  return nullptr;
+}
+
+std::pair<Value, Value> attn::differentiateRegion(OpBuilder &b, Region &region,
+                                                  ValueRange arguments) {
+  Block &body = region.front();
+  IRMapping mapping;
+  mapping.map(body.getArguments(), arguments);
+  // d v / d score of each value (absent: 0).
+  llvm::DenseMap<Value, Value> tangents;
+  Location loc = region.getLoc();
+  Type type = arguments.front().getType();
+  tangents[body.getArgument(0)] = floatConstant(b, loc, type, 1.0);
+  auto zero = [&](Type t) { return floatConstant(b, loc, t, 0.0); };
+  for (Operation &op : body.without_terminator()) {
+    Operation *clone = b.clone(op, mapping);
+    if (clone->getNumResults() != 1 ||
+        !isa<FloatType>(clone->getResult(0).getType()))
+      continue;
+    auto tangentOf = [&](Value original) -> Value {
+      auto it = tangents.find(original);
+      return it == tangents.end() ? Value() : it->second;
+    };
+    SmallVector<Value> ts;
+    for (Value operand : op.getOperands())
+      ts.push_back(tangentOf(operand));
+    if (llvm::all_of(ts, [](Value t) { return !t; }))
+      continue; // independent of the score
+    Value y = clone->getResult(0);
+    Type t = y.getType();
+    auto orZero = [&](Value v) { return v ? v : zero(t); };
+    auto mul = [&](Value x, Value z) -> Value {
+      return arith::MulFOp::create(b, loc, x, z);
+    };
+    auto operand = [&](unsigned i) { return clone->getOperand(i); };
+    Value dy;
+    if (isa<arith::AddFOp>(op)) {
+      dy = arith::AddFOp::create(b, loc, orZero(ts[0]), orZero(ts[1]));
+    } else if (isa<arith::SubFOp>(op)) {
+      dy = arith::SubFOp::create(b, loc, orZero(ts[0]), orZero(ts[1]));
+    } else if (isa<arith::MulFOp>(op)) {
+      // d(xz) = dx z + x dz
+      dy = arith::AddFOp::create(b, loc, mul(orZero(ts[0]), operand(1)),
+                                 mul(operand(0), orZero(ts[1])));
+    } else if (isa<arith::DivFOp>(op)) {
+      // d(x / z) = (dx - (x / z) dz) / z
+      dy = arith::DivFOp::create(
+          b, loc, arith::SubFOp::create(b, loc, orZero(ts[0]), mul(y, orZero(ts[1]))),
+          operand(1));
+    } else if (isa<arith::NegFOp>(op)) {
+      dy = arith::NegFOp::create(b, loc, ts[0]);
+    } else if (auto select = dyn_cast<arith::SelectOp>(op)) {
+      dy = arith::SelectOp::create(b, loc, operand(0), orZero(ts[1]),
+                                   orZero(ts[2]));
+    } else if (isa<arith::MaximumFOp, arith::MaxNumFOp, arith::MinimumFOp,
+                   arith::MinNumFOp>(op)) {
+      // The tangent of the operand chosen (the first on ties).
+      bool isMax = isa<arith::MaximumFOp, arith::MaxNumFOp>(op);
+      Value first = arith::CmpFOp::create(
+          b, loc, isMax ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OLE,
+          operand(0), operand(1));
+      dy = arith::SelectOp::create(b, loc, first, orZero(ts[0]), orZero(ts[1]));
+    } else if (isa<arith::ExtFOp>(op)) {
+      dy = arith::ExtFOp::create(b, loc, t, ts[0]);
+    } else if (isa<arith::TruncFOp>(op)) {
+      dy = arith::TruncFOp::create(b, loc, t, ts[0]);
+    } else if (isa<math::TanhOp>(op)) {
+      // (1 - y²) dx
+      dy = mul(arith::SubFOp::create(b, loc, floatConstant(b, loc, t, 1.0),
+                                     mul(y, y)),
+               ts[0]);
+    } else if (isa<math::ExpOp>(op)) {
+      dy = mul(y, ts[0]);
+    } else if (isa<math::LogOp>(op)) {
+      dy = arith::DivFOp::create(b, loc, ts[0], operand(0));
+    } else if (isa<math::SqrtOp>(op)) {
+      // dx / (2 y)
+      dy = arith::DivFOp::create(b, loc, ts[0],
+                                 mul(floatConstant(b, loc, t, 2.0), y));
+    } else if (isa<math::AbsFOp>(op)) {
+      Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                             operand(0), zero(t));
+      dy = arith::SelectOp::create(b, loc, negative,
+                                   arith::NegFOp::create(b, loc, ts[0]), ts[0]);
+    } else {
+      llvm_unreachable("verified differentiable (firstNonDifferentiable)");
+    }
+    tangents[op.getResult(0)] = dy;
+  }
+  Value result = body.getTerminator()->getOperand(0);
+  Value tangent = tangents.lookup(result);
+  return {mapping.lookupOrDefault(result),
+          tangent ? tangent : floatConstant(b, loc, type, 0.0)};
 }
 
 void attn::copyModRegions(Operation *from, Operation *to) {
@@ -294,19 +486,6 @@ void attn::clampModIndices(OpBuilder &b, Operation *op, Value lastRow,
       arg.replaceAllUsesExcept(clamped, clamped);
     }
   }
-}
-
-Value attn::softcapDerivative(OpBuilder &b, Location loc,
-                              const AttentionOperands &a, Value scaledScore) {
-  Type type = a.elementType;
-  if (!a.softcap)
-    return floatConstant(b, loc, type, 1.0);
-  Value t = math::TanhOp::create(
-      b, loc,
-      arith::MulFOp::create(b, loc, scaledScore,
-                            floatConstant(b, loc, type, 1.0 / *a.softcap)));
-  return arith::SubFOp::create(b, loc, floatConstant(b, loc, type, 1.0),
-                               arith::MulFOp::create(b, loc, t, t));
 }
 
 Value attn::accumulateProducts(OpBuilder &b, Location loc, Value lhs, Value rhs,

@@ -186,19 +186,23 @@ func.func @bool_mask(%q: tensor<1x1x64x16xf32>, %k: tensor<1x1x100x16xf32>, %m: 
 
 // -----
 
-// The backward through the softcap: dS is multiplied by 1 - tanh²(u / c) at
-// each block's own raw scores u = q·k * scale (an input of the dS generic,
-// never its uninitialized output).
+// The backward through the softcap: the masked scores' generic also yields
+// each score's derivative d s / d u = 1 - tanh²(u / c) at its scaled
+// product u (0 where hidden), and dS is multiplied by it (an input of the
+// dS generic, never its uninitialized output).
 // FLASH-LABEL: func.func @softcap_backward(
-// FLASH:         %[[RAW:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<32x8xf32>, tensor<8x32xf32>)
-// FLASH:         math.tanh
-// FLASH:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}}, %[[RAW]] : tensor<32x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32x32xf32>)
-// FLASH-NEXT:    ^bb0(%{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32, %[[U:.*]]: f32, %{{.*}}: f32):
-// FLASH:           %[[SCALED:.*]] = arith.mulf %[[U]], %{{.*}} : f32
-// FLASH:           %[[OVERCAP:.*]] = arith.mulf %[[SCALED]], %{{.*}} : f32
-// FLASH:           %[[T:.*]] = math.tanh %[[OVERCAP]] : f32
+// FLASH:         %[[SCORES:.*]]:2 = linalg.generic
+// FLASH:           %[[T:.*]] = math.tanh %{{.*}} : f32
+// FLASH:           %[[CAPPED:.*]] = arith.mulf %[[T]], %{{.*}} : f32
 // FLASH:           %[[T2:.*]] = arith.mulf %[[T]], %[[T]] : f32
-// FLASH:           arith.subf %{{.*}}, %[[T2]] : f32
+// FLASH:           %[[SLOPE:.*]] = arith.subf %{{.*}}, %[[T2]] : f32
+// FLASH:           %[[HIDDEN:.*]] = arith.cmpf oeq, %[[CAPPED]], %{{.*}} : f32
+// FLASH:           %[[DS:.*]] = arith.select %[[HIDDEN]], %{{.*}}, %[[SLOPE]] : f32
+// FLASH:           linalg.yield %[[CAPPED]], %[[DS]] : f32, f32
+// FLASH:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}}, %[[SCORES]]#1 : tensor<32x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32x32xf32>)
+// FLASH-NEXT:    ^bb0(%{{.*}}: f32, %{{.*}}: f32, %{{.*}}: f32, %[[U:.*]]: f32, %{{.*}}: f32):
+// FLASH:           %[[CENTERED:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
+// FLASH:           arith.mulf %[[CENTERED]], %[[U]] : f32
 // DECOMP-LABEL: func.func @softcap_backward(
 // DECOMP:         math.tanh
 func.func @softcap_backward(%g: tensor<1x1x32x8xf32>, %q: tensor<1x1x32x8xf32>, %k: tensor<1x1x32x8xf32>, %o: tensor<1x1x32x8xf32>, %l: tensor<1x1x32xf32>) -> tensor<1x1x32x8xf32> {

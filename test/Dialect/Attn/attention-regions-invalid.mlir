@@ -260,3 +260,36 @@ func.func @backward_score_mod_four_arguments(%q: tensor<64x16xf32>, %l: tensor<6
   } : tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x16xf32>, tensor<64xf32>
   return %dq : tensor<64x16xf32>
 }
+
+// -----
+
+// The backward differentiates score_mod by its ops' rules: math.floor of
+// the score has none (its gradient would be 0 almost everywhere, silently).
+func.func @backward_score_mod_not_differentiable(%q: tensor<2x4x8xf32>, %l: tensor<2x4xf32>) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{'attn.attention_backward' op expects a score_mod differentiable with respect to the score (addf, subf, mulf, divf, negf, select, maximumf, minimumf, extf, truncf, tanh, exp, log, sqrt, absf of it), got 'math.floor'}}
+  %dq, %dk, %dv = attn.attention_backward %q, %q, %q, %q, %q, %l score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    %f = math.floor %s : f32
+    attn.yield %f : f32
+  } : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>
+  return %dq : tensor<2x4x8xf32>
+}
+
+// -----
+
+// Index arithmetic and reads of captured tensors need no rule; a float op
+// of the score inside an scf.if does.
+func.func @backward_score_mod_region_op(%q: tensor<2x4x8xf32>, %l: tensor<2x4xf32>, %c: i1) -> tensor<2x4x8xf32> {
+  // expected-error @+1 {{got 'scf.if'}}
+  %dq, %dk, %dv = attn.attention_backward %q, %q, %q, %q, %q, %l score_mod {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    %r = scf.if %c -> f32 {
+      scf.yield %s : f32
+    } else {
+      %n = arith.negf %s : f32
+      scf.yield %n : f32
+    }
+    attn.yield %r : f32
+  } : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x4xf32>
+  return %dq : tensor<2x4x8xf32>
+}

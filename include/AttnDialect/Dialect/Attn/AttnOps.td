@@ -1148,10 +1148,18 @@ def Attn_AttentionBackwardOp : Attn_Op<"attention_backward", [Pure,
     gradient.
 
     The variants are the forward's (`window`, `softcap`, `alibi %slopes`, a
-    boolean mask) and must be given as they were: S is recomputed with
-    them. ALiBi's slopes are constants (no gradient); through the softcap,
-    each `dS` is multiplied by its derivative `1 - tanh²(u / c)` at the
-    scaled score `u = query · key * scale` before it reaches dQ and dK.
+    boolean mask, `score_mod`, `mask_mod`, `block_mask`) and must be given
+    as they were: S is recomputed with them. ALiBi's slopes and the
+    tensors the regions capture are constants (no gradient). Each `dS` is
+    multiplied by `d s / d u`, the derivative of the final score with
+    respect to the scaled product `u = query · key * scale`, before it
+    reaches dQ and dK: through the softcap `1 - tanh²(u / c)`, through
+    `score_mod` its derivative with respect to the score, formed by
+    forward-mode rules over its ops (addf, subf, mulf, divf, negf, select,
+    maximumf, minimumf, maxnumf, minnumf, extf, truncf, tanh, exp, log,
+    sqrt, absf; ops that do not depend on the score, such as index
+    arithmetic and reads of captured tensors, need none; the verifier
+    rejects any other op of the score). A hidden score's factor is 0.
 
     Numerics: every probability is recomputed as `exp(S - lse)`, at most 1
     for any finite score. A row that saw no key (`lse = +inf`, whatever its

@@ -205,6 +205,28 @@ Value maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
 /// cloned at `b`'s insertion point.
 Value inlineRegion(OpBuilder &b, Region &region, ValueRange arguments);
 
+/// A score_mod region's value for `arguments` and its derivative with
+/// respect to the score (the first argument), by forward-mode rules over
+/// its ops (see firstNonDifferentiable), both built at `b`.
+std::pair<Value, Value> differentiateRegion(OpBuilder &b, Region &region,
+                                            ValueRange arguments);
+
+/// The first op of a score_mod region whose float result depends on the
+/// score and has no derivative rule (addf, subf, mulf, divf, negf, select,
+/// maximumf, minimumf, maxnumf, minnumf, extf, truncf, tanh, exp, log,
+/// sqrt, absf), or null.
+Operation *firstNonDifferentiable(Region &scoreMod);
+
+/// maskedScores and, in `*derivative`, d s / d u of each final score with
+/// respect to its scaled product u = q·k * scale (through the softcap and
+/// score_mod; 0 where the score is hidden; null when it is 1 everywhere).
+Value maskedScoresAndDerivative(OpBuilder &b, Location loc,
+                                const AttentionOperands &a, Value scores,
+                                Value mask, Value rowOffset, Value colOffset,
+                                Value causalOffset, Value scale,
+                                Value *derivative, bool keyMajor = false,
+                                Value batch = Value(), Value head = Value());
+
 /// Clones `from`'s score_mod and mask_mod regions into `to`'s (both
 /// attention ops).
 void copyModRegions(Operation *from, Operation *to);
@@ -216,11 +238,6 @@ void copyModRegions(Operation *from, Operation *to);
 /// and a region reading a captured tensor by index must stay in bounds.
 void clampModIndices(OpBuilder &b, Operation *op, Value lastRow,
                      Value lastKey);
-
-/// d softcap(u) / du = 1 - tanh²(u / softcap) at the scaled score `u`: the
-/// factor a score gradient takes through the cap (1 without it).
-Value softcapDerivative(OpBuilder &b, Location loc, const AttentionOperands &a,
-                        Value scaledScore);
 
 /// init + sum over the last of 5 loops (b, h, i, x, r) of lhs * rhs: lhs
 /// read as (b, h, i, r), rhs through `rhsMap` (grouped heads).
