@@ -473,18 +473,31 @@ def _region(name, signature, lines):
     return f" {name} {{\n  ^bb0({signature}):\n    {body}\n  }}"
 
 
+# The blocks of queries x keys the flash loop computes (the pipelines'
+# block-q and block-kv): block masks are also kept at this granularity,
+# where the loop skips.
+_FLASH_BLOCK = 64
+
+
 class BlockMask:
     """FlexAttention's block mask: `mask_mod` and, per block of
     `BLOCK_SIZE` = (queries, keys), whether it is empty (0: no score kept),
     partial (1) or full (2: every score kept), in `kinds` [B, H, ceil(Q_LEN /
     queries), ceil(KV_LEN / keys)] (B and H are 1 where the mask does not
-    depend on them)."""
+    depend on them). The kernel receives the same classification of the
+    finer blocks the CPU's flash loop computes (`flash_kinds` of
+    `flash_block_size`): a causal diagonal block of 128 is partial, but a
+    quarter of it is empty and skipped."""
 
-    def __init__(self, mask_mod, shape, block_size, kinds):
+    def __init__(self, mask_mod, shape, block_size, kinds, flash_kinds=None,
+                 flash_block_size=None):
         self.mask_mod = mask_mod
         self.shape = shape  # (B, H, Q_LEN, KV_LEN)
         self.BLOCK_SIZE = block_size
         self.kinds = kinds
+        self.flash_kinds = kinds if flash_kinds is None else flash_kinds
+        self.flash_block_size = block_size if flash_block_size is None \
+            else flash_block_size
 
     def sparsity(self):
         """The percentage of blocks that are empty (never computed)."""
@@ -510,23 +523,43 @@ def create_block_mask(mask_mod, B, H, Q_LEN, KV_LEN, device=None, BLOCK_SIZE=128
     bq, bkv = (BLOCK_SIZE, BLOCK_SIZE) if not isinstance(BLOCK_SIZE, tuple) else BLOCK_SIZE
     if bq < 1 or bkv < 1:
         raise ValueError(f"BLOCK_SIZE must be positive, got {BLOCK_SIZE!r}")
+    # Classified per flash block where BLOCK_SIZE is a multiple of it, and
+    # the user's blocks from those.
+    fq = _FLASH_BLOCK if bq % _FLASH_BLOCK == 0 else bq
+    fkv = _FLASH_BLOCK if bkv % _FLASH_BLOCK == 0 else bkv
+    fine = _classify(mask_mod, b_size, h_size, Q_LEN, KV_LEN, fq, fkv)
     nq, nkv = -(-Q_LEN // bq), -(-KV_LEN // bkv)
+    kinds = np.zeros((b_size, h_size, nq, nkv), np.uint8)
+    rq, rkv = bq // fq, bkv // fkv
+    for i in range(nq):
+        for j in range(nkv):
+            part = fine[:, :, i * rq:(i + 1) * rq, j * rkv:(j + 1) * rkv]
+            kinds[:, :, i, j] = np.where((part == 0).all(axis=(2, 3)), 0,
+                                         np.where((part == 2).all(axis=(2, 3)), 2, 1))
+    return BlockMask(mask_mod, (B, H, Q_LEN, KV_LEN), (bq, bkv), kinds, fine,
+                     (fq, fkv))
+
+
+def _classify(mask_mod, b_size, h_size, q_len, kv_len, bq, bkv):
+    """The kinds of the blocks of bq x bkv: 0 empty, 1 partial, 2 full, from
+    mask_mod on the index grid, a block of queries at a time."""
+    nq, nkv = -(-q_len // bq), -(-kv_len // bkv)
     kinds = np.zeros((b_size, h_size, nq, nkv), np.uint8)
     b = np.arange(b_size)[:, None, None, None]
     h = np.arange(h_size)[None, :, None, None]
-    kv = np.arange(KV_LEN)[None, None, None, :]
+    kv = np.arange(kv_len)[None, None, None, :]
     for block in range(nq):
-        q = np.arange(block * bq, min(Q_LEN, (block + 1) * bq))[None, None, :, None]
+        q = np.arange(block * bq, min(q_len, (block + 1) * bq))[None, None, :, None]
         keep = np.broadcast_to(np.asarray(mask_mod(b, h, q, kv), bool),
-                               (b_size, h_size, q.shape[2], KV_LEN))
-        pad = nkv * bkv - KV_LEN
+                               (b_size, h_size, q.shape[2], kv_len))
+        pad = nkv * bkv - kv_len
         if pad:
             keep = np.concatenate([keep, np.zeros(keep.shape[:3] + (pad,), bool)], -1)
         blocks = keep.reshape(b_size, h_size, q.shape[2], nkv, bkv)
         kept = blocks.sum(axis=(2, 4))
-        full = q.shape[2] * np.minimum(bkv, KV_LEN - np.arange(nkv) * bkv)
+        full = q.shape[2] * np.minimum(bkv, kv_len - np.arange(nkv) * bkv)
         kinds[:, :, block, :] = np.where(kept == 0, 0, np.where(kept == full, 2, 1))
-    return BlockMask(mask_mod, (B, H, Q_LEN, KV_LEN), (bq, bkv), kinds)
+    return kinds
 
 
 def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=None,
@@ -570,9 +603,9 @@ def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=Non
     # arguments %a3, %a4, ...
     args = [query, key, value]
     if block_mask is not None:
-        bq, bkv = block_mask.BLOCK_SIZE
+        bq, bkv = block_mask.flash_block_size
         attrs = f" block_mask %a3 sizes = [{bq}, {bkv}]" + attrs
-        args.append(block_mask.kinds.astype(np.int8))
+        args.append(block_mask.flash_kinds.astype(np.int8))
     for text, arrays in regions:
         for n, array in enumerate(arrays):
             text = text.replace(f"%CAPTURED{n}[", f"%a{len(args)}[")
@@ -616,7 +649,7 @@ def _check_block_mask(block_mask, query, key):
         raise ValueError(f"block_mask is for Q_LEN={q_len}, KV_LEN={kv_len}; the "
                          f"query has {query.shape[2]} rows and the key {key.shape[2]}")
     for dim, name in ((0, "B"), (1, "H")):
-        size = block_mask.kinds.shape[dim]
+        size = block_mask.flash_kinds.shape[dim]
         if size not in (1, query.shape[dim]):
             raise ValueError(f"block_mask has {name}={size}, the query "
                              f"{query.shape[dim]}")
