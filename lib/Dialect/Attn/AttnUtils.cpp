@@ -182,6 +182,37 @@ Value attn::maskedScoresAndDerivative(
         b, loc, tensor::getMixedSizes(b, loc, scores), a.elementType));
   SmallVector<AffineMap> allMaps(maps);
   allMaps.append(inits.size(), id);
+  // A 2-D block is of one batch entry and head: what the regions compute
+  // from those alone (and values defined above, such as a captured
+  // per-head slope) is computed once, before the block's generic.
+  IRMapping hoisted;
+  if (rank == 2 && a.hasRegions()) {
+    auto fixed = [&](Value given, int64_t d) -> Value {
+      if (given)
+        return given;
+      return a.origin.empty()
+                 ? arith::ConstantIndexOp::create(b, loc, 0).getResult()
+                 : a.origin[d];
+    };
+    Value blockBatch = fixed(batch, 0), blockHead = fixed(head, 1);
+    for (auto [region, first] :
+         {std::pair<Region *, unsigned>{a.scoreMod, 1}, {a.maskMod, 0}}) {
+      if (!region)
+        continue;
+      Block &body = region->front();
+      hoisted.map(body.getArgument(first), blockBatch);
+      hoisted.map(body.getArgument(first + 1), blockHead);
+      for (Operation &op : body.without_terminator()) {
+        bool invariant =
+            op.getNumRegions() == 0 && isPure(&op) &&
+            llvm::all_of(op.getOperands(), [&](Value v) {
+              return hoisted.contains(v) || !region->isAncestor(v.getParentRegion());
+            });
+        if (invariant)
+          b.clone(op, hoisted);
+      }
+    }
+  }
   std::function<Value(Value, Value)> finish;
   auto body = [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Type type = a.elementType;
@@ -255,11 +286,12 @@ Value attn::maskedScoresAndDerivative(
           SmallVector<Value> arguments{s};
           llvm::append_range(arguments, at);
           if (withDerivative) {
-            auto [value, slope] = differentiateRegion(nb, *a.scoreMod, arguments);
+            auto [value, slope] =
+                differentiateRegion(nb, *a.scoreMod, arguments, &hoisted);
             s = value;
             chain(slope);
           } else {
-            s = inlineRegion(nb, *a.scoreMod, arguments);
+            s = inlineRegion(nb, *a.scoreMod, arguments, &hoisted);
           }
         }
         Value negInf = negInfinity(nb, l, type);
@@ -268,7 +300,8 @@ Value attn::maskedScoresAndDerivative(
                              .getResult()
                        : arith::AddFOp::create(nb, l, s, args[1]).getResult();
         if (a.maskMod)
-          s = arith::SelectOp::create(nb, l, inlineRegion(nb, *a.maskMod, at),
+          s = arith::SelectOp::create(nb, l,
+                                      inlineRegion(nb, *a.maskMod, at, &hoisted),
                                       s, negInf);
         if (!a.hidesByPosition())
           return finish(s, tangent);
@@ -323,12 +356,21 @@ Value attn::maskedScoresAndDerivative(
   return generic.getResult(0);
 }
 
-Value attn::inlineRegion(OpBuilder &b, Region &region, ValueRange arguments) {
+/// Whether `op` of a region is computed already in `mapping` (hoisted).
+static bool isPrebuilt(Operation &op, const IRMapping &mapping) {
+  return op.getNumResults() > 0 &&
+         llvm::all_of(op.getResults(),
+                      [&](Value v) { return mapping.contains(v); });
+}
+
+Value attn::inlineRegion(OpBuilder &b, Region &region, ValueRange arguments,
+                         const IRMapping *prebuilt) {
   Block &body = region.front();
-  IRMapping mapping;
+  IRMapping mapping = prebuilt ? *prebuilt : IRMapping();
   mapping.map(body.getArguments(), arguments);
   for (Operation &op : body.without_terminator())
-    b.clone(op, mapping);
+    if (!isPrebuilt(op, mapping))
+      b.clone(op, mapping);
   return mapping.lookupOrDefault(body.getTerminator()->getOperand(0));
 }
 
@@ -370,9 +412,10 @@ Operation *attn::firstNonDifferentiable(Region &scoreMod) {
 }
 
 std::pair<Value, Value> attn::differentiateRegion(OpBuilder &b, Region &region,
-                                                  ValueRange arguments) {
+                                                  ValueRange arguments,
+                                                  const IRMapping *prebuilt) {
   Block &body = region.front();
-  IRMapping mapping;
+  IRMapping mapping = prebuilt ? *prebuilt : IRMapping();
   mapping.map(body.getArguments(), arguments);
   // d v / d score of each value (absent: 0).
   llvm::DenseMap<Value, Value> tangents;
@@ -381,6 +424,8 @@ std::pair<Value, Value> attn::differentiateRegion(OpBuilder &b, Region &region,
   tangents[body.getArgument(0)] = floatConstant(b, loc, type, 1.0);
   auto zero = [&](Type t) { return floatConstant(b, loc, t, 0.0); };
   for (Operation &op : body.without_terminator()) {
+    if (isPrebuilt(op, mapping))
+      continue; // (independent of the score)
     Operation *clone = b.clone(op, mapping);
     if (clone->getNumResults() != 1 ||
         !isa<FloatType>(clone->getResult(0).getType()))

@@ -24,6 +24,10 @@
 // FLASH:           %[[QB:.*]] = arith.muli %{{.*}}, %[[C32]] : index
 // FLASH:           %[[H:.*]] = arith.remui %{{.*}}, %{{.*}} : index
 // FLASH:           tensor.extract_slice %[[Q]][%{{.*}}, %[[H]], %[[QB]], 0] [1, 1, 32, 16]
+// score_mod's read of the captured slope of query head H (not the
+// key/value head) depends on the head alone: computed once per query
+// block, before its key loop.
+// FLASH:           %[[SLOPE:.*]] = tensor.extract %[[SL]][%[[H]]] : tensor<4xf32>
 // The key blocks from KB.
 // FLASH:           scf.for %[[KB:[a-zA-Z0-9_]+]] = %{{.*}} to %{{.*}} step %[[C64]]
 // The scores k qᵀ [64 keys, 32 queries], then the generic that masks them.
@@ -35,9 +39,7 @@
 // FLASH-NEXT:          %[[I:.*]] = arith.addi %[[QB]], %[[LI]] : index
 // FLASH-NEXT:          %[[LJ:.*]] = linalg.index 0 : index
 // FLASH-NEXT:          %[[J:.*]] = arith.addi %[[KB]], %[[LJ]] : index
-// score_mod's body, its head the query head H (not the key/value head):
-// s - slopes[h] * (i - j).
-// FLASH-NEXT:          %[[SLOPE:.*]] = tensor.extract %[[SL]][%[[H]]] : tensor<4xf32>
+// The rest of score_mod's body: s - slopes[h] * (i - j).
 // FLASH-NEXT:          %[[D:.*]] = arith.subi %[[I]], %[[J]] : index
 // FLASH-NEXT:          %[[DI:.*]] = arith.index_cast %[[D]] : index to i64
 // FLASH-NEXT:          %[[DF:.*]] = arith.sitofp %[[DI]] : i64 to f32

@@ -14,6 +14,7 @@
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/IRMapping.h"
 
 namespace mlir::attn {
 
@@ -202,14 +203,17 @@ Value maskedScores(OpBuilder &b, Location loc, const AttentionOperands &a,
                    Value batch = Value(), Value head = Value());
 
 /// The value a single-block region yields for `arguments`, its operations
-/// cloned at `b`'s insertion point.
-Value inlineRegion(OpBuilder &b, Region &region, ValueRange arguments);
+/// cloned at `b`'s insertion point (those `prebuilt` maps already computed
+/// elsewhere are not).
+Value inlineRegion(OpBuilder &b, Region &region, ValueRange arguments,
+                   const IRMapping *prebuilt = nullptr);
 
 /// A score_mod region's value for `arguments` and its derivative with
 /// respect to the score (the first argument), by forward-mode rules over
 /// its ops (see firstNonDifferentiable), both built at `b`.
 std::pair<Value, Value> differentiateRegion(OpBuilder &b, Region &region,
-                                            ValueRange arguments);
+                                            ValueRange arguments,
+                                            const IRMapping *prebuilt = nullptr);
 
 /// The first op of a score_mod region whose float result depends on the
 /// score and has no derivative rule (addf, subf, mulf, divf, negf, select,
