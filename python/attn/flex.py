@@ -150,6 +150,11 @@ class _Value:
         if kind == "float":
             if self.kind == "bool":
                 return b.emit(f"arith.uitofp {self.name} : i1 to {b.compute}", "float")
+            if self.kind == "index":
+                # Through i32: exact for every index of a tensor dimension
+                # below 2^31, and twice the vector lanes of i64.
+                x = b.emit(f"arith.index_cast {self.name} : index to i32", "raw")
+                return b.emit(f"arith.sitofp {x.name} : i32 to {b.compute}", "float")
             x = self.to("int")
             return b.emit(f"arith.sitofp {x.name} : i64 to {b.compute}", "float")
         if kind == "int":
@@ -253,8 +258,9 @@ class _Value:
     def __abs__(self):
         if self.kind == "float":
             return self.b.emit(f"math.absf {self.name} : {self.b.compute}", "float")
+        # (As a select: math.absi of n-D vectors has no LLVM lowering.)
         x = self.to("int")
-        return self.b.emit(f"math.absi {x.name} : i64", "int")
+        return np.where(x < 0, -x, x)
 
     def __lt__(self, o): return self._compare(o, "lt")
     def __le__(self, o): return self._compare(o, "le")

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -203,8 +204,12 @@ Value attn::maskedScoresAndDerivative(
       hoisted.map(body.getArgument(first), blockBatch);
       hoisted.map(body.getArgument(first + 1), blockHead);
       for (Operation &op : body.without_terminator()) {
+        // (A run-time check of a captured tensor's index, which
+        // --generate-runtime-verification puts in the region, is hoisted
+        // with the read it checks: in the block's generic it would keep the
+        // generic from being vectorized.)
         bool invariant =
-            op.getNumRegions() == 0 && isPure(&op) &&
+            op.getNumRegions() == 0 && (isPure(&op) || isa<cf::AssertOp>(op)) &&
             llvm::all_of(op.getOperands(), [&](Value v) {
               return hoisted.contains(v) || !region->isAncestor(v.getParentRegion());
             });
@@ -358,9 +363,7 @@ Value attn::maskedScoresAndDerivative(
 
 /// Whether `op` of a region is computed already in `mapping` (hoisted).
 static bool isPrebuilt(Operation &op, const IRMapping &mapping) {
-  return op.getNumResults() > 0 &&
-         llvm::all_of(op.getResults(),
-                      [&](Value v) { return mapping.contains(v); });
+  return mapping.contains(&op); // (a clone maps the op it copies)
 }
 
 Value attn::inlineRegion(OpBuilder &b, Region &region, ValueRange arguments,
