@@ -1149,6 +1149,36 @@ def variants_table(roofs_lib, repeats, quick):
                  f"{rate:.1f} | {100 * rate / roof:.0f}% ({roof:.1f} GFLOP/s) | "
                  f"{t / t_sep:.2f}x of {docs} separate causal S={n} ({1e3 * t_sep:.2f} ms) |")
     print(lines[-1], flush=True)
+    # Decode: one query per head against a KV cache of 8192 keys (f32, 64
+    # MiB read per step), 1 and 2 threads, against the read roofs.
+    n_kv = 2048 if quick else 8192
+    q1 = attn.aligned(rng.standard_normal((1, 32, 1, 128), f32))
+    kc, vc = (attn.aligned(rng.standard_normal((1, 8, n_kv, 128), f32)) for _ in range(2))
+    run = lambda: attn.ops.attention(q1, kc, vc)
+    s = np.einsum("bhgd,bhnd->bhgn", q1.reshape(1, 8, 4, 128).astype(np.float64),
+                  kc.astype(np.float64)) / np.sqrt(128)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    want = ((p / p.sum(-1, keepdims=True)) @ vc.astype(np.float64)).reshape(1, 32, 1, 128)
+    assert np.max(np.abs(run() - want)) < 1e-4, "decode: wrong result"
+    cache_bytes = kc.nbytes + vc.nbytes
+    roofs = {1: [measure_bandwidth(roofs_lib, repeats, 1)]}
+    t1 = timed(run, repeats)
+    roofs[1].append(measure_bandwidth(roofs_lib, repeats, 1))
+    roofs[2] = [measure_bandwidth(roofs_lib, repeats, 2)]
+    attn.ops.set_threads(2)
+    try:
+        run()
+        t2 = timed(run, repeats)
+    finally:
+        attn.ops.set_threads(1)
+    roofs[2].append(measure_bandwidth(roofs_lib, repeats, 2))
+    r1, r2 = statistics.mean(roofs[1]), statistics.mean(roofs[2])
+    rate = cache_bytes / t1 / 1e9
+    lines.append(f"| decode B1 Hq32 Hkv8 M1 N={n_kv} D128 (KV cache {cache_bytes >> 20} MiB) "
+                 f"| {1e3 * t1:.2f} ms | {rate:.1f} GB/s | {100 * rate / r1:.0f}% of read BW "
+                 f"({r1:.1f} GB/s) | 2 threads {t1 / t2:.2f}x of the roof's {r2 / r1:.2f}x "
+                 f"({100 * (t1 / t2) / (r2 / r1):.0f}%) |")
+    print(lines[-1], flush=True)
     return ("Attention variants (`attn.ops.attention` options computed from indices, "
             "and `attn.flex_attention`; GFLOP/s count 4 D flops per visible score):\n\n"
             + "\n".join(lines))

@@ -659,3 +659,38 @@ def _check_block_mask(block_mask, query, key):
         if size not in (1, query.shape[dim]):
             raise ValueError(f"block_mask has {name}={size}, the query "
                              f"{query.shape[dim]}")
+
+
+def _documents(cu_seqlens, query, key, causal):
+    """For attn.ops.attention's `cu_seqlens`: the block mask's kinds (int8,
+    of the flash blocks) and sizes, the document id of each position
+    (int32), and the mask_mod region (document ids equal) reading them as
+    %CAPTURED0."""
+    lengths = np.asarray(cu_seqlens)
+    rows, keys = query.shape[-2], key.shape[-2]
+    if lengths.dtype.kind not in "iu" or lengths.ndim != 1 or lengths.size < 2:
+        raise ValueError("cu_seqlens must be a 1-D integer array of document "
+                         f"boundaries, got {lengths.dtype} {lengths.shape}")
+    if rows != keys:
+        raise ValueError(f"cu_seqlens packs self-attention: the query has {rows} "
+                         f"rows and the key {keys}")
+    if lengths[0] != 0 or lengths[-1] != rows or np.any(np.diff(lengths) < 0):
+        raise ValueError(f"cu_seqlens must increase from 0 to {rows}, got "
+                         f"{lengths.tolist()}")
+    doc = np.repeat(np.arange(lengths.size - 1, dtype=np.int32), np.diff(lengths))
+
+    def mask_mod(b, h, q_idx, kv_idx):
+        same = doc[q_idx] == doc[kv_idx]
+        return same & (q_idx >= kv_idx) if causal else same
+
+    kinds = _classify(mask_mod, 1, 1, rows, keys, _FLASH_BLOCK, _FLASH_BLOCK)
+    rank = query.ndim
+    kinds = kinds.reshape((1,) * (rank - 2) + kinds.shape[2:]).astype(np.int8)
+    builder = _Builder("f64" if query.dtype == np.float64 else "f32")
+    idx = [_Value(builder, f"%{n}", "index") for n in ("b", "h", "q", "kv")]
+    # The region reads the ids only (causal is the op's own).
+    lines = _trace(lambda b, h, q_idx, kv_idx: doc[q_idx] == doc[kv_idx], builder,
+                   idx, "bool", "mask_mod")
+    region = _region("mask_mod", "%b: index, %h: index, %q: index, %kv: index",
+                     lines)
+    return kinds, (_FLASH_BLOCK, _FLASH_BLOCK), doc, region

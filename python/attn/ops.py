@@ -403,7 +403,8 @@ def xent_logits(logits, target, ignore_index=-100, reduction="mean", weight=None
 def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
               lowering=None, block_q=None, block_kv=None, return_lse=False,
               dropout_p=0.0, seed=0, offset=0, window=None, softcap=None,
-              alibi_slopes=None, key_padding_mask=None, key_lengths=None):
+              alibi_slopes=None, key_padding_mask=None, key_lengths=None,
+              cu_seqlens=None):
     """softmax(q kᵀ scale + mask) v with grouped-query heads (see
     attn.attention): q [B, Hq, M, D], k [B, Hkv, N, D], v [B, Hkv, N, Dv] (or
     without B, or without B and H). `mask` is additive (q's dtype: 0 keeps,
@@ -424,7 +425,13 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
     `alibi_slopes` [Hq] subtracts `slope[h] * |i + d - j|`.
     `key_padding_mask` [B, N] (True keeps) or `key_lengths` [B] (keys
     `[0, length)` kept) hide keys per batch entry (rank 4; [N] or a scalar
-    at rank 2 and 3): they become a boolean mask [B, 1, 1, N]."""
+    at rank 2 and 3): they become a boolean mask [B, 1, 1, N].
+    `cu_seqlens` (FlashAttention's varlen form: increasing integers from 0
+    to S) packs documents [cu_seqlens[d], cu_seqlens[d + 1]) into one
+    sequence of S queries and keys (M == N): a query sees the keys of its
+    own document only (and with `causal`, those before it), through a
+    mask_mod of the document ids, and the blocks between documents are
+    never computed (a block mask)."""
     mask = _with_key_padding(q, k, mask, key_padding_mask, key_lengths)
     args = _attention_args(q, k, v, mask)
     present = ("mask",) if mask is not None else ()
@@ -433,16 +440,26 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
     if alibi_slopes is not None:
         args.append(_check_slopes(alibi_slopes, q))
         present += ("alibi",)
+    regions, roles = "", ""
+    if cu_seqlens is not None:
+        from . import flex
+        kinds, sizes, doc, region = flex._documents(cu_seqlens, q, k, causal)
+        args.append(kinds)
+        present += (f"block_mask {sizes[0]} {sizes[1]}",)
+        regions = region.replace("%CAPTURED0[", f"%a{len(args)}[")
+        args.append(doc)
+        roles = "c"
     dropout = _dropout(args, dropout_p, seed, offset)
     attrs += dropout
     if return_lse:
         attrs += " with_lse"
+    attrs += regions
     options = tuple(sorted(compiler._pipeline_options(
         attention=lowering, block_q=block_q, block_kv=block_kv).items()))
     return _run("attention", args, attrs,
                 _attention_operands("attention", 3, present, bool(dropout)),
                 [(k.replace("-", "_"), v) for k, v in options],
-                roles="qkv" + "".join(_ROLE[p] for p in present))
+                roles="qkv" + "".join(_ROLE[p.split()[0]] for p in present) + roles)
 
 
 def _attention_args(q, k, v, mask):
@@ -468,7 +485,7 @@ def _check_attention_mask(mask, q, elt):
 
 
 # An attention's optional operands: the role each has in _family.
-_ROLE = {"mask": "m", "alibi": "s"}
+_ROLE = {"mask": "m", "alibi": "s", "block_mask": "b"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -477,20 +494,28 @@ def _attention_operands(op, count, present, rng):
     `present` ones: 'mask', 'alibi'; with `rng`, a last argument, dropout's
     state, that the attributes name). One function per form, made once: it
     is part of the kernel cache's key."""
+    # ('block_mask bq bkv': a block mask of blocks of bq x bkv.)
+    def operand(kind, name):
+        words = kind.split()
+        if words[0] == "block_mask":
+            return f" block_mask {name} sizes = [{words[1]}, {words[2]}]"
+        return f" {kind} {name}"
+
     def text(names):
         if rng:
             names = names[:-1]
         return ", ".join(names[:count]) + "".join(
-            f" {kind} {name}" for kind, name in zip(present, names[count:]))
+            operand(kind, name) for kind, name in zip(present, names[count:]))
 
     def types(names):
         # (The types passed have no rng.)
         return ", ".join(names[:count]) + "".join(
-            (", " if kind == "mask" else f" {kind} ") + name
+            (", " if kind == "mask" else f" {kind.split()[0]} ") + name
             for kind, name in zip(present, names[count:]))
     text.types = types
+    kinds = [kind.split()[0] for kind in present]
     text.pairs = (_OPERANDS[op][:count] + [p for p in _OPERANDS[op][count:]
-                                           if p[0] in present])
+                                           if p[0] in kinds])
     return text
 
 

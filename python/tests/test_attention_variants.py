@@ -239,3 +239,39 @@ def test_softcap_gradient_through_every_block_shape(blocks):
                                  block_kv=blocks[1], **kwargs)
     for name, g, t in zip("qkv", got, (tq, tk, tv)):
         assert rel_err(g, t.grad.numpy(), floor=1.0) < 1e-10, name
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("rank", [2, 3, 4])
+def test_packed_documents_equal_separate_attentions(causal, rank):
+    """cu_seqlens (FlashAttention's varlen form): each document of the
+    packed sequence attends within itself only, as if run alone; a
+    one-token document and documents off every block boundary included."""
+    rng = np.random.default_rng(31 + rank)
+    cu = np.array([0, 1, 70, 200, 201, 333])
+    lead = {2: (), 3: (4,), 4: (2, 4)}[rank]
+    q = rng.standard_normal(lead + (333, 16)).astype(np.float32)
+    k = rng.standard_normal(lead + (333, 16)).astype(np.float32)
+    v = rng.standard_normal(lead + (333, 8)).astype(np.float32)
+    out = ops.attention(q, k, v, causal=causal, cu_seqlens=cu)
+    for start, end in zip(cu[:-1], cu[1:]):
+        piece = (Ellipsis, slice(start, end), slice(None))
+        tq, tk, tv = (torch.tensor(x[piece], dtype=torch.float64) for x in (q, k, v))
+        if rank == 2:
+            tq, tk, tv = (x[None, None] for x in (tq, tk, tv))
+        elif rank == 3:
+            tq, tk, tv = (x[None] for x in (tq, tk, tv))
+        want, _ = dense_attention(tq, tk, tv, causal=causal)
+        assert rel_err(out[piece], want.reshape(out[piece].shape).numpy()) < 2e-5
+
+
+@pytest.mark.parametrize("cu, message", [
+    (np.array([0, 5]), "must increase from 0 to 10"),
+    (np.array([1, 10]), "must increase from 0 to 10"),
+    (np.array([0, 6, 4, 10]), "must increase from 0 to 10"),
+    (np.array([0.0, 10.0]), "1-D integer array"),
+])
+def test_bad_cu_seqlens(cu, message):
+    q = np.zeros((2, 10, 8), np.float32)
+    with pytest.raises(ValueError, match=message):
+        ops.attention(q, q, q, cu_seqlens=cu)
