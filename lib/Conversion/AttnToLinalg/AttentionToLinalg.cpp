@@ -713,6 +713,80 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
   return results;
 }
 
+/// The query heads per key/value head packed into the rows of one head
+/// (see packGroups), or 1. Only scores that do not depend on their query
+/// head or row can be packed: no position, region, ALiBi, dropout, block
+/// mask, nor a mask with heads or rows. (Packed, a decode step's few rows
+/// of all the group's heads are one block against their key/value head,
+/// read once instead of once per query head; longer rows are blocks of the
+/// same work either way.)
+int64_t packableGroups(const attn::AttentionOperands &a) {
+  if (a.groups <= 1 || a.positional() || a.hasRegions() || a.slopes ||
+      a.dropout || a.blockMask)
+    return 1;
+  if (a.mask) {
+    auto type = cast<RankedTensorType>(a.mask.getType());
+    if (type.getDimSize(1) != 1 || type.getDimSize(2) != 1)
+      return 1;
+  }
+  return a.groups;
+}
+
+/// q [B, Hq, M, D] -> [B, Hkv, G M, D] (the rows of query head h G + g
+/// are rows g M + i of key/value head h), and the operands those of a
+/// multi-head attention: a reshape, no copy.
+void packGroups(OpBuilder &b, Location loc, attn::AttentionOperands &a) {
+  auto type = cast<RankedTensorType>(a.q.getType());
+  int64_t g = a.groups, kvHeads = type.getDimSize(1) / g,
+          rows = type.getDimSize(2);
+  auto packedType = RankedTensorType::get(
+      {type.getDimSize(0), kvHeads,
+       ShapedType::isDynamic(rows) ? ShapedType::kDynamic : g * rows,
+       type.getDimSize(3)},
+      type.getElementType());
+  a.q = tensor::CollapseShapeOp::create(
+      b, loc, packedType,
+      tensor::ExpandShapeOp::create(
+          b, loc,
+          RankedTensorType::get({type.getDimSize(0), kvHeads, g, rows,
+                                 type.getDimSize(3)},
+                                type.getElementType()),
+          a.q, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}},
+          SmallVector<OpFoldResult>{a.qSizes[0], b.getIndexAttr(kvHeads),
+                                    b.getIndexAttr(g), a.qSizes[2],
+                                    a.qSizes[3]}),
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}});
+  a.qSizes = tensor::getMixedSizes(b, loc, a.q);
+  a.groups = 1;
+}
+
+/// A result [B, Hkv, G M, ...] of packed groups back to [B, Hq, M, ...].
+Value unpackGroups(OpBuilder &b, Location loc, Value packed,
+                   const attn::AttentionOperands &a) {
+  auto type = cast<RankedTensorType>(packed.getType());
+  auto q = cast<RankedTensorType>(a.q.getType());
+  int64_t g = a.groups, kvHeads = q.getDimSize(1) / g, rows = q.getDimSize(2);
+  SmallVector<int64_t> split{type.getDimSize(0), kvHeads, g, rows};
+  SmallVector<int64_t> merged{type.getDimSize(0), q.getDimSize(1), rows};
+  SmallVector<OpFoldResult> sizes{a.qSizes[0], b.getIndexAttr(kvHeads),
+                                  b.getIndexAttr(g), a.qSizes[2]};
+  SmallVector<ReassociationIndices> expand{{0}, {1}, {2, 3}},
+      collapse{{0}, {1, 2}, {3}};
+  if (type.getRank() == 4) {
+    split.push_back(type.getDimSize(3));
+    merged.push_back(type.getDimSize(3));
+    sizes.push_back(tensor::getMixedSize(b, loc, packed, 3));
+    expand.push_back({4});
+    collapse.push_back({4});
+  }
+  Value expanded = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(split, type.getElementType()), packed,
+      expand, sizes);
+  return tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get(merged, type.getElementType()), expanded,
+      collapse);
+}
+
 /// attention(q, k, v [, mask]) -> flash loops or contractions + softmax.
 struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
   AttentionToFlash(MLIRContext *ctx, attn::AttentionLoweringOptions options)
@@ -745,11 +819,21 @@ struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
                                            rank - 1)});
       return success();
     }
+    // A decode step of grouped-query heads: the few rows of a group's query
+    // heads are one block against their key/value head, which is read once
+    // instead of once per query head.
+    int64_t packed = packableGroups(*a);
+    attn::AttentionOperands operands = *a;
+    if (packed > 1)
+      packGroups(rewriter, loc, operands);
     SmallVector<Value> results =
-        lowerFlash(rewriter, loc, op, *a, op.getScaleAttr(), op.getWindowAttr(),
-                   op.getSoftcapAttr(), options.blockQ,
+        lowerFlash(rewriter, loc, op, operands, op.getScaleAttr(),
+                   op.getWindowAttr(), op.getSoftcapAttr(), options.blockQ,
                    options.blockKV, options.parallelQueryBlocks,
                    op.getWithLse(), op.getDropoutPAttr(), op.getRng());
+    if (packed > 1)
+      for (Value &result : results)
+        result = unpackGroups(rewriter, loc, result, *a);
     results[0] = attn::collapseToRank(rewriter, loc, results[0], rank);
     if (results.size() > 1)
       results[1] = attn::collapseToRank(rewriter, loc, results[1], rank - 1);

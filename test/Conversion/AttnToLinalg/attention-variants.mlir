@@ -209,3 +209,28 @@ func.func @softcap_backward(%g: tensor<1x1x32x8xf32>, %q: tensor<1x1x32x8xf32>, 
   %dq, %dk, %dv = attn.attention_backward %g, %q, %k, %k, %o, %l softcap = 2.0 : tensor<1x1x32x8xf32>, tensor<1x1x32x8xf32>, tensor<1x1x32x8xf32>, tensor<1x1x32x8xf32>, tensor<1x1x32x8xf32>, tensor<1x1x32xf32>
   return %dq : tensor<1x1x32x8xf32>
 }
+
+// -----
+
+// A decode step of grouped-query heads (8 query heads, 2 key/value heads,
+// one row each, no mask depending on head or row): the 4 rows of a group
+// are packed into one block of their key/value head, whose keys and values
+// are read once per group instead of once per query head; the result is
+// unpacked by reshapes (no copy).
+// FLASH-LABEL: func.func @decode_gqa(
+// FLASH-SAME:    %[[Q:[a-zA-Z0-9_]+]]: tensor<1x8x1x16xf32>, %[[K:[a-zA-Z0-9_]+]]: tensor<1x2x256x16xf32>
+// FLASH:         %[[SPLIT:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 4, 1, 16] : tensor<1x8x1x16xf32> into tensor<1x2x4x1x16xf32>
+// FLASH:         %[[PACKED:.*]] = tensor.collapse_shape %[[SPLIT]] {{\[}}[0], [1], [2, 3], [4]] : tensor<1x2x4x1x16xf32> into tensor<1x2x4x16xf32>
+// The 4 packed rows padded to a block of 16, then one block per key/value
+// head.
+// FLASH:         tensor.insert_slice %[[PACKED]] into %{{.*}}[0, 0, 0, 0] [1, 2, 4, 16] [1, 1, 1, 1] : tensor<1x2x4x16xf32> into tensor<1x2x16x16xf32>
+// FLASH:         %[[OUT:.*]] = scf.for {{.*}} -> (tensor<1x2x4x8xf32>)
+// FLASH:           scf.for {{.*}} -> (tensor<1x1x16x8xf32>, tensor<1x1x16xf32>, tensor<1x1x16xf32>)
+// FLASH:         %[[ROWS:.*]] = tensor.expand_shape %[[OUT]] {{\[}}[0], [1], [2, 3], [4]] output_shape [1, 2, 4, 1, 8]
+// FLASH:         tensor.collapse_shape %[[ROWS]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x4x1x8xf32> into tensor<1x8x1x8xf32>
+// DECOMP-LABEL: func.func @decode_gqa(
+// DECOMP-NOT:     tensor.expand_shape %{{.*}} output_shape [1, 2, 4, 1, 16]
+func.func @decode_gqa(%q: tensor<1x8x1x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x8xf32>) -> tensor<1x8x1x8xf32> {
+  %o = attn.attention %q, %k, %v : tensor<1x8x1x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x8xf32>
+  return %o : tensor<1x8x1x8xf32>
+}
