@@ -17,7 +17,8 @@
 from ._attn_core import CompileError, buffer_cache_bytes, trim_buffer_cache
 from .arrays import aligned, empty
 from .compiler import LEVELS, Kernel, clear_cache, compile, load, lower
-from .flex import BlockMask, TraceError, create_block_mask, flex_attention
+from .flex import (BlockMask, TraceError, create_block_mask, flex_attention,
+                   flex_attention_backward)
 from .functional import (cross_entropy, cross_entropy_backward, linear_cross_entropy,
                          linear_cross_entropy_backward)
 from .ops import kernel_cache_info, set_kernel_cache_limits
@@ -26,7 +27,7 @@ from . import cache, ops
 __all__ = ["BlockMask", "CompileError", "Kernel", "LEVELS", "TraceError", "aligned",
            "buffer_cache_bytes", "cache", "clear_cache", "compile",
            "create_block_mask", "cross_entropy", "cross_entropy_backward",
-           "empty", "flex_attention", "kernel_cache_info", "linear_cross_entropy",
+           "empty", "flex_attention", "flex_attention_backward", "kernel_cache_info", "linear_cross_entropy",
            "linear_cross_entropy_backward", "load", "lower", "ops",
            "set_kernel_cache_limits", "trim_buffer_cache"]
 __version__ = cache.VERSION

@@ -27,7 +27,8 @@ import numpy as np
 
 from . import ops
 
-__all__ = ["flex_attention", "create_block_mask", "BlockMask", "TraceError"]
+__all__ = ["flex_attention", "flex_attention_backward", "create_block_mask",
+           "BlockMask", "TraceError"]
 
 
 class TraceError(TypeError):
@@ -432,6 +433,12 @@ def _with_traced_captures(fn, builder):
         return fn  # (a callable object: its arrays are not seen)
 
     def wrap(value, name):
+        # (A torch.Tensor, as attn.torch.flex_attention's functions capture,
+        # is read through numpy.)
+        if type(value).__module__.startswith("torch") and hasattr(value, "numpy"):
+            value = value.detach().cpu()
+            value = (value.float() if str(value.dtype) == "torch.bfloat16"
+                     else value).numpy()
         return _Captured(builder, value, name) if isinstance(value, np.ndarray) else value
 
     closure = None
@@ -577,6 +584,45 @@ def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=Non
     returns (out, lse), lse [B, Hq, L] the natural-log logsumexp of each
     row's modified scores. A row that sees no key gets zeros and lse -inf,
     as in PyTorch."""
+    _check_flex(query, key, value, enable_gqa)
+    args, prefix, regions, has_kinds = _flex_parts(
+        [query, key, value], query, key, score_mod, block_mask)
+    attrs = prefix
+    if scale is not None:
+        attrs += f" scale = {float(scale):.17e}"
+    if return_lse:
+        attrs += " with_lse"
+    result = ops._run("attention", args, attrs + regions, _operands(3, has_kinds),
+                      roles="qkv" + "b" * has_kinds + "c" * (len(args) - 3 - has_kinds))
+    if return_lse:
+        out, lse = result
+        return out, np.where(np.isposinf(lse), -np.inf, lse).astype(lse.dtype)
+    return result
+
+
+def flex_attention_backward(grad_out, query, key, value, out, lse, score_mod=None,
+                            block_mask=None, scale=None, enable_gqa=False):
+    """The gradients (dq, dk, dv) of `flex_attention` with the same
+    arguments, from its output `out`, its `lse` (`return_lse=True`) and
+    `grad_out`: attn.attention_backward with the same regions, which
+    differentiates score_mod by the rules of its operations."""
+    _check_flex(query, key, value, enable_gqa)
+    for name, x in (("grad_out", grad_out), ("out", out)):
+        if not isinstance(x, np.ndarray) or x.dtype != query.dtype:
+            raise TypeError(f"{name} must be a numpy.ndarray of the query's dtype")
+    # attn's lse marks a row that saw no key with +inf (PyTorch's -inf).
+    lse = np.where(np.isneginf(lse), np.inf, lse).astype(lse.dtype)
+    args, prefix, regions, has_kinds = _flex_parts(
+        [grad_out, query, key, value, out, lse], query, key, score_mod, block_mask)
+    attrs = prefix
+    if scale is not None:
+        attrs += f" scale = {float(scale):.17e}"
+    return ops._run("attention_backward", args, attrs + regions,
+                    _operands(6, has_kinds),
+                    roles="qqkvql" + "b" * has_kinds + "c" * (len(args) - 6 - has_kinds))
+
+
+def _check_flex(query, key, value, enable_gqa):
     for name, x in (("query", query), ("key", key), ("value", value)):
         if not isinstance(x, np.ndarray) or x.ndim != 4:
             raise ValueError(f"{name} must be a 4-D numpy.ndarray [B, H, L, E], got "
@@ -584,12 +630,18 @@ def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=Non
     if query.shape[1] != key.shape[1] and not enable_gqa:
         raise ValueError(f"query has {query.shape[1]} heads and key {key.shape[1]}: "
                          "pass enable_gqa=True for grouped-query attention")
+    elt = ops._check_array(query, "query", ops._FLOAT_TYPES, "floating-point")
+    for name, x in (("key", key), ("value", value)):
+        if ops._FLOAT_TYPES.get(x.dtype) != elt:
+            raise TypeError(f"{name} must have the dtype of query ({query.dtype}), "
+                            f"got {x.dtype}")
+
+
+def _flex_parts(args, query, key, score_mod, block_mask):
+    """`args` followed by the block mask's kinds and the regions' captured
+    arrays; the block mask's operand text; the regions' text (naming the
+    captured arrays by their argument); whether there is a block mask."""
     compute = "f64" if query.dtype == np.float64 else "f32"
-    attrs = ""
-    if scale is not None:
-        attrs += f" scale = {float(scale):.17e}"
-    if return_lse:
-        attrs += " with_lse"
     regions = []  # (text, captured arrays)
     if score_mod is not None:
         builder = _Builder(compute)
@@ -606,43 +658,38 @@ def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=Non
         regions.append((_region("mask_mod", "%b: index, %h: index, %q: index, "
                                 "%kv: index", lines), builder.captured))
     # Then the block mask's kinds, and the captured arrays, as the kernel's
-    # arguments %a3, %a4, ...
-    args = [query, key, value]
+    # arguments.
+    args = list(args)
+    prefix = ""
     if block_mask is not None:
         bq, bkv = block_mask.flash_block_size
-        attrs = f" block_mask %a3 sizes = [{bq}, {bkv}]" + attrs
+        prefix = f" block_mask %a{len(args)} sizes = [{bq}, {bkv}]"
         args.append(block_mask.flash_kinds.astype(np.int8))
-    for text, arrays in regions:
+    text = ""
+    for region, arrays in regions:
         for n, array in enumerate(arrays):
-            text = text.replace(f"%CAPTURED{n}[", f"%a{len(args)}[")
+            region = region.replace(f"%CAPTURED{n}[", f"%a{len(args)}[")
             args.append(np.ascontiguousarray(array))
-        attrs += text
-    elt = ops._check_array(query, "query", ops._FLOAT_TYPES, "floating-point")
-    for name, x in (("key", key), ("value", value)):
-        if ops._FLOAT_TYPES.get(x.dtype) != elt:
-            raise TypeError(f"{name} must have the dtype of query ({query.dtype}), "
-                            f"got {x.dtype}")
-    has_kinds = block_mask is not None
-    result = ops._run("attention", args, attrs, _operands(has_kinds),
-                      roles="qkv" + "b" * has_kinds + "c" * (len(args) - 3 - has_kinds))
-    if return_lse:
-        out, lse = result
-        return out, np.where(np.isposinf(lse), -np.inf, lse).astype(lse.dtype)
-    return result
+        text += region
+    return args, prefix, text, block_mask is not None
 
 
 @functools.lru_cache(maxsize=None)
-def _operands(has_kinds):
-    """The operand text of a flex attention: q, k, v (the block mask and
-    its sizes are in the attributes), and its types, the block mask's
-    named. One function per form: it is part of the kernel cache's key."""
+def _operands(count, has_kinds):
+    """The operand text of a flex attention (count 3) or its backward (6)
+    (the block mask and its sizes are in the attributes), and its types,
+    the block mask's named. One function per form: it is part of the
+    kernel cache's key."""
     def text(names):
-        return ", ".join(names[:3])
+        return ", ".join(names[:count])
 
     def types(names):
-        return ", ".join(names[:3]) + (f" block_mask {names[3]}" if has_kinds else "")
+        return ", ".join(names[:count]) + (f" block_mask {names[count]}"
+                                           if has_kinds else "")
     text.types = types
-    text.pairs = [("query", "query"), ("key", "key"), ("value", "value")]
+    text.pairs = [("query", "query"), ("key", "key"), ("value", "value")] \
+        if count == 3 else [("grad", "grad_out"), ("query", "query"), ("key", "key"),
+                            ("value", "value"), ("output", "out"), ("lse", "lse")]
     return text
 
 

@@ -19,7 +19,7 @@ PyTorch; 1.13 lacks some of them)."""
 import numpy as np
 import torch
 
-from . import ops
+from . import flex, ops
 
 _DTYPES = (torch.float16, torch.float32, torch.float64, torch.bfloat16)
 
@@ -267,6 +267,58 @@ class _Attention(torch.autograd.Function):
             ctx.mask, **ctx.args)
         return (_torch(dq, q.dtype), _torch(dk, k.dtype), _torch(dv, v.dtype),
                 None, None, None, None, None, None)
+
+
+class _FlexAttention(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, q, k, v, score_mod, block_mask, scale, enable_gqa):
+        args = dict(score_mod=score_mod, block_mask=block_mask, scale=scale,
+                    enable_gqa=enable_gqa)
+        out, lse = flex.flex_attention(_np(q), _np(k), _np(v), return_lse=True, **args)
+        lse_t = torch.from_numpy(lse)
+        ctx.save_for_backward(q, k, v, _torch(out, q.dtype), lse_t)
+        ctx.args = args
+        ctx.mark_non_differentiable(lse_t)
+        return _torch(out, q.dtype), lse_t
+
+    @staticmethod
+    def backward(ctx, grad, grad_lse):
+        q, k, v, out, lse = ctx.saved_tensors
+        work = _np(q).dtype
+        dq, dk, dv = flex.flex_attention_backward(
+            _np(grad.to(q.dtype)).astype(work, copy=False), _np(q), _np(k), _np(v),
+            _np(out).astype(work, copy=False), lse.numpy(), **ctx.args)
+        return (_torch(dq, q.dtype), _torch(dk, k.dtype), _torch(dv, v.dtype),
+                None, None, None, None)
+
+
+def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=None,
+                   enable_gqa=False, return_lse=False):
+    """PyTorch 2.5's `torch.nn.attention.flex_attention.flex_attention` on
+    CPU tensors [B, H, L, E] (see `attn.flex_attention`): `score_mod` and
+    the block mask's `mask_mod` are traced Python functions, which may
+    capture tensors or numpy arrays; differentiable with respect to query,
+    key and value (the backward differentiates score_mod). Block masks come
+    from `attn.torch.create_block_mask`."""
+    q = _check(query, "query")
+    k, v = _check(key, "key", q), _check(value, "value", q)
+    out, lse = _FlexAttention.apply(q, k, v, score_mod, block_mask, scale, enable_gqa)
+    return (out, lse) if return_lse else out
+
+
+def create_block_mask(mask_mod, B, H, Q_LEN, KV_LEN, device="cpu", BLOCK_SIZE=128,
+                      _compile=False):
+    """PyTorch 2.5's `create_block_mask` (see `attn.create_block_mask`):
+    `mask_mod(b, h, q_idx, kv_idx)` is evaluated on index tensors, as
+    PyTorch does, once per shape."""
+    del _compile
+
+    def on_tensors(b, h, q_idx, kv_idx):
+        to = lambda x: torch.from_numpy(np.asarray(x))
+        return np.asarray(mask_mod(to(b), to(h), to(q_idx), to(kv_idx)))
+    mask = flex.create_block_mask(on_tensors, B, H, Q_LEN, KV_LEN, device, BLOCK_SIZE)
+    mask.mask_mod = mask_mod  # traced into the kernel as written
+    return mask
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
