@@ -1084,12 +1084,30 @@ def variants_table(roofs_lib, repeats, quick):
     S = 1024
     q, k, v = inputs(S)
     slopes = (2.0 ** -np.arange(1, 9)).astype(f32)
-    rows = [("plain causal", {}), ("ALiBi causal", dict(alibi_slopes=slopes)),
-            ("softcap 30 causal", dict(softcap=30.0)),
-            ("ALiBi + softcap causal", dict(alibi_slopes=slopes, softcap=30.0))]
+    causal_mask = attn.create_block_mask(lambda b, h, qi, ki: qi >= ki, None, None, S, S)
+
+    def flex(score_mod):
+        return lambda: attn.flex_attention(q, k, v, score_mod=score_mod,
+                                           block_mask=causal_mask)
+
+    def builtin(**variant):
+        return lambda: attn.ops.attention(q, k, v, causal=True, **variant)
+    # (label, run, the variant the float64 check applies); FlexAttention's
+    # rows are ALiBi and softcap as score_mod regions and causal as a
+    # mask_mod with its block mask.
+    rows = [
+        ("plain causal", builtin(), {}),
+        ("ALiBi causal", builtin(alibi_slopes=slopes), dict(alibi_slopes=slopes)),
+        ("softcap 30 causal", builtin(softcap=30.0), dict(softcap=30.0)),
+        ("ALiBi + softcap causal", builtin(alibi_slopes=slopes, softcap=30.0),
+         dict(alibi_slopes=slopes, softcap=30.0)),
+        ("flex ALiBi score_mod, causal mask_mod",
+         flex(lambda s, b, h, qi, ki: s - slopes[h] * np.abs(qi - ki)),
+         dict(alibi_slopes=slopes)),
+        ("flex softcap 30 score_mod, causal mask_mod",
+         flex(lambda s, b, h, qi, ki: 30.0 * np.tanh(s / 30.0)), dict(softcap=30.0))]
     plain = None
-    for label, variant in rows:
-        run = lambda: attn.ops.attention(q, k, v, causal=True, **variant)
+    for label, run, variant in rows:
         check(run(), q, k, v, **variant)
         peak = [measure_peak(roofs_lib)]
         t = timed(run, repeats)
@@ -1097,28 +1115,6 @@ def variants_table(roofs_lib, repeats, quick):
         rate = 4 * 8 * S * (S + 1) / 2 * 64 / t / 1e9
         roof = statistics.mean(peak)
         plain = plain or t
-        lines.append(f"| {label}, S={S} | {1e3 * t:.2f} ms | {rate:.1f} "
-                     f"| {100 * rate / roof:.0f}% ({roof:.1f} GFLOP/s) | {t / plain:.2f}x |")
-        print(lines[-1], flush=True)
-    # FlexAttention: ALiBi and softcap as score_mod regions, causal as a
-    # mask_mod with its block mask, against plain causal (same S).
-    slopes64 = slopes
-    flex_rows = [
-        ("flex ALiBi score_mod, causal mask_mod",
-         lambda s, b, h, qi, ki: s - slopes64[h] * np.abs(qi - ki)),
-        ("flex softcap 30 score_mod, causal mask_mod",
-         lambda s, b, h, qi, ki: 30.0 * np.tanh(s / 30.0))]
-    causal_mask = attn.create_block_mask(lambda b, h, qi, ki: qi >= ki, None, None, S, S)
-    for label, score_mod in flex_rows:
-        run = lambda: attn.flex_attention(q, k, v, score_mod=score_mod,
-                                          block_mask=causal_mask)
-        variant = (dict(alibi_slopes=slopes) if "ALiBi" in label else dict(softcap=30.0))
-        check(run(), q, k, v, **variant)
-        peak = [measure_peak(roofs_lib)]
-        t = timed(run, repeats)
-        peak.append(measure_peak(roofs_lib))
-        rate = 4 * 8 * S * (S + 1) / 2 * 64 / t / 1e9
-        roof = statistics.mean(peak)
         lines.append(f"| {label}, S={S} | {1e3 * t:.2f} ms | {rate:.1f} "
                      f"| {100 * rate / roof:.0f}% ({roof:.1f} GFLOP/s) | {t / plain:.2f}x |")
         print(lines[-1], flush=True)

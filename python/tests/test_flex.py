@@ -204,30 +204,27 @@ def test_grouped_heads_need_enable_gqa():
         flex_attention(q, k, k)
 
 
+# The regions twice: on the forward and on its backward.
+REGIONS = """score_mod {
+  ^bb0(%s: f64, %b: index, %h: index, %i: index, %j: index):
+    BODY
+  } mask_mod {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %keep = arith.cmpi sge, %i, %j : index
+    attn.yield %keep : i1
+  }"""
 BACKWARD = """
 func.func @f(%q: tensor<1x2x?x8xf64>, %k: tensor<1x2x?x8xf64>, %v: tensor<1x2x?x8xf64>,
              %g: tensor<1x2x?x8xf64>, %w: tensor<2xf64>)
     -> (tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>) {
-  %o, %lse = attn.attention %q, %k, %v with_lse score_mod {
-  ^bb0(%s: f64, %b: index, %h: index, %i: index, %j: index):
-    BODY
-  } mask_mod {
-  ^bb0(%b: index, %h: index, %i: index, %j: index):
-    %keep = arith.cmpi sge, %i, %j : index
-    attn.yield %keep : i1
-  } : tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>
-  %dq, %dk, %dv = attn.attention_backward %g, %q, %k, %v, %o, %lse score_mod {
-  ^bb0(%s: f64, %b: index, %h: index, %i: index, %j: index):
-    BODY
-  } mask_mod {
-  ^bb0(%b: index, %h: index, %i: index, %j: index):
-    %keep = arith.cmpi sge, %i, %j : index
-    attn.yield %keep : i1
-  } : tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>,
+  %o, %lse = attn.attention %q, %k, %v with_lse REGIONS
+      : tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>
+  %dq, %dk, %dv = attn.attention_backward %g, %q, %k, %v, %o, %lse REGIONS
+      : tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>,
       tensor<1x2x?x8xf64>, tensor<1x2x?xf64>
   return %dq, %dk, %dv : tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>, tensor<1x2x?x8xf64>
 }
-"""
+""".replace("REGIONS", REGIONS)
 
 # score_mod bodies (MLIR) and the same function in torch.
 SCORE_MODS = {
