@@ -7,6 +7,8 @@ LM), grouped-query heads, fully masked rows, float32 and float64; block
 classification; and the functions that cannot be traced, rejected with
 their construct and line."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -85,7 +87,12 @@ CASES = [(alibi, None), (softcap, causal), (relative, sliding), (None, document)
          (None, None)]
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+# Under ASan (scripts/test-sanitized) each compilation is several times
+# slower: the examples run in float32 only.
+SANITIZED = "ASAN_OPTIONS" in os.environ
+
+
+@pytest.mark.parametrize("dtype", [np.float32] if SANITIZED else [np.float32, np.float64])
 @pytest.mark.parametrize("score_mod, mask_mod", CASES)
 def test_against_dense(score_mod, mask_mod, dtype):
     q = RNG.standard_normal((B, H, S, E)).astype(dtype)
