@@ -218,8 +218,9 @@ Value attn::maskedScoresAndDerivative(
       }
     }
   }
-  std::function<Value(Value, Value)> finish;
-  auto body = [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+  // The final score and its derivative d s / d u (null: 1).
+  auto body = [&](OpBuilder &nb, Location l,
+                  ValueRange args) -> std::pair<Value, Value> {
         Type type = a.elementType;
         Value s = args[0];
         Value tangent; // d s / d u (null: 1)
@@ -309,7 +310,7 @@ Value attn::maskedScoresAndDerivative(
                                       inlineRegion(nb, *a.maskMod, at, &hoisted),
                                       s, negInf);
         if (!a.hidesByPosition())
-          return finish(s, tangent);
+          return {s, tangent};
         // Hidden: j > i + d + right or j < i + d - left.
         Value hidden;
         auto orHidden = [&](arith::CmpIPredicate predicate, int64_t shift) {
@@ -326,33 +327,26 @@ Value attn::maskedScoresAndDerivative(
         if (a.windowLeft)
           orHidden(arith::CmpIPredicate::slt, -*a.windowLeft);
         if (!hidden)
-          return finish(s, tangent);
-        return finish(arith::SelectOp::create(nb, l, hidden, negInf, s),
-                      tangent);
+          return {s, tangent};
+        return {arith::SelectOp::create(nb, l, hidden, negInf, s), tangent};
   };
   auto generic = linalg::GenericOp::create(
       b, loc, ValueRange(inits).getTypes(), inputs, inits, allMaps,
       SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        // finish(s, tangent) yields s and, with the derivative, the tangent
-        // (1 where null, 0 where s is hidden: P = 0 there, and 0 * inf
-        // would be NaN).
-        Value result;
-        finish = [&](Value s, Value tangent) -> Value {
-          SmallVector<Value> yielded{s};
-          if (withDerivative) {
-            Type type = a.elementType;
-            if (!tangent)
-              tangent = floatConstant(nb, l, type, 1.0);
-            yielded.push_back(arith::SelectOp::create(
-                nb, l, isNegInfinity(nb, l, s), floatConstant(nb, l, type, 0.0),
-                tangent));
-          }
-          linalg::YieldOp::create(nb, l, yielded);
-          return s;
-        };
-        result = body(nb, l, args);
-        (void)result;
+        // s and, with the derivative, the tangent: 1 where null, 0 where s
+        // is hidden (P = 0 there, and 0 * inf would be NaN).
+        auto [s, tangent] = body(nb, l, args);
+        SmallVector<Value> yielded{s};
+        if (withDerivative) {
+          Type type = a.elementType;
+          if (!tangent)
+            tangent = floatConstant(nb, l, type, 1.0);
+          yielded.push_back(arith::SelectOp::create(
+              nb, l, isNegInfinity(nb, l, s), floatConstant(nb, l, type, 0.0),
+              tangent));
+        }
+        linalg::YieldOp::create(nb, l, yielded);
       });
   if (withDerivative)
     *derivative = generic.getResult(1);
