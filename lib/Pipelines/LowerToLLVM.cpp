@@ -36,6 +36,7 @@ void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
   toLinalg.blockQ = options.blockQ;
   toLinalg.blockKV = options.blockKV;
   toLinalg.parallelQueryBlocks = options.threads > 1;
+  toLinalg.bf16Products = options.bf16Dot;
   pm.addPass(attn::createConvertAttnToLinalgPass(toLinalg));
   pm.addPass(createLinalgGeneralizeNamedOpsPass());
   pm.addPass(attn::createFuseElementwisePass());
@@ -70,6 +71,7 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
   // the register tiles replace.
   attn::VectorizeContractionsPassOptions contractions;
   contractions.fma = options.reassoc;
+  contractions.bf16Dot = options.bf16Dot;
   pm.addNestedPass<func::FuncOp>(
       attn::createVectorizeContractionsPass(contractions));
   attn::VectorizeReductionsPassOptions vectorize;
@@ -136,6 +138,7 @@ void attn::buildLowerToLLVMPipeline(OpPassManager &pm,
   // two-source shuffles rather than 256 element moves.
   toLLVM.vectorTransposeLowering =
       vector::VectorTransposeLowering::Shuffle16x16;
+  toLLVM.x86Vector = options.bf16Dot;
   pm.addPass(createConvertVectorToLLVMPass(toLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   // scf must be lowered to cf before the LLVM conversions, which ignore it;

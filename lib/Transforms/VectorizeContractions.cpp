@@ -9,6 +9,12 @@
 // one fused multiply-add. A column max of C read first (flash attention's
 // running max) is folded into the tiles' write-back.
 //
+// Mixed precision (bf16 A and B, f32 C: the flash loop of a bf16 attention)
+// widens each element as it is read, or with `bf16-dot` multiplies pairs of
+// the reduction with the CPU's bf16 dot product (x86vector.avx512.dot,
+// vdpbf16ps): B and a transposed A are first interleaved into pairs of rows
+// (B'[r/2, 2j + t] = B[r + t, j]), and each step adds one pair of r.
+//
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/Transforms/Passes.h"
@@ -20,6 +26,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -156,9 +163,9 @@ int64_t tileFor(int64_t size, int64_t limit, int64_t least) {
 // matmul generic (i, j, r) -> loops over rows x lanes tiles, vector.fma per r
 struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
   RegisterBlockMatmul(MLIRContext *ctx, int64_t rows, int64_t lanes,
-                      int64_t unroll, bool fma)
+                      int64_t unroll, bool fma, bool bf16Dot)
       : OpRewritePattern(ctx), rows(rows), lanes(lanes), unroll(unroll),
-        fma(fma) {}
+        fma(fma), bf16Dot(bf16Dot) {}
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
@@ -172,35 +179,96 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
     Type elementType = getElementTypeOrSelf(op.getResult(0).getType());
     if (!elementType.isF32() && !elementType.isF64())
       return rewriter.notifyMatchFailure(op, "not f32 or f64");
+    Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
+    Type lhsElement = getElementTypeOrSelf(lhs.getType());
+    Type rhsElement = getElementTypeOrSelf(rhs.getType());
+    // Narrower operands are widened as they are read (the body's extf).
+    auto widens = [&](Type type) {
+      return type == elementType ||
+             (isa<FloatType>(type) &&
+              cast<FloatType>(type).getWidth() <
+                  cast<FloatType>(elementType).getWidth());
+    };
+    if (!widens(lhsElement) || !widens(rhsElement))
+      return rewriter.notifyMatchFailure(op, "operands wider than the result");
+    // Pairs of bf16 through the dot product: an even reduction, whole
+    // vectors of 16 f32 lanes, the order of the sum given up (fma).
+    bool dot = bf16Dot && fma && elementType.isF32() && lhsElement.isBF16() &&
+               rhsElement.isBF16() && ranges[2] % 2 == 0 &&
+               ranges[1] % kDotLanes == 0 &&
+               (!lhsTransposed || ranges[0] % kDotLanes == 0);
     int64_t tileRows = tileFor(ranges[0], rows, 1);
-    int64_t tileLanes = tileFor(ranges[1], lanes, 4);
-    int64_t steps = tileFor(ranges[2], unroll, 1);
+    int64_t tileLanes = tileFor(ranges[1], std::max(lanes, dot ? kDotLanes : 0),
+                                dot ? kDotLanes : 4);
+    int64_t reductionSteps = dot ? ranges[2] / 2 : ranges[2];
+    int64_t steps = tileFor(reductionSteps, unroll, 1);
     if (tileLanes == 0)
       return rewriter.notifyMatchFailure(op, "no lane tile divides the row");
+    // The accumulators of a row of the tile: one vector, or the dot
+    // product's 16-lane vectors side by side.
+    int64_t vectorLanes = dot ? kDotLanes : tileLanes;
+    int64_t chunks = tileLanes / vectorLanes;
 
     Location loc = op.getLoc();
-    Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
     // A column max of the result is taken from each tile's accumulators
     // as they are written, not in a pass over C of its own.
     linalg::GenericOp colMax = columnMaxOf(op);
     OpBuilder::InsertionGuard guard(rewriter);
     if (colMax)
       rewriter.setInsertionPoint(colMax);
-    auto vectorType = VectorType::get({tileLanes}, elementType);
+    auto vectorType = VectorType::get({vectorLanes}, elementType);
     Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value padding = arith::ConstantOp::create(
-        rewriter, loc, rewriter.getFloatAttr(elementType, 0.0));
+    auto zeroOf = [&](Type type) -> Value {
+      return arith::ConstantOp::create(rewriter, loc,
+                                       rewriter.getFloatAttr(type, 0.0));
+    };
+    Value padding = zeroOf(elementType);
+    Value lhsPadding = zeroOf(lhsElement), rhsPadding = zeroOf(rhsElement);
     auto index = [&](OpBuilder &b, int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
     SmallVector<bool> inBounds{true};
+    auto widen = [&](OpBuilder &b, Location loc, Value x) -> Value {
+      Type type = getElementTypeOrSelf(x.getType());
+      if (type == elementType)
+        return x;
+      Type wide = elementType;
+      if (auto vector = dyn_cast<VectorType>(x.getType()))
+        wide = vector.clone(elementType);
+      return arith::ExtFOp::create(b, loc, wide, x);
+    };
+    // The dot product reads B, and A where it is transposed, as pairs of
+    // rows interleaved.
+    if (dot) {
+      rhs = interleaveRowPairs(rewriter, loc, rhs);
+      if (lhsTransposed)
+        lhs = interleaveRowPairs(rewriter, loc, lhs);
+    }
+    auto pairType = VectorType::get({2 * kDotLanes}, rhsElement);
+    // A[i, 2 r2 : 2 r2 + 2] (or A'[r2, 2 i : 2 i + 2]) in every 32-bit lane.
+    auto broadcastPair = [&](OpBuilder &b, Location loc, Value i, Value r2) {
+      SmallVector<Value, 2> at{i, r2};
+      Value two = index(b, 2);
+      if (lhsTransposed)
+        at = {r2, arith::MulIOp::create(b, loc, i, two)};
+      else
+        at[1] = arith::MulIOp::create(b, loc, r2, two);
+      Value pair = vector::TransferReadOp::create(
+          b, loc, VectorType::get({2}, lhsElement), lhs, at, lhsPadding,
+          inBounds);
+      Value word = vector::BitCastOp::create(
+          b, loc, VectorType::get({1}, b.getI32Type()), pair);
+      Value words = vector::BroadcastOp::create(
+          b, loc, VectorType::get({kDotLanes}, b.getI32Type()), word);
+      return vector::BitCastOp::create(b, loc, pairType, words).getResult();
+    };
 
     // A filled init (C = 0 + A B) starts the accumulators from the fill
     // value and is overwritten whole: its fill is not needed.
     Value init = op.getDpsInits()[0], start, rowScale;
     if (auto filled = filledWith(init)) {
-      start =
-          vector::BroadcastOp::create(rewriter, loc, vectorType, filled->first);
+      start = vector::BroadcastOp::create(rewriter, loc, vectorType,
+                                          filled->first);
       init = filled->second;
     } else if (auto scaled = rowScaled(init)) {
       // A row-scaled init (C = acc * a + A B): each tile of acc is scaled
@@ -218,32 +286,41 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
               b, loc, c0, index(b, ranges[1]), index(b, tileLanes), rowArgs,
               [&](OpBuilder &b, Location loc, Value j, ValueRange tileArgs) {
                 Value out = tileArgs[0];
-                SmallVector<Value> rowIndices, accs;
+                SmallVector<Value> rowIndices, columns, accs;
+                for (int64_t c = 0; c < chunks; ++c)
+                  columns.push_back(
+                      c == 0 ? j
+                             : arith::AddIOp::create(
+                                   b, loc, j, index(b, c * vectorLanes))
+                                   .getResult());
                 for (int64_t t = 0; t < tileRows; ++t) {
                   rowIndices.push_back(
                       t == 0 ? i
                              : arith::AddIOp::create(b, loc, i, index(b, t))
                                    .getResult());
-                  Value acc = start ? start
-                                    : vector::TransferReadOp::create(
-                                          b, loc, vectorType, out,
-                                          ValueRange{rowIndices[t], j}, padding,
-                                          inBounds)
-                                          .getResult();
-                  if (rowScale) {
-                    Value factor = tensor::ExtractOp::create(
-                        b, loc, rowScale, ValueRange{rowIndices[t]});
-                    acc =
-                        arith::MulFOp::create(b, loc, acc,
-                                              vector::BroadcastOp::create(
-                                                  b, loc, vectorType, factor));
+                  Value factor;
+                  if (rowScale)
+                    factor = vector::BroadcastOp::create(
+                        b, loc, vectorType,
+                        tensor::ExtractOp::create(b, loc, rowScale,
+                                                  ValueRange{rowIndices[t]}));
+                  for (int64_t c = 0; c < chunks; ++c) {
+                    Value acc =
+                        start ? start
+                              : vector::TransferReadOp::create(
+                                    b, loc, vectorType, out,
+                                    ValueRange{rowIndices[t], columns[c]},
+                                    padding, inBounds)
+                                    .getResult();
+                    if (rowScale)
+                      acc = arith::MulFOp::create(b, loc, acc, factor);
+                    accs.push_back(acc);
                   }
-                  accs.push_back(acc);
                 }
-                // `steps` consecutive r per iteration: less loop overhead
-                // per multiply-add.
+                // `steps` consecutive r (pairs of r) per iteration: less
+                // loop overhead per multiply-add.
                 auto reduction = scf::ForOp::create(
-                    b, loc, c0, index(b, ranges[2]), index(b, steps), accs,
+                    b, loc, c0, index(b, reductionSteps), index(b, steps), accs,
                     [&](OpBuilder &b, Location loc, Value r0,
                         ValueRange partial) {
                       SmallVector<Value> updated(partial);
@@ -252,14 +329,39 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
                                          : arith::AddIOp::create(b, loc, r0,
                                                                  index(b, u))
                                                .getResult();
-                        Value row = vector::TransferReadOp::create(
-                            b, loc, vectorType, rhs, ValueRange{r, j}, padding,
-                            inBounds);
+                        if (dot) {
+                          // acc += A[i, 2r] B[2r, j] + A[i, 2r+1] B[2r+1, j]
+                          SmallVector<Value> pairsOfB;
+                          for (int64_t c = 0; c < chunks; ++c)
+                            pairsOfB.push_back(vector::TransferReadOp::create(
+                                b, loc, pairType, rhs,
+                                ValueRange{r, arith::MulIOp::create(
+                                                  b, loc, columns[c],
+                                                  index(b, 2))},
+                                rhsPadding, inBounds));
+                          for (int64_t t = 0; t < tileRows; ++t) {
+                            Value pairOfA =
+                                broadcastPair(b, loc, rowIndices[t], r);
+                            for (int64_t c = 0; c < chunks; ++c) {
+                              Value &acc = updated[t * chunks + c];
+                              acc = x86vector::DotBF16Op::create(
+                                  b, loc, vectorType, acc, pairOfA,
+                                  pairsOfB[c]);
+                            }
+                          }
+                          continue;
+                        }
+                        Value row = widen(
+                            b, loc,
+                            vector::TransferReadOp::create(
+                                b, loc, VectorType::get({tileLanes}, rhsElement),
+                                rhs, ValueRange{r, j}, rhsPadding, inBounds));
                         for (int64_t t = 0; t < tileRows; ++t) {
                           SmallVector<Value, 2> at{rowIndices[t], r};
                           if (lhsTransposed)
                             std::swap(at[0], at[1]);
-                          Value a = tensor::ExtractOp::create(b, loc, lhs, at);
+                          Value a = widen(
+                              b, loc, tensor::ExtractOp::create(b, loc, lhs, at));
                           Value splat = vector::BroadcastOp::create(
                               b, loc, vectorType, a);
                           if (fma) {
@@ -276,27 +378,32 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
                       scf::YieldOp::create(b, loc, updated);
                     });
                 for (int64_t t = 0; t < tileRows; ++t)
-                  out = vector::TransferWriteOp::create(
-                            b, loc, reduction.getResult(t), out,
-                            ValueRange{rowIndices[t], j}, inBounds)
-                            .getResult();
+                  for (int64_t c = 0; c < chunks; ++c)
+                    out = vector::TransferWriteOp::create(
+                              b, loc, reduction.getResult(t * chunks + c), out,
+                              ValueRange{rowIndices[t], columns[c]}, inBounds)
+                              .getResult();
                 SmallVector<Value> yielded{out};
                 if (colMax) {
                   // maxnumf is exact in any order: the tile's rows, then
                   // the columns' max so far.
-                  Value tileMax = reduction.getResult(0);
-                  for (int64_t t = 1; t < tileRows; ++t)
-                    tileMax = arith::MaxNumFOp::create(
-                        b, loc, tileMax, reduction.getResult(t));
-                  Value sofar = vector::TransferReadOp::create(
-                      b, loc, vectorType, tileArgs[1], ValueRange{j}, padding,
-                      inBounds);
-                  yielded.push_back(
-                      vector::TransferWriteOp::create(
-                          b, loc,
-                          arith::MaxNumFOp::create(b, loc, sofar, tileMax),
-                          tileArgs[1], ValueRange{j}, inBounds)
-                          .getResult());
+                  Value columnMax = tileArgs[1];
+                  for (int64_t c = 0; c < chunks; ++c) {
+                    Value tileMax = reduction.getResult(c);
+                    for (int64_t t = 1; t < tileRows; ++t)
+                      tileMax = arith::MaxNumFOp::create(
+                          b, loc, tileMax, reduction.getResult(t * chunks + c));
+                    Value sofar = vector::TransferReadOp::create(
+                        b, loc, vectorType, columnMax, ValueRange{columns[c]},
+                        padding, inBounds);
+                    columnMax =
+                        vector::TransferWriteOp::create(
+                            b, loc,
+                            arith::MaxNumFOp::create(b, loc, sofar, tileMax),
+                            columnMax, ValueRange{columns[c]}, inBounds)
+                            .getResult();
+                  }
+                  yielded.push_back(columnMax);
                 }
                 scf::YieldOp::create(b, loc, yielded);
               });
@@ -308,8 +415,48 @@ struct RegisterBlockMatmul : OpRewritePattern<linalg::GenericOp> {
     return success();
   }
 
+  /// B'[r2, 2 j + t] = B[2 r2 + t, j], for a B of an even row count and
+  /// whole vectors of kDotLanes columns: the pairs of rows interleaved.
+  static Value interleaveRowPairs(OpBuilder &b, Location loc, Value matrix) {
+    auto type = cast<RankedTensorType>(matrix.getType());
+    int64_t pairs = type.getDimSize(0) / 2, columns = type.getDimSize(1);
+    Type element = type.getElementType();
+    auto index = [&](OpBuilder &b, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    Value padding =
+        arith::ConstantOp::create(b, loc, b.getFloatAttr(element, 0.0));
+    auto half = VectorType::get({kDotLanes}, element);
+    SmallVector<bool> inBounds{true};
+    Value packed = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{pairs, 2 * columns}, element);
+    auto pairLoop = scf::ForOp::create(
+        b, loc, index(b, 0), index(b, pairs), index(b, 1), ValueRange{packed},
+        [&](OpBuilder &b, Location loc, Value r2, ValueRange args) {
+          Value even = arith::MulIOp::create(b, loc, r2, index(b, 2));
+          Value odd = arith::AddIOp::create(b, loc, even, index(b, 1));
+          Value result = args[0];
+          for (int64_t j = 0; j < columns; j += kDotLanes) {
+            auto read = [&](Value row) -> Value {
+              return vector::TransferReadOp::create(b, loc, half, matrix,
+                                                    ValueRange{row, index(b, j)},
+                                                    padding, inBounds);
+            };
+            Value pairsOfRows =
+                vector::InterleaveOp::create(b, loc, read(even), read(odd));
+            result = vector::TransferWriteOp::create(
+                         b, loc, pairsOfRows, result,
+                         ValueRange{r2, index(b, 2 * j)}, inBounds)
+                         .getResult();
+          }
+          scf::YieldOp::create(b, loc, result);
+        });
+    return pairLoop.getResult(0);
+  }
+
+  static constexpr int64_t kDotLanes = 16;
   int64_t rows, lanes, unroll;
-  bool fma;
+  bool fma, bf16Dot;
 };
 
 struct VectorizeContractionsPass
@@ -318,7 +465,8 @@ struct VectorizeContractionsPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<RegisterBlockMatmul>(&getContext(), rows, lanes, unroll, fma);
+    patterns.add<RegisterBlockMatmul>(&getContext(), rows, lanes, unroll, fma,
+                                      bf16Dot);
     // Greedily: a matmul's rewrite may also replace its column max, an
     // op after it.
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

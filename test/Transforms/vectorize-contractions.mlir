@@ -132,9 +132,9 @@ func.func @filled(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>) -> tensor<4x16xf32>
 // CHECK-LABEL: func.func @row_scaled(
 // CHECK-SAME:    %[[A:[a-zA-Z0-9_]+]]: tensor<8x8xf32>, %[[B:[a-zA-Z0-9_]+]]: tensor<8x32xf32>, %[[ACC:[a-zA-Z0-9_]+]]: tensor<8x32xf32>, %[[F:[a-zA-Z0-9_]+]]: tensor<8xf32>)
 // CHECK-NOT:     linalg.generic
-// CHECK:         %[[T0:.*]] = vector.transfer_read %[[ACC]][%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<8x32xf32>, vector<32xf32>
 // CHECK:         %[[F0:.*]] = tensor.extract %[[F]][%{{.*}}] : tensor<8xf32>
 // CHECK:         %[[S0:.*]] = vector.broadcast %[[F0]] : f32 to vector<32xf32>
+// CHECK:         %[[T0:.*]] = vector.transfer_read %[[ACC]][%{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<8x32xf32>, vector<32xf32>
 // CHECK:         %[[A0:.*]] = arith.mulf %[[T0]], %[[S0]] : vector<32xf32>
 // CHECK:         scf.for {{.*}} iter_args(%{{.*}} = %[[A0]],
 // CHECK:         vector.transfer_write %{{.*}}, %[[ACC]]

@@ -29,6 +29,8 @@ struct AttentionLoweringOptions {
   int64_t blockQ = 64, blockKV = 64;
   /// Flash query blocks in an scf.forall (for threads) instead of scf.for.
   bool parallelQueryBlocks = false;
+  /// A bf16 flash attention's contractions on bf16 operands (f32 sums).
+  bool bf16Products = false;
 };
 
 /// Adds the patterns that decompose attn ops into linalg named ops.

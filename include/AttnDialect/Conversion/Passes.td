@@ -68,6 +68,12 @@ def ConvertAttnToLinalgPass : Pass<"convert-attn-to-linalg"> {
            "key blocks, and dQ in a pass of its own; linear_xent: its token "
            "blocks; its backward: its class blocks, and dhidden in a pass of "
            "its own)">,
+    Option<"bf16Products", "bf16-products", "bool", /*default=*/"false",
+           "A bf16 attention's flash loop keeps q, k, v bf16 and rounds its "
+           "probabilities to bf16 for p v (an attn.online_attention of bf16 "
+           "operands and an f32 state: mixed-precision contractions with f32 "
+           "sums, for --attn-vectorize-contractions' bf16-dot), instead of "
+           "computing in f32 on widened operands">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

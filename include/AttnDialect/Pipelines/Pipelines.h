@@ -81,6 +81,14 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("Keys per block of the flash lowering (at most: fewer "
                      "static keys make a block of the next multiple of 16)"),
       llvm::cl::init(64)};
+  PassOptions::Option<bool> bf16Dot{
+      *this, "bf16-dot",
+      llvm::cl::desc("bf16 attention multiplies bf16 q, k, v and "
+                     "probabilities with the AVX512_BF16 dot product "
+                     "(vdpbf16ps) instead of widening them to f32; the code "
+                     "then runs only on CPUs with AVX512_BF16 (the Python "
+                     "JIT sets it where the host has it)"),
+      llvm::cl::init(false)};
 };
 
 /// The levels of the attn lowering; each pipeline extends the one before.

@@ -438,6 +438,20 @@ def VectorizeContractionsPass : Pass<"attn-vectorize-contractions", "::mlir::fun
     ```
     becomes loops over 8 x 2 tiles carrying eight `vector<32xf32>` through
     a loop of 64 steps of eight `vector.fma`.
+
+    Operands narrower than the result (bf16 or f16 `A` and `B` with an f32
+    `C`, the body extending them: a mixed-precision contraction) are
+    widened as they are read; the products are exact in f32. With
+    `bf16-dot=true` (and `fma`), a bf16 x bf16 -> f32 contraction of an
+    even reduction and whole vectors of 16 columns goes through
+    `x86vector.avx512.dot` (`vdpbf16ps`, AVX512_BF16: the code runs only
+    on a CPU that has it). Each step adds a pair of the reduction,
+    `A[i, 2r] B[2r, j] + A[i, 2r+1] B[2r+1, j]`, to 16 f32 lanes, so `B`
+    (and a transposed `A`) is first interleaved into pairs of rows,
+    `B'[r/2, 2j + t] = B[r + t, j]`, and the pair of `A` is broadcast as one
+    32-bit word. The instruction rounds after each product and flushes
+    denormal inputs and results to zero; the sum runs in pairs, odd index
+    first.
   }];
   let options = [
     Option<"rows", "rows", "int64_t", /*default=*/"8",
@@ -449,12 +463,17 @@ def VectorizeContractionsPass : Pass<"attn-vectorize-contractions", "::mlir::fun
            "two up to this dividing the reduction)">,
     Option<"fma", "fma", "bool", /*default=*/"true",
            "Fuse each multiply-add (rounded once)">,
+    Option<"bf16Dot", "bf16-dot", "bool", /*default=*/"false",
+           "bf16 operands of an f32 contraction through the AVX512_BF16 dot "
+           "product (vdpbf16ps), two products per lane and instruction "
+           "(with fma only)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect",
   ];
 }
 

@@ -110,7 +110,8 @@ struct ConvertAttnToLinalgPass
 
     RewritePatternSet patterns(&getContext());
     attn::populateAttnToLinalgPatterns(
-        patterns, {attentionLowering, blockQ, blockKV, parallelQueryBlocks});
+        patterns, {attentionLowering, blockQ, blockKV, parallelQueryBlocks,
+                   bf16Products});
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
