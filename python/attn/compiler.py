@@ -17,6 +17,8 @@ LEVELS = {
 }
 
 _DTYPES = {
+    # numpy has no bfloat16: its values travel as their bits, in uint16.
+    "bf16": np.dtype(np.uint16),
     "f16": np.dtype(np.float16),
     "f32": np.dtype(np.float32),
     "f64": np.dtype(np.float64),
@@ -78,14 +80,25 @@ _HOST_CACHE_BYTES = (host_l2_bytes() or 512 * 1024) // 2
 LIBOMP = "/usr/lib/llvm-22/lib/libomp.so"
 
 
+def host_has_bf16_dot():
+    """Whether this host's CPU has AVX512_BF16 (vdpbf16ps), as LLVM detects
+    it for the code it compiles here."""
+    return "+avx512bf16" in _attn_core.host_target().split()[-1].split(",")
+
+
+_HOST_BF16_DOT = host_has_bf16_dot()
+
+
 def _pipeline_options(attention=None, block_q=None, block_kv=None,
                       reassoc=None, approximate_math=None, checked=None,
                       online_softmax_min_row=None, threads=None,
-                      cache_bytes=None, prefetch=None, short_dynamic_rows=None):
+                      cache_bytes=None, prefetch=None, short_dynamic_rows=None,
+                      bf16_dot=None):
     options = {}
     for name, value in (("reassoc", reassoc), ("approximate-math", approximate_math),
                         ("checked", checked), ("prefetch", prefetch),
-                        ("short-dynamic-rows", short_dynamic_rows)):
+                        ("short-dynamic-rows", short_dynamic_rows),
+                        ("bf16-dot", bf16_dot)):
         if value is not None:
             if not isinstance(value, bool):
                 raise TypeError(f"{name.replace('-', '_')} must be a bool, got {value!r}")
@@ -241,7 +254,9 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
     cache_bytes (bytes of a broadcast mask that blocks of rows keep cached;
     default half this host's L2), prefetch (software prefetch of the next
     row, default True), short_dynamic_rows (dynamic rows are below
-    online_softmax_min_row).
+    online_softmax_min_row), bf16_dot (a bf16 attention multiplies bf16
+    operands and probabilities with AVX512_BF16's dot product; default: where
+    this host has it, see `host_has_bf16_dot`).
 
     The compiled module is kept in the disk cache (see `attn.cache`): the
     same source and options compile once per host, across processes.
@@ -250,6 +265,8 @@ def compile(source, *, entry=None, pipeline=None, threads=1, reassoc=True,
     if pipeline is None:
         if options.get("cache_bytes") is None:
             options["cache_bytes"] = _HOST_CACHE_BYTES
+        if options.get("bf16_dot") is None:
+            options["bf16_dot"] = _HOST_BF16_DOT
         opts = _pipeline_options(reassoc=reassoc, checked=checked,
                                  threads=threads, **options)
         # Failed checks come back here as exceptions, not aborts.

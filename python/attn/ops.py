@@ -14,6 +14,9 @@ _FLOAT_TYPES = {
     np.dtype(np.float32): "f32",
     np.dtype(np.float64): "f64",
 }
+# numpy has no bfloat16: with dtype="bfloat16" an op takes and returns its
+# bits, uint16 arrays (e.g. `torch_tensor.view(torch.int16).numpy()`).
+_BF16_TYPES = {np.dtype(np.uint16): "bf16"}
 _INDEX_TYPES = {np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
 _BOOL_TYPE = {np.dtype(np.bool_): "i1", np.dtype(np.int8): "i8"}
 
@@ -25,10 +28,22 @@ def _check_array(x, name, types, kind):
         raise TypeError(f"{name} is a masked array, whose mask would be ignored: "
                         f"pass {name}.filled(value)")
     if x.dtype not in types:
-        allowed = ", ".join(str(t) for t in types)
+        allowed = ", ".join("uint16 of bfloat16 bits" if types is _BF16_TYPES
+                            else str(t) for t in types)
         article = "an" if kind[0] in "aeiou" else "a"
         raise TypeError(f"{name} must be {article} {kind} array ({allowed}), got {x.dtype}")
     return types[x.dtype]
+
+
+def _float_types(dtype):
+    """The arrays a floating-point operand may be: numpy's floats, or with
+    dtype="bfloat16" the bits of bfloat16 values in uint16."""
+    if dtype is None:
+        return _FLOAT_TYPES
+    if dtype == "bfloat16":
+        return _BF16_TYPES
+    raise ValueError(f"dtype must be None (the arrays' own) or 'bfloat16' "
+                     f"(uint16 arrays holding bfloat16 bits), got {dtype!r}")
 
 
 def _tensor(shape, elt):
@@ -143,6 +158,10 @@ def _family(op, args, options, roles=None):
             shape[-1] = a.shape[-1]  # the head dimension; one slope per head
         shapes.append(tuple(shape))
     options = dict(options)
+    # bf16 kernels depend on the host's bf16 dot product (a different
+    # kernel where a test turns it off).
+    if any(a.dtype == np.uint16 for a in args):
+        options.setdefault("bf16_dot", compiler._HOST_BF16_DOT)
     rows = args[_ROW_ARGUMENT.get(op, 0)]
     if op in _ROW_BUCKETED and rows.ndim >= 1:
         if rows.shape[-1] < options.get("online_softmax_min_row", _ONLINE_MIN_ROW):
@@ -193,7 +212,8 @@ def _op_text(op, attrs, operand_names, signature):
     operands of `signature` ((shape, dtype) pairs; -1 sizes dynamic); the
     verifier's diagnostic, as a ValueError naming the arguments, if a size
     rule is broken (the rules live in the compiler alone)."""
-    elts = [_FLOAT_TYPES.get(dtype) or _INDEX_TYPES.get(dtype) or _BOOL_TYPE[dtype]
+    elts = [_FLOAT_TYPES.get(dtype) or _BF16_TYPES.get(dtype)
+            or _INDEX_TYPES.get(dtype) or _BOOL_TYPE[dtype]
             for _, dtype in signature]
     types = [_tensor(["?" if d < 0 else d for d in shape], e)
              for (shape, _), e in zip(signature, elts)]
@@ -404,7 +424,7 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
               lowering=None, block_q=None, block_kv=None, return_lse=False,
               dropout_p=0.0, seed=0, offset=0, window=None, softcap=None,
               alibi_slopes=None, key_padding_mask=None, key_lengths=None,
-              cu_seqlens=None):
+              cu_seqlens=None, dtype=None):
     """softmax(q kᵀ scale + mask) v with grouped-query heads (see
     attn.attention): q [B, Hq, M, D], k [B, Hkv, N, D], v [B, Hkv, N, Dv] (or
     without B, or without B and H). `mask` is additive (q's dtype: 0 keeps,
@@ -431,14 +451,24 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
     sequence of S queries and keys (M == N): a query sees the keys of its
     own document only (and with `causal`, those before it), through a
     mask_mod of the document ids, and the blocks between documents are
-    never computed (a block mask)."""
+    never computed (a block mask).
+
+    `dtype="bfloat16"`: q, k, v (an additive mask, the slopes) and the
+    output are uint16 arrays of bfloat16 bits (numpy has no bfloat16); lse
+    is float32. Where the host has AVX512_BF16
+    (`attn.compiler.host_has_bf16_dot()`), both products take bf16 operands
+    with f32 sums (vdpbf16ps), q * scale and the probabilities rounded to
+    bfloat16 (see attn.online_attention); elsewhere everything is computed
+    in f32 from the widened inputs. Either way the output is rounded to
+    bfloat16 once."""
+    types = _float_types(dtype)
     mask = _with_key_padding(q, k, mask, key_padding_mask, key_lengths)
-    args = _attention_args(q, k, v, mask)
+    args = _attention_args(q, k, v, mask, types)
     present = ("mask",) if mask is not None else ()
     attrs = _attention_attrs(q, scale, causal, masked_rows)
     attrs += _variant_attrs(window, softcap)
     if alibi_slopes is not None:
-        args.append(_check_slopes(alibi_slopes, q))
+        args.append(_check_slopes(alibi_slopes, q, types))
         present += ("alibi",)
     regions, roles = "", ""
     if cu_seqlens is not None:
@@ -462,24 +492,24 @@ def attention(q, k, v, mask=None, causal=False, scale=None, masked_rows="zero",
                 roles="qkv" + "".join(_ROLE[p.split()[0]] for p in present) + roles)
 
 
-def _attention_args(q, k, v, mask):
+def _attention_args(q, k, v, mask, types=_FLOAT_TYPES):
     """q, k, v [, mask], of one dtype (a mask also bool)."""
-    elt = _check_array(q, "q", _FLOAT_TYPES, "floating-point")
+    elt = _check_array(q, "q", types, "floating-point")
     for name, x in (("k", k), ("v", v)):
-        if _check_array(x, name, _FLOAT_TYPES, "floating-point") != elt:
+        if _check_array(x, name, types, "floating-point") != elt:
             raise TypeError(f"{name} must have the dtype of q ({q.dtype}), got {x.dtype}")
     args = [q, k, v]
     if mask is not None:
-        _check_attention_mask(mask, q, elt)
+        _check_attention_mask(mask, q, elt, types)
         args.append(mask)
     return args
 
 
-def _check_attention_mask(mask, q, elt):
+def _check_attention_mask(mask, q, elt, types=_FLOAT_TYPES):
     """An additive mask of q's dtype, or a boolean one."""
     if isinstance(mask, np.ndarray) and mask.dtype == np.bool_:
         return
-    if _check_array(mask, "mask", _FLOAT_TYPES, "floating-point") != elt:
+    if _check_array(mask, "mask", types, "floating-point") != elt:
         raise TypeError(f"mask must have the dtype of q ({q.dtype}) or be "
                         f"boolean, got {mask.dtype}")
 
@@ -543,10 +573,10 @@ def _variant_attrs(window, softcap):
     return attrs
 
 
-def _check_slopes(slopes, q):
+def _check_slopes(slopes, q, types=_FLOAT_TYPES):
     """ALiBi's slopes [Hq] of q's dtype."""
-    elt = _FLOAT_TYPES[q.dtype]
-    if _check_array(slopes, "alibi_slopes", _FLOAT_TYPES, "floating-point") != elt:
+    elt = types[q.dtype]
+    if _check_array(slopes, "alibi_slopes", types, "floating-point") != elt:
         raise TypeError(f"alibi_slopes must have the dtype of q ({q.dtype}), "
                         f"got {slopes.dtype}")
     heads = q.shape[-3] if q.ndim >= 3 else 1

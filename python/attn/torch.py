@@ -12,8 +12,10 @@ and `patch(model)` swaps it into a model. Each function is a
 attn kernels (attn.ops and their `_backward` ops). CPU tensors only;
 contiguous float32 and float64 tensors are read and written in place
 (shared buffers, no copy), others are copied once; float16 is computed by
-attn's f16 kernels, bfloat16 (which numpy lacks) in float32 and rounded
-back. The signatures and semantics are PyTorch 2.x's (documented by
+attn's f16 kernels. bfloat16 (which numpy lacks) goes to attention's bf16
+kernels as its bits (`ops.attention(..., dtype="bfloat16")`: bf16 dot
+products where the CPU has them); the other ops and the backward passes
+compute it in float32 and round back. The signatures and semantics are PyTorch 2.x's (documented by
 PyTorch; 1.13 lacks some of them)."""
 
 import numpy as np
@@ -46,6 +48,18 @@ def _np(t):
     if t.dtype == torch.bfloat16:
         t = t.float()
     return t.contiguous().numpy()
+
+
+def _bits(t):
+    """The bits of a bfloat16 tensor as a uint16 numpy array (what
+    attn.ops takes with dtype="bfloat16")."""
+    return t.detach().contiguous().view(torch.int16).numpy().view(np.uint16)
+
+
+def _from_bits(a):
+    """The bfloat16 tensor whose bits are the uint16 array `a`."""
+    return torch.from_numpy(np.ascontiguousarray(a).view(np.int16)).view(
+        torch.bfloat16)
 
 
 def _torch(a, dtype):
@@ -253,8 +267,17 @@ class _Attention(torch.autograd.Function):
         args = dict(causal=causal, scale=scale, dropout_p=dropout_p, seed=seed,
                     offset=offset)
         m = None if mask is None else _np(mask)
-        out, lse = ops.attention(_np(q), _np(k), _np(v), m, return_lse=True, **args)
-        out = _torch(out, q.dtype)
+        if q.dtype == torch.bfloat16:
+            # attn's bf16 kernels, on the tensors' bits.
+            bits = None if mask is None else (
+                m if mask.dtype == torch.bool else _bits(mask))
+            out, lse = ops.attention(_bits(q), _bits(k), _bits(v), bits,
+                                     return_lse=True, dtype="bfloat16", **args)
+            out = _from_bits(out)
+        else:
+            out, lse = ops.attention(_np(q), _np(k), _np(v), m, return_lse=True,
+                                     **args)
+            out = _torch(out, q.dtype)
         ctx.save_for_backward(q, k, v, out, torch.from_numpy(lse))
         ctx.mask, ctx.args = m, args
         return out

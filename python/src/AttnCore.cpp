@@ -334,7 +334,9 @@ py::dtype dtypeOf(const std::string &elementType) {
   static const std::map<std::string, const char *> names = {
       {"f16", "float16"}, {"f32", "float32"}, {"f64", "float64"},
       {"i8", "int8"},     {"i16", "int16"},   {"i32", "int32"},
-      {"i64", "int64"},   {"i1", "bool"}};
+      {"i64", "int64"},   {"i1", "bool"},
+      // numpy has no bfloat16: its bits, in uint16.
+      {"bf16", "uint16"}};
   // Made once per type: numpy parses the name each time otherwise.
   static std::map<std::string, py::dtype> *made =
       new std::map<std::string, py::dtype>();

@@ -39,6 +39,11 @@ void populateAttnToLinalgPatterns(RewritePatternSet &patterns,
 
 /// Whether `options` lower `attention` to flash loops (otherwise to its
 /// decomposition).
+/// Whether `options` lower the bf16 `attention` to flash loops with bf16
+/// contractions (bf16-products) rather than in f32 on widened operands.
+bool bf16ProductsApply(AttentionOp attention,
+                       const AttentionLoweringOptions &options);
+
 bool lowersToFlash(AttentionOp attention,
                    const AttentionLoweringOptions &options);
 

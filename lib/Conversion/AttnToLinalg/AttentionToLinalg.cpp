@@ -426,7 +426,9 @@ SmallVector<Value> lowerFlash(RewriterBase &b, Location loc,
       vSizes(a.vSizes);
   qSizes[2] = paddedRows;
   kSizes[2] = vSizes[2] = paddedKeys;
-  SmallVector<Value> zeros(4, zero);
+  // (bf16 q, k, v of an f32 computation are padded with bf16 zeros.)
+  SmallVector<Value> zeros(
+      4, floatConstant(b, loc, getElementTypeOrSelf(a.q.getType()), 0.0));
   Value q = padTo(b, loc, a.q, qSizes, zeros);
   Value k = padTo(b, loc, a.k, kSizes, zeros);
   Value v = padTo(b, loc, a.v, vSizes, zeros);
@@ -824,6 +826,19 @@ struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
     // instead of once per query head.
     int64_t packed = packableGroups(*a);
     attn::AttentionOperands operands = *a;
+    // bf16 products: q, k and v stay bf16, the rest (the state, the mask,
+    // the slopes, the output until its final rounding) is f32.
+    Type resultElement = a->elementType;
+    if (bf16ProductsApply(op, options)) {
+      Type f32 = rewriter.getF32Type();
+      operands.elementType = f32;
+      for (Value *operand : {&operands.mask, &operands.slopes})
+        if (*operand && getElementTypeOrSelf(operand->getType()) ==
+                            resultElement)
+          *operand = attn::convertElements(rewriter, loc, *operand, f32);
+      // (The online step forms its scale in f32 from the attribute.)
+      operands.scale = Value();
+    }
     if (packed > 1)
       packGroups(rewriter, loc, operands);
     SmallVector<Value> results =
@@ -834,6 +849,9 @@ struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
     if (packed > 1)
       for (Value &result : results)
         result = unpackGroups(rewriter, loc, result, *a);
+    if (getElementTypeOrSelf(results[0].getType()) != resultElement)
+      results[0] =
+          attn::convertElements(rewriter, loc, results[0], resultElement);
     results[0] = attn::collapseToRank(rewriter, loc, results[0], rank);
     if (results.size() > 1)
       results[1] = attn::collapseToRank(rewriter, loc, results[1], rank - 1);
@@ -845,6 +863,12 @@ struct AttentionToFlash : OpRewritePattern<attn::AttentionOp> {
 };
 
 } // namespace
+
+bool attn::bf16ProductsApply(attn::AttentionOp op,
+                             const AttentionLoweringOptions &options) {
+  return options.bf16Products && lowersToFlash(op, options) &&
+         op.getQuery().getType().getElementType().isBF16();
+}
 
 bool attn::lowersToFlash(attn::AttentionOp op,
                          const AttentionLoweringOptions &options) {

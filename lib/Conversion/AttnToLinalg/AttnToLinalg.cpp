@@ -127,12 +127,17 @@ namespace {
 /// conversions are elementwise generics that fusion takes into the op's
 /// loops.
 struct ComputeHalfInF32 : RewritePattern {
-  ComputeHalfInF32(MLIRContext *ctx)
-      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/2, ctx) {}
+  ComputeHalfInF32(MLIRContext *ctx, attn::AttentionLoweringOptions options)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/2, ctx),
+        options(options) {}
 
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
     if (!isa<attn::AttnDialect>(op->getDialect()) || op->getNumResults() == 0)
+      return failure();
+    // A bf16 flash attention with bf16 products keeps its operands.
+    if (auto attention = dyn_cast<attn::AttentionOp>(op);
+        attention && attn::bf16ProductsApply(attention, options))
       return failure();
     auto isHalf = [](Type type) {
       auto tensor = dyn_cast<RankedTensorType>(type);
@@ -173,13 +178,15 @@ struct ComputeHalfInF32 : RewritePattern {
     rewriter.replaceOp(op, results);
     return success();
   }
+
+  attn::AttentionLoweringOptions options;
 };
 
 } // namespace
 
 void attn::populateAttnToLinalgPatterns(RewritePatternSet &patterns,
                                         AttentionLoweringOptions attention) {
-  patterns.add<ComputeHalfInF32>(patterns.getContext());
+  patterns.add<ComputeHalfInF32>(patterns.getContext(), attention);
   patterns.add<DecomposeAttnOp>(patterns.getContext(), attention);
   populateAttentionToLinalgPatterns(patterns, attention);
   populateAttentionBackwardToLinalgPatterns(patterns, attention);

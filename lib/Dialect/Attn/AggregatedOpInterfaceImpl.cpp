@@ -792,6 +792,18 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
   constexpr IteratorType kPar = IteratorType::parallel;
   constexpr IteratorType kRed = IteratorType::reduction;
   Type type = a.elementType;
+  // bf16 operands of an f32 state: qᵀ and P are bf16 too.
+  Type operandType = getElementTypeOrSelf(a.q.getType());
+  auto narrowed = [&](OpBuilder &nb, Location l, Value x) -> Value {
+    return operandType == type
+               ? x
+               : arith::TruncFOp::create(nb, l, operandType, x).getResult();
+  };
+  auto widened = [&](OpBuilder &nb, Location l, Value x) -> Value {
+    return x.getType() == type
+               ? x
+               : arith::ExtFOp::create(nb, l, type, x).getResult();
+  };
   Value q = attn::dropLeadingUnitDims(b, loc, a.q, 2);
   Value k = attn::dropLeadingUnitDims(b, loc, a.k, 2);
   Value v = attn::dropLeadingUnitDims(b, loc, a.v, 2);
@@ -824,10 +836,12 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
       tensor::EmptyOp::create(
           b, loc,
           ArrayRef<OpFoldResult>{tensor::getMixedSize(b, loc, q, 1), rows[0]},
-          type),
+          operandType),
       id2, {kPar, kPar},
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        return arith::MulFOp::create(nb, l, args[0], a.scale);
+        return narrowed(
+            nb, l,
+            arith::MulFOp::create(nb, l, widened(nb, l, args[0]), a.scale));
       });
   Value scores =
       attn::blockMatmul(b, loc, k, qt, attn::filled(b, loc, scoreSizes, zero));
@@ -867,7 +881,9 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
   // each exponential is summed as it is written.
   Value scaledSum =
       attn::buildGeneric(b, loc, {rescale}, {id1}, sum, id1, {kPar}, times);
-  Value pInit = tensor::EmptyOp::create(b, loc, scoreSizes, type);
+  // With bf16 operands P is rounded to bf16 for Pᵀ v as it is written;
+  // the sum adds it unrounded.
+  Value pInit = tensor::EmptyOp::create(b, loc, scoreSizes, operandType);
   auto expsAndSums = linalg::GenericOp::create(
       b, loc, TypeRange{pInit.getType(), scaledSum.getType()},
       ValueRange{scores, newMax}, ValueRange{pInit, scaledSum},
@@ -877,7 +893,7 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
         Value p =
             expOfDifference(nb, l, args[0], attn::safeShift(nb, l, args[1]));
         Value total = arith::AddFOp::create(nb, l, args[3], p);
-        linalg::YieldOp::create(nb, l, ValueRange{p, total});
+        linalg::YieldOp::create(nb, l, ValueRange{narrowed(nb, l, p), total});
       });
   // acc' = acc a + Pᵀ v
   Value scaledAcc = attn::buildGeneric(b, loc, {rescale}, {row2}, acc, id2,
@@ -897,13 +913,16 @@ SmallVector<Value> decomposeOnlineBlock(OpBuilder &b,
         });
     weights = attn::buildGeneric(
         b, loc, {weights, rowKeys}, {id2, col2},
-        tensor::EmptyOp::create(b, loc, scoreSizes, type), id2, {kPar, kPar},
+        tensor::EmptyOp::create(b, loc, scoreSizes, operandType), id2,
+        {kPar, kPar},
         [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
           Value key = arith::AddIOp::create(nb, l, a.dropout.origin[3],
                                             linalg::IndexOp::create(nb, l, 0));
-          return arith::MulFOp::create(
-              nb, l, args[0],
-              attn::dropoutFactor(nb, l, args[1], key, a.dropout.p, type));
+          return narrowed(
+              nb, l,
+              arith::MulFOp::create(
+                  nb, l, widened(nb, l, args[0]),
+                  attn::dropoutFactor(nb, l, args[1], key, a.dropout.p, type)));
         });
   }
   Value newAcc = attn::blockMatmul(b, loc, weights, v,
@@ -938,6 +957,13 @@ decomposeOnlineAttention(OpBuilder &b, attn::OnlineAttentionOp op) {
     return failure();
   if (isSingleHead(*a))
     return decomposeOnlineBlock(b, op, *a);
+  // bf16 operands of an f32 state, several heads: in f32, p rounded to
+  // bf16 as a single head's block rounds it.
+  Type operandType = getElementTypeOrSelf(a->q.getType());
+  bool mixed = operandType != a->elementType;
+  if (mixed)
+    for (Value *operand : {&a->q, &a->k, &a->v})
+      *operand = attn::convertElements(b, loc, *operand, a->elementType);
   MLIRContext *ctx = b.getContext();
   Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
   Value scores = attn::queryKeyProduct(b, loc, *a, a->q, a->k);
@@ -991,8 +1017,13 @@ decomposeOnlineAttention(OpBuilder &b, attn::OnlineAttentionOp op) {
   // acc' = alpha acc + p v
   Value scaledAcc = attn::buildGeneric(b, loc, {acc, alpha}, {id4, rowOf4},
                                        emptyLike(acc), id4, parallel4, times);
-  Value newAcc = attn::probabilityValueProduct(
-      b, loc, *a, applyDropout(b, loc, *a, p), a->v, scaledAcc);
+  Value weights = applyDropout(b, loc, *a, p);
+  if (mixed)
+    weights = attn::convertElements(
+        b, loc, attn::convertElements(b, loc, weights, operandType),
+        a->elementType);
+  Value newAcc =
+      attn::probabilityValueProduct(b, loc, *a, weights, a->v, scaledAcc);
 
   int64_t rank = op.getQuery().getType().getRank();
   return SmallVector<Value>{attn::collapseToRank(b, loc, newAcc, rank),

@@ -470,7 +470,8 @@ template <typename OpT> static LogicalResult verifyBlockMaskOf(OpT op) {
 static LogicalResult
 verifyScoreOptions(Operation *op, RankedTensorType q, bool causal,
                    Value diagonal, std::optional<ArrayRef<int64_t>> window,
-                   std::optional<APFloat> softcap, Value slopes) {
+                   std::optional<APFloat> softcap, Value slopes,
+                   RankedTensorType scores, StringRef scoresName) {
   if (window) {
     if (window->size() != 2)
       return op->emitOpError("expects 'window' as [left, right] (two sizes), "
@@ -487,7 +488,8 @@ verifyScoreOptions(Operation *op, RankedTensorType q, bool causal,
            << softcap->convertToDouble();
   if (slopes) {
     auto type = cast<RankedTensorType>(slopes.getType());
-    if (failed(verifySameElementType(op, "alibi slopes", type, "query", q)))
+    if (failed(verifySameElementType(op, "alibi slopes", type, scoresName,
+                                     scores)))
       return failure();
     // Rank 3 and 4: one per query head (a size rule); rank 2 has one head.
     if (q.getRank() == 2 && type.getDimSize(0) != 1)
@@ -501,11 +503,12 @@ verifyScoreOptions(Operation *op, RankedTensorType q, bool causal,
   return success();
 }
 
-static LogicalResult verifyAttentionOperands(Operation *op, RankedTensorType q,
-                                             RankedTensorType k,
-                                             RankedTensorType v, Value mask,
-                                             std::optional<APFloat> scale,
-                                             bool causal, Value diagonal) {
+/// An additive mask has the element type of `scores` (named `scoresName`):
+/// the query's, or an online step's state's where its operands are narrower.
+static LogicalResult verifyAttentionOperands(
+    Operation *op, RankedTensorType q, RankedTensorType k, RankedTensorType v,
+    Value mask, std::optional<APFloat> scale, bool causal, Value diagonal,
+    RankedTensorType scores, StringRef scoresName) {
   int64_t rank = q.getRank();
   if (rank < 2 || rank > 4)
     return op->emitOpError("expects query of rank 2 ([M, D]), 3 ([H, M, D]) "
@@ -554,7 +557,7 @@ static LogicalResult verifyAttentionOperands(Operation *op, RankedTensorType q,
     auto maskType = cast<RankedTensorType>(mask.getType());
     // Boolean (keeps where true) or additive of the scores' type.
     if (!maskType.getElementType().isInteger(1) &&
-        failed(verifySameElementType(op, "mask", maskType, "query", q)))
+        failed(verifySameElementType(op, "mask", maskType, scoresName, scores)))
       return failure();
     if (maskType.getRank() > rank)
       return op->emitOpError("expects mask of rank <= ")
@@ -581,9 +584,11 @@ static LogicalResult verifyDropout(Operation *op, std::optional<APFloat> p,
 LogicalResult AttentionOp::verify() {
   RankedTensorType q = getQuery().getType(), v = getValue().getType();
   if (failed(verifyAttentionOperands(*this, q, getKey().getType(), v, getMask(),
-                                     getScale(), getCausal(), getDiagonal())) ||
+                                     getScale(), getCausal(), getDiagonal(), q,
+                                     "query")) ||
       failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
-                                getWindow(), getSoftcap(), getAlibiSlopes())) ||
+                                getWindow(), getSoftcap(), getAlibiSlopes(), q,
+                                "query")) ||
       failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())) ||
       failed(verifyBlockMaskOf(*this)))
     return failure();
@@ -635,12 +640,19 @@ LogicalResult OnlineAttentionOp::verify() {
        failed(expectRank("sum", getSum().getType(), rank - 1,
                          "the query's without its features"))))
     return failure();
-  if (failed(verifyAttentionOperands(*this, q, getKey().getType(),
-                                     getValue().getType(), getMask(),
-                                     getScale(), getCausal(), getDiagonal())) ||
+  // bf16 or f16 operands with an f32 state: the scores, mask and slopes
+  // are of the state's type.
+  RankedTensorType acc = getAcc().getType();
+  bool mixed = q.getElementType() != acc.getElementType();
+  RankedTensorType scores = mixed ? acc : q;
+  StringRef scoresName = mixed ? "acc" : "query";
+  if (failed(verifyAttentionOperands(
+          *this, q, getKey().getType(), getValue().getType(), getMask(),
+          getScale(), getCausal(), getDiagonal(), scores, scoresName)) ||
       failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
-                                getWindow(), getSoftcap(), getAlibiSlopes())) ||
-      failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())) ||
+                                getWindow(), getSoftcap(), getAlibiSlopes(),
+                                scores, scoresName)) ||
+      failed(verifyModRegions(*this, scores, getScoreMod(), getMaskMod())) ||
       failed(verifyBlockMaskOf(*this)))
     return failure();
   if (failed(verifyDropout(*this, getDropoutP(), getRng())))
@@ -652,16 +664,19 @@ LogicalResult OnlineAttentionOp::verify() {
                         "'dropout' or a score_mod or mask_mod region"
                       : "no origin without 'dropout' or a region")
            << ", got " << getOrigin().size();
-  Type element = q.getElementType();
+  Type element = acc.getElementType();
   if (!element.isF32() && !element.isF64())
-    return emitOpError("expects f32 or f64 operands (the state of an f16 or "
-                       "bf16 attention is formed in f32), got ")
+    return emitOpError("expects an f32 or f64 state, got ")
            << element;
-  for (auto [name, type] :
-       {std::pair<StringRef, RankedTensorType>{"acc", getAcc().getType()},
-        {"max", getMax().getType()},
-        {"sum", getSum().getType()}})
-    if (failed(verifySameElementType(*this, name, type, "query", q)))
+  if (mixed && !(element.isF32() &&
+                 isa<BFloat16Type, Float16Type>(q.getElementType())))
+    return emitOpError("expects query, key and value of the state's type, or "
+                       "bf16 or f16 with an f32 state, got ")
+           << q.getElementType() << " with " << element;
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{
+                                "max", getMax().getType()},
+                            {"sum", getSum().getType()}})
+    if (failed(verifySameElementType(*this, name, type, "acc", acc)))
       return failure();
   return success();
 }
@@ -881,9 +896,10 @@ LogicalResult AttentionBackwardOp::verify() {
   RankedTensorType q = getQuery().getType(), v = getValue().getType();
   if (failed(verifyAttentionOperands(*this, q, getKey().getType(), v,
                                      getMask(), getScale(), getCausal(),
-                                     getDiagonal())) ||
+                                     getDiagonal(), q, "query")) ||
       failed(verifyScoreOptions(*this, q, getCausal(), getDiagonal(),
-                                getWindow(), getSoftcap(), getAlibiSlopes())) ||
+                                getWindow(), getSoftcap(), getAlibiSlopes(), q,
+                                "query")) ||
       failed(verifyModRegions(*this, q, getScoreMod(), getMaskMod())) ||
       failed(verifyBlockMaskOf(*this)))
     return failure();

@@ -540,7 +540,16 @@ Value attn::accumulateProducts(OpBuilder &b, Location loc, Value lhs, Value rhs,
        utils::IteratorType::parallel, utils::IteratorType::parallel,
        utils::IteratorType::reduction},
       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+        // Narrower operands (bf16 of an f32 sum) are extended: their
+        // products are exact.
+        Type sumType = args[2].getType();
+        auto widened = [&](Value x) -> Value {
+          return x.getType() == sumType
+                     ? x
+                     : arith::ExtFOp::create(nb, l, sumType, x).getResult();
+        };
+        Value product =
+            arith::MulFOp::create(nb, l, widened(args[0]), widened(args[1]));
         return arith::AddFOp::create(nb, l, args[2], product);
       });
 }
@@ -675,7 +684,12 @@ static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op) {
                     op.getKey().getType().isDynamicDim(rank - 3)))
     return failure(); // see checkAttentionLowerable
   AttentionOperands a;
-  a.elementType = op.getQuery().getType().getElementType();
+  // The scores' type: an online step's state's (bf16 operands of an f32
+  // state are multiplied in f32).
+  if constexpr (std::is_same_v<OpT, OnlineAttentionOp>)
+    a.elementType = op.getAcc().getType().getElementType();
+  else
+    a.elementType = op.getQuery().getType().getElementType();
   a.q = expandToRank4(b, loc, op.getQuery());
   a.k = expandToRank4(b, loc, op.getKey());
   a.v = expandToRank4(b, loc, op.getValue());
@@ -1350,7 +1364,16 @@ Value attn::blockMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
       {utils::IteratorType::parallel, utils::IteratorType::parallel,
        utils::IteratorType::reduction},
       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+        // Narrower operands (bf16 of an f32 sum) are extended: their
+        // products are exact.
+        Type sumType = args[2].getType();
+        auto widened = [&](Value x) -> Value {
+          return x.getType() == sumType
+                     ? x
+                     : arith::ExtFOp::create(nb, l, sumType, x).getResult();
+        };
+        Value product =
+            arith::MulFOp::create(nb, l, widened(args[0]), widened(args[1]));
         return arith::AddFOp::create(nb, l, args[2], product);
       });
 }

@@ -578,7 +578,7 @@ func.func @online_attention_sum_rows(%q: tensor<8x16xf32>, %acc: tensor<8x16xf32
 // -----
 
 func.func @online_attention_f16(%q: tensor<8x16xf16>, %acc: tensor<8x16xf16>, %m: tensor<8xf16>) {
-  // expected-error @+1 {{'attn.online_attention' op expects f32 or f64 operands (the state of an f16 or bf16 attention is formed in f32), got 'f16'}}
+  // expected-error @+1 {{'attn.online_attention' op expects an f32 or f64 state, got 'f16'}}
   %r:3 = attn.online_attention %q, %q, %q into %acc, %m, %m : tensor<8x16xf16>, tensor<8x16xf16>, tensor<8x16xf16> -> tensor<8x16xf16>, tensor<8xf16>, tensor<8xf16>
   return
 }
@@ -586,8 +586,24 @@ func.func @online_attention_f16(%q: tensor<8x16xf16>, %acc: tensor<8x16xf16>, %m
 // -----
 
 func.func @online_attention_state_type(%q: tensor<8x16xf32>, %acc: tensor<8x16xf32>, %m: tensor<8xf64>, %l: tensor<8xf32>) {
-  // expected-error @+1 {{'attn.online_attention' op expects max element type 'f64' to match query element type 'f32'}}
+  // expected-error @+1 {{'attn.online_attention' op expects max element type 'f64' to match acc element type 'f32'}}
   %r:3 = attn.online_attention %q, %q, %q into %acc, %m, %l : tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32> -> tensor<8x16xf32>, tensor<8xf64>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @online_attention_mixed_f64(%q: tensor<8x16xbf16>, %acc: tensor<8x16xf64>, %m: tensor<8xf64>) {
+  // expected-error @+1 {{'attn.online_attention' op expects query, key and value of the state's type, or bf16 or f16 with an f32 state, got 'bf16' with 'f64'}}
+  %r:3 = attn.online_attention %q, %q, %q into %acc, %m, %m : tensor<8x16xbf16>, tensor<8x16xbf16>, tensor<8x16xbf16> -> tensor<8x16xf64>, tensor<8xf64>, tensor<8xf64>
+  return
+}
+
+// -----
+
+func.func @online_attention_mixed_mask(%q: tensor<8x16xbf16>, %mask: tensor<8x8xbf16>, %acc: tensor<8x16xf32>, %m: tensor<8xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op expects mask element type 'bf16' to match acc element type 'f32'}}
+  %r:3 = attn.online_attention %q, %q, %q mask %mask into %acc, %m, %m : tensor<8x16xbf16>, tensor<8x16xbf16>, tensor<8x16xbf16>, tensor<8x8xbf16> -> tensor<8x16xf32>, tensor<8xf32>, tensor<8xf32>
   return
 }
 

@@ -206,3 +206,15 @@ func.func @online_attention(%q: tensor<8x64x32xf32>, %k: tensor<2x16x32xf32>, %v
       : (tensor<8x64x32xf32>, tensor<2x16x32xf32>, tensor<2x16x8xf32>, tensor<8x64x8xf32>, tensor<8x64xf32>, tensor<8x64xf32>) -> (tensor<8x64x8xf32>, tensor<8x64xf32>, tensor<8x64xf32>)
   return
 }
+
+// -----
+
+// bf16 operands with an f32 state (and an f32 mask: the scores' type).
+// CHECK-LABEL: func.func @online_attention_mixed
+// CHECK:         attn.online_attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} into %{{.*}}, %{{.*}}, %{{.*}} : tensor<64x32xbf16>, tensor<16x32xbf16>, tensor<16x8xbf16>, tensor<64x16xf32> -> tensor<64x8xf32>, tensor<64xf32>, tensor<64xf32>
+func.func @online_attention_mixed(%q: tensor<64x32xbf16>, %k: tensor<16x32xbf16>, %v: tensor<16x8xbf16>, %mask: tensor<64x16xf32>,
+                                  %acc: tensor<64x8xf32>, %max: tensor<64xf32>, %sum: tensor<64xf32>) {
+  %0:3 = attn.online_attention %q, %k, %v mask %mask into %acc, %max, %sum
+      : tensor<64x32xbf16>, tensor<16x32xbf16>, tensor<16x8xbf16>, tensor<64x16xf32> -> tensor<64x8xf32>, tensor<64xf32>, tensor<64xf32>
+  return
+}

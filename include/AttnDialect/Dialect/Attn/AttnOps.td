@@ -772,7 +772,18 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention", [Pure,
     from query i when `j > i + d`, `d = N - M` of its operands unless given
     (a block of keys from `k` of an attention of diagonal `d0` has
     `diagonal d0 - k`; a window and ALiBi's distances are placed by it too). `acc` is `[..., M, Dv]`, `max` and `sum` `[..., M]`.
-    Element types: all f32 or all f64.
+    Element types: all f32 or all f64; or bf16 (or f16) `query`, `key` and
+    `value` with an f32 state, mask and slopes: the mixed-precision step of a
+    bf16 flash attention (`--convert-attn-to-linalg="bf16-products=true"`).
+    There the products of `q kᵀ` are exact in f32 and summed in f32, `q` is
+    scaled in f32 and rounded back to bf16 (exact when the scale is a power
+    of two, as `1/sqrt(D)` is for D = 4, 16, 64, 256), and `p` is rounded to
+    bf16 before `pᵀ v` (as FlashAttention does; relative error at most
+    2^-8, bf16's unit roundoff, per probability) while `sum` adds the
+    unrounded `p`: the normalized output moves by at most 2^-8 max|v|, and
+    a rounded `q * scale` moves a score by at most
+    2^-8 scale sum_d |q_d k_d| (python/tests/test_bf16.py checks these
+    bounds against float64).
 
     Numerics: the shift by the running maximum keeps `exp` in range for any
     finite score; `alpha` is exactly 0 for a row whose first visible key

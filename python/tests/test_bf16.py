@@ -1,0 +1,179 @@
+"""bfloat16 attention: uint16 arrays of bf16 bits with dtype="bfloat16" in
+attn.ops, and bfloat16 tensors in attn.torch. Both paths: the bf16 dot
+product (bf16 operands and probabilities, f32 sums; where the host has
+AVX512_BF16) and the widened one (f32 from the bf16 inputs; every host).
+
+The reference is float64 attention of the bf16 inputs' exact values. The
+tolerance per output element is the sum of what each documented rounding
+can cost (attn.online_attention's description):
+- the output's own rounding to bf16: 2^-8 |o| (half an ulp: bf16 keeps 8 significant bits);
+- dot path, p rounded to bf16 for p v: 2^-8 max|v|;
+- dot path, q * scale rounded to bf16 (exact for a power-of-two scale): a
+  score error ds <= 2^-8 scale max_j sum_d |q_id k_jd|, which moves the
+  output by at most 2 ds max|v|;
+- f32 sums and exponentials: 2^-14 max|v|.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import attn
+from attn import compiler, ops
+
+HAS_DOT = compiler.host_has_bf16_dot()
+
+
+def to_bf16(x):
+    """float32 -> bf16 bits, rounded to nearest even (numpy alone)."""
+    u = np.ascontiguousarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def from_bf16(b):
+    return (np.asarray(b).astype(np.uint32) << 16).view(np.float32)
+
+
+def reference(q, k, v, scale, causal=False, mask=None):
+    """float64 attention and lse; q [B, Hq, M, D], k, v [B, Hkv, N, .]."""
+    q, k, v = (np.asarray(x, np.float64) for x in (q, k, v))
+    g = q.shape[1] // k.shape[1]
+    k, v = np.repeat(k, g, axis=1), np.repeat(v, g, axis=1)
+    s = q @ k.swapaxes(-1, -2) * scale
+    m, n = s.shape[-2:]
+    if causal:
+        hidden = np.arange(n)[None, :] > np.arange(m)[:, None] + n - m
+        s = np.where(hidden, -np.inf, s)
+    if mask is not None:
+        s = np.where(mask, s, -np.inf) if mask.dtype == np.bool_ else s + mask
+    top = s.max(-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):  # rows of no key
+        p = np.exp(s - top)
+        total = p.sum(-1, keepdims=True)
+        return (p / total) @ v, (top + np.log(total))[..., 0]
+
+
+def tolerance(out, q, k, v, scale, dot):
+    vmax = np.abs(v).max()
+    tol = 2.0**-8 * np.abs(out) + 2.0**-14 * vmax
+    if dot:
+        tol = tol + 2.0**-8 * vmax
+        if np.log2(scale) != np.round(np.log2(scale)):
+            g = q.shape[1] // k.shape[1]
+            kk = np.repeat(np.abs(k.astype(np.float64)), g, axis=1)
+            ds = 2.0**-8 * scale * (np.abs(q.astype(np.float64)) @ kk.swapaxes(-1, -2)).max()
+            tol = tol + 2 * ds * vmax
+    return tol
+
+
+@pytest.fixture(params=[True, False], ids=["bf16-dot", "widened"])
+def bf16_dot(request, monkeypatch):
+    """Each test on both paths (the kernels of each are cached apart)."""
+    if request.param and not HAS_DOT:
+        pytest.skip("this host has no AVX512_BF16 (vdpbf16ps)")
+    monkeypatch.setattr(compiler, "_HOST_BF16_DOT", request.param)
+    return request.param
+
+
+CASES = [
+    # B, Hq, Hkv, M, N, D, causal
+    (1, 2, 2, 128, 128, 64, True),     # whole blocks, the causal diagonal
+    (2, 4, 2, 100, 77, 64, False),     # grouped heads, partial blocks
+    (1, 2, 1, 37, 200, 80, True),      # M < N, a scale that is no power of 2
+    (1, 1, 1, 200, 64, 32, True),      # M > N: rows that see no key
+    (1, 8, 2, 1, 300, 128, False),     # a decode step (packed groups)
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c)))
+def test_attention_bf16(case, bf16_dot):
+    b, hq, hkv, m, n, d, causal = case
+    rng = np.random.default_rng(m * n + d)
+    q, k, v = (to_bf16(rng.standard_normal(s).astype(np.float32) * 2)
+               for s in ((b, hq, m, d), (b, hkv, n, d), (b, hkv, n, d)))
+    out, lse = ops.attention(q, k, v, causal=causal, return_lse=True,
+                             dtype="bfloat16")
+    assert out.dtype == np.uint16 and out.shape == (b, hq, m, d)
+    assert lse.dtype == np.float32
+    scale = 1 / np.sqrt(d)
+    qf, kf, vf = from_bf16(q), from_bf16(k), from_bf16(v)
+    want, want_lse = reference(qf, kf, vf, scale, causal)
+    got = from_bf16(out).astype(np.float64)
+    empty = ~np.isfinite(want_lse)
+    # A row that sees no key: 0 and lse +inf, as in f32.
+    assert np.all(got[empty] == 0) and np.all(lse[empty] == np.inf)
+    want = np.where(empty[..., None], 0.0, want)
+    tol = tolerance(want, qf, kf, vf, scale, bf16_dot)
+    assert np.all(np.abs(got - want) <= tol), np.abs(got - want).max()
+    # The lse comes from the f32 scores (off by the scores' error at most).
+    ds = tolerance(np.zeros(1), qf, kf, np.ones(1), scale, bf16_dot).max()
+    assert np.allclose(lse[~empty], want_lse[~empty], rtol=1e-5, atol=ds)
+
+
+@pytest.mark.parametrize("mask_kind", ["bool", "additive"])
+def test_attention_bf16_masks(mask_kind, bf16_dot):
+    rng = np.random.default_rng(5)
+    q, k, v = (to_bf16(rng.standard_normal((1, 2, 96, 64)).astype(np.float32))
+               for _ in range(3))
+    keep = rng.random((96, 96)) < 0.7
+    if mask_kind == "bool":
+        mask, dense = keep, keep
+    else:
+        dense = np.where(keep, 0.0, -np.inf) + rng.standard_normal((96, 96))
+        mask = to_bf16(dense.astype(np.float32))
+        dense = from_bf16(mask).astype(np.float64)
+    out = ops.attention(q, k, v, mask, dtype="bfloat16")
+    qf, kf, vf = from_bf16(q), from_bf16(k), from_bf16(v)
+    want, _ = reference(qf, kf, vf, 1 / 8, mask=dense)
+    got = from_bf16(out)
+    assert np.all(np.abs(got - want) <= tolerance(want, qf, kf, vf, 1 / 8, bf16_dot))
+
+
+def test_bf16_dot_rounds_probabilities():
+    """The dot path rounds p to bf16 (FlashAttention's rule) and the widened
+    one does not: with one large value row, an output that the widened path
+    gets to within its rounding differs from it by p's rounding."""
+    if not HAS_DOT:
+        pytest.skip("this host has no AVX512_BF16 (vdpbf16ps)")
+    rng = np.random.default_rng(9)
+    q, k = (to_bf16(rng.standard_normal((1, 1, 64, 64)).astype(np.float32))
+            for _ in range(2))
+    v = to_bf16(rng.standard_normal((1, 1, 64, 64)).astype(np.float32))
+    outs = {}
+    for dot in (True, False):
+        compiler._HOST_BF16_DOT = dot
+        try:
+            outs[dot] = from_bf16(ops.attention(q, k, v, dtype="bfloat16"))
+        finally:
+            compiler._HOST_BF16_DOT = HAS_DOT
+    assert not np.array_equal(outs[True], outs[False])
+    assert np.abs(outs[True] - outs[False]).max() <= 2.0**-7 * np.abs(from_bf16(v)).max()
+
+
+def test_bf16_arguments():
+    q = np.zeros((1, 1, 16, 16), np.float32)
+    with pytest.raises(TypeError, match="q must be a floating-point array"):
+        ops.attention(q, q, q, dtype="bfloat16")
+    with pytest.raises(ValueError, match="dtype must be None"):
+        ops.attention(q, q, q, dtype="float8")
+    b = np.zeros((1, 1, 16, 16), np.uint16)
+    # uint16 arrays are bf16 only when said so.
+    with pytest.raises(TypeError, match="q must be a floating-point array"):
+        ops.attention(b, b, b)
+    with pytest.raises(TypeError, match="mask must be a floating-point array "
+                       r"\(uint16 of bfloat16 bits\), got float32"):
+        ops.attention(b, b, b, np.zeros((16, 16), np.float32), dtype="bfloat16")
+
+
+def test_torch_bf16(bf16_dot):
+    """attn.torch on bfloat16 tensors runs the bf16 kernels; the result is
+    bfloat16, within the tolerance of float64 attention of the inputs."""
+    import attn.torch as at
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 4, 70, 64).to(torch.bfloat16) for _ in range(3))
+    out = at.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert out.dtype == torch.bfloat16
+    qf, kf, vf = (x.double().numpy() for x in (q, k, v))
+    want, _ = reference(qf, kf, vf, 1 / 8, causal=True)
+    got = out.double().numpy()
+    assert np.all(np.abs(got - want) <= tolerance(want, qf, kf, vf, 1 / 8, bf16_dot))
