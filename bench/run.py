@@ -15,7 +15,7 @@ and 2-thread roofs (read bandwidth, FMA peak from intrinsic chains built
 without fast-math) are printed with every table.
 Inputs start on a 64-byte boundary (attn.aligned), the same for all.
 
-Usage: bench/run [--quick] [--ops softmax,xent,compile,gradients,losses,torch,variants] [--out bench/out]
+Usage: bench/run [--quick] [--ops softmax,xent,compile,gradients,losses,torch,variants,bf16] [--out bench/out]
 """
 
 import argparse
@@ -519,6 +519,8 @@ def main():
         extra.append(torch_table(args.repeats, args.quick))
     if not wanted or "variants" in wanted:
         extra.append(variants_table(roofs_lib, args.repeats, args.quick))
+    if not wanted or "bf16" in wanted:
+        extra.append(bf16_table(roofs_lib, args.repeats, args.quick))
     write_report(results, host, roofs, args.out, "\n\n".join(extra))
 
 
@@ -1025,6 +1027,117 @@ def torch_table(repeats, quick):
     print("\n" + text, flush=True)
     return text
 
+
+
+def bf16_table(roofs_lib, repeats, quick):
+    """bf16 attention (causal, B1 H8 D64, 1 thread) against f32 attention of
+    the same values: the bf16 kernels with the host's bf16 dot product
+    (vdpbf16ps, where it has AVX512_BF16) and with it off (widened to f32),
+    and PyTorch 1.13's math attention in bfloat16. GFLOP/s count the
+    useful products of the causal half; the FMA peak is the f32 one (a bf16
+    dot product does twice an FMA's products). Each output is checked
+    against float64 attention of the bf16 values."""
+    from attn import compiler
+    rng = np.random.default_rng(6)
+    has_dot = compiler.host_has_bf16_dot()
+    lines = [f"bf16 dot product on this host: {'yes' if has_dot else 'no'} "
+             "(AVX512_BF16).", "",
+             "| causal attention B1 H8 D64, 1 thread | f32 | bf16 (dot) | bf16 (widened) "
+             "| bf16 dot vs f32 | PyTorch bf16 | vs PyTorch bf16 | bf16 dot GFLOP/s (of f32 FMA peak) |",
+             "|---|---|---|---|---|---|---|---|"]
+
+    def bits(x):
+        u = x.view(np.uint32).astype(np.uint64)
+        return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+    def values(b):
+        return (b.astype(np.uint32) << 16).view(np.float32)
+
+    for S in ([512, 1024] if quick else [1024, 4096]):
+        q, k, v = (bits(rng.standard_normal((1, 8, S, 64)).astype(np.float32))
+                   for _ in range(3))
+        qf, kf, vf = (attn.aligned(values(x)) for x in (q, k, v))
+        times = {}
+        runs = {"f32": lambda: attn.ops.attention(qf, kf, vf, causal=True)}
+        for dot in ([True, False] if has_dot else [False]):
+            def run(dot=dot):
+                saved = compiler._HOST_BF16_DOT
+                compiler._HOST_BF16_DOT = dot
+                try:
+                    return attn.ops.attention(q, k, v, causal=True, dtype="bfloat16")
+                finally:
+                    compiler._HOST_BF16_DOT = saved
+            runs["bf16 dot" if dot else "bf16 widened"] = run
+        want = None
+        if S <= 1024:
+            s = np.einsum("bhmd,bhnd->bhmn", qf.astype(np.float64), kf.astype(np.float64)) / 8
+            s = np.where(np.arange(S)[None, :] > np.arange(S)[:, None], -np.inf, s)
+            p = np.exp(s - s.max(-1, keepdims=True))
+            want = (p / p.sum(-1, keepdims=True)) @ vf.astype(np.float64)
+        for name, run in runs.items():
+            out = run()
+            if want is not None:
+                got = out if name == "f32" else values(out)
+                err = np.max(np.abs(got - want)) / np.max(np.abs(want))
+                assert err < 2.0**-6, f"{name} attention: error {err}"
+        peak = [measure_peak(roofs_lib)]
+        for name, run in runs.items():
+            times[name] = timed(run, repeats)
+        peak.append(measure_peak(roofs_lib))
+        if torch is not None:
+            tq, tk, tv = (torch.from_numpy(x).to(torch.bfloat16) for x in (qf, kf, vf))
+            hidden = torch.ones(S, S, dtype=torch.bool).triu(1)
+
+            def math_sdpa():
+                sc = (tq @ tk.transpose(-1, -2)) / 8.0
+                return torch.softmax(sc.masked_fill(hidden, float("-inf")), -1) @ tv
+            math_sdpa()
+            times["PyTorch"] = timed(math_sdpa, repeats)
+        roof = statistics.mean(peak)
+        best = times.get("bf16 dot", times["bf16 widened"])
+        rate = 4 * 8 * S * (S + 1) / 2 * 64 / best / 1e9
+        fmt = lambda n: f"{1e3 * times[n]:.2f} ms" if n in times else "n/a"
+        vs_torch = f"{times['PyTorch'] / best:.2f}x" if "PyTorch" in times else "n/a"
+        lines.append(f"| S={S} | {fmt('f32')} | {fmt('bf16 dot')} | {fmt('bf16 widened')} "
+                     f"| {times['f32'] / best:.2f}x | {fmt('PyTorch')} | {vs_torch} "
+                     f"| {rate:.1f} ({100 * rate / roof:.0f}% of {roof:.1f}) |")
+        print(lines[-1], flush=True)
+
+    # The memory-bound ops on bf16 bits: half the bytes of f32.
+    lines += ["", "| bf16 op, 1 thread | bf16 | GB/s (bytes moved) | of read BW | f32 "
+              "| bf16 vs f32 |", "|---|---|---|---|---|---|"]
+    big = not quick
+    shapes = {"masked_max": (16, 2048, 2048) if big else (4, 1024, 1024),
+              "sum_sq": (8192, 8192) if big else (2048, 2048),
+              "softmax": (16, 2048, 2048) if big else (4, 1024, 1024),
+              "logsumexp": (16, 2048, 2048) if big else (4, 1024, 1024)}
+    for name, shape in shapes.items():
+        x = bits(rng.standard_normal(shape).astype(np.float32))
+        xf = attn.aligned(values(x))
+        fn = getattr(attn.ops, name)
+        if name == "masked_max":
+            m = bits(np.where(rng.random(shape[-2:]) < 0.9, 0, -np.inf).astype(np.float32))
+            mf = attn.aligned(values(m))
+            run, run32 = (lambda: fn(x, m, dtype="bfloat16")), (lambda: fn(xf, mf))
+        else:
+            run, run32 = (lambda: fn(x, dtype="bfloat16")), (lambda: fn(xf))
+        out = run()
+        want = run32()
+        got = values(out)
+        err = np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-30))
+        assert err < 2.0**-7, f"bf16 {name}: error {err}"
+        bw = [measure_bandwidth(roofs_lib, 3)]
+        t = timed(run, repeats)
+        bw.append(measure_bandwidth(roofs_lib, 3))
+        t32 = timed(run32, repeats)
+        moved = x.nbytes + out.nbytes + (m.nbytes if name == "masked_max" else 0)
+        rate = moved / t / 1e9
+        roof = statistics.mean(bw)
+        lines.append(f"| {name} {'x'.join(map(str, shape))} | {1e3 * t:.2f} ms | {rate:.1f} "
+                     f"| {100 * rate / roof:.0f}% ({roof:.1f} GB/s) | {1e3 * t32:.2f} ms "
+                     f"| {t32 / t:.2f}x |")
+        print(lines[-1], flush=True)
+    return "### bf16\n\n" + "\n".join(lines)
 
 
 def variants_table(roofs_lib, repeats, quick):

@@ -60,8 +60,26 @@ bool isMatmul(linalg::GenericOp op, bool &lhsTransposed) {
   };
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   lhsTransposed = maps[0] == map({2, 0});
-  return (maps[0] == map({0, 2}) || lhsTransposed) && maps[1] == map({2, 1}) &&
-         maps[2] == map({0, 1});
+  if (!((maps[0] == map({0, 2}) || lhsTransposed) && maps[1] == map({2, 1}) &&
+        maps[2] == map({0, 1})))
+    return false;
+  // The tiles compute out + ext(a) * ext(b) and nothing else: a body with
+  // other casts (a rounding truncf) is left to loops.
+  Block *body = op.getBody();
+  auto sum = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!sum)
+    return false;
+  auto isOperand = [&](Value x) {
+    if (auto ext = x.getDefiningOp<arith::ExtFOp>())
+      x = ext.getIn();
+    auto arg = dyn_cast<BlockArgument>(x);
+    return arg && arg.getOwner() == body && arg.getArgNumber() < 2;
+  };
+  Value addend = sum.getLhs() == body->getArgument(2) ? sum.getRhs()
+                 : sum.getRhs() == body->getArgument(2) ? sum.getLhs()
+                                                        : Value();
+  auto product = addend ? addend.getDefiningOp<arith::MulFOp>() : nullptr;
+  return product && isOperand(product.getLhs()) && isOperand(product.getRhs());
 }
 
 /// The value every element of `init` is filled with (a linalg.fill, or its

@@ -221,7 +221,8 @@ def _prepare(array, elt, shape, what):
     if dtype is None:
         raise TypeError(f"{what} has element type {elt}, which numpy cannot hold")
     if array.dtype != dtype:
-        raise TypeError(f"{what} must have dtype {dtype}, got {array.dtype}")
+        bits = " (bfloat16 bits)" if elt == "bf16" else ""
+        raise TypeError(f"{what} must have dtype {dtype}{bits}, got {array.dtype}")
     if array.ndim != len(shape):
         raise ValueError(f"{what} must have rank {len(shape)}, got shape {array.shape}")
     for d, (want, got) in enumerate(zip(shape, array.shape)):

@@ -50,8 +50,8 @@ def _tensor(shape, elt):
     return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
 
 
-def _check_mask_dtype(mask, scores_name, elt):
-    if _check_array(mask, "mask", _FLOAT_TYPES, "floating-point") != elt:
+def _check_mask_dtype(mask, scores_name, elt, types=_FLOAT_TYPES):
+    if _check_array(mask, "mask", types, "floating-point") != elt:
         raise TypeError(f"mask must have the dtype of {scores_name}, got {mask.dtype}")
 
 
@@ -281,25 +281,29 @@ def _row_attrs(causal, masked_rows=None):
     return attrs
 
 
-def _row_op(op, x, mask, causal, masked_rows=None, reduce=False):
-    elt = _check_array(x, "x", _FLOAT_TYPES, "floating-point")
+def _row_op(op, x, mask, causal, masked_rows=None, reduce=False, dtype=None):
+    types = _float_types(dtype)
+    elt = _check_array(x, "x", types, "floating-point")
     args = [x]
     if mask is not None:
-        _check_mask_dtype(mask, "x", elt)
+        _check_mask_dtype(mask, "x", elt, types)
         args.append(mask)
     return _run(op, args, _row_attrs(causal, masked_rows), _masked_operands)
 
 
-def masked_max(scores, mask):
-    """max_j(scores[..., i, j] + mask[i, j]); mask [M, N] or scores' shape."""
-    elt = _check_array(scores, "scores", _FLOAT_TYPES, "floating-point")
-    _check_mask_dtype(mask, "scores", elt)
+def masked_max(scores, mask, dtype=None):
+    """max_j(scores[..., i, j] + mask[i, j]); mask [M, N] or scores' shape.
+    dtype="bfloat16": uint16 arrays of bfloat16 bits in and out (as for
+    every op of this module that takes `dtype`)."""
+    types = _float_types(dtype)
+    elt = _check_array(scores, "scores", types, "floating-point")
+    _check_mask_dtype(mask, "scores", elt, types)
     return _run("masked_max", [scores, mask], "", ", ".join)
 
 
-def sum_sq(x):
-    """sum_j x[..., j]^2."""
-    _check_array(x, "x", _FLOAT_TYPES, "floating-point")
+def sum_sq(x, dtype=None):
+    """sum_j x[..., j]^2 (in f32 for bfloat16, rounded once)."""
+    _check_array(x, "x", _float_types(dtype), "floating-point")
     return _run("sum_sq", [x], "", ", ".join)
 
 
@@ -311,19 +315,19 @@ def xent(p, q):
     return _run("xent", [p, q], "", ", ".join)
 
 
-def softmax(x, mask=None, causal=False, masked_rows="zero"):
+def softmax(x, mask=None, causal=False, masked_rows="zero", dtype=None):
     """Stable softmax over the last dimension (see attn.softmax)."""
-    return _row_op("softmax", x, mask, causal, masked_rows)
+    return _row_op("softmax", x, mask, causal, masked_rows, dtype=dtype)
 
 
-def logsumexp(x, mask=None, causal=False):
+def logsumexp(x, mask=None, causal=False, dtype=None):
     """Stable log-sum-exp over the last dimension."""
-    return _row_op("logsumexp", x, mask, causal, reduce=True)
+    return _row_op("logsumexp", x, mask, causal, reduce=True, dtype=dtype)
 
 
-def log_softmax(x, mask=None, causal=False):
+def log_softmax(x, mask=None, causal=False, dtype=None):
     """Stable log-softmax over the last dimension."""
-    return _row_op("log_softmax", x, mask, causal)
+    return _row_op("log_softmax", x, mask, causal, dtype=dtype)
 
 
 def _xent_logits_attrs(target, ignore_index, reduction, label_smoothing=0.0,
@@ -675,18 +679,30 @@ def _dropout(args, dropout_p, seed, offset):
 # the gradient with respect to the forward op's inputs (masks are constants).
 
 
-def _check_like(x, name, ref_name, elt):
-    if _check_array(x, name, _FLOAT_TYPES, "floating-point") != elt:
+def _check_like(x, name, ref_name, elt, types=_FLOAT_TYPES):
+    if _check_array(x, name, types, "floating-point") != elt:
         raise TypeError(f"{name} must have the dtype of {ref_name}, got {x.dtype}")
 
 
-def _check_grad(grad, ref, ref_name):
+def _check_grad(grad, ref, ref_name, types=_FLOAT_TYPES):
     """`grad` as an array of `ref`'s dtype (a Python number is a rank-0
-    gradient)."""
+    gradient; bfloat16 bits for dtype="bfloat16")."""
     if isinstance(grad, (int, float, np.floating, np.integer)) and not isinstance(grad, bool):
-        grad = np.asarray(grad, dtype=ref.dtype)
-    _check_like(grad, "grad", ref_name, _FLOAT_TYPES[ref.dtype])
+        if types is _BF16_TYPES:
+            grad = _to_bf16_bits(np.asarray(grad, np.float32))
+        else:
+            grad = np.asarray(grad, dtype=ref.dtype)
+    _check_like(grad, "grad", ref_name, types[ref.dtype], types)
     return grad
+
+
+def _to_bf16_bits(x):
+    """float32 values as bfloat16 bits (uint16), rounded to nearest even."""
+    x = np.asarray(x, np.float32)
+    u = np.atleast_1d(x).view(np.uint32).astype(np.uint64)
+    one, half, sixteen = np.uint64(1), np.uint64(0x7FFF), np.uint64(16)
+    rounded = ((u + half + ((u >> sixteen) & one)) >> sixteen).reshape(x.shape)
+    return np.asarray(np.where(np.isnan(x), 0x7FC0, rounded), np.uint16)
 
 
 def softmax_backward(grad, out):
@@ -818,20 +834,20 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
 
 
 def _linear_xent(embeddings, classifier, targets, bias, weight, ignore_index,
-                 softcap, reduction, label_smoothing, z_loss):
+                 softcap, reduction, label_smoothing, z_loss, types=_FLOAT_TYPES):
     """The arguments [embeddings, classifier, targets (, bias) (, weight)],
     which of the optional ones are present, and the attributes of a
     linear_xent."""
-    elt = _check_array(embeddings, "embeddings", _FLOAT_TYPES, "floating-point")
-    _check_like(classifier, "classifier", "embeddings", elt)
+    elt = _check_array(embeddings, "embeddings", types, "floating-point")
+    _check_like(classifier, "classifier", "embeddings", elt, types)
     _check_array(targets, "targets", _INDEX_TYPES, "integer")
     args, present = [embeddings, classifier, targets], ()
     if bias is not None:
-        _check_like(bias, "bias", "embeddings", elt)
+        _check_like(bias, "bias", "embeddings", elt, types)
         args.append(bias)
         present += ("bias",)
     if weight is not None:
-        _check_like(weight, "weight", "embeddings", elt)
+        _check_like(weight, "weight", "embeddings", elt, types)
         args.append(weight)
         present += ("weight",)
     attrs = _xent_logits_attrs(targets, ignore_index, reduction, label_smoothing,
@@ -849,7 +865,7 @@ def linear_cross_entropy(embeddings, classifier, targets, bias=None,
                          ignore_index=-100, softcap=None, reduction="mean",
                          label_smoothing=0.0, z_loss=0.0, weight=None,
                          return_lse=False, lowering=None, block_tokens=None,
-                         block_classes=None):
+                         block_classes=None, dtype=None):
     """cross_entropy(embeddings classifierᵀ + bias, targets) without the
     [N, V] logits (see attn.linear_xent): embeddings [N, D], classifier
     [V, D], bias [V], targets [N] integers. PyTorch's `ignore_index`,
@@ -859,10 +875,16 @@ def linear_cross_entropy(embeddings, classifier, targets, bias=None,
     kept token. With `return_lse`, returns (loss, lse), lse [N] what
     `linear_cross_entropy_backward` needs. `lowering` 'flash' (default:
     blocks of `block_tokens` x `block_classes` logits) or 'decomposed'
-    (all the logits)."""
+    (all the logits).
+
+    `dtype="bfloat16"`: embeddings, classifier, bias, weight and the loss
+    are uint16 arrays of bfloat16 bits (lse float32). Where the host has
+    AVX512_BF16 the blocked logits multiply bf16 pairs with f32 sums
+    (exact products); everything else is f32, the loss rounded once."""
     args, present, attrs = _linear_xent(embeddings, classifier, targets, bias,
                                         weight, ignore_index, softcap, reduction,
-                                        label_smoothing, z_loss)
+                                        label_smoothing, z_loss,
+                                        _float_types(dtype))
     if return_lse:
         attrs += " with_lse"
     return _run("linear_xent", args, attrs, _with_optional("linear_xent", 3, present),
@@ -874,7 +896,7 @@ def linear_cross_entropy_backward(grad, embeddings, classifier, targets, lse,
                                   reduction="mean", label_smoothing=0.0,
                                   z_loss=0.0, weight=None, grad_filter=None,
                                   lowering=None, block_tokens=None,
-                                  block_classes=None):
+                                  block_classes=None, dtype=None):
     """The gradients (d embeddings, d classifier[, d bias]) of
     `linear_cross_entropy` with the same arguments, from its `lse`
     (`return_lse=True`) and `grad`, the gradient of a loss with respect to
@@ -882,11 +904,15 @@ def linear_cross_entropy_backward(grad, embeddings, classifier, targets, lse,
     recomputed in blocks, never all held. `grad_filter=eps` skips the
     gradient products of blocks of logits whose gradients are all below eps
     in magnitude (Cut Cross-Entropy's filtering; error bounds in
-    attn.linear_xent_backward's description)."""
+    attn.linear_xent_backward's description). `dtype="bfloat16"` as for
+    `linear_cross_entropy` (grad too; the gradients are bf16 bits): with
+    AVX512_BF16 the gradient products take the logits' gradients rounded
+    to bfloat16."""
+    types = _float_types(dtype)
     args, present, attrs = _linear_xent(embeddings, classifier, targets, bias,
                                         weight, ignore_index, softcap, reduction,
-                                        label_smoothing, z_loss)
-    grad = _check_grad(grad, embeddings, "embeddings")
+                                        label_smoothing, z_loss, types)
+    grad = _check_grad(grad, embeddings, "embeddings", types)
     lse_elt = "f64" if embeddings.dtype == np.float64 else "f32"
     if _check_array(lse, "lse", _FLOAT_TYPES, "floating-point") != lse_elt:
         raise TypeError(f"lse must be float{lse_elt[1:]} (the dtype "

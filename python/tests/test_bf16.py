@@ -31,7 +31,7 @@ def to_bf16(x):
 
 
 def from_bf16(b):
-    return (np.asarray(b).astype(np.uint32) << 16).view(np.float32)
+    return np.asarray(np.asarray(b).astype(np.uint32) << 16, np.uint32).view(np.float32)
 
 
 def reference(q, k, v, scale, causal=False, mask=None):
@@ -177,3 +177,72 @@ def test_torch_bf16(bf16_dot):
     want, _ = reference(qf, kf, vf, 1 / 8, causal=True)
     got = out.double().numpy()
     assert np.all(np.abs(got - want) <= tolerance(want, qf, kf, vf, 1 / 8, bf16_dot))
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax", "logsumexp", "sum_sq",
+                                "masked_max"])
+def test_reductions_bf16(op):
+    """The memory-bound ops on bf16 bits: computed in f32 from the exact
+    inputs, rounded once, so within 2^-8 |r| (half an ulp) plus f32's error
+    of float64 of the bf16 values."""
+    rng = np.random.default_rng(3)
+    x = to_bf16(rng.standard_normal((3, 5, 300)).astype(np.float32) * 4)
+    xf = from_bf16(x).astype(np.float64)
+    fn = getattr(ops, op)
+    if op == "masked_max":
+        m = to_bf16(np.where(rng.random((5, 300)) < 0.8, 0, -np.inf).astype(np.float32))
+        out = fn(x, m, dtype="bfloat16")
+        want = (xf + from_bf16(m)).max(-1)
+    else:
+        out = fn(x, dtype="bfloat16")
+        top = xf.max(-1, keepdims=True)
+        lse = top + np.log(np.exp(xf - top).sum(-1, keepdims=True))
+        want = {"softmax": np.exp(xf - lse), "log_softmax": xf - lse,
+                "logsumexp": lse[..., 0], "sum_sq": (xf * xf).sum(-1)}[op]
+    assert out.dtype == np.uint16 and out.shape == want.shape
+    got = from_bf16(out)
+    assert np.all(np.abs(got - want) <= 2.0**-8 * np.abs(want) + 1e-6 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("n,v,d,bias", [(64, 256, 64, False), (50, 300, 32, True)])
+def test_linear_cross_entropy_bf16(n, v, d, bias, bf16_dot):
+    """The fused loss on bf16 bits, forward and backward, against float64
+    of the bf16 values. The logits' products are exact in f32; the
+    gradient products take dz rounded to bf16 on the dot path, so each
+    gradient is within 2^-8 (|dz| |W|) (resp. |dz|ᵀ |h|) of the exact one,
+    plus its own rounding, 2^-8 of itself."""
+    rng = np.random.default_rng(n + v)
+    h = to_bf16(rng.standard_normal((n, d)).astype(np.float32))
+    w = to_bf16(rng.standard_normal((v, d)).astype(np.float32) / 4)
+    bb = to_bf16(rng.standard_normal(v).astype(np.float32)) if bias else None
+    t = rng.integers(0, v, n)
+    t[3] = -100
+    loss, lse = ops.linear_cross_entropy(h, w, t, bias=bb, return_lse=True,
+                                         dtype="bfloat16")
+    assert loss.dtype == np.uint16 and lse.dtype == np.float32
+    hf, wf = from_bf16(h).astype(np.float64), from_bf16(w).astype(np.float64)
+    z = hf @ wf.T + (from_bf16(bb) if bias else 0)
+    top = z.max(-1, keepdims=True)
+    want_lse = (top + np.log(np.exp(z - top).sum(-1, keepdims=True)))[:, 0]
+    kept = t != -100
+    nll = want_lse - z[np.arange(n), np.where(kept, t, 0)]
+    want = nll[kept].mean()
+    assert abs(from_bf16(loss) - want) <= 2.0**-8 * abs(want) + 1e-5
+    assert np.allclose(lse, want_lse, rtol=1e-5, atol=1e-5)
+
+    grads = ops.linear_cross_entropy_backward(1.0, h, w, t, lse, bias=bb,
+                                              dtype="bfloat16")
+    dz = np.exp(z - want_lse[:, None])
+    dz[np.arange(n), np.where(kept, t, 0)] -= 1
+    dz[~kept] = 0
+    dz /= kept.sum()
+    want_grads = [dz @ wf, dz.T @ hf] + ([dz.sum(0)] if bias else [])
+    bounds = [np.abs(dz) @ np.abs(wf), np.abs(dz).T @ np.abs(hf)] + (
+        [np.abs(dz).sum(0)] if bias else [])
+    for got, want_g, bound in zip(grads, want_grads, bounds):
+        assert got.dtype == np.uint16
+        err = np.abs(from_bf16(got) - want_g)
+        tol = 2.0**-8 * np.abs(want_g) + 1e-6 * bound.max()
+        if bf16_dot:
+            tol = tol + 2.0**-8 * bound
+        assert np.all(err <= tol), (err - tol).max()

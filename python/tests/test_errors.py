@@ -329,15 +329,21 @@ def test_closed_kernel():
         k(x, m)  # still closed, still an exception
 
 
-def test_element_type_without_numpy_dtype():
+def test_bf16_takes_its_bits():
+    """numpy has no bfloat16: a bf16 argument is a uint16 array of its bits,
+    and a float32 array is refused, not reinterpreted."""
     bf16 = attn.compile("""\
 func.func @f(%x: tensor<4xbf16>) -> tensor<bf16> {
   %s = attn.sum_sq %x : tensor<4xbf16>
   return %s : tensor<bf16>
 }
 """)
-    with pytest.raises(TypeError, match="bf16, which numpy cannot hold"):
+    with pytest.raises(TypeError, match=r"argument 0 of @f must have dtype uint16 "
+                       r"\(bfloat16 bits\), got float32"):
         bf16(np.zeros(4, F32))
+    # 1.0, 2.0, 3.0, 0.5 as bfloat16 bits: 1 + 4 + 9 + 0.25 = 14.25
+    bits = np.array([0x3F80, 0x4000, 0x4040, 0x3F00], np.uint16)
+    assert bf16(bits).dtype == np.uint16 and int(bf16(bits)) == 0x4164
 
 
 # --------------------------------------------------------------------------

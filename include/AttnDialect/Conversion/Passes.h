@@ -43,6 +43,9 @@ void populateAttnToLinalgPatterns(RewritePatternSet &patterns,
 /// contractions (bf16-products) rather than in f32 on widened operands.
 bool bf16ProductsApply(AttentionOp attention,
                        const AttentionLoweringOptions &options);
+/// The same for any attn op: a bf16 attention, linear_xent or
+/// linear_xent_backward lowered to blocks with bf16 contractions.
+bool bf16ProductsApply(Operation *op, const AttentionLoweringOptions &options);
 
 bool lowersToFlash(AttentionOp attention,
                    const AttentionLoweringOptions &options);

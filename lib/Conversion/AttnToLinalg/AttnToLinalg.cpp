@@ -135,9 +135,9 @@ struct ComputeHalfInF32 : RewritePattern {
                                 PatternRewriter &rewriter) const override {
     if (!isa<attn::AttnDialect>(op->getDialect()) || op->getNumResults() == 0)
       return failure();
-    // A bf16 flash attention with bf16 products keeps its operands.
-    if (auto attention = dyn_cast<attn::AttentionOp>(op);
-        attention && attn::bf16ProductsApply(attention, options))
+    // A bf16 flash attention or blocked linear_xent with bf16 products
+    // keeps its operands.
+    if (attn::bf16ProductsApply(op, options))
       return failure();
     auto isHalf = [](Type type) {
       auto tensor = dyn_cast<RankedTensorType>(type);

@@ -39,6 +39,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 
@@ -65,7 +66,19 @@ public:
          Value hidden, Value classifier, Value bias, Value weight, Value target,
          const AttentionLoweringOptions &lowering)
       : b(b), loc(loc), ctx(b.getContext()), options(options),
-        type(getElementTypeOrSelf(hidden.getType())) {
+        operandType(getElementTypeOrSelf(hidden.getType())) {
+    // bf16 products: hidden and classifier stay bf16, everything else (the
+    // bias and weights too) is f32.
+    type = isa<BFloat16Type>(operandType) ? b.getF32Type() : operandType;
+    auto wide = [&](Value x) -> Value {
+      return x && getElementTypeOrSelf(x.getType()) != type
+                 ? convertElements(b, loc, x, type)
+                 : x;
+    };
+    bias = wide(bias);
+    weight = wide(weight);
+    originalBias = bias;
+    originalWeight = weight;
     tokens = tensor::getMixedSize(b, loc, hidden, 0);
     classes = tensor::getMixedSize(b, loc, classifier, 0);
     features = tensor::getMixedSize(b, loc, hidden, 1);
@@ -82,9 +95,11 @@ public:
     paddedTokens = roundUp(b, loc, tokens, blockN);
     paddedClasses = roundUp(b, loc, classes, blockV);
     Value zero = floatConstant(b, loc, type, 0.0);
-    this->hidden = padTo(b, loc, hidden, {paddedTokens, features}, {zero, zero});
-    this->classifier =
-        padTo(b, loc, classifier, {paddedClasses, features}, {zero, zero});
+    Value operandZero = floatConstant(b, loc, operandType, 0.0);
+    this->hidden = padTo(b, loc, hidden, {paddedTokens, features},
+                         {operandZero, operandZero});
+    this->classifier = padTo(b, loc, classifier, {paddedClasses, features},
+                             {operandZero, operandZero});
     if (bias)
       this->bias = padTo(b, loc, bias, {paddedClasses}, {zero});
     if (weight)
@@ -100,7 +115,7 @@ public:
         b, loc, {this->hidden}, {dimsMap(ctx, 2, {1, 0})},
         tensor::EmptyOp::create(b, loc,
                                 ArrayRef<OpFoldResult>{features, paddedTokens},
-                                type),
+                                operandType),
         id, {kPar, kPar},
         [](OpBuilder &, Location, ValueRange args) { return args[0]; });
     numClasses = getValueOrCreateConstantIndexOp(b, loc, classes);
@@ -194,11 +209,14 @@ public:
   Location loc;
   MLIRContext *ctx;
   XentOptions options;
-  Type type;
+  Type operandType; // hidden's and classifier's
+  Type type;        // everything else's (f32 for bf16 operands)
   OpFoldResult tokens, classes, features, paddedTokens, paddedClasses;
   int64_t blockN, blockV;
   bool maskClasses; // the last class block has padding classes
   Value hidden, hiddenT, classifier, bias, weight, target, numClasses;
+  // The bias and weights unpadded (in f32 for bf16 operands).
+  Value originalBias, originalWeight;
 };
 
 /// Whether the blocked lowering takes `op` (otherwise its decomposition).
@@ -223,9 +241,19 @@ LogicalResult matchBlocks(OpT op, const AttentionLoweringOptions &options,
   if (!takesBlocks(op, options))
     return b.notifyMatchFailure(op, "lowered by its decomposition");
   Type element = op.getHidden().getType().getElementType();
-  if (!element.isF32() && !element.isF64())
+  if (!element.isF32() && !element.isF64() &&
+      !bf16ProductsApply(op, options))
     return b.notifyMatchFailure(op, "f16 and bf16 are made f32 first");
   return success();
+}
+
+/// `x` of `type`'s element type (the op's result type, where the blocks
+/// computed in f32 for bf16 operands).
+Value asResult(OpBuilder &b, Location loc, Value x, Type type) {
+  Type element = getElementTypeOrSelf(type);
+  return getElementTypeOrSelf(x.getType()) == element
+             ? x
+             : convertElements(b, loc, x, element);
 }
 
 /// linear_xent -> token blocks of a loop over class blocks (file comment).
@@ -365,9 +393,10 @@ struct LinearXentToBlocks : OpRewritePattern<LinearXentOp> {
           }
         });
 
-    Value target = op.getTarget(), weight = op.getWeight();
+    Value target = op.getTarget(), weight = blk.originalWeight;
     Value zt = linearXentTargetLogits(b, loc, xent, op.getHidden(),
-                                      op.getClassifier(), op.getBias(), target);
+                                      op.getClassifier(), blk.originalBias,
+                                      target);
     Value wt, totalW;
     if (weight) {
       wt = targetWeights(b, loc, xent, weight, target, blk.numClasses);
@@ -378,9 +407,11 @@ struct LinearXentToBlocks : OpRewritePattern<LinearXentOp> {
         blk.unpadTokens(stats[1]),
         smoothing ? blk.unpadTokens(stats[2]) : Value(), zt, wt, totalW,
         blk.numClasses, op.getWithLse());
-    SmallVector<Value> results{reduceLosses(b, loc, losses, target,
-                                            xent.ignoreIndex, xent.reduction,
-                                            type, wt)};
+    SmallVector<Value> results{asResult(
+        b, loc,
+        reduceLosses(b, loc, losses, target, xent.ignoreIndex, xent.reduction,
+                     type, wt),
+        op.getLoss().getType())};
     if (op.getWithLse())
       results.push_back(lse);
     b.replaceOp(op, results);
@@ -411,13 +442,19 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
 
     // g, a and the target's share of each token, 0 for the padding ones.
     Value wt, totalW;
-    if (Value weight = op.getWeight()) {
+    if (Value weight = blk.originalWeight) {
       wt = targetWeights(b, loc, xent, weight, op.getTarget(), blk.numClasses);
       totalW = totalWeight(b, loc, weight);
     }
+    Value grad = op.getGrad();
+    if (getElementTypeOrSelf(grad.getType()) != type)
+      grad = convertElements(b, loc, grad, type);
     XentRowGradients rowGrads =
-        xentRowGradients(b, loc, xent, op.getGrad(), op.getTarget(),
-                         op.getLse(), wt, totalW, blk.numClasses);
+        xentRowGradients(b, loc, xent, grad, op.getTarget(), op.getLse(), wt,
+                         totalW, blk.numClasses);
+    // bf16 products: dz is rounded to bf16 for the gradient products (its
+    // f32 value feeds dbias and the filter).
+    bool narrowProducts = blk.operandType != type;
     Value g = padTo(b, loc, rowGrads.g, {blk.paddedTokens}, {zero});
     Value a = padTo(b, loc, rowGrads.a, {blk.paddedTokens}, {zero});
     Value share = padTo(b, loc, rowGrads.targetShare, {blk.paddedTokens}, {zero});
@@ -458,6 +495,13 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
             return arith::SelectOp::create(nb2, l, blk.isClass(nb2, l, vb), dz,
                                            floatConstant(nb2, l, type, 0.0));
           });
+    };
+
+    // dz as the gradient products take it: rounded to bf16 with bf16
+    // products (FlashAttention rounds p so), as it is otherwise.
+    auto productOperand = [&](Value dzT) -> Value {
+      return narrowProducts ? convertElements(b, loc, dzT, blk.operandType)
+                            : dzT;
     };
 
     // With grad_filter = eps, whether any |dz| of a block reaches eps (a
@@ -534,9 +578,10 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
             Value dzT = logitGradients(wBlock, vb, nb);
             SmallVector<Value> yielded = filtered(dzT, acc, [&] {
               Value hBlock = blk.rows2D(blk.hidden, nb, blockN);
+              Value dzProducts = productOperand(dzT);
               // dw_blk += dzᵀ h_blk
               SmallVector<Value> updated{
-                  blockMatmul(b, loc, dzT, hBlock, acc[0])};
+                  blockMatmul(b, loc, dzProducts, hBlock, acc[0])};
               if (withBias)
                 // dbias_blk += rowsum(dzᵀ)
                 updated.push_back(buildGeneric(
@@ -548,7 +593,7 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
               if (dhInClassPass) {
                 // dh[rows of the block] += dz w_blk
                 Value dh = acc.back();
-                Value dhBlock = blockMatmul(b, loc, dzT, wBlock,
+                Value dhBlock = blockMatmul(b, loc, dzProducts, wBlock,
                                             blk.rows2D(dh, nb, blockN),
                                             /*lhsTransposed=*/true);
                 OpFoldResult one = b.getIndexAttr(1);
@@ -603,8 +648,8 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
               // dh_blk += dz w_blk
               scf::YieldOp::create(
                   b, loc, filtered(dzT, acc, [&]() -> SmallVector<Value> {
-                    return {blockMatmul(b, loc, dzT, wBlock, acc,
-                                        /*lhsTransposed=*/true)};
+                    return {blockMatmul(b, loc, productOperand(dzT), wBlock,
+                                        acc, /*lhsTransposed=*/true)};
                   }));
             }
             parts.push_back(classLoop.getResult(0));
@@ -616,6 +661,8 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
                                blk.unpadClasses(classGrads[0])};
     if (withBias)
       results.push_back(blk.unpadClasses(classGrads[1]));
+    for (auto [result, type] : llvm::zip_equal(results, op->getResultTypes()))
+      result = asResult(b, loc, result, type);
     b.replaceOp(op, results);
     return success();
   }
@@ -624,6 +671,19 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
 };
 
 } // namespace
+
+bool attn::bf16ProductsApply(Operation *op,
+                             const AttentionLoweringOptions &options) {
+  return TypeSwitch<Operation *, bool>(op)
+      .Case<LinearXentOp, LinearXentBackwardOp>([&](auto xent) {
+        return options.bf16Products && takesBlocks(xent, options) &&
+               xent.getHidden().getType().getElementType().isBF16();
+      })
+      .Case<AttentionOp>([&](AttentionOp attention) {
+        return bf16ProductsApply(attention, options);
+      })
+      .Default([](Operation *) { return false; });
+}
 
 bool attn::lowersToBlocks(LinearXentOp op,
                           const AttentionLoweringOptions &options) {

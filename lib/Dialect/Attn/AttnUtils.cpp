@@ -1208,7 +1208,16 @@ Value attn::linearXentTargetLogits(OpBuilder &b, Location loc,
                                    const XentOptions &options, Value hidden,
                                    Value classifier, Value bias, Value target) {
   MLIRContext *ctx = b.getContext();
+  // bf16 (or f16) operands of the blocked lowering's bf16 products: their
+  // exact products summed in f32.
   Type type = getElementTypeOrSelf(hidden.getType());
+  if (isa<BFloat16Type, Float16Type>(type))
+    type = b.getF32Type();
+  auto widened = [&](OpBuilder &nb, Location l, Value x) -> Value {
+    return x.getType() == type
+               ? x
+               : arith::ExtFOp::create(nb, l, type, x).getResult();
+  };
   Value numClasses = tensor::DimOp::create(b, loc, classifier, 0);
   SmallVector<OpFoldResult> tokens = tensor::getMixedSizes(b, loc, target);
   // zt[n] = sum_d h[n, d] w[t[n], d]    over (n, d)
@@ -1222,8 +1231,10 @@ Value attn::linearXentTargetLogits(OpBuilder &b, Location loc,
             nb, l, classifier,
             ValueRange{safeClass(nb, l, args[0], options, numClasses),
                        linalg::IndexOp::create(nb, l, 1)});
-        return arith::AddFOp::create(nb, l, args[2],
-                                     arith::MulFOp::create(nb, l, args[1], w));
+        return arith::AddFOp::create(
+            nb, l, args[2],
+            arith::MulFOp::create(nb, l, widened(nb, l, args[1]),
+                                  widened(nb, l, w)));
       });
   AffineMap id = b.getMultiDimIdentityMap(1);
   return buildGeneric(
@@ -1235,9 +1246,11 @@ Value attn::linearXentTargetLogits(OpBuilder &b, Location loc,
         if (bias)
           z = arith::AddFOp::create(
               nb, l, z,
-              tensor::ExtractOp::create(
-                  nb, l, bias,
-                  ValueRange{safeClass(nb, l, args[0], options, numClasses)}));
+              widened(nb, l,
+                      tensor::ExtractOp::create(
+                          nb, l, bias,
+                          ValueRange{safeClass(nb, l, args[0], options,
+                                               numClasses)})));
         return capLogit(nb, l, z, options);
       });
 }

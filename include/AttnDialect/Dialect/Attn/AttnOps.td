@@ -506,6 +506,16 @@ def Attn_LinearXentOp : Attn_Op<"linear_xent", [Pure, InferTypeOpAdaptor,
     `attention=decomposed`, its decomposition (AggregatedOpInterface): the
     whole `[N, V]` logits, then the reductions.
 
+    bf16 operands are widened to f32 first; with `bf16-products`, the
+    blocks take the bf16 `hidden` and `classifier` as they are and sum
+    their exact products in f32 (`--attn-vectorize-contractions`'
+    `bf16-dot`), the bias and weights in f32: no f32 copy of the
+    classifier, and the same logits up to the order of the f32 sums. The
+    loss is rounded to bf16 once. `attn.linear_xent_backward` then rounds
+    the logits' gradients `dz` to bf16 for its two products (each gradient
+    within `2^-8 |dz| |W|`, resp. `2^-8 |dz|ᵀ |h|`, of the exact one, plus
+    its own rounding); `dbias` and `grad_filter` read the f32 `dz`.
+
     Example:
 
     ```mlir
