@@ -1051,7 +1051,7 @@ def bf16_table(roofs_lib, repeats, quick):
         return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
 
     def values(b):
-        return (b.astype(np.uint32) << 16).view(np.float32)
+        return np.asarray(np.asarray(b).astype(np.uint32) << 16, np.uint32).view(np.float32)
 
     for S in ([512, 1024] if quick else [1024, 4096]):
         q, k, v = (bits(rng.standard_normal((1, 8, S, 64)).astype(np.float32))
@@ -1102,6 +1102,39 @@ def bf16_table(roofs_lib, repeats, quick):
                      f"| {times['f32'] / best:.2f}x | {fmt('PyTorch')} | {vs_torch} "
                      f"| {rate:.1f} ({100 * rate / roof:.0f}% of {roof:.1f}) |")
         print(lines[-1], flush=True)
+
+    # The fused linear cross-entropy's forward: its logits product in bf16.
+    N, D, V = (512, 512, 8000) if quick else (2048, 1024, 32000)
+    h = bits(rng.standard_normal((N, D)).astype(np.float32))
+    w = bits((rng.standard_normal((V, D)) / 16).astype(np.float32))
+    t = rng.integers(0, V, N)
+    hf, wf = attn.aligned(values(h)), attn.aligned(values(w))
+    runs = {"f32": lambda: attn.ops.linear_cross_entropy(hf, wf, t)}
+    for dot in ([True, False] if has_dot else [False]):
+        def run(dot=dot):
+            saved = compiler._HOST_BF16_DOT
+            compiler._HOST_BF16_DOT = dot
+            try:
+                return attn.ops.linear_cross_entropy(h, w, t, dtype="bfloat16")
+            finally:
+                compiler._HOST_BF16_DOT = saved
+        runs["bf16 dot" if dot else "bf16 widened"] = run
+    want = float(runs["f32"]())
+    for name, run in runs.items():
+        got = float(run()) if name == "f32" else float(values(run()))
+        assert abs(got - want) <= 2.0**-7 * abs(want), f"linear xent {name}: {got} vs {want}"
+    peak = [measure_peak(roofs_lib)]
+    times = {name: timed(run, repeats) for name, run in runs.items()}
+    peak.append(measure_peak(roofs_lib))
+    best = times.get("bf16 dot", times["bf16 widened"])
+    rate = 2 * N * D * V / best / 1e9
+    roof = statistics.mean(peak)
+    fmt = lambda n: f"{1e3 * times[n]:.1f} ms" if n in times else "n/a"
+    lines += ["", "| linear cross-entropy forward, 1 thread | f32 | bf16 (dot) | bf16 (widened) "
+              "| bf16 dot vs f32 | bf16 dot GFLOP/s (of f32 FMA peak) |", "|---|---|---|---|---|---|",
+              f"| N={N} D={D} V={V} | {fmt('f32')} | {fmt('bf16 dot')} | {fmt('bf16 widened')} "
+              f"| {times['f32'] / best:.2f}x | {rate:.1f} ({100 * rate / roof:.0f}% of {roof:.1f}) |"]
+    print(lines[-1], flush=True)
 
     # The memory-bound ops on bf16 bits: half the bytes of f32.
     lines += ["", "| bf16 op, 1 thread | bf16 | GB/s (bytes moved) | of read BW | f32 "
