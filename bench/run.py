@@ -1103,6 +1103,54 @@ def bf16_table(roofs_lib, repeats, quick):
                      f"| {rate:.1f} ({100 * rate / roof:.0f}% of {roof:.1f}) |")
         print(lines[-1], flush=True)
 
+    # The backward (FlashAttention-2's five block products) at S=1024.
+    S = 512 if quick else 1024
+    q, k, v, do = (bits(rng.standard_normal((1, 8, S, 64)).astype(np.float32))
+                   for _ in range(4))
+    qf, kf, vf, dof = (attn.aligned(values(x)) for x in (q, k, v, do))
+    out32, lse32 = attn.ops.attention(qf, kf, vf, causal=True, return_lse=True)
+    runs = {"f32": lambda: attn.ops.attention_backward(dof, qf, kf, vf, out32, lse32,
+                                                       causal=True)}
+    for dot in ([True, False] if has_dot else [False]):
+        saved = compiler._HOST_BF16_DOT
+        compiler._HOST_BF16_DOT = dot
+        try:
+            out16, lse16 = attn.ops.attention(q, k, v, causal=True, return_lse=True,
+                                              dtype="bfloat16")
+        finally:
+            compiler._HOST_BF16_DOT = saved
+
+        def run(dot=dot, out16=out16, lse16=lse16):
+            saved = compiler._HOST_BF16_DOT
+            compiler._HOST_BF16_DOT = dot
+            try:
+                return attn.ops.attention_backward(do, q, k, v, out16, lse16, causal=True,
+                                                   dtype="bfloat16")
+            finally:
+                compiler._HOST_BF16_DOT = saved
+        runs["bf16 dot" if dot else "bf16 widened"] = run
+    ref = runs["f32"]()
+    for name, run in runs.items():
+        if name == "f32":
+            continue
+        for got, want in zip(run(), ref):
+            err = np.max(np.abs(values(got) - want)) / np.max(np.abs(want))
+            assert err < 2.0**-5, f"attention backward {name}: error {err}"
+    peak = [measure_peak(roofs_lib)]
+    times = {name: timed(run, repeats) for name, run in runs.items()}
+    peak.append(measure_peak(roofs_lib))
+    best = times.get("bf16 dot", times["bf16 widened"])
+    # Five block products over the causal half.
+    rate = 5 * 2 * 8 * S * (S + 1) / 2 * 64 / best / 1e9
+    roof = statistics.mean(peak)
+    fmt = lambda n: f"{1e3 * times[n]:.2f} ms" if n in times else "n/a"
+    lines += ["", "| causal attention backward B1 H8 D64, 1 thread | f32 | bf16 (dot) "
+              "| bf16 (widened) | bf16 dot vs f32 | bf16 dot GFLOP/s (of f32 FMA peak) |",
+              "|---|---|---|---|---|---|",
+              f"| S={S} | {fmt('f32')} | {fmt('bf16 dot')} | {fmt('bf16 widened')} "
+              f"| {times['f32'] / best:.2f}x | {rate:.1f} ({100 * rate / roof:.0f}% of {roof:.1f}) |"]
+    print(lines[-1], flush=True)
+
     # The fused linear cross-entropy's forward: its logits product in bf16.
     N, D, V = (512, 512, 8000) if quick else (2048, 1024, 32000)
     h = bits(rng.standard_normal((N, D)).astype(np.float32))

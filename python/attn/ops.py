@@ -790,7 +790,7 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
                        scale=None, masked_rows="zero", lowering=None, block_q=None,
                        block_kv=None, dropout_p=0.0, seed=0, offset=0, window=None,
                        softcap=None, alibi_slopes=None, key_padding_mask=None,
-                       key_lengths=None):
+                       key_lengths=None, dtype=None):
     """The gradients (dq, dk, dv) of `attention(q, k, v, mask, causal,
     scale, masked_rows)` from its output `out`, its `lse` (`return_lse=True`)
     and `grad_out`, the gradient of a loss with respect to `out` (see
@@ -801,11 +801,15 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
     scores) or 'decomposed' (all the scores). `dropout_p`, `seed` and
     `offset` must be the forward's: its dropout is regenerated, not
     stored. The variants (`window`, `softcap`, `alibi_slopes`, key padding)
-    must be the forward's too."""
-    args = _attention_args(q, k, v, None)
-    elt = _FLOAT_TYPES[q.dtype]
-    _check_like(grad_out, "grad_out", "q", elt)
-    _check_like(out, "out", "q", elt)
+    must be the forward's too. `dtype="bfloat16"` as for `attention`
+    (grad_out, out and the gradients are bf16 bits; lse float32): with
+    AVX512_BF16 the five block products take bf16 operands, P and dS
+    rounded to bf16, with f32 sums."""
+    types = _float_types(dtype)
+    args = _attention_args(q, k, v, None, types)
+    elt = types[q.dtype]
+    _check_like(grad_out, "grad_out", "q", elt, types)
+    _check_like(out, "out", "q", elt, types)
     lse_elt = "f64" if elt == "f64" else "f32"
     if _check_array(lse, "lse", _FLOAT_TYPES, "floating-point") != lse_elt:
         raise TypeError(f"lse must be float{lse_elt[1:]} (the dtype attention(..., "
@@ -814,14 +818,14 @@ def attention_backward(grad_out, q, k, v, out, lse, mask=None, causal=False,
     mask = _with_key_padding(q, k, mask, key_padding_mask, key_lengths)
     present = ()
     if mask is not None:
-        _check_attention_mask(mask, q, elt)
+        _check_attention_mask(mask, q, elt, types)
         args.append(mask)
         present += ("mask",)
     attrs = _attention_attrs(q, scale, causal, masked_rows)
     attrs = attrs.replace(" masked_rows = nan", "")
     attrs += _variant_attrs(window, softcap)
     if alibi_slopes is not None:
-        args.append(_check_slopes(alibi_slopes, q))
+        args.append(_check_slopes(alibi_slopes, q, types))
         present += ("alibi",)
     dropout = _dropout(args, dropout_p, seed, offset)
     attrs += dropout

@@ -246,3 +246,49 @@ def test_linear_cross_entropy_bf16(n, v, d, bias, bf16_dot):
         if bf16_dot:
             tol = tol + 2.0**-8 * bound
         assert np.all(err <= tol), (err - tol).max()
+
+
+@pytest.mark.parametrize("case", [(1, 2, 2, 128, 128, 64, True),
+                                  (1, 4, 2, 70, 90, 64, False)],
+                         ids=lambda c: "x".join(map(str, c)))
+def test_attention_backward_bf16(case, bf16_dot):
+    """FlashAttention-2's backward on bf16 bits against float64 of the same
+    inputs (q, k, v, dO, and the forward's out and lse as given). On the dot
+    path P and dS are rounded to bf16 for the products: dV moves by at most
+    2^-8 Pᵀ|dO|, dK by 2^-8 |dS|ᵀ|q| scale, dQ by 2^-8 |dS||k| scale; each
+    gradient is rounded once, 2^-8 of itself."""
+    b, hq, hkv, m, n, d, causal = case
+    rng = np.random.default_rng(m + n)
+    q, do = (to_bf16(rng.standard_normal((b, hq, m, d)).astype(np.float32))
+             for _ in range(2))
+    k, v = (to_bf16(rng.standard_normal((b, hkv, n, d)).astype(np.float32))
+            for _ in range(2))
+    out, lse = ops.attention(q, k, v, causal=causal, return_lse=True,
+                             dtype="bfloat16")
+    dq, dk, dv = ops.attention_backward(do, q, k, v, out, lse, causal=causal,
+                                        dtype="bfloat16")
+    assert all(g.dtype == np.uint16 for g in (dq, dk, dv))
+    g = hq // hkv
+    qf, dof, of = (from_bf16(x).astype(np.float64) for x in (q, do, out))
+    kf, vf = (np.repeat(from_bf16(x).astype(np.float64), g, axis=1) for x in (k, v))
+    scale = 1 / np.sqrt(d)
+    s = qf @ kf.swapaxes(-1, -2) * scale
+    if causal:
+        s = np.where(np.arange(n)[None, :] > np.arange(m)[:, None] + n - m, -np.inf, s)
+    p = np.exp(s - lse.astype(np.float64)[..., None])
+    dp = dof @ vf.swapaxes(-1, -2)
+    ds = p * (dp - (dof * of).sum(-1, keepdims=True))
+
+    def groups(x):  # [B, Hq, N, .] -> summed over each key/value head's group
+        return x.reshape(b, hkv, g, *x.shape[2:]).sum(2)
+    want = [ds @ kf * scale, groups(ds.swapaxes(-1, -2) @ qf) * scale,
+            groups(p.swapaxes(-1, -2) @ dof)]
+    bounds = [np.abs(ds) @ np.abs(kf) * scale,
+              groups(np.abs(ds).swapaxes(-1, -2) @ np.abs(qf)) * scale,
+              groups(p.swapaxes(-1, -2) @ np.abs(dof))]
+    for name, got, w, bound in zip(("dq", "dk", "dv"), (dq, dk, dv), want, bounds):
+        tol = 2.0**-8 * np.abs(w) + 1e-5 * bound.max()
+        if bf16_dot:
+            tol = tol + 2.0**-8 * bound
+        err = np.abs(from_bf16(got) - w)
+        assert np.all(err <= tol), (name, (err - tol).max())

@@ -105,7 +105,7 @@ public:
         b, loc, {x}, {dimsMap(ctx, 2, {1, 0})},
         tensor::EmptyOp::create(
             b, loc, ArrayRef<int64_t>{type.getDimSize(1), type.getDimSize(0)},
-            a.elementType),
+            type.getElementType()),
         b.getMultiDimIdentityMap(2), {kPar, kPar},
         [](OpBuilder &, Location, ValueRange args) { return args[0]; });
   }
@@ -115,6 +115,14 @@ public:
     for (int64_t size : shape)
       sizes.push_back(b.getIndexAttr(size));
     return filled(b, loc, sizes, floatConstant(b, loc, a.elementType, 0.0));
+  }
+
+  /// `x` as the gradient products take it: rounded to the operands' bf16
+  /// with bf16 products (as FlashAttention rounds P and dS), else as it is.
+  Value productOperand(Value x) {
+    return operandType == a.elementType
+               ? x
+               : convertElements(b, loc, x, operandType);
   }
 
   /// P (times Z / (1 - p) with dropout) and dS of the block of query rows
@@ -207,6 +215,8 @@ public:
   Location loc;
   const AttentionOperands &a;
   MLIRContext *ctx;
+  // q's, k's, v's and dO's (bf16 with bf16 products; else a.elementType).
+  Type operandType = getElementTypeOrSelf(a.q.getType());
 };
 
 /// attention_backward -> the keys pass and the queries pass (file comment).
@@ -221,16 +231,28 @@ struct AttentionBackwardToFlash
     if (!attn::lowersToFlash(op, options))
       return rewriter.notifyMatchFailure(op, "lowered by its decomposition");
     Type element = op.getQuery().getType().getElementType();
-    if (!element.isF32() && !element.isF64())
+    // bf16 products: q, k, v and dO stay bf16, the rest is f32.
+    bool bf16 = attn::bf16ProductsApply(op, options);
+    if (!element.isF32() && !element.isF64() && !bf16)
       return rewriter.notifyMatchFailure(op, "f16 and bf16 are made f32 first");
+    Type f32 = rewriter.getF32Type();
     FailureOr<attn::AttentionOperands> prepared =
-        attn::prepareAttention(rewriter, op);
+        attn::prepareAttention(rewriter, op, bf16 ? f32 : Type());
     if (failed(prepared))
       return failure();
+    if (bf16)
+      for (Value *operand : {&prepared->mask, &prepared->slopes})
+        if (*operand && getElementTypeOrSelf(operand->getType()) == element)
+          *operand =
+              attn::convertElements(rewriter, op.getLoc(), *operand, f32);
     SmallVector<Value> grads = lower(rewriter, op, *prepared);
     int64_t rank = op.getQuery().getType().getRank();
-    for (Value &grad : grads)
+    for (auto [grad, type] : llvm::zip_equal(grads, op->getResultTypes())) {
+      if (getElementTypeOrSelf(grad.getType()) != getElementTypeOrSelf(type))
+        grad = attn::convertElements(rewriter, op.getLoc(), grad,
+                                     getElementTypeOrSelf(type));
       grad = attn::collapseToRank(rewriter, op.getLoc(), grad, rank);
+    }
     rewriter.replaceOp(op, grads);
     return success();
   }
@@ -291,9 +313,16 @@ struct AttentionBackwardToFlash
         filled(b, loc, tensor::getMixedSizes(b, loc, lse), zero),
         dimsMap(ctx, 4, {0, 1, 2}),
         {kPar, kPar, kPar, IteratorType::reduction},
-        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          // (bf16 dO and O of bf16 products: their exact products in f32.)
+          auto wide = [&](Value x) -> Value {
+            return x.getType() == type
+                       ? x
+                       : arith::ExtFOp::create(nb, l, type, x).getResult();
+          };
           return arith::AddFOp::create(
-              nb, l, args[2], arith::MulFOp::create(nb, l, args[0], args[1]));
+              nb, l, args[2],
+              arith::MulFOp::create(nb, l, wide(args[0]), wide(args[1])));
         });
     Value d = buildGeneric(
         b, loc, {dot, lse}, {id3, id3},
@@ -306,12 +335,14 @@ struct AttentionBackwardToFlash
           return arith::SelectOp::create(nb, l, unseen, zero, args[0]);
         });
 
-    Value q = padRows(a.q, 2, paddedRows, zero);
-    dO = padRows(dO, 2, paddedRows, zero);
+    Value operandZero =
+        floatConstant(b, loc, getElementTypeOrSelf(a.q.getType()), 0.0);
+    Value q = padRows(a.q, 2, paddedRows, operandZero);
+    dO = padRows(dO, 2, paddedRows, operandZero);
     lse = padRows(lse, 2, paddedRows, inf);
     d = padRows(d, 2, paddedRows, zero);
-    Value k = padRows(a.k, 2, paddedKeys, zero);
-    Value v = padRows(a.v, 2, paddedKeys, zero);
+    Value k = padRows(a.k, 2, paddedKeys, operandZero);
+    Value v = padRows(a.v, 2, paddedKeys, operandZero);
     if (a.mask) {
       // Padding keeps (0, or true for a boolean mask): padding keys are
       // zeros that add nothing to dQ, and their dK and dV are dropped.
@@ -433,10 +464,11 @@ struct AttentionBackwardToFlash
                   qb, kb);
               ValueRange acc = queries.getRegionIterArgs();
               // dK += dSᵀ q, dV += Pᵀ dO
+              dS = blocks.productOperand(dS);
               Value dK = blockMatmul(b, loc, dS, qBlock, acc[0],
                                      /*lhsTransposed=*/true);
-              Value dV = blockMatmul(b, loc, p, dOBlock, acc[1],
-                                     /*lhsTransposed=*/true);
+              Value dV = blockMatmul(b, loc, blocks.productOperand(p), dOBlock,
+                                     acc[1], /*lhsTransposed=*/true);
               SmallVector<Value> yielded{dK, dV};
               if (dqInKeysPass) {
                 // dQ[rows of the block] += dS k
@@ -528,7 +560,7 @@ struct AttentionBackwardToFlash
                 qb, kb);
             (void)p;
             // dQ += dS k
-            Value dQ = blockMatmul(b, loc, dS, kBlock,
+            Value dQ = blockMatmul(b, loc, blocks.productOperand(dS), kBlock,
                                    keyLoop.getRegionIterArgs()[0]);
             scf::YieldOp::create(b, loc, dQ);
           }

@@ -682,6 +682,10 @@ bool attn::bf16ProductsApply(Operation *op,
       .Case<AttentionOp>([&](AttentionOp attention) {
         return bf16ProductsApply(attention, options);
       })
+      .Case<AttentionBackwardOp>([&](AttentionBackwardOp backward) {
+        return options.bf16Products && lowersToFlash(backward, options) &&
+               backward.getQuery().getType().getElementType().isBF16();
+      })
       .Default([](Operation *) { return false; });
 }
 

@@ -677,7 +677,8 @@ Value attn::attentionLse(OpBuilder &b, Location loc,
 
 /// The operands of `op`, an attention or its online form, at rank 4.
 template <typename OpT>
-static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op) {
+static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op,
+                                                    Type computeType = {}) {
   Location loc = op.getLoc();
   int64_t rank = op.getQuery().getType().getRank();
   if (rank >= 3 && (op.getQuery().getType().isDynamicDim(rank - 3) ||
@@ -690,6 +691,8 @@ static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op) {
     a.elementType = op.getAcc().getType().getElementType();
   else
     a.elementType = op.getQuery().getType().getElementType();
+  if (computeType)
+    a.elementType = computeType;
   a.q = expandToRank4(b, loc, op.getQuery());
   a.k = expandToRank4(b, loc, op.getKey());
   a.v = expandToRank4(b, loc, op.getValue());
@@ -776,8 +779,9 @@ FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
 }
 
 FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
-                                                    AttentionBackwardOp op) {
-  return prepareOperands(b, op);
+                                                    AttentionBackwardOp op,
+                                                    Type computeType) {
+  return prepareOperands(b, op, computeType);
 }
 
 Value attn::reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,

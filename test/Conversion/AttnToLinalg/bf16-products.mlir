@@ -92,3 +92,21 @@ func.func @bf16_linear_xent_backward(%g: tensor<bf16>, %h: tensor<128x64xbf16>, 
   %dh, %dw = attn.linear_xent_backward %g, %h, %w, %t, %lse : tensor<bf16>, tensor<128x64xbf16>, tensor<256x64xbf16>, tensor<128xi64>, tensor<128xf32>
   return %dh, %dw : tensor<128x64xbf16>, tensor<256x64xbf16>
 }
+
+// -----
+
+// attention_backward: q, k, v, dO stay bf16; the scores and dP are mixed
+// products; P and dS are rounded to bf16 for dV += Pᵀ dO, dK += dSᵀ q and
+// dQ += dS k, which sum in f32; the gradients are rounded once.
+// CHECK-LABEL: func.func @bf16_attention_backward
+//   CHECK-NOT:   tensor<1x2x128x64xf32>) outs
+//       CHECK:   scf.for
+//       CHECK:     linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<64x64xbf16>, tensor<64x64xbf16>) outs(%{{.+}} : tensor<64x64xf32>)
+//       CHECK:     %[[DS16:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<64x64xf32>) outs(%{{.+}} : tensor<64x64xbf16>)
+//       CHECK:       arith.truncf
+//       CHECK:     linalg.generic {{.*}} ins(%[[DS16]], %{{.+}} : tensor<64x64xbf16>, tensor<64x64xbf16>) outs(%{{.+}} : tensor<64x64xf32>)
+//       CHECK:   arith.truncf %{{.+}} : f32 to bf16
+func.func @bf16_attention_backward(%do: tensor<1x2x128x64xbf16>, %q: tensor<1x2x128x64xbf16>, %o: tensor<1x2x128x64xbf16>, %lse: tensor<1x2x128xf32>) -> (tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>) {
+  %dq, %dk, %dv = attn.attention_backward %do, %q, %q, %q, %o, %lse causal : tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128xf32>
+  return %dq, %dk, %dv : tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>
+}

@@ -160,8 +160,11 @@ struct AttentionOperands {
 FailureOr<AttentionOperands> prepareAttention(OpBuilder &b, AttentionOp op);
 FailureOr<AttentionOperands> prepareAttention(OpBuilder &b,
                                               OnlineAttentionOp op);
+/// (`computeType`: the scores' and the scale's type when it is not the
+/// operands', f32 for a backward with bf16 products.)
 FailureOr<AttentionOperands> prepareAttention(OpBuilder &b,
-                                              AttentionBackwardOp op);
+                                              AttentionBackwardOp op,
+                                              Type computeType = {});
 
 /// What a size that is a static 0 in any operand (the others agree at run
 /// time) leaves of an attention.
