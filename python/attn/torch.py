@@ -269,9 +269,9 @@ class _Attention(torch.autograd.Function):
         m = None if mask is None else _np(mask)
         if q.dtype == torch.bfloat16:
             # attn's bf16 kernels, on the tensors' bits.
-            bits = None if mask is None else (
+            m = None if mask is None else (
                 m if mask.dtype == torch.bool else _bits(mask))
-            out, lse = ops.attention(_bits(q), _bits(k), _bits(v), bits,
+            out, lse = ops.attention(_bits(q), _bits(k), _bits(v), m,
                                      return_lse=True, dtype="bfloat16", **args)
             out = _from_bits(out)
         else:
@@ -285,6 +285,12 @@ class _Attention(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         q, k, v, out, lse = ctx.saved_tensors
+        if q.dtype == torch.bfloat16:
+            dq, dk, dv = ops.attention_backward(
+                _bits(grad.to(q.dtype)), _bits(q), _bits(k), _bits(v), _bits(out),
+                lse.numpy(), ctx.mask, dtype="bfloat16", **ctx.args)
+            return (_from_bits(dq), _from_bits(dk), _from_bits(dv),
+                    None, None, None, None, None, None)
         dq, dk, dv = ops.attention_backward(
             _np(grad.to(q.dtype)), _np(q), _np(k), _np(v), _np(out), lse.numpy(),
             ctx.mask, **ctx.args)

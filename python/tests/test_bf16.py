@@ -177,6 +177,18 @@ def test_torch_bf16(bf16_dot):
     want, _ = reference(qf, kf, vf, 1 / 8, causal=True)
     got = out.double().numpy()
     assert np.all(np.abs(got - want) <= tolerance(want, qf, kf, vf, 1 / 8, bf16_dot))
+    # The backward on the bf16 kernels too: bfloat16 gradients close to
+    # float64 autograd of the same values (P and dS rounded: a few bf16 ulps).
+    leaves = [x.detach().requires_grad_() for x in (q, k, v)]
+    at.scaled_dot_product_attention(*leaves, is_causal=True).float().sum().backward()
+    exact = [x.detach().double().requires_grad_() for x in (q, k, v)]
+    s = exact[0] @ exact[1].transpose(-1, -2) / 8
+    s = s.masked_fill(torch.ones(70, 70, dtype=torch.bool).triu(1), float("-inf"))
+    (torch.softmax(s, -1) @ exact[2]).sum().backward()
+    for leaf, ref in zip(leaves, exact):
+        assert leaf.grad.dtype == torch.bfloat16
+        err = (leaf.grad.double() - ref.grad).abs().max()
+        assert err <= 2.0**-5 * ref.grad.abs().max(), float(err)
 
 
 @pytest.mark.parametrize("op", ["softmax", "log_softmax", "logsumexp", "sum_sq",
