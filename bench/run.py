@@ -1275,6 +1275,29 @@ def variants_table(roofs_lib, repeats, quick):
                      f"| {100 * rate / roof:.0f}% ({roof:.1f} GFLOP/s) | {ratio} |")
         print(lines[-1], flush=True)
 
+    # The backward of the same windows: its blocks outside every row's
+    # window are skipped too, so its time grows with S as well.
+    base = None
+    for S in sizes:
+        q, k, v = inputs(S)
+        out, lse = attn.ops.attention(q, k, v, causal=True, window=(window, 0),
+                                      return_lse=True)
+        do = attn.aligned(rng.standard_normal(out.shape, f32))
+        run = lambda: attn.ops.attention_backward(do, q, k, v, out, lse, causal=True,
+                                                  window=(window, 0))
+        run()
+        peak = [measure_peak(roofs_lib)]
+        t = timed(run, repeats)
+        peak.append(measure_peak(roofs_lib))
+        seen = sum(min(i, window) + 1 for i in range(S))
+        rate = 5 * 2 * 8 * seen * 64 / t / 1e9
+        roof = statistics.mean(peak)
+        ratio = "1.00x" if base is None else f"{t / base:.2f}x of S={sizes[0]} ({S // sizes[0]}x the keys)"
+        base = base or t
+        lines.append(f"| backward, causal window {window}, S={S} | {1e3 * t:.2f} ms | {rate:.1f} "
+                     f"| {100 * rate / roof:.0f}% ({roof:.1f} GFLOP/s) | {ratio} |")
+        print(lines[-1], flush=True)
+
     S = 1024
     q, k, v = inputs(S)
     slopes = (2.0 ** -np.arange(1, 9)).astype(f32)

@@ -281,3 +281,33 @@ def test_bad_cu_seqlens(cu, message):
     q = np.zeros((2, 10, 8), np.float32)
     with pytest.raises(ValueError, match=message):
         ops.attention(q, q, q, cu_seqlens=cu)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("causal,window", [(True, (24, 0)), (False, (20, 7)),
+                                           (False, (None, 3)), (False, (5, None))])
+def test_window_backward_visits_only_reached_blocks(causal, window, threads):
+    """The backward skips the blocks outside every row's window, in the
+    keys pass (one thread: dK, dV and dQ) and in the queries pass (threads:
+    dQ); with blocks of 16 and M != N, the gradients are autograd's (a
+    block skipped that a row reaches would lose its share)."""
+    rng = np.random.default_rng(41)
+    m, n = 100, 130
+    q = rng.standard_normal((1, 2, m, 16))
+    k = rng.standard_normal((1, 2, n, 16))
+    v = rng.standard_normal((1, 2, n, 8))
+    kwargs = dict(causal=causal, window=window)
+    ops.set_threads(threads)
+    try:
+        out, lse = ops.attention(q, k, v, return_lse=True, block_q=16,
+                                 block_kv=16, **kwargs)
+        grad = rng.standard_normal(out.shape)
+        got = ops.attention_backward(grad, q, k, v, out, lse, block_q=16,
+                                     block_kv=16, **kwargs)
+    finally:
+        ops.set_threads(1)
+    tq, tk, tv = (torch.tensor(x, requires_grad=True) for x in (q, k, v))
+    want, _ = dense_attention(tq, tk, tv, **kwargs)
+    want.backward(torch.from_numpy(grad))
+    for name, g, t in zip("qkv", got, (tq, tk, tv)):
+        assert rel_err(g, t.grad.numpy(), floor=1.0) < 1e-10, name

@@ -23,8 +23,9 @@
 //   for each key block it sees: S, P, dP, dS again;  dQ += dS k
 // Recomputing S and dP for dQ makes 7 block products where FlashAttention-2
 // does 5; it is what keeps dQ free of atomics and of per-thread copies.
-// Causal blocks that no row sees are skipped in both passes. Every product
-// has the (i, j, r) form that --attn-vectorize-contractions register-blocks.
+// Blocks that no row sees (past the causal diagonal or a window's edges)
+// are skipped in both passes. Every product has the (i, j, r) form that
+// --attn-vectorize-contractions register-blocks.
 //
 //===----------------------------------------------------------------------===//
 
@@ -416,20 +417,36 @@ struct AttentionBackwardToFlash
           Value kBlock = blocks.rows2D(k, batch, kvHead, kb, blockKV);
           Value vBlock = blocks.rows2D(v, batch, kvHead, kb, blockKV);
           Value kT = blocks.transpose(kBlock), vT = blocks.transpose(vBlock);
-          // The first query block with a row that sees key kb: row i sees
-          // it when kb <= i + d.
-          Value firstQ = zeroIndex;
-          if (a.causal) {
-            AffineExpr s0 = getAffineSymbolExpr(0, ctx),
-                       s1 = getAffineSymbolExpr(1, ctx);
+          // The query blocks with a row that sees a key of the block: row
+          // i sees key j when i + d - left <= j <= i + d + right (right 0
+          // with causal), so from the block of row kb - d - right to that
+          // of row kb + blockKV - 1 - d + left.
+          Value firstQ = zeroIndex, endQ = paddedRowsValue;
+          AffineExpr s0 = getAffineSymbolExpr(0, ctx),
+                     s1 = getAffineSymbolExpr(1, ctx),
+                     s2 = getAffineSymbolExpr(2, ctx);
+          if (std::optional<int64_t> right = a.rightReach()) {
             OpFoldResult first = affine::makeComposedFoldedAffineMax(
                 b, loc,
                 AffineMap::get(0, 2,
-                               {(s0 - s1).floorDiv(blockQ) * blockQ,
+                               {(s0 - s1 - *right).floorDiv(blockQ) * blockQ,
                                 getAffineConstantExpr(0, ctx)},
                                ctx),
                 {kb, a.diagonal});
             firstQ = getValueOrCreateConstantIndexOp(b, loc, first);
+          }
+          if (a.windowLeft) {
+            OpFoldResult end = affine::makeComposedFoldedAffineMin(
+                b, loc,
+                AffineMap::get(0, 3,
+                               {(s0 + blockKV - 1 - s1 + *a.windowLeft)
+                                        .floorDiv(blockQ) *
+                                    blockQ +
+                                    blockQ,
+                                s2},
+                               ctx),
+                {kb, a.diagonal, paddedRowsValue});
+            endQ = getValueOrCreateConstantIndexOp(b, loc, end);
           }
           SmallVector<Value> headInits{blocks.zeros({blockKV, dim}),
                                        blocks.zeros({blockKV, dimV})};
@@ -446,8 +463,8 @@ struct AttentionBackwardToFlash
                     b, loc, kvHead,
                     arith::ConstantIndexOp::create(b, loc, groups)),
                 heads.getInductionVar());
-            auto queries = scf::ForOp::create(b, loc, firstQ, paddedRowsValue,
-                                              stepQ, heads.getRegionIterArgs());
+            auto queries = scf::ForOp::create(b, loc, firstQ, endQ, stepQ,
+                                              heads.getRegionIterArgs());
             {
               OpBuilder::InsertionGuard inner(b);
               b.setInsertionPointToStart(queries.getBody());
@@ -522,18 +539,21 @@ struct AttentionBackwardToFlash
           Value dOBlock = blocks.rows2D(dO, batch, head, qb, blockQ);
           Value lseBlock = blocks.rows1D(lse, batch, head, qb, blockQ);
           Value dBlock = blocks.rows1D(d, batch, head, qb, blockQ);
-          // The keys past the last one a row of the block sees are skipped:
-          // end = clamp(min(qb + blockQ, M) + d, 0, N).
-          Value end = keys;
-          if (a.causal) {
-            AffineExpr s0 = getAffineSymbolExpr(0, ctx),
-                       s1 = getAffineSymbolExpr(1, ctx);
+          // The keys no row of the block sees are skipped: from the block
+          // of key qb + d - left (the first row's leftmost) to
+          // end = clamp(min(qb + blockQ, M) + d + right, 0, N) (right 0 with
+          // causal).
+          Value start = zeroIndex, end = keys;
+          AffineExpr s0 = getAffineSymbolExpr(0, ctx),
+                     s1 = getAffineSymbolExpr(1, ctx);
+          if (std::optional<int64_t> right = a.rightReach()) {
             OpFoldResult lastRow = affine::makeComposedFoldedAffineMin(
                 b, loc, AffineMap::get(0, 2, {s0 + blockQ, s1}, ctx),
                 {qb, rows});
             OpFoldResult seen = affine::makeComposedFoldedAffineMax(
                 b, loc,
-                AffineMap::get(0, 2, {s0 + s1, getAffineConstantExpr(0, ctx)},
+                AffineMap::get(0, 2,
+                               {s0 + s1 + *right, getAffineConstantExpr(0, ctx)},
                                ctx),
                 {lastRow, a.diagonal});
             end = getValueOrCreateConstantIndexOp(
@@ -542,7 +562,18 @@ struct AttentionBackwardToFlash
                     b, loc, AffineMap::get(0, 2, {s0, s1}, ctx),
                     {seen, keys}));
           }
-          auto keyLoop = scf::ForOp::create(b, loc, zeroIndex, end, stepKV,
+          if (a.windowLeft) {
+            OpFoldResult first = affine::makeComposedFoldedAffineMax(
+                b, loc,
+                AffineMap::get(0, 2,
+                               {(s0 + s1 - *a.windowLeft).floorDiv(blockKV) *
+                                    blockKV,
+                                getAffineConstantExpr(0, ctx)},
+                               ctx),
+                {qb, a.diagonal});
+            start = getValueOrCreateConstantIndexOp(b, loc, first);
+          }
+          auto keyLoop = scf::ForOp::create(b, loc, start, end, stepKV,
                                             ValueRange{blocks.zeros(
                                                 {blockQ, dim})});
           {
