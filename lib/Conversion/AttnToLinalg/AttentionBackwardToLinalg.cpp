@@ -42,6 +42,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -116,6 +118,27 @@ public:
     for (int64_t size : shape)
       sizes.push_back(b.getIndexAttr(size));
     return filled(b, loc, sizes, floatConstant(b, loc, a.elementType, 0.0));
+  }
+
+  /// `compute()`'s values, or, under a block mask, those of an scf.if that
+  /// leaves `unchanged` where the mask's block holding (qb, kb) is empty.
+  SmallVector<Value> unlessEmpty(Value batch, Value head, Value qb, Value kb,
+                                 ValueRange unchanged,
+                                 function_ref<SmallVector<Value>()> compute) {
+    if (!a.blockMask)
+      return compute();
+    Value kind = blockMaskKind(b, loc, a, batch, head, qb, kb);
+    Value visible = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne, kind,
+        arith::ConstantIntOp::create(b, loc, kind.getType(), 0));
+    auto branch = scf::IfOp::create(b, loc, unchanged.getTypes(), visible,
+                                    /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(branch.thenBlock());
+    scf::YieldOp::create(b, loc, compute());
+    b.setInsertionPointToStart(branch.elseBlock());
+    scf::YieldOp::create(b, loc, unchanged);
+    return SmallVector<Value>(branch.getResults());
   }
 
   /// `x` as the gradient products take it: rounded to the operands' bf16
@@ -270,6 +293,11 @@ struct AttentionBackwardToFlash
       blockQ = std::min<int64_t>(blockQ, llvm::alignTo(*m, 16));
     if (std::optional<int64_t> n = getConstantIntValue(a.kSizes[2]); n && *n)
       blockKV = std::min<int64_t>(blockKV, llvm::alignTo(*n, 16));
+    // Flash blocks inside the block mask's blocks, as the forward's.
+    if (a.blockMask) {
+      blockQ = std::gcd(blockQ, a.blockMaskRows);
+      blockKV = std::gcd(blockKV, a.blockMaskKeys);
+    }
     Value zero = floatConstant(b, loc, type, 0.0);
     Value inf =
         floatConstant(b, loc, type, std::numeric_limits<double>::infinity());
@@ -412,7 +440,9 @@ struct AttentionBackwardToFlash
             SmallVectorImpl<Value> &parts,
             SmallVectorImpl<SmallVector<OpFoldResult>> &offsets,
             SmallVectorImpl<SmallVector<OpFoldResult>> &sizes) {
-          auto [batch, kvHead, block] = split(b, t, hkv, numKV);
+          // (Named values, not bindings: the block lambdas capture them.)
+          std::array<Value, 3> where = split(b, t, hkv, numKV);
+          Value batch = where[0], kvHead = where[1], block = where[2];
           Value kb = arith::MulIOp::create(b, loc, block, stepKV);
           Value kBlock = blocks.rows2D(k, batch, kvHead, kb, blockKV);
           Value vBlock = blocks.rows2D(v, batch, kvHead, kb, blockKV);
@@ -469,35 +499,43 @@ struct AttentionBackwardToFlash
               OpBuilder::InsertionGuard inner(b);
               b.setInsertionPointToStart(queries.getBody());
               Value qb = queries.getInductionVar();
-              Value qBlock = blocks.rows2D(q, batch, head, qb, blockQ);
-              Value dOBlock = blocks.rows2D(dO, batch, head, qb, blockQ);
-              Value mask = a.mask ? blocks.maskBlock(batch, head, qb, kb,
-                                                     blockQ, blockKV)
-                                  : Value();
-              auto [p, dS] = blocks.probabilitiesAndGradients(
-                  qBlock, kT, dOBlock, vT,
-                  blocks.rows1D(lse, batch, head, qb, blockQ),
-                  blocks.rows1D(d, batch, head, qb, blockQ), mask, batch, head,
-                  qb, kb);
               ValueRange acc = queries.getRegionIterArgs();
-              // dK += dSᵀ q, dV += Pᵀ dO
-              dS = blocks.productOperand(dS);
-              Value dK = blockMatmul(b, loc, dS, qBlock, acc[0],
-                                     /*lhsTransposed=*/true);
-              Value dV = blockMatmul(b, loc, blocks.productOperand(p), dOBlock,
-                                     acc[1], /*lhsTransposed=*/true);
-              SmallVector<Value> yielded{dK, dV};
-              if (dqInKeysPass) {
-                // dQ[rows of the block] += dS k
-                Value dQ = blockMatmul(
-                    b, loc, dS, kBlock,
-                    blocks.rows2D(acc[2], batch, head, qb, blockQ));
-                OpFoldResult one = b.getIndexAttr(1);
-                yielded.push_back(tensor::InsertSliceOp::create(
-                    b, loc, dQ, acc[2], {batch, head, qb, b.getIndexAttr(0)},
-                    {one, one, b.getIndexAttr(blockQ), b.getIndexAttr(dim)},
-                    {one, one, one, one}));
-              }
+              // A block the block mask says empty is never computed.
+              SmallVector<Value> yielded = blocks.unlessEmpty(
+                  batch, head, qb, kb, acc, [&]() -> SmallVector<Value> {
+                    Value qBlock = blocks.rows2D(q, batch, head, qb, blockQ);
+                    Value dOBlock = blocks.rows2D(dO, batch, head, qb, blockQ);
+                    Value mask = a.mask ? blocks.maskBlock(batch, head, qb, kb,
+                                                           blockQ, blockKV)
+                                        : Value();
+                    auto [p, dS] = blocks.probabilitiesAndGradients(
+                        qBlock, kT, dOBlock, vT,
+                        blocks.rows1D(lse, batch, head, qb, blockQ),
+                        blocks.rows1D(d, batch, head, qb, blockQ), mask, batch,
+                        head, qb, kb);
+                    // dK += dSᵀ q, dV += Pᵀ dO
+                    dS = blocks.productOperand(dS);
+                    Value dK = blockMatmul(b, loc, dS, qBlock, acc[0],
+                                           /*lhsTransposed=*/true);
+                    Value dV =
+                        blockMatmul(b, loc, blocks.productOperand(p), dOBlock,
+                                    acc[1], /*lhsTransposed=*/true);
+                    SmallVector<Value> yielded{dK, dV};
+                    if (dqInKeysPass) {
+                      // dQ[rows of the block] += dS k
+                      Value dQ = blockMatmul(
+                          b, loc, dS, kBlock,
+                          blocks.rows2D(acc[2], batch, head, qb, blockQ));
+                      OpFoldResult one = b.getIndexAttr(1);
+                      yielded.push_back(tensor::InsertSliceOp::create(
+                          b, loc, dQ, acc[2],
+                          {batch, head, qb, b.getIndexAttr(0)},
+                          {one, one, b.getIndexAttr(blockQ),
+                           b.getIndexAttr(dim)},
+                          {one, one, one, one}));
+                    }
+                    return yielded;
+                  });
               scf::YieldOp::create(b, loc, yielded);
             }
             scf::YieldOp::create(b, loc, queries.getResults());
@@ -531,7 +569,8 @@ struct AttentionBackwardToFlash
         [&](Value t, SmallVectorImpl<Value> &, SmallVectorImpl<Value> &parts,
             SmallVectorImpl<SmallVector<OpFoldResult>> &offsets,
             SmallVectorImpl<SmallVector<OpFoldResult>> &sizes) {
-          auto [batch, head, block] = split(b, t, hq, numQ);
+          std::array<Value, 3> where = split(b, t, hq, numQ);
+          Value batch = where[0], head = where[1], block = where[2];
           Value qb = arith::MulIOp::create(b, loc, block, stepQ);
           Value kvHead = arith::DivUIOp::create(
               b, loc, head, arith::ConstantIndexOp::create(b, loc, groups));
@@ -580,19 +619,23 @@ struct AttentionBackwardToFlash
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPointToStart(keyLoop.getBody());
             Value kb = keyLoop.getInductionVar();
-            Value kBlock = blocks.rows2D(k, batch, kvHead, kb, blockKV);
-            Value vBlock = blocks.rows2D(v, batch, kvHead, kb, blockKV);
-            Value mask = a.mask ? blocks.maskBlock(batch, head, qb, kb, blockQ,
-                                                   blockKV)
-                                : Value();
-            auto [p, dS] = blocks.probabilitiesAndGradients(
-                qBlock, blocks.transpose(kBlock), dOBlock,
-                blocks.transpose(vBlock), lseBlock, dBlock, mask, batch, head,
-                qb, kb);
-            (void)p;
-            // dQ += dS k
-            Value dQ = blockMatmul(b, loc, blocks.productOperand(dS), kBlock,
-                                   keyLoop.getRegionIterArgs()[0]);
+            ValueRange acc = keyLoop.getRegionIterArgs();
+            SmallVector<Value> dQ = blocks.unlessEmpty(
+                batch, head, qb, kb, acc, [&]() -> SmallVector<Value> {
+                  Value kBlock = blocks.rows2D(k, batch, kvHead, kb, blockKV);
+                  Value vBlock = blocks.rows2D(v, batch, kvHead, kb, blockKV);
+                  Value mask = a.mask ? blocks.maskBlock(batch, head, qb, kb,
+                                                         blockQ, blockKV)
+                                      : Value();
+                  auto [p, dS] = blocks.probabilitiesAndGradients(
+                      qBlock, blocks.transpose(kBlock), dOBlock,
+                      blocks.transpose(vBlock), lseBlock, dBlock, mask, batch,
+                      head, qb, kb);
+                  (void)p;
+                  // dQ += dS k
+                  return {blockMatmul(b, loc, blocks.productOperand(dS), kBlock,
+                                      acc[0])};
+                });
             scf::YieldOp::create(b, loc, dQ);
           }
           OpFoldResult one = b.getIndexAttr(1);

@@ -231,33 +231,6 @@ SmallVector<Value> foldKeyBlock(RewriterBase &rewriter, Location loc,
   return updated;
 }
 
-/// The kind of the block mask's block holding query block `qb` of head `h`
-/// of batch `batch` and key block `kb`: 0 empty, 1 partial, 2 full.
-Value blockKind(OpBuilder &b, Location loc, const attn::AttentionOperands &a,
-                Value batch, Value h, Value qb, Value kb) {
-  auto type = cast<RankedTensorType>(a.blockMask.getType());
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  // A leading dimension of 1 broadcasts (a dynamic one is 1 at run time or
-  // the query's).
-  auto lead = [&](int64_t dim, Value at) -> Value {
-    if (type.getDimSize(dim) == 1)
-      return zero;
-    if (!type.isDynamicDim(dim))
-      return at;
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    Value broadcast = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::eq,
-        tensor::DimOp::create(b, loc, a.blockMask, dim), one);
-    return arith::SelectOp::create(b, loc, broadcast, zero, at);
-  };
-  Value row = arith::DivUIOp::create(
-      b, loc, qb, arith::ConstantIndexOp::create(b, loc, a.blockMaskRows));
-  Value col = arith::DivUIOp::create(
-      b, loc, kb, arith::ConstantIndexOp::create(b, loc, a.blockMaskKeys));
-  return tensor::ExtractOp::create(
-      b, loc, a.blockMask, ValueRange{lead(0, batch), lead(1, h), row, col});
-}
-
 /// foldKeyBlock under a block mask: a block of kind 0 leaves the state as
 /// it is (never computed), one of kind 2 is folded without mask_mod.
 SmallVector<Value> foldMaskedBlock(RewriterBase &b, Location loc,
@@ -267,7 +240,7 @@ SmallVector<Value> foldMaskedBlock(RewriterBase &b, Location loc,
                                    ValueRange state, bool hidesKeys,
                                    Value batch, Value h, Value qb) {
   OpBuilder::InsertionGuard guard(b);
-  Value kind = blockKind(b, loc, a, batch, h, qb, kb);
+  Value kind = attn::blockMaskKind(b, loc, a, batch, h, qb, kb);
   auto is = [&](int64_t value) -> Value {
     return arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::eq, kind,

@@ -768,6 +768,33 @@ static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op,
   return a;
 }
 
+/// The kind of the block mask's block holding query block `qb` of head `h`
+/// of batch `batch` and key block `kb`: 0 empty, 1 partial, 2 full.
+Value attn::blockMaskKind(OpBuilder &b, Location loc, const AttentionOperands &a,
+                          Value batch, Value h, Value qb, Value kb) {
+  auto type = cast<RankedTensorType>(a.blockMask.getType());
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  // A leading dimension of 1 broadcasts (a dynamic one is 1 at run time or
+  // the query's).
+  auto lead = [&](int64_t dim, Value at) -> Value {
+    if (type.getDimSize(dim) == 1)
+      return zero;
+    if (!type.isDynamicDim(dim))
+      return at;
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value broadcast = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        tensor::DimOp::create(b, loc, a.blockMask, dim), one);
+    return arith::SelectOp::create(b, loc, broadcast, zero, at);
+  };
+  Value row = arith::DivUIOp::create(
+      b, loc, qb, arith::ConstantIndexOp::create(b, loc, a.blockMaskRows));
+  Value col = arith::DivUIOp::create(
+      b, loc, kb, arith::ConstantIndexOp::create(b, loc, a.blockMaskKeys));
+  return tensor::ExtractOp::create(
+      b, loc, a.blockMask, ValueRange{lead(0, batch), lead(1, h), row, col});
+}
+
 FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
                                                     AttentionOp op) {
   return prepareOperands(b, op);

@@ -166,6 +166,12 @@ FailureOr<AttentionOperands> prepareAttention(OpBuilder &b,
                                               AttentionBackwardOp op,
                                               Type computeType = {});
 
+/// The kind of the block mask's block (`a.blockMask`) holding query block
+/// `qb` of head `h` of batch `batch` and key block `kb`: 0 empty, 1
+/// partial, 2 full.
+Value blockMaskKind(OpBuilder &b, Location loc, const AttentionOperands &a,
+                    Value batch, Value h, Value qb, Value kb);
+
 /// What a size that is a static 0 in any operand (the others agree at run
 /// time) leaves of an attention.
 struct EmptySizes {
