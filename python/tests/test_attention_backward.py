@@ -389,3 +389,29 @@ def test_dropout_errors():
         ops.attention(q, q, q, dropout_p=1.0)
     with pytest.raises(TypeError, match="seed must be an integer"):
         ops.attention(q, q, q, dropout_p=0.5, seed=1.5)
+
+
+def test_flash_backward_with_dynamic_head_dimension():
+    """The flash backward compiled for a dynamic head dimension (attn.ops
+    keeps it static; a user's function need not): its blocks of [rows, D]
+    are sized at run time. Gradients against PyTorch's autograd."""
+    import attn
+    src = """
+func.func @b(%do: tensor<1x2x?x?xf64>, %q: tensor<1x2x?x?xf64>, %k: tensor<1x2x?x?xf64>, %v: tensor<1x2x?x?xf64>, %o: tensor<1x2x?x?xf64>, %lse: tensor<1x2x?xf64>) -> (tensor<1x2x?x?xf64>, tensor<1x2x?x?xf64>, tensor<1x2x?x?xf64>) {
+  %dq, %dk, %dv = attn.attention_backward %do, %q, %k, %v, %o, %lse causal : tensor<1x2x?x?xf64>, tensor<1x2x?x?xf64>, tensor<1x2x?x?xf64>, tensor<1x2x?x?xf64>, tensor<1x2x?x?xf64>, tensor<1x2x?xf64>
+  return %dq, %dk, %dv : tensor<1x2x?x?xf64>, tensor<1x2x?x?xf64>, tensor<1x2x?x?xf64>
+}"""
+    kernel = attn.compile(src)
+    rng = np.random.default_rng(8)
+    for m, n, d in [(70, 90, 24), (5, 130, 7)]:
+        q = rng.standard_normal((1, 2, m, d))
+        k, v = rng.standard_normal((2, 1, 2, n, d))
+        out, lse = ops.attention(q, k, v, causal=True, return_lse=True)
+        grad = rng.standard_normal(out.shape)
+        got = kernel(grad, q, k, v, out, lse)
+        tq, tk, tv = (torch.tensor(x, requires_grad=True) for x in (q, k, v))
+        s = (tq @ tk.transpose(-1, -2) / np.sqrt(d)).masked_fill(
+            torch.ones(m, n, dtype=torch.bool).triu(n - m + 1), -np.inf)
+        (torch.softmax(s, -1) @ tv).backward(torch.from_numpy(grad))
+        for g, t in zip(got, (tq, tk, tv)):
+            np.testing.assert_allclose(g, t.grad.numpy(), atol=1e-12, rtol=1e-10)

@@ -107,16 +107,17 @@ public:
     return buildGeneric(
         b, loc, {x}, {dimsMap(ctx, 2, {1, 0})},
         tensor::EmptyOp::create(
-            b, loc, ArrayRef<int64_t>{type.getDimSize(1), type.getDimSize(0)},
+            b, loc,
+            ArrayRef<OpFoldResult>{tensor::getMixedSize(b, loc, x, 1),
+                                   tensor::getMixedSize(b, loc, x, 0)},
             type.getElementType()),
         b.getMultiDimIdentityMap(2), {kPar, kPar},
         [](OpBuilder &, Location, ValueRange args) { return args[0]; });
   }
 
-  Value zeros(ArrayRef<int64_t> shape) {
-    SmallVector<OpFoldResult> sizes;
-    for (int64_t size : shape)
-      sizes.push_back(b.getIndexAttr(size));
+  /// Zeros of `sizes` (a block of rows by a head dimension, which may be
+  /// dynamic).
+  Value zeros(ArrayRef<OpFoldResult> sizes) {
     return filled(b, loc, sizes, floatConstant(b, loc, a.elementType, 0.0));
   }
 
@@ -158,7 +159,9 @@ public:
       Value batch, Value head, Value qb, Value kb) {
     int64_t blockQ = cast<RankedTensorType>(q.getType()).getDimSize(0);
     int64_t blockKV = cast<RankedTensorType>(kT.getType()).getDimSize(1);
-    Value raw = blockMatmul(b, loc, q, kT, zeros({blockQ, blockKV}));
+    Value raw =
+        blockMatmul(b, loc, q, kT,
+                    zeros({b.getIndexAttr(blockQ), b.getIndexAttr(blockKV)}));
     // (And d s / d u through the softcap and score_mod, where they are.)
     Value slope;
     Value scores = maskedScoresAndDerivative(b, loc, a, raw, mask, qb, kb,
@@ -175,7 +178,9 @@ public:
           return math::ExpOp::create(
               nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
         });
-    Value dP = blockMatmul(b, loc, dO, vT, zeros({blockQ, blockKV}));
+    Value dP =
+        blockMatmul(b, loc, dO, vT,
+                    zeros({b.getIndexAttr(blockQ), b.getIndexAttr(blockKV)}));
     auto blockOf = [&](Type type) -> Value {
       return tensor::EmptyOp::create(
           b, loc, ArrayRef<int64_t>{blockQ, blockKV}, type);
@@ -388,8 +393,11 @@ struct AttentionBackwardToFlash
     int64_t hq = cast<RankedTensorType>(q.getType()).getDimSize(1);
     int64_t hkv = cast<RankedTensorType>(k.getType()).getDimSize(1);
     int64_t groups = a.groups;
-    int64_t dim = cast<RankedTensorType>(q.getType()).getDimSize(3);
-    int64_t dimV = cast<RankedTensorType>(v.getType()).getDimSize(3);
+    // The head dimensions, static or not.
+    OpFoldResult dim = tensor::getMixedSize(b, loc, q, 3);
+    OpFoldResult dimV = tensor::getMixedSize(b, loc, v, 3);
+    OpFoldResult qRows = b.getIndexAttr(blockQ),
+                 kRows = b.getIndexAttr(blockKV);
     Value batches = getValueOrCreateConstantIndexOp(b, loc, a.qSizes[0]);
     Value numQ = arith::CeilDivSIOp::create(b, loc, rows, stepQ);
     Value numKV = arith::CeilDivSIOp::create(b, loc, keys, stepKV);
@@ -478,8 +486,8 @@ struct AttentionBackwardToFlash
                 {kb, a.diagonal, paddedRowsValue});
             endQ = getValueOrCreateConstantIndexOp(b, loc, end);
           }
-          SmallVector<Value> headInits{blocks.zeros({blockKV, dim}),
-                                       blocks.zeros({blockKV, dimV})};
+          SmallVector<Value> headInits{blocks.zeros({kRows, dim}),
+                                       blocks.zeros({kRows, dimV})};
           llvm::append_range(headInits, dQAll);
           auto heads = scf::ForOp::create(
               b, loc, zeroIndex, arith::ConstantIndexOp::create(b, loc, groups),
@@ -530,8 +538,7 @@ struct AttentionBackwardToFlash
                       yielded.push_back(tensor::InsertSliceOp::create(
                           b, loc, dQ, acc[2],
                           {batch, head, qb, b.getIndexAttr(0)},
-                          {one, one, b.getIndexAttr(blockQ),
-                           b.getIndexAttr(dim)},
+                          {one, one, b.getIndexAttr(blockQ), dim},
                           {one, one, one, one}));
                     }
                     return yielded;
@@ -545,11 +552,10 @@ struct AttentionBackwardToFlash
             dQAll.assign({heads.getResult(2)});
           for (auto [part, width] :
                llvm::zip_equal(heads.getResults().take_front(2),
-                               std::array<int64_t, 2>{dim, dimV})) {
+                               std::array<OpFoldResult, 2>{dim, dimV})) {
             parts.push_back(part);
             offsets.push_back({batch, kvHead, kb, zeroAttr});
-            sizes.push_back({one, one, b.getIndexAttr(blockKV),
-                             b.getIndexAttr(width)});
+            sizes.push_back({one, one, b.getIndexAttr(blockKV), width});
           }
         });
 
@@ -612,9 +618,9 @@ struct AttentionBackwardToFlash
                 {qb, a.diagonal});
             start = getValueOrCreateConstantIndexOp(b, loc, first);
           }
-          auto keyLoop = scf::ForOp::create(b, loc, start, end, stepKV,
-                                            ValueRange{blocks.zeros(
-                                                {blockQ, dim})});
+          auto keyLoop =
+              scf::ForOp::create(b, loc, start, end, stepKV,
+                                 ValueRange{blocks.zeros({qRows, dim})});
           {
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPointToStart(keyLoop.getBody());
@@ -641,8 +647,7 @@ struct AttentionBackwardToFlash
           OpFoldResult one = b.getIndexAttr(1);
           parts.push_back(keyLoop.getResult(0));
           offsets.push_back({batch, head, qb, b.getIndexAttr(0)});
-          sizes.push_back(
-              {one, one, b.getIndexAttr(blockQ), b.getIndexAttr(dim)});
+          sizes.push_back({one, one, b.getIndexAttr(blockQ), dim});
         });
 
     return {unpad(queryGrads[0], a.qSizes), unpad(keyGrads[0], a.kSizes),
