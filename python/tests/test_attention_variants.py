@@ -311,3 +311,24 @@ def test_window_backward_visits_only_reached_blocks(causal, window, threads):
     want.backward(torch.from_numpy(grad))
     for name, g, t in zip("qkv", got, (tq, tk, tv)):
         assert rel_err(g, t.grad.numpy(), floor=1.0) < 1e-10, name
+
+
+def test_rank2_dynamic_alibi_slope_checked_at_run_time():
+    """At rank 2 (one head) the slopes are [1]; a dynamic size is accepted by
+    the verifier and checked when the kernel runs."""
+    import attn
+    kernel = attn.compile("""
+func.func @a(%q: tensor<?x16xf64>, %s: tensor<?xf64>) -> tensor<?x16xf64> {
+  %o = attn.attention %q, %q, %q alibi %s causal : tensor<?x16xf64>, tensor<?x16xf64>, tensor<?x16xf64> alibi tensor<?xf64>
+  return %o : tensor<?x16xf64>
+}""")
+    rng = np.random.default_rng(4)
+    q = rng.standard_normal((50, 16))
+    got = kernel(q, np.array([0.25]))
+    tq = torch.tensor(q)
+    want, _ = dense_attention(tq[None, None], tq[None, None], tq[None, None],
+                              causal=True, slopes=np.array([0.25]))
+    assert rel_err(got, want[0, 0].detach().numpy()) < 1e-12
+    with pytest.raises(ValueError, match="alibi slopes dimension 0 is not 1 "
+                                         r"\(one head\)"):
+        kernel(q, np.array([0.25, 0.5]))

@@ -492,7 +492,7 @@ verifyScoreOptions(Operation *op, RankedTensorType q, bool causal,
                                      scores)))
       return failure();
     // Rank 3 and 4: one per query head (a size rule); rank 2 has one head.
-    if (q.getRank() == 2 && type.getDimSize(0) != 1)
+    if (q.getRank() == 2 && !type.isDynamicDim(0) && type.getDimSize(0) != 1)
       return op->emitOpError("expects one alibi slope (a query of rank 2 is "
                              "one head), got ")
              << type;

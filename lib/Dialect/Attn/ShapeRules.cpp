@@ -41,9 +41,11 @@ static void maskRules(Value scores, StringRef scoresName, Value mask,
 /// a mask broadcast to the scores.
 static void attentionRules(Value q, Value k, Value v, Value mask,
                            Value slopes, SmallVectorImpl<SizeRule> &rules) {
-  // One ALiBi slope per query head.
+  // One ALiBi slope per query head (one head at rank 2).
   if (slopes && rankOf(q) >= 3)
     rules.push_back({slopes, 0, "alibi slopes", q, rankOf(q) - 3, "query"});
+  else if (slopes)
+    rules.push_back({slopes, 0, "alibi slopes", Value(), 1, "one head"});
   // [B, H, M, D] / [B, H, N, D] / [B, H, N, Dv].
   int64_t rank = rankOf(q), n = rank - 2, d = rank - 1;
   if (rank == 4) {
@@ -218,7 +220,8 @@ LogicalResult
 attn::verifySizeRules(Operation *op,
                       function_ref<bool(const SizeRule &)> select) {
   for (const SizeRule &rule : sizeRules(op)) {
-    if (!select(rule))
+    // (A constant size is the verifier's own check, with its own message.)
+    if (!select(rule) || !rule.rhs)
       continue;
     int64_t a =
         cast<RankedTensorType>(rule.lhs.getType()).getDimSize(rule.lhsDim);
@@ -251,18 +254,29 @@ static std::string locationText(Location loc) {
 static void emitRuntimeChecks(Operation *op, OpBuilder &b, Location loc) {
   for (const SizeRule &rule : sizeRules(op)) {
     auto lhsType = cast<RankedTensorType>(rule.lhs.getType());
-    auto rhsType = cast<RankedTensorType>(rule.rhs.getType());
-    if (!lhsType.isDynamicDim(rule.lhsDim) &&
-        !rhsType.isDynamicDim(rule.rhsDim))
+    bool rhsDynamic =
+        rule.rhs &&
+        cast<RankedTensorType>(rule.rhs.getType()).isDynamicDim(rule.rhsDim);
+    if (!lhsType.isDynamicDim(rule.lhsDim) && !rhsDynamic)
       continue; // checked by the verifier
     Value lhs = tensor::DimOp::create(b, loc, rule.lhs, rule.lhsDim);
-    Value rhs = tensor::DimOp::create(b, loc, rule.rhs, rule.rhsDim);
+    Value rhs =
+        rule.rhs ? tensor::DimOp::create(b, loc, rule.rhs, rule.rhsDim)
+                       .getResult()
+                 : arith::ConstantIndexOp::create(b, loc, rule.rhsDim)
+                       .getResult();
     Value equal =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lhs, rhs);
+    // (A std::string: a Twine must not outlive its expression.)
+    std::string expected =
+        rule.rhs ? (" does not match " + rule.rhsName + " dimension " +
+                    Twine(rule.rhsDim))
+                       .str()
+                 : (" is not " + Twine(rule.rhsDim) + " (" + rule.rhsName + ")")
+                       .str();
     std::string message =
         (op->getName().getStringRef() + " (" + locationText(op->getLoc()) +
-         "): " + rule.lhsName + " dimension " + Twine(rule.lhsDim) +
-         " does not match " + rule.rhsName + " dimension " + Twine(rule.rhsDim))
+         "): " + rule.lhsName + " dimension " + Twine(rule.lhsDim) + expected)
             .str();
     cf::AssertOp::create(b, loc, equal, message);
   }

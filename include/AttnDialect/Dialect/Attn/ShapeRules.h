@@ -20,6 +20,8 @@ struct SizeRule {
   Value lhs;
   int64_t lhsDim;
   StringRef lhsName;
+  /// Null: lhs's dimension must be the constant `rhsDim` (`rhsName` says
+  /// why); the op's verifier checks it statically, the rule at run time.
   Value rhs;
   int64_t rhsDim;
   StringRef rhsName;
