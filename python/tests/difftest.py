@@ -10,8 +10,9 @@ result a second op reduces, in one function), ranks 1-4, sizes including 0,
 and sizes on both sides of the flash block sizes and of
 `online-softmax-min-row` (lowered to a small value in some option sets),
 static and dynamic dims, every mask broadcast form, causal with M < N and
-M > N and explicit diagonals, grouped-query heads, masked_rows, f16, f32 and
-f64; the option sets vary threads, reassoc, approximate-math, checked and
+M > N and explicit diagonals, grouped-query heads, masked_rows, f16, bf16
+(passed as its bits; attention on the host's bf16 dot product where it has
+one), f32 and f64; the option sets vary threads, reassoc, approximate-math, checked and
 attention's lowering and blocks. A disagreement is shrunk (each size made
 smaller while the disagreement stays) and can be kept as a JSON regression
 under test/Differential/regressions, which the tests replay.
@@ -38,9 +39,35 @@ REGRESSIONS = os.path.join(ROOT, "test", "Differential", "regressions")
 
 OPS = ["sum_sq", "masked_max", "xent", "softmax", "logsumexp", "log_softmax",
        "xent_logits", "attention"]
-ELT = {"f16": np.float16, "f32": np.float32, "f64": np.float64}
+# bf16 values are generated as float32 values rounded to bf16 (the
+# references read them), and passed to the kernels as their bits.
+ELT = {"f16": np.float16, "bf16": np.float32, "f32": np.float32, "f64": np.float64}
 # (rtol, atol) per element type, atol scaled by the magnitude of the result.
-TOL = {"f16": (2e-2, 4e-3), "f32": (2e-5, 2e-6), "f64": (1e-11, 1e-12)}
+# bf16 keeps 8 significant bits; its attention may take the bf16 dot
+# product (q * scale and the probabilities rounded to bf16).
+TOL = {"f16": (2e-2, 4e-3), "bf16": (4e-2, 4e-2), "f32": (2e-5, 2e-6),
+       "f64": (1e-11, 1e-12)}
+
+
+def _to_bf16(x):
+    """float32 values rounded to the nearest bf16 (even on ties)."""
+    u = np.ascontiguousarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    bits = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint32)
+    bits = np.where(np.isnan(x), 0x7FC0, bits)
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def _bits(x):
+    """The bf16 bits of float32 values that are bf16 already."""
+    return (np.ascontiguousarray(x, np.float32).view(np.uint32) >> 16).astype(np.uint16)
+
+
+def _from_bits(b):
+    return np.asarray(np.asarray(b).astype(np.uint32) << 16, np.uint32).view(np.float32)
+
+
+def _cast(x, elt):
+    return _to_bf16(x) if elt == "bf16" else x.astype(ELT[elt])
 # Sizes: 0 and 1, primes, and both sides of 8, 16, 32 and 64 (vector widths
 # and flash blocks).
 SIZES = [1, 2, 3, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 63, 64, 65, 97]
@@ -61,7 +88,7 @@ def _dynamic(rng, rank, p=0.3):
 def generate(rng):
     """One random valid program spec."""
     op = str(rng.choice(OPS))
-    elt = str(rng.choice(["f32", "f32", "f64", "f16"]))
+    elt = str(rng.choice(["f32", "f32", "f64", "f16", "bf16"]))
     spec = {"op": op, "elt": elt, "data_seed": int(rng.integers(1 << 31))}
     if op == "attention":
         rank = int(rng.integers(2, 5))
@@ -139,14 +166,13 @@ def _type(shape, dynamic, elt):
 
 
 def _data(rng, shape, elt, kind="normal"):
-    dtype = ELT[elt]
     if kind == "normal":
-        return rng.standard_normal(shape).astype(dtype)
+        return _cast(rng.standard_normal(shape), elt)
     if kind == "mask":
         m = np.where(rng.random(shape) < 0.25, -np.inf, 0.0)
         if m.ndim >= 2 and shape[-2] > 0 and rng.random() < 0.5:
             m[..., 0, :] = -np.inf  # a fully masked row
-        return m.astype(dtype)
+        return _cast(m, elt)
     raise ValueError(kind)
 
 
@@ -175,7 +201,7 @@ def build(spec):
 
     def arg(name, shape, dynamic, value, elt_=elt):
         params.append(f"%{name}: {_type(shape, dynamic, elt_)}")
-        inputs.append(value)
+        inputs.append(_bits(value) if elt_ == "bf16" else value)
         return f"%{name}"
 
     if op == "attention":
@@ -195,7 +221,7 @@ def build(spec):
                             scale=spec.get("scale"), masked_rows=spec["masked_rows"],
                             diagonal=spec.get("diagonal"))
     elif op == "xent_logits":
-        logits = _data(rng, spec["logits"], elt) * 3
+        logits = _cast(_data(rng, spec["logits"], elt) * 3, elt)
         c = spec["logits"][-1]
         rows = spec["logits"][:-1]
         tdtype = np.int32 if spec["target_elt"] == "i32" else np.int64
@@ -216,7 +242,7 @@ def build(spec):
             p[rng.random(shape) < 0.1] = 0.0
             q = rng.random(shape)
             q[rng.random(shape) < 0.3] = 0.0
-            p, q = p.astype(ELT[elt]), q.astype(ELT[elt])
+            p, q = _cast(p, elt), _cast(q, elt)
             operands = [arg("p", shape, dyn, p), arg("q", shape, dyn, q)]
             ref = ref_xent(p, q)
         else:
@@ -322,6 +348,8 @@ def disagreement(spec, options):
     except Exception as e:  # a valid program must compile and run
         return f"{type(e).__name__}: {e}"
     got = np.asarray(got)
+    if spec["elt"] == "bf16" and got.dtype == np.uint16:
+        got = _from_bits(got)
     want = np.asarray(ref, dtype=np.float64)
     if got.shape != want.shape:
         return f"shape {got.shape}, reference {want.shape}"
