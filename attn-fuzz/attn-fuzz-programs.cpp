@@ -5,9 +5,9 @@
 // sides of the vector widths and blocks), dynamic dimensions, element type,
 // mask form, causal diagonal and attributes, and the pipeline options
 // (threads, reassoc, approximate-math, checked, attention's lowering and
-// blocks, online-softmax-min-row, short-dynamic-rows, cache-bytes). The program is parsed,
-// verified and run through each pipeline level (fused linalg, loops, LLVM)
-// with the verifier after every pass. A program the templates make that
+// blocks, online-softmax-min-row, short-dynamic-rows, cache-bytes,
+// bf16-dot). The program is parsed, verified and run through each pipeline
+// level (fused linalg, loops, LLVM) with the verifier after every pass. A program the templates make that
 // does not verify is a bug of the templates, not of attn, and is skipped;
 // anything else may fail with diagnostics but never crash.
 //
@@ -239,6 +239,7 @@ void pickOptions(FuzzedDataProvider &in, attn::LowerToLLVMOptions &o) {
   o.onlineSoftmaxMinRow = in.PickValueInArray({0, 1, 8, 64, 65536});
   o.cacheBytes = in.PickValueInArray({0, 256, 4096, 262144});
   o.shortDynamicRows = in.ConsumeBool();
+  o.bf16Dot = in.ConsumeBool();
 }
 
 } // namespace
