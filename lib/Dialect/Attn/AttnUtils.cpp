@@ -530,6 +530,20 @@ void attn::clampModIndices(OpBuilder &b, Operation *op, Value lastRow,
   }
 }
 
+/// The body of a contraction: acc + a * b, with narrower operands (bf16 of
+/// an f32 sum) extended first: their products are exact.
+static Value multiplyAdd(OpBuilder &b, Location loc, ValueRange args) {
+  Type sumType = args[2].getType();
+  auto widened = [&](Value x) -> Value {
+    return x.getType() == sumType
+               ? x
+               : arith::ExtFOp::create(b, loc, sumType, x).getResult();
+  };
+  Value product =
+      arith::MulFOp::create(b, loc, widened(args[0]), widened(args[1]));
+  return arith::AddFOp::create(b, loc, args[2], product);
+}
+
 Value attn::accumulateProducts(OpBuilder &b, Location loc, Value lhs, Value rhs,
                                AffineMap rhsMap, Value init) {
   MLIRContext *ctx = b.getContext();
@@ -539,19 +553,7 @@ Value attn::accumulateProducts(OpBuilder &b, Location loc, Value lhs, Value rhs,
       {utils::IteratorType::parallel, utils::IteratorType::parallel,
        utils::IteratorType::parallel, utils::IteratorType::parallel,
        utils::IteratorType::reduction},
-      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        // Narrower operands (bf16 of an f32 sum) are extended: their
-        // products are exact.
-        Type sumType = args[2].getType();
-        auto widened = [&](Value x) -> Value {
-          return x.getType() == sumType
-                     ? x
-                     : arith::ExtFOp::create(nb, l, sumType, x).getResult();
-        };
-        Value product =
-            arith::MulFOp::create(nb, l, widened(args[0]), widened(args[1]));
-        return arith::AddFOp::create(nb, l, args[2], product);
-      });
+      multiplyAdd);
 }
 
 Value attn::queryKeyProduct(OpBuilder &b, Location loc,
@@ -1407,19 +1409,7 @@ Value attn::blockMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
       init, dimsMap(ctx, 3, {0, 1}),
       {utils::IteratorType::parallel, utils::IteratorType::parallel,
        utils::IteratorType::reduction},
-      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        // Narrower operands (bf16 of an f32 sum) are extended: their
-        // products are exact.
-        Type sumType = args[2].getType();
-        auto widened = [&](Value x) -> Value {
-          return x.getType() == sumType
-                     ? x
-                     : arith::ExtFOp::create(nb, l, sumType, x).getResult();
-        };
-        Value product =
-            arith::MulFOp::create(nb, l, widened(args[0]), widened(args[1]));
-        return arith::AddFOp::create(nb, l, args[2], product);
-      });
+      multiplyAdd);
 }
 
 /// `size` rounded up to a multiple of `block`.
