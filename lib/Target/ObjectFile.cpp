@@ -10,6 +10,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -95,6 +96,17 @@ attn::emitObjectFile(ModuleOp module, llvm::TargetMachine &tm,
   if (!llvmModule)
     return module.emitError("cannot translate the module to LLVM IR");
   ExecutionEngine::setupTargetTripleAndDataLayout(llvmModule.get(), &tm);
+  // bf16 dot products (the bf16-dot pipeline option) are instructions the
+  // target CPU must have: LLVM's code generator aborts on them otherwise.
+  for (llvm::Function &function : *llvmModule)
+    if (function.getName().starts_with("llvm.x86.avx512bf16.") &&
+        !tm.getMCSubtargetInfo()->checkFeatures("+avx512bf16"))
+      return module.emitError("the module uses AVX512_BF16 dot products "
+                              "(the bf16-dot pipeline option), which target "
+                              "CPU '")
+             << tm.getTargetCPU()
+             << "' does not have: compile without bf16-dot, or for a CPU "
+                "with avx512bf16";
   if (packedWrappers)
     addPackedWrappers(*llvmModule);
   auto optimize = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, &tm);
