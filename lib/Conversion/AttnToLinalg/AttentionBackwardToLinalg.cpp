@@ -132,14 +132,7 @@ public:
     Value visible = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::ne, kind,
         arith::ConstantIntOp::create(b, loc, kind.getType(), 0));
-    auto branch = scf::IfOp::create(b, loc, unchanged.getTypes(), visible,
-                                    /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(branch.thenBlock());
-    scf::YieldOp::create(b, loc, compute());
-    b.setInsertionPointToStart(branch.elseBlock());
-    scf::YieldOp::create(b, loc, unchanged);
-    return SmallVector<Value>(branch.getResults());
+    return computedIf(b, loc, visible, unchanged, compute);
   }
 
   /// `x` as the gradient products take it: rounded to the operands' bf16

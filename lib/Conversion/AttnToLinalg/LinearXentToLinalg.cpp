@@ -528,16 +528,7 @@ struct LinearXentBackwardToBlocks : OpRewritePattern<LinearXentBackwardOp> {
                         function_ref<SmallVector<Value>()> update) {
       if (!eps)
         return update();
-      auto branch = scf::IfOp::create(b, loc, unchanged.getTypes(),
-                                      significant(dzT), /*withElse=*/true);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(branch.thenBlock());
-        scf::YieldOp::create(b, loc, update());
-        b.setInsertionPointToStart(branch.elseBlock());
-        scf::YieldOp::create(b, loc, unchanged);
-      }
-      return SmallVector<Value>(branch.getResults());
+      return computedIf(b, loc, significant(dzT), unchanged, update);
     };
 
     Value paddedTokens =

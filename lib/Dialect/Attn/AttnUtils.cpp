@@ -770,6 +770,20 @@ static FailureOr<AttentionOperands> prepareOperands(OpBuilder &b, OpT op,
   return a;
 }
 
+SmallVector<Value>
+attn::computedIf(OpBuilder &b, Location loc, Value condition,
+                 ValueRange unchanged,
+                 function_ref<SmallVector<Value>()> compute) {
+  auto branch = scf::IfOp::create(b, loc, unchanged.getTypes(), condition,
+                                  /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(branch.thenBlock());
+  scf::YieldOp::create(b, loc, compute());
+  b.setInsertionPointToStart(branch.elseBlock());
+  scf::YieldOp::create(b, loc, unchanged);
+  return SmallVector<Value>(branch.getResults());
+}
+
 /// The kind of the block mask's block holding query block `qb` of head `h`
 /// of batch `batch` and key block `kb`: 0 empty, 1 partial, 2 full.
 Value attn::blockMaskKind(OpBuilder &b, Location loc, const AttentionOperands &a,

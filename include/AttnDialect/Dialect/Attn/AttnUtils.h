@@ -166,6 +166,12 @@ FailureOr<AttentionOperands> prepareAttention(OpBuilder &b,
                                               AttentionBackwardOp op,
                                               Type computeType = {});
 
+/// `compute()`'s values where `condition` holds, else `unchanged` (of the
+/// same types): an scf.if that skips work whose result is known.
+SmallVector<Value> computedIf(OpBuilder &b, Location loc, Value condition,
+                              ValueRange unchanged,
+                              function_ref<SmallVector<Value>()> compute);
+
 /// The kind of the block mask's block (`a.blockMask`) holding query block
 /// `qb` of head `h` of batch `batch` and key block `kb`: 0 empty, 1
 /// partial, 2 full.
