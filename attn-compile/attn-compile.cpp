@@ -10,14 +10,22 @@
 //   attn-compile model.mlir -o libmodel.so --header model.h \
 //     --options "threads=2 attention=flash"
 //
+// A program sharded over a grid of processes (shard dialect annotations)
+// compiles to one process's part: the header declares the functions with
+// their per-process shapes, and the library links the MPI implementation
+// its calls follow (libmpich, or libmpi for Open MPI).
+//
 //===----------------------------------------------------------------------===//
 
 #include "AttnDialect/InitAttn.h"
 #include "AttnDialect/Support/InputLimits.h"
 #include "AttnDialect/Target/ObjectFile.h"
 
+#include "mlir/Dialect/DLTI/DLTI.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/Dialect/Shard/Transforms/Passes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -205,6 +213,19 @@ static LogicalResult linkSharedLibrary(ModuleOp lowered, StringRef object,
     if (op->getDialect() && op->getDialect()->getNamespace() == "omp")
       usesOpenMP = true;
   });
+  // Collectives are calls of MPI functions, of the implementation the
+  // module names (attn-target-mpi).
+  bool usesMPI = llvm::any_of(
+      lowered.getOps<LLVM::LLVMFuncOp>(),
+      [](LLVM::LLVMFuncOp f) { return f.getName().starts_with("MPI_"); });
+  std::string mpiLibrary = "-lmpich";
+  if (auto map = lowered->getAttrOfType<MapAttr>("dlti.map"))
+    if (FailureOr<Attribute> name =
+            map.query(StringAttr::get(lowered.getContext(),
+                                      "MPI:Implementation"));
+        succeeded(name) && isa<StringAttr>(*name) &&
+        cast<StringAttr>(*name).getValue() == "OpenMPI")
+      mpiLibrary = "-lmpi";
   auto program = llvm::sys::findProgramByName(linker);
   if (!program) {
     llvm::errs() << "attn-compile: cannot find the linker '" << linker
@@ -214,6 +235,8 @@ static LogicalResult linkSharedLibrary(ModuleOp lowered, StringRef object,
   std::string libDir = "/usr/lib/llvm-22/lib";
   SmallVector<std::string> args = {*program, "-shared", "-o", output.str(),
                                    object.str(), "-lm"};
+  if (usesMPI)
+    args.push_back(mpiLibrary);
   if (usesOpenMP) {
     args.push_back(libDir + "/libomp.so");
     args.push_back("-Wl,-rpath," + libDir);
@@ -269,9 +292,19 @@ int main(int argc, char **argv) {
     return 1;
 
   if (!headerFile.empty()) {
+    // A sharded program's functions as one process sees them.
+    OwningOpRef<ModuleOp> described = module->clone();
+    if (!described->getOps<shard::GridOp>().empty()) {
+      PassManager partition(&context, ModuleOp::getOperationName());
+      partition.addNestedPass<func::FuncOp>(shard::createShardingPropagation());
+      partition.addNestedPass<func::FuncOp>(shard::createPartition());
+      if (failed(partition.run(*described)))
+        return 1;
+    }
     std::string header;
     llvm::raw_string_ostream os(header);
-    if (failed(writeHeader(*module, os, llvm::sys::path::stem(headerFile))))
+    if (failed(
+            writeHeader(*described, os, llvm::sys::path::stem(headerFile))))
       return 1;
     auto out = openOutputFile(headerFile, &error);
     if (!out) {

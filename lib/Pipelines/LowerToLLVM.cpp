@@ -26,6 +26,11 @@ using namespace mlir;
 
 void attn::buildLowerToFusedLinalgPipeline(OpPassManager &pm,
                                            const LowerToLLVMOptions &options) {
+  // A module sharded over a grid of processes: one process's part, its
+  // collectives MPI calls (a no-op without a grid).
+  attn::ShardToMPIPassOptions mpi;
+  mpi.implementation = options.mpi;
+  pm.addPass(attn::createShardToMPIPass(mpi));
   // Decompose, fuse each reduction's elementwise prefix into it, then merge
   // a softmax's max and sum reductions into one.
   // The ops check their dynamic sizes (RuntimeVerifiableOpInterface).

@@ -89,6 +89,13 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "then runs only on CPUs with AVX512_BF16 (the Python "
                      "JIT sets it where the host has it)"),
       llvm::cl::init(false)};
+  PassOptions::Option<std::string> mpi{
+      *this, "mpi",
+      llvm::cl::desc("The MPI implementation whose ABI a sharded module "
+                     "(shard dialect annotations) calls: MPICH (also Intel "
+                     "MPI, MVAPICH) or OpenMPI; a module's own "
+                     "\"MPI:Implementation\" DLTI entry wins"),
+      llvm::cl::init("MPICH")};
 };
 
 /// The levels of the attn lowering; each pipeline extends the one before.

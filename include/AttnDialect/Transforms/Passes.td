@@ -127,6 +127,73 @@ def MemRefCopyToLinalgPass : Pass<"attn-memref-copy-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ShardToMPIPass : Pass<"attn-shard-to-mpi", "::mlir::ModuleOp"> {
+  let summary = "Partition a module sharded over a grid of processes and "
+                "make its collectives MPI calls";
+  let description = [{
+    A module that declares a `shard.grid` and annotates values with
+    `shard.shard` runs as one program per process (SPMD). This pass makes it
+    one process's part, on tensors, with upstream's passes:
+
+    1. `sharding-propagation` and `shard-partition` on each function: every
+       op on its slices, with the collectives that its ShardingInterface asks
+       for (the attn ops': a split reduced dimension merged by all-reduces);
+    2. `convert-shard-to-mpi`: the collectives and process indices as `mpi`
+       ops;
+    3. `attn-target-mpi`: the MPI implementation named, communicator splits
+       that keep every process folded, grids dropped;
+    4. `convert-to-llvm{filter-dialects=mpi}`: the `mpi` ops as calls of the
+       MPI library, already here because bufferization's deallocation
+       refuses `mpi` ops (they declare no memory effects) but accepts calls.
+
+    A module without a grid is left as it is (upstream's partition refuses
+    functions it cannot shard, such as external declarations).
+  }];
+  let options = [
+    Option<"implementation", "implementation", "std::string",
+           /*default=*/"\"MPICH\"",
+           "The MPI implementation whose ABI the calls follow: MPICH "
+           "(also Intel MPI, MVAPICH) or OpenMPI">,
+  ];
+  let dependentDialects = [
+    "::mlir::DLTIDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::mpi::MPIDialect", "::mlir::scf::SCFDialect",
+    "::mlir::shard::ShardDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def TargetMPIPass : Pass<"attn-target-mpi", "::mlir::ModuleOp"> {
+  let summary = "Name the MPI implementation of a partitioned module, keep "
+                "its collectives on the world communicator, drop its grids";
+  let description = [{
+    After `convert-shard-to-mpi`, prepares the module's `mpi` ops for their
+    lowering to calls of an MPI library:
+
+    - Erases the `shard.grid`s no op refers to any more (a grid is a
+      compile-time fact with no LLVM form).
+    - Names the implementation whose ABI the calls follow: a module holding
+      `mpi` ops and no `"MPI:Implementation"` entry gets
+      `dlti.map = #dlti.map<"MPI:Implementation" = "MPICH">` (or the
+      `implementation` option's value; `OpenMPI` is the other one upstream
+      lowers). An entry the module already has is kept.
+    - Folds `mpi.comm_split(%world, %color, %key)` with a constant color on
+      `mpi.comm_world` into `%world` when only `mpi.allreduce` uses the new
+      communicator: every process gets the same color, so the split keeps
+      the whole world, and an all-reduce does not depend on the order of
+      its ranks. upstream splits a communicator per collective and never
+      frees it; MPICH runs out of communicators after a few thousand, so a
+      kernel called in a training loop would fail without this fold.
+  }];
+  let options = [
+    Option<"implementation", "implementation", "std::string",
+           /*default=*/"\"MPICH\"",
+           "The MPI implementation whose ABI the calls follow: MPICH "
+           "(also Intel MPI, MVAPICH) or OpenMPI">,
+  ];
+  let dependentDialects = ["::mlir::DLTIDialect"];
+}
+
 def BoolVectorsAsBytesPass : Pass<"attn-bool-vectors-as-bytes"> {
   let summary = "Load and store vectors of i1 from memory one byte per element";
   let description = [{

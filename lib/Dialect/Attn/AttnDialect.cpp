@@ -19,6 +19,7 @@ void AttnDialect::initialize() {
 #define GET_OP_LIST
 #include "AttnDialect/Dialect/Attn/AttnOps.cpp.inc"
       >();
+  attachShardingInterfaces(getContext());
 }
 
 LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,

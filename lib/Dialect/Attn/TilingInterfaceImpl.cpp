@@ -21,6 +21,7 @@
 
 #include "AttnDialect/Dialect/Attn/AttnOps.h"
 #include "AttnDialect/Dialect/Attn/AttnUtils.h"
+#include "LoopNest.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -33,34 +34,7 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-namespace {
-
-using utils::IteratorType;
-
-/// The loops of an attn op and how its tensors are read over them.
-struct LoopNest {
-  SmallVector<IteratorType> iterators;
-  /// One map per tensor operand, in operand order, from the loops to the
-  /// operand's dimensions; a constant 0 is a broadcast (static size 1)
-  /// dimension.
-  SmallVector<AffineMap> operandMaps;
-  /// One map per result.
-  SmallVector<AffineMap> resultMaps;
-  /// The reduction loop whose tiles fold into the op's destinations in turn
-  /// (the online attention's keys), which a tile may cut; -1 for none.
-  int64_t accumulatingLoop = -1;
-  /// The reduction loop a partial reduction splits: the last dimension of
-  /// the row reductions, attention's keys.
-  int64_t partialLoop = -1;
-  /// A causal op's row loop (its diagonal moves with a tile's offset) and
-  /// its key loop; -1 without `causal`.
-  int64_t rowLoop = -1, keyLoop = -1;
-  /// Attention's query-head loop and its query heads per key/value head
-  /// (0 when the head counts are dynamic); -1 for the others.
-  int64_t headLoop = -1, groups = 0;
-  /// For each loop, a tensor operand dimension of its extent.
-  SmallVector<std::pair<unsigned, unsigned>> extents;
-};
+namespace mlir::attn::detail {
 
 SmallVector<Value> tensorOperands(Operation *op) {
   SmallVector<Value> tensors;
@@ -283,6 +257,12 @@ LoopNest buildLoopNest(Operation *op) {
         nest.extents[loop.getPosition()] = {unsigned(operand), unsigned(dim)};
   return nest;
 }
+
+} // namespace mlir::attn::detail
+
+using namespace mlir::attn::detail;
+
+namespace {
 
 /// Whether `size` is the whole of dimension `dim` of `tensor`: the same
 /// constant, a `tensor.dim` of it, or the size it was sliced or made with.

@@ -21,4 +21,10 @@
 #define GET_OP_CLASSES
 #include "AttnDialect/Dialect/Attn/AttnOps.h.inc"
 
+namespace mlir::attn {
+/// Attaches the shard dialect's ShardingInterface to the ops that have a loop
+/// nest (ShardingInterfaceImpl.cpp); the dialect does so when it loads.
+void attachShardingInterfaces(MLIRContext *ctx);
+} // namespace mlir::attn
+
 #endif // ATTNDIALECT_DIALECT_ATTN_ATTNOPS_H

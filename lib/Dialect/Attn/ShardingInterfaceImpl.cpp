@@ -1,0 +1,768 @@
+//===- ShardingInterfaceImpl.cpp - attn ops across processes --------------===//
+//
+// The shard dialect's ShardingInterface for the attn ops with a loop nest
+// (LoopNest.h), so that upstream's `sharding-propagation` and
+// `shard-partition` place them on a grid of processes:
+// - loops read the same way as TilingInterface's: a sharding of an operand
+//   dimension is a sharding of the loop that reads it (grouped key/value
+//   heads `h floordiv G` split like the query heads h; a broadcast dimension
+//   of size 1 is never split);
+// - parallel loops split: each process runs the op on its slices, a causal
+//   (window, ALiBi) diagonal moved to its first row and key, as a tile's;
+// - the reduced loop split (the last dimension, attention's keys, a loss's
+//   classes): each process computes the op's partial result on its part and
+//   the merge of the partial reductions (TilingInterfaceImpl.cpp) becomes
+//   collectives, `shard.all_reduce` max and sum: masked_max by max, sum_sq
+//   and xent by sum, logsumexp, softmax, log_softmax, xent_logits and
+//   attention by a max of the partial logsumexps then a sum of the partial
+//   sums rescaled to it (`exp(l_p - M)`), so that no process exchanges more
+//   than one value per row (attention: one output row).
+// Ops whose loops the interface cannot split say so when partitioned.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnDialect/Dialect/Attn/AttnOps.h"
+#include "AttnDialect/Dialect/Attn/AttnUtils.h"
+#include "LoopNest.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
+#include "mlir/Dialect/Shard/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::detail;
+using shard::GridAxis;
+using shard::ReductionKind;
+using shard::Sharding;
+using shard::ShardingArray;
+using shard::ShardingOption;
+
+namespace {
+
+/// For each operand (then each result), for each of its dimensions, the loop
+/// that reads it, or -1 (a broadcast dimension); empty for a scalar.
+SmallVector<SmallVector<int64_t>> dimensionLoops(Operation *op,
+                                                 const LoopNest &nest) {
+  SmallVector<SmallVector<int64_t>> loops;
+  auto ofMap = [](AffineMap map) {
+    SmallVector<int64_t> dims;
+    for (AffineExpr expr : map.getResults()) {
+      if (auto dim = dyn_cast<AffineDimExpr>(expr))
+        dims.push_back(dim.getPosition());
+      else if (auto binary = dyn_cast<AffineBinaryOpExpr>(expr))
+        // Grouped heads: the key/value heads split as the query heads.
+        dims.push_back(cast<AffineDimExpr>(binary.getLHS()).getPosition());
+      else
+        dims.push_back(-1);
+    }
+    return dims;
+  };
+  unsigned next = 0;
+  for (Value operand : op->getOperands())
+    loops.push_back(isa<RankedTensorType>(operand.getType())
+                        ? ofMap(nest.operandMaps[next++])
+                        : SmallVector<int64_t>());
+  for (AffineMap map : nest.resultMaps)
+    loops.push_back(ofMap(map));
+  return loops;
+}
+
+/// The grid axes each loop is split over, as the given shardings of the
+/// operands and results say; the grid in `grid`. Fails (with a diagnostic
+/// when `diagnose`) on shardings that disagree or that no loop can carry.
+FailureOr<ShardingArray> loopSharding(Operation *op, const LoopNest &nest,
+                                      ArrayRef<Sharding> operandShardings,
+                                      ArrayRef<Sharding> resultShardings,
+                                      FlatSymbolRefAttr &grid, bool diagnose) {
+  SmallVector<SmallVector<int64_t>> loops = dimensionLoops(op, nest);
+  ShardingArray axes(nest.iterators.size());
+  std::vector<Sharding> shardings(operandShardings.begin(),
+                                  operandShardings.end());
+  shardings.insert(shardings.end(), resultShardings.begin(),
+                   resultShardings.end());
+  auto refuse = [&](const Twine &why) -> FailureOr<ShardingArray> {
+    if (diagnose)
+      op->emitOpError(why);
+    return failure();
+  };
+  for (auto [value, sharding] : llvm::enumerate(shardings)) {
+    if (!sharding)
+      continue;
+    if (grid && grid != sharding.getGridAttr())
+      return refuse("has operands and results on different grids");
+    grid = sharding.getGridAttr();
+    if (!sharding.getStaticHaloSizes().empty() ||
+        !sharding.getDynamicHaloSizes().empty() ||
+        !sharding.getStaticShardedDimsOffsets().empty() ||
+        !sharding.getDynamicShardedDimsOffsets().empty())
+      return refuse("supports even shards only (no halos or uneven offsets)");
+    for (auto [dim, split] : llvm::enumerate(sharding.getSplitAxes())) {
+      if (split.empty())
+        continue;
+      if (dim >= loops[value].size() || loops[value][dim] < 0)
+        return refuse("cannot split a broadcast dimension of an operand");
+      SmallVector<GridAxis> &loopAxes = axes[loops[value][dim]];
+      ArrayRef<GridAxis> wanted = split.asArrayRef();
+      if (!loopAxes.empty() && ArrayRef<GridAxis>(loopAxes) != wanted)
+        return refuse("has operands split differently along the same loop");
+      loopAxes.assign(wanted.begin(), wanted.end());
+    }
+  }
+  // A grid axis splits one loop.
+  SmallVector<GridAxis> seen;
+  for (ArrayRef<GridAxis> loopAxes : axes)
+    for (GridAxis axis : loopAxes) {
+      if (llvm::is_contained(seen, axis))
+        return refuse("splits two loops over one grid axis");
+      seen.push_back(axis);
+    }
+  return axes;
+}
+
+/// The shardings of `op`'s operands and results that split its loops by
+/// `option` (null for scalars, replicated for rank 0).
+std::vector<Sharding> annotationsOf(Operation *op, const LoopNest &nest,
+                                    const ShardingOption &option) {
+  std::vector<Sharding> result;
+  MLIRContext *ctx = op->getContext();
+  SmallVector<Type> types(op->getOperandTypes());
+  llvm::append_range(types, op->getResultTypes());
+  for (auto [type, dims] : llvm::zip_equal(types, dimensionLoops(op, nest))) {
+    if (!isa<RankedTensorType>(type)) {
+      result.push_back(Sharding());
+      continue;
+    }
+    SmallVector<shard::GridAxesAttr> split;
+    for (int64_t loop : dims) {
+      ArrayRef<GridAxis> axes;
+      if (loop >= 0 && size_t(loop) < option.shardingArray.size())
+        axes = option.shardingArray[loop];
+      split.push_back(shard::GridAxesAttr::get(ctx, axes));
+    }
+    while (!split.empty() && split.back().empty())
+      split.pop_back();
+    result.push_back(Sharding::get(option.grid, split));
+  }
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Partition
+//===----------------------------------------------------------------------===//
+
+/// What partition knows of the op and its grid.
+struct Partition {
+  Operation *op;
+  LoopNest nest;
+  ShardingArray axes;
+  mutable shard::GridOp grid;
+  /// The op's operands on this process.
+  SmallVector<Value> operands;
+
+  bool isSplit(int64_t loop) const { return loop >= 0 && !axes[loop].empty(); }
+  int64_t processes(int64_t loop) const {
+    return shard::collectiveProcessGroupSize(axes[loop], grid);
+  }
+  /// The axes of the split reduction loops, each once.
+  SmallVector<GridAxis> reductionAxes() const {
+    SmallVector<GridAxis> result;
+    for (auto [iterator, loopAxes] : llvm::zip_equal(nest.iterators, axes))
+      if (iterator == IteratorType::reduction)
+        llvm::append_range(result, loopAxes);
+    return result;
+  }
+  /// The local extent of `loop`: a dimension of the local operand reading it.
+  Value localExtent(OpBuilder &b, Location loc, int64_t loop) const {
+    auto [operand, dim] = nest.extents[loop];
+    SmallVector<Value> tensors;
+    for (Value v : operands)
+      if (isa<RankedTensorType>(v.getType()))
+        tensors.push_back(v);
+    return getValueOrCreateConstantIndexOp(
+        b, loc, tensor::getMixedSize(b, loc, tensors[operand], dim));
+  }
+  /// The first index of this process's part of `loop` (0 unless split).
+  Value offset(ImplicitLocOpBuilder &b, int64_t loop) const {
+    if (!isSplit(loop))
+      return arith::ConstantIndexOp::create(b, 0);
+    Value index =
+        shard::createProcessLinearIndex(grid.getSymName(), axes[loop], b);
+    return arith::MulIOp::create(b, index, localExtent(b, b.getLoc(), loop));
+  }
+};
+
+/// The causal diagonal of this process's part: d' = d + o - k for its first
+/// row o and key k, with d = N - M (the whole extents) unless given.
+Value partDiagonal(ImplicitLocOpBuilder &b, const Partition &p, Value given) {
+  const LoopNest &nest = p.nest;
+  Value rowOffset = p.offset(b, nest.rowLoop);
+  Value keyOffset = p.offset(b, nest.keyLoop);
+  if (!given) {
+    auto whole = [&](int64_t loop) -> Value {
+      return arith::MulIOp::create(
+          b, p.localExtent(b, b.getLoc(), loop),
+          arith::ConstantIndexOp::create(b, p.processes(loop)));
+    };
+    given = arith::SubIOp::create(b, whole(nest.keyLoop), whole(nest.rowLoop));
+  }
+  return arith::SubIOp::create(b, arith::AddIOp::create(b, given, rowOffset),
+                               keyOffset);
+}
+
+/// The op on this process's operands, its diagonal moved to its part, its
+/// result types inferred from them.
+Operation *localOp(ImplicitLocOpBuilder &b, const Partition &p) {
+  Value diagonal;
+  if (p.nest.rowLoop >= 0 &&
+      (p.isSplit(p.nest.rowLoop) || p.isSplit(p.nest.keyLoop))) {
+    Value given =
+        TypeSwitch<Operation *, Value>(p.op)
+            .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, LogSumExpBackwardOp,
+                  AttentionOp>([](auto o) { return o.getDiagonal(); })
+            .Default([](Operation *) { return Value(); });
+    IRMapping scalars;
+    scalars.map(p.op->getOperands(), p.operands);
+    diagonal = partDiagonal(b, p, given ? scalars.lookup(given) : Value());
+  }
+  IRMapping mapping;
+  mapping.map(p.op->getOperands(), p.operands);
+  Operation *local = b.clone(*p.op, mapping);
+  if (diagonal)
+    TypeSwitch<Operation *>(local)
+        .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, LogSumExpBackwardOp,
+              AttentionOp>(
+            [&](auto o) { o.getDiagonalMutable().assign(diagonal); });
+  SmallVector<Type> types;
+  if (failed(cast<InferTypeOpInterface>(local).inferReturnTypes(
+          b.getContext(), local->getLoc(), local->getOperands(),
+          local->getRawDictionaryAttrs(), local->getPropertiesStorage(),
+          local->getRegions(), types)))
+    llvm_unreachable("the verified op's parts infer a type");
+  for (auto [result, type] : llvm::zip_equal(local->getResults(), types))
+    result.setType(type);
+  return local;
+}
+
+/// An elementwise generic over `shape`'s dims; `maps` read the inputs.
+Value elementwise(ImplicitLocOpBuilder &b, ValueRange inputs,
+                  ArrayRef<AffineMap> maps, Value shape, Type elementType,
+                  function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto type = cast<RankedTensorType>(shape.getType());
+  Value init = tensor::EmptyOp::create(
+      b, tensor::getMixedSizes(b, b.getLoc(), shape), elementType);
+  return buildGeneric(
+      b, b.getLoc(), inputs, maps, init,
+      b.getMultiDimIdentityMap(type.getRank()),
+      SmallVector<IteratorType>(type.getRank(), IteratorType::parallel), body);
+}
+
+/// `x` reduced by `kind` over the processes along `axes`.
+Value allReduce(ImplicitLocOpBuilder &b, const Partition &p, Value x,
+                ReductionKind kind, ArrayRef<GridAxis> axes) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (type.getRank() > 0)
+    return shard::AllReduceOp::create(b, x, p.grid.getSymName(), axes, kind);
+  // A scalar as one element: MPI's lowering takes memrefs of rank >= 1.
+  auto one = RankedTensorType::get({1}, type.getElementType());
+  Value vector = tensor::ExpandShapeOp::create(
+      b, one, x, ArrayRef<ReassociationIndices>{});
+  Value reduced =
+      shard::AllReduceOp::create(b, vector, p.grid.getSymName(), axes, kind);
+  return tensor::CollapseShapeOp::create(b, type, reduced,
+                                         ArrayRef<ReassociationIndices>{});
+}
+
+/// `x` reduced by `kind` over the processes of the split reduction loops.
+Value allReduce(ImplicitLocOpBuilder &b, const Partition &p, Value x,
+                ReductionKind kind) {
+  return allReduce(b, p, x, kind, p.reductionAxes());
+}
+
+/// The logsumexp over the processes of their partial logsumexps `lse`:
+/// M = max_p l_p, S = sum_p exp(l_p - M) (M taken as 0 while -inf), and
+/// M + log S, which is -inf for a row no process saw and NaN for +inf.
+/// Also gives this process's part of S, exp(l_p - M), which rescales its
+/// partial sums to M, and S.
+struct MergedLogSumExp {
+  Value lse, weight, sum;
+};
+MergedLogSumExp mergedLogSumExp(ImplicitLocOpBuilder &b,
+                                        const Partition &p, Value lse,
+                                        ArrayRef<GridAxis> axes) {
+  auto type = cast<RankedTensorType>(lse.getType());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  Value max = allReduce(b, p, lse, ReductionKind::Max, axes);
+  Value weight =
+      elementwise(b, {lse, max}, {id, id}, lse, type.getElementType(),
+                  [](OpBuilder &nb, Location l, ValueRange args) {
+                    return expShifted(nb, l, args[0], args[1]);
+                  });
+  Value sum = allReduce(b, p, weight, ReductionKind::Sum, axes);
+  Value merged =
+      elementwise(b, {max, sum}, {id, id}, lse, type.getElementType(),
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::AddFOp::create(
+                        nb, l, safeShift(nb, l, args[0]),
+                        math::LogOp::create(nb, l, args[1]));
+                  });
+  return {merged, weight, sum};
+}
+
+/// The rows map (every dim but the last) of a rank-`rank` iteration.
+AffineMap rowsOf(OpBuilder &b, int64_t rank) {
+  return dimsMap(b.getContext(), rank,
+                 llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)));
+}
+
+/// A row-normalized op (softmax, log_softmax) with its rows split: the op
+/// on the part, corrected from the part's logsumexp l to the row's G:
+/// softmax * exp(l - G), log_softmax + (l - G); a row no process saw keeps
+/// its rule (masked_rows; -inf).
+template <typename OpTy>
+Value mergeNormalized(ImplicitLocOpBuilder &b, const Partition &p, OpTy op) {
+  auto local = cast<OpTy>(localOp(b, p));
+  constexpr bool isSoftmax = std::is_same_v<OpTy, SoftmaxOp>;
+  bool nanRows = false;
+  if constexpr (isSoftmax) {
+    nanRows = op.getMaskedRows() == MaskedRows::NaN;
+    local.setMaskedRows(MaskedRows::Zero);
+  }
+  auto lse = LogSumExpOp::create(b, local.getInput(), local.getMask(),
+                                 local.getCausal(), local.getDiagonal());
+  Value whole = mergedLogSumExp(b, p, lse, p.reductionAxes()).lse;
+  Value part = local.getResult();
+  auto type = cast<RankedTensorType>(part.getType());
+  int64_t rank = type.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank), rows = rowsOf(b, rank);
+  Type element = type.getElementType();
+  return elementwise(
+      b, {part, lse.getResult(), whole}, {id, rows, rows}, part, element,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value noRow = isNegInfinity(nb, l, args[2]);
+        Value shift = arith::SubFOp::create(nb, l, args[1], args[2]);
+        if (!isSoftmax)
+          return arith::AddFOp::create(
+              nb, l, args[0],
+              arith::SelectOp::create(nb, l, noRow,
+                                      floatConstant(nb, l, element, 0.0),
+                                      shift));
+        Value scaled = arith::MulFOp::create(nb, l, args[0],
+                                             math::ExpOp::create(nb, l, shift));
+        return arith::SelectOp::create(
+            nb, l, noRow,
+            floatConstant(nb, l, element,
+                          nanRows ? std::numeric_limits<double>::quiet_NaN()
+                                  : 0.0),
+            scaled);
+      });
+}
+
+/// Attention with its keys split: each process's output O_p and logsumexp
+/// l_p, merged as O = sum_p exp(l_p - M) O_p / sum_p exp(l_p - M).
+SmallVector<Value> mergeAttention(ImplicitLocOpBuilder &b, const Partition &p,
+                                  AttentionOp op) {
+  auto local = cast<AttentionOp>(localOp(b, p));
+  // The part's rows that see no key weigh 0 (their output must not be NaN).
+  local.setMaskedRows(MaskedRows::Zero);
+  if (!local.getWithLse()) {
+    // The same op with its logsumexp result.
+    local.setWithLse(true);
+    SmallVector<Type> types;
+    if (failed(local.inferReturnTypes(
+            b.getContext(), local->getLoc(), local->getOperands(),
+            local->getRawDictionaryAttrs(), local->getPropertiesStorage(),
+            local->getRegions(), types)))
+      llvm_unreachable("the verified op's parts infer a type");
+    OperationState state(local->getLoc(), local->getName());
+    state.addOperands(local->getOperands());
+    state.propertiesAttr = local->getPropertiesAsAttribute();
+    state.addAttributes(llvm::to_vector(local->getDiscardableAttrs()));
+    state.addTypes(types);
+    for (unsigned r = 0; r < local->getNumRegions(); ++r)
+      state.addRegion();
+    Operation *withLse = b.create(state);
+    local->erase();
+    local = cast<AttentionOp>(withLse);
+  }
+  MergedLogSumExp whole = mergedLogSumExp(b, p, local.getLse(), p.reductionAxes());
+  Value weight = whole.weight;
+  Value out = local.getResult();
+  auto type = cast<RankedTensorType>(out.getType());
+  int64_t rank = type.getRank();
+  Type element = type.getElementType();
+  AffineMap id = b.getMultiDimIdentityMap(rank), rows = rowsOf(b, rank);
+  Value weighted =
+      elementwise(b, {out, weight}, {id, rows}, out, element,
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::MulFOp::create(nb, l, args[0], args[1]);
+                  });
+  Value numerator = allReduce(b, p, weighted, ReductionKind::Sum);
+  Value denominator = whole.sum;
+  bool nanRows = op.getMaskedRows() == MaskedRows::NaN;
+  Value merged = elementwise(
+      b, {numerator, denominator}, {id, rows}, out, element,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value quotient = arith::DivFOp::create(nb, l, args[0], args[1]);
+        if (nanRows)
+          return quotient;
+        Value noKey =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, args[1],
+                                  floatConstant(nb, l, element, 0.0));
+        return arith::SelectOp::create(
+            nb, l, noKey, floatConstant(nb, l, element, 0.0), quotient);
+      });
+  SmallVector<Value> results{merged};
+  if (op.getWithLse())
+    results.push_back(whole.lse);
+  return results;
+}
+
+/// xent_logits with its classes or (for a sum or mean) its rows split: per
+/// row, the part's logsumexp and the target's logit if the part holds it,
+/// merged into the row's loss; then the sum (and the kept rows' count) over
+/// every process, in f64.
+Value mergeXentLogits(ImplicitLocOpBuilder &b, const Partition &p,
+                      XentLogitsOp op) {
+  int64_t classLoop = p.nest.partialLoop;
+  Value logits = p.operands[0], target = p.operands[1];
+  auto logitsType = cast<RankedTensorType>(logits.getType());
+  Type element = logitsType.getElementType();
+  int64_t rank = logitsType.getRank();
+  Location loc = b.getLoc();
+  // Per-row losses on this process.
+  Value losses;
+  if (!p.isSplit(classLoop)) {
+    auto local = cast<XentLogitsOp>(localOp(b, p));
+    local.setReduction(Reduction::None);
+    SmallVector<Type> types;
+    (void)local.inferReturnTypes(
+        b.getContext(), loc, local->getOperands(),
+        local->getRawDictionaryAttrs(), local->getPropertiesStorage(),
+        local->getRegions(), types);
+    local.getResult().setType(cast<RankedTensorType>(types.front()));
+    losses = local.getResult();
+  } else {
+    // lse_p = log sum_{c in part} exp z_c; picked_p = z_t if t is in part.
+    Value first = p.offset(b, classLoop);
+    SmallVector<OpFoldResult> rows =
+        tensor::getMixedSizes(b, loc, target);
+    Value lse = filled(b, loc, rows, negInfinity(b, loc, element));
+    Value picked = filled(b, loc, rows, floatConstant(b, loc, element, 0.0));
+    AffineMap id = b.getMultiDimIdentityMap(rank), rowMap = rowsOf(b, rank);
+    SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
+    iterators.back() = IteratorType::reduction;
+    std::optional<double> cap;
+    if (auto softcap = op.getSoftcap())
+      cap = softcap->convertToDouble();
+    auto generic = linalg::GenericOp::create(
+        b, TypeRange{lse.getType(), picked.getType()}, ValueRange{logits, target},
+        ValueRange{lse, picked}, {id, rowMap, rowMap, rowMap}, iterators,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value z = args[0];
+          if (cap) {
+            // cap tanh(z / cap)
+            Value c = floatConstant(nb, l, element, *cap);
+            z = arith::MulFOp::create(
+                nb, l, c,
+                math::TanhOp::create(nb, l,
+                                     arith::DivFOp::create(nb, l, z, c)));
+          }
+          Value cls = arith::AddIOp::create(
+              nb, l, first, linalg::IndexOp::create(nb, l, rank - 1));
+          Value isTarget = arith::CmpIOp::create(
+              nb, l, arith::CmpIPredicate::eq,
+              arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[1]),
+              cls);
+          // lse' = ms + log(exp(lse - ms) + exp(z - ms)), ms = max(lse, z)
+          Value ms = safeShift(
+              nb, l, arith::MaximumFOp::create(nb, l, args[2], z));
+          Value sum = arith::AddFOp::create(nb, l, expShifted(nb, l, args[2], ms),
+                                            expShifted(nb, l, z, ms));
+          Value newLse = arith::AddFOp::create(
+              nb, l, ms, math::LogOp::create(nb, l, sum));
+          Value term = arith::SelectOp::create(
+              nb, l, isTarget, z, floatConstant(nb, l, element, 0.0));
+          linalg::YieldOp::create(
+              nb, l,
+              ValueRange{newLse, arith::AddFOp::create(nb, l, args[3], term)});
+        });
+    // Merged over the processes sharing the rows (not those of other rows).
+    ArrayRef<GridAxis> classAxes = p.axes[classLoop];
+    Value rowLse = mergedLogSumExp(b, p, generic.getResult(0), classAxes).lse;
+    Value rowPicked =
+        allReduce(b, p, generic.getResult(1), ReductionKind::Sum, classAxes);
+    // loss = ignored ? 0 : (0 <= t < C ? lse - z_t : NaN) + zl lse²
+    Value numClasses = arith::MulIOp::create(
+        b, p.localExtent(b, loc, classLoop),
+        arith::ConstantIndexOp::create(b, p.processes(classLoop)));
+    int64_t ignoreIndex = op.getIgnoreIndex();
+    double zLoss = op.getZLoss().convertToDouble();
+    AffineMap rowId = b.getMultiDimIdentityMap(rank - 1);
+    losses = elementwise(
+        b, {target, rowLse, rowPicked}, {rowId, rowId, rowId}, rowLse, element,
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          TargetClass t = classifyTarget(nb, l, args[0], ignoreIndex, numClasses);
+          Value loss = arith::SubFOp::create(nb, l, args[1], args[2]);
+          if (zLoss != 0.0)
+            loss = arith::AddFOp::create(
+                nb, l, loss,
+                arith::MulFOp::create(
+                    nb, l, floatConstant(nb, l, element, zLoss),
+                    arith::MulFOp::create(nb, l, args[1], args[1])));
+          Value checked = arith::SelectOp::create(
+              nb, l, t.inRange, loss,
+              floatConstant(nb, l, element,
+                            std::numeric_limits<double>::quiet_NaN()));
+          return arith::SelectOp::create(
+              nb, l, t.ignored, floatConstant(nb, l, element, 0.0), checked);
+        });
+  }
+  Reduction reduction = op.getReduction();
+  if (reduction == Reduction::None)
+    return losses;
+  // The sum over every process in f64, and the mean's count of kept rows.
+  Type f64 = b.getF64Type();
+  Value total = reduceLosses(b, loc, convertElements(b, loc, losses, f64),
+                             target, op.getIgnoreIndex(), Reduction::Sum, f64);
+  total = allReduce(b, p, total, ReductionKind::Sum);
+  if (reduction == Reduction::Mean) {
+    bool classTargets = isa<IntegerType>(
+        getElementTypeOrSelf(target.getType()));
+    int64_t targetRank = cast<RankedTensorType>(target.getType()).getRank();
+    AffineMap rowId = b.getMultiDimIdentityMap(targetRank);
+    Value rowsOfTarget = target;
+    if (!classTargets) // a distribution per row: every row counts
+      rowsOfTarget = losses;
+    int64_t ignore = op.getIgnoreIndex();
+    Value kept = elementwise(
+        b, {rowsOfTarget}, {rowId}, rowsOfTarget, f64,
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value one = floatConstant(nb, l, f64, 1.0);
+          if (!classTargets)
+            return one;
+          Value ignored = arith::CmpIOp::create(
+              nb, l, arith::CmpIPredicate::eq, args[0],
+              arith::ConstantOp::create(
+                  nb, l, nb.getIntegerAttr(args[0].getType(), ignore)));
+          return arith::SelectOp::create(nb, l, ignored,
+                                         floatConstant(nb, l, f64, 0.0), one);
+        });
+    Value count = reduceLosses(b, loc, kept, target, ignore, Reduction::Sum, f64);
+    count = allReduce(b, p, count, ReductionKind::Sum);
+    total = elementwise(b, {total, count},
+                        {b.getMultiDimIdentityMap(0), b.getMultiDimIdentityMap(0)},
+                        total, f64,
+                        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                          return arith::DivFOp::create(nb, l, args[0], args[1]);
+                        });
+  }
+  return element.isF64() ? total : convertElements(b, loc, total, element);
+}
+
+/// Why `op` cannot be partitioned with the split `p.axes`, or "".
+std::string refusal(const Partition &p) {
+  Operation *op = p.op;
+  bool anySplit = llvm::any_of(p.axes, [](auto &a) { return !a.empty(); });
+  if (!anySplit)
+    return "";
+  if (auto attention = dyn_cast<AttentionOp>(op)) {
+    if (attention.getRng() || !attention.getScoreMod().empty() ||
+        !attention.getMaskMod().empty() || attention.getBlockMask())
+      return "cannot split an attention with dropout, a score_mod or "
+             "mask_mod region or a block mask (their indices are the whole "
+             "attention's)";
+    int64_t lead = attention.getQuery().getType().getRank() - 2;
+    if (p.isSplit(lead + 2))
+      return "cannot split the features of the query and key";
+  }
+  if (p.nest.headLoop >= 0 && p.isSplit(p.nest.headLoop) && p.nest.groups == 0)
+    return "cannot split query heads whose count per key/value head is "
+           "dynamic";
+  SmallVector<GridAxis> reduced = p.reductionAxes();
+  if (reduced.empty())
+    return "";
+  bool merges = isa<MaskedMaxOp, SumSqOp, XentOp, LogSumExpOp, SoftmaxOp,
+                    LogSoftmaxOp, AttentionOp, XentLogitsOp>(op);
+  if (!merges)
+    return "cannot split its reduced dimension (only its parallel ones)";
+  Type element = getElementTypeOrSelf(op->getResult(0).getType());
+  if (!element.isF32() && !element.isF64())
+    return "splits its reduced dimension for f32 and f64 only (the "
+           "collectives' types)";
+  if (auto xent = dyn_cast<XentLogitsOp>(op)) {
+    bool classTargets =
+        isa<IntegerType>(getElementTypeOrSelf(xent.getTarget().getType()));
+    if (p.isSplit(p.nest.partialLoop) &&
+        (!classTargets || xent.getWeight() ||
+         !xent.getLabelSmoothing().isZero()))
+      return "splits its classes for class index targets without weight or "
+             "label smoothing only";
+    if (xent.getWeight() && xent.getReduction() == Reduction::Mean)
+      return "cannot split the rows of a weighted mean";
+  }
+  return "";
+}
+
+LogicalResult partitionOp(Operation *op, ArrayRef<Value> partitionedOperands,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings,
+                          IRMapping &partitionMap,
+                          SymbolTableCollection &symbolTable,
+                          OpBuilder &builder) {
+  Partition p{op, buildLoopNest(op), {}, {}, llvm::to_vector(partitionedOperands)};
+  FlatSymbolRefAttr gridName;
+  FailureOr<ShardingArray> axes =
+      loopSharding(op, p.nest, operandShardings, resultShardings, gridName,
+                   /*diagnose=*/true);
+  if (failed(axes))
+    return failure();
+  p.axes = std::move(*axes);
+  if (!gridName) {
+    shard::partitionFullyReplicatedOperation(*op, partitionedOperands,
+                                             operandShardings, resultShardings,
+                                             partitionMap, symbolTable, builder);
+    return success();
+  }
+  p.grid = shard::getGrid(op, gridName, symbolTable);
+  if (std::string why = refusal(p); !why.empty())
+    return op->emitOpError(why);
+  ImplicitLocOpBuilder b(op->getLoc(), builder);
+  SmallVector<Value> results;
+  if (p.reductionAxes().empty()) {
+    llvm::append_range(results, localOp(b, p)->getResults());
+  } else {
+    results =
+        TypeSwitch<Operation *, SmallVector<Value>>(op)
+            .Case([&](MaskedMaxOp) -> SmallVector<Value> {
+              return {allReduce(b, p, localOp(b, p)->getResult(0),
+                                ReductionKind::Max)};
+            })
+            .Case<SumSqOp, XentOp>([&](auto) -> SmallVector<Value> {
+              return {allReduce(b, p, localOp(b, p)->getResult(0),
+                                ReductionKind::Sum)};
+            })
+            .Case([&](LogSumExpOp) -> SmallVector<Value> {
+              return {mergedLogSumExp(b, p, localOp(b, p)->getResult(0),
+                                      p.reductionAxes())
+                          .lse};
+            })
+            .Case([&](SoftmaxOp o) -> SmallVector<Value> {
+              return {mergeNormalized(b, p, o)};
+            })
+            .Case([&](LogSoftmaxOp o) -> SmallVector<Value> {
+              return {mergeNormalized(b, p, o)};
+            })
+            .Case([&](AttentionOp o) { return mergeAttention(b, p, o); })
+            .Case([&](XentLogitsOp o) -> SmallVector<Value> {
+              return {mergeXentLogits(b, p, o)};
+            });
+  }
+  partitionMap.map(op->getResults(), results);
+  return success();
+}
+
+/// ShardingInterface of an attn op through its loop nest.
+template <typename OpTy>
+struct LoopNestShardingModel
+    : public shard::ShardingInterface::ExternalModel<LoopNestShardingModel<OpTy>,
+                                                      OpTy> {
+  SmallVector<IteratorType> getLoopIteratorTypes(Operation *op) const {
+    return buildLoopNest(op).iterators;
+  }
+
+  SmallVector<ReductionKind> getReductionLoopIteratorKinds(Operation *op) const {
+    LoopNest nest = buildLoopNest(op);
+    ReductionKind kind =
+        TypeSwitch<Operation *, ReductionKind>(op)
+            .Case([](MaskedMaxOp) { return ReductionKind::Max; })
+            .template Case<SumSqOp, XentOp>(
+                [](auto) { return ReductionKind::Sum; })
+            .Default([](Operation *) { return ReductionKind::Generic; });
+    return SmallVector<ReductionKind>(
+        llvm::count(nest.iterators, IteratorType::reduction), kind);
+  }
+
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    LoopNest nest = buildLoopNest(op);
+    SmallVector<AffineMap> maps;
+    unsigned next = 0;
+    for (Value operand : op->getOperands())
+      maps.push_back(isa<RankedTensorType>(operand.getType())
+                         ? nest.operandMaps[next++]
+                         : AffineMap::get(nest.iterators.size(), 0,
+                                          op->getContext()));
+    llvm::append_range(maps, nest.resultMaps);
+    return maps;
+  }
+
+  FailureOr<ShardingOption>
+  getShardingOption(Operation *op, ArrayRef<Sharding> operandShardings,
+                    ArrayRef<Sharding> resultShardings) const {
+    FlatSymbolRefAttr grid;
+    FailureOr<ShardingArray> axes =
+        loopSharding(op, buildLoopNest(op), operandShardings, resultShardings,
+                     grid, /*diagnose=*/true);
+    if (failed(axes))
+      return failure();
+    if (!grid)
+      return ShardingOption::makeEmpty();
+    shard::removeTrailingEmptySubArray(*axes);
+    return ShardingOption(std::move(*axes), grid);
+  }
+
+  FailureOr<std::vector<Sharding>>
+  getShardingAnnotations(Operation *op, const ShardingOption &option) const {
+    return annotationsOf(op, buildLoopNest(op), option);
+  }
+
+  LogicalResult addShardingAnnotations(Operation *op, OpBuilder &b,
+                                       const ShardingOption &option) const {
+    std::vector<Sharding> shardings =
+        annotationsOf(op, buildLoopNest(op), option);
+    unsigned numOperands = op->getNumOperands();
+    for (OpResult result : op->getResults())
+      shard::maybeInsertTargetShardingAnnotation(
+          shardings[numOperands + result.getResultNumber()], result, b);
+    for (OpOperand &operand : op->getOpOperands()) {
+      if (!shardings[operand.getOperandNumber()])
+        continue;
+      OpBuilder::InsertionGuard guard(b);
+      shard::maybeInsertSourceShardingAnnotation(
+          shardings[operand.getOperandNumber()], operand, b);
+    }
+    return success();
+  }
+
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitionedOperands,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings,
+                          IRMapping &partitionMap,
+                          SymbolTableCollection &symbolTable,
+                          OpBuilder &builder) const {
+    return partitionOp(op, partitionedOperands, operandShardings,
+                       resultShardings, partitionMap, symbolTable, builder);
+  }
+};
+
+template <typename... OpTys>
+void attachAll(MLIRContext *ctx) {
+  (OpTys::template attachInterface<LoopNestShardingModel<OpTys>>(*ctx), ...);
+}
+
+} // namespace
+
+void attn::attachShardingInterfaces(MLIRContext *ctx) {
+  attachAll<MaskedMaxOp, SumSqOp, XentOp, SoftmaxOp, LogSumExpOp, LogSoftmaxOp,
+            XentLogitsOp, AttentionOp, SoftmaxBackwardOp, LogSoftmaxBackwardOp,
+            LogSumExpBackwardOp, SumSqBackwardOp, MaskedMaxBackwardOp,
+            XentBackwardOp, XentLogitsBackwardOp>(ctx);
+}
