@@ -2,6 +2,7 @@
 # lit configuration of the attn test suite.
 
 import os
+import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -37,3 +38,13 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # program that links them.
 if config.attn_sanitize:
     config.available_features.add("sanitized")
+
+# MPI programs (sharded attn functions) run under mpirun; without MPICH the
+# tests that need it are reported unsupported.
+mpirun, mpicc = shutil.which("mpirun"), shutil.which("mpicc")
+if mpirun and mpicc:
+    config.available_features.add("mpi")
+    config.substitutions.append(("%mpicc", mpicc + " -cc=" + config.host_cc))
+    config.substitutions.append(("%mpirun", mpirun))
+else:
+    lit_config.note("MPI tests skipped: no mpirun or mpicc (scripts/setup-deps installs mpich)")

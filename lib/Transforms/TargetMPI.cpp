@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/DLTI/DLTI.h"
 #include "mlir/Dialect/MPI/IR/MPI.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/PatternMatch.h"
@@ -44,6 +46,43 @@ struct FoldWorldSplit : OpRewritePattern<mpi::CommSplitOp> {
         return failure();
     rewriter.replaceAllUsesWith(split.getNewcomm(), world.getResult());
     rewriter.eraseOp(split);
+    return success();
+  }
+};
+
+// memref.alloc(memref.dim %src, kDynamic, ...) -> memref.alloc(memref.dim
+// %src, p, ...) with p the position of each dynamic size: LLVM 22's
+// convert-shard-to-mpi sizes an all-reduce's buffer by the dimension
+// numbered ShapedType::kDynamic (out of bounds) instead of its own.
+struct FixCollectiveBufferSizes : OpRewritePattern<memref::AllocOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(memref::AllocOp alloc,
+                                PatternRewriter &rewriter) const override {
+    MemRefType type = alloc.getType();
+    SmallVector<Value> sizes(alloc.getDynamicSizes());
+    bool changed = false;
+    unsigned next = 0;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d))
+        continue;
+      Value &size = sizes[next++];
+      auto dim = size.getDefiningOp<memref::DimOp>();
+      std::optional<int64_t> index =
+          dim ? getConstantIntValue(dim.getIndex()) : std::nullopt;
+      if (!index || *index != ShapedType::kDynamic ||
+          cast<MemRefType>(dim.getSource().getType()).getRank() !=
+              type.getRank())
+        continue;
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPoint(alloc);
+      size = memref::DimOp::create(rewriter, dim.getLoc(), dim.getSource(), d);
+      changed = true;
+    }
+    if (!changed)
+      return failure();
+    rewriter.modifyOpInPlace(
+        alloc, [&] { alloc.getDynamicSizesMutable().assign(sizes); });
     return success();
   }
 };
@@ -90,7 +129,7 @@ struct TargetMPIPass : attn::impl::TargetMPIPassBase<TargetMPIPass> {
     }
 
     RewritePatternSet patterns(ctx);
-    patterns.add<FoldWorldSplit>(ctx);
+    patterns.add<FoldWorldSplit, FixCollectiveBufferSizes>(ctx);
     if (failed(applyPatternsGreedily(module, std::move(patterns))))
       return signalPassFailure();
   }

@@ -184,6 +184,9 @@ def TargetMPIPass : Pass<"attn-target-mpi", "::mlir::ModuleOp"> {
       its ranks. upstream splits a communicator per collective and never
       frees it; MPICH runs out of communicators after a few thousand, so a
       kernel called in a training loop would fail without this fold.
+    - Sizes a dynamically shaped all-reduce's buffer by its own dimensions:
+      LLVM 22's `convert-shard-to-mpi` reads them as dimension number
+      `ShapedType::kDynamic` (out of bounds).
   }];
   let options = [
     Option<"implementation", "implementation", "std::string",
@@ -191,7 +194,7 @@ def TargetMPIPass : Pass<"attn-target-mpi", "::mlir::ModuleOp"> {
            "The MPI implementation whose ABI the calls follow: MPICH "
            "(also Intel MPI, MVAPICH) or OpenMPI">,
   ];
-  let dependentDialects = ["::mlir::DLTIDialect"];
+  let dependentDialects = ["::mlir::DLTIDialect", "::mlir::memref::MemRefDialect"];
 }
 
 def BoolVectorsAsBytesPass : Pass<"attn-bool-vectors-as-bytes"> {

@@ -108,8 +108,13 @@ FailureOr<ShardingArray> loopSharding(Operation *op, const LoopNest &nest,
     for (auto [dim, split] : llvm::enumerate(sharding.getSplitAxes())) {
       if (split.empty())
         continue;
-      if (dim >= loops[value].size() || loops[value][dim] < 0)
+      if (dim >= loops[value].size() || loops[value][dim] < 0) {
+        // Propagation reads it as replicated (upstream's partition cannot
+        // take an op it left unannotated); partition refuses it.
+        if (!diagnose)
+          continue;
         return refuse("cannot split a broadcast dimension of an operand");
+      }
       SmallVector<GridAxis> &loopAxes = axes[loops[value][dim]];
       ArrayRef<GridAxis> wanted = split.asArrayRef();
       if (!loopAxes.empty() && ArrayRef<GridAxis>(loopAxes) != wanted)
@@ -710,9 +715,10 @@ struct LoopNestShardingModel
     FlatSymbolRefAttr grid;
     FailureOr<ShardingArray> axes =
         loopSharding(op, buildLoopNest(op), operandShardings, resultShardings,
-                     grid, /*diagnose=*/true);
+                     grid, /*diagnose=*/false);
     if (failed(axes))
-      return failure();
+      return op->emitOpError("has operands split differently along the "
+                             "same loop, or two loops over one grid axis");
     if (!grid)
       return ShardingOption::makeEmpty();
     shard::removeTrailingEmptySubArray(*axes);

@@ -1,0 +1,49 @@
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --pass-pipeline='builtin.module(func.func(sharding-propagation,shard-partition))'
+
+// Splits the interface cannot partition are located errors.
+
+shard.grid @procs(shape = 2)
+
+func.func @backward_reduced(%g: tensor<8x64xf32>, %y: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %gs = shard.shard %g to %s : tensor<8x64xf32>
+  // expected-error @+1 {{'attn.softmax_backward' op cannot split its reduced dimension (only its parallel ones)}}
+  %r = attn.softmax_backward %gs, %y : tensor<8x64xf32>, tensor<8x64xf32>
+  return %r : tensor<8x64xf32>
+}
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+func.func @bf16_reduced(%x: tensor<8x64xbf16>) -> tensor<8xbf16> {
+  %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %xs = shard.shard %x to %s : tensor<8x64xbf16>
+  // expected-error @+1 {{'attn.sum_sq' op splits its reduced dimension for f32 and f64 only (the collectives' types)}}
+  %r = attn.sum_sq %xs : tensor<8x64xbf16>
+  return %r : tensor<8xbf16>
+}
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+func.func @smoothed_classes(%z: tensor<8x64xf32>, %t: tensor<8xi64>) -> tensor<8xf32> {
+  %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %zs = shard.shard %z to %s : tensor<8x64xf32>
+  // expected-error @+1 {{'attn.xent_logits' op splits its classes for class index targets without weight or label smoothing only}}
+  %r = attn.xent_logits %zs, %t reduction = none label_smoothing = 1.000000e-01 : tensor<8x64xf32>, tensor<8xi64>
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+func.func @attention_features(%q: tensor<2x16x8xf32>, %k: tensor<2x32x8xf32>, %v: tensor<2x32x8xf32>) -> tensor<2x16x8xf32> {
+  %s = shard.sharding @procs split_axes = [[], [], [0]] : !shard.sharding
+  %qs = shard.shard %q to %s : tensor<2x16x8xf32>
+  // expected-error @+1 {{'attn.attention' op cannot split the features of the query and key}}
+  %o = attn.attention %qs, %k, %v : tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>
+  return %o : tensor<2x16x8xf32>
+}
