@@ -521,6 +521,8 @@ def main():
         extra.append(variants_table(roofs_lib, args.repeats, args.quick))
     if not wanted or "bf16" in wanted:
         extra.append(bf16_table(roofs_lib, args.repeats, args.quick))
+    if not wanted or "sharded" in wanted:
+        extra.append(sharded_table(args.out, args.repeats, args.quick))
     write_report(results, host, roofs, args.out, "\n\n".join(extra))
 
 
@@ -1399,3 +1401,99 @@ def variants_table(roofs_lib, repeats, quick):
 
 if __name__ == "__main__":
     main()
+
+
+SHARDED_XENT = """
+module {{
+shard.grid @procs(shape = 2)
+func.func @xent_whole(%z: tensor<{N}x{V}xf32>, %t: tensor<{N}xi64>) -> tensor<{N}xf32> {{
+  %l = attn.xent_logits %z, %t reduction = none : tensor<{N}x{V}xf32>, tensor<{N}xi64>
+  return %l : tensor<{N}xf32>
+}}
+func.func @xent_part(%z: tensor<{N}x{V}xf32>, %t: tensor<{N}xi64>) -> tensor<{N}xf32> {{
+  %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %zs = shard.shard %z to %s : tensor<{N}x{V}xf32>
+  %l = attn.xent_logits %zs, %t reduction = none : tensor<{N}x{V}xf32>, tensor<{N}xi64>
+  return %l : tensor<{N}xf32>
+}}
+}}
+"""
+
+SHARDED_ATTENTION = """
+module {{
+shard.grid @procs(shape = 2)
+func.func @attention_whole(%q: tensor<{H}x{S}x{D}xf32>, %k: tensor<{H}x{S}x{D}xf32>,
+                           %v: tensor<{H}x{S}x{D}xf32>) -> tensor<{H}x{S}x{D}xf32> {{
+  %o = attn.attention %q, %k, %v causal
+      : tensor<{H}x{S}x{D}xf32>, tensor<{H}x{S}x{D}xf32>, tensor<{H}x{S}x{D}xf32>
+  return %o : tensor<{H}x{S}x{D}xf32>
+}}
+func.func @attention_part(%q: tensor<{H}x{S}x{D}xf32>, %k: tensor<{H}x{S}x{D}xf32>,
+                          %v: tensor<{H}x{S}x{D}xf32>) -> tensor<{H}x{S}x{D}xf32> {{
+  %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %ks = shard.shard %k to %s : tensor<{H}x{S}x{D}xf32>
+  %vs = shard.shard %v to %s : tensor<{H}x{S}x{D}xf32>
+  %o = attn.attention %q, %ks, %vs causal
+      : tensor<{H}x{S}x{D}xf32>, tensor<{H}x{S}x{D}xf32>, tensor<{H}x{S}x{D}xf32>
+  return %o : tensor<{H}x{S}x{D}xf32>
+}}
+}}
+"""
+
+
+def sharded_table(out_dir, repeats, quick):
+    """attn ops split over two MPI processes (the shard dialect, MPICH) on
+    this host's two cores, against the same op on one process: the
+    cross-entropy of logits split by vocabulary (Megatron-LM's), and causal
+    attention with its keys and values split by sequence. Each time is the
+    slowest process's; the roofs (read bandwidth, FMA peak) are measured by
+    one process, then by both at once, in the same runs; each 2-process
+    result is checked against the 1-process function's."""
+    import shutil
+    mpicc, mpirun = shutil.which("mpicc"), shutil.which("mpirun")
+    if not (mpicc and mpirun):
+        return "Sharded rows skipped: no mpicc or mpirun (scripts/setup-deps installs mpich)."
+    work = os.path.join(out_dir, "sharded")
+    os.makedirs(work, exist_ok=True)
+    compile_tool = os.path.join(ROOT, "build", "bin", "attn-compile")
+    rows = [("xent_logits N{N} V{V}, vocabulary split", SHARDED_XENT, "XENT",
+             dict(N=256, V=32000) if quick else dict(N=2048, V=128000), "read BW"),
+            ("causal attention H{H} S{S} D{D}, keys split", SHARDED_ATTENTION, "ATTENTION",
+             dict(H=8, S=2048, D=64) if quick else dict(H=8, S=8192, D=64), "FMA peak")]
+    lines = ["| row (f32, 1 thread per process) | 1 process | 2 processes | speed-up "
+             "| roofs' gain (2 vs 1 process) | of the roofs' gain | max rel. error vs 1 process |",
+             "|---|---|---|---|---|---|---|"]
+    for label, template, kind, sizes, roof_name in rows:
+        mlir = os.path.join(work, f"{kind.lower()}.mlir")
+        with open(mlir, "w") as f:
+            f.write(template.format(**sizes))
+        subprocess.run([compile_tool, mlir, "-o", os.path.join(work, "libsharded_bench.so"),
+                        "--header", os.path.join(work, "sharded_bench.h")], check=True)
+        driver = os.path.join(work, f"sharded_{kind.lower()}")
+        subprocess.run([mpicc, "-cc=clang-22", "-O2", "-march=native", f"-D{kind}",
+                        *[f"-D{k}={v}" for k, v in sizes.items()], f"-I{work}",
+                        os.path.join(ROOT, "bench", "sharded.c"),
+                        os.path.join(ROOT, "bench", "roofs.c"), f"-L{work}",
+                        "-lsharded_bench", f"-Wl,-rpath,{work}", "-lpthread", "-lm",
+                        "-o", driver], check=True)
+
+        def run(processes):
+            got = subprocess.run([mpirun, "-np", str(processes), driver,
+                                  "part" if processes == 2 else "whole", str(repeats)],
+                                 check=True, capture_output=True, text=True).stdout
+            return {k: float(v) for k, v in (l.split() for l in got.splitlines())}
+
+        one, two = run(1), run(2)
+        speedup = one["time_ms"] / two["time_ms"]
+        gain = two["roof"] / one["roof"]
+        unit = "GB/s" if roof_name == "read BW" else "GFLOP/s"
+        lines.append(
+            f"| {label.format(**sizes)} | {one['time_ms']:.1f} ms | {two['time_ms']:.1f} ms "
+            f"| {speedup:.2f}x | {gain:.2f}x ({roof_name} {one['roof']:.1f} -> "
+            f"{two['roof']:.1f} {unit}) | {100 * speedup / gain:.0f}% "
+            f"| {two['max_error']:.2g} |")
+        print(lines[-1], flush=True)
+    lines += ["", "The causal attention's contiguous key split gives the first process "
+              "3/4 of the visible scores (the keys every later query sees), so it "
+              "can gain at most 1.33x whatever the roofs."]
+    return "\n".join(lines)

@@ -232,7 +232,8 @@ Operation *localOp(ImplicitLocOpBuilder &b, const Partition &p) {
     Value given =
         TypeSwitch<Operation *, Value>(p.op)
             .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, LogSumExpBackwardOp,
-                  AttentionOp>([](auto o) { return o.getDiagonal(); })
+                  AttentionOp, AttentionBackwardOp>(
+                [](auto o) { return o.getDiagonal(); })
             .Default([](Operation *) { return Value(); });
     IRMapping scalars;
     scalars.map(p.op->getOperands(), p.operands);
@@ -244,7 +245,7 @@ Operation *localOp(ImplicitLocOpBuilder &b, const Partition &p) {
   if (diagonal)
     TypeSwitch<Operation *>(local)
         .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, LogSumExpBackwardOp,
-              AttentionOp>(
+              AttentionOp, AttentionBackwardOp>(
             [&](auto o) { o.getDiagonalMutable().assign(diagonal); });
   SmallVector<Type> types;
   if (failed(cast<InferTypeOpInterface>(local).inferReturnTypes(
@@ -255,6 +256,29 @@ Operation *localOp(ImplicitLocOpBuilder &b, const Partition &p) {
   for (auto [result, type] : llvm::zip_equal(local->getResults(), types))
     result.setType(type);
   return local;
+}
+
+/// `op` rebuilt with the results its (changed) properties infer: an optional
+/// result added or dropped, a reduction's result rank changed.
+Operation *withInferredResults(ImplicitLocOpBuilder &b, Operation *op) {
+  SmallVector<Type> types;
+  if (failed(cast<InferTypeOpInterface>(op).inferReturnTypes(
+          b.getContext(), op->getLoc(), op->getOperands(),
+          op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
+          op->getRegions(), types)))
+    llvm_unreachable("the verified op's parts infer a type");
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  OperationState state(op->getLoc(), op->getName());
+  state.addOperands(op->getOperands());
+  state.propertiesAttr = op->getPropertiesAsAttribute();
+  state.addAttributes(llvm::to_vector(op->getDiscardableAttrs()));
+  state.addTypes(types);
+  for (Region &region : op->getRegions())
+    state.addRegion()->takeBody(region);
+  Operation *rebuilt = b.create(state);
+  op->erase();
+  return rebuilt;
 }
 
 /// An elementwise generic over `shape`'s dims; `maps` read the inputs.
@@ -379,24 +403,8 @@ SmallVector<Value> mergeAttention(ImplicitLocOpBuilder &b, const Partition &p,
   // The part's rows that see no key weigh 0 (their output must not be NaN).
   local.setMaskedRows(MaskedRows::Zero);
   if (!local.getWithLse()) {
-    // The same op with its logsumexp result.
     local.setWithLse(true);
-    SmallVector<Type> types;
-    if (failed(local.inferReturnTypes(
-            b.getContext(), local->getLoc(), local->getOperands(),
-            local->getRawDictionaryAttrs(), local->getPropertiesStorage(),
-            local->getRegions(), types)))
-      llvm_unreachable("the verified op's parts infer a type");
-    OperationState state(local->getLoc(), local->getName());
-    state.addOperands(local->getOperands());
-    state.propertiesAttr = local->getPropertiesAsAttribute();
-    state.addAttributes(llvm::to_vector(local->getDiscardableAttrs()));
-    state.addTypes(types);
-    for (unsigned r = 0; r < local->getNumRegions(); ++r)
-      state.addRegion();
-    Operation *withLse = b.create(state);
-    local->erase();
-    local = cast<AttentionOp>(withLse);
+    local = cast<AttentionOp>(withInferredResults(b, local));
   }
   MergedLogSumExp whole = mergedLogSumExp(b, p, local.getLse(), p.reductionAxes());
   Value weight = whole.weight;
@@ -431,6 +439,79 @@ SmallVector<Value> mergeAttention(ImplicitLocOpBuilder &b, const Partition &p,
   return results;
 }
 
+/// Per-row losses of this process combined by `reduction` over every
+/// process: as they are, or their sum (and for a mean the kept rows' count)
+/// formed in f64, all-reduced, and rounded once to `element`.
+Value reduceRows(ImplicitLocOpBuilder &b, const Partition &p, Value losses,
+                 Value target, int64_t ignoreIndex, Reduction reduction,
+                 Type element) {
+  if (reduction == Reduction::None)
+    return losses;
+  Location loc = b.getLoc();
+  Type f64 = b.getF64Type();
+  Value total = reduceLosses(b, loc, convertElements(b, loc, losses, f64),
+                             target, ignoreIndex, Reduction::Sum, f64);
+  total = allReduce(b, p, total, ReductionKind::Sum);
+  if (reduction == Reduction::Mean) {
+    bool classTargets =
+        isa<IntegerType>(getElementTypeOrSelf(target.getType()));
+    // A distribution per row: every row counts.
+    Value rows = classTargets ? target : losses;
+    int64_t rank = cast<RankedTensorType>(rows.getType()).getRank();
+    AffineMap rowId = b.getMultiDimIdentityMap(rank);
+    Value kept = elementwise(
+        b, {rows}, {rowId}, rows, f64,
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value one = floatConstant(nb, l, f64, 1.0);
+          if (!classTargets)
+            return one;
+          Value ignored = arith::CmpIOp::create(
+              nb, l, arith::CmpIPredicate::eq, args[0],
+              arith::ConstantOp::create(
+                  nb, l, nb.getIntegerAttr(args[0].getType(), ignoreIndex)));
+          return arith::SelectOp::create(nb, l, ignored,
+                                         floatConstant(nb, l, f64, 0.0), one);
+        });
+    Value count =
+        reduceLosses(b, loc, kept, target, ignoreIndex, Reduction::Sum, f64);
+    count = allReduce(b, p, count, ReductionKind::Sum);
+    AffineMap scalar = b.getMultiDimIdentityMap(0);
+    total = elementwise(b, {total, count}, {scalar, scalar}, total, f64,
+                        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                          return arith::DivFOp::create(nb, l, args[0], args[1]);
+                        });
+  }
+  return element.isF64() ? total : convertElements(b, loc, total, element);
+}
+
+/// The loss of each row from the merged logsumexp and target logit: 0 for
+/// an ignored row, NaN for a target outside [0, C), else lse - z_t plus the
+/// z-loss zl lse².
+Value rowLosses(ImplicitLocOpBuilder &b, Value target, Value lse, Value picked,
+                int64_t ignoreIndex, Value numClasses, double zLoss) {
+  auto type = cast<RankedTensorType>(lse.getType());
+  Type element = type.getElementType();
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return elementwise(
+      b, {target, lse, picked}, {id, id, id}, lse, element,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        TargetClass t = classifyTarget(nb, l, args[0], ignoreIndex, numClasses);
+        Value loss = arith::SubFOp::create(nb, l, args[1], args[2]);
+        if (zLoss != 0.0)
+          loss = arith::AddFOp::create(
+              nb, l, loss,
+              arith::MulFOp::create(
+                  nb, l, floatConstant(nb, l, element, zLoss),
+                  arith::MulFOp::create(nb, l, args[1], args[1])));
+        Value checked = arith::SelectOp::create(
+            nb, l, t.inRange, loss,
+            floatConstant(nb, l, element,
+                          std::numeric_limits<double>::quiet_NaN()));
+        return arith::SelectOp::create(
+            nb, l, t.ignored, floatConstant(nb, l, element, 0.0), checked);
+      });
+}
+
 /// xent_logits with its classes or (for a sum or mean) its rows split: per
 /// row, the part's logsumexp and the target's logit if the part holds it,
 /// merged into the row's loss; then the sum (and the kept rows' count) over
@@ -448,13 +529,7 @@ Value mergeXentLogits(ImplicitLocOpBuilder &b, const Partition &p,
   if (!p.isSplit(classLoop)) {
     auto local = cast<XentLogitsOp>(localOp(b, p));
     local.setReduction(Reduction::None);
-    SmallVector<Type> types;
-    (void)local.inferReturnTypes(
-        b.getContext(), loc, local->getOperands(),
-        local->getRawDictionaryAttrs(), local->getPropertiesStorage(),
-        local->getRegions(), types);
-    local.getResult().setType(cast<RankedTensorType>(types.front()));
-    losses = local.getResult();
+    losses = withInferredResults(b, local)->getResult(0);
   } else {
     // lse_p = log sum_{c in part} exp z_c; picked_p = z_t if t is in part.
     Value first = p.offset(b, classLoop);
@@ -505,72 +580,109 @@ Value mergeXentLogits(ImplicitLocOpBuilder &b, const Partition &p,
     Value rowLse = mergedLogSumExp(b, p, generic.getResult(0), classAxes).lse;
     Value rowPicked =
         allReduce(b, p, generic.getResult(1), ReductionKind::Sum, classAxes);
-    // loss = ignored ? 0 : (0 <= t < C ? lse - z_t : NaN) + zl lse²
     Value numClasses = arith::MulIOp::create(
         b, p.localExtent(b, loc, classLoop),
         arith::ConstantIndexOp::create(b, p.processes(classLoop)));
-    int64_t ignoreIndex = op.getIgnoreIndex();
-    double zLoss = op.getZLoss().convertToDouble();
-    AffineMap rowId = b.getMultiDimIdentityMap(rank - 1);
-    losses = elementwise(
-        b, {target, rowLse, rowPicked}, {rowId, rowId, rowId}, rowLse, element,
-        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          TargetClass t = classifyTarget(nb, l, args[0], ignoreIndex, numClasses);
-          Value loss = arith::SubFOp::create(nb, l, args[1], args[2]);
-          if (zLoss != 0.0)
-            loss = arith::AddFOp::create(
-                nb, l, loss,
-                arith::MulFOp::create(
-                    nb, l, floatConstant(nb, l, element, zLoss),
-                    arith::MulFOp::create(nb, l, args[1], args[1])));
-          Value checked = arith::SelectOp::create(
-              nb, l, t.inRange, loss,
-              floatConstant(nb, l, element,
-                            std::numeric_limits<double>::quiet_NaN()));
-          return arith::SelectOp::create(
-              nb, l, t.ignored, floatConstant(nb, l, element, 0.0), checked);
-        });
+    losses = rowLosses(b, target, rowLse, rowPicked, op.getIgnoreIndex(),
+                       numClasses, op.getZLoss().convertToDouble());
   }
-  Reduction reduction = op.getReduction();
-  if (reduction == Reduction::None)
-    return losses;
-  // The sum over every process in f64, and the mean's count of kept rows.
-  Type f64 = b.getF64Type();
-  Value total = reduceLosses(b, loc, convertElements(b, loc, losses, f64),
-                             target, op.getIgnoreIndex(), Reduction::Sum, f64);
-  total = allReduce(b, p, total, ReductionKind::Sum);
-  if (reduction == Reduction::Mean) {
-    bool classTargets = isa<IntegerType>(
-        getElementTypeOrSelf(target.getType()));
-    int64_t targetRank = cast<RankedTensorType>(target.getType()).getRank();
-    AffineMap rowId = b.getMultiDimIdentityMap(targetRank);
-    Value rowsOfTarget = target;
-    if (!classTargets) // a distribution per row: every row counts
-      rowsOfTarget = losses;
-    int64_t ignore = op.getIgnoreIndex();
-    Value kept = elementwise(
-        b, {rowsOfTarget}, {rowId}, rowsOfTarget, f64,
-        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          Value one = floatConstant(nb, l, f64, 1.0);
-          if (!classTargets)
-            return one;
-          Value ignored = arith::CmpIOp::create(
-              nb, l, arith::CmpIPredicate::eq, args[0],
-              arith::ConstantOp::create(
-                  nb, l, nb.getIntegerAttr(args[0].getType(), ignore)));
-          return arith::SelectOp::create(nb, l, ignored,
-                                         floatConstant(nb, l, f64, 0.0), one);
-        });
-    Value count = reduceLosses(b, loc, kept, target, ignore, Reduction::Sum, f64);
-    count = allReduce(b, p, count, ReductionKind::Sum);
-    total = elementwise(b, {total, count},
-                        {b.getMultiDimIdentityMap(0), b.getMultiDimIdentityMap(0)},
-                        total, f64,
-                        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                          return arith::DivFOp::create(nb, l, args[0], args[1]);
-                        });
+  return reduceRows(b, p, losses, target, op.getIgnoreIndex(),
+                    op.getReduction(), element);
+}
+
+/// The attention backward with its keys or queries split: dQ sums the key
+/// parts' contributions, dK and dV the query parts' (D = rowsum(dO O) and
+/// P = exp(S - lse) need only the rows' own output and logsumexp).
+SmallVector<Value> mergeAttentionBackward(ImplicitLocOpBuilder &b,
+                                          const Partition &p,
+                                          AttentionBackwardOp op) {
+  int64_t rows = op.getQuery().getType().getRank() - 2, keys = rows + 1;
+  Operation *local = localOp(b, p);
+  auto summed = [&](Value x, int64_t loop) {
+    return p.isSplit(loop) ? allReduce(b, p, x, ReductionKind::Sum, p.axes[loop])
+                           : x;
+  };
+  return {summed(local->getResult(0), keys), summed(local->getResult(1), rows),
+          summed(local->getResult(2), rows)};
+}
+
+/// The fused linear cross-entropy with its classifier split by classes:
+/// each process's op on its classes (targets outside them ignored) gives a
+/// partial logsumexp l_p and, for the rows whose target it holds, the
+/// target's logit as l_p - loss_p (exact up to one rounding of l_p); the
+/// merge is xent_logits'.
+SmallVector<Value> mergeLinearXent(ImplicitLocOpBuilder &b, const Partition &p,
+                                   LinearXentOp op) {
+  const int64_t classLoop = 1;
+  Location loc = b.getLoc();
+  Value target = p.operands[2];
+  Type element = op.getLoss().getType().getElementType();
+  SmallVector<Value> results;
+  if (!p.isSplit(classLoop)) {
+    auto local = cast<LinearXentOp>(localOp(b, p));
+    local.setReduction(Reduction::None);
+    Operation *rows = withInferredResults(b, local);
+    results.push_back(reduceRows(b, p, rows->getResult(0), target,
+                                 op.getIgnoreIndex(), op.getReduction(),
+                                 element));
+    if (op.getWithLse())
+      results.push_back(rows->getResult(1));
+    return results;
   }
-  return element.isF64() ? total : convertElements(b, loc, total, element);
+  // t' = t - first for the targets in [first, first + count), else -1
+  // (ignored by the part).
+  Value first = p.offset(b, classLoop);
+  Value count = p.localExtent(b, loc, classLoop);
+  auto targetType = cast<RankedTensorType>(target.getType());
+  Type targetElement = targetType.getElementType();
+  AffineMap rowId = b.getMultiDimIdentityMap(1);
+  Value partTarget = elementwise(
+      b, {target}, {rowId}, target, targetElement,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value t = arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
+        Value shifted = arith::SubIOp::create(nb, l, t, first);
+        Value low = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, t,
+                                          first);
+        Value high = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                           shifted, count);
+        Value held = arith::AndIOp::create(nb, l, low, high);
+        return arith::SelectOp::create(
+            nb, l, held,
+            arith::IndexCastOp::create(nb, l, targetElement, shifted),
+            arith::ConstantOp::create(nb, l,
+                                      nb.getIntegerAttr(targetElement, -1)));
+      });
+  auto local = cast<LinearXentOp>(localOp(b, p));
+  local.getTargetMutable().assign(partTarget);
+  local.setIgnoreIndex(-1);
+  local.setReduction(Reduction::None);
+  local.setZLoss(APFloat(0.0));
+  local.setWithLse(true);
+  Operation *part = withInferredResults(b, local);
+  Value partLoss = part->getResult(0), partLse = part->getResult(1);
+  Value picked = elementwise(
+      b, {partTarget, partLse, partLoss}, {rowId, rowId, rowId}, partLse,
+      element, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value ignored = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::slt, args[0],
+            arith::ConstantOp::create(nb, l,
+                                      nb.getIntegerAttr(targetElement, 0)));
+        return arith::SelectOp::create(
+            nb, l, ignored, floatConstant(nb, l, element, 0.0),
+            arith::SubFOp::create(nb, l, args[1], args[2]));
+      });
+  ArrayRef<GridAxis> classAxes = p.axes[classLoop];
+  Value lse = mergedLogSumExp(b, p, partLse, classAxes).lse;
+  picked = allReduce(b, p, picked, ReductionKind::Sum, classAxes);
+  Value numClasses = arith::MulIOp::create(
+      b, count, arith::ConstantIndexOp::create(b, p.processes(classLoop)));
+  Value losses = rowLosses(b, target, lse, picked, op.getIgnoreIndex(),
+                           numClasses, op.getZLoss().convertToDouble());
+  results.push_back(reduceRows(b, p, losses, target, op.getIgnoreIndex(),
+                               op.getReduction(), element));
+  if (op.getWithLse())
+    results.push_back(lse);
+  return results;
 }
 
 /// Why `op` cannot be partitioned with the split `p.axes`, or "".
@@ -589,14 +701,35 @@ std::string refusal(const Partition &p) {
     if (p.isSplit(lead + 2))
       return "cannot split the features of the query and key";
   }
+  if (auto backward = dyn_cast<AttentionBackwardOp>(op)) {
+    if (backward.getRng() || !backward.getScoreMod().empty() ||
+        !backward.getMaskMod().empty() || backward.getBlockMask())
+      return "cannot split an attention backward with dropout, a score_mod "
+             "or mask_mod region or a block mask (their indices are the "
+             "whole attention's)";
+    int64_t lead = backward.getQuery().getType().getRank() - 2;
+    if (p.isSplit(lead + 2) || p.isSplit(lead + 3))
+      return "cannot split the features of the attention backward";
+  }
+  if (auto linear = dyn_cast<LinearXentOp>(op)) {
+    if (p.isSplit(2))
+      return "cannot split the features of the hidden states and classifier";
+    if (p.isSplit(1) && (linear.getWeight() ||
+                         !linear.getLabelSmoothing().isZero()))
+      return "splits its classes without weight or label smoothing only";
+    if (linear.getWeight() && linear.getReduction() == Reduction::Mean &&
+        p.isSplit(0))
+      return "cannot split the rows of a weighted mean";
+  }
   if (p.nest.headLoop >= 0 && p.isSplit(p.nest.headLoop) && p.nest.groups == 0)
     return "cannot split query heads whose count per key/value head is "
            "dynamic";
   SmallVector<GridAxis> reduced = p.reductionAxes();
   if (reduced.empty())
     return "";
-  bool merges = isa<MaskedMaxOp, SumSqOp, XentOp, LogSumExpOp, SoftmaxOp,
-                    LogSoftmaxOp, AttentionOp, XentLogitsOp>(op);
+  bool merges =
+      isa<MaskedMaxOp, SumSqOp, XentOp, LogSumExpOp, SoftmaxOp, LogSoftmaxOp,
+          AttentionOp, XentLogitsOp, AttentionBackwardOp, LinearXentOp>(op);
   if (!merges)
     return "cannot split its reduced dimension (only its parallel ones)";
   Type element = getElementTypeOrSelf(op->getResult(0).getType());
@@ -669,7 +802,11 @@ LogicalResult partitionOp(Operation *op, ArrayRef<Value> partitionedOperands,
             .Case([&](AttentionOp o) { return mergeAttention(b, p, o); })
             .Case([&](XentLogitsOp o) -> SmallVector<Value> {
               return {mergeXentLogits(b, p, o)};
-            });
+            })
+            .Case([&](AttentionBackwardOp o) {
+              return mergeAttentionBackward(b, p, o);
+            })
+            .Case([&](LinearXentOp o) { return mergeLinearXent(b, p, o); });
   }
   partitionMap.map(op->getResults(), results);
   return success();
@@ -770,5 +907,6 @@ void attn::attachShardingInterfaces(MLIRContext *ctx) {
   attachAll<MaskedMaxOp, SumSqOp, XentOp, SoftmaxOp, LogSumExpOp, LogSoftmaxOp,
             XentLogitsOp, AttentionOp, SoftmaxBackwardOp, LogSoftmaxBackwardOp,
             LogSumExpBackwardOp, SumSqBackwardOp, MaskedMaxBackwardOp,
-            XentBackwardOp, XentLogitsBackwardOp>(ctx);
+            XentBackwardOp, XentLogitsBackwardOp, AttentionBackwardOp,
+            LinearXentOp>(ctx);
 }

@@ -245,6 +245,91 @@ LoopNest buildLoopNest(Operation *op) {
           nest.keyLoop = n;
         }
         nest.partialLoop = n;
+      })
+      .Case([&](AttentionBackwardOp o) {
+        // Loops [B, H,] M, N, D, Dv as attention's (ShardingInterface only):
+        // dQ reduces over the keys, dK and dV over the queries.
+        int64_t rank = rankOf(o.getQuery()), lead = rank - 2;
+        int64_t m = lead, n = lead + 1, d = lead + 2, e = lead + 3;
+        unsigned numLoops = rank + 2;
+        nest.iterators.assign(numLoops, IteratorType::parallel);
+        nest.iterators[m] = nest.iterators[n] = nest.iterators[d] =
+            nest.iterators[e] = IteratorType::reduction;
+        SmallVector<AffineExpr> leading, kvLeading;
+        for (int64_t l = 0; l < lead; ++l)
+          leading.push_back(getAffineDimExpr(l, ctx));
+        kvLeading = leading;
+        if (rank >= 3) {
+          nest.headLoop = rank - 3;
+          int64_t hq = o.getQuery().getType().getDimSize(rank - 3);
+          int64_t hkv = o.getKey().getType().getDimSize(rank - 3);
+          if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
+              hkv > 0) {
+            nest.groups = hq / hkv;
+            kvLeading.back() = kvLeading.back().floorDiv(nest.groups);
+          } else {
+            kvLeading.back() = getAffineConstantExpr(0, ctx);
+          }
+        }
+        auto withTail = [&](ArrayRef<AffineExpr> head, ArrayRef<int64_t> tail) {
+          SmallVector<AffineExpr> exprs(head);
+          for (int64_t l : tail)
+            exprs.push_back(getAffineDimExpr(l, ctx));
+          return AffineMap::get(numLoops, 0, exprs, ctx);
+        };
+        AffineMap rowOut = withTail(leading, {m, e});
+        nest.operandMaps = {rowOut, withTail(leading, {m, d}),
+                            withTail(kvLeading, {n, d}),
+                            withTail(kvLeading, {n, e}), rowOut,
+                            withTail(leading, {m})};
+        if (Value mask = o.getMask()) {
+          SmallVector<int64_t> scoreLoops = range(0, lead);
+          scoreLoops.append({m, n});
+          auto type = cast<RankedTensorType>(mask.getType());
+          int64_t offset = rank - type.getRank();
+          SmallVector<int64_t> loops;
+          for (int64_t i = 0; i < type.getRank(); ++i)
+            loops.push_back(type.getDimSize(i) == 1 ? -1
+                                                    : scoreLoops[offset + i]);
+          nest.operandMaps.push_back(dimsMap(ctx, numLoops, loops));
+        }
+        if (o.getAlibiSlopes())
+          nest.operandMaps.push_back(
+              dimsMap(ctx, numLoops, {rank >= 3 ? rank - 3 : -1}));
+        if (Value blockMask = o.getBlockMask())
+          nest.operandMaps.push_back(dimsMap(
+              ctx, numLoops,
+              SmallVector<int64_t>(
+                  cast<RankedTensorType>(blockMask.getType()).getRank(), -1)));
+        if (o.getRng())
+          nest.operandMaps.push_back(dimsMap(ctx, numLoops, {-1}));
+        nest.resultMaps = {withTail(leading, {m, d}),
+                           withTail(kvLeading, {n, d}),
+                           withTail(kvLeading, {n, e})};
+        if (o.getCausal() || o.getWindow() || o.getAlibiSlopes()) {
+          nest.rowLoop = m;
+          nest.keyLoop = n;
+        }
+        nest.partialLoop = n;
+      })
+      .Case([&](LinearXentOp o) {
+        // Loops N, V, D (ShardingInterface only): tokens, classes, features.
+        nest.iterators = {o.getReduction() == Reduction::None
+                              ? IteratorType::parallel
+                              : IteratorType::reduction,
+                          IteratorType::reduction, IteratorType::reduction};
+        nest.operandMaps = {dimsMap(ctx, 3, {0, 2}), dimsMap(ctx, 3, {1, 2}),
+                            dimsMap(ctx, 3, {0})};
+        if (o.getBias())
+          nest.operandMaps.push_back(dimsMap(ctx, 3, {1}));
+        if (o.getWeight())
+          nest.operandMaps.push_back(dimsMap(ctx, 3, {1}));
+        nest.resultMaps = {o.getReduction() == Reduction::None
+                               ? dimsMap(ctx, 3, {0})
+                               : AffineMap::get(3, 0, {}, ctx)};
+        if (o.getWithLse())
+          nest.resultMaps.push_back(dimsMap(ctx, 3, {0}));
+        nest.partialLoop = 1;
       });
   if (nest.partialLoop < 0)
     nest.partialLoop = nest.iterators.size() - 1;

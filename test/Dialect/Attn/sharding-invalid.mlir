@@ -47,3 +47,27 @@ func.func @attention_features(%q: tensor<2x16x8xf32>, %k: tensor<2x32x8xf32>, %v
   %o = attn.attention %qs, %k, %v : tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>
   return %o : tensor<2x16x8xf32>
 }
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+func.func @linear_xent_weighted_classes(%h: tensor<16x32xf32>, %w: tensor<128x32xf32>, %t: tensor<16xi64>, %cw: tensor<128xf32>) -> tensor<16xf32> {
+  %s = shard.sharding @procs split_axes = [[0]] : !shard.sharding
+  %ws = shard.shard %w to %s : tensor<128x32xf32>
+  // expected-error @+1 {{'attn.linear_xent' op splits its classes without weight or label smoothing only}}
+  %l = attn.linear_xent %h, %ws, %t weight %cw reduction = none : tensor<16x32xf32>, tensor<128x32xf32>, tensor<16xi64> weight tensor<128xf32>
+  return %l : tensor<16xf32>
+}
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+func.func @backward_features(%g: tensor<2x16x8xf32>, %q: tensor<2x16x8xf32>, %k: tensor<2x32x8xf32>, %v: tensor<2x32x8xf32>, %o: tensor<2x16x8xf32>, %lse: tensor<2x16xf32>) -> tensor<2x16x8xf32> {
+  %s = shard.sharding @procs split_axes = [[], [], [0]] : !shard.sharding
+  %vs = shard.shard %v to %s : tensor<2x32x8xf32>
+  // expected-error @+1 {{'attn.attention_backward' op cannot split the features of the attention backward}}
+  %dq, %dk, %dv = attn.attention_backward %g, %q, %k, %vs, %o, %lse : tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>, tensor<2x16x8xf32>, tensor<2x16xf32>
+  return %dq : tensor<2x16x8xf32>
+}

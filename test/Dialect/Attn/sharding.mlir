@@ -193,3 +193,46 @@ func.func @attention_heads(%q: tensor<4x16x8xf32>, %k: tensor<2x32x8xf32>, %v: t
   %o = attn.attention %qs, %ks, %vs : tensor<4x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>
   return %o : tensor<4x16x8xf32>
 }
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+// The fused loss with its classifier split: the part's op on targets moved
+// to its classes (-1 elsewhere), its logsumexp merged, the picked logits
+// summed.
+// CHECK-LABEL: func.func @linear_xent_classes
+// CHECK-SAME: (%[[H:.*]]: tensor<16x32xf32>, %[[W:.*]]: tensor<64x32xf32>, %[[T:.*]]: tensor<16xi64>)
+// CHECK: %[[PT:.*]] = linalg.generic {{.*}} ins(%[[T]] : tensor<16xi64>)
+// CHECK: %[[L:.*]], %[[LSE:.*]] = attn.linear_xent %[[H]], %[[W]], %[[PT]] ignore_index = -1 reduction = none with_lse
+// CHECK: shard.all_reduce %[[LSE]] {{.*}} reduction = max
+// CHECK: shard.all_reduce
+// CHECK: shard.all_reduce %{{.*}} on @procs grid_axes = [0] : tensor<16xf32>
+// CHECK-NOT: shard.all_reduce
+// CHECK: return
+func.func @linear_xent_classes(%h: tensor<16x32xf32>, %w: tensor<128x32xf32>, %t: tensor<16xi64>) -> tensor<16xf32> {
+  %s = shard.sharding @procs split_axes = [[0]] : !shard.sharding
+  %ws = shard.shard %w to %s : tensor<128x32xf32>
+  %l = attn.linear_xent %h, %ws, %t reduction = none : tensor<16x32xf32>, tensor<128x32xf32>, tensor<16xi64>
+  return %l : tensor<16xf32>
+}
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+// The attention backward with its keys split: dQ summed over the parts,
+// dK and dV each process's keys.
+// CHECK-LABEL: func.func @attention_backward_keys
+// CHECK-SAME: -> (tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x16x8xf32>)
+// CHECK: %[[DQ:.*]], %[[DK:.*]], %[[DV:.*]] = attn.attention_backward {{.*}} causal diagonal
+// CHECK: %[[SUM:.*]] = shard.all_reduce %[[DQ]] on @procs grid_axes = [0] : tensor<2x16x8xf32>
+// CHECK-NOT: shard.all_reduce
+// CHECK: return %[[SUM]], %[[DK]], %[[DV]]
+func.func @attention_backward_keys(%g: tensor<2x16x8xf32>, %q: tensor<2x16x8xf32>, %k: tensor<2x32x8xf32>, %v: tensor<2x32x8xf32>, %o: tensor<2x16x8xf32>, %lse: tensor<2x16xf32>) -> (tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>) {
+  %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %ks = shard.shard %k to %s : tensor<2x32x8xf32>
+  %vs = shard.shard %v to %s : tensor<2x32x8xf32>
+  %dq, %dk, %dv = attn.attention_backward %g, %q, %ks, %vs, %o, %lse causal : tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>, tensor<2x16x8xf32>, tensor<2x16xf32>
+  return %dq, %dk, %dv : tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>
+}

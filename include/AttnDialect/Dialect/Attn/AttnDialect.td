@@ -44,6 +44,21 @@ def Attn_Dialect : Dialect {
     `f16` and `bf16` are computed in `f32` (sums and running maxima of many
     terms: a sum of 4096 ones stops at 2048 in `f16`) and the result is
     rounded once to the element type.
+
+    Across processes: the ops with a loop nest (the row reductions, the
+    losses, attention and their backwards) implement the shard dialect's
+    `ShardingInterface`. A split parallel dimension is each process's rows
+    with no communication (a causal, window or ALiBi diagonal moved to its
+    first row and key). A split reduced dimension is merged by
+    `shard.all_reduce`: a max (masked_max), a sum (sum_sq, xent, the
+    attention backward's dQ over keys and dK, dV over queries), or a max of
+    the parts' logsumexps then a sum of their sums rescaled to it
+    (logsumexp, softmax, log_softmax, xent_logits and linear_xent over their
+    classes, attention over its keys). The merged result equals the
+    one-process result up to the order of rounding (the fused loss: one
+    more rounding of the target's logit, recovered as `l_p - loss_p`).
+    f32 and f64 only for a split reduced dimension; the splits an op cannot
+    take are errors at partition.
   }];
 }
 

@@ -1,0 +1,57 @@
+// Training ops split over two processes: the fused linear cross-entropy
+// with its classifier split by classes (rows split for a mean), and the
+// attention backward with its keys (or queries) split.
+module {
+shard.grid @procs(shape = 2)
+
+func.func @linear_xent_classes(%h: tensor<16x32xf32>, %w: tensor<128x32xf32>,
+                               %t: tensor<16xi64>, %bias: tensor<128xf32>)
+    -> (tensor<16xf32>, tensor<16xf32>) {
+  %split = shard.sharding @procs split_axes = [[0]] : !shard.sharding
+  %ws = shard.shard %w to %split : tensor<128x32xf32>
+  %bs = shard.shard %bias to %split : tensor<128xf32>
+  %loss, %lse = attn.linear_xent %h, %ws, %t bias %bs reduction = none
+      z_loss = 1.000000e-02 softcap = 3.000000e+01 with_lse
+      : tensor<16x32xf32>, tensor<128x32xf32>, tensor<16xi64>, tensor<128xf32>
+  return %loss, %lse : tensor<16xf32>, tensor<16xf32>
+}
+
+func.func @linear_xent_rows_mean(%h: tensor<16x32xf32>, %w: tensor<128x32xf32>,
+                                 %t: tensor<16xi64>) -> tensor<f32> {
+  %split = shard.sharding @procs split_axes = [[0]] : !shard.sharding
+  %hs = shard.shard %h to %split : tensor<16x32xf32>
+  %ts = shard.shard %t to %split : tensor<16xi64>
+  %loss = attn.linear_xent %hs, %w, %ts
+      : tensor<16x32xf32>, tensor<128x32xf32>, tensor<16xi64>
+  return %loss : tensor<f32>
+}
+
+func.func @attention_backward_keys(%g: tensor<2x16x8xf32>, %q: tensor<2x16x8xf32>,
+    %k: tensor<2x32x8xf32>, %v: tensor<2x32x8xf32>, %o: tensor<2x16x8xf32>,
+    %lse: tensor<2x16xf32>)
+    -> (tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>) {
+  %split = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %ks = shard.shard %k to %split : tensor<2x32x8xf32>
+  %vs = shard.shard %v to %split : tensor<2x32x8xf32>
+  %dq, %dk, %dv = attn.attention_backward %g, %q, %ks, %vs, %o, %lse causal
+      : tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x32x8xf32>,
+        tensor<2x32x8xf32>, tensor<2x16x8xf32>, tensor<2x16xf32>
+  return %dq, %dk, %dv : tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>
+}
+
+func.func @attention_backward_rows(%g: tensor<2x16x8xf32>, %q: tensor<2x16x8xf32>,
+    %k: tensor<2x32x8xf32>, %v: tensor<2x32x8xf32>, %o: tensor<2x16x8xf32>,
+    %lse: tensor<2x16xf32>)
+    -> (tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>) {
+  %split = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %gs = shard.shard %g to %split : tensor<2x16x8xf32>
+  %qs = shard.shard %q to %split : tensor<2x16x8xf32>
+  %os = shard.shard %o to %split : tensor<2x16x8xf32>
+  %rows = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %ls = shard.shard %lse to %rows : tensor<2x16xf32>
+  %dq, %dk, %dv = attn.attention_backward %gs, %qs, %k, %v, %os, %ls causal
+      : tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x32x8xf32>,
+        tensor<2x32x8xf32>, tensor<2x16x8xf32>, tensor<2x16xf32>
+  return %dq, %dk, %dv : tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>
+}
+}

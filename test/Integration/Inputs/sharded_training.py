@@ -1,0 +1,145 @@
+"""Runs test/Integration/Inputs/sharded_training.mlir (compiled by
+attn-compile) on each of two MPI processes from Python: MPI is MPICH's
+library through ctypes (Debian's mpi4py is built for Open MPI), the kernels
+are called through their C interface, and each process checks its results
+against float64 numpy of the whole computation, writing its lines to
+`<prefix>.<rank>`. Exits 1 on a mismatch.
+
+usage: mpirun -np 2 python3 sharded_training.py libtraining.so prefix"""
+
+import ctypes
+import sys
+
+import numpy as np
+
+mpi = ctypes.CDLL("libmpich.so.12", mode=ctypes.RTLD_GLOBAL)
+mpi.MPI_Init(None, None)
+MPI_COMM_WORLD = ctypes.c_int(0x44000000)  # MPICH's handle
+rank_c = ctypes.c_int()
+mpi.MPI_Comm_rank(MPI_COMM_WORLD, ctypes.byref(rank_c))
+rank = rank_c.value
+lib = ctypes.CDLL(sys.argv[1])
+report = open(f"{sys.argv[2]}.{rank}", "w")
+
+
+def descriptor_type(rank, ctype):
+    fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+              ("offset", ctypes.c_int64)]
+    if rank:
+        fields += [("sizes", ctypes.c_int64 * rank), ("strides", ctypes.c_int64 * rank)]
+    return type(f"MemRef{rank}d", (ctypes.Structure,), {"_fields_": fields})
+
+
+CTYPES = {np.dtype(np.float32): ctypes.c_float, np.dtype(np.int64): ctypes.c_int64}
+KEEP = []
+
+
+def descriptor(a):
+    a = np.ascontiguousarray(a)
+    KEEP.append(a)
+    d = descriptor_type(a.ndim, CTYPES[a.dtype])()
+    d.allocated = d.aligned = a.ctypes.data
+    d.offset = 0
+    for i, (n, s) in enumerate(zip(a.shape, a.strides)):
+        d.sizes[i], d.strides[i] = n, s // a.itemsize
+    return d
+
+
+def array(d, shape):
+    """A copy of a result descriptor's elements (f32)."""
+    n = int(np.prod(shape)) if shape else 1
+    buf = (ctypes.c_float * n).from_address(d.aligned + 4 * d.offset)
+    return np.array(buf, np.float64).reshape(shape)
+
+
+def call(name, outs, *args):
+    """Calls _mlir_ciface_<name> with the result descriptors of `outs`
+    (shapes) and the arrays `args`; returns the results as float64."""
+    types = [descriptor_type(len(s), ctypes.c_float) for s in outs]
+    if len(outs) == 1:
+        result = types[0]()
+    else:
+        result = type("Results", (ctypes.Structure,),
+                      {"_fields_": [(f"r{i}", t) for i, t in enumerate(types)]})()
+    fn = getattr(lib, "_mlir_ciface_" + name)
+    fn(ctypes.byref(result), *[ctypes.byref(descriptor(a)) for a in args])
+    if len(outs) == 1:
+        return [array(result, outs[0])]
+    return [array(getattr(result, f"r{i}"), s) for i, s in enumerate(outs)]
+
+
+failures = 0
+
+
+def check(name, got, want):
+    global failures
+    err = np.max(np.abs(got - want) / np.maximum(1, np.abs(want)))
+    ok = err <= 2e-5
+    failures += not ok
+    print(f"process {rank} {name}: max rel. error vs float64 {err:.2g}: "
+          f"{'OK' if ok else 'MISMATCH'}", file=report, flush=True)
+
+
+rng = np.random.default_rng(7)
+f32 = np.float32
+part = slice(8 * rank, 8 * rank + 8)
+
+# Linear cross-entropy, classifier split by classes: process p holds
+# classes [64p, 64p + 64). Row 3 ignored; targets in both halves.
+h = rng.standard_normal((16, 32)).astype(f32)
+w = (rng.standard_normal((128, 32)) / 2).astype(f32)
+bias = rng.standard_normal(128).astype(f32)
+t = np.array([0, 70, 5, -100, 127, 64, 63, 1, 100, 33, 90, 12, 64, 2, 120, 50], np.int64)
+z = h.astype(np.float64) @ w.astype(np.float64).T + bias
+z = 30 * np.tanh(z / 30)
+lse = np.log(np.exp(z - z.max(1, keepdims=True)).sum(1)) + z.max(1)
+picked = z[np.arange(16), np.where(t < 0, 0, t)]
+loss = np.where(t == -100, 0, lse - picked + 0.01 * lse ** 2)
+classes = slice(64 * rank, 64 * rank + 64)
+got_loss, got_lse = call("linear_xent_classes", [(16,), (16,)], h, w[classes], t, bias[classes])
+check("linear_xent classes: loss", got_loss, loss)
+check("linear_xent classes: lse", got_lse, lse)
+
+# Rows split, mean over the kept rows of both processes.
+z = h.astype(np.float64) @ w.astype(np.float64).T
+lse = np.log(np.exp(z - z.max(1, keepdims=True)).sum(1)) + z.max(1)
+kept = t != -100
+mean = np.sum((lse - z[np.arange(16), np.where(kept, t, 0)])[kept]) / kept.sum()
+(got_mean,) = call("linear_xent_rows_mean", [()], h[part], w, t[part])
+check("linear_xent rows: mean", got_mean, mean)
+
+# Attention backward (causal, bottom-right: key j visible to query i when
+# j <= i + 16), from float64 forward values rounded to f32.
+H, M, N, D = 2, 16, 32, 8
+q, g = (rng.standard_normal((H, M, D)).astype(f32) for _ in range(2))
+k, v = (rng.standard_normal((H, N, D)).astype(f32) for _ in range(2))
+scale = 1 / np.sqrt(D)
+s = np.einsum("hmd,hnd->hmn", q.astype(np.float64), k.astype(np.float64)) * scale
+s = np.where(np.arange(N)[None, :] > np.arange(M)[:, None] + N - M, -np.inf, s)
+lse = np.log(np.exp(s - s.max(-1, keepdims=True)).sum(-1)) + s.max(-1)
+p = np.exp(s - lse[..., None])
+o = (p @ v.astype(np.float64)).astype(f32)
+lse32 = lse.astype(f32)
+g64, o64 = g.astype(np.float64), o.astype(np.float64)
+dv = np.einsum("hmn,hme->hne", p, g64)
+dp = np.einsum("hme,hne->hmn", g64, v.astype(np.float64))
+ds = p * (dp - (g64 * o64).sum(-1, keepdims=True))
+dq = np.einsum("hmn,hnd->hmd", ds, k.astype(np.float64)) * scale
+dk = np.einsum("hmn,hmd->hnd", ds, q.astype(np.float64)) * scale
+
+keys = slice(16 * rank, 16 * rank + 16)
+got = call("attention_backward_keys", [(H, M, D), (H, 16, D), (H, 16, D)],
+           g, q, k[:, keys], v[:, keys], o, lse32)
+check("attention_backward keys: dQ", got[0], dq)
+check("attention_backward keys: dK", got[1], dk[:, keys])
+check("attention_backward keys: dV", got[2], dv[:, keys])
+
+rows = slice(8 * rank, 8 * rank + 8)
+got = call("attention_backward_rows", [(H, 8, D), (H, N, D), (H, N, D)],
+           g[:, rows], q[:, rows], k, v, o[:, rows], lse32[:, rows])
+check("attention_backward rows: dQ", got[0], dq[:, rows])
+check("attention_backward rows: dK", got[1], dk)
+check("attention_backward rows: dV", got[2], dv)
+
+mpi.MPI_Finalize()
+sys.exit(1 if failures else 0)
