@@ -1399,10 +1399,6 @@ def variants_table(roofs_lib, repeats, quick):
             + "\n".join(lines))
 
 
-if __name__ == "__main__":
-    main()
-
-
 SHARDED_XENT = """
 module {{
 shard.grid @procs(shape = 2)
@@ -1497,3 +1493,8 @@ def sharded_table(out_dir, repeats, quick):
               "3/4 of the visible scores (the keys every later query sees), so it "
               "can gain at most 1.33x whatever the roofs."]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
+

@@ -531,58 +531,61 @@ Value mergeXentLogits(ImplicitLocOpBuilder &b, const Partition &p,
     local.setReduction(Reduction::None);
     losses = withInferredResults(b, local)->getResult(0);
   } else {
-    // lse_p = log sum_{c in part} exp z_c; picked_p = z_t if t is in part.
+    // lse_p = logsumexp over the part's classes (the op itself: vectorized,
+    // its sum in one pass); picked_p = z[t - first] if the part holds t,
+    // else 0 (one read per row).
     Value first = p.offset(b, classLoop);
-    SmallVector<OpFoldResult> rows =
-        tensor::getMixedSizes(b, loc, target);
-    Value lse = filled(b, loc, rows, negInfinity(b, loc, element));
-    Value picked = filled(b, loc, rows, floatConstant(b, loc, element, 0.0));
-    AffineMap id = b.getMultiDimIdentityMap(rank), rowMap = rowsOf(b, rank);
-    SmallVector<IteratorType> iterators(rank, IteratorType::parallel);
-    iterators.back() = IteratorType::reduction;
+    Value count = p.localExtent(b, loc, classLoop);
     std::optional<double> cap;
     if (auto softcap = op.getSoftcap())
       cap = softcap->convertToDouble();
-    auto generic = linalg::GenericOp::create(
-        b, TypeRange{lse.getType(), picked.getType()}, ValueRange{logits, target},
-        ValueRange{lse, picked}, {id, rowMap, rowMap, rowMap}, iterators,
-        [&](OpBuilder &nb, Location l, ValueRange args) {
-          Value z = args[0];
-          if (cap) {
-            // cap tanh(z / cap)
-            Value c = floatConstant(nb, l, element, *cap);
-            z = arith::MulFOp::create(
-                nb, l, c,
-                math::TanhOp::create(nb, l,
-                                     arith::DivFOp::create(nb, l, z, c)));
-          }
-          Value cls = arith::AddIOp::create(
-              nb, l, first, linalg::IndexOp::create(nb, l, rank - 1));
-          Value isTarget = arith::CmpIOp::create(
-              nb, l, arith::CmpIPredicate::eq,
-              arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[1]),
-              cls);
-          // lse' = ms + log(exp(lse - ms) + exp(z - ms)), ms = max(lse, z)
-          Value ms = safeShift(
-              nb, l, arith::MaximumFOp::create(nb, l, args[2], z));
-          Value sum = arith::AddFOp::create(nb, l, expShifted(nb, l, args[2], ms),
-                                            expShifted(nb, l, z, ms));
-          Value newLse = arith::AddFOp::create(
-              nb, l, ms, math::LogOp::create(nb, l, sum));
-          Value term = arith::SelectOp::create(
-              nb, l, isTarget, z, floatConstant(nb, l, element, 0.0));
-          linalg::YieldOp::create(
+    auto capped = [&](OpBuilder &nb, Location l, Value z) -> Value {
+      if (!cap)
+        return z;
+      // cap tanh(z / cap)
+      Value c = floatConstant(nb, l, element, *cap);
+      return arith::MulFOp::create(
+          nb, l, c,
+          math::TanhOp::create(nb, l, arith::DivFOp::create(nb, l, z, c)));
+    };
+    Value z = logits;
+    if (cap) {
+      AffineMap id = b.getMultiDimIdentityMap(rank);
+      z = elementwise(b, {logits}, {id}, logits, element,
+                      [&](OpBuilder &nb, Location l, ValueRange args) {
+                        return capped(nb, l, args[0]);
+                      });
+    }
+    Value partLse = LogSumExpOp::create(b, z, /*mask=*/Value(),
+                                        /*causal=*/false, /*diagonal=*/Value());
+    AffineMap rowId = b.getMultiDimIdentityMap(rank - 1);
+    Value partPicked = elementwise(
+        b, {target}, {rowId}, partLse, element,
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value t = arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
+          Value shifted = arith::SubIOp::create(nb, l, t, first);
+          Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+          Value held = arith::AndIOp::create(
               nb, l,
-              ValueRange{newLse, arith::AddFOp::create(nb, l, args[3], term)});
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, shifted,
+                                    zero),
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, shifted,
+                                    count));
+          // A clamped index keeps the read in bounds where t is not held.
+          SmallVector<Value> at;
+          for (int64_t d = 0; d < rank - 1; ++d)
+            at.push_back(linalg::IndexOp::create(nb, l, d));
+          at.push_back(arith::SelectOp::create(nb, l, held, shifted, zero));
+          Value zt = capped(nb, l, tensor::ExtractOp::create(nb, l, logits, at));
+          return arith::SelectOp::create(nb, l, held, zt,
+                                         floatConstant(nb, l, element, 0.0));
         });
     // Merged over the processes sharing the rows (not those of other rows).
     ArrayRef<GridAxis> classAxes = p.axes[classLoop];
-    Value rowLse = mergedLogSumExp(b, p, generic.getResult(0), classAxes).lse;
-    Value rowPicked =
-        allReduce(b, p, generic.getResult(1), ReductionKind::Sum, classAxes);
+    Value rowLse = mergedLogSumExp(b, p, partLse, classAxes).lse;
+    Value rowPicked = allReduce(b, p, partPicked, ReductionKind::Sum, classAxes);
     Value numClasses = arith::MulIOp::create(
-        b, p.localExtent(b, loc, classLoop),
-        arith::ConstantIndexOp::create(b, p.processes(classLoop)));
+        b, count, arith::ConstantIndexOp::create(b, p.processes(classLoop)));
     losses = rowLosses(b, target, rowLse, rowPicked, op.getIgnoreIndex(),
                        numClasses, op.getZLoss().convertToDouble());
   }

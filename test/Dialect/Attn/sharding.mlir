@@ -116,14 +116,17 @@ func.func @softmax_keys(%x: tensor<8x64xf32>) -> tensor<8x64xf32> {
 
 shard.grid @procs(shape = 2)
 
-// Vocabulary-parallel cross-entropy: the part's logsumexp and picked target
-// logit (classes from 32p), three all-reduces (max, sum of exps, logit).
+// Vocabulary-parallel cross-entropy: the part's logsumexp and the target's
+// logit read where the part holds it (classes from 32p), three all-reduces
+// (max, sum of exps, logit).
 // CHECK-LABEL: func.func @vocab_xent
 // CHECK-SAME: (%[[Z:.*]]: tensor<8x32xf32>, %[[T:.*]]: tensor<8xi64>)
-// CHECK: %[[PARTS:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[Z]], %[[T]]
-// CHECK: shard.all_reduce %[[PARTS]]#0 {{.*}} reduction = max
+// CHECK: %[[LSE:.*]] = attn.logsumexp %[[Z]] : tensor<8x32xf32>
+// CHECK: %[[PICK:.*]] = linalg.generic {{.*}} ins(%[[T]] : tensor<8xi64>)
+// CHECK:   tensor.extract %[[Z]]
+// CHECK: shard.all_reduce %[[LSE]] {{.*}} reduction = max
 // CHECK: shard.all_reduce
-// CHECK: %[[PICKED:.*]] = shard.all_reduce %[[PARTS]]#1 on @procs grid_axes = [0] : tensor<8xf32>
+// CHECK: shard.all_reduce %[[PICK]] on @procs grid_axes = [0] : tensor<8xf32>
 // CHECK-NOT: shard.all_reduce
 // CHECK: return
 func.func @vocab_xent(%z: tensor<8x64xf32>, %t: tensor<8xi64>) -> tensor<8xf32> {
