@@ -1449,8 +1449,6 @@ def sharded_table(out_dir, repeats, quick):
     mpicc, mpirun = shutil.which("mpicc"), shutil.which("mpirun")
     if not (mpicc and mpirun):
         return "Sharded rows skipped: no mpicc or mpirun (scripts/setup-deps installs mpich)."
-    work = os.path.join(out_dir, "sharded")
-    os.makedirs(work, exist_ok=True)
     compile_tool = os.path.join(ROOT, "build", "bin", "attn-compile")
     rows = [("xent_logits N{N} V{V}, vocabulary split", SHARDED_XENT, "XENT",
              dict(N=256, V=32000) if quick else dict(N=2048, V=128000), "read BW"),
@@ -1460,6 +1458,9 @@ def sharded_table(out_dir, repeats, quick):
              "| roofs' gain (2 vs 1 process) | of the roofs' gain | max rel. error vs 1 process |",
              "|---|---|---|---|---|---|---|"]
     for label, template, kind, sizes, roof_name in rows:
+        # One directory per row: each driver keeps its own library.
+        work = os.path.join(out_dir, "sharded", kind.lower())
+        os.makedirs(work, exist_ok=True)
         mlir = os.path.join(work, f"{kind.lower()}.mlir")
         with open(mlir, "w") as f:
             f.write(template.format(**sizes))

@@ -111,6 +111,16 @@ tileAndFuseChainInLoop(RewriterBase &rewriter, func::FuncOp func,
         if (auto linalgOp = dyn_cast<linalg::LinalgOp>(producer.getOwner());
             linalgOp && llvm::is_contained(linalgOp.getStaticLoopRanges(), 0))
           return std::nullopt;
+        // A producer also read outside the chains of tensor ops (returned,
+        // handed to a collective, possibly before the chain's end) stays
+        // whole, computed once: fused, it would be computed again in the
+        // loops.
+        if (llvm::any_of(producer.getUsers(), [](Operation *user) {
+              return !isa<linalg::LinalgOp>(user) &&
+                     !isa<tensor::TensorDialect, scf::SCFDialect>(
+                         user->getDialect());
+            }))
+          return std::nullopt;
         return scf::SCFTileAndFuseOptions::ControlFnResult{};
       });
   rewriter.setInsertionPoint(op);

@@ -46,3 +46,26 @@ func.func @sum_sq(%x: tensor<4x32xf32>) -> tensor<4xf32> {
   %r = attn.sum_sq %x : tensor<4x32xf32>
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// A reduction also read outside the tensor ops (here returned; in a sharded
+// function, handed to a collective before the chain ends) is computed once,
+// whole: the row loop of its consumer reads it, never recomputes it.
+// CHECK-LABEL: func.func @read_elsewhere
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: %[[LSE:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: scf.for
+// CHECK-NOT: "reduction"
+// CHECK: return %{{.*}}, %{{.*}}
+func.func @read_elsewhere(%x: tensor<4x64xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %l = attn.logsumexp %x : tensor<4x64xf32>
+  %e = tensor.empty() : tensor<4xf32>
+  %w = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
+                       iterator_types = ["parallel"]} ins(%l : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %y = math.exp %in : f32
+    linalg.yield %y : f32
+  } -> tensor<4xf32>
+  return %l, %w : tensor<4xf32>, tensor<4xf32>
+}
