@@ -215,14 +215,14 @@ static LogicalResult linkSharedLibrary(ModuleOp lowered, StringRef object,
   });
   // Collectives are calls of MPI functions, of the implementation the
   // module names (attn-target-mpi).
-  bool usesMPI = llvm::any_of(
-      lowered.getOps<LLVM::LLVMFuncOp>(),
-      [](LLVM::LLVMFuncOp f) { return f.getName().starts_with("MPI_"); });
+  bool usesMPI =
+      llvm::any_of(lowered.getOps<LLVM::LLVMFuncOp>(), [](LLVM::LLVMFuncOp f) {
+        return f.getName().starts_with("MPI_");
+      });
   std::string mpiLibrary = "-lmpich";
   if (auto map = lowered->getAttrOfType<MapAttr>("dlti.map"))
-    if (FailureOr<Attribute> name =
-            map.query(StringAttr::get(lowered.getContext(),
-                                      "MPI:Implementation"));
+    if (FailureOr<Attribute> name = map.query(
+            StringAttr::get(lowered.getContext(), "MPI:Implementation"));
         succeeded(name) && isa<StringAttr>(*name) &&
         cast<StringAttr>(*name).getValue() == "OpenMPI")
       mpiLibrary = "-lmpi";
@@ -303,8 +303,7 @@ int main(int argc, char **argv) {
     }
     std::string header;
     llvm::raw_string_ostream os(header);
-    if (failed(
-            writeHeader(*described, os, llvm::sys::path::stem(headerFile))))
+    if (failed(writeHeader(*described, os, llvm::sys::path::stem(headerFile))))
       return 1;
     auto out = openOutputFile(headerFile, &error);
     if (!out) {

@@ -88,6 +88,14 @@ static double logsumexp(const float *x, const float *mask, int n,
   return m + log(s);
 }
 
+// Row i of the causal [R, C] scores x: key j visible if j <= i + C - R
+// (`keep`), and the row's logsumexp over those keys.
+static double causalLogsumexp(const float *x, int i, int keep[C]) {
+  for (int j = 0; j < C; ++j)
+    keep[j] = j <= i + C - R;
+  return logsumexp(x + i * C, NULL, C, keep);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   int size;
@@ -158,13 +166,10 @@ int main(int argc, char **argv) {
         C, R, half);
   free(out.allocated);
 
-  // Causal with R rows and C keys: key j is visible to row i if
-  // j <= i + C - R.
+  // Causal with R rows and C keys.
   for (int i = 0; i < R; ++i) {
     int keep[C];
-    for (int j = 0; j < C; ++j)
-      keep[j] = j <= i + C - R;
-    double lse = logsumexp(x + i * C, NULL, C, keep);
+    double lse = causalLogsumexp(x, i, keep);
     for (int j = 0; j < C; ++j)
       want[i * C + j] = keep[j] ? x[i * C + j] - lse : -INFINITY;
   }
@@ -192,9 +197,7 @@ int main(int argc, char **argv) {
   // Rows split: process p has rows [4p, 4p + 4) of a causal softmax.
   for (int i = 0; i < R; ++i) {
     int keep[C];
-    for (int j = 0; j < C; ++j)
-      keep[j] = j <= i + C - R;
-    double lse = logsumexp(x + i * C, NULL, C, keep);
+    double lse = causalLogsumexp(x, i, keep);
     for (int j = 0; j < C; ++j)
       want[i * C + j] = keep[j] ? exp(x[i * C + j] - lse) : 0;
   }

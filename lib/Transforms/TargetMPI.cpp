@@ -13,10 +13,10 @@
 #include "mlir/Dialect/DLTI/DLTI.h"
 #include "mlir/Dialect/MPI/IR/MPI.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
-#include "mlir/IR/SymbolTable.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::attn {
@@ -123,8 +123,8 @@ struct TargetMPIPass : attn::impl::TargetMPIPassBase<TargetMPIPass> {
     if (map)
       llvm::append_range(entries, map.getEntries());
     if (!map || failed(map.query(key))) {
-      entries.push_back(DataLayoutEntryAttr::get(
-          key, StringAttr::get(ctx, implementation)));
+      entries.push_back(
+          DataLayoutEntryAttr::get(key, StringAttr::get(ctx, implementation)));
       module->setAttr(DLTIDialect::kMapAttrName, MapAttr::get(ctx, entries));
     }
 

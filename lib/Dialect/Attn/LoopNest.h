@@ -42,9 +42,12 @@ struct LoopNest {
   SmallVector<std::pair<unsigned, unsigned>> extents;
 };
 
-
 /// The loop nest of an attn op with TilingInterface.
 LoopNest buildLoopNest(Operation *op);
+
+/// The result types that `op` (an attn op with InferTypeOpInterface, on
+/// slices or parts of its operands) infers from its operands and properties.
+SmallVector<Type> inferredResultTypes(Operation *op);
 
 /// `op`'s ranked tensor operands, in operand order (the loop nest's maps').
 SmallVector<Value> tensorOperands(Operation *op);

@@ -247,13 +247,8 @@ Operation *localOp(ImplicitLocOpBuilder &b, const Partition &p) {
         .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, LogSumExpBackwardOp,
               AttentionOp, AttentionBackwardOp>(
             [&](auto o) { o.getDiagonalMutable().assign(diagonal); });
-  SmallVector<Type> types;
-  if (failed(cast<InferTypeOpInterface>(local).inferReturnTypes(
-          b.getContext(), local->getLoc(), local->getOperands(),
-          local->getRawDictionaryAttrs(), local->getPropertiesStorage(),
-          local->getRegions(), types)))
-    llvm_unreachable("the verified op's parts infer a type");
-  for (auto [result, type] : llvm::zip_equal(local->getResults(), types))
+  for (auto [result, type] :
+       llvm::zip_equal(local->getResults(), inferredResultTypes(local)))
     result.setType(type);
   return local;
 }
@@ -261,19 +256,13 @@ Operation *localOp(ImplicitLocOpBuilder &b, const Partition &p) {
 /// `op` rebuilt with the results its (changed) properties infer: an optional
 /// result added or dropped, a reduction's result rank changed.
 Operation *withInferredResults(ImplicitLocOpBuilder &b, Operation *op) {
-  SmallVector<Type> types;
-  if (failed(cast<InferTypeOpInterface>(op).inferReturnTypes(
-          b.getContext(), op->getLoc(), op->getOperands(),
-          op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
-          op->getRegions(), types)))
-    llvm_unreachable("the verified op's parts infer a type");
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(op);
   OperationState state(op->getLoc(), op->getName());
   state.addOperands(op->getOperands());
   state.propertiesAttr = op->getPropertiesAsAttribute();
   state.addAttributes(llvm::to_vector(op->getDiscardableAttrs()));
-  state.addTypes(types);
+  state.addTypes(inferredResultTypes(op));
   for (Region &region : op->getRegions())
     state.addRegion()->takeBody(region);
   Operation *rebuilt = b.create(state);
@@ -324,9 +313,8 @@ Value allReduce(ImplicitLocOpBuilder &b, const Partition &p, Value x,
 struct MergedLogSumExp {
   Value lse, weight, sum;
 };
-MergedLogSumExp mergedLogSumExp(ImplicitLocOpBuilder &b,
-                                        const Partition &p, Value lse,
-                                        ArrayRef<GridAxis> axes) {
+MergedLogSumExp mergedLogSumExp(ImplicitLocOpBuilder &b, const Partition &p,
+                                Value lse, ArrayRef<GridAxis> axes) {
   auto type = cast<RankedTensorType>(lse.getType());
   AffineMap id = b.getMultiDimIdentityMap(type.getRank());
   Value max = allReduce(b, p, lse, ReductionKind::Max, axes);
@@ -336,13 +324,12 @@ MergedLogSumExp mergedLogSumExp(ImplicitLocOpBuilder &b,
                     return expShifted(nb, l, args[0], args[1]);
                   });
   Value sum = allReduce(b, p, weight, ReductionKind::Sum, axes);
-  Value merged =
-      elementwise(b, {max, sum}, {id, id}, lse, type.getElementType(),
-                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    return arith::AddFOp::create(
-                        nb, l, safeShift(nb, l, args[0]),
-                        math::LogOp::create(nb, l, args[1]));
-                  });
+  Value merged = elementwise(
+      b, {max, sum}, {id, id}, lse, type.getElementType(),
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(nb, l, safeShift(nb, l, args[0]),
+                                     math::LogOp::create(nb, l, args[1]));
+      });
   return {merged, weight, sum};
 }
 
@@ -381,9 +368,8 @@ Value mergeNormalized(ImplicitLocOpBuilder &b, const Partition &p, OpTy op) {
         if (!isSoftmax)
           return arith::AddFOp::create(
               nb, l, args[0],
-              arith::SelectOp::create(nb, l, noRow,
-                                      floatConstant(nb, l, element, 0.0),
-                                      shift));
+              arith::SelectOp::create(
+                  nb, l, noRow, floatConstant(nb, l, element, 0.0), shift));
         Value scaled = arith::MulFOp::create(nb, l, args[0],
                                              math::ExpOp::create(nb, l, shift));
         return arith::SelectOp::create(
@@ -406,7 +392,8 @@ SmallVector<Value> mergeAttention(ImplicitLocOpBuilder &b, const Partition &p,
     local.setWithLse(true);
     local = cast<AttentionOp>(withInferredResults(b, local));
   }
-  MergedLogSumExp whole = mergedLogSumExp(b, p, local.getLse(), p.reductionAxes());
+  MergedLogSumExp whole =
+      mergedLogSumExp(b, p, local.getLse(), p.reductionAxes());
   Value weight = whole.weight;
   Value out = local.getResult();
   auto type = cast<RankedTensorType>(out.getType());
@@ -476,10 +463,11 @@ Value reduceRows(ImplicitLocOpBuilder &b, const Partition &p, Value losses,
         reduceLosses(b, loc, kept, target, ignoreIndex, Reduction::Sum, f64);
     count = allReduce(b, p, count, ReductionKind::Sum);
     AffineMap scalar = b.getMultiDimIdentityMap(0);
-    total = elementwise(b, {total, count}, {scalar, scalar}, total, f64,
-                        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                          return arith::DivFOp::create(nb, l, args[0], args[1]);
-                        });
+    total =
+        elementwise(b, {total, count}, {scalar, scalar}, total, f64,
+                    [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                      return arith::DivFOp::create(nb, l, args[0], args[1]);
+                    });
   }
   return element.isF64() ? total : convertElements(b, loc, total, element);
 }
@@ -562,7 +550,8 @@ Value mergeXentLogits(ImplicitLocOpBuilder &b, const Partition &p,
     Value partPicked = elementwise(
         b, {target}, {rowId}, partLse, element,
         [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          Value t = arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
+          Value t =
+              arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
           Value shifted = arith::SubIOp::create(nb, l, t, first);
           Value zero = arith::ConstantIndexOp::create(nb, l, 0);
           Value held = arith::AndIOp::create(
@@ -576,14 +565,16 @@ Value mergeXentLogits(ImplicitLocOpBuilder &b, const Partition &p,
           for (int64_t d = 0; d < rank - 1; ++d)
             at.push_back(linalg::IndexOp::create(nb, l, d));
           at.push_back(arith::SelectOp::create(nb, l, held, shifted, zero));
-          Value zt = capped(nb, l, tensor::ExtractOp::create(nb, l, logits, at));
+          Value zt =
+              capped(nb, l, tensor::ExtractOp::create(nb, l, logits, at));
           return arith::SelectOp::create(nb, l, held, zt,
                                          floatConstant(nb, l, element, 0.0));
         });
     // Merged over the processes sharing the rows (not those of other rows).
     ArrayRef<GridAxis> classAxes = p.axes[classLoop];
     Value rowLse = mergedLogSumExp(b, p, partLse, classAxes).lse;
-    Value rowPicked = allReduce(b, p, partPicked, ReductionKind::Sum, classAxes);
+    Value rowPicked =
+        allReduce(b, p, partPicked, ReductionKind::Sum, classAxes);
     Value numClasses = arith::MulIOp::create(
         b, count, arith::ConstantIndexOp::create(b, p.processes(classLoop)));
     losses = rowLosses(b, target, rowLse, rowPicked, op.getIgnoreIndex(),
@@ -602,8 +593,9 @@ SmallVector<Value> mergeAttentionBackward(ImplicitLocOpBuilder &b,
   int64_t rows = op.getQuery().getType().getRank() - 2, keys = rows + 1;
   Operation *local = localOp(b, p);
   auto summed = [&](Value x, int64_t loop) {
-    return p.isSplit(loop) ? allReduce(b, p, x, ReductionKind::Sum, p.axes[loop])
-                           : x;
+    return p.isSplit(loop)
+               ? allReduce(b, p, x, ReductionKind::Sum, p.axes[loop])
+               : x;
   };
   return {summed(local->getResult(0), keys), summed(local->getResult(1), rows),
           summed(local->getResult(2), rows)};
@@ -644,8 +636,8 @@ SmallVector<Value> mergeLinearXent(ImplicitLocOpBuilder &b, const Partition &p,
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
         Value t = arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
         Value shifted = arith::SubIOp::create(nb, l, t, first);
-        Value low = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, t,
-                                          first);
+        Value low =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, t, first);
         Value high = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
                                            shifted, count);
         Value held = arith::AndIOp::create(nb, l, low, high);
@@ -694,31 +686,32 @@ std::string refusal(const Partition &p) {
   bool anySplit = llvm::any_of(p.axes, [](auto &a) { return !a.empty(); });
   if (!anySplit)
     return "";
-  if (auto attention = dyn_cast<AttentionOp>(op)) {
-    if (attention.getRng() || !attention.getScoreMod().empty() ||
-        !attention.getMaskMod().empty() || attention.getBlockMask())
-      return "cannot split an attention with dropout, a score_mod or "
-             "mask_mod region or a block mask (their indices are the whole "
-             "attention's)";
-    int64_t lead = attention.getQuery().getType().getRank() - 2;
-    if (p.isSplit(lead + 2))
-      return "cannot split the features of the query and key";
-  }
-  if (auto backward = dyn_cast<AttentionBackwardOp>(op)) {
-    if (backward.getRng() || !backward.getScoreMod().empty() ||
-        !backward.getMaskMod().empty() || backward.getBlockMask())
-      return "cannot split an attention backward with dropout, a score_mod "
-             "or mask_mod region or a block mask (their indices are the "
-             "whole attention's)";
-    int64_t lead = backward.getQuery().getType().getRank() - 2;
-    if (p.isSplit(lead + 2) || p.isSplit(lead + 3))
-      return "cannot split the features of the attention backward";
-  }
+  // Dropout, the user's regions and a block mask index the whole
+  // attention's scores; attention's features are contracted (its value
+  // features too in the backward).
+  std::string why =
+      TypeSwitch<Operation *, std::string>(op)
+          .Case<AttentionOp, AttentionBackwardOp>([&](auto o) -> std::string {
+            if (o.getRng() || !o.getScoreMod().empty() ||
+                !o.getMaskMod().empty() || o.getBlockMask())
+              return "cannot split an attention with dropout, a score_mod "
+                     "or mask_mod region or a block mask (their indices are "
+                     "the whole attention's)";
+            int64_t lead = o.getQuery().getType().getRank() - 2;
+            bool backward = std::is_same_v<decltype(o), AttentionBackwardOp>;
+            if (p.isSplit(lead + 2) || (backward && p.isSplit(lead + 3)))
+              return "cannot split the features of the query and key (and "
+                     "of the value in the backward)";
+            return "";
+          })
+          .Default([](Operation *) { return ""; });
+  if (!why.empty())
+    return why;
   if (auto linear = dyn_cast<LinearXentOp>(op)) {
     if (p.isSplit(2))
       return "cannot split the features of the hidden states and classifier";
-    if (p.isSplit(1) && (linear.getWeight() ||
-                         !linear.getLabelSmoothing().isZero()))
+    if (p.isSplit(1) &&
+        (linear.getWeight() || !linear.getLabelSmoothing().isZero()))
       return "splits its classes without weight or label smoothing only";
     if (linear.getWeight() && linear.getReduction() == Reduction::Mean &&
         p.isSplit(0))
@@ -742,9 +735,8 @@ std::string refusal(const Partition &p) {
   if (auto xent = dyn_cast<XentLogitsOp>(op)) {
     bool classTargets =
         isa<IntegerType>(getElementTypeOrSelf(xent.getTarget().getType()));
-    if (p.isSplit(p.nest.partialLoop) &&
-        (!classTargets || xent.getWeight() ||
-         !xent.getLabelSmoothing().isZero()))
+    if (p.isSplit(p.nest.partialLoop) && (!classTargets || xent.getWeight() ||
+                                          !xent.getLabelSmoothing().isZero()))
       return "splits its classes for class index targets without weight or "
              "label smoothing only";
     if (xent.getWeight() && xent.getReduction() == Reduction::Mean)
@@ -759,7 +751,8 @@ LogicalResult partitionOp(Operation *op, ArrayRef<Value> partitionedOperands,
                           IRMapping &partitionMap,
                           SymbolTableCollection &symbolTable,
                           OpBuilder &builder) {
-  Partition p{op, buildLoopNest(op), {}, {}, llvm::to_vector(partitionedOperands)};
+  Partition p{
+      op, buildLoopNest(op), {}, {}, llvm::to_vector(partitionedOperands)};
   FlatSymbolRefAttr gridName;
   FailureOr<ShardingArray> axes =
       loopSharding(op, p.nest, operandShardings, resultShardings, gridName,
@@ -768,9 +761,9 @@ LogicalResult partitionOp(Operation *op, ArrayRef<Value> partitionedOperands,
     return failure();
   p.axes = std::move(*axes);
   if (!gridName) {
-    shard::partitionFullyReplicatedOperation(*op, partitionedOperands,
-                                             operandShardings, resultShardings,
-                                             partitionMap, symbolTable, builder);
+    shard::partitionFullyReplicatedOperation(
+        *op, partitionedOperands, operandShardings, resultShardings,
+        partitionMap, symbolTable, builder);
     return success();
   }
   p.grid = shard::getGrid(op, gridName, symbolTable);
@@ -817,14 +810,14 @@ LogicalResult partitionOp(Operation *op, ArrayRef<Value> partitionedOperands,
 
 /// ShardingInterface of an attn op through its loop nest.
 template <typename OpTy>
-struct LoopNestShardingModel
-    : public shard::ShardingInterface::ExternalModel<LoopNestShardingModel<OpTy>,
-                                                      OpTy> {
+struct LoopNestShardingModel : public shard::ShardingInterface::ExternalModel<
+                                   LoopNestShardingModel<OpTy>, OpTy> {
   SmallVector<IteratorType> getLoopIteratorTypes(Operation *op) const {
     return buildLoopNest(op).iterators;
   }
 
-  SmallVector<ReductionKind> getReductionLoopIteratorKinds(Operation *op) const {
+  SmallVector<ReductionKind>
+  getReductionLoopIteratorKinds(Operation *op) const {
     LoopNest nest = buildLoopNest(op);
     ReductionKind kind =
         TypeSwitch<Operation *, ReductionKind>(op)
@@ -841,10 +834,10 @@ struct LoopNestShardingModel
     SmallVector<AffineMap> maps;
     unsigned next = 0;
     for (Value operand : op->getOperands())
-      maps.push_back(isa<RankedTensorType>(operand.getType())
-                         ? nest.operandMaps[next++]
-                         : AffineMap::get(nest.iterators.size(), 0,
-                                          op->getContext()));
+      maps.push_back(
+          isa<RankedTensorType>(operand.getType())
+              ? nest.operandMaps[next++]
+              : AffineMap::get(nest.iterators.size(), 0, op->getContext()));
     llvm::append_range(maps, nest.resultMaps);
     return maps;
   }
@@ -899,8 +892,7 @@ struct LoopNestShardingModel
   }
 };
 
-template <typename... OpTys>
-void attachAll(MLIRContext *ctx) {
+template <typename... OpTys> void attachAll(MLIRContext *ctx) {
   (OpTys::template attachInterface<LoopNestShardingModel<OpTys>>(*ctx), ...);
 }
 

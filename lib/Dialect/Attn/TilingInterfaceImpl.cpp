@@ -52,6 +52,86 @@ SmallVector<int64_t> range(int64_t begin, int64_t end) {
   return llvm::to_vector(llvm::seq<int64_t>(begin, end));
 }
 
+/// Attention's loops [B, H,] M, N, D, Dv (the leading dims, queries, keys,
+/// features and value features), forward or backward, and how its tensors
+/// are read over them.
+struct AttentionLoops {
+  MLIRContext *ctx;
+  int64_t rank, lead, m, n, d, e;
+  unsigned numLoops;
+  /// The leading loops of the query side, and of the key/value side
+  /// (grouped heads `h floordiv G`, or a constant while G is unknown).
+  SmallVector<AffineExpr> leading, kvLeading;
+
+  AttentionLoops(LoopNest &nest, Value query, Value key)
+      : ctx(query.getContext()), rank(rankOf(query)), lead(rank - 2), m(lead),
+        n(lead + 1), d(lead + 2), e(lead + 3), numLoops(rank + 2) {
+    for (int64_t l = 0; l < lead; ++l)
+      leading.push_back(getAffineDimExpr(l, ctx));
+    kvLeading = leading;
+    if (rank < 3)
+      return;
+    nest.headLoop = rank - 3;
+    int64_t hq = cast<RankedTensorType>(query.getType()).getDimSize(rank - 3);
+    int64_t hkv = cast<RankedTensorType>(key.getType()).getDimSize(rank - 3);
+    if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) && hkv > 0) {
+      nest.groups = hq / hkv;
+      kvLeading.back() = kvLeading.back().floorDiv(nest.groups);
+    } else {
+      // Read whole until the group size is known (never tiled).
+      kvLeading.back() = getAffineConstantExpr(0, ctx);
+    }
+  }
+
+  /// The map of a tensor read by the query-side (or key/value-side) leading
+  /// loops, then `tail`.
+  AffineMap map(bool kv, ArrayRef<int64_t> tail) const {
+    SmallVector<AffineExpr> exprs(kv ? kvLeading : leading);
+    for (int64_t l : tail)
+      exprs.push_back(getAffineDimExpr(l, ctx));
+    return AffineMap::get(numLoops, 0, exprs, ctx);
+  }
+
+  /// The maps of the optional operands, in operand order: the mask
+  /// broadcast to the scores [B, H, M, N] by numpy rules, ALiBi's slopes
+  /// (one per query head), the block mask and dropout's generator state
+  /// (read whole by every tile: a block mask's tiles are blocks of the
+  /// whole).
+  void appendOptional(LoopNest &nest, Value mask, Value slopes, Value blockMask,
+                      Value rng) const {
+    if (mask) {
+      SmallVector<int64_t> scoreLoops = range(0, lead);
+      scoreLoops.append({m, n});
+      auto type = cast<RankedTensorType>(mask.getType());
+      int64_t offset = rank - type.getRank();
+      SmallVector<int64_t> loops;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        loops.push_back(type.getDimSize(i) == 1 ? -1 : scoreLoops[offset + i]);
+      nest.operandMaps.push_back(dimsMap(ctx, numLoops, loops));
+    }
+    if (slopes)
+      nest.operandMaps.push_back(
+          dimsMap(ctx, numLoops, {rank >= 3 ? rank - 3 : -1}));
+    if (blockMask)
+      nest.operandMaps.push_back(dimsMap(
+          ctx, numLoops,
+          SmallVector<int64_t>(
+              cast<RankedTensorType>(blockMask.getType()).getRank(), -1)));
+    if (rng)
+      nest.operandMaps.push_back(dimsMap(ctx, numLoops, {-1}));
+  }
+};
+
+SmallVector<Type> inferredResultTypes(Operation *op) {
+  SmallVector<Type> types;
+  if (failed(cast<InferTypeOpInterface>(op).inferReturnTypes(
+          op->getContext(), op->getLoc(), op->getOperands(),
+          op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
+          op->getRegions(), types)))
+    llvm_unreachable("a verified op's parts and slices infer their types");
+  return types;
+}
+
 LoopNest buildLoopNest(Operation *op) {
   MLIRContext *ctx = op->getContext();
   LoopNest nest;
@@ -166,151 +246,60 @@ LoopNest buildLoopNest(Operation *op) {
         nest.resultMaps = {id};
       })
       .Case<AttentionOp, OnlineAttentionOp>([&](auto o) {
-        // Loops [B, H,] M, N, D, Dv: the leading dims, queries, keys,
-        // features and value features.
-        int64_t rank = rankOf(o.getQuery()), lead = rank - 2;
-        int64_t m = lead, n = lead + 1, d = lead + 2, e = lead + 3;
-        unsigned numLoops = rank + 2;
-        nest.iterators.assign(numLoops, IteratorType::parallel);
-        nest.iterators[n] = nest.iterators[d] = IteratorType::reduction;
-        SmallVector<AffineExpr> leading;
-        for (int64_t l = 0; l < lead; ++l)
-          leading.push_back(getAffineDimExpr(l, ctx));
-        SmallVector<AffineExpr> kvLeading(leading);
-        if (rank >= 3) {
-          nest.headLoop = rank - 3;
-          int64_t hq = o.getQuery().getType().getDimSize(rank - 3);
-          int64_t hkv = o.getKey().getType().getDimSize(rank - 3);
-          if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
-              hkv > 0) {
-            nest.groups = hq / hkv;
-            kvLeading.back() = kvLeading.back().floorDiv(nest.groups);
-          } else {
-            // Read whole until the group size is known (never tiled).
-            kvLeading.back() = getAffineConstantExpr(0, ctx);
-          }
-        }
-        auto withTail = [&](ArrayRef<AffineExpr> head, ArrayRef<int64_t> tail) {
-          SmallVector<AffineExpr> exprs(head);
-          for (int64_t l : tail)
-            exprs.push_back(getAffineDimExpr(l, ctx));
-          return AffineMap::get(numLoops, 0, exprs, ctx);
-        };
-        nest.operandMaps.push_back(withTail(leading, {m, d}));
-        nest.operandMaps.push_back(withTail(kvLeading, {n, d}));
-        nest.operandMaps.push_back(withTail(kvLeading, {n, e}));
-        if (Value mask = o.getMask()) {
-          // Broadcast to the scores [B, H, M, N] by numpy rules.
-          SmallVector<int64_t> scoreLoops = range(0, lead);
-          scoreLoops.append({m, n});
-          auto type = cast<RankedTensorType>(mask.getType());
-          int64_t offset = rank - type.getRank();
-          SmallVector<int64_t> loops;
-          for (int64_t i = 0; i < type.getRank(); ++i)
-            loops.push_back(type.getDimSize(i) == 1 ? -1
-                                                    : scoreLoops[offset + i]);
-          nest.operandMaps.push_back(dimsMap(ctx, numLoops, loops));
-        }
-        // ALiBi's slopes: one per query head.
-        if (o.getAlibiSlopes())
-          nest.operandMaps.push_back(
-              dimsMap(ctx, numLoops, {rank >= 3 ? rank - 3 : -1}));
-        // The block mask is read whole (its tiles are blocks of the whole).
+        AttentionLoops a(nest, o.getQuery(), o.getKey());
+        nest.iterators.assign(a.numLoops, IteratorType::parallel);
+        nest.iterators[a.n] = nest.iterators[a.d] = IteratorType::reduction;
+        nest.operandMaps = {a.map(false, {a.m, a.d}), a.map(true, {a.n, a.d}),
+                            a.map(true, {a.n, a.e})};
+        Value blockMask;
         if constexpr (std::is_same_v<decltype(o), AttentionOp>)
-          if (Value blockMask = o.getBlockMask())
-            nest.operandMaps.push_back(dimsMap(
-                ctx, numLoops,
-                SmallVector<int64_t>(
-                    cast<RankedTensorType>(blockMask.getType()).getRank(),
-                    -1)));
-        // Dropout's generator state is read whole by every tile.
-        if (o.getRng())
-          nest.operandMaps.push_back(dimsMap(ctx, numLoops, {-1}));
-        AffineMap outputMap = withTail(leading, {m, e});
+          blockMask = o.getBlockMask();
+        a.appendOptional(nest, o.getMask(), o.getAlibiSlopes(), blockMask,
+                         o.getRng());
+        AffineMap outputMap = a.map(false, {a.m, a.e});
         nest.resultMaps = {outputMap};
         if constexpr (std::is_same_v<decltype(o), AttentionOp>)
           if (o.getWithLse())
-            nest.resultMaps.push_back(withTail(leading, {m}));
+            nest.resultMaps.push_back(a.map(false, {a.m}));
         if constexpr (std::is_same_v<decltype(o), OnlineAttentionOp>) {
           // The state acc [.., M, Dv], max and sum [.., M], updated in
           // place: its key loop tiles as steps in turn.
-          AffineMap rowMap = withTail(leading, {m});
+          AffineMap rowMap = a.map(false, {a.m});
           nest.operandMaps.append({outputMap, rowMap, rowMap});
           nest.resultMaps = {outputMap, rowMap, rowMap};
-          nest.accumulatingLoop = n;
+          nest.accumulatingLoop = a.n;
         }
         // Scores placed by the diagonal: tiles move it.
         if (o.getCausal() || o.getWindow() || o.getAlibiSlopes()) {
-          nest.rowLoop = m;
-          nest.keyLoop = n;
+          nest.rowLoop = a.m;
+          nest.keyLoop = a.n;
         }
-        nest.partialLoop = n;
+        nest.partialLoop = a.n;
       })
       .Case([&](AttentionBackwardOp o) {
-        // Loops [B, H,] M, N, D, Dv as attention's (ShardingInterface only):
-        // dQ reduces over the keys, dK and dV over the queries.
-        int64_t rank = rankOf(o.getQuery()), lead = rank - 2;
-        int64_t m = lead, n = lead + 1, d = lead + 2, e = lead + 3;
-        unsigned numLoops = rank + 2;
-        nest.iterators.assign(numLoops, IteratorType::parallel);
-        nest.iterators[m] = nest.iterators[n] = nest.iterators[d] =
-            nest.iterators[e] = IteratorType::reduction;
-        SmallVector<AffineExpr> leading, kvLeading;
-        for (int64_t l = 0; l < lead; ++l)
-          leading.push_back(getAffineDimExpr(l, ctx));
-        kvLeading = leading;
-        if (rank >= 3) {
-          nest.headLoop = rank - 3;
-          int64_t hq = o.getQuery().getType().getDimSize(rank - 3);
-          int64_t hkv = o.getKey().getType().getDimSize(rank - 3);
-          if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
-              hkv > 0) {
-            nest.groups = hq / hkv;
-            kvLeading.back() = kvLeading.back().floorDiv(nest.groups);
-          } else {
-            kvLeading.back() = getAffineConstantExpr(0, ctx);
-          }
-        }
-        auto withTail = [&](ArrayRef<AffineExpr> head, ArrayRef<int64_t> tail) {
-          SmallVector<AffineExpr> exprs(head);
-          for (int64_t l : tail)
-            exprs.push_back(getAffineDimExpr(l, ctx));
-          return AffineMap::get(numLoops, 0, exprs, ctx);
-        };
-        AffineMap rowOut = withTail(leading, {m, e});
-        nest.operandMaps = {rowOut, withTail(leading, {m, d}),
-                            withTail(kvLeading, {n, d}),
-                            withTail(kvLeading, {n, e}), rowOut,
-                            withTail(leading, {m})};
-        if (Value mask = o.getMask()) {
-          SmallVector<int64_t> scoreLoops = range(0, lead);
-          scoreLoops.append({m, n});
-          auto type = cast<RankedTensorType>(mask.getType());
-          int64_t offset = rank - type.getRank();
-          SmallVector<int64_t> loops;
-          for (int64_t i = 0; i < type.getRank(); ++i)
-            loops.push_back(type.getDimSize(i) == 1 ? -1
-                                                    : scoreLoops[offset + i]);
-          nest.operandMaps.push_back(dimsMap(ctx, numLoops, loops));
-        }
-        if (o.getAlibiSlopes())
-          nest.operandMaps.push_back(
-              dimsMap(ctx, numLoops, {rank >= 3 ? rank - 3 : -1}));
-        if (Value blockMask = o.getBlockMask())
-          nest.operandMaps.push_back(dimsMap(
-              ctx, numLoops,
-              SmallVector<int64_t>(
-                  cast<RankedTensorType>(blockMask.getType()).getRank(), -1)));
-        if (o.getRng())
-          nest.operandMaps.push_back(dimsMap(ctx, numLoops, {-1}));
-        nest.resultMaps = {withTail(leading, {m, d}),
-                           withTail(kvLeading, {n, d}),
-                           withTail(kvLeading, {n, e})};
+        // Attention's loops (ShardingInterface only): dQ reduces over the
+        // keys, dK and dV over the queries.
+        AttentionLoops a(nest, o.getQuery(), o.getKey());
+        nest.iterators.assign(a.numLoops, IteratorType::reduction);
+        for (int64_t l = 0; l < a.lead; ++l)
+          nest.iterators[l] = IteratorType::parallel;
+        // dO, q, k, v, O, lse.
+        AffineMap rowOut = a.map(false, {a.m, a.e});
+        nest.operandMaps = {rowOut,
+                            a.map(false, {a.m, a.d}),
+                            a.map(true, {a.n, a.d}),
+                            a.map(true, {a.n, a.e}),
+                            rowOut,
+                            a.map(false, {a.m})};
+        a.appendOptional(nest, o.getMask(), o.getAlibiSlopes(),
+                         o.getBlockMask(), o.getRng());
+        nest.resultMaps = {a.map(false, {a.m, a.d}), a.map(true, {a.n, a.d}),
+                           a.map(true, {a.n, a.e})};
         if (o.getCausal() || o.getWindow() || o.getAlibiSlopes()) {
-          nest.rowLoop = m;
-          nest.keyLoop = n;
+          nest.rowLoop = a.m;
+          nest.keyLoop = a.n;
         }
-        nest.partialLoop = n;
+        nest.partialLoop = a.n;
       })
       .Case([&](LinearXentOp o) {
         // Loops N, V, D (ShardingInterface only): tokens, classes, features.
@@ -560,13 +549,8 @@ Operation *cloneOnTile(OpBuilder &b, Operation *op, const LoopNest &nest,
       result.setType(init.getType());
     return tiled;
   }
-  SmallVector<Type> types;
-  if (failed(cast<InferTypeOpInterface>(tiled).inferReturnTypes(
-          op->getContext(), op->getLoc(), tiled->getOperands(),
-          tiled->getRawDictionaryAttrs(), tiled->getPropertiesStorage(),
-          tiled->getRegions(), types)))
-    llvm_unreachable("the verified op's slices infer a type");
-  for (auto [result, type] : llvm::zip_equal(tiled->getResults(), types))
+  for (auto [result, type] :
+       llvm::zip_equal(tiled->getResults(), inferredResultTypes(tiled)))
     result.setType(type);
   return tiled;
 }

@@ -43,7 +43,7 @@ shard.grid @procs(shape = 2)
 func.func @attention_features(%q: tensor<2x16x8xf32>, %k: tensor<2x32x8xf32>, %v: tensor<2x32x8xf32>) -> tensor<2x16x8xf32> {
   %s = shard.sharding @procs split_axes = [[], [], [0]] : !shard.sharding
   %qs = shard.shard %q to %s : tensor<2x16x8xf32>
-  // expected-error @+1 {{'attn.attention' op cannot split the features of the query and key}}
+  // expected-error @+1 {{'attn.attention' op cannot split the features of the query and key (and of the value in the backward)}}
   %o = attn.attention %qs, %k, %v : tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>
   return %o : tensor<2x16x8xf32>
 }
@@ -67,7 +67,7 @@ shard.grid @procs(shape = 2)
 func.func @backward_features(%g: tensor<2x16x8xf32>, %q: tensor<2x16x8xf32>, %k: tensor<2x32x8xf32>, %v: tensor<2x32x8xf32>, %o: tensor<2x16x8xf32>, %lse: tensor<2x16xf32>) -> tensor<2x16x8xf32> {
   %s = shard.sharding @procs split_axes = [[], [], [0]] : !shard.sharding
   %vs = shard.shard %v to %s : tensor<2x32x8xf32>
-  // expected-error @+1 {{'attn.attention_backward' op cannot split the features of the attention backward}}
+  // expected-error @+1 {{'attn.attention_backward' op cannot split the features of the query and key (and of the value in the backward)}}
   %dq, %dk, %dv = attn.attention_backward %g, %q, %k, %vs, %o, %lse : tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>, tensor<2x16x8xf32>, tensor<2x16xf32>
   return %dq : tensor<2x16x8xf32>
 }
