@@ -680,6 +680,90 @@ SmallVector<Value> mergeLinearXent(ImplicitLocOpBuilder &b, const Partition &p,
   return results;
 }
 
+/// The cross-entropy's gradient with its classes split: the row's max
+/// logit and sum of exp(z - max) all-reduced (so that p = exp(z - max) / sum
+/// keeps every digit, as the op's own lowering does), then each part's
+/// logits' gradients (xentLogitGradient) with the target's share where the
+/// part holds the target.
+Value mergeXentLogitsBackward(ImplicitLocOpBuilder &b, const Partition &p,
+                              XentLogitsBackwardOp op) {
+  Location loc = b.getLoc();
+  MLIRContext *ctx = b.getContext();
+  XentOptions options = xentOptions(op);
+  Value grad = p.operands[0], logits = p.operands[1], target = p.operands[2];
+  auto type = cast<RankedTensorType>(logits.getType());
+  Type element = type.getElementType();
+  int64_t rank = type.getRank(), classLoop = rank - 1;
+  ArrayRef<GridAxis> classAxes = p.axes[classLoop];
+  SmallVector<OpFoldResult> rows = tensor::getMixedSizes(b, loc, target);
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap rowMap = dimsMap(ctx, rank, llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)));
+  AffineMap rowId = b.getMultiDimIdentityMap(rank - 1);
+  SmallVector<IteratorType> overRow(rank, IteratorType::parallel);
+  overRow.back() = IteratorType::reduction;
+  // max = max_c cap(z), all-reduced; sum = sum_c exp(cap(z) - max), too.
+  Value partMax = buildGeneric(
+      b, loc, {logits}, {id}, filled(b, loc, rows, negInfinity(b, loc, element)),
+      rowMap, overRow, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::MaximumFOp::create(
+            nb, l, args[1], capLogit(nb, l, args[0], options));
+      });
+  Value max = allReduce(b, p, partMax, ReductionKind::Max, classAxes);
+  Value partSum = buildGeneric(
+      b, loc, {logits, max}, {id, rowMap},
+      filled(b, loc, rows, floatConstant(b, loc, element, 0.0)), rowMap,
+      overRow, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(
+            nb, l, args[2],
+            expShifted(nb, l, capLogit(nb, l, args[0], options), args[1]));
+      });
+  Value sum = allReduce(b, p, partSum, ReductionKind::Sum, classAxes);
+  Value shift = elementwise(
+      b, {max}, {rowId}, max, element,
+      [](OpBuilder &nb, Location l, ValueRange args) {
+        return safeShift(nb, l, args[0]);
+      });
+  Value inverseSum = elementwise(
+      b, {sum}, {rowId}, sum, element,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::DivFOp::create(nb, l, floatConstant(nb, l, element, 1.0),
+                                     args[0]);
+      });
+  Value lse = elementwise(
+      b, {shift, sum}, {rowId, rowId}, sum, element,
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(nb, l, args[0],
+                                     math::LogOp::create(nb, l, args[1]));
+      });
+  Value count = p.localExtent(b, loc, classLoop);
+  Value numClasses = arith::MulIOp::create(
+      b, count, arith::ConstantIndexOp::create(b, p.processes(classLoop)));
+  XentRowGradients grads =
+      xentRowGradients(b, loc, options, grad, target, lse, /*wt=*/Value(),
+                       /*totalW=*/Value(), numClasses);
+  Value first = p.offset(b, classLoop);
+  return buildGeneric(
+      b, loc,
+      {logits, shift, inverseSum, grads.g, grads.a, grads.targetShare, target},
+      {id, rowMap, rowMap, rowMap, rowMap, rowMap, rowMap},
+      tensor::EmptyOp::create(b, tensor::getMixedSizes(b, loc, logits),
+                              element),
+      id, SmallVector<IteratorType>(rank, IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value cls = arith::AddIOp::create(
+            nb, l, first, linalg::IndexOp::create(nb, l, classLoop));
+        Value isTarget = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::eq, cls,
+            arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[6]));
+        Value classes = arith::UIToFPOp::create(
+            nb, l, element,
+            arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), numClasses));
+        return xentLogitGradient(nb, l, options, args[0], args[1], args[2],
+                                 args[3], args[4], args[5], isTarget,
+                                 /*classWeight=*/Value(), classes);
+      });
+}
+
 /// Why `op` cannot be partitioned with the split `p.axes`, or "".
 std::string refusal(const Partition &p) {
   Operation *op = p.op;
@@ -707,6 +791,21 @@ std::string refusal(const Partition &p) {
           .Default([](Operation *) { return ""; });
   if (!why.empty())
     return why;
+  if (auto backward = dyn_cast<XentLogitsBackwardOp>(op)) {
+    int64_t classLoop = p.nest.iterators.size() - 1;
+    bool classTargets =
+        isa<IntegerType>(getElementTypeOrSelf(backward.getTarget().getType()));
+    if (p.isSplit(classLoop) &&
+        (!classTargets || backward.getWeight() ||
+         !backward.getLabelSmoothing().isZero()))
+      return "splits its classes for class index targets without weight or "
+             "label smoothing only";
+    if (backward.getReduction() == Reduction::Mean &&
+        llvm::any_of(llvm::seq<int64_t>(0, classLoop),
+                     [&](int64_t loop) { return p.isSplit(loop); }))
+      return "cannot split the rows of a mean's gradient (it divides by the "
+             "kept rows of every process)";
+  }
   if (auto linear = dyn_cast<LinearXentOp>(op)) {
     if (p.isSplit(2))
       return "cannot split the features of the hidden states and classifier";
@@ -725,7 +824,8 @@ std::string refusal(const Partition &p) {
     return "";
   bool merges =
       isa<MaskedMaxOp, SumSqOp, XentOp, LogSumExpOp, SoftmaxOp, LogSoftmaxOp,
-          AttentionOp, XentLogitsOp, AttentionBackwardOp, LinearXentOp>(op);
+          AttentionOp, XentLogitsOp, AttentionBackwardOp, LinearXentOp,
+          XentLogitsBackwardOp>(op);
   if (!merges)
     return "cannot split its reduced dimension (only its parallel ones)";
   Type element = getElementTypeOrSelf(op->getResult(0).getType());
@@ -802,7 +902,10 @@ LogicalResult partitionOp(Operation *op, ArrayRef<Value> partitionedOperands,
             .Case([&](AttentionBackwardOp o) {
               return mergeAttentionBackward(b, p, o);
             })
-            .Case([&](LinearXentOp o) { return mergeLinearXent(b, p, o); });
+            .Case([&](LinearXentOp o) { return mergeLinearXent(b, p, o); })
+            .Case([&](XentLogitsBackwardOp o) -> SmallVector<Value> {
+              return {mergeXentLogitsBackward(b, p, o)};
+            });
   }
   partitionMap.map(op->getResults(), results);
   return success();

@@ -71,3 +71,15 @@ func.func @backward_features(%g: tensor<2x16x8xf32>, %q: tensor<2x16x8xf32>, %k:
   %dq, %dk, %dv = attn.attention_backward %g, %q, %k, %vs, %o, %lse : tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>, tensor<2x16x8xf32>, tensor<2x16xf32>
   return %dq : tensor<2x16x8xf32>
 }
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+func.func @mean_gradient_rows(%g: tensor<f32>, %z: tensor<16x128xf32>, %t: tensor<16xi64>) -> tensor<16x128xf32> {
+  %s = shard.sharding @procs split_axes = [[0]] : !shard.sharding
+  %zs = shard.shard %z to %s : tensor<16x128xf32>
+  // expected-error @+1 {{'attn.xent_logits_backward' op cannot split the rows of a mean's gradient (it divides by the kept rows of every process)}}
+  %dz = attn.xent_logits_backward %g, %zs, %t : tensor<f32>, tensor<16x128xf32>, tensor<16xi64>
+  return %dz : tensor<16x128xf32>
+}

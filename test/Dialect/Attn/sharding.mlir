@@ -239,3 +239,26 @@ func.func @attention_backward_keys(%g: tensor<2x16x8xf32>, %q: tensor<2x16x8xf32
   %dq, %dk, %dv = attn.attention_backward %g, %q, %ks, %vs, %o, %lse causal : tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>, tensor<2x16x8xf32>, tensor<2x16xf32>
   return %dq, %dk, %dv : tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>
 }
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+// The cross-entropy's gradient with its classes split: the rows' max logit
+// and sum of exponentials all-reduced, then each part's gradients, the
+// target's share where the part holds it (classes from 64p).
+// CHECK-LABEL: func.func @xent_logits_backward_classes
+// CHECK-SAME: (%[[G:.*]]: tensor<16xf32>, %[[Z:.*]]: tensor<16x64xf32>, %[[T:.*]]: tensor<16xi64>) -> tensor<16x64xf32>
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[Z]]
+// CHECK: shard.all_reduce %[[MAX]] on @procs grid_axes = [0] reduction = max
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[Z]]
+// CHECK: shard.all_reduce %[[SUM]] on @procs grid_axes = [0] : tensor<16xf32>
+// CHECK-NOT: shard.all_reduce
+// CHECK: %[[DZ:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[Z]]
+// CHECK: return %[[DZ]]
+func.func @xent_logits_backward_classes(%g: tensor<16xf32>, %z: tensor<16x128xf32>, %t: tensor<16xi64>) -> tensor<16x128xf32> {
+  %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %zs = shard.shard %z to %s : tensor<16x128xf32>
+  %dz = attn.xent_logits_backward %g, %zs, %t reduction = none : tensor<16xf32>, tensor<16x128xf32>, tensor<16xi64>
+  return %dz : tensor<16x128xf32>
+}

@@ -54,4 +54,23 @@ func.func @attention_backward_rows(%g: tensor<2x16x8xf32>, %q: tensor<2x16x8xf32
         tensor<2x32x8xf32>, tensor<2x16x8xf32>, tensor<2x16xf32>
   return %dq, %dk, %dv : tensor<2x16x8xf32>, tensor<2x32x8xf32>, tensor<2x32x8xf32>
 }
+
+func.func @xent_logits_backward_classes(%g: tensor<16xf32>, %z: tensor<16x128xf32>,
+                                        %t: tensor<16xi64>) -> tensor<16x128xf32> {
+  %split = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %zs = shard.shard %z to %split : tensor<16x128xf32>
+  %dz = attn.xent_logits_backward %g, %zs, %t reduction = none
+      z_loss = 1.000000e-02 softcap = 3.000000e+01
+      : tensor<16xf32>, tensor<16x128xf32>, tensor<16xi64>
+  return %dz : tensor<16x128xf32>
+}
+
+func.func @xent_logits_backward_mean(%g: tensor<f32>, %z: tensor<16x128xf32>,
+                                     %t: tensor<16xi64>) -> tensor<16x128xf32> {
+  %split = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %zs = shard.shard %z to %split : tensor<16x128xf32>
+  %dz = attn.xent_logits_backward %g, %zs, %t
+      : tensor<f32>, tensor<16x128xf32>, tensor<16xi64>
+  return %dz : tensor<16x128xf32>
+}
 }

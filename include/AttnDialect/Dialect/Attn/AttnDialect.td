@@ -54,7 +54,8 @@ def Attn_Dialect : Dialect {
     attention backward's dQ over keys and dK, dV over queries), or a max of
     the parts' logsumexps then a sum of their sums rescaled to it
     (logsumexp, softmax, log_softmax, xent_logits and linear_xent over their
-    classes, attention over its keys). The merged result equals the
+    classes, attention over its keys; xent_logits_backward all-reduces its
+    rows' max logit and sum of exponentials). The merged result equals the
     one-process result up to the order of rounding (the fused loss: one
     more rounding of the target's logit, recovered as `l_p - loss_p`).
     f32 and f64 only for a split reduced dimension; the splits an op cannot
