@@ -764,6 +764,187 @@ Value mergeXentLogitsBackward(ImplicitLocOpBuilder &b, const Partition &p,
       });
 }
 
+/// The fused loss's gradients split by tokens (dclassifier and dbias summed
+/// over the parts) or by classes (dhidden summed). A part's op sees the
+/// tokens whose target it does not hold as targeting its class 0 (not
+/// ignored: their probabilities' gradients count), and the target's share
+/// it then subtracted at class 0, c_n = g_n cap'(z_n0), is added back:
+/// dhidden[n] += c_n classifier[0], dclassifier[0] += sum_n c_n hidden[n],
+/// dbias[0] += sum_n c_n.
+SmallVector<Value> mergeLinearXentBackward(ImplicitLocOpBuilder &b,
+                                           const Partition &p,
+                                           LinearXentBackwardOp op) {
+  Location loc = b.getLoc();
+  MLIRContext *ctx = b.getContext();
+  const int64_t rowLoop = 0, classLoop = 1;
+  SmallVector<Value> results;
+  if (!p.isSplit(classLoop)) {
+    Operation *local = localOp(b, p);
+    results.append(local->getResults().begin(), local->getResults().end());
+  } else {
+    Value grad = p.operands[0], hidden = p.operands[1],
+          classifier = p.operands[2], target = p.operands[3],
+          lse = p.operands[4];
+    Value bias = op.getBias() ? p.operands[5] : Value();
+    XentOptions options = xentOptions(op);
+    Type element = cast<RankedTensorType>(hidden.getType()).getElementType();
+    Type targetElement = getElementTypeOrSelf(target.getType());
+    Value first = p.offset(b, classLoop);
+    Value count = p.localExtent(b, loc, classLoop);
+    Value numClasses = arith::MulIOp::create(
+        b, count, arith::ConstantIndexOp::create(b, p.processes(classLoop)));
+    AffineMap rowId = b.getMultiDimIdentityMap(1);
+    // Held targets moved to the part's classes, the others at class 0;
+    // ignored and out-of-range targets kept.
+    auto held = [&](OpBuilder &nb, Location l, Value t) {
+      Value shifted = arith::SubIOp::create(
+          nb, l, arith::IndexCastOp::create(nb, l, nb.getIndexType(), t),
+          first);
+      Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+      Value in = arith::AndIOp::create(
+          nb, l,
+          arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, shifted,
+                                zero),
+          arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, shifted,
+                                count));
+      return std::make_pair(in, shifted);
+    };
+    auto inRange = [&](OpBuilder &nb, Location l, Value t) {
+      return classifyTarget(nb, l, t, op.getIgnoreIndex(), numClasses);
+    };
+    Value partTarget = elementwise(
+        b, {target}, {rowId}, target, targetElement,
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          auto [in, shifted] = held(nb, l, args[0]);
+          TargetClass t = inRange(nb, l, args[0]);
+          Value elsewhere = arith::ConstantOp::create(
+              nb, l, nb.getIntegerAttr(targetElement, 0));
+          Value moved = arith::SelectOp::create(
+              nb, l, in,
+              arith::IndexCastOp::create(nb, l, targetElement, shifted),
+              elsewhere);
+          // An ignored or out-of-range target stays as it is.
+          Value kept = arith::AndIOp::create(
+              nb, l, t.inRange,
+              arith::XOrIOp::create(
+                  nb, l, t.ignored,
+                  arith::ConstantIntOp::create(nb, l, nb.getI1Type(), 1)));
+          return arith::SelectOp::create(nb, l, kept, moved, args[0]);
+        });
+    auto local = cast<LinearXentBackwardOp>(localOp(b, p));
+    local.getTargetMutable().assign(partTarget);
+    results.assign(local->getResults().begin(), local->getResults().end());
+    // c_n = g_n cap'(z_n0) for the tokens whose target the part lacks.
+    XentRowGradients grads =
+        xentRowGradients(b, loc, options, grad, target, lse, /*wt=*/Value(),
+                         /*totalW=*/Value(), numClasses);
+    SmallVector<OpFoldResult> tokens = tensor::getMixedSizes(b, loc, target);
+    Value z0 = buildGeneric(
+        b, loc, {hidden, classifier},
+        {dimsMap(ctx, 2, {0, 1}), dimsMap(ctx, 2, {-1, 1})},
+        filled(b, loc, tokens, floatConstant(b, loc, element, 0.0)),
+        dimsMap(ctx, 2, {0}), {IteratorType::parallel, IteratorType::reduction},
+        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(
+              nb, l, args[2], arith::MulFOp::create(nb, l, args[0], args[1]));
+        });
+    SmallVector<Value> cInputs{target, grads.g, z0};
+    SmallVector<AffineMap> cMaps{rowId, rowId, rowId};
+    if (bias) {
+      cInputs.push_back(bias);
+      cMaps.push_back(AffineMap::get(1, 0, {b.getAffineConstantExpr(0)}, ctx));
+    }
+    Value c = elementwise(
+        b, cInputs, cMaps, z0, element,
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          auto [in, shifted] = held(nb, l, args[0]);
+          TargetClass t = inRange(nb, l, args[0]);
+          Value z = args[2];
+          if (bias)
+            z = arith::AddFOp::create(nb, l, z, args[3]);
+          Value share = args[1];
+          if (std::optional<double> cap = options.softcap) {
+            // 1 - tanh²(z / cap)
+            Value th = math::TanhOp::create(
+                nb, l,
+                arith::DivFOp::create(nb, l, z,
+                                      floatConstant(nb, l, element, *cap)));
+            share = arith::MulFOp::create(
+                nb, l, share,
+                arith::SubFOp::create(nb, l, floatConstant(nb, l, element, 1.0),
+                                      arith::MulFOp::create(nb, l, th, th)));
+          }
+          Value lacks = arith::AndIOp::create(
+              nb, l, t.inRange,
+              arith::XOrIOp::create(
+                  nb, l, in,
+                  arith::ConstantIntOp::create(nb, l, nb.getI1Type(), 1)));
+          lacks = arith::AndIOp::create(
+              nb, l, lacks,
+              arith::XOrIOp::create(
+                  nb, l, t.ignored,
+                  arith::ConstantIntOp::create(nb, l, nb.getI1Type(), 1)));
+          return arith::SelectOp::create(nb, l, lacks, share,
+                                         floatConstant(nb, l, element, 0.0));
+        });
+    // dhidden[n, d] += c_n classifier[0, d]
+    AffineMap nd = dimsMap(ctx, 2, {0, 1});
+    results[0] = elementwise(
+        b, {results[0], c, classifier},
+        {nd, dimsMap(ctx, 2, {0}), dimsMap(ctx, 2, {-1, 1})}, results[0],
+        element, [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(
+              nb, l, args[0], arith::MulFOp::create(nb, l, args[1], args[2]));
+        });
+    // dclassifier[0, d] += sum_n c_n hidden[n, d]
+    SmallVector<OpFoldResult> features = {
+        tensor::getMixedSize(b, loc, hidden, 1)};
+    Value row0 = buildGeneric(
+        b, loc, {c, hidden}, {dimsMap(ctx, 2, {1}), dimsMap(ctx, 2, {1, 0})},
+        filled(b, loc, features, floatConstant(b, loc, element, 0.0)),
+        dimsMap(ctx, 2, {0}), {IteratorType::parallel, IteratorType::reduction},
+        [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          return arith::AddFOp::create(
+              nb, l, args[2], arith::MulFOp::create(nb, l, args[0], args[1]));
+        });
+    auto addAtClass0 = [&](Value x, Value add, AffineMap addMap) {
+      int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+      return elementwise(
+          b, {x, add}, {b.getMultiDimIdentityMap(rank), addMap}, x, element,
+          [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+            Value isZero =
+                arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                      linalg::IndexOp::create(nb, l, 0),
+                                      arith::ConstantIndexOp::create(nb, l, 0));
+            return arith::AddFOp::create(
+                nb, l, args[0],
+                arith::SelectOp::create(nb, l, isZero, args[1],
+                                        floatConstant(nb, l, element, 0.0)));
+          });
+    };
+    results[1] = addAtClass0(results[1], row0, dimsMap(ctx, 2, {1}));
+    if (results.size() > 2) {
+      // dbias[0] += sum_n c_n
+      Value total =
+          buildGeneric(b, loc, {c}, {dimsMap(ctx, 1, {0})},
+                       filled(b, loc, {}, floatConstant(b, loc, element, 0.0)),
+                       AffineMap::get(1, 0, {}, ctx), {IteratorType::reduction},
+                       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                         return arith::AddFOp::create(nb, l, args[0], args[1]);
+                       });
+      results[2] =
+          addAtClass0(results[2], total, AffineMap::get(1, 0, {}, ctx));
+    }
+    results[0] =
+        allReduce(b, p, results[0], ReductionKind::Sum, p.axes[classLoop]);
+  }
+  if (p.isSplit(rowLoop))
+    for (unsigned r = 1; r < results.size(); ++r)
+      results[r] =
+          allReduce(b, p, results[r], ReductionKind::Sum, p.axes[rowLoop]);
+  return results;
+}
+
 /// Why `op` cannot be partitioned with the split `p.axes`, or "".
 std::string refusal(const Partition &p) {
   Operation *op = p.op;
@@ -806,6 +987,18 @@ std::string refusal(const Partition &p) {
       return "cannot split the rows of a mean's gradient (it divides by the "
              "kept rows of every process)";
   }
+  if (auto backward = dyn_cast<LinearXentBackwardOp>(op)) {
+    if (p.isSplit(2))
+      return "cannot split the features of the hidden states and classifier";
+    if (p.isSplit(1) &&
+        (backward.getWeight() || !backward.getLabelSmoothing().isZero() ||
+         static_cast<int64_t>(backward.getIgnoreIndex()) >= 0))
+      return "splits its classes without weight or label smoothing, and "
+             "with a negative ignore_index, only";
+    if (p.isSplit(0) && backward.getReduction() == Reduction::Mean)
+      return "cannot split the rows of a mean's gradient (it divides by the "
+             "kept rows of every process)";
+  }
   if (auto linear = dyn_cast<LinearXentOp>(op)) {
     if (p.isSplit(2))
       return "cannot split the features of the hidden states and classifier";
@@ -825,7 +1018,7 @@ std::string refusal(const Partition &p) {
   bool merges =
       isa<MaskedMaxOp, SumSqOp, XentOp, LogSumExpOp, SoftmaxOp, LogSoftmaxOp,
           AttentionOp, XentLogitsOp, AttentionBackwardOp, LinearXentOp,
-          XentLogitsBackwardOp>(op);
+          XentLogitsBackwardOp, LinearXentBackwardOp>(op);
   if (!merges)
     return "cannot split its reduced dimension (only its parallel ones)";
   Type element = getElementTypeOrSelf(op->getResult(0).getType());
@@ -905,6 +1098,9 @@ LogicalResult partitionOp(Operation *op, ArrayRef<Value> partitionedOperands,
             .Case([&](LinearXentOp o) { return mergeLinearXent(b, p, o); })
             .Case([&](XentLogitsBackwardOp o) -> SmallVector<Value> {
               return {mergeXentLogitsBackward(b, p, o)};
+            })
+            .Case([&](LinearXentBackwardOp o) {
+              return mergeLinearXentBackward(b, p, o);
             });
   }
   partitionMap.map(op->getResults(), results);
@@ -1006,5 +1202,5 @@ void attn::attachShardingInterfaces(MLIRContext *ctx) {
             XentLogitsOp, AttentionOp, SoftmaxBackwardOp, LogSoftmaxBackwardOp,
             LogSumExpBackwardOp, SumSqBackwardOp, MaskedMaxBackwardOp,
             XentBackwardOp, XentLogitsBackwardOp, AttentionBackwardOp,
-            LinearXentOp>(ctx);
+            LinearXentOp, LinearXentBackwardOp>(ctx);
 }

@@ -301,6 +301,25 @@ LoopNest buildLoopNest(Operation *op) {
         }
         nest.partialLoop = a.n;
       })
+      .Case([&](LinearXentBackwardOp o) {
+        // Loops N, V, D (ShardingInterface only): each gradient reduces over
+        // one of them (dhidden over the classes, dclassifier and dbias over
+        // the tokens, the logits over the features).
+        nest.iterators.assign(3, IteratorType::reduction);
+        nest.operandMaps = {o.getReduction() == Reduction::None
+                                ? dimsMap(ctx, 3, {0})
+                                : AffineMap::get(3, 0, {}, ctx),
+                            dimsMap(ctx, 3, {0, 2}), dimsMap(ctx, 3, {1, 2}),
+                            dimsMap(ctx, 3, {0}), dimsMap(ctx, 3, {0})};
+        if (o.getBias())
+          nest.operandMaps.push_back(dimsMap(ctx, 3, {1}));
+        if (o.getWeight())
+          nest.operandMaps.push_back(dimsMap(ctx, 3, {1}));
+        nest.resultMaps = {dimsMap(ctx, 3, {0, 2}), dimsMap(ctx, 3, {1, 2})};
+        if (o.getGradBias())
+          nest.resultMaps.push_back(dimsMap(ctx, 3, {1}));
+        nest.partialLoop = 1;
+      })
       .Case([&](LinearXentOp o) {
         // Loops N, V, D (ShardingInterface only): tokens, classes, features.
         nest.iterators = {o.getReduction() == Reduction::None

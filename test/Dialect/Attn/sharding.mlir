@@ -262,3 +262,25 @@ func.func @xent_logits_backward_classes(%g: tensor<16xf32>, %z: tensor<16x128xf3
   %dz = attn.xent_logits_backward %g, %zs, %t reduction = none : tensor<16xf32>, tensor<16x128xf32>, tensor<16xi64>
   return %dz : tensor<16x128xf32>
 }
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+// The fused loss's gradients with the classifier split: the part's op on
+// targets moved to its classes (class 0 for the tokens it lacks), the
+// target's share restored at class 0, dhidden summed over the parts.
+// CHECK-LABEL: func.func @linear_xent_backward_classes
+// CHECK-SAME: -> (tensor<16x32xf32>, tensor<64x32xf32>)
+// CHECK: %[[PT:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<16xi64>)
+// CHECK: %[[DH:.*]], %[[DW:.*]] = attn.linear_xent_backward %{{.*}}, %{{.*}}, %{{.*}}, %[[PT]], %{{.*}} reduction = none
+// CHECK-NOT: shard.all_reduce %[[DW]]
+// CHECK: %[[SUM:.*]] = shard.all_reduce %{{.*}} on @procs grid_axes = [0] : tensor<16x32xf32>
+// CHECK-NOT: shard.all_reduce
+// CHECK: return %[[SUM]], %{{.*}}
+func.func @linear_xent_backward_classes(%g: tensor<16xf32>, %h: tensor<16x32xf32>, %w: tensor<128x32xf32>, %t: tensor<16xi64>, %lse: tensor<16xf32>) -> (tensor<16x32xf32>, tensor<128x32xf32>) {
+  %s = shard.sharding @procs split_axes = [[0]] : !shard.sharding
+  %ws = shard.shard %w to %s : tensor<128x32xf32>
+  %dh, %dw = attn.linear_xent_backward %g, %h, %ws, %t, %lse reduction = none : tensor<16xf32>, tensor<16x32xf32>, tensor<128x32xf32>, tensor<16xi64>, tensor<16xf32>
+  return %dh, %dw : tensor<16x32xf32>, tensor<128x32xf32>
+}

@@ -73,4 +73,30 @@ func.func @xent_logits_backward_mean(%g: tensor<f32>, %z: tensor<16x128xf32>,
       : tensor<f32>, tensor<16x128xf32>, tensor<16xi64>
   return %dz : tensor<16x128xf32>
 }
+
+func.func @linear_xent_backward_classes(%g: tensor<16xf32>, %h: tensor<16x32xf32>,
+    %w: tensor<128x32xf32>, %t: tensor<16xi64>, %lse: tensor<16xf32>,
+    %bias: tensor<128xf32>) -> (tensor<16x32xf32>, tensor<128x32xf32>, tensor<128xf32>) {
+  %split = shard.sharding @procs split_axes = [[0]] : !shard.sharding
+  %ws = shard.shard %w to %split : tensor<128x32xf32>
+  %bs = shard.shard %bias to %split : tensor<128xf32>
+  %dh, %dw, %db = attn.linear_xent_backward %g, %h, %ws, %t, %lse bias %bs
+      reduction = none z_loss = 1.000000e-02 softcap = 3.000000e+01
+      : tensor<16xf32>, tensor<16x32xf32>, tensor<128x32xf32>, tensor<16xi64>,
+        tensor<16xf32>, tensor<128xf32>
+  return %dh, %dw, %db : tensor<16x32xf32>, tensor<128x32xf32>, tensor<128xf32>
+}
+
+func.func @linear_xent_backward_rows(%g: tensor<f32>, %h: tensor<16x32xf32>,
+    %w: tensor<128x32xf32>, %t: tensor<16xi64>, %lse: tensor<16xf32>)
+    -> (tensor<16x32xf32>, tensor<128x32xf32>) {
+  %split = shard.sharding @procs split_axes = [[0]] : !shard.sharding
+  %hs = shard.shard %h to %split : tensor<16x32xf32>
+  %ts = shard.shard %t to %split : tensor<16xi64>
+  %ls = shard.shard %lse to %split : tensor<16xf32>
+  %dh, %dw = attn.linear_xent_backward %g, %hs, %w, %ts, %ls reduction = sum
+      : tensor<f32>, tensor<16x32xf32>, tensor<128x32xf32>, tensor<16xi64>,
+        tensor<16xf32>
+  return %dh, %dw : tensor<16x32xf32>, tensor<128x32xf32>
+}
 }

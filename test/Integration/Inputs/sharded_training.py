@@ -171,5 +171,38 @@ want = xent_grad(z64, t, None, 0.0, np.full(16, 0.5 / (t != -100).sum()))
 (got,) = call("xent_logits_backward_mean", [(16, 64)], gmean, z[:, classes], t)
 check("xent_logits_backward mean: dz", got, want[:, classes])
 
+# The fused loss's gradients: classes split (bias, z-loss, softcap; dh
+# summed over the parts, the target's share restored where a part lacks
+# it), then tokens split (a sum: dclassifier summed over the parts).
+def linear_grads(h, w, bias, t, g, cap, zl):
+    z = h.astype(np.float64) @ w.astype(np.float64).T
+    if bias is not None:
+        z = z + bias
+    c = cap * np.tanh(z / cap) if cap else z
+    lse = np.log(np.exp(c - c.max(1, keepdims=True)).sum(1)) + c.max(1)
+    p = np.exp(c - lse[:, None])
+    kept = t != -100
+    onehot = np.zeros_like(p)
+    onehot[np.arange(16)[kept], t[kept]] = 1
+    dz = g[:, None] * (p * (1 + 2 * zl * lse[:, None]) - onehot)
+    if cap:
+        dz *= 1 - np.tanh(z / cap) ** 2
+    dz = np.where(kept[:, None], dz, 0)
+    return lse, dz @ w.astype(np.float64), dz.T @ h.astype(np.float64), dz.sum(0)
+
+
+g = rng.standard_normal(16).astype(f32)
+lse, dh, dw, db = linear_grads(h, w, bias, t, g.astype(np.float64), 30.0, 0.01)
+got = call("linear_xent_backward_classes", [(16, 32), (64, 32), (64,)],
+           g, h, w[classes], t, lse.astype(f32), bias[classes])
+check("linear_xent_backward classes: dhidden", got[0], dh)
+check("linear_xent_backward classes: dclassifier", got[1], dw[classes])
+check("linear_xent_backward classes: dbias", got[2], db[classes])
+lse, dh, dw, _ = linear_grads(h, w, None, t, np.full(16, 0.5), None, 0.0)
+got = call("linear_xent_backward_rows", [(8, 32), (128, 32)],
+           np.array(0.5, f32), h[part], w, t[part], lse.astype(f32)[part])
+check("linear_xent_backward rows: dhidden", got[0], dh[part])
+check("linear_xent_backward rows: dclassifier", got[1], dw)
+
 mpi.MPI_Finalize()
 sys.exit(1 if failures else 0)

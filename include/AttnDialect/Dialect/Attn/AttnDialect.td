@@ -51,7 +51,8 @@ def Attn_Dialect : Dialect {
     with no communication (a causal, window or ALiBi diagonal moved to its
     first row and key). A split reduced dimension is merged by
     `shard.all_reduce`: a max (masked_max), a sum (sum_sq, xent, the
-    attention backward's dQ over keys and dK, dV over queries), or a max of
+    attention backward's dQ over keys and dK, dV over queries, the fused
+    loss's gradients), or a max of
     the parts' logsumexps then a sum of their sums rescaled to it
     (logsumexp, softmax, log_softmax, xent_logits and linear_xent over their
     classes, attention over its keys; xent_logits_backward all-reduces its
