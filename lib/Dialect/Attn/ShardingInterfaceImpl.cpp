@@ -945,6 +945,52 @@ SmallVector<Value> mergeLinearXentBackward(ImplicitLocOpBuilder &b,
   return results;
 }
 
+/// softmax_backward and log_softmax_backward with their last dimension split:
+/// the row's sum (of dy y; of dy where y is not -inf) all-reduced, then each
+/// part's gradient as the op's decomposition forms it:
+///   softmax:     dx = y (dy - sum_j dy_j y_j)
+///   log_softmax: dx = y == -inf ? 0 : dy - exp(y) sum_j [y_j != -inf] dy_j
+Value mergeRowBackward(ImplicitLocOpBuilder &b, const Partition &p,
+                       bool isSoftmax) {
+  Location loc = b.getLoc();
+  Value dy = p.operands[0], y = p.operands[1];
+  auto type = cast<RankedTensorType>(y.getType());
+  Type element = type.getElementType();
+  int64_t rank = type.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank), rows = rowsOf(b, rank);
+  SmallVector<OpFoldResult> rowSizes = tensor::getMixedSizes(b, loc, y);
+  rowSizes.pop_back();
+  SmallVector<IteratorType> overRow(rank, IteratorType::parallel);
+  overRow.back() = IteratorType::reduction;
+  Value zero = floatConstant(b, loc, element, 0.0);
+  Value partSum = buildGeneric(
+      b, loc, {dy, y}, {id, id}, filled(b, loc, rowSizes, zero), rows, overRow,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value term =
+            isSoftmax
+                ? arith::MulFOp::create(nb, l, args[0], args[1]).getResult()
+                : arith::SelectOp::create(nb, l, isNegInfinity(nb, l, args[1]),
+                                          floatConstant(nb, l, element, 0.0),
+                                          args[0])
+                      .getResult();
+        return arith::AddFOp::create(nb, l, args[2], term);
+      });
+  Value sum = allReduce(b, p, partSum, ReductionKind::Sum);
+  return elementwise(b, {dy, y, sum}, {id, id, rows}, y, element,
+                     [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                       if (isSoftmax)
+                         return arith::MulFOp::create(
+                             nb, l, args[1],
+                             arith::SubFOp::create(nb, l, args[0], args[2]));
+                       Value share = arith::MulFOp::create(
+                           nb, l, math::ExpOp::create(nb, l, args[1]), args[2]);
+                       return arith::SelectOp::create(
+                           nb, l, isNegInfinity(nb, l, args[1]),
+                           floatConstant(nb, l, element, 0.0),
+                           arith::SubFOp::create(nb, l, args[0], share));
+                     });
+}
+
 /// Why `op` cannot be partitioned with the split `p.axes`, or "".
 std::string refusal(const Partition &p) {
   Operation *op = p.op;
@@ -1018,7 +1064,8 @@ std::string refusal(const Partition &p) {
   bool merges =
       isa<MaskedMaxOp, SumSqOp, XentOp, LogSumExpOp, SoftmaxOp, LogSoftmaxOp,
           AttentionOp, XentLogitsOp, AttentionBackwardOp, LinearXentOp,
-          XentLogitsBackwardOp, LinearXentBackwardOp>(op);
+          XentLogitsBackwardOp, LinearXentBackwardOp, SoftmaxBackwardOp,
+          LogSoftmaxBackwardOp>(op);
   if (!merges)
     return "cannot split its reduced dimension (only its parallel ones)";
   Type element = getElementTypeOrSelf(op->getResult(0).getType());
@@ -1101,6 +1148,12 @@ LogicalResult partitionOp(Operation *op, ArrayRef<Value> partitionedOperands,
             })
             .Case([&](LinearXentBackwardOp o) {
               return mergeLinearXentBackward(b, p, o);
+            })
+            .Case([&](SoftmaxBackwardOp) -> SmallVector<Value> {
+              return {mergeRowBackward(b, p, /*isSoftmax=*/true)};
+            })
+            .Case([&](LogSoftmaxBackwardOp) -> SmallVector<Value> {
+              return {mergeRowBackward(b, p, /*isSoftmax=*/false)};
             });
   }
   partitionMap.map(op->getResults(), results);

@@ -4,11 +4,11 @@
 
 shard.grid @procs(shape = 2)
 
-func.func @backward_reduced(%g: tensor<8x64xf32>, %y: tensor<8x64xf32>) -> tensor<8x64xf32> {
+func.func @backward_reduced(%g: tensor<8xf32>, %x: tensor<8x64xf32>, %m: tensor<8x64xf32>, %o: tensor<8xf32>) -> tensor<8x64xf32> {
   %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
-  %gs = shard.shard %g to %s : tensor<8x64xf32>
-  // expected-error @+1 {{'attn.softmax_backward' op cannot split its reduced dimension (only its parallel ones)}}
-  %r = attn.softmax_backward %gs, %y : tensor<8x64xf32>, tensor<8x64xf32>
+  %xs = shard.shard %x to %s : tensor<8x64xf32>
+  // expected-error @+1 {{'attn.masked_max_backward' op cannot split its reduced dimension (only its parallel ones)}}
+  %r = attn.masked_max_backward %g, %xs, %m, %o : tensor<8xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8xf32>
   return %r : tensor<8x64xf32>
 }
 

@@ -284,3 +284,23 @@ func.func @linear_xent_backward_classes(%g: tensor<16xf32>, %h: tensor<16x32xf32
   %dh, %dw = attn.linear_xent_backward %g, %h, %ws, %t, %lse reduction = none : tensor<16xf32>, tensor<16x32xf32>, tensor<128x32xf32>, tensor<16xi64>, tensor<16xf32>
   return %dh, %dw : tensor<16x32xf32>, tensor<128x32xf32>
 }
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+// softmax_backward with its last dimension split: the row's sum of dy y
+// all-reduced, then y (dy - sum) on the part.
+// CHECK-LABEL: func.func @softmax_backward_classes
+// CHECK-SAME: (%[[DY:.*]]: tensor<8x32xf32>, %[[Y:.*]]: tensor<8x32xf32>) -> tensor<8x32xf32>
+// CHECK: %[[PART:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[DY]], %[[Y]]
+// CHECK: %[[SUM:.*]] = shard.all_reduce %[[PART]] on @procs grid_axes = [0] : tensor<8xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[DY]], %[[Y]], %[[SUM]]
+// CHECK-NOT: attn.softmax_backward
+func.func @softmax_backward_classes(%dy: tensor<8x64xf32>, %y: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %dys = shard.shard %dy to %s : tensor<8x64xf32>
+  %ys = shard.shard %y to %s : tensor<8x64xf32>
+  %dx = attn.softmax_backward %dys, %ys : tensor<8x64xf32>, tensor<8x64xf32>
+  return %dx : tensor<8x64xf32>
+}

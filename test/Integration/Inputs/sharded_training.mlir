@@ -99,4 +99,22 @@ func.func @linear_xent_backward_rows(%g: tensor<f32>, %h: tensor<16x32xf32>,
         tensor<16xf32>
   return %dh, %dw : tensor<16x32xf32>, tensor<128x32xf32>
 }
+
+func.func @softmax_backward_classes(%dy: tensor<16x128xf32>, %y: tensor<16x128xf32>)
+    -> tensor<16x128xf32> {
+  %split = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %dys = shard.shard %dy to %split : tensor<16x128xf32>
+  %ys = shard.shard %y to %split : tensor<16x128xf32>
+  %dx = attn.softmax_backward %dys, %ys : tensor<16x128xf32>, tensor<16x128xf32>
+  return %dx : tensor<16x128xf32>
+}
+
+func.func @log_softmax_backward_classes(%dy: tensor<16x128xf32>, %y: tensor<16x128xf32>)
+    -> tensor<16x128xf32> {
+  %split = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %dys = shard.shard %dy to %split : tensor<16x128xf32>
+  %ys = shard.shard %y to %split : tensor<16x128xf32>
+  %dx = attn.log_softmax_backward %dys, %ys : tensor<16x128xf32>, tensor<16x128xf32>
+  return %dx : tensor<16x128xf32>
+}
 }

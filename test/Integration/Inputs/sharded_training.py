@@ -204,5 +204,27 @@ got = call("linear_xent_backward_rows", [(8, 32), (128, 32)],
 check("linear_xent_backward rows: dhidden", got[0], dh[part])
 check("linear_xent_backward rows: dclassifier", got[1], dw)
 
+# softmax and log_softmax gradients with the last dimension split, from
+# outputs with masked entries (y = 0 / -inf) and a fully masked row.
+x = (rng.standard_normal((16, 128)) * 3)
+x[rng.random((16, 128)) < 0.2] = -np.inf
+x[4] = -np.inf
+m = x.max(1, keepdims=True)
+finite = np.isfinite(m)
+lse = np.where(finite, np.log(np.exp(x - np.where(finite, m, 0)).sum(1, keepdims=True)) + np.where(finite, m, 0), -np.inf)
+ysm = np.where(finite, np.exp(x - np.where(finite, lse, 0)), 0)
+ylog = np.where(finite, x - np.where(finite, lse, 0), -np.inf)
+dy = rng.standard_normal((16, 128))
+want = ysm * (dy - (dy * ysm).sum(1, keepdims=True))
+(got,) = call("softmax_backward_classes", [(16, 64)], dy.astype(f32)[:, classes],
+              ysm.astype(f32)[:, classes])
+check("softmax_backward classes: dx", got, want[:, classes])
+masked = np.isneginf(ylog)
+total = np.where(masked, 0, dy).sum(1, keepdims=True)
+want = np.where(masked, 0, dy - np.exp(ylog) * total)
+(got,) = call("log_softmax_backward_classes", [(16, 64)], dy.astype(f32)[:, classes],
+              ylog.astype(f32)[:, classes])
+check("log_softmax_backward classes: dx", got, want[:, classes])
+
 mpi.MPI_Finalize()
 sys.exit(1 if failures else 0)
