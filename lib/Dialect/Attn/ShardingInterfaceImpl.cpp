@@ -500,6 +500,20 @@ Value rowLosses(ImplicitLocOpBuilder &b, Value target, Value lse, Value picked,
       });
 }
 
+/// Whether this process's classes [first, first + count) hold the class
+/// target `t` (an integer), and `t - first` (an index).
+std::pair<Value, Value> heldClass(OpBuilder &b, Location loc, Value t,
+                                  Value first, Value count) {
+  Value shifted = arith::SubIOp::create(
+      b, loc, arith::IndexCastOp::create(b, loc, b.getIndexType(), t), first);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value held = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, shifted, zero),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, shifted, count));
+  return {held, shifted};
+}
+
 /// xent_logits with its classes or (for a sum or mean) its rows split: per
 /// row, the part's logsumexp and the target's logit if the part holds it,
 /// merged into the row's loss; then the sum (and the kept rows' count) over
@@ -550,16 +564,8 @@ Value mergeXentLogits(ImplicitLocOpBuilder &b, const Partition &p,
     Value partPicked = elementwise(
         b, {target}, {rowId}, partLse, element,
         [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          Value t =
-              arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
-          Value shifted = arith::SubIOp::create(nb, l, t, first);
+          auto [held, shifted] = heldClass(nb, l, args[0], first, count);
           Value zero = arith::ConstantIndexOp::create(nb, l, 0);
-          Value held = arith::AndIOp::create(
-              nb, l,
-              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, shifted,
-                                    zero),
-              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, shifted,
-                                    count));
           // A clamped index keeps the read in bounds where t is not held.
           SmallVector<Value> at;
           for (int64_t d = 0; d < rank - 1; ++d)
@@ -634,13 +640,7 @@ SmallVector<Value> mergeLinearXent(ImplicitLocOpBuilder &b, const Partition &p,
   Value partTarget = elementwise(
       b, {target}, {rowId}, target, targetElement,
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value t = arith::IndexCastOp::create(nb, l, nb.getIndexType(), args[0]);
-        Value shifted = arith::SubIOp::create(nb, l, t, first);
-        Value low =
-            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, t, first);
-        Value high = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
-                                           shifted, count);
-        Value held = arith::AndIOp::create(nb, l, low, high);
+        auto [held, shifted] = heldClass(nb, l, args[0], first, count);
         return arith::SelectOp::create(
             nb, l, held,
             arith::IndexCastOp::create(nb, l, targetElement, shifted),
@@ -797,17 +797,7 @@ SmallVector<Value> mergeLinearXentBackward(ImplicitLocOpBuilder &b,
     // Held targets moved to the part's classes, the others at class 0;
     // ignored and out-of-range targets kept.
     auto held = [&](OpBuilder &nb, Location l, Value t) {
-      Value shifted = arith::SubIOp::create(
-          nb, l, arith::IndexCastOp::create(nb, l, nb.getIndexType(), t),
-          first);
-      Value zero = arith::ConstantIndexOp::create(nb, l, 0);
-      Value in = arith::AndIOp::create(
-          nb, l,
-          arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, shifted,
-                                zero),
-          arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, shifted,
-                                count));
-      return std::make_pair(in, shifted);
+      return heldClass(nb, l, t, first, count);
     };
     auto inRange = [&](OpBuilder &nb, Location l, Value t) {
       return classifyTarget(nb, l, t, op.getIgnoreIndex(), numClasses);
