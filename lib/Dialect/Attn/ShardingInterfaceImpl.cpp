@@ -981,6 +981,63 @@ Value mergeRowBackward(ImplicitLocOpBuilder &b, const Partition &p,
                      });
 }
 
+/// masked_max_backward with its last dimension split: the row's first
+/// maximizing entry over every process, as an all-reduce min of each part's
+/// first (global) index with scores + mask == output, then the row's grad
+/// at that entry (none where output is -inf, NaN or matches nothing).
+Value mergeMaskedMaxBackward(ImplicitLocOpBuilder &b, const Partition &p) {
+  Location loc = b.getLoc();
+  Value grad = p.operands[0], scores = p.operands[1], output = p.operands[3];
+  auto type = cast<RankedTensorType>(scores.getType());
+  Type element = type.getElementType();
+  int64_t rank = type.getRank(), classLoop = rank - 1;
+  Type i64 = b.getI64Type();
+  AffineMap rows = rowsOf(b, rank);
+  SmallVector<OpFoldResult> rowSizes = tensor::getMixedSizes(b, loc, output);
+  SmallVector<IteratorType> overRow(rank, IteratorType::parallel);
+  overRow.back() = IteratorType::reduction;
+  Value first = arith::IndexCastOp::create(b, i64, p.offset(b, classLoop));
+  Value none = arith::ConstantOp::create(
+      b, b.getI64IntegerAttr(std::numeric_limits<int64_t>::max()));
+  // first_p = min_j (s + mask == m ? first + j : none)
+  Value partFirst = buildGeneric(
+      b, loc, {scores, p.operands[2], output},
+      {p.nest.operandMaps[1], p.nest.operandMaps[2], p.nest.operandMaps[3]},
+      filled(b, loc, rowSizes, none), rows, overRow,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value j = arith::AddIOp::create(
+            nb, l, first,
+            arith::IndexCastOp::create(
+                nb, l, i64, linalg::IndexOp::create(nb, l, classLoop)));
+        Value isMax = arith::CmpFOp::create(
+            nb, l, arith::CmpFPredicate::OEQ,
+            arith::AddFOp::create(nb, l, args[0], args[1]), args[2]);
+        return arith::MinSIOp::create(
+            nb, l, args[3], arith::SelectOp::create(nb, l, isMax, j, none));
+      });
+  Value winner = allReduce(b, p, partFirst, ReductionKind::Min);
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  return buildGeneric(
+      b, loc, {grad, output, winner}, {rows, rows, rows},
+      tensor::EmptyOp::create(b, tensor::getMixedSizes(b, loc, scores),
+                              element),
+      id, SmallVector<IteratorType>(rank, IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value j = arith::AddIOp::create(
+            nb, l, first,
+            arith::IndexCastOp::create(
+                nb, l, i64, linalg::IndexOp::create(nb, l, classLoop)));
+        Value isFirst =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, j, args[2]);
+        Value seen = arith::XOrIOp::create(
+            nb, l, isNegInfinity(nb, l, args[1]),
+            arith::ConstantIntOp::create(nb, l, nb.getI1Type(), 1));
+        return arith::SelectOp::create(
+            nb, l, arith::AndIOp::create(nb, l, isFirst, seen), args[0],
+            floatConstant(nb, l, element, 0.0));
+      });
+}
+
 /// Why `op` cannot be partitioned with the split `p.axes`, or "".
 std::string refusal(const Partition &p) {
   Operation *op = p.op;
@@ -1055,7 +1112,7 @@ std::string refusal(const Partition &p) {
       isa<MaskedMaxOp, SumSqOp, XentOp, LogSumExpOp, SoftmaxOp, LogSoftmaxOp,
           AttentionOp, XentLogitsOp, AttentionBackwardOp, LinearXentOp,
           XentLogitsBackwardOp, LinearXentBackwardOp, SoftmaxBackwardOp,
-          LogSoftmaxBackwardOp>(op);
+          LogSoftmaxBackwardOp, MaskedMaxBackwardOp>(op);
   if (!merges)
     return "cannot split its reduced dimension (only its parallel ones)";
   Type element = getElementTypeOrSelf(op->getResult(0).getType());
@@ -1144,6 +1201,9 @@ LogicalResult partitionOp(Operation *op, ArrayRef<Value> partitionedOperands,
             })
             .Case([&](LogSoftmaxBackwardOp) -> SmallVector<Value> {
               return {mergeRowBackward(b, p, /*isSoftmax=*/false)};
+            })
+            .Case([&](MaskedMaxBackwardOp) -> SmallVector<Value> {
+              return {mergeMaskedMaxBackward(b, p)};
             });
   }
   partitionMap.map(op->getResults(), results);

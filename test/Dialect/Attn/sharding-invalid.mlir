@@ -4,18 +4,6 @@
 
 shard.grid @procs(shape = 2)
 
-func.func @backward_reduced(%g: tensor<8xf32>, %x: tensor<8x64xf32>, %m: tensor<8x64xf32>, %o: tensor<8xf32>) -> tensor<8x64xf32> {
-  %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
-  %xs = shard.shard %x to %s : tensor<8x64xf32>
-  // expected-error @+1 {{'attn.masked_max_backward' op cannot split its reduced dimension (only its parallel ones)}}
-  %r = attn.masked_max_backward %g, %xs, %m, %o : tensor<8xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8xf32>
-  return %r : tensor<8x64xf32>
-}
-
-// -----
-
-shard.grid @procs(shape = 2)
-
 func.func @bf16_reduced(%x: tensor<8x64xbf16>) -> tensor<8xbf16> {
   %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
   %xs = shard.shard %x to %s : tensor<8x64xbf16>

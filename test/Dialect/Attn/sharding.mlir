@@ -304,3 +304,22 @@ func.func @softmax_backward_classes(%dy: tensor<8x64xf32>, %y: tensor<8x64xf32>)
   %dx = attn.softmax_backward %dys, %ys : tensor<8x64xf32>, tensor<8x64xf32>
   return %dx : tensor<8x64xf32>
 }
+
+// -----
+
+shard.grid @procs(shape = 2)
+
+// masked_max_backward with its last dimension split: each part's first
+// maximizing global index (from 32p), all-reduced by min.
+// CHECK-LABEL: func.func @masked_max_backward_classes
+// CHECK: %[[FIRST:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK:   arith.minsi
+// CHECK: %[[WIN:.*]] = shard.all_reduce %[[FIRST]] on @procs grid_axes = [0] reduction = min : tensor<8xi64>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %[[WIN]] : tensor<8xf32>, tensor<8xf32>, tensor<8xi64>)
+func.func @masked_max_backward_classes(%g: tensor<8xf32>, %x: tensor<8x64xf32>, %m: tensor<8x64xf32>, %o: tensor<8xf32>) -> tensor<8x64xf32> {
+  %s = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %xs = shard.shard %x to %s : tensor<8x64xf32>
+  %ms = shard.shard %m to %s : tensor<8x64xf32>
+  %dx = attn.masked_max_backward %g, %xs, %ms, %o : tensor<8xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8xf32>
+  return %dx : tensor<8x64xf32>
+}

@@ -117,4 +117,14 @@ func.func @log_softmax_backward_classes(%dy: tensor<16x128xf32>, %y: tensor<16x1
   %dx = attn.log_softmax_backward %dys, %ys : tensor<16x128xf32>, tensor<16x128xf32>
   return %dx : tensor<16x128xf32>
 }
+
+func.func @masked_max_backward_classes(%g: tensor<16xf32>, %x: tensor<16x128xf32>,
+    %m: tensor<16x128xf32>, %o: tensor<16xf32>) -> tensor<16x128xf32> {
+  %split = shard.sharding @procs split_axes = [[], [0]] : !shard.sharding
+  %xs = shard.shard %x to %split : tensor<16x128xf32>
+  %ms = shard.shard %m to %split : tensor<16x128xf32>
+  %dx = attn.masked_max_backward %g, %xs, %ms, %o
+      : tensor<16xf32>, tensor<16x128xf32>, tensor<16x128xf32>, tensor<16xf32>
+  return %dx : tensor<16x128xf32>
+}
 }

@@ -226,5 +226,25 @@ want = np.where(masked, 0, dy - np.exp(ylog) * total)
               ylog.astype(f32)[:, classes])
 check("log_softmax_backward classes: dx", got, want[:, classes])
 
+# masked_max's gradient with the last dimension split: ties across the two
+# halves go to the first (row 1: classes 10 and 100), a row's maximum in
+# the second half only (row 2), a fully masked row (row 3).
+x = rng.integers(-4, 4, (16, 128)).astype(f32)
+x[1, 10] = x[1, 100] = 9
+x[2, 90] = 9
+mask = np.where(rng.random((16, 128)) < 0.1, -np.inf, 0).astype(f32)
+mask[1, 10] = mask[1, 100] = mask[2, 90] = 0
+mask[3] = -np.inf
+s64 = x.astype(np.float64) + mask
+out = s64.max(1)
+gm = rng.standard_normal(16).astype(f32)
+want = np.zeros((16, 128))
+for i in range(16):
+    if np.isfinite(out[i]):
+        want[i, np.argmax(s64[i] == out[i])] = gm[i]
+(got,) = call("masked_max_backward_classes", [(16, 64)], gm, x[:, classes],
+              mask[:, classes], out.astype(f32))
+check("masked_max_backward classes: dx", got, want[:, classes])
+
 mpi.MPI_Finalize()
 sys.exit(1 if failures else 0)
