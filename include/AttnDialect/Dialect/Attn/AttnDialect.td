@@ -56,7 +56,8 @@ def Attn_Dialect : Dialect {
     the parts' logsumexps then a sum of their sums rescaled to it
     (logsumexp, softmax, log_softmax, xent_logits and linear_xent over their
     classes, attention over its keys; xent_logits_backward all-reduces its
-    rows' max logit and sum of exponentials). The merged result equals the
+    rows' max logit and sum of exponentials), or a min (masked_max_backward's
+    first maximizing index, so that ties go to the first as on one process). The merged result equals the
     one-process result up to the order of rounding (the fused loss: one
     more rounding of the target's logit, recovered as `l_p - loss_p`).
     f32 and f64 only for a split reduced dimension; the splits an op cannot
