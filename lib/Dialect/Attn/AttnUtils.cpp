@@ -827,6 +827,37 @@ FailureOr<AttentionOperands> attn::prepareAttention(OpBuilder &b,
   return prepareOperands(b, op, computeType);
 }
 
+Value attn::lossesFromLse(OpBuilder &b, Location loc, Value target, Value lse,
+                          Value picked, int64_t ignoreIndex, Value numClasses,
+                          double zLoss) {
+  auto type = cast<RankedTensorType>(lse.getType());
+  Type element = type.getElementType();
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return buildGeneric(
+      b, loc, {target, lse, picked}, {id, id, id},
+      tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, lse),
+                              element),
+      id,
+      SmallVector<utils::IteratorType>(type.getRank(),
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        TargetClass t = classifyTarget(nb, l, args[0], ignoreIndex, numClasses);
+        Value loss = arith::SubFOp::create(nb, l, args[1], args[2]);
+        if (zLoss != 0.0)
+          loss = arith::AddFOp::create(
+              nb, l, loss,
+              arith::MulFOp::create(
+                  nb, l, floatConstant(nb, l, element, zLoss),
+                  arith::MulFOp::create(nb, l, args[1], args[1])));
+        Value checked = arith::SelectOp::create(
+            nb, l, t.inRange, loss,
+            floatConstant(nb, l, element,
+                          std::numeric_limits<double>::quiet_NaN()));
+        return arith::SelectOp::create(
+            nb, l, t.ignored, floatConstant(nb, l, element, 0.0), checked);
+      });
+}
+
 Value attn::reduceLosses(OpBuilder &b, Location loc, Value losses, Value target,
                          int64_t ignoreIndex, Reduction reduction,
                          Type elementType, Value rowWeights) {

@@ -472,34 +472,6 @@ Value reduceRows(ImplicitLocOpBuilder &b, const Partition &p, Value losses,
   return element.isF64() ? total : convertElements(b, loc, total, element);
 }
 
-/// The loss of each row from the merged logsumexp and target logit: 0 for
-/// an ignored row, NaN for a target outside [0, C), else lse - z_t plus the
-/// z-loss zl lse².
-Value rowLosses(ImplicitLocOpBuilder &b, Value target, Value lse, Value picked,
-                int64_t ignoreIndex, Value numClasses, double zLoss) {
-  auto type = cast<RankedTensorType>(lse.getType());
-  Type element = type.getElementType();
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  return elementwise(
-      b, {target, lse, picked}, {id, id, id}, lse, element,
-      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        TargetClass t = classifyTarget(nb, l, args[0], ignoreIndex, numClasses);
-        Value loss = arith::SubFOp::create(nb, l, args[1], args[2]);
-        if (zLoss != 0.0)
-          loss = arith::AddFOp::create(
-              nb, l, loss,
-              arith::MulFOp::create(
-                  nb, l, floatConstant(nb, l, element, zLoss),
-                  arith::MulFOp::create(nb, l, args[1], args[1])));
-        Value checked = arith::SelectOp::create(
-            nb, l, t.inRange, loss,
-            floatConstant(nb, l, element,
-                          std::numeric_limits<double>::quiet_NaN()));
-        return arith::SelectOp::create(
-            nb, l, t.ignored, floatConstant(nb, l, element, 0.0), checked);
-      });
-}
-
 /// Whether this process's classes [first, first + count) hold the class
 /// target `t` (an integer), and `t - first` (an index).
 std::pair<Value, Value> heldClass(OpBuilder &b, Location loc, Value t,
@@ -583,8 +555,9 @@ Value mergeXentLogits(ImplicitLocOpBuilder &b, const Partition &p,
         allReduce(b, p, partPicked, ReductionKind::Sum, classAxes);
     Value numClasses = arith::MulIOp::create(
         b, count, arith::ConstantIndexOp::create(b, p.processes(classLoop)));
-    losses = rowLosses(b, target, rowLse, rowPicked, op.getIgnoreIndex(),
-                       numClasses, op.getZLoss().convertToDouble());
+    losses = lossesFromLse(b, b.getLoc(), target, rowLse, rowPicked,
+                           op.getIgnoreIndex(), numClasses,
+                           op.getZLoss().convertToDouble());
   }
   return reduceRows(b, p, losses, target, op.getIgnoreIndex(),
                     op.getReduction(), element);
@@ -671,8 +644,9 @@ SmallVector<Value> mergeLinearXent(ImplicitLocOpBuilder &b, const Partition &p,
   picked = allReduce(b, p, picked, ReductionKind::Sum, classAxes);
   Value numClasses = arith::MulIOp::create(
       b, count, arith::ConstantIndexOp::create(b, p.processes(classLoop)));
-  Value losses = rowLosses(b, target, lse, picked, op.getIgnoreIndex(),
-                           numClasses, op.getZLoss().convertToDouble());
+  Value losses =
+      lossesFromLse(b, b.getLoc(), target, lse, picked, op.getIgnoreIndex(),
+                    numClasses, op.getZLoss().convertToDouble());
   results.push_back(reduceRows(b, p, losses, target, op.getIgnoreIndex(),
                                op.getReduction(), element));
   if (op.getWithLse())

@@ -1192,22 +1192,9 @@ FailureOr<MergeResult> mergeXentLogitsPartials(OpBuilder &b, Location loc,
   Value numClasses = getValueOrCreateConstantIndexOp(
       b, loc, tensor::getMixedSize(b, loc, op.getLogits(), rowRank));
   int64_t ignoreIndex = op.getIgnoreIndex();
-  AffineMap id = b.getMultiDimIdentityMap(rowRank);
-  Value losses = buildGeneric(
-      b, loc, {op.getTarget(), lse.getResult(), picked.getResult(0)},
-      {id, id, id}, tensor::EmptyOp::create(b, loc, rows, type), id,
-      SmallVector<IteratorType>(rowRank, IteratorType::parallel),
-      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        TargetClass target =
-            classifyTarget(nb, l, args[0], ignoreIndex, numClasses);
-        Value loss = arith::SubFOp::create(nb, l, args[1], args[2]);
-        Value checked = arith::SelectOp::create(
-            nb, l, target.inRange, loss,
-            floatConstant(nb, l, type,
-                          std::numeric_limits<double>::quiet_NaN()));
-        return arith::SelectOp::create(
-            nb, l, target.ignored, floatConstant(nb, l, type, 0.0), checked);
-      });
+  Value losses =
+      lossesFromLse(b, loc, op.getTarget(), lse.getResult(),
+                    picked.getResult(0), ignoreIndex, numClasses, /*zLoss=*/0);
   result.mergeOps.append({lse, picked, losses.getDefiningOp()});
   Value reduced = reduceLosses(b, loc, losses, op.getTarget(), ignoreIndex,
                                op.getReduction(), type);

@@ -280,6 +280,13 @@ struct TargetClass {
 TargetClass classifyTarget(OpBuilder &b, Location loc, Value target,
                            int64_t ignoreIndex, Value numClasses);
 
+/// Each row's loss from its logsumexp `lse` and target logit `picked` (as
+/// merged from parts of its classes): 0 for an ignored target, NaN for one
+/// outside [0, numClasses), else lse - picked + zLoss lse².
+Value lossesFromLse(OpBuilder &b, Location loc, Value target, Value lse,
+                    Value picked, int64_t ignoreIndex, Value numClasses,
+                    double zLoss);
+
 /// Per-row cross-entropy `losses` (of the rows of `target`) combined by
 /// `reduction`: as they are, or their sum or mean over the rows whose
 /// target is not `ignoreIndex`, formed in f64 and rounded once to
