@@ -70,10 +70,10 @@ std::optional<std::pair<linalg::GenericOp, SmallVector<int64_t>>>
 findLastChainOp(Block &block) {
   for (Operation &op : llvm::reverse(block)) {
     auto generic = dyn_cast<linalg::GenericOp>(op);
-    // Row dims may be dynamic (chunks of rows per thread), the row not.
+    // Any size may be dynamic: a row tile's intermediates are per-row
+    // scalars, and a dynamic row's loops are vectorized later by LLVM.
     if (!generic || !generic.hasPureTensorSemantics() ||
-        generic.getNumReductionLoops() != 0 || generic.getNumResults() != 1 ||
-        ShapedType::isDynamic(generic.getStaticLoopRanges().back()))
+        generic.getNumReductionLoops() != 0 || generic.getNumResults() != 1)
       continue;
     std::optional<int64_t> rowRank = reducedRowRank(generic);
     int64_t rank = generic.getNumLoops();

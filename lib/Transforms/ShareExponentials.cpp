@@ -25,6 +25,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_SHAREEXPONENTIALSPASS
@@ -112,14 +113,33 @@ math::ExpOp recomputedExp(linalg::GenericOp n, linalg::GenericOp s,
       !n.getMatchingIndexingMap(n.getDpsInitOperand(0)).isIdentity())
     return nullptr;
   SmallVector<int64_t> ranges = n.getStaticLoopRanges();
-  if (ranges != s.getStaticLoopRanges() ||
-      llvm::any_of(ranges, ShapedType::isDynamic))
+  if (ranges != s.getStaticLoopRanges())
     return nullptr;
   math::ExpOp found;
   n.getBody()->walk([&](math::ExpOp candidate) {
     if (!found && sameValue(exp.getOperand(), candidate.getOperand(), s, n))
       found = candidate;
   });
+  if (!found)
+    return nullptr;
+  // A dynamic loop of s and n is the same size when an input that both
+  // exps read through the same map spans it (linalg's verifier ties loop
+  // sizes to operand sizes).
+  llvm::SmallBitVector spanned(s.getNumLoops());
+  for (Operation *op : expSlice(s, exp))
+    for (Value operand : op->getOperands())
+      if (auto arg = dyn_cast<BlockArgument>(operand);
+          arg && arg.getOwner() == s.getBody() &&
+          arg.getArgNumber() < s.getNumDpsInputs()) {
+        AffineMap map =
+            s.getMatchingIndexingMap(s.getDpsInputOperand(arg.getArgNumber()));
+        for (unsigned d = 0; d < s.getNumLoops(); ++d)
+          if (map.isFunctionOfDim(d))
+            spanned.set(d);
+      }
+  for (auto [d, size] : llvm::enumerate(ranges))
+    if (ShapedType::isDynamic(size) && !spanned.test(d))
+      return nullptr;
   return found;
 }
 
@@ -131,9 +151,12 @@ void shareExp(RewriterBase &rewriter, linalg::GenericOp s, math::ExpOp exp,
   // e = exp(f(x)), over all loops of s made parallel, into a buffer of its
   // own: the output is then written once, by n (which may stream it). Its
   // elements are the exp's (f32 for an f16 output rounded by n).
-  auto outType = cast<RankedTensorType>(n.getDpsInits()[0].getType());
-  Value out =
-      tensor::EmptyOp::create(rewriter, loc, outType.getShape(), exp.getType());
+  // Sized by s's loops (n's loops too), from s's operands, which dominate s.
+  SmallVector<OpFoldResult> sizes;
+  for (Range range :
+       cast<linalg::LinalgOp>(s.getOperation()).createLoopRanges(rewriter, loc))
+    sizes.push_back(range.size);
+  Value out = tensor::EmptyOp::create(rewriter, loc, sizes, exp.getType());
   SmallVector<AffineMap> maps;
   for (OpOperand *in : s.getDpsInputOperands())
     maps.push_back(s.getMatchingIndexingMap(in));

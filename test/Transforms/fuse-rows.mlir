@@ -69,3 +69,26 @@ func.func @read_elsewhere(%x: tensor<4x64xf32>) -> (tensor<4xf32>, tensor<4xf32>
   } -> tensor<4xf32>
   return %l, %w : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// Dynamic rows (a shape-polymorphic kernel) are fused like static ones: each
+// row is a [1, 1, ?] slice read by the max, the sum and the normalized row in
+// the row loop, and a row's intermediates are [1, 1] tensors.
+// CHECK-LABEL: func.func @softmax_dynamic(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<?x?x?xf32>
+// CHECK-NOT:     linalg.generic
+// CHECK:         scf.for %[[B:[a-zA-Z0-9_]+]] = {{.*}} -> (tensor<?x?x?xf32>)
+// CHECK:           scf.for %[[I:[a-zA-Z0-9_]+]] = {{.*}} -> (tensor<?x?x?xf32>)
+// CHECK:             %[[ROW:.*]] = tensor.extract_slice %[[X]][%[[B]], %[[I]], 0] [1, 1, %{{.*}}] [1, 1, 1]
+// CHECK:             %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[ROW]], %{{.*}} : tensor<1x1x?xf32>, tensor<1x?xf32>)
+// CHECK:             %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[ROW]], %{{.*}}, %{{.*}} : tensor<1x1x?xf32>, tensor<1x?xf32>, tensor<1x1xf32>)
+// CHECK:               math.exp
+// CHECK:             %[[Y:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[ROW]], {{.*}}%[[SUM]] : tensor<1x1x?xf32>, {{.*}}tensor<1x1xf32>)
+// CHECK:             tensor.insert_slice %[[Y]]
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+func.func @softmax_dynamic(%x: tensor<?x?x?xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x?xf32> {
+  %r = attn.softmax %x mask %m : tensor<?x?x?xf32>, tensor<?x?xf32>
+  return %r : tensor<?x?x?xf32>
+}

@@ -122,3 +122,68 @@ func.func @half_output(%x: tensor<4x64xf16>, %m: tensor<4xf32>, %zero: tensor<4x
   } -> tensor<4x64xf16>
   return %o : tensor<4x64xf16>
 }
+
+// -----
+
+// Dynamic sizes: the exps read x, which spans both loops in the sum and in
+// the output op, so the two iterate over the same sizes; the buffer of exps
+// takes them from x.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @dynamic_rows(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<?x?xf32>
+// CHECK-DAG:     %[[R:.*]] = tensor.dim %[[X]], %c0
+// CHECK-DAG:     %[[C:.*]] = tensor.dim %[[X]], %c1
+// CHECK:         %[[BUF:.*]] = tensor.empty(%[[R]], %[[C]]) : tensor<?x?xf32>
+// CHECK:         %[[E:.*]] = linalg.generic {{.*}} outs(%[[BUF]] : tensor<?x?xf32>)
+// CHECK:           math.exp
+// CHECK:         %[[S:.*]] = linalg.generic {{.*}} ins(%[[E]] : tensor<?x?xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[X]], %{{.*}}, %[[S]], %[[E]] : tensor<?x?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?x?xf32>)
+// CHECK-NOT:       math.exp
+func.func @dynamic_rows(%x: tensor<?x?xf32>, %m: tensor<?xf32>, %zero: tensor<?xf32>, %out: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %s = linalg.generic {indexing_maps = [#id, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %m : tensor<?x?xf32>, tensor<?xf32>) outs(%zero : tensor<?xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %e, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<?xf32>
+  %o = linalg.generic {indexing_maps = [#id, #row, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %m, %s : tensor<?x?xf32>, tensor<?xf32>, tensor<?xf32>) outs(%out : tensor<?x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %sum: f32, %unused: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    %p = arith.divf %e, %sum : f32
+    linalg.yield %p : f32
+  } -> tensor<?x?xf32>
+  return %o : tensor<?x?xf32>
+}
+
+// -----
+
+// Left alone: the exps read only m, which does not span the dynamic
+// innermost loop, and the sum and the output op read different tensors
+// there (y, z): nothing ties their sizes together.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @dynamic_unrelated(
+// CHECK-COUNT-2: math.exp
+// CHECK-NOT:     math.exp
+func.func @dynamic_unrelated(%y: tensor<?x?xf32>, %z: tensor<?x?xf32>, %m: tensor<?xf32>, %zero: tensor<?xf32>, %out: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %s = linalg.generic {indexing_maps = [#id, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%y, %m : tensor<?x?xf32>, tensor<?xf32>) outs(%zero : tensor<?xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %e = math.exp %b : f32
+    %r = arith.addf %e, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<?xf32>
+  %o = linalg.generic {indexing_maps = [#id, #row, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%z, %m, %s : tensor<?x?xf32>, tensor<?xf32>, tensor<?xf32>) outs(%out : tensor<?x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %sum: f32, %unused: f32):
+    %e = math.exp %b : f32
+    %p = arith.divf %e, %sum : f32
+    linalg.yield %p : f32
+  } -> tensor<?x?xf32>
+  return %o : tensor<?x?xf32>
+}

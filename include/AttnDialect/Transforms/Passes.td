@@ -444,8 +444,9 @@ def ShareExponentialsPass : Pass<"attn-share-exponentials", "::mlir::func::FuncO
     and in the output `e * (1 / s)`, and the decomposition into one generic
     per result computes it in both. For a reduction generic whose body is
     `acc + exp(f(inputs))` and a later elementwise generic over the same
-    static loops whose body recomputes `exp(f(inputs))` (the same ops on the
-    same operands through the same maps), this pass computes the exps once
+    loops whose body recomputes `exp(f(inputs))` (the same ops on the same
+    operands through the same maps; a dynamic loop must be spanned by one of
+    those operands, which ties its size in both), this pass computes the exps once
     into a buffer of their own, sums them from there, and lets the
     elementwise op read them instead of recomputing them:
 
@@ -628,6 +629,9 @@ def FuseRowsPass : Pass<"attn-fuse-rows", "::mlir::func::FuncOp"> {
     that consumes, directly or not, a reduction of the same rows) by rows,
     and fuses every producer into the row loop: each row is read from memory
     once and re-read from cache by the later steps.
+
+    Sizes may be dynamic (a shape-polymorphic kernel): a row's slices are
+    then `[1, 1, ?]`, its intermediates still per-row `[1, 1]` tensors.
 
     Rows must fit in cache for this to pay: the pipelines use it where
     `--attn-fuse-online-softmax` is not (rows shorter than its
