@@ -19,6 +19,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <limits>
+#include <type_traits>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_APPROXIMATEMATHPASS
@@ -71,19 +72,23 @@ struct ScaleDenormalLog : OpRewritePattern<math::LogOp> {
   }
 };
 
-// exp2(x), x <= 0 or NaN -> x < -126 ? 0 : 2^k p(x - k), k = round(x)
-// With no overflow to handle this is 13 vector instructions where exp takes
-// about 20: it is most of a flash-attention block's softmax.
-struct ExpandNonPositiveExp2 : OpRewritePattern<math::Exp2Op> {
-  using OpRewritePattern::OpRewritePattern;
+// exp2(x), x <= 0 or NaN -> x < -126 ? 0 : 2^k p(x - k), k = round(x);
+// exp(x), x <= 0 or NaN -> x < -126 ln 2 ? 0 : 2^k q(x - k ln 2),
+// k = round(x log2(e)).
+// With no overflow to handle this is 13 (exp: 15) vector instructions where
+// a general exp takes about 20: it is most of a softmax's work.
+template <typename ExpOpT>
+struct ExpandNonPositiveExp : OpRewritePattern<ExpOpT> {
+  using OpRewritePattern<ExpOpT>::OpRewritePattern;
+  static constexpr bool kNatural = std::is_same_v<ExpOpT, math::ExpOp>;
 
-  LogicalResult matchAndRewrite(math::Exp2Op op,
+  LogicalResult matchAndRewrite(ExpOpT op,
                                 PatternRewriter &rewriter) const override {
     Type type = op.getType();
     Type elementType = getElementTypeOrSelf(type);
     if (!op->hasAttr(attn::kNonPositiveAttrName) ||
         !isa<Float32Type, Float16Type, BFloat16Type>(elementType))
-      return rewriter.notifyMatchFailure(op, "not a non-positive f32 exp2");
+      return rewriter.notifyMatchFailure(op, "not a non-positive f32 exp");
     Location loc = op.getLoc();
     auto like = [&](Type element) -> Type {
       if (auto vector = dyn_cast<VectorType>(type))
@@ -102,22 +107,40 @@ struct ExpandNonPositiveExp2 : OpRewritePattern<math::Exp2Op> {
 
     // Results below 2^-126 would be denormal: they flush to 0, as -inf does.
     // NaN compares false and stays NaN through the polynomial.
+    float low = kNatural ? -87.3365447f : -126.0f;
     Value tiny = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OLT,
-                                       x, f32(-126.0f));
-    Value clamped =
-        arith::SelectOp::create(rewriter, loc, tiny, f32(-126.0f), x);
+                                       x, f32(low));
+    Value clamped = arith::SelectOp::create(rewriter, loc, tiny, f32(low), x);
     // Adding 1.5 * 2^23 rounds to an integer k held in the low mantissa
     // bits; the extra 127 is the exponent bias of 2^k below.
     Value magic = f32(12582912.0f + 127.0f);
-    Value biased = arith::AddFOp::create(rewriter, loc, clamped, magic);
-    Value k = arith::SubFOp::create(rewriter, loc, biased, magic);
-    Value r = arith::SubFOp::create(rewriter, loc, clamped, k);
-    // 2^r on [-1/2, 1/2], p(0) = 1: a degree-5 fit of the relative error,
-    // within 2.5 ulp in f32 arithmetic.
-    Value p = f32(1.32647203e-3f);
-    for (float c :
-         {9.67151392e-3f, 5.55073395e-2f, 2.40222424e-1f, 6.93147004e-1f, 1.0f})
-      p = math::FmaOp::create(rewriter, loc, p, r, f32(c));
+    Value biased, r, p;
+    if constexpr (kNatural) {
+      biased =
+          math::FmaOp::create(rewriter, loc, clamped, f32(1.44269504f), magic);
+      Value k = arith::SubFOp::create(rewriter, loc, biased, magic);
+      // r = x - k ln 2 in two steps (ln 2's high part has 12 bits: k times
+      // it is exact), |r| <= ln(2) / 2.
+      r = math::FmaOp::create(rewriter, loc, k, f32(-0.693145751953125f),
+                              clamped);
+      r = math::FmaOp::create(rewriter, loc, k, f32(-1.428606765330187e-6f), r);
+      // e^r by its Taylor polynomial of degree 6: within 2.7 ulp in f32
+      // arithmetic over [-126 ln 2, 0].
+      p = f32(1.0f / 720.0f);
+      for (float c :
+           {1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
+        p = math::FmaOp::create(rewriter, loc, p, r, f32(c));
+    } else {
+      biased = arith::AddFOp::create(rewriter, loc, clamped, magic);
+      Value k = arith::SubFOp::create(rewriter, loc, biased, magic);
+      r = arith::SubFOp::create(rewriter, loc, clamped, k);
+      // 2^r on [-1/2, 1/2], p(0) = 1: a degree-5 fit of the relative error,
+      // within 2.5 ulp in f32 arithmetic.
+      p = f32(1.32647203e-3f);
+      for (float c : {9.67151392e-3f, 5.55073395e-2f, 2.40222424e-1f,
+                      6.93147004e-1f, 1.0f})
+        p = math::FmaOp::create(rewriter, loc, p, r, f32(c));
+    }
     // 2^k for k in [-126, 0]: k + 127 shifted into the exponent field.
     Value bits = arith::BitcastOp::create(rewriter, loc, i32Type, biased);
     Value shifted = arith::ShLIOp::create(
@@ -148,7 +171,10 @@ struct ApproximateMathPass
       return signalPassFailure();
 
     RewritePatternSet patterns(&getContext());
-    patterns.add<ExpandNonPositiveExp2>(&getContext());
+    // Before upstream's exp expansion, which would match the marked exps too.
+    patterns.add<ExpandNonPositiveExp<math::Exp2Op>>(&getContext());
+    patterns.add<ExpandNonPositiveExp<math::ExpOp>>(&getContext(),
+                                                    /*benefit=*/2);
     populateMathF32ExpansionPatterns(patterns, expOrLog);
     populateMathPolynomialApproximationPatterns(patterns, expOrLog);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

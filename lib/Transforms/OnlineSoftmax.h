@@ -11,6 +11,7 @@
 #define ATTN_LIB_TRANSFORMS_ONLINESOFTMAX_H
 
 #include "AttnDialect/Dialect/Attn/AttnDialect.h"
+#include "AttnDialect/Dialect/Attn/AttnUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -48,8 +49,9 @@ inline Value buildOnlineSum(OpBuilder &b, Location loc, Value x, Value mOld,
   if (safeShift)
     shift = arith::SelectOp::create(b, loc, isNegInf(b, loc, mNew), zero, mNew);
   Value low = arith::MinimumFOp::create(b, loc, x, mOld);
+  // low <= m' and shift is m' (or 0 while m' is -inf): never positive.
   Value e =
-      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, low, shift));
+      attn::expNonPositive(b, loc, arith::SubFOp::create(b, loc, low, shift));
   Value kept = arith::AddFOp::create(b, loc, sOld, e);
   Value rescaled =
       arith::SelectOp::create(b, loc, isNegInf(b, loc, mOld), zero,

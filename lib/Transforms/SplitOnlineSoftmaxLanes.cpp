@@ -272,7 +272,7 @@ struct SplitLanes {
           // A sum kept relative to max `from`, relative to mNew (0 while
           // `from` is -inf: the sum is then 0 and exp would see -inf - -inf).
           auto rescaled = [&](Value sum, Value from) -> Value {
-            Value e = math::ExpOp::create(
+            Value e = attn::expNonPositive(
                 b, l, arith::SubFOp::create(b, l, from, mNew));
             return arith::SelectOp::create(b, l, attn::isNegInf(b, l, from), z,
                                            arith::MulFOp::create(b, l, sum, e));

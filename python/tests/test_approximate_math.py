@@ -99,3 +99,27 @@ def test_nonpositive_exp2():
     assert got[-5] == 1 and got[-4] == 1 and got[-3] == 2.0**-126 and got[-2] == 0.5
     special = kernel(np.float32([-np.inf, np.nan, -1e30]))
     assert special[0] == 0 and np.isnan(special[1]) and special[2] == 0
+
+
+def test_nonpositive_exp():
+    """The exp that attn's softmax lowerings mark `attn.nonpositive` (its
+    operand is x - max <= 0): within 5 ulp over every 97th float32 <= 0 whose
+    exp is normal, 0 below (denormal results flush), exp(-0) = 1,
+    exp(-inf) = 0 and NaN propagated."""
+    source = ELEMENTWISE.replace("math.OP %in", "math.exp %in {attn.nonpositive}")
+    kernel = attn.compile(source)
+    bits = np.arange(0x80000000, 2**32, 97, dtype=np.uint64).astype(np.uint32)
+    x = bits.view(np.float32)
+    x = np.concatenate([x[np.isfinite(x)],
+                        np.array([-0.0, 0.0, -np.inf, np.nan, -87.3, -87.4, -104.0],
+                                 np.float32)])
+    got = kernel(x)
+    with np.errstate(all="ignore"):
+        want = np.exp(x.astype(np.float64))
+    tiny = np.finfo(np.float32).tiny
+    normal = np.isfinite(want) & (want >= tiny)
+    err = ulp_error(got[normal], want[normal])
+    assert err.max() <= 5, f"max error {err.max():.2f} ulp at x = {x[normal][err.argmax()]!r}"
+    below = ~np.isnan(x) & (want < tiny)
+    assert np.all(got[below] == 0)
+    assert np.isnan(got[np.isnan(x)]).all()

@@ -21,7 +21,7 @@
 // CHECK-NEXT:      %[[Z:.*]] = arith.cmpf oeq, %[[S]], %{{.*}} : f32
 // CHECK-NEXT:      %[[RZ:.*]] = arith.select %[[Z]], %{{.*}}, %[[R]] : f32
 // CHECK-NEXT:      %[[D:.*]] = arith.subf %[[IN]], %[[MS]] : f32
-// CHECK-NEXT:      %[[E:.*]] = math.exp %[[D]] : f32
+// CHECK-NEXT:      %[[E:.*]] = math.exp %[[D]] {attn.nonpositive} : f32
 // CHECK-NEXT:      %[[P:.*]] = arith.mulf %[[E]], %[[RZ]] : f32
 // CHECK-NEXT:      linalg.yield %[[P]] : f32
 // CHECK-NOT:     linalg.generic

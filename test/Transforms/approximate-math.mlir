@@ -61,3 +61,35 @@ func.func @nonpositive_exp2(%x: vector<16xf32>, %h: f16, %y: f32) -> (vector<16x
   %2 = math.exp2 %y : f32
   return %0, %1, %2 : vector<16xf32>, f16, f32
 }
+
+// -----
+
+// The exp of a non-positive number (a softmax's x - max): k = round(x
+// log2(e)) by the same rounding trick (an FMA), r = x - k ln 2 in two FMAs
+// (ln 2 split high and low), e^r by a degree-6 polynomial, 2^k from the
+// exponent bits; below -126 ln 2 the result flushes to 0. Without the mark,
+// exp takes upstream's general expansion (range checks for overflow: no
+// shift into the exponent of this form).
+// CHECK-LABEL: func.func @nonpositive_exp(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: vector<16xf32>
+// CHECK-DAG:     %[[LOW:.*]] = arith.constant dense<-87.3365478> : vector<16xf32>
+// CHECK-DAG:     %[[MAGIC:.*]] = arith.constant dense<0x4B40007F> : vector<16xf32>
+// CHECK-DAG:     %[[LOG2E:.*]] = arith.constant dense<1.44269502> : vector<16xf32>
+// CHECK:         %[[TINY:.*]] = arith.cmpf olt, %[[X]], %[[LOW]] : vector<16xf32>
+// CHECK:         %[[CLAMPED:.*]] = arith.select %[[TINY]], %[[LOW]], %[[X]]
+// CHECK:         %[[BIASED:.*]] = math.fma %[[CLAMPED]], %[[LOG2E]], %[[MAGIC]]
+// CHECK:         %[[K:.*]] = arith.subf %[[BIASED]], %[[MAGIC]]
+// CHECK:         %[[R1:.*]] = math.fma %[[K]], %{{.*}}, %[[CLAMPED]]
+// CHECK:         %[[R:.*]] = math.fma %[[K]], %{{.*}}, %[[R1]]
+// CHECK-COUNT-6: math.fma %{{.*}}, %[[R]], %{{.*}} : vector<16xf32>
+// CHECK:         %[[BITS:.*]] = arith.bitcast %[[BIASED]] : vector<16xf32> to vector<16xi32>
+// CHECK:         %[[SHIFTED:.*]] = arith.shli %[[BITS]]
+// CHECK:         %[[SCALE:.*]] = arith.bitcast %[[SHIFTED]] : vector<16xi32> to vector<16xf32>
+// CHECK:         %[[Y:.*]] = arith.mulf %{{.*}}, %[[SCALE]]
+// CHECK:         %[[E:.*]] = arith.select %[[TINY]], %{{.*}}, %[[Y]]
+// CHECK:         return %[[E]], %{{.*}}
+func.func @nonpositive_exp(%x: vector<16xf32>, %y: f32) -> (vector<16xf32>, f32) {
+  %0 = math.exp %x {attn.nonpositive} : vector<16xf32>
+  %1 = math.exp %y : f32
+  return %0, %1 : vector<16xf32>, f32
+}

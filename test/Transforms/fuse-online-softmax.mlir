@@ -21,7 +21,7 @@
 // CHECK-NEXT:      %[[M1:.*]] = arith.maximumf %[[IN]], %[[M]] : f32
 // CHECK-NEXT:      %[[LOW:.*]] = arith.minimumf %[[IN]], %[[M]] : f32
 // CHECK-NEXT:      %[[D:.*]] = arith.subf %[[LOW]], %[[M1]] : f32
-// CHECK-NEXT:      %[[E:.*]] = math.exp %[[D]] : f32
+// CHECK-NEXT:      %[[E:.*]] = math.exp %[[D]] {attn.nonpositive} : f32
 // kept: s + e (the max did not grow)
 // CHECK-NEXT:      %[[KEPT:.*]] = arith.addf %[[S]], %[[E]] : f32
 // grown: (m == -inf ? 0 : s * e) + (x == +inf ? NaN : 1)
@@ -81,7 +81,7 @@ func.func @plain_shift(%x: tensor<8x128xf32>) -> (tensor<8xf32>, tensor<8xf32>) 
 // CHECK-NEXT:      %[[SHIFT:.*]] = arith.select %[[ISNINF]], %{{.*}}, %[[M1]] : f32
 // CHECK-NEXT:      %[[LOW:.*]] = arith.minimumf %[[V]], %[[M]] : f32
 // CHECK-NEXT:      %[[D:.*]] = arith.subf %[[LOW]], %[[SHIFT]] : f32
-// CHECK-NEXT:      math.exp %[[D]] : f32
+// CHECK-NEXT:      math.exp %[[D]] {attn.nonpositive} : f32
 // CHECK:           linalg.yield %[[M1]], %{{.*}} : f32, f32
 // CHECK:         %[[SAFE:.*]] = linalg.generic {{.*}} ins(%[[R]]#0 : tensor<2x8xf32>)
 // CHECK-NOT:     linalg.generic

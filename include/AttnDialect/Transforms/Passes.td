@@ -275,7 +275,13 @@ def ApproximateMathPass : Pass<"attn-approximate-math"> {
     A `math.exp2` marked `attn.nonpositive` (its operand is never positive:
     a softmax's `s - max`, in base 2) gets a shorter expansion: `x < -126 ? 0
     : 2^k p(x - k)` with `k = round(x)` and a degree-5 polynomial `p`, within
-    2.5 ulp; results below 2^-126 flush to 0, NaN propagates.
+    2.5 ulp; results below 2^-126 flush to 0, NaN propagates. A marked
+    `math.exp` (the softmax family's `x - max`) likewise: `x < -126 ln 2 ? 0 :
+    2^k q(x - k ln 2)` with `k = round(x log2(e))`, `x - k ln 2` in two FMAs
+    and `q` of degree 6, within 2.7 ulp (15 instructions where the general
+    expansion takes about 21). Both stay accurate for a positive `x` up to 88, so a
+    mark on a slightly positive operand costs no accuracy; beyond that they
+    do not overflow to inf.
 
     ```mlir
     %y = math.exp %x : f32

@@ -257,6 +257,15 @@ struct RowStats {
   Value shift, sum;
 };
 
+/// exp of entries that are never positive (`x - ms`): a map, not linalg.exp,
+/// to carry that fact to the cheaper exp of --attn-approximate-math.
+Value nonPositiveExps(RowOpBuilder &rows, Value shifted) {
+  return rows.map({shifted}, rows.empty(),
+                  [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                    return attn::expNonPositive(b, l, args[0]);
+                  });
+}
+
 RowStats buildRowStats(RowOpBuilder &rows, const MaskedScores &scores) {
   Type elementType = rows.getElementType();
   Value max = rows.reduceRows<arith::MaximumFOp>(
@@ -275,7 +284,7 @@ RowStats buildRowStats(RowOpBuilder &rows, const MaskedScores &scores) {
   // s = sum_j exp(x - ms)
   Value shifted = rows.elementwise<linalg::SubOp>(
       {scores.build(rows), rows.broadcastRows(shift)});
-  Value exps = rows.elementwise<linalg::ExpOp>({shifted});
+  Value exps = nonPositiveExps(rows, shifted);
   Value sum = rows.reduceRows<arith::AddFOp>(exps, arith::AtomicRMWKind::addf);
   return {shift, sum};
 }
@@ -285,7 +294,7 @@ Value shiftedExps(RowOpBuilder &rows, const MaskedScores &scores,
                   const RowStats &stats) {
   Value shifted = rows.elementwise<linalg::SubOp>(
       {scores.build(rows), rows.broadcastRows(stats.shift)});
-  return rows.elementwise<linalg::ExpOp>({shifted});
+  return nonPositiveExps(rows, shifted);
 }
 
 /// softmax(x) -> mul(exp(x - ms), broadcast(r)), r = 1/s (0 for a fully

@@ -38,8 +38,17 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
     return success();
   };
   // An exp2 left to LLVM (f64) keeps the attribute on llvm.intr.exp2.
-  if (name == kNonPositiveAttrName)
-    return expect(math::Exp2Op::getOperationName(), "llvm.intr.exp2");
+  if (name == kNonPositiveAttrName) {
+    StringRef opName = op->getName().getStringRef();
+    if (opName == math::ExpOp::getOperationName() || opName == "llvm.intr.exp")
+      return expect(opName);
+    if (!isa<UnitAttr>(attr.getValue()) ||
+        opName == math::Exp2Op::getOperationName() ||
+        opName == "llvm.intr.exp2")
+      return expect(math::Exp2Op::getOperationName(), "llvm.intr.exp2");
+    return op->emitError() << "'" << name
+                           << "' applies to 'math.exp' and 'math.exp2' only";
+  }
   if (name == kDenormalScaledAttrName)
     return expect(math::LogOp::getOperationName());
   return op->emitError() << "unknown attn attribute '" << name << "'";

@@ -1254,7 +1254,7 @@ Value attn::xentLogitGradient(OpBuilder &b, Location loc,
         b, loc, tanh, floatConstant(b, loc, type, *options.softcap));
   }
   Value p =
-      math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, capped, shift));
+      expNonPositive(b, loc, arith::SubFOp::create(b, loc, capped, shift));
   if (inverseSum)
     p = arith::MulFOp::create(b, loc, p, inverseSum);
   Value dz = arith::MulFOp::create(b, loc, a, p);
@@ -1434,8 +1434,14 @@ Value attn::safeShift(OpBuilder &b, Location loc, Value x) {
 }
 
 Value attn::expShifted(OpBuilder &b, Location loc, Value x, Value max) {
-  return math::ExpOp::create(
+  return expNonPositive(
       b, loc, arith::SubFOp::create(b, loc, x, safeShift(b, loc, max)));
+}
+
+Value attn::expNonPositive(OpBuilder &b, Location loc, Value x) {
+  auto exp = math::ExpOp::create(b, loc, x);
+  exp->setAttr(kNonPositiveAttrName, b.getUnitAttr());
+  return exp;
 }
 
 Value attn::exp2NonPositive(OpBuilder &b, Location loc, Value x) {

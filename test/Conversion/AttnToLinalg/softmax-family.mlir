@@ -17,7 +17,7 @@
 // CHECK-NEXT:        linalg.yield %[[SEL]] : f32
 // CHECK:         %[[SB:.*]] = linalg.broadcast ins(%[[SHIFT]] : tensor<4xf32>) outs(%{{.*}} : tensor<4x16xf32>) dimensions = [1]
 // CHECK:         %[[D:.*]] = linalg.sub ins(%[[X]], %[[SB]] : tensor<4x16xf32>, tensor<4x16xf32>)
-// CHECK:         %[[E:.*]] = linalg.exp ins(%[[D]] : tensor<4x16xf32>)
+// CHECK:         %[[E:.*]] = linalg.map { math.exp {attn.nonpositive} } ins(%[[D]] : tensor<4x16xf32>)
 // CHECK:         %[[SUM:.*]] = linalg.reduce ins(%[[E]] : tensor<4x16xf32>) outs(%{{.*}} : tensor<4xf32>) dimensions = [1]
 // CHECK:           arith.addf
 // CHECK:         %[[RECIP:.*]] = linalg.map ins(%[[SUM]] : tensor<4xf32>)
@@ -25,7 +25,7 @@
 // CHECK:           arith.select
 // CHECK:         %[[SB2:.*]] = linalg.broadcast ins(%[[SHIFT]] : tensor<4xf32>)
 // CHECK:         %[[D2:.*]] = linalg.sub ins(%[[X]], %[[SB2]] : tensor<4x16xf32>, tensor<4x16xf32>)
-// CHECK:         %[[E2:.*]] = linalg.exp ins(%[[D2]] : tensor<4x16xf32>)
+// CHECK:         %[[E2:.*]] = linalg.map { math.exp {attn.nonpositive} } ins(%[[D2]] : tensor<4x16xf32>)
 // CHECK:         %[[RB:.*]] = linalg.broadcast ins(%[[RECIP]] : tensor<4xf32>)
 // CHECK:         %[[Y:.*]] = linalg.mul ins(%[[E2]], %[[RB]] : tensor<4x16xf32>, tensor<4x16xf32>)
 // CHECK:         return %[[Y]]

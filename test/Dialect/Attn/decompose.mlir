@@ -88,7 +88,7 @@ module attributes {transform.with_named_sequence} {
 // CHECK:         %[[SHIFT:.*]] = linalg.map ins(%[[MAX]] : tensor<8xf32>)
 // CHECK:         %[[BS:.*]] = linalg.broadcast ins(%[[SHIFT]] : tensor<8xf32>) outs(%{{.*}} : tensor<8x16xf32>) dimensions = [1]
 // CHECK:         %[[SUB:.*]] = linalg.sub ins(%[[C]], %[[BS]] : tensor<8x16xf32>, tensor<8x16xf32>)
-// CHECK:         %[[EXP:.*]] = linalg.exp ins(%[[SUB]] : tensor<8x16xf32>)
+// CHECK:         %[[EXP:.*]] = linalg.map { math.exp {attn.nonpositive} } ins(%[[SUB]] : tensor<8x16xf32>)
 // CHECK:         %[[SUM:.*]] = linalg.reduce ins(%[[EXP]] : tensor<8x16xf32>) outs(%{{.*}} : tensor<8xf32>) dimensions = [1]
 // CHECK:         %[[RECIP:.*]] = linalg.map ins(%[[SUM]] : tensor<8xf32>)
 // CHECK:           arith.divf
@@ -114,7 +114,7 @@ module attributes {transform.with_named_sequence} {
 // CHECK-SAME:      %[[X:.*]]: tensor<8x16xf32>
 // CHECK:         %[[MAX:.*]] = linalg.reduce ins(%[[X]] : tensor<8x16xf32>)
 // CHECK:         %[[SHIFT:.*]] = linalg.map ins(%[[MAX]] : tensor<8xf32>)
-// CHECK:         %[[EXP:.*]] = linalg.exp
+// CHECK:         %[[EXP:.*]] = linalg.map { math.exp {attn.nonpositive} }
 // CHECK:         %[[SUM:.*]] = linalg.reduce ins(%[[EXP]] : tensor<8x16xf32>)
 // CHECK:         %[[R:.*]] = linalg.map ins(%[[SHIFT]], %[[SUM]] : tensor<8xf32>, tensor<8xf32>)
 // CHECK:           math.log

@@ -496,9 +496,17 @@ func.func @nonpositive_not_unit(%x: f32) -> f32 {
 
 // -----
 
-func.func @nonpositive_on_exp(%x: f32) -> f32 {
-  // expected-error @+1 {{'attn.nonpositive' applies to 'math.exp2' only}}
-  %0 = math.exp %x {attn.nonpositive} : f32
+func.func @nonpositive_on_log(%x: f32) -> f32 {
+  // expected-error @+1 {{'attn.nonpositive' applies to 'math.exp' and 'math.exp2' only}}
+  %0 = math.log %x {attn.nonpositive} : f32
+  return %0 : f32
+}
+
+// -----
+
+func.func @nonpositive_exp_not_unit(%x: f32) -> f32 {
+  // expected-error @+1 {{'attn.nonpositive' must be a unit attribute}}
+  %0 = math.exp %x {attn.nonpositive = 1 : i32} : f32
   return %0 : f32
 }
 

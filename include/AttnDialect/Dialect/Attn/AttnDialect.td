@@ -34,9 +34,9 @@ def Attn_Dialect : Dialect {
     `--attn-lower-to-llvm` pipeline takes that to the LLVM dialect.
 
     Discardable attributes: `attn.nonpositive` (a unit attribute on a
-    `math.exp2` whose operand is never positive, set by the attention
-    lowering: `--attn-approximate-math` then expands it without overflow
-    handling) and `attn.denormal_scaled` (a unit attribute on a `math.log`
+    `math.exp` or `math.exp2` whose operand is never positive, set by the
+    softmax family's and attention's lowerings: `--attn-approximate-math`
+    then expands it without overflow handling) and `attn.denormal_scaled` (a unit attribute on a `math.log`
     whose operand `--attn-approximate-math` has scaled out of the denormal
     range). Any other `attn.` attribute is an error.
 

@@ -33,6 +33,10 @@ Value safeShift(OpBuilder &b, Location loc, Value x);
 /// exp(x - safeShift(max)).
 Value expShifted(OpBuilder &b, Location loc, Value x, Value max);
 
+/// exp(x) of an `x` never positive (`x - max`; -inf or NaN allowed), marked
+/// attn.nonpositive for the cheaper expansion of --attn-approximate-math.
+Value expNonPositive(OpBuilder &b, Location loc, Value x);
+
 /// exp2(x) of an `x` never positive (`s - max`; -inf or NaN allowed), marked
 /// attn.nonpositive for the cheaper expansion of --attn-approximate-math.
 Value exp2NonPositive(OpBuilder &b, Location loc, Value x);
