@@ -11,6 +11,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -141,8 +143,13 @@ tileAndFuseChainInLoop(RewriterBase &rewriter, func::FuncOp func,
   // A chain whose result is unused leaves a dead nest that the cleanup
   // below erases: no loop to return then.
   bool dead = fused->loops.front()->use_empty();
-  // The producers now computed in the loops (and their slices) are dead.
-  if (failed(applyPatternsGreedily(func, FrozenRewritePatternSet())))
+  // The producers now computed in the loops (and their slices) are dead,
+  // once the dynamic sizes read from them (the loops' bounds, taken from the
+  // consumer's operands) are read from what they were sized by instead.
+  RewritePatternSet dims(func.getContext());
+  memref::populateResolveRankedShapedTypeResultDimsPatterns(dims);
+  scf::populateSCFForLoopCanonicalizationPatterns(dims);
+  if (failed(applyPatternsGreedily(func, std::move(dims))))
     return failure();
   return dead ? LoopLikeOpInterface() : innermost;
 }

@@ -1,4 +1,5 @@
 // RUN: attn-opt %s --convert-attn-to-linalg --linalg-generalize-named-ops --linalg-fuse-elementwise-ops --canonicalize --cse --attn-fuse-rows --cse --canonicalize --split-input-file | FileCheck %s
+// RUN: attn-opt %s --convert-attn-to-linalg --linalg-generalize-named-ops --linalg-fuse-elementwise-ops --canonicalize --cse --attn-fuse-rows --split-input-file | FileCheck %s --check-prefix=PASS
 
 // A softmax one row at a time: the max, the shift, the sum of exponentials
 // and the normalized row are all computed in the row loop, on [1, 1, N]
@@ -91,4 +92,31 @@ func.func @read_elsewhere(%x: tensor<4x64xf32>) -> (tensor<4xf32>, tensor<4xf32>
 func.func @softmax_dynamic(%x: tensor<?x?x?xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x?xf32> {
   %r = attn.softmax %x mask %m : tensor<?x?x?xf32>, tensor<?x?xf32>
   return %r : tensor<?x?x?xf32>
+}
+
+// -----
+
+// A dynamic logsumexp: the row loop's bound is read from the input, not
+// from the shift that the loop computes, so the whole-tensor max and shift
+// are dead once fused: one row loop, no reduction outside it (a second nest
+// would read every row once more from memory).
+// CHECK-LABEL: func.func @logsumexp_dynamic(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<?x?xf32>
+// CHECK-NOT:     linalg.generic
+// CHECK:         %[[N:.*]] = tensor.dim %[[X]], %c0
+// CHECK:         scf.for %{{.*}} = %c0 to %[[N]] step %c1
+// CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<1x?xf32>)
+// CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<1x?xf32>, tensor<1xf32>)
+// CHECK:           math.log
+// CHECK-NOT:     scf.for
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+// The pass's own output, before any cleanup: one row loop already.
+// PASS-LABEL:    func.func @logsumexp_dynamic(
+// PASS:          scf.for
+// PASS-NOT:      scf.for
+// PASS:          return
+func.func @logsumexp_dynamic(%x: tensor<?x?xf32>) -> tensor<?xf32> {
+  %r = attn.logsumexp %x : tensor<?x?xf32>
+  return %r : tensor<?xf32>
 }
