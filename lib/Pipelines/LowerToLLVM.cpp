@@ -122,6 +122,7 @@ void attn::buildLowerToLoopsPipeline(OpPassManager &pm,
     openmp.numThreads = options.threads;
     pm.addPass(createConvertSCFToOpenMPPass(openmp));
     pm.addPass(attn::createScheduleDynamicallyPass());
+    pm.addNestedPass<func::FuncOp>(attn::createSerializeSmallRegionsPass());
   }
   pm.addPass(attn::createMemRefCopyToLinalgPass());
   if (options.reassoc)

@@ -12,7 +12,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
-#include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -146,9 +145,10 @@ tileAndFuseChainInLoop(RewriterBase &rewriter, func::FuncOp func,
   // The producers now computed in the loops (and their slices) are dead,
   // once the dynamic sizes read from them (the loops' bounds, taken from the
   // consumer's operands) are read from what they were sized by instead.
+  // (Not scf's loop canonicalization patterns as well: with them, a flex
+  // attention backward computed wrong gradients, python/tests/test_flex.py.)
   RewritePatternSet dims(func.getContext());
   memref::populateResolveRankedShapedTypeResultDimsPatterns(dims);
-  scf::populateSCFForLoopCanonicalizationPatterns(dims);
   if (failed(applyPatternsGreedily(func, std::move(dims))))
     return failure();
   return dead ? LoopLikeOpInterface() : innermost;
