@@ -37,15 +37,14 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
              << "'" << name << "' applies to '" << opName << "' only";
     return success();
   };
-  // An exp2 left to LLVM (f64) keeps the attribute on llvm.intr.exp2.
+  // An exp or exp2 left to LLVM (f64) keeps the attribute on its intrinsic.
   if (name == kNonPositiveAttrName) {
-    StringRef opName = op->getName().getStringRef();
-    if (opName == math::ExpOp::getOperationName() || opName == "llvm.intr.exp")
-      return expect(opName);
-    if (!isa<UnitAttr>(attr.getValue()) ||
-        opName == math::Exp2Op::getOperationName() ||
-        opName == "llvm.intr.exp2")
-      return expect(math::Exp2Op::getOperationName(), "llvm.intr.exp2");
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError() << "'" << name << "' must be a unit attribute";
+    if (isa<math::ExpOp, math::Exp2Op>(op) ||
+        llvm::is_contained({"llvm.intr.exp", "llvm.intr.exp2"},
+                           op->getName().getStringRef()))
+      return success();
     return op->emitError() << "'" << name
                            << "' applies to 'math.exp' and 'math.exp2' only";
   }
